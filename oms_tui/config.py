@@ -1,0 +1,100 @@
+"""Settings: a TOML file (``OMS_CONFIG``) plus ``OMS_*`` environment variables.
+
+Environment variables win over the file, so secrets never have to be written into it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("OMS_DATA_DIR", PROJECT_ROOT / "data"))
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'oms.db'}"
+
+
+class ShopConfig(BaseModel):
+    name: str
+    platform: Literal["taobao", "jd", "pdd"]
+    base_url: str
+    app_key: str
+    app_secret: str
+    session: str = ""
+    sync_minutes: int = 2
+
+
+class PrinterConfig(BaseModel):
+    name: str
+    kind: Literal["network", "usb", "serial", "file"]
+    host: str | None = None
+    port: int = 9100
+    vendor_id: int | None = None
+    product_id: int | None = None
+    device: str | None = None
+    baudrate: int = 9600
+    width_mm: Literal[58, 80] = 80
+    encoding: str = "gb18030"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", env_nested_delimiter="__")
+
+    database_url: str = Field(default_factory=default_database_url)
+    language: str | None = None  # None: from the locale (LANG / LC_ALL)
+    timezone: str = "Asia/Shanghai"
+    shop_name: str = "家居母婴旗舰店"
+    default_warehouse: str = "WH1"
+    lock_expiry_hours: float = 72.0
+    sql_echo: bool = False
+    shops: list[ShopConfig] = Field(default_factory=list)
+    printers: list[PrinterConfig] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_path = os.environ.get("OMS_CONFIG")
+        if config_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_path)))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; a missing or malformed config file is a ConfigError, not a traceback."""
+    config_path = os.environ.get("OMS_CONFIG")
+    if config_path and not Path(config_path).is_file():
+        raise ConfigError(f"config file not found: {config_path} (OMS_CONFIG)")
+    try:
+        return Settings(**overrides)
+    except Exception as exc:  # pydantic ValidationError, TOML decode error
+        first = str(exc).strip().splitlines()
+        raise ConfigError(f"bad configuration: {' '.join(first[:3])}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,282 @@
+"""The tables. Money is integer fen; times are aware UTC (shown in the shop's time zone).
+
+Stock lives in StockLevel's four buckets (plus a damaged count outside them); every change to
+them is a StockMove row carrying the delta of each bucket, so the ledger always sums to the
+levels (``oms check`` proves it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC, the form every timestamp is stored in."""
+    return datetime.now(timezone.utc)
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    REVIEW = "review"
+    APPROVAL = "approval"
+    SHORT = "short"
+    READY = "ready"
+    PICKING = "picking"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+# Orders in these statuses may still hold locked stock.
+OPEN_STATUSES = (
+    OrderStatus.NEW,
+    OrderStatus.REVIEW,
+    OrderStatus.APPROVAL,
+    OrderStatus.SHORT,
+    OrderStatus.READY,
+    OrderStatus.PICKING,
+    OrderStatus.PACKED,
+)
+
+
+class HoldKind(StrEnum):
+    ADDRESS_INVALID = "address_invalid"
+    BUYER_REMARK = "buyer_remark"
+    COUPON_CHECK = "coupon_check"
+    DUPLICATE_SUSPECT = "duplicate_suspect"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    STOCK_SHORT = "stock_short"
+    APPROVAL_PENDING = "approval_pending"
+    APPROVAL_STALLED = "approval_stalled"
+    LOCK_EXPIRED = "lock_expired"
+    LOGISTICS_STALLED = "logistics_stalled"
+    SCAN_MISMATCH = "scan_mismatch"
+    SYNC_CONFLICT = "sync_conflict"
+    PRINT_FAILED = "print_failed"
+    NOTIFY_FAILED = "notify_failed"
+
+
+class MoveKind(StrEnum):
+    PURCHASE = "purchase"
+    RECEIVE = "receive"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    SHIP = "ship"
+    RETURN = "return"
+    ADJUST = "adjust"
+    RESERVE = "reserve"
+    UNRESERVE = "unreserve"
+    RESERVE_DRAW = "reserve_draw"  # a VIP order takes units out of a reservation
+    LOCK_EXPIRE = "lock_expire"
+
+
+class Warehouse(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=32)
+    name: str = Field(max_length=100)
+    province: str | None = Field(default=None, max_length=32)
+    city: str | None = Field(default=None, max_length=32)
+
+
+class Supplier(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=32)
+    name: str = Field(max_length=100)
+    contact: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    lead_days: int = 7
+
+
+class Sku(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    spec: str = Field(default="", max_length=200)
+    unit: str = Field(default="件", max_length=16)
+    category: str = Field(default="", max_length=64, index=True)
+    tags: str = Field(default="", max_length=200)  # comma-separated, e.g. "custom,fragile"
+    supplier_id: int | None = Field(default=None, foreign_key="supplier.id")
+    bin_location: str = Field(default="", max_length=32)
+    cost_fen: int = Field(default=0, sa_type=BigInteger)
+    price_fen: int = Field(default=0, sa_type=BigInteger)
+    active: bool = True
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]
+
+
+class SkuBarcode(SQLModel, table=True):
+    """A SKU has one or more barcodes (manufacturer EAN-13, our own labels)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    barcode: str = Field(unique=True, index=True, max_length=64)
+    sku_id: int = Field(foreign_key="sku.id", index=True)
+
+
+class StockLevel(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("warehouse_id", "sku_id", name="uq_stock_level_wh_sku"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    warehouse_id: int = Field(foreign_key="warehouse.id")
+    sku_id: int = Field(foreign_key="sku.id", index=True)
+    on_hand: int = 0
+    inbound: int = 0
+    locked: int = 0
+    reserved: int = 0
+    damaged: int = 0  # returned damaged: counted, never sold
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.locked - self.reserved
+
+
+class StockMove(SQLModel, table=True):
+    """The append-only stock ledger: one row per change, the delta of every bucket."""
+
+    __table_args__ = (Index("ix_stock_move_wh_sku_id", "warehouse_id", "sku_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    warehouse_id: int = Field(foreign_key="warehouse.id")
+    sku_id: int = Field(foreign_key="sku.id")
+    kind: str = Field(max_length=16)
+    d_on_hand: int = 0
+    d_inbound: int = 0
+    d_locked: int = 0
+    d_reserved: int = 0
+    d_damaged: int = 0
+    order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    reservation_id: int | None = Field(default=None, foreign_key="stockreservation.id")
+    user: str = Field(default="system", max_length=64)
+    reason: str = Field(default="", max_length=500)
+
+
+class StockReservation(SQLModel, table=True):
+    """Quota held back for a promotion or for VIP customers until it expires."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    warehouse_id: int = Field(foreign_key="warehouse.id")
+    sku_id: int = Field(foreign_key="sku.id", index=True)
+    purpose: str = Field(max_length=16)  # "vip" or "promotion"
+    qty: int  # units still held
+    note: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    released_at: datetime | None = None
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", max_length=100)
+    phone_norm: str | None = Field(default=None, max_length=20, index=True)
+    platform: str | None = Field(default=None, max_length=16)
+    buyer_id: str | None = Field(default=None, max_length=100, index=True)
+    province: str = Field(default="", max_length=32)
+    city: str = Field(default="", max_length=32)
+    district: str = Field(default="", max_length=32)
+    address: str = Field(default="", max_length=300)
+    address_key: str = Field(default="", max_length=200, index=True)
+    is_vip: bool = False
+    merged_into_id: int | None = Field(default=None, foreign_key="customer.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Order(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_order_id", name="uq_order_platform_id"),
+        Index("ix_order_status_paid", "status", "paid_at"),
+        Index("ix_order_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    platform_order_id: str = Field(max_length=64)
+    shop: str = Field(default="", max_length=64)
+    status: str = Field(default=OrderStatus.NEW, max_length=16)
+    platform_status: str = Field(default="", max_length=40)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    buyer_id: str = Field(default="", max_length=100)
+    receiver_name: str = Field(default="", max_length=200)
+    receiver_phone: str = Field(default="", max_length=200)
+    receiver_province: str = Field(default="", max_length=32)
+    receiver_city: str = Field(default="", max_length=32)
+    receiver_district: str = Field(default="", max_length=32)
+    receiver_address: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    buyer_remark: str = Field(default="", max_length=500)
+    seller_memo: str = Field(default="", max_length=500)
+    total_fen: int = Field(default=0, sa_type=BigInteger)
+    paid_fen: int = Field(default=0, sa_type=BigInteger)
+    discount_fen: int = Field(default=0, sa_type=BigInteger)
+    post_fee_fen: int = Field(default=0, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow)  # on the platform
+    paid_at: datetime | None = None
+    modified_at: datetime | None = None  # on the platform
+    ingested_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    warehouse_id: int | None = Field(default=None, foreign_key="warehouse.id")
+    locked_at: datetime | None = Field(default=None, index=True)
+    shipped_at: datetime | None = None
+    courier: str | None = Field(default=None, max_length=32)
+    waybill: str | None = Field(default=None, max_length=64, index=True)
+
+
+class OrderLine(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    sku_id: int | None = Field(default=None, foreign_key="sku.id", index=True)
+    sku_code: str = Field(max_length=64)  # the merchant's code as the platform gave it
+    title: str = Field(default="", max_length=300)
+    qty: int
+    price_fen: int = Field(default=0, sa_type=BigInteger)
+    locked_qty: int = 0  # units of this line currently locked in stock
+    returned_qty: int = 0  # units that came back after shipping
+
+
+class Hold(SQLModel, table=True):
+    """An exception on an order. Open while resolved_at is empty; blocking ones stop picking."""
+
+    __table_args__ = (Index("ix_hold_open", "kind", "resolved_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    kind: str = Field(max_length=32)
+    blocking: bool = True
+    reason: str = Field(default="", max_length=500)
+    opened_at: datetime = Field(default_factory=utcnow)
+    opened_by: str = Field(default="system", max_length=64)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolution: str | None = Field(default=None, max_length=500)
+
+
+class AuditEvent(SQLModel, table=True):
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    user: str = Field(default="system", max_length=64)
+    action: str = Field(max_length=64)
+    entity_type: str = Field(max_length=32)
+    entity_id: str = Field(max_length=64)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=64)
+    display_name: str = Field(default="", max_length=100)
+    roles: str = Field(default="", max_length=200)  # comma-separated
+    pin_hash: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]

@@ -1,0 +1,1 @@
+"""Business rules. Plain functions over a Session; no Textual, no HTTP."""

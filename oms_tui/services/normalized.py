@@ -1,0 +1,58 @@
+"""The one shape every platform's order is mapped into before it touches our tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class PlatformState(StrEnum):
+    """Where the order stands on the platform, reduced to what matters to us."""
+
+    AWAITING_PAYMENT = "awaiting_payment"  # not ours yet: never locked, never stored
+    PAID = "paid"  # ours to ship
+    SHIPPED = "shipped"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"  # closed or fully refunded
+
+
+class NormalizedLine(BaseModel):
+    sku_code: str = Field(min_length=1)  # the merchant's outer SKU code
+    title: str = ""
+    qty: int = Field(gt=0)
+    price_fen: int = Field(ge=0, default=0)
+    platform_line_id: str = ""
+
+
+class NormalizedOrder(BaseModel):
+    platform: str = Field(min_length=1)
+    platform_order_id: str = Field(min_length=1)
+    shop: str = ""
+    state: PlatformState
+    platform_status: str = ""
+    buyer_id: str = ""
+    receiver_name: str = ""
+    receiver_phone: str = ""
+    receiver_province: str = ""
+    receiver_city: str = ""
+    receiver_district: str = ""
+    receiver_address: str = ""
+    buyer_remark: str = ""
+    seller_memo: str = ""
+    total_fen: int = Field(ge=0, default=0)
+    paid_fen: int = Field(ge=0, default=0)
+    discount_fen: int = Field(ge=0, default=0)
+    post_fee_fen: int = Field(ge=0, default=0)
+    created_at: datetime
+    paid_at: datetime | None = None
+    modified_at: datetime | None = None
+    lines: list[NormalizedLine] = Field(min_length=1)
+
+    @field_validator("created_at", "paid_at", "modified_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("times must carry their time zone")
+        return value

@@ -1,0 +1,69 @@
+"""Users and their PINs. A PIN is stored as PBKDF2-SHA256 with a per-user salt, never in clear."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlmodel import Session, col, select
+
+from ..errors import NotFound, ValidationError
+from ..models import User
+from . import audit
+
+ROLES = ("cs", "cs_lead", "warehouse", "warehouse_lead", "purchasing", "finance", "manager", "admin")
+_ITERATIONS = 100_000
+
+
+def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _ITERATIONS)
+    return f"pbkdf2_sha256${_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    try:
+        _, iterations, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def add_user(session: Session, name: str, pin: str, roles: list[str], *, display_name: str = "",
+             by: str = "system") -> User:
+    name = name.strip()
+    if not name:
+        raise ValidationError("a user needs a name")
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise ValidationError("a PIN is 4 to 8 digits")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValidationError(f"roles must be among: {', '.join(ROLES)}")
+    if session.exec(select(User).where(User.name == name)).first():
+        raise ValidationError(f"user {name!r} already exists")
+    user = User(name=name, display_name=display_name or name, roles=",".join(roles), pin_hash=hash_pin(pin))
+    session.add(user)
+    session.flush()
+    audit.record(session, by, "user.add", "user", name, roles=roles)
+    return user
+
+
+def get_user(session: Session, name: str) -> User:
+    user = session.exec(select(User).where(User.name == name, col(User.active).is_(True))).first()
+    if user is None:
+        raise NotFound(f"unknown user {name!r}")
+    return user
+
+
+def authenticate(session: Session, name: str, pin: str) -> User | None:
+    """The user if the PIN matches, else None (same answer for unknown name and wrong PIN)."""
+    user = session.exec(select(User).where(User.name == name, col(User.active).is_(True))).first()
+    if user is None or not verify_pin(pin, user.pin_hash):
+        return None
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(col(User.name))))

@@ -1,0 +1,112 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, and a small catalogue.
+
+`engine` is parametrized over both backends. PostgreSQL comes from OMS_TEST_PG_URL (default: the
+local server); each test run gets its own database, emptied between tests. Where the server is
+missing the PostgreSQL cases are skipped, except under CI=true where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from oms_tui.db import make_engine, normalize_url, session_scope
+from oms_tui.schema import upgrade_to_head
+from oms_tui.services import catalogue
+
+PG_ADMIN_URL = os.environ.get("OMS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_to_head(engine)
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    admin_url = normalize_url(PG_ADMIN_URL)
+    name = f"oms_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # server down, bad URL
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL needed under CI but not reachable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_pg(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path) -> str:
+    path = tmp_path / "oms.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, sqlite_template, tmp_path) -> str:
+    """A migrated, empty database: once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    url = request.getfixturevalue("pg_database_url")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url, pool_size=20)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url):
+    engine = make_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+def seed_catalogue(engine) -> None:
+    """Two warehouses-worth of nothing but one warehouse, a supplier and three SKUs."""
+    with session_scope(engine) as s:
+        catalogue.add_warehouse(s, "WH1", "杭州仓", province="浙江", city="杭州市")
+        catalogue.add_supplier(s, "SUP1", "宁波家居供应链")
+        catalogue.add_sku(s, "HG-001", "竹纤维毛巾", barcodes=["6901234567892"], spec="34x76cm", bin_location="A-01-01",
+                          supplier_code="SUP1", cost_fen=900, price_fen=1990)
+        catalogue.add_sku(s, "MB-001", "婴儿湿巾", barcodes=["6920000000017"], spec="80抽x3包", bin_location="B-02-03",
+                          cost_fen=1200, price_fen=2990)
+        catalogue.add_sku(s, "HG-CUSTOM", "定制刻字砧板", spec="40x28cm", tags=["custom"], bin_location="C-01-01",
+                          cost_fen=3000, price_fen=8800)
+
+
+@pytest.fixture
+def seeded(engine):
+    seed_catalogue(engine)
+    return engine
