@@ -103,8 +103,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A session for reading only; on SQLite it does not take the write lock."""
+    # Closing (not rolling back) ends the transaction without expiring what was read, so callers
+    # may use the returned objects after the block.
     with Session(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session

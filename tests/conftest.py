@@ -100,7 +100,7 @@ def seed_catalogue(engine) -> None:
         catalogue.add_supplier(s, "SUP1", "宁波家居供应链")
         catalogue.add_sku(s, "HG-001", "竹纤维毛巾", barcodes=["6901234567892"], spec="34x76cm", bin_location="A-01-01",
                           supplier_code="SUP1", cost_fen=900, price_fen=1990)
-        catalogue.add_sku(s, "MB-001", "婴儿湿巾", barcodes=["6920000000017"], spec="80抽x3包", bin_location="B-02-03",
+        catalogue.add_sku(s, "MB-001", "婴儿湿巾", barcodes=["6920000000012"], spec="80抽x3包", bin_location="B-02-03",
                           cost_fen=1200, price_fen=2990)
         catalogue.add_sku(s, "HG-CUSTOM", "定制刻字砧板", spec="40x28cm", tags=["custom"], bin_location="C-01-01",
                           cost_fen=3000, price_fen=8800)
@@ -110,3 +110,24 @@ def seed_catalogue(engine) -> None:
 def seeded(engine):
     seed_catalogue(engine)
     return engine
+
+
+def normalized(platform_order_id: str, lines: dict[str, int], *, platform: str = "taobao", state: str = "paid",
+               paid_minutes_ago: int = 60, **fields):
+    """A NormalizedOrder as an adapter would hand it over; ``lines`` maps SKU code to quantity."""
+    from datetime import datetime, timedelta, timezone
+
+    from oms_tui.services.normalized import NormalizedLine, NormalizedOrder, PlatformState
+
+    paid = datetime.now(timezone.utc) - timedelta(minutes=paid_minutes_ago)
+    defaults = dict(receiver_name="张三", receiver_phone="13800138000", receiver_province="浙江省",
+                    receiver_city="杭州市", receiver_district="西湖区", receiver_address="文三路 100 号",
+                    buyer_id=f"buyer-{platform_order_id}", total_fen=1990 * sum(lines.values()),
+                    paid_fen=1990 * sum(lines.values()))
+    defaults.update(fields)
+    return NormalizedOrder(
+        platform=platform, platform_order_id=platform_order_id, state=PlatformState(state), created_at=paid,
+        paid_at=paid, modified_at=paid,
+        lines=[NormalizedLine(sku_code=code, qty=qty, price_fen=1990) for code, qty in lines.items()],
+        **defaults,
+    )

@@ -191,7 +191,7 @@ def cancel(session: Session, order: Order, *, user: str, reason: str) -> None:
 def start_picking(session: Session, order: Order, *, user: str) -> None:
     blocking = [h.kind for h in holds.open_holds(session, order.id) if h.blocking]
     if blocking:
-        raise ValidationError(f"order {order.platform_order_id} has open holds: {', '.join(blocking)}")
+        raise IllegalTransition(f"order {order.platform_order_id} has open holds: {', '.join(blocking)}")
     if order.status != S.READY:
         raise IllegalTransition(f"order {order.platform_order_id} is {order.status}, not ready to pick")
     transition(session, order, S.PICKING, user=user)

@@ -1,0 +1,431 @@
+"""The `oms` command. Thin: parse, call a service, print; a domain error is one line and exit 1."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .config import Settings, get_settings
+from .db import make_engine, read_session, session_scope
+from .errors import OmsError, ValidationError
+from .schema import ensure_current, upgrade_to_head
+
+app = typer.Typer(help="oms — order management for e-commerce shops", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+stock_app = typer.Typer(help="Stock levels, purchases, receipts and counts", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders: list, show, cancel", no_args_is_help=True)
+user_app = typer.Typer(help="Users and their roles", no_args_is_help=True)
+app.add_typer(stock_app, name="stock")
+app.add_typer(orders_app, name="orders")
+app.add_typer(user_app, name="user")
+
+console = Console()
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table for people, json for scripts")]
+LimitOption = Annotated[int, typer.Option(help="rows per page", min=1, max=10_000)]
+OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0)]
+
+
+def cli_user() -> str:
+    """Who a CLI change is attributed to in the ledger and audit trail."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def open_engine(settings: Settings | None = None, *, migrate: bool = False) -> Engine:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    if migrate:
+        upgrade_to_head(engine)
+    else:
+        ensure_current(engine)
+    return engine
+
+
+def print_json(rows: list[dict] | dict) -> None:
+    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def local_time(value: datetime | None, settings: Settings) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def parse_day(text: str, settings: Settings) -> datetime:
+    """A YYYY-MM-DD day (or an 'Nd' age such as 7d) in the shop's time zone, as an aware datetime."""
+    tz = ZoneInfo(settings.timezone)
+    if text.endswith("d") and text[:-1].isdigit():
+        return datetime.now(tz) - timedelta(days=int(text[:-1]))
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=tz)
+    except ValueError:
+        raise ValidationError(f"--since wants YYYY-MM-DD or a number of days like 7d, got {text!r}") from None
+
+
+# --- setup -----------------------------------------------------------------------------------
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="also load the demo catalogue, stock and orders")] = False,
+    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0)] = 300,
+    seed: Annotated[int, typer.Option(help="demo random seed")] = 2026,
+) -> None:
+    """Create or upgrade the database schema (safe to repeat); --demo loads the demo data."""
+    settings = get_settings()
+    engine = open_engine(settings, migrate=True)
+    console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+    if demo:
+        from .config import default_data_dir
+        from .services import demo as demo_service
+
+        summary = demo_service.load_demo(engine, default_data_dir(), orders=orders, seed=seed)
+        console.print(f"demo loaded: {summary}")
+
+
+@app.command("demo")
+def demo_cmd(
+    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0)] = 300,
+    db: Annotated[Optional[str], typer.Option(help="SQLite file for the demo (recreated)")] = None,
+    user: Annotated[Optional[str], typer.Option(help="log in as this user, skipping the login screen")] = None,
+) -> None:
+    """A fresh SQLite database with demo data, and the TUI on a login screen. Works offline."""
+    from pathlib import Path
+
+    from .config import default_data_dir, load_settings
+    from .services import demo as demo_service
+
+    path = Path(db) if db else default_data_dir() / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    settings = load_settings(database_url=f"sqlite:///{path}")
+    engine = open_engine(settings, migrate=True)
+    console.print(f"loading demo data into {path} …")
+    demo_service.load_demo(engine, default_data_dir(), orders=orders)
+    from .app import run_tui
+
+    run_tui(engine, settings, user_name=user)
+
+
+@app.command()
+def tui(user: Annotated[Optional[str], typer.Option(help="skip the login (for SSH desks)")] = None) -> None:
+    """Open the terminal app."""
+    from .app import run_tui
+
+    settings = get_settings()
+    engine = open_engine(settings)
+    if user:
+        from .services import users
+
+        with read_session(engine) as session:
+            users.get_user(session, user)  # an unknown name is a clear error before the screen opens
+    run_tui(engine, settings, user_name=user)
+
+
+@app.command()
+def check() -> None:
+    """Verify the books: ledger sums equal levels, nothing negative, locks match open orders."""
+    from .services.check import run_checks
+
+    engine = open_engine()
+    with read_session(engine) as session:
+        violations = run_checks(session)
+    if violations:
+        for violation in violations:
+            typer.echo(str(violation))
+        typer.echo(f"{len(violations)} violation(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo("ok: ledger balances, no negative bucket, locks match open orders")
+
+
+# --- stock -----------------------------------------------------------------------------------
+
+@stock_app.command("show")
+def stock_show(
+    sku: Annotated[Optional[str], typer.Argument(help="SKU code, barcode or a search text")] = None,
+    warehouse: Annotated[Optional[str], typer.Option(help="warehouse code")] = None,
+    fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+) -> None:
+    """Stock per warehouse and SKU: on_hand, inbound, locked, reserved, available."""
+    from .services import catalogue, inventory
+
+    engine = open_engine()
+    with read_session(engine) as session:
+        exact = catalogue.find_sku(session, sku) if sku else None
+        search = exact.code if exact else sku
+        rows = inventory.list_stock(session, search=search, warehouse_code=warehouse, limit=limit, offset=offset)
+        if exact:
+            rows = [r for r in rows if r.sku == exact.code]
+        if sku and not rows:
+            raise ValidationError(f"no SKU matches {sku!r}")
+    if fmt == OutputFormat.json:
+        print_json([r.as_dict() for r in rows])
+        return
+    table = Table("WH", "SKU", "name", "spec", "bin", "on_hand", "inbound", "locked", "reserved", "available",
+                  "damaged")
+    for r in rows:
+        table.add_row(r.warehouse, r.sku, r.name, r.spec, r.bin_location, *map(str, (
+            r.on_hand, r.inbound, r.locked, r.reserved, r.available, r.damaged)))
+    console.print(table)
+
+
+def _stock_target(session, sku: str, warehouse: str | None):
+    from .services import catalogue
+
+    settings = get_settings()
+    wh = catalogue.get_warehouse(session, warehouse) if warehouse else catalogue.default_warehouse(
+        session, settings.default_warehouse)
+    return wh, catalogue.get_sku(session, sku)
+
+
+WarehouseOption = Annotated[Optional[str], typer.Option(help="warehouse code (default: the configured one)")]
+
+
+@stock_app.command("purchase")
+def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
+                   reason: Annotated[str, typer.Option(help="purchase order reference")] = "") -> None:
+    """Record goods ordered from the supplier (inbound goes up)."""
+    from .services import inventory
+
+    with session_scope(open_engine()) as session:
+        wh, item = _stock_target(session, sku, warehouse)
+        inventory.purchase(session, wh, item, qty, user=cli_user(), reason=reason)
+    typer.echo(f"{item.code}: +{qty} inbound at {wh.code}")
+
+
+@stock_app.command("receive")
+def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
+                  reason: Annotated[str, typer.Option(help="delivery note reference")] = "") -> None:
+    """Receive goods from the supplier (inbound → on_hand); short orders are served first."""
+    from .services import inventory
+
+    with session_scope(open_engine()) as session:
+        wh, item = _stock_target(session, sku, warehouse)
+        served = inventory.receive(session, wh, item, qty, user=cli_user(), reason=reason)
+    typer.echo(f"{item.code}: received {qty} at {wh.code}; {served} short order(s) allocated")
+
+
+@stock_app.command("adjust")
+def stock_adjust(
+    sku: str,
+    reason: Annotated[str, typer.Option(help="why (e.g. 'cycle count 2026-11')")],
+    counted: Annotated[Optional[int], typer.Option(help="the quantity counted on the shelf")] = None,
+    delta: Annotated[Optional[int], typer.Option(help="change on_hand by this much instead")] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Correct on_hand after a stock count."""
+    from .services import inventory
+
+    with session_scope(open_engine()) as session:
+        wh, item = _stock_target(session, sku, warehouse)
+        applied = inventory.adjust(session, wh, item, counted=counted, delta=delta, reason=reason, user=cli_user())
+    typer.echo(f"{item.code}: on_hand {applied:+d} at {wh.code}")
+
+
+@stock_app.command("ledger")
+def stock_ledger(sku: str, warehouse: WarehouseOption = None, fmt: FormatOption = OutputFormat.table,
+                 limit: LimitOption = 50, offset: OffsetOption = 0) -> None:
+    """A SKU's ledger, newest first."""
+    from .services import catalogue, inventory
+
+    settings = get_settings()
+    with read_session(open_engine(settings)) as session:
+        item = catalogue.get_sku(session, sku)
+        moves = inventory.sku_ledger(session, item, warehouse_code=warehouse, limit=limit, offset=offset)
+    rows = [{"id": m.id, "at": m.at.isoformat(), "kind": m.kind, "on_hand": m.d_on_hand, "inbound": m.d_inbound,
+             "locked": m.d_locked, "reserved": m.d_reserved, "damaged": m.d_damaged, "order_id": m.order_id,
+             "user": m.user, "reason": m.reason} for m in moves]
+    if fmt == OutputFormat.json:
+        print_json(rows)
+        return
+    table = Table("time", "kind", "Δon_hand", "Δinbound", "Δlocked", "Δreserved", "Δdamaged", "order", "user", "reason")
+    for m in moves:
+        table.add_row(local_time(m.at, settings), m.kind, *(f"{d:+d}" if d else "" for d in (
+            m.d_on_hand, m.d_inbound, m.d_locked, m.d_reserved, m.d_damaged)), str(m.order_id or ""), m.user, m.reason)
+    console.print(table)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+@orders_app.command("list")
+def orders_list(
+    status: Annotated[Optional[str], typer.Option(help="new, review, approval, short, ready, picking, …")] = None,
+    platform: Annotated[Optional[str], typer.Option(help="taobao, jd or pdd")] = None,
+    since: Annotated[Optional[str], typer.Option(help="created on or after YYYY-MM-DD (shop time) or Nd")] = None,
+    fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+) -> None:
+    """Orders, newest first, a page at a time."""
+    from .services import orders as orders_service
+
+    settings = get_settings()
+    flt = orders_service.OrderFilter(status=status, platform=platform,
+                                     since=parse_day(since, settings) if since else None)
+    with read_session(open_engine(settings)) as session:
+        rows = orders_service.list_orders(session, flt, limit=limit, offset=offset)
+        dicts = orders_service.as_dicts(session, rows)
+        total = orders_service.count_orders(session, flt) if fmt == OutputFormat.table else 0
+    if fmt == OutputFormat.json:
+        print_json(dicts)
+        return
+    table = Table("id", "platform", "order", "status", "created", "total ¥", "receiver", "lines", "holds")
+    for o, d in zip(rows, dicts):
+        table.add_row(str(o.id), o.platform, o.platform_order_id, o.status, local_time(o.created_at, settings),
+                      f"{o.total_fen / 100:.2f}", f"{o.receiver_name} {o.receiver_province}{o.receiver_city}",
+                      ", ".join(f"{line['sku']}×{line['qty']}" for line in d["lines"]),
+                      ", ".join(h["kind"] for h in d["holds"]))
+    console.print(table)
+    console.print(f"{offset + 1 if rows else 0}–{offset + len(rows)} of {total}")
+
+
+@orders_app.command("show")
+def orders_show(reference: Annotated[str, typer.Argument(help="platform order id, waybill or our id")],
+                fmt: FormatOption = OutputFormat.table) -> None:
+    """One order with its lines, holds and history."""
+    from .services import audit, holds
+    from .services import orders as orders_service
+
+    settings = get_settings()
+    with read_session(open_engine(settings)) as session:
+        order = orders_service.find_by_reference(session, reference)
+        detail = orders_service.as_dicts(session, [order])[0]
+        all_holds = holds.holds_of(session, order.id)
+        events = audit.history(session, "order", order.id)
+    detail["all_holds"] = [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": h.reason,
+                            "opened_at": h.opened_at.isoformat(),
+                            "resolved_at": h.resolved_at.isoformat() if h.resolved_at else None,
+                            "resolved_by": h.resolved_by, "resolution": h.resolution} for h in all_holds]
+    detail["history"] = [{"at": e.at.isoformat(), "user": e.user, "action": e.action, "detail": e.detail}
+                         for e in events]
+    if fmt == OutputFormat.json:
+        print_json(detail)
+        return
+    console.print(f"[bold]{order.platform} {order.platform_order_id}[/bold]  #{order.id}  status [bold]{order.status}[/]"
+                  f"  total ¥{order.total_fen / 100:.2f}")
+    console.print(f"receiver: {order.receiver_name} {order.receiver_phone}  {order.receiver_province} "
+                  f"{order.receiver_city} {order.receiver_district} {order.receiver_address}")
+    if order.buyer_remark:
+        console.print(f"buyer remark: {order.buyer_remark}")
+    lines = Table("SKU", "title", "qty", "price ¥", "locked")
+    for line in detail["lines"]:
+        lines.add_row(line["sku"], line["title"], str(line["qty"]), f"{line['price_fen'] / 100:.2f}",
+                      str(line["locked_qty"]))
+    console.print(lines)
+    if all_holds:
+        hold_table = Table("hold", "kind", "opened", "resolved", "reason / resolution")
+        for h in all_holds:
+            hold_table.add_row(str(h.id), h.kind, local_time(h.opened_at, settings),
+                               local_time(h.resolved_at, settings) or "open", h.resolution or h.reason)
+        console.print(hold_table)
+    history = Table("time", "user", "action", "detail")
+    for e in events:
+        history.add_row(local_time(e.at, settings), e.user, e.action, e.detail)
+    console.print(history)
+
+
+@orders_app.command("cancel")
+def orders_cancel(reference: str, reason: Annotated[str, typer.Option(help="why it is cancelled")]) -> None:
+    """Cancel an order that has not shipped; its stock is released."""
+    from .services import orders as orders_service
+
+    with session_scope(open_engine()) as session:
+        order = orders_service.find_by_reference(session, reference)
+        orders_service.cancel(session, order, user=cli_user(), reason=reason)
+    typer.echo(f"order {order.platform_order_id} cancelled")
+
+
+# --- users -----------------------------------------------------------------------------------
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    roles: Annotated[str, typer.Option(help="comma-separated: cs, cs_lead, warehouse, warehouse_lead, purchasing, "
+                                            "finance, manager, admin")],
+    pin: Annotated[Optional[str], typer.Option(help="4–8 digits (asked for when omitted)")] = None,
+    display_name: Annotated[str, typer.Option(help="name shown on screen")] = "",
+) -> None:
+    """Add a user who logs in with a PIN."""
+    from .services import users
+
+    if pin is None:
+        if not sys.stdin.isatty():
+            raise ValidationError("give --pin when there is no terminal to ask on")
+        pin = typer.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    with session_scope(open_engine()) as session:
+        users.add_user(session, name, pin, [r.strip() for r in roles.split(",") if r.strip()],
+                       display_name=display_name, by=cli_user())
+    typer.echo(f"user {name} added")
+
+
+@user_app.command("list")
+def user_list(fmt: FormatOption = OutputFormat.table) -> None:
+    """Users and their roles."""
+    from .services import users
+
+    with read_session(open_engine()) as session:
+        rows = [{"name": u.name, "display_name": u.display_name, "roles": u.role_list, "active": u.active}
+                for u in users.list_users(session)]
+    if fmt == OutputFormat.json:
+        print_json(rows)
+        return
+    table = Table("name", "display name", "roles", "active")
+    for row in rows:
+        table.add_row(row["name"], row["display_name"], ", ".join(row["roles"]), "yes" if row["active"] else "no")
+    console.print(table)
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; errors become one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        # Without standalone mode click returns typer.Exit's code instead of exiting.
+        code = app(args=argv, prog_name="oms", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: wrong option, missing argument, bad value
+        exc.show()
+        sys.exit(getattr(exc, "exit_code", 2))
+    except OmsError as exc:
+        sys.stderr.write(f"oms: error: {exc}\n")
+        sys.exit(1)
+    except OperationalError as exc:
+        sys.stderr.write(f"oms: error: database unavailable: {str(exc.orig).strip().splitlines()[0]}\n")
+        sys.exit(1)
+    except DBAPIError as exc:
+        sys.stderr.write(f"oms: error: database refused the change: {str(exc.orig).strip().splitlines()[0]}\n")
+        sys.exit(1)
+    except OSError as exc:
+        sys.stderr.write(f"oms: error: {exc}\n")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

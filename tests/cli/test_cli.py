@@ -1,0 +1,172 @@
+"""The `oms` command: JSON contracts for scripts, and bad input as one line plus a non-zero exit."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from oms_tui.cli import main
+from oms_tui.config import get_settings
+from oms_tui.db import make_engine
+from tests.conftest import seed_catalogue
+
+
+@pytest.fixture
+def oms(monkeypatch, capsys):
+    """Run `oms ARGS…` in-process against the database in OMS_DATABASE_URL; returns (code, out, err)."""
+
+    def run(*args: str):
+        get_settings.cache_clear()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_db(monkeypatch, db_url):
+    monkeypatch.setenv("OMS_DATABASE_URL", db_url)
+    monkeypatch.delenv("OMS_CONFIG", raising=False)
+    engine = make_engine(db_url)
+    seed_catalogue(engine)
+    engine.dispose()
+    return db_url
+
+
+def test_init_is_safe_to_repeat(oms, monkeypatch, tmp_path):
+    monkeypatch.setenv("OMS_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    assert oms("init")[0] == 0
+    assert oms("init")[0] == 0
+    code, out, _ = oms("check")
+    assert code == 0 and out.startswith("ok")
+
+
+def test_stock_purchase_receive_and_json(oms, cli_db):
+    assert oms("stock", "purchase", "HG-001", "10")[0] == 0
+    assert oms("stock", "receive", "6901234567892", "4")[0] == 0  # by barcode, as a gun types it
+    code, out, _ = oms("stock", "show", "HG-001", "--format", "json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row == {"warehouse": "WH1", "sku": "HG-001", "name": "竹纤维毛巾", "spec": "34x76cm", "bin": "A-01-01",
+                   "on_hand": 4, "inbound": 6, "locked": 0, "reserved": 0, "available": 4, "damaged": 0}
+    code, out, _ = oms("stock", "show", "--format", "json", "--limit", "2")
+    assert code == 0 and len(json.loads(out)) == 2
+    code, out, _ = oms("stock", "ledger", "HG-001", "--format", "json")
+    assert [m["kind"] for m in json.loads(out)] == ["receive", "purchase"]
+    assert oms("check")[0] == 0
+
+
+def test_adjust_with_reason(oms, cli_db):
+    oms("stock", "purchase", "HG-001", "5")
+    oms("stock", "receive", "HG-001", "5")
+    code, out, _ = oms("stock", "adjust", "HG-001", "--counted", "3", "--reason", "cycle count")
+    assert code == 0 and "-2" in out
+    code, _, err = oms("stock", "adjust", "HG-001", "--counted", "3", "--delta", "1", "--reason", "x")
+    assert code == 1 and "either" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (("stock", "purchase", "NO-SUCH", "3"), "unknown SKU or barcode 'NO-SUCH'"),
+    (("stock", "purchase", "HG-001", "--", "-3"), "must be positive"),
+    (("stock", "purchase", "HG-001", "0"), "must be positive"),
+    (("stock", "receive", "HG-001", "1"), "only 0 inbound"),
+    (("orders", "show", "NOPE"), "no order 'NOPE'"),
+    (("orders", "list", "--status", "lost"), "unknown status 'lost'"),
+    (("orders", "list", "--since", "yesterday"), "--since wants YYYY-MM-DD"),
+    (("user", "add", "x", "--roles", "cs", "--pin", "12"), "4 to 8 digits"),
+])
+def test_bad_input_is_one_line_and_exit_1(oms, cli_db, args, message):
+    code, out, err = oms(*args)
+    assert code == 1
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_database_url_is_a_clear_error(oms, monkeypatch):
+    monkeypatch.setenv("OMS_DATABASE_URL", "mysql://nobody@localhost/x")
+    code, _, err = oms("check")
+    assert code == 1 and "unsupported database 'mysql'" in err
+    monkeypatch.setenv("OMS_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")
+    code, _, err = oms("orders", "list")
+    assert code == 1 and "cannot reach the database" in err
+
+
+def test_uninitialised_database_says_run_init(oms, monkeypatch, tmp_path):
+    monkeypatch.setenv("OMS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    code, _, err = oms("stock", "show")
+    assert code == 1 and "run `oms init`" in err
+
+
+def test_orders_list_json_filters_and_pages(oms, cli_db):
+    from oms_tui.db import session_scope
+    from oms_tui.services import catalogue, inventory, orders
+    from tests.conftest import normalized
+
+    engine = make_engine(cli_db)
+    with session_scope(engine) as s:
+        wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
+        inventory.purchase(s, wh, sku, 3, user="t")
+        inventory.receive(s, wh, sku, 3, user="t")
+        for i, platform in enumerate(["taobao", "jd", "pdd", "taobao"]):
+            orders.upsert_order(s, normalized(f"O{i}", {"HG-001": 1}, platform=platform, paid_minutes_ago=50 - i),
+                                warehouse=wh)
+    engine.dispose()
+    code, out, _ = oms("orders", "list", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [r["platform_order_id"] for r in rows] == ["O3", "O2", "O1", "O0"]
+    assert rows[0]["status"] == "short" and rows[0]["holds"][0]["kind"] == "stock_short"
+    assert rows[1]["lines"] == [{"sku": "HG-001", "title": "", "qty": 1, "price_fen": 1990, "locked_qty": 1}]
+    code, out, _ = oms("orders", "list", "--platform", "taobao", "--format", "json", "--limit", "1", "--offset", "1")
+    assert [r["platform_order_id"] for r in json.loads(out)] == ["O0"]
+    code, out, _ = oms("orders", "list", "--status", "short", "--since", "1d", "--format", "json")
+    assert [r["platform_order_id"] for r in json.loads(out)] == ["O3"]
+    code, out, _ = oms("orders", "show", "O1", "--format", "json")
+    detail = json.loads(out)
+    assert detail["history"][0]["action"] == "order.create" and detail["status"] == "ready"
+    code, out, _ = oms("orders", "cancel", "O1", "--reason", "buyer asked")
+    assert code == 0
+    code, out, _ = oms("orders", "list", "--status", "ready", "--format", "json")
+    assert [r["platform_order_id"] for r in json.loads(out)] == ["O3", "O2", "O0"]  # O3 took the freed unit
+    assert oms("check")[0] == 0
+
+
+def test_user_add_and_list(oms, cli_db):
+    assert oms("user", "add", "wh1", "--roles", "warehouse,warehouse_lead", "--pin", "2468")[0] == 0
+    code, out, _ = oms("user", "list", "--format", "json")
+    assert json.loads(out) == [{"name": "wh1", "display_name": "wh1", "roles": ["warehouse", "warehouse_lead"],
+                                "active": True}]
+    code, _, err = oms("user", "add", "wh1", "--roles", "cs", "--pin", "1111")
+    assert code == 1 and "already exists" in err
+
+
+def test_check_exits_1_and_prints_each_violation(oms, cli_db):
+    from sqlalchemy import text
+
+    engine = make_engine(cli_db)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE stocklevel SET on_hand = 7"))
+    engine.dispose()
+    code, out, err = oms("check")
+    assert code == 1 and out.count("ledger:") == 3 and "3 violation(s)" in err
+
+
+def test_console_script_errors_have_no_traceback(tmp_path):
+    """The installed entry point, in a real process: usage errors exit 2, domain errors exit 1."""
+    env = dict(os.environ, OMS_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    env.pop("OMS_CONFIG", None)
+    cmd = [sys.executable, "-m", "oms_tui.cli"]
+    bad_usage = subprocess.run(cmd + ["orders", "list", "--limit", "0"], env=env, capture_output=True, text=True,
+                               timeout=60)
+    assert bad_usage.returncode == 2 and "Traceback" not in bad_usage.stderr
+    uninit = subprocess.run(cmd + ["check"], env=env, capture_output=True, text=True, timeout=60)
+    assert uninit.returncode == 1 and uninit.stderr.startswith("oms: error:") and "Traceback" not in uninit.stderr
+    missing_config = subprocess.run(cmd + ["check"], env=dict(env, OMS_CONFIG=str(tmp_path / "none.toml")),
+                                    capture_output=True, text=True, timeout=60)
+    assert missing_config.returncode == 1 and "config file not found" in missing_config.stderr
