@@ -396,6 +396,33 @@ def user_list(fmt: FormatOption = OutputFormat.table) -> None:
     console.print(table)
 
 
+# --- benchmarks ------------------------------------------------------------------------------
+
+@app.command()
+def bench(
+    what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL) or locks (concurrent locks/s)")] = "stock",
+    orders: Annotated[int, typer.Option(help="orders to process", min=1)] = 100_000,
+    backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
+    workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1)] = 16,
+    pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
+) -> None:
+    """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
+    from . import bench as bench_module
+
+    backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
+    if what not in ("stock", "locks") or any(b not in ("sqlite", "postgresql") for b in backends):
+        raise ValidationError("usage: oms bench stock|locks [--backend sqlite|postgresql|both]")
+    url = pg_url or bench_module.default_pg_url()
+    for name in backends:
+        if what == "stock":
+            service, raw = bench_module.bench_lock_and_ship(name, orders, url)
+            typer.echo(str(service))
+            typer.echo(str(raw))
+            typer.echo(f"{'ratio services/raw':<28} {name:<10} {service.seconds / raw.seconds:8.2f}x time")
+        else:
+            typer.echo(str(bench_module.bench_concurrent_locks(name, orders, workers, url)))
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> None:

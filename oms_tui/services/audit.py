@@ -7,19 +7,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..models import AuditEvent
+from ..models import AuditEvent, utcnow
 
 
-def record(session: Session, user: str, action: str, entity_type: str, entity_id: Any, **detail: Any) -> AuditEvent:
-    event = AuditEvent(
-        user=user,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
-    )
-    session.add(event)
-    return event
+_INSERT = AuditEvent.__table__.insert()
+
+
+def record(session: Session, user: str, action: str, entity_type: str, entity_id: Any, **detail: Any) -> None:
+    """Append one audit row in the caller's transaction (a Core insert: audit rows are never edited)."""
+    session.execute(_INSERT, {
+        "at": utcnow(), "user": user, "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
+        "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
+    })
 
 
 def history(session: Session, entity_type: str, entity_id: Any, limit: int = 200) -> list[AuditEvent]:

@@ -6,6 +6,7 @@ Opening a kind that is already open on the order returns the open one, so rules 
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from ..errors import NotFound, ValidationError
@@ -24,10 +25,13 @@ APPROVAL_KINDS = frozenset({HoldKind.APPROVAL_PENDING, HoldKind.APPROVAL_STALLED
 ALLOCATION_KINDS = frozenset({HoldKind.STOCK_SHORT, HoldKind.LOCK_EXPIRED})
 
 
+# Built once: this runs several times per order on the intake and ship paths.
+_OPEN_HOLDS = select(Hold).where(Hold.order_id == bindparam("order_id"), col(Hold.resolved_at).is_(None)).order_by(
+    col(Hold.id))
+
+
 def open_holds(session: Session, order_id: int) -> list[Hold]:
-    return list(session.exec(
-        select(Hold).where(Hold.order_id == order_id, col(Hold.resolved_at).is_(None)).order_by(col(Hold.id))
-    ))
+    return list(session.exec(_OPEN_HOLDS, params={"order_id": order_id}))
 
 
 def holds_of(session: Session, order_id: int) -> list[Hold]:

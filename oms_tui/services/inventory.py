@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import and_, bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -57,6 +57,37 @@ def ensure_level(session: Session, warehouse_id: int, sku_id: int) -> None:
     session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["warehouse_id", "sku_id"]))
 
 
+_BUCKETS = ("on_hand", "inbound", "locked", "reserved", "damaged")
+_move_statements: dict[tuple, object] = {}
+
+
+def _guarded_update(shrinking: tuple[str, ...], guard_available: bool):
+    """The conditional UPDATE for one shape of change, built once and reused.
+
+    Building SQLAlchemy statements costs more than running them on this hot path, so each
+    shape (which buckets shrink, whether available shrinks) is compiled once with bind
+    parameters for the deltas.
+    """
+    key = (shrinking, guard_available)
+    stmt = _move_statements.get(key)
+    if stmt is None:
+        level = StockLevel.__table__.c
+        guards = [level.warehouse_id == bindparam("wh"), level.sku_id == bindparam("sku")]
+        guards += [level[b] >= -bindparam(f"d_{b}") for b in shrinking]
+        if guard_available:
+            guards.append(level.on_hand - level.locked - level.reserved >= -bindparam("d_available"))
+        stmt = (
+            update(StockLevel.__table__)
+            .where(and_(*guards))
+            .values({b: level[b] + bindparam(f"d_{b}") for b in _BUCKETS} | {"updated_at": bindparam("now")})
+        )
+        _move_statements[key] = stmt
+    return stmt
+
+
+_INSERT_MOVE = StockMove.__table__.insert()
+
+
 def _move(
     session: Session,
     warehouse_id: int,
@@ -77,36 +108,19 @@ def _move(
 
     Returns False (and changes nothing) when the guard refuses.
     """
-    level = StockLevel.__table__.c
-    guards = [level.warehouse_id == warehouse_id, level.sku_id == sku_id]
-    for column, delta in ((level.on_hand, d_on_hand), (level.inbound, d_inbound), (level.locked, d_locked),
-                          (level.reserved, d_reserved), (level.damaged, d_damaged)):
-        if delta < 0:
-            guards.append(column >= -delta)
+    deltas = {"d_on_hand": d_on_hand, "d_inbound": d_inbound, "d_locked": d_locked, "d_reserved": d_reserved,
+              "d_damaged": d_damaged}
+    shrinking = tuple(b for b in _BUCKETS if deltas[f"d_{b}"] < 0)
     d_available = d_on_hand - d_locked - d_reserved
-    if d_available < 0:
-        guards.append(level.on_hand - level.locked - level.reserved >= -d_available)
-    result = session.execute(
-        update(StockLevel.__table__)
-        .where(and_(*guards))
-        .values(
-            on_hand=level.on_hand + d_on_hand,
-            inbound=level.inbound + d_inbound,
-            locked=level.locked + d_locked,
-            reserved=level.reserved + d_reserved,
-            damaged=level.damaged + d_damaged,
-            updated_at=utcnow(),
-        )
-    )
+    now = utcnow()
+    stmt = _guarded_update(shrinking, d_available < 0)
+    result = session.execute(stmt, {"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": d_available,
+                                    **deltas})
     if result.rowcount != 1:
         return False
-    session.execute(
-        StockMove.__table__.insert().values(
-            at=utcnow(), warehouse_id=warehouse_id, sku_id=sku_id, kind=str(kind), d_on_hand=d_on_hand,
-            d_inbound=d_inbound, d_locked=d_locked, d_reserved=d_reserved, d_damaged=d_damaged,
-            order_id=order_id, reservation_id=reservation_id, user=user, reason=reason[:500],
-        )
-    )
+    session.execute(_INSERT_MOVE, {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(kind),
+                                   **deltas, "order_id": order_id, "reservation_id": reservation_id, "user": user,
+                                   "reason": reason[:500]})
     return True
 
 
@@ -294,7 +308,6 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
     savepoint = session.begin_nested()
     for line in lines:
         need = line.qty - line.locked_qty
-        ensure_level(session, order.warehouse_id, line.sku_id)
         ok = _move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=need, order_id=order.id,
                    user=user, reason="order accepted")
         if not ok and vip:
@@ -378,8 +391,11 @@ def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, c
         allocate_short_orders(session, order.warehouse_id, [line.sku_id], user=user)
 
 
+_ORDER_LINES = select(OrderLine).where(OrderLine.order_id == bindparam("order_id")).order_by(col(OrderLine.id))
+
+
 def _lines(session: Session, order_id: int) -> list[OrderLine]:
-    return list(session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.id))))
+    return list(session.exec(_ORDER_LINES, params={"order_id": order_id}))
 
 
 # --- allocation and expiry -------------------------------------------------------------------

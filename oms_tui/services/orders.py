@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -71,13 +71,15 @@ def settle_status(session: Session, order: Order, *, user: str) -> OrderStatus:
     return target
 
 
+_UNLOCKED_LINES = (
+    select(func.count()).select_from(OrderLine)
+    .where(OrderLine.order_id == bindparam("order_id"), col(OrderLine.sku_id).is_not(None),
+           col(OrderLine.locked_qty) < col(OrderLine.qty))
+)
+
+
 def _fully_locked(session: Session, order: Order) -> bool:
-    unlocked = session.exec(
-        select(func.count()).select_from(OrderLine)
-        .where(OrderLine.order_id == order.id, col(OrderLine.sku_id).is_not(None),
-               col(OrderLine.locked_qty) < col(OrderLine.qty))
-    ).one()
-    return unlocked == 0
+    return session.exec(_UNLOCKED_LINES, params={"order_id": order.id}).one() == 0
 
 
 # --- intake ----------------------------------------------------------------------------------
