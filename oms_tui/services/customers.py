@@ -7,6 +7,7 @@ import re
 from sqlmodel import Session, select
 
 from ..models import Customer
+from . import audit
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市")
@@ -59,3 +60,24 @@ def identify(session: Session, *, platform: str, buyer_id: str, name: str, phone
         session.add(customer)
         session.flush()
     return customer
+
+
+def add_customer(session: Session, *, name: str, phone: str | None = None, platform: str | None = None,
+                 buyer_id: str | None = None, province: str = "", city: str = "", district: str = "",
+                 address: str = "", is_vip: bool = False, user: str = "system") -> Customer:
+    """Register a customer by hand (a VIP list, a wholesale buyer) before their first order."""
+    customer = Customer(name=name, phone_norm=normalize_mobile(phone), platform=platform, buyer_id=buyer_id or None,
+                        province=province, city=city, district=district, address=address,
+                        address_key=address_key(province, city, district, address), is_vip=is_vip)
+    session.add(customer)
+    session.flush()
+    audit.record(session, user, "customer.add", "customer", customer.id, name=name, vip=is_vip)
+    return customer
+
+
+def set_vip(session: Session, customer: Customer, vip: bool, *, user: str) -> None:
+    """VIP customers are served first when stock arrives and may draw on VIP quota."""
+    if customer.is_vip != vip:
+        customer.is_vip = vip
+        session.add(customer)
+        audit.record(session, user, "customer.vip", "customer", customer.id, vip=vip)

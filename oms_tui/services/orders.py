@@ -203,8 +203,12 @@ def mark_packed(session: Session, order: Order, *, user: str) -> None:
     transition(session, order, S.PACKED, user=user)
 
 
-def ship(session: Session, order: Order, *, waybill: str, courier: str, user: str) -> None:
-    """The packed parcel leaves: stock deducted, waybill recorded, status shipped — one transaction."""
+def ship(session: Session, order: Order, *, waybill: str, courier: str, user: str,
+         shipped_at: datetime | None = None) -> None:
+    """The packed parcel leaves: stock deducted, waybill recorded, status shipped — one transaction.
+
+    ``shipped_at`` records a parcel that left earlier than it is entered (defaults to now).
+    """
     if not waybill.strip():
         raise ValidationError("a shipment needs a waybill number")
     if order.status != S.PACKED:
@@ -212,7 +216,7 @@ def ship(session: Session, order: Order, *, waybill: str, courier: str, user: st
     inventory.ship_order_stock(session, order, user=user)
     order.waybill = waybill.strip()
     order.courier = courier
-    order.shipped_at = utcnow()
+    order.shipped_at = shipped_at or utcnow()
     transition(session, order, S.SHIPPED, user=user, reason=f"{courier} {waybill}")
 
 
