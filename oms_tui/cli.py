@@ -356,6 +356,36 @@ def orders_cancel(reference: str, reason: Annotated[str, typer.Option(help="why 
     typer.echo(f"order {order.platform_order_id} cancelled")
 
 
+# --- order intake ----------------------------------------------------------------------------
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[str, typer.Argument(help="the platform's order export (.csv or .xlsx)")],
+    platform: Annotated[str, typer.Option(help="taobao, jd or pdd")],
+    shop: Annotated[str, typer.Option(help="shop name to file the orders under")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would happen, change nothing")] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Import a platform's order-export file; importing the same file twice changes nothing."""
+    from pathlib import Path
+
+    from .services import order_import
+
+    settings = get_settings()
+    report = order_import.import_file(open_engine(settings), Path(file), platform, shop=shop, dry_run=dry_run,
+                                      warehouse_code=settings.default_warehouse, user=cli_user())
+    if fmt == OutputFormat.json:
+        print_json(report.as_dict())
+    else:
+        prefix = "dry run — nothing saved: " if dry_run else ""
+        typer.echo(f"{prefix}{report.rows} rows, {report.orders} orders: {report.new} new, {report.updated} updated, "
+                   f"{report.unchanged} unchanged, {report.skipped} not paid, {report.refused} refused")
+        for error in report.errors:
+            typer.echo(f"  {error}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
 # --- users -----------------------------------------------------------------------------------
 
 @user_app.command("add")

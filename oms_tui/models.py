@@ -280,3 +280,64 @@ class User(SQLModel, table=True):
     @property
     def role_list(self) -> list[str]:
         return [r for r in self.roles.split(",") if r]
+
+
+# --- order intake (platform sync, webhook, scheduler) -----------------------------------------
+
+class ShopSync(SQLModel, table=True):
+    """Per shop: the incremental cursor and what the last sync run did."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop: str = Field(unique=True, index=True, max_length=64)
+    platform: str = Field(max_length=16)
+    cursor_at: datetime | None = None  # every change up to here is in; the next run starts before it
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_status: str = Field(default="never", max_length=16)  # never, running, ok, error
+    last_new: int = 0
+    last_updated: int = 0
+    last_unchanged: int = 0
+    last_malformed: int = 0
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    total_new: int = 0
+    total_updated: int = 0
+    runs: int = 0
+    errors: int = 0
+
+
+class SyncProblem(SQLModel, table=True):
+    """A record a sync could not take in (malformed payload, rejected by validation)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    shop: str = Field(max_length=64, index=True)
+    platform: str = Field(max_length=16)
+    platform_order_id: str | None = Field(default=None, max_length=64)
+    source: str = Field(default="sync", max_length=16)  # sync, webhook, import
+    reason: str = Field(default="", max_length=500)
+    raw: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class WebhookEvent(SQLModel, table=True):
+    """A pushed notification: kept for idempotency (replays are refused) and as the fetch queue."""
+
+    __table_args__ = (Index("ix_webhook_pending", "processed_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True, max_length=128)
+    shop: str = Field(max_length=64)
+    platform: str = Field(max_length=16)
+    topic: str = Field(max_length=64)
+    platform_order_id: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Exactly one scheduler runs jobs: whoever holds the unexpired lease (SQLite; PG uses an advisory lock)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: datetime

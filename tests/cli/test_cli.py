@@ -170,3 +170,18 @@ def test_console_script_errors_have_no_traceback(tmp_path):
     missing_config = subprocess.run(cmd + ["check"], env=dict(env, OMS_CONFIG=str(tmp_path / "none.toml")),
                                     capture_output=True, text=True, timeout=60)
     assert missing_config.returncode == 1 and "config file not found" in missing_config.stderr
+
+
+def test_import_reports_row_errors_and_exits_1(oms, cli_db, tmp_path):
+    from tests.services.test_order_import import taobao_row, write_csv
+
+    oms("stock", "purchase", "HG-001", "5")
+    oms("stock", "receive", "HG-001", "5")
+    path = write_csv(tmp_path / "t.csv", [taobao_row("9001", "HG-001", 1), taobao_row("9002", "HG-001", 0)])
+    code, out, _ = oms("import", str(path), "--platform", "taobao", "--dry-run")
+    assert code == 1 and "dry run" in out and "1 new" in out and "row 3, 购买数量" in out
+    code, out, _ = oms("orders", "list", "--format", "json")
+    assert json.loads(out) == []
+    code, out, _ = oms("import", str(path), "--platform", "taobao", "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["new"] == 1 and report["errors"][0]["row"] == 3

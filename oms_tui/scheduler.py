@@ -1,0 +1,102 @@
+"""The background scheduler: platform sync per shop, lock and reservation expiry.
+
+APScheduler runs each job with ``max_instances=1`` (a shop's sync never overlaps itself) and
+``coalesce=True`` (runs missed while the machine slept collapse into one). Every job first asks
+``Leadership`` whether this process leads, so starting the scheduler on several machines is
+harmless: one works, the others wait to take over.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from .config import Settings, ShopConfig
+from .db import session_scope
+from .leadership import Leadership
+from .services import inventory, sync
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[ShopConfig], object]
+
+
+def default_client_factory(shop: ShopConfig):
+    from .platforms.registry import client_for
+
+    return client_for(shop)
+
+
+class OmsScheduler:
+    def __init__(self, engine: Engine, settings: Settings, *, client_factory: ClientFactory = default_client_factory,
+                 leadership: Leadership | None = None, housekeeping_minutes: float = 10.0) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.client_factory = client_factory
+        self.leadership = leadership or Leadership(engine)
+        self.housekeeping_minutes = housekeeping_minutes
+        self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
+            "max_instances": 1, "coalesce": True, "misfire_grace_time": 300,
+        })
+        self.last_summaries: dict[str, sync.SyncSummary] = {}
+        self._lock = threading.Lock()
+
+    # jobs -----------------------------------------------------------------------------------
+
+    def _leading(self) -> bool:
+        try:
+            return self.leadership.try_acquire()
+        except Exception:  # database away: nobody leads until it is back
+            log.exception("leadership check failed")
+            return False
+
+    def sync_job(self, shop: ShopConfig) -> sync.SyncSummary | None:
+        if not self._leading():
+            return None
+        client = self.client_factory(shop)
+        try:
+            summary = sync.sync_shop(self.engine, shop.name, shop.platform, client,
+                                     warehouse_code=self.settings.default_warehouse)
+        finally:
+            close = getattr(client, "close", None)
+            if close:
+                close()
+        with self._lock:
+            self.last_summaries[shop.name] = summary
+        log.info("sync %s", summary)
+        return summary
+
+    def housekeeping_job(self) -> dict[str, int] | None:
+        if not self._leading():
+            return None
+        with session_scope(self.engine) as session:
+            expired_locks = inventory.expire_locks(session, hours=self.settings.lock_expiry_hours)
+        with session_scope(self.engine) as session:
+            expired_reservations = inventory.expire_reservations(session)
+        return {"expired_locks": expired_locks, "expired_reservations": expired_reservations}
+
+    # lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for shop in self.settings.shops:
+            self.scheduler.add_job(self.sync_job, "interval", args=[shop], id=f"sync:{shop.name}",
+                                   minutes=shop.sync_minutes, next_run_time=_soon())
+        self.scheduler.add_job(self.housekeeping_job, "interval", id="housekeeping",
+                               minutes=self.housekeeping_minutes, next_run_time=_soon())
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.leadership.release()
+
+
+def _soon():
+    from .models import utcnow
+
+    return utcnow() + timedelta(seconds=1)
