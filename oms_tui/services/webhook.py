@@ -31,12 +31,12 @@ from . import sync
 WINDOW = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
-# Where each platform's pushed message names the order (Taobao TMC: tid; PDD: order_sn; JD: orderId).
-ORDER_ID_KEYS = ("tid", "order_sn", "orderId", "platform_order_id")
+# Where each platform's pushed message names the order (Taobao TMC: tid; PDD: order_sn).
+# JD is not here: its documented API has no single-order call, so JD orders come by sync only.
+ORDER_ID_KEYS = ("tid", "order_sn", "platform_order_id")
 TOPICS = {
     "taobao": ("taobao_trade_TradeCreate", "taobao_trade_TradeBuyerPay", "taobao_trade_TradeClose",
                "taobao_trade_TradeChanged"),
-    "jd": ("jd_order_create", "jd_order_pay", "jd_order_cancel", "jd_order_changed"),
     "pdd": ("pdd_trade_TradeConfirmed", "pdd_trade_TradeClose", "pdd_trade_TradeModified"),
 }
 

@@ -1,0 +1,41 @@
+"""Platform adapters (Taobao/Tmall, JD, Pinduoduo): order intake and ship notices over HTTP.
+
+Only this package speaks HTTP to the platforms. ``client_for(shop)`` picks the adapter;
+``fetch_changed(start, end)`` yields ``NormalizedOrder`` or ``MalformedRecord``; ``ship(...)``
+sends the ship notice. ``simulator`` serves all three platforms on loopback.
+"""
+
+from .base import FetchResult, MalformedRecord, PlatformClient, RetryPolicy, split_window
+from .errors import (
+    PlatformAuthError,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformResponseError,
+    PlatformSignatureError,
+    PlatformUnavailable,
+)
+from .jd import JdClient
+from .pdd import PddClient
+from .registry import CLIENTS, client_class, client_for, register
+from .taobao import TaobaoClient
+
+__all__ = [
+    "CLIENTS",
+    "FetchResult",
+    "JdClient",
+    "MalformedRecord",
+    "PddClient",
+    "PlatformAuthError",
+    "PlatformClient",
+    "PlatformError",
+    "PlatformRateLimited",
+    "PlatformResponseError",
+    "PlatformSignatureError",
+    "PlatformUnavailable",
+    "RetryPolicy",
+    "TaobaoClient",
+    "client_class",
+    "client_for",
+    "register",
+    "split_window",
+]

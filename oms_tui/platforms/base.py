@@ -1,0 +1,303 @@
+"""What every platform adapter offers, and the HTTP / retry / window machinery they share.
+
+``PlatformClient.fetch_changed(start, end)`` yields every order the platform says changed in
+``[start, end]`` (both inclusive, second precision), already mapped: a ``NormalizedOrder``, or a
+``MalformedRecord`` for a record that cannot be mapped — never an exception for one bad record.
+The window is split into the platform's maximum query window; an order seen in two adjoining
+windows is yielded once per call.
+
+Errors that stop a sync are ``PlatformError`` subclasses (``errors.py``): expired session, bad
+signature, rate limiting that outlasted every retry, an unreachable platform.
+
+Retries: rate limiting (platform code or HTTP 429) and HTTP 5xx are retried with exponential
+back-off (``RetryPolicy``; delays and the sleep function are injectable so tests run fast).
+Connection errors and timeouts are retried only for read calls — a ship notice is never sent
+twice on a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+import httpx
+
+from ..config import ShopConfig
+from ..services.normalized import NormalizedOrder
+from .errors import (
+    PlatformError,
+    PlatformRateLimited,
+    PlatformResponseError,
+    PlatformUnavailable,
+)
+from .mapping import BEIJING
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+MAX_PAGES = 10_000  # a guard against a platform that always says "has next"
+
+
+@dataclass(frozen=True)
+class MalformedRecord:
+    """A platform record we could not turn into a NormalizedOrder, with the reason and the raw data."""
+
+    platform: str
+    platform_order_id: str | None
+    reason: str
+    raw: Any = None
+
+    def __str__(self) -> str:  # what a log line or an exception row shows
+        return f"{self.platform} order {self.platform_order_id or '(no id)'}: {self.reason}"
+
+
+FetchResult = NormalizedOrder | MalformedRecord
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded exponential back-off: ``base_delay * multiplier**n``, capped, with optional jitter."""
+
+    attempts: int = 5  # total tries, the first included
+    base_delay: float = 1.0
+    multiplier: float = 2.0
+    max_delay: float = 30.0
+    jitter: float = 0.1  # ± fraction of each delay
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, retry_number: int, retry_after: float | None = None) -> float:
+        """The pause before retry ``retry_number`` (0-based); a server's Retry-After wins, capped."""
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_delay)
+        base = min(self.base_delay * (self.multiplier ** retry_number), self.max_delay)
+        if self.jitter and base:
+            base *= 1 + self.rng.uniform(-self.jitter, self.jitter)
+        return max(0.0, base)
+
+    @classmethod
+    def no_wait(cls, attempts: int = 3, sleep: Callable[[float], None] | None = None) -> RetryPolicy:
+        """For tests: the same schedule without waiting (``sleep`` may record the delays)."""
+        return cls(attempts=attempts, base_delay=0.01, max_delay=0.05, jitter=0.0,
+                   sleep=sleep or (lambda _s: None))
+
+
+def split_window(start: datetime, end: datetime, max_span: timedelta, *,
+                 same_day_tz: timezone | None = None) -> list[tuple[datetime, datetime]]:
+    """Split ``[start, end]`` into windows no longer than ``max_span``.
+
+    Times are floored to the second (the platforms' precision). With ``same_day_tz`` a window
+    never crosses midnight in that zone: it ends at 23:59:59 and the next starts at 00:00:00.
+    Otherwise adjoining windows share their boundary second (the caller de-duplicates).
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("sync window times must carry their time zone")
+    if max_span <= timedelta(0):
+        raise ValueError("max_span must be positive")
+    start = start.replace(microsecond=0)
+    end = end.replace(microsecond=0)
+    if start > end:
+        raise ValueError(f"sync window starts after it ends: {start.isoformat()} > {end.isoformat()}")
+    windows: list[tuple[datetime, datetime]] = []
+    cur = start
+    while True:
+        nxt = min(end, cur + max_span)
+        if same_day_tz is not None:
+            local = cur.astimezone(same_day_tz)
+            midnight = (local.replace(hour=0, minute=0, second=0) + timedelta(days=1)).astimezone(start.tzinfo)
+            if nxt >= midnight:
+                windows.append((cur, midnight - timedelta(seconds=1)))
+                cur = midnight
+                if cur > end:
+                    break
+                continue
+        windows.append((cur, nxt))
+        if nxt >= end:
+            break
+        cur = nxt
+    return windows
+
+
+def endpoint_url(base_url: str, default_path: str) -> str:
+    """The shop's ``base_url`` as the endpoint; a bare host gets the platform's usual path."""
+    base = base_url.strip()
+    if urlparse(base).path in ("", "/"):
+        return base.rstrip("/") + default_path
+    return base
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class PlatformClient(ABC):
+    """One shop on one platform. Use as a context manager, or call ``close()``."""
+
+    platform: ClassVar[str]
+    default_path: ClassVar[str]  # appended to a base_url that has no path
+    max_window: ClassVar[timedelta]
+    same_day_windows: ClassVar[bool] = False
+    max_page_size: ClassVar[int] = 100
+    default_courier_codes: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, shop: ShopConfig, *, http: httpx.Client | None = None,
+                 timeout: float | httpx.Timeout | None = None, retry: RetryPolicy | None = None,
+                 page_size: int = 100, clock: Callable[[], datetime] = utcnow,
+                 courier_codes: Mapping[str, str] | None = None) -> None:
+        """``courier_codes`` maps our courier codes (Kuaidi100 style, ``yuantong``) to the platform's
+        company code / logistics id for ship notices, over the module's defaults."""
+        if shop.platform != self.platform:
+            raise ValueError(f"shop {shop.name!r} is a {shop.platform} shop, not {self.platform}")
+        if not 1 <= page_size <= self.max_page_size:
+            raise ValueError(f"page_size must be 1..{self.max_page_size}")
+        self.shop = shop
+        self.endpoint = endpoint_url(shop.base_url, self.default_path)
+        self.retry = retry or RetryPolicy()
+        self.page_size = page_size
+        self.clock = clock
+        self.courier_codes: dict[str, str] = {**self.default_courier_codes, **(courier_codes or {})}
+        self._own_http = http is None
+        self._http = http or httpx.Client(timeout=timeout if timeout is not None else DEFAULT_TIMEOUT)
+
+    # --- public API --------------------------------------------------------------------------
+
+    def fetch_changed(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
+        """Every order changed in ``[start, end]``, mapped; windows split to the platform's limit."""
+        windows = split_window(start, end, self.max_window, same_day_tz=BEIJING if self.same_day_windows else None)
+        seen: set[str] = set()
+        for w_start, w_end in windows:
+            for item in self._fetch_window(w_start, w_end):
+                key = item.platform_order_id
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                yield item
+
+    def fetch_one(self, platform_order_id: str) -> FetchResult:
+        """One order by its platform id (what a pushed notification names), mapped.
+
+        Platforms whose documented API has no single-order call take pushed orders in with
+        the next incremental sync instead.
+        """
+        raise PlatformResponseError(self.platform, self.shop.name, detail="no single-order API; "
+                                    "the order arrives with the next incremental sync")
+
+    @abstractmethod
+    def ship(self, platform_order_id: str, waybill: str, courier_code: str) -> None:
+        """Tell the platform the order left with ``waybill`` via ``courier_code`` (our courier code)."""
+
+    def close(self) -> None:
+        if self._own_http:
+            self._http.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- for subclasses ----------------------------------------------------------------------
+
+    @abstractmethod
+    def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
+        """The orders of one window no longer than ``max_window``."""
+
+    @abstractmethod
+    def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
+        """System + business parameters, signed (called afresh for every try: new timestamp)."""
+
+    @abstractmethod
+    def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:
+        """The API's response body, or raise the PlatformError the payload describes."""
+
+    def _error(self, cls: type[PlatformError], code: Any = None, detail: str = "", **kw: Any) -> PlatformError:
+        return cls(self.platform, self.shop.name, code, detail, **kw)
+
+    def _call(self, api: str, biz: Mapping[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
+        """POST one API call; retry rate limiting and 5xx (and, if idempotent, network errors)."""
+        last: PlatformError | None = None
+        attempts = max(1, self.retry.attempts)
+        for attempt in range(attempts):
+            if attempt:
+                pause = self.retry.delay(attempt - 1, last.retry_after if last else None)
+                log.info("%s shop %s: %s, retry %d/%d in %.2fs", self.platform, self.shop.name, last,
+                         attempt, attempts - 1, pause)
+                self.retry.sleep(pause)
+            try:
+                response = self._http.post(self.endpoint, data=self._request_params(api, biz))
+            except httpx.TimeoutException as exc:
+                last = self._error(PlatformUnavailable, None, f"timed out: {exc.__class__.__name__}", api=api)
+                if idempotent:
+                    continue
+                raise last from exc
+            except httpx.TransportError as exc:
+                last = self._error(PlatformUnavailable, None, f"cannot reach {self.endpoint}: {exc}", api=api)
+                if idempotent:
+                    continue
+                raise last from exc
+            status = response.status_code
+            if status == 429:
+                last = self._error(PlatformRateLimited, "HTTP 429", "too many requests", api=api)
+                last.retry_after = _retry_after(response)
+                continue
+            if status >= 500:
+                last = self._error(PlatformUnavailable, f"HTTP {status}", response.text[:200], api=api)
+                last.retry_after = _retry_after(response)
+                continue
+            if status >= 400:
+                raise self._error(PlatformResponseError, f"HTTP {status}", response.text[:200], api=api)
+            try:
+                payload = json.loads(response.content, parse_float=Decimal)
+            except ValueError:
+                raise self._error(PlatformResponseError, None, f"not JSON: {response.text[:200]!r}", api=api) from None
+            try:
+                return self._unwrap(api, payload)
+            except PlatformRateLimited as exc:
+                last = exc
+                continue
+        assert last is not None
+        raise last
+
+    def _paginate_guard(self, page: int, api: str) -> None:
+        if page > MAX_PAGES:
+            raise self._error(PlatformResponseError, None, f"more than {MAX_PAGES} pages", api=api)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def beijing_timestamp(moment: datetime) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` in UTC+8: the ``timestamp`` system parameter of Taobao and JD."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def as_str_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """Wire form of parameters: drop None, bools as 'true'/'false', dict/list as compact JSON."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, (dict, list)):
+            out[key] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        else:
+            out[key] = str(value)
+    return out

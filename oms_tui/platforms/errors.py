@@ -1,0 +1,78 @@
+"""Errors a platform adapter raises: each names the platform, the shop and the platform's code.
+
+Only errors that make a whole sync (or a ship notice) impossible are raised; a single bad order
+record is yielded as a ``MalformedRecord`` instead (see ``base.py``).
+"""
+
+from __future__ import annotations
+
+from ..errors import OmsError
+
+
+class PlatformError(OmsError):
+    """A platform refused a call or answered with something we cannot use."""
+
+    kind = "platform error"
+    hint = ""
+    retry_after: float | None = None  # seconds, when the platform said (HTTP Retry-After)
+
+    def __init__(self, platform: str, shop: str, code: str | int | None = None, detail: str = "", *,
+                 sub_code: str | None = None, request_id: str | None = None, api: str | None = None) -> None:
+        self.platform = platform
+        self.shop = shop
+        self.code = None if code is None else str(code)
+        self.detail = detail
+        self.sub_code = sub_code
+        self.request_id = request_id
+        self.api = api
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        parts = [f"{self.platform} shop '{self.shop}': {self.kind}"]
+        inner = []
+        if self.code is not None:
+            inner.append(f"code {self.code}")
+        if self.sub_code:
+            inner.append(self.sub_code)
+        if self.detail:
+            inner.append(self.detail)
+        if inner:
+            parts.append(f" ({': '.join(inner)})")
+        if self.api:
+            parts.append(f" calling {self.api}")
+        if self.hint:
+            parts.append(f" — {self.hint}")
+        return "".join(parts)
+
+
+class PlatformAuthError(PlatformError):
+    """Session / access token missing, expired or invalid: the shop must be re-authorized."""
+
+    kind = "session expired or invalid"
+    hint = "re-authorize the shop and update its session token"
+
+
+class PlatformSignatureError(PlatformError):
+    """The platform rejected our signature: wrong app secret (or app key) in the shop config."""
+
+    kind = "invalid signature"
+    hint = "check the shop's app key and app secret"
+
+
+class PlatformRateLimited(PlatformError):
+    """Still rate limited after every retry."""
+
+    kind = "rate limited"
+    hint = "retried with back-off; try again later"
+
+
+class PlatformUnavailable(PlatformError):
+    """The platform could not be reached, timed out, or kept answering HTTP 5xx."""
+
+    kind = "platform unavailable"
+
+
+class PlatformResponseError(PlatformError):
+    """An answer that is not the documented shape (not JSON, missing the response key...)."""
+
+    kind = "unexpected response"

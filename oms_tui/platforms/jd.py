@@ -1,0 +1,255 @@
+"""JD (JOS): changed orders through ``jingdong.pop.order.search``, ship notice.
+
+Every business parameter travels as one JSON string, ``360buy_param_json``; the response key is
+spelled ``…_responce`` (sic). ``pop.order.search`` already returns whole orders, so there is no
+per-order detail call. Pagination: ``page`` from 1 until ``orderTotal`` orders were read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..services.normalized import NormalizedOrder, PlatformState
+from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params, beijing_timestamp
+from .errors import (
+    PlatformAuthError,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformResponseError,
+    PlatformSignatureError,
+)
+from .mapping import (
+    MappingError,
+    as_dict,
+    as_list,
+    build_line,
+    build_order,
+    first_text,
+    format_beijing,
+    line_title,
+    optional_fen,
+    optional_time,
+    order_id,
+    parse_beijing,
+    quantity,
+    sku_code,
+    text,
+    yuan_to_fen,
+)
+from .signing import jd_sign
+
+# ============================== JD constants (PROTOCOLS.md) =================================
+PLATFORM = "jd"
+DEFAULT_ENDPOINT = "https://api.jd.com/routerjson"
+DEFAULT_PATH = "/routerjson"
+
+API_ORDER_SEARCH = "jingdong.pop.order.search"
+# Ship notice: *(unconfirmed — not in PROTOCOLS.md)*: method name, its parameters (orderId,
+# logiCoprId, logiNo) and the result key ``sopjosshipment_result`` are our best reading of JOS.
+API_ORDER_SHIPMENT = "jingdong.pop.order.shipment"
+SHIPMENT_RESULT_KEY = "sopjosshipment_result"  # (unconfirmed)
+
+# *(unconfirmed)* PROTOCOLS.md gives no maximum window for pop.order.search; we keep a day.
+MAX_WINDOW = timedelta(days=1)
+MAX_PAGE_SIZE = 100
+# *(unconfirmed)* the dateType value that queries by modified time (PROTOCOLS.md names the
+# parameter but not the value).
+DATE_TYPE_MODIFIED = "0"
+
+STATUS_MAP: dict[str, PlatformState] = {
+    "WAIT_SELLER_STOCK_OUT": PlatformState.PAID,
+    "WAIT_GOODS_RECEIVE_CONFIRM": PlatformState.SHIPPED,
+    "FINISHED_L": PlatformState.FINISHED,
+    "TRADE_CANCELED": PlatformState.CANCELLED,
+    # Still ours, but held on JD's side (after-sale / paused): mapped PAID with platform_status
+    # kept, so intake can open a hold for HOLD_STATES.
+    "LOCKED": PlatformState.PAID,
+    "POP_ORDER_PAUSE": PlatformState.PAID,
+}
+HOLD_STATES = frozenset({"LOCKED", "POP_ORDER_PAUSE"})
+ORDER_STATES = tuple(STATUS_MAP)  # asked for in every search
+
+OPTIONAL_FIELDS = (
+    "orderId", "orderState", "orderStartTime", "paymentConfirmTime", "modified", "orderTotalPrice",
+    "orderSellerPrice", "orderPayment", "freightPrice", "sellerDiscount", "orderRemark", "venderRemark",
+    "consigneeInfo", "itemInfoList", "pin",
+)
+
+# error_response codes *(unconfirmed — PROTOCOLS.md shows the shape with code "19" only)*.
+# Our reading: 19 = access_token invalid or expired; 14 = bad signature. JD's rate limiting is
+# seen as HTTP 429 (no code known). The texts are checked too, since the codes are unsure.
+AUTH_CODES = frozenset({"19"})
+SIGNATURE_CODES = frozenset({"14"})
+RATE_LIMIT_CODES: frozenset[str] = frozenset()
+AUTH_WORDS = ("access_token", "授权")
+SIGNATURE_WORDS = ("签名", "signature", "invalid sign", "sign invalid")
+RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit", "call limit")
+
+# Our courier code → JD logistics company id (logiCoprId). *(unconfirmed; fill from the shop's
+# JD account)*. Pass ``courier_codes=`` to the client; an all-digit courier code is used as is.
+LOGISTICS_IDS: dict[str, str] = {}
+# ============================================================================================
+
+
+def response_key(api: str) -> str:
+    """``jingdong.pop.order.search`` → ``jingdong_pop_order_search_responce`` (JD's spelling)."""
+    return api.replace(".", "_") + "_responce"
+
+
+def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
+    oid = order_id(order.get("orderId"), field="orderId")
+    state = text(order, "orderState")
+    if state not in STATUS_MAP:
+        raise MappingError(f"unknown orderState {state!r}")
+    items = as_list(order.get("itemInfoList"), field="itemInfoList")
+    if not items:
+        raise MappingError("order has no lines")
+    lines = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise MappingError(f"line {n} is not an object")
+        lines.append(build_line(
+            sku_code=sku_code([item.get("outerSkuId")], [item.get("skuId")]),
+            title=line_title(item.get("skuName"), None),
+            qty=quantity(item.get("itemTotal"), field=f"line {n} itemTotal"),
+            price_fen=optional_fen(item, "jdPrice"),
+            platform_line_id=text(item, "skuId"),
+        ))
+    consignee = as_dict(order.get("consigneeInfo"), field="consigneeInfo")
+    return build_order(
+        platform=PLATFORM,
+        platform_order_id=oid,
+        shop=shop,
+        state=STATUS_MAP[state],
+        platform_status=state,
+        buyer_id=text(order, "pin"),
+        receiver_name=text(consignee, "fullname"),  # masked as given
+        receiver_phone=first_text(consignee, "mobile", "telephone"),
+        receiver_province=text(consignee, "province"),
+        receiver_city=text(consignee, "city"),
+        receiver_district=text(consignee, "county"),
+        receiver_address=text(consignee, "fullAddress"),
+        buyer_remark=text(order, "orderRemark"),
+        seller_memo=text(order, "venderRemark"),
+        total_fen=optional_fen(order, "orderTotalPrice"),
+        paid_fen=yuan_to_fen(order.get("orderPayment"), field="orderPayment"),
+        discount_fen=optional_fen(order, "sellerDiscount"),
+        post_fee_fen=optional_fen(order, "freightPrice"),
+        created_at=parse_beijing(order.get("orderStartTime"), field="orderStartTime"),
+        paid_at=optional_time(order, "paymentConfirmTime"),
+        modified_at=optional_time(order, "modified"),
+        lines=lines,
+    )
+
+
+def to_result(order: Any, shop: str = "") -> FetchResult:
+    if not isinstance(order, dict):
+        return MalformedRecord(PLATFORM, None, "order is not an object", order)
+    try:
+        return map_order(order, shop)
+    except MappingError as exc:
+        oid = order.get("orderId")
+        return MalformedRecord(PLATFORM, str(oid) if oid not in (None, "") else None, str(exc), order)
+
+
+def _classify_by(code: str, texts: str) -> type[PlatformError]:
+    low = texts.lower()
+    if code in RATE_LIMIT_CODES or any(w in low for w in RATE_LIMIT_WORDS):
+        return PlatformRateLimited
+    if code in SIGNATURE_CODES or any(w in low for w in SIGNATURE_WORDS):
+        return PlatformSignatureError
+    if code in AUTH_CODES or any(w in low for w in AUTH_WORDS):
+        return PlatformAuthError
+    return PlatformError
+
+
+class JdClient(PlatformClient):
+    platform = PLATFORM
+    default_path = DEFAULT_PATH
+    max_window = MAX_WINDOW
+    max_page_size = MAX_PAGE_SIZE
+
+    default_courier_codes = LOGISTICS_IDS
+
+    def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
+        params = as_str_params({
+            "method": api, "app_key": self.shop.app_key, "access_token": self.shop.session or None,
+            "timestamp": beijing_timestamp(self.clock()), "format": "json", "v": "2.0", "sign_method": "md5",
+            "360buy_param_json": json.dumps(as_str_params(biz), ensure_ascii=False, separators=(",", ":")),
+        })
+        params["sign"] = jd_sign(params, self.shop.app_secret)
+        return params
+
+    def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:
+        if not isinstance(payload, dict):
+            raise self._error(PlatformResponseError, None, "response is not a JSON object", api=api)
+        err = payload.get("error_response")
+        if isinstance(err, dict):
+            code = str(err.get("code", ""))
+            detail = " / ".join(str(x) for x in (err.get("zh_desc"), err.get("en_desc")) if x)
+            raise self._error(_classify_by(code, detail), code or None, detail, api=api)
+        body = payload.get(response_key(api))
+        if not isinstance(body, dict):
+            raise self._error(PlatformResponseError, None, f"no {response_key(api)} in the response", api=api)
+        code = str(body.get("code", "0"))
+        if code != "0":
+            detail = " / ".join(str(x) for x in (body.get("zh_desc"), body.get("en_desc")) if x)
+            raise self._error(_classify_by(code, detail), code, detail, api=api)
+        return body
+
+    def _api_result(self, api: str, result: Any) -> dict[str, Any]:
+        """The ``…_result`` object, raising when its ``apiResult.success`` is false."""
+        if not isinstance(result, dict):
+            raise self._error(PlatformResponseError, None, "no result object in the response", api=api)
+        api_result = result.get("apiResult")
+        if isinstance(api_result, dict) and api_result.get("success") not in (True, "true"):
+            code = str(api_result.get("resultCode") or api_result.get("numberCode") or "")
+            detail = str(api_result.get("resultDescribe") or api_result.get("chineseErrCode") or "request failed")
+            raise self._error(_classify_by(code, detail), code or None, detail, api=api)
+        return result
+
+    # --- intake ------------------------------------------------------------------------------
+
+    def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
+        page, seen = 1, 0
+        while True:
+            self._paginate_guard(page, API_ORDER_SEARCH)
+            body = self._call(API_ORDER_SEARCH, {
+                "start_date": format_beijing(start), "end_date": format_beijing(end),
+                "order_state": ",".join(ORDER_STATES), "page": page, "page_size": self.page_size,
+                "optional_fields": ",".join(OPTIONAL_FIELDS), "dateType": DATE_TYPE_MODIFIED,
+            })
+            result = self._api_result(API_ORDER_SEARCH, body.get("searchorderinfo_result"))
+            orders = result.get("orderInfoList") or []
+            if not isinstance(orders, list):
+                raise self._error(PlatformResponseError, None, "orderInfoList is not a list", api=API_ORDER_SEARCH)
+            try:
+                total = int(result.get("orderTotal") or 0)
+            except (TypeError, ValueError):
+                total = 0
+            for order in orders:
+                yield to_result(order, self.shop.name)
+            seen += len(orders)
+            if not orders or seen >= total:
+                return
+            page += 1
+
+    # --- shipping ----------------------------------------------------------------------------
+
+    def ship(self, platform_order_id: str, waybill: str, courier_code: str) -> None:
+        company = self.courier_codes.get(courier_code) or (courier_code if courier_code.isdigit() else None)
+        if company is None:
+            raise self._error(PlatformError, None, f"no JD logistics company id configured for courier "
+                                                   f"{courier_code!r}", api=API_ORDER_SHIPMENT)
+        body = self._call(API_ORDER_SHIPMENT, {"orderId": platform_order_id, "logiCoprId": company,
+                                               "logiNo": waybill}, idempotent=False)
+        result = self._api_result(API_ORDER_SHIPMENT, body.get(SHIPMENT_RESULT_KEY))
+        api_result = result.get("apiResult")
+        ok = result.get("success") in (True, "true") or (
+            isinstance(api_result, dict) and api_result.get("success") in (True, "true"))
+        if not ok:
+            raise self._error(PlatformError, None, f"ship notice for {platform_order_id} was not accepted",
+                              api=API_ORDER_SHIPMENT)

@@ -1,0 +1,269 @@
+"""Pinduoduo: changed orders (``pdd.order.number.list.increment.get`` + ``pdd.order.information.get``),
+ship notice (``pdd.logistics.online.send``).
+
+The request window is Unix seconds and at most 30 minutes; response times are Beijing strings.
+Receiver name / phone / address come encrypted (``~AgAAAA…~0~~``, ``$Y/YK…$0$$``) with masked
+copies; NormalizedOrder carries the masked copies (``receiver_*_mask``) — the ciphertexts are
+not kept (NormalizedOrder has no field for them; they stay in the raw payload only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..services.normalized import NormalizedOrder, PlatformState
+from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params
+from .errors import (
+    PlatformAuthError,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformResponseError,
+    PlatformSignatureError,
+)
+from .mapping import (
+    MappingError,
+    as_list,
+    build_line,
+    build_order,
+    line_title,
+    looks_encrypted,
+    optional_fen,
+    optional_time,
+    order_id,
+    parse_beijing,
+    quantity,
+    sku_code,
+    text,
+    yuan_to_fen,
+)
+from .signing import pdd_sign
+
+# ============================== PDD constants (PROTOCOLS.md) ================================
+PLATFORM = "pdd"
+DEFAULT_ENDPOINT = "https://gw-api.pinduoduo.com/api/router"
+DEFAULT_PATH = "/api/router"
+
+API_INCREMENT = "pdd.order.number.list.increment.get"
+API_INFORMATION = "pdd.order.information.get"
+API_LOGISTICS_SEND = "pdd.logistics.online.send"
+RESPONSE_KEYS = {
+    API_INCREMENT: "order_sn_increment_get_response",
+    API_INFORMATION: "order_info_get_response",
+    API_LOGISTICS_SEND: "logistics_online_send_response",  # (unconfirmed: not in PROTOCOLS.md)
+}
+
+MAX_WINDOW = timedelta(minutes=30)
+MAX_PAGE_SIZE = 100
+
+# Request filters: every order status and every refund status.
+ORDER_STATUS_ALL = 5
+REFUND_STATUS_ALL = 5
+
+# order_status → our state; order_status 1 with refund_status 4 (refunded) is CANCELLED.
+STATUS_MAP: dict[int, PlatformState] = {
+    1: PlatformState.PAID,
+    2: PlatformState.SHIPPED,
+    3: PlatformState.FINISHED,
+}
+REFUND_NONE = 1
+REFUND_REFUNDED = 4
+# Refund in progress (2 after-sale, 3 refunding): the order should not ship until it settles.
+REFUND_IN_PROGRESS = frozenset({2, 3})
+
+# Error codes *(unconfirmed — PROTOCOLS.md: "codes unconfirmed")*: 10019 access token expired,
+# 52001 rate limited. The signature-error code is our guess; texts are checked too.
+ERR_ACCESS_TOKEN_EXPIRED = 10019
+ERR_RATE_LIMITED = 52001
+ERR_SIGN = 10016  # (unconfirmed guess)
+AUTH_CODES = frozenset({ERR_ACCESS_TOKEN_EXPIRED})
+RATE_LIMIT_CODES = frozenset({ERR_RATE_LIMITED})
+SIGNATURE_CODES = frozenset({ERR_SIGN})
+AUTH_WORDS = ("access_token", "授权")
+SIGNATURE_WORDS = ("签名", "signature", "sign error", "sign invalid", "invalid sign")
+RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit")
+
+# Our courier code → PDD logistics_id. *(unconfirmed; take the ids from
+# pdd.logistics.companies.get for the shop)*. Pass ``courier_codes=``; an all-digit code is used as is.
+LOGISTICS_IDS: dict[str, str] = {}
+# ============================================================================================
+
+
+def _int(value: Any, field: str) -> int:
+    if isinstance(value, bool):
+        raise MappingError(f"{field} is not a number: {value!r}")
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        raise MappingError(f"{field} is not a number: {value!r}") from None
+
+
+def _display(order: Mapping[str, Any], key: str) -> str:
+    """The masked copy; else the plain field only when it is not ciphertext."""
+    masked = text(order, f"{key}_mask")
+    if masked:
+        return masked
+    plain = text(order, key)
+    return "" if looks_encrypted(plain) else plain
+
+
+def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
+    sn = order_id(order.get("order_sn"), field="order_sn")
+    status = _int(order.get("order_status"), "order_status")
+    if status not in STATUS_MAP:
+        raise MappingError(f"unknown order_status {status!r}")
+    refund = _int(order.get("refund_status", REFUND_NONE), "refund_status")
+    state = STATUS_MAP[status]
+    if status == 1 and refund == REFUND_REFUNDED:
+        state = PlatformState.CANCELLED
+    items = as_list(order.get("item_list"), field="item_list")
+    if not items:
+        raise MappingError("order has no lines")
+    lines = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise MappingError(f"line {n} is not an object")
+        lines.append(build_line(
+            sku_code=sku_code([item.get("outer_id")], [item.get("sku_id"), item.get("goods_id")]),
+            title=line_title(item.get("goods_name"), item.get("goods_spec")),
+            qty=quantity(item.get("goods_count"), field=f"line {n} goods_count"),
+            price_fen=optional_fen(item, "goods_price"),
+            platform_line_id=text(item, "sku_id"),
+        ))
+    return build_order(
+        platform=PLATFORM,
+        platform_order_id=sn,
+        shop=shop,
+        state=state,
+        platform_status=f"order_status={status} refund_status={refund}",
+        buyer_id="",  # PDD gives no buyer id in these fields
+        receiver_name=_display(order, "receiver_name"),
+        receiver_phone=_display(order, "receiver_phone"),
+        receiver_province=text(order, "province"),
+        receiver_city=text(order, "city"),
+        receiver_district=text(order, "town"),
+        receiver_address=_display(order, "receiver_address"),
+        buyer_remark=text(order, "buyer_memo"),
+        seller_memo=text(order, "remark"),
+        total_fen=optional_fen(order, "goods_amount"),
+        paid_fen=yuan_to_fen(order.get("pay_amount"), field="pay_amount"),
+        discount_fen=optional_fen(order, "discount_amount"),
+        post_fee_fen=optional_fen(order, "postage"),
+        created_at=parse_beijing(order.get("created_time"), field="created_time"),
+        paid_at=optional_time(order, "pay_time"),
+        modified_at=optional_time(order, "updated_at"),
+        lines=lines,
+    )
+
+
+def to_result(order: Any, shop: str = "") -> FetchResult:
+    if not isinstance(order, dict):
+        return MalformedRecord(PLATFORM, None, "order is not an object", order)
+    try:
+        return map_order(order, shop)
+    except MappingError as exc:
+        sn = order.get("order_sn")
+        return MalformedRecord(PLATFORM, str(sn) if sn not in (None, "") else None, str(exc), order)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+class PddClient(PlatformClient):
+    platform = PLATFORM
+    default_path = DEFAULT_PATH
+    max_window = MAX_WINDOW
+    max_page_size = MAX_PAGE_SIZE
+
+    default_courier_codes = LOGISTICS_IDS
+
+    def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
+        params = as_str_params({
+            "type": api, "client_id": self.shop.app_key, "access_token": self.shop.session or None,
+            "timestamp": int(self.clock().timestamp()), "data_type": "JSON", "version": "V1", **biz,
+        })
+        params["sign"] = pdd_sign(params, self.shop.app_secret)
+        return params
+
+    def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:
+        if not isinstance(payload, dict):
+            raise self._error(PlatformResponseError, None, "response is not a JSON object", api=api)
+        err = payload.get("error_response")
+        if isinstance(err, dict):
+            raw = err.get("error_code")
+            try:
+                code: int | str | None = int(raw)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                code = raw
+            detail = " / ".join(str(x) for x in (err.get("error_msg"), err.get("sub_msg")) if x)
+            low = detail.lower()
+            if code in RATE_LIMIT_CODES or any(w in low for w in RATE_LIMIT_WORDS):
+                cls: type[PlatformError] = PlatformRateLimited
+            elif code in AUTH_CODES or any(w in low for w in AUTH_WORDS):
+                cls = PlatformAuthError
+            elif code in SIGNATURE_CODES or any(w in low for w in SIGNATURE_WORDS):
+                cls = PlatformSignatureError
+            else:
+                cls = PlatformError
+            raise self._error(cls, code, detail, sub_code=err.get("sub_code") or None,
+                              request_id=err.get("request_id") or None, api=api)
+        key = RESPONSE_KEYS[api]
+        body = payload.get(key)
+        if not isinstance(body, dict):
+            raise self._error(PlatformResponseError, None, f"no {key} in the response", api=api)
+        return body
+
+    # --- intake ------------------------------------------------------------------------------
+
+    def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
+        page = 1
+        while True:
+            self._paginate_guard(page, API_INCREMENT)
+            body = self._call(API_INCREMENT, {
+                "start_updated_at": int(start.timestamp()), "end_updated_at": int(end.timestamp()),
+                "order_status": ORDER_STATUS_ALL, "refund_status": REFUND_STATUS_ALL, "is_lucky_flag": 0,
+                "page": page, "page_size": self.page_size, "use_has_next": "true",
+            })
+            listed = body.get("order_sn_list") or []
+            if not isinstance(listed, list):
+                raise self._error(PlatformResponseError, None, "order_sn_list is not a list", api=API_INCREMENT)
+            for item in listed:
+                sn = item.get("order_sn") if isinstance(item, dict) else item if isinstance(item, str) else None
+                if not sn:
+                    yield MalformedRecord(PLATFORM, None, "listed order has no order_sn", item)
+                    continue
+                yield self.fetch_order(str(sn), item)
+            if not listed or not _truthy(body.get("has_next")):
+                return
+            page += 1
+
+    def fetch_one(self, platform_order_id: str) -> FetchResult:
+        return self.fetch_order(platform_order_id)
+
+    def fetch_order(self, order_sn: str, listed: Any = None) -> FetchResult:
+        """One order by order_sn (``pdd.order.information.get``), mapped."""
+        try:
+            body = self._call(API_INFORMATION, {"order_sn": order_sn})
+        except PlatformError as exc:
+            if type(exc) is not PlatformError:
+                raise
+            return MalformedRecord(PLATFORM, order_sn, f"order detail refused: {exc}", listed)
+        info = body.get("order_info")
+        if not isinstance(info, dict):
+            return MalformedRecord(PLATFORM, order_sn, "order detail came back empty", body)
+        return to_result(info, self.shop.name)
+
+    # --- shipping ----------------------------------------------------------------------------
+
+    def ship(self, platform_order_id: str, waybill: str, courier_code: str) -> None:
+        logistics_id = self.courier_codes.get(courier_code) or (courier_code if courier_code.isdigit() else None)
+        if logistics_id is None:
+            raise self._error(PlatformError, None, f"no PDD logistics_id configured for courier {courier_code!r}",
+                              api=API_LOGISTICS_SEND)
+        body = self._call(API_LOGISTICS_SEND, {"order_sn": platform_order_id, "logistics_id": logistics_id,
+                                               "tracking_number": waybill}, idempotent=False)
+        if "is_success" in body and not _truthy(body.get("is_success")):
+            raise self._error(PlatformError, None, f"ship notice for {platform_order_id} was not accepted",
+                              api=API_LOGISTICS_SEND)

@@ -1,0 +1,292 @@
+"""Taobao / Tmall (TOP API): changed trades, full trade detail, offline ship notice.
+
+Flow of ``fetch_changed``: ``taobao.trades.sold.increment.get`` per window (same Beijing day,
+≤ 1 day) with ``use_has_next=true`` paging, then ``taobao.trade.fullinfo.get`` per tid.
+A per-trade business error from fullinfo (e.g. the trade vanished) becomes a MalformedRecord;
+session, signature, rate-limit-exhausted and network errors stop the sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..config import ShopConfig
+from ..services.normalized import NormalizedOrder, PlatformState
+from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params, beijing_timestamp
+from .errors import (
+    PlatformAuthError,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformResponseError,
+    PlatformSignatureError,
+)
+from .mapping import (
+    MappingError,
+    as_dict,
+    as_list,
+    build_line,
+    build_order,
+    first_text,
+    format_beijing,
+    line_title,
+    optional_fen,
+    optional_time,
+    order_id,
+    parse_beijing,
+    quantity,
+    settle_state,
+    sku_code,
+    text,
+    yuan_to_fen,
+)
+from .signing import TOP_SIGN_METHODS, top_sign
+
+# ============================ Taobao constants (PROTOCOLS.md) ===============================
+PLATFORM = "taobao"
+DEFAULT_ENDPOINT = "https://eco.taobao.com/router/rest"
+DEFAULT_PATH = "/router/rest"
+
+API_INCREMENT = "taobao.trades.sold.increment.get"
+API_FULLINFO = "taobao.trade.fullinfo.get"
+API_OFFLINE_SEND = "taobao.logistics.offline.send"
+
+MAX_WINDOW = timedelta(days=1)  # and the same (Beijing) day
+MAX_PAGE_SIZE = 100
+
+# Error codes. 7, 25 and 27 are confirmed; 26 (missing session) and 28 (missing app key) are
+# *(unconfirmed)* — PROTOCOLS.md: "code list: unconfirmed beyond 7/25/27".
+ERR_RATE_LIMITED = 7
+ERR_INSUFFICIENT_PERMISSION = 11  # (unconfirmed)
+ERR_REMOTE_SERVICE = 15  # (unconfirmed)
+ERR_INVALID_SIGNATURE = 25
+ERR_MISSING_SESSION = 26  # (unconfirmed)
+ERR_INVALID_SESSION = 27
+ERR_MISSING_APP_KEY = 28  # (unconfirmed)
+RATE_LIMIT_CODES = frozenset({ERR_RATE_LIMITED})
+AUTH_CODES = frozenset({ERR_MISSING_SESSION, ERR_INVALID_SESSION})
+SIGNATURE_CODES = frozenset({ERR_INVALID_SIGNATURE})
+
+# Trade status → our platform state.
+STATUS_MAP: dict[str, PlatformState] = {
+    "TRADE_NO_CREATE_PAY": PlatformState.AWAITING_PAYMENT,
+    "WAIT_BUYER_PAY": PlatformState.AWAITING_PAYMENT,
+    "PAY_PENDING": PlatformState.AWAITING_PAYMENT,
+    "WAIT_SELLER_SEND_GOODS": PlatformState.PAID,
+    "SELLER_CONSIGNED_PART": PlatformState.SHIPPED,
+    "WAIT_BUYER_CONFIRM_GOODS": PlatformState.SHIPPED,
+    "TRADE_BUYER_SIGNED": PlatformState.FINISHED,
+    "TRADE_FINISHED": PlatformState.FINISHED,
+    "TRADE_CLOSED": PlatformState.CANCELLED,
+    "TRADE_CLOSED_BY_TAOBAO": PlatformState.CANCELLED,
+}
+# Line refund_status values; SUCCESS on every line of a paid trade means cancelled.
+REFUND_STATUSES = ("NO_REFUND", "WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS",
+                   "SELLER_REFUSE_BUYER", "CLOSED", "SUCCESS")
+# A refund in progress on a line: the order should not ship until it settles (for the intake's holds).
+REFUND_IN_PROGRESS = frozenset({"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS"})
+
+INCREMENT_FIELDS = "tid,status,modified"
+TRADE_FIELDS = (
+    "tid", "status", "created", "pay_time", "modified", "payment", "total_fee", "post_fee", "discount_fee",
+    "buyer_nick", "buyer_open_uid", "receiver_name", "receiver_mobile", "receiver_phone", "receiver_state",
+    "receiver_city", "receiver_district", "receiver_town", "receiver_address", "receiver_zip", "buyer_message",
+    "seller_memo", "oaid",
+)
+ORDER_FIELDS = ("oid", "num_iid", "sku_id", "outer_iid", "outer_sku_id", "title", "sku_properties_name", "num",
+                "price", "payment", "discount_fee", "refund_status", "status")
+FULLINFO_FIELDS = ",".join(TRADE_FIELDS + tuple(f"orders.{f}" for f in ORDER_FIELDS))
+
+# Our (Kuaidi100) courier code → Taobao logistics company_code. *(unconfirmed: not in PROTOCOLS.md;
+# check against taobao.logistics.companies.get before production)*. Unknown codes are sent as given.
+COMPANY_CODES: dict[str, str] = {
+    "shunfeng": "SF",
+    "zhongtong": "ZTO",
+    "yuantong": "YTO",
+    "yunda": "YUNDA",
+    "shentong": "STO",
+    "jtexpress": "JTSD",
+    "ems": "EMS",
+    "jd": "JD",
+    "debangkuaidi": "DBKD",
+}
+# ============================================================================================
+
+
+def response_key(api: str) -> str:
+    """``taobao.trade.fullinfo.get`` → ``trade_fullinfo_get_response``."""
+    return api.removeprefix("taobao.").replace(".", "_") + "_response"
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
+    """A fullinfo trade → NormalizedOrder; MappingError (the reason) when it cannot be mapped."""
+    tid = order_id(trade.get("tid"), field="tid")
+    status = text(trade, "status")
+    if status not in STATUS_MAP:
+        raise MappingError(f"unknown trade status {status!r}")
+    raw_lines = as_list(as_dict(trade.get("orders"), field="orders").get("order"), field="orders.order")
+    if not raw_lines:
+        raise MappingError("trade has no lines")
+    lines, refunds = [], []
+    for n, o in enumerate(raw_lines, 1):
+        if not isinstance(o, dict):
+            raise MappingError(f"line {n} is not an object")
+        lines.append(build_line(
+            sku_code=sku_code([o.get("outer_sku_id"), o.get("outer_iid")], [o.get("sku_id"), o.get("num_iid")]),
+            title=line_title(o.get("title"), o.get("sku_properties_name")),
+            qty=quantity(o.get("num"), field=f"line {n} num"),
+            price_fen=optional_fen(o, "price"),
+            platform_line_id=text(o, "oid"),
+        ))
+        refunds.append(text(o, "refund_status") or "NO_REFUND")
+    town = text(trade, "receiver_town")
+    address = text(trade, "receiver_address")
+    if town and not address.startswith(town):
+        address = town + address
+    return build_order(
+        platform=PLATFORM,
+        platform_order_id=tid,
+        shop=shop,
+        state=settle_state(STATUS_MAP[status], refunds),
+        platform_status=status,
+        buyer_id=first_text(trade, "buyer_open_uid", "buyer_nick"),
+        receiver_name=text(trade, "receiver_name"),  # masked as given (张**)
+        receiver_phone=first_text(trade, "receiver_mobile", "receiver_phone"),  # masked (138****5678)
+        receiver_province=text(trade, "receiver_state"),
+        receiver_city=text(trade, "receiver_city"),
+        receiver_district=text(trade, "receiver_district"),
+        receiver_address=address,
+        buyer_remark=text(trade, "buyer_message"),
+        seller_memo=text(trade, "seller_memo"),
+        total_fen=optional_fen(trade, "total_fee"),
+        paid_fen=yuan_to_fen(trade.get("payment"), field="payment"),
+        discount_fen=optional_fen(trade, "discount_fee"),
+        post_fee_fen=optional_fen(trade, "post_fee"),
+        created_at=parse_beijing(trade.get("created"), field="created"),
+        paid_at=optional_time(trade, "pay_time"),
+        modified_at=optional_time(trade, "modified"),
+        lines=lines,
+    )
+
+
+def to_result(trade: Any, shop: str = "") -> FetchResult:
+    """map_trade, or a MalformedRecord with the reason."""
+    if not isinstance(trade, dict):
+        return MalformedRecord(PLATFORM, None, "trade is not an object", trade)
+    try:
+        return map_trade(trade, shop)
+    except MappingError as exc:
+        tid = trade.get("tid")
+        return MalformedRecord(PLATFORM, str(tid) if tid not in (None, "") else None, str(exc), trade)
+
+
+class TaobaoClient(PlatformClient):
+    platform = PLATFORM
+    default_path = DEFAULT_PATH
+    max_window = MAX_WINDOW
+    same_day_windows = True
+    max_page_size = MAX_PAGE_SIZE
+
+    default_courier_codes = COMPANY_CODES
+
+    def __init__(self, shop: ShopConfig, *, sign_method: str = "md5", **kwargs: Any) -> None:
+        if sign_method not in TOP_SIGN_METHODS:
+            raise ValueError(f"sign_method must be one of {', '.join(TOP_SIGN_METHODS)}")
+        super().__init__(shop, **kwargs)
+        self.sign_method = sign_method
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
+        params = as_str_params({
+            "method": api, "app_key": self.shop.app_key, "session": self.shop.session or None,
+            "timestamp": beijing_timestamp(self.clock()), "format": "json", "v": "2.0",
+            "sign_method": self.sign_method, **biz,
+        })
+        params["sign"] = top_sign(params, self.shop.app_secret)
+        return params
+
+    def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:
+        if not isinstance(payload, dict):
+            raise self._error(PlatformResponseError, None, "response is not a JSON object", api=api)
+        err = payload.get("error_response")
+        if isinstance(err, dict):
+            raise self._classify(err, api)
+        body = payload.get(response_key(api))
+        if not isinstance(body, dict):
+            raise self._error(PlatformResponseError, None, f"no {response_key(api)} in the response", api=api)
+        return body
+
+    def _classify(self, err: Mapping[str, Any], api: str) -> PlatformError:
+        raw_code = err.get("code")
+        try:
+            code: int | str | None = int(raw_code)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            code = raw_code
+        detail = " / ".join(str(x) for x in (err.get("msg"), err.get("sub_msg")) if x)
+        if code in RATE_LIMIT_CODES:
+            cls: type[PlatformError] = PlatformRateLimited
+        elif code in AUTH_CODES:
+            cls = PlatformAuthError
+        elif code in SIGNATURE_CODES:
+            cls = PlatformSignatureError
+        else:
+            cls = PlatformError
+        return self._error(cls, code, detail, sub_code=err.get("sub_code") or None,
+                           request_id=err.get("request_id") or None, api=api)
+
+    # --- intake ------------------------------------------------------------------------------
+
+    def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
+        page = 1
+        while True:
+            self._paginate_guard(page, API_INCREMENT)
+            body = self._call(API_INCREMENT, {
+                "start_modified": format_beijing(start), "end_modified": format_beijing(end),
+                "page_no": page, "page_size": self.page_size, "use_has_next": "true", "fields": INCREMENT_FIELDS,
+            })
+            trades_box = body.get("trades") or {}
+            trades = trades_box.get("trade") if isinstance(trades_box, dict) else None
+            if not isinstance(trades, list):
+                trades = []
+            for listed in trades:
+                tid = listed.get("tid") if isinstance(listed, dict) else None
+                if tid in (None, ""):
+                    yield MalformedRecord(PLATFORM, None, "listed trade has no tid", listed)
+                    continue
+                yield self.fetch_trade(str(tid), listed)
+            if not trades or not _truthy(body.get("has_next")):
+                return
+            page += 1
+
+    def fetch_one(self, platform_order_id: str) -> FetchResult:
+        return self.fetch_trade(platform_order_id)
+
+    def fetch_trade(self, tid: str, listed: Any = None) -> FetchResult:
+        """One trade by tid (``taobao.trade.fullinfo.get``), mapped."""
+        try:
+            body = self._call(API_FULLINFO, {"tid": tid, "fields": FULLINFO_FIELDS})
+        except PlatformError as exc:
+            if type(exc) is not PlatformError:  # session / signature / rate limit / network: stop
+                raise
+            return MalformedRecord(PLATFORM, tid, f"trade detail refused: {exc}", listed)
+        trade = body.get("trade")
+        if not isinstance(trade, dict):
+            return MalformedRecord(PLATFORM, tid, "trade detail came back empty", body)
+        return to_result(trade, self.shop.name)
+
+    # --- shipping ----------------------------------------------------------------------------
+
+    def ship(self, platform_order_id: str, waybill: str, courier_code: str) -> None:
+        company = self.courier_codes.get(courier_code, courier_code)
+        body = self._call(API_OFFLINE_SEND, {"tid": platform_order_id, "out_sid": waybill, "company_code": company},
+                          idempotent=False)
+        shipping = body.get("shipping")
+        if not isinstance(shipping, dict) or not _truthy(shipping.get("is_success")):
+            raise self._error(PlatformError, None, f"ship notice for {platform_order_id} was not accepted",
+                              api=API_OFFLINE_SEND)
