@@ -1,0 +1,216 @@
+"""The Textual app: sign-in, the role menu, the screens, and a command palette that jumps to a
+screen, an order or a SKU. ``run_tui`` is what ``oms tui`` calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from functools import partial
+
+from rich.text import Text
+from sqlalchemy import Engine
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from .config import Settings
+from .db import read_session
+from .errors import NotFound
+from .i18n import N_, _, current_language, setup_language
+from .screens.base import Operator, describe_error, localize_bindings
+from .screens.formatting import STATUS_NAMES, named
+from .screens.registry import BY_KEY, may_open, screens_for
+from .services import users, views
+
+DEFAULT_THEME = "textual-dark"
+PALETTE_MIN_CHARS = 2  # below this the palette offers screens only, no database look-ups
+
+
+class OmsCommands(Provider):
+    """Palette entries: the screens this user may open, orders by platform order id or waybill,
+    SKUs by code, name or barcode."""
+
+    @property
+    def oms(self) -> OmsApp:
+        return self.app  # type: ignore[return-value]
+
+    def _screen_hits(self):
+        operator = self.oms.operator
+        if operator is None:
+            return []
+        return [entry for entry in screens_for(operator.roles) if entry.available]
+
+    async def discover(self) -> Hits:
+        for entry in self._screen_hits():
+            yield DiscoveryHit(_(entry.title), partial(self.oms.open_screen, entry.key),
+                               help=_(entry.description))
+
+    async def search(self, query: str) -> Hits:
+        operator = self.oms.operator
+        if operator is None:
+            return
+        matcher = self.matcher(query)
+        for entry in self._screen_hits():
+            title = _(entry.title)
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.oms.open_screen, entry.key), text=title,
+                          help=_(entry.description))
+        text = query.strip()
+        if len(text) < PALETTE_MIN_CHARS:
+            return
+        want_orders = may_open(operator.roles, "orders")
+        want_skus = may_open(operator.roles, "stock")
+        try:
+            order_hits, sku_hits = await asyncio.to_thread(self.oms.lookup, text, want_orders, want_skus)
+        except Exception as exc:  # noqa: BLE001 - the palette shows nothing rather than crash
+            self.oms.notify(describe_error(exc), severity="error")
+            return
+        for hit in order_hits:
+            label = Text.assemble((_("Order") + " ", "bold"), hit.platform_order_id, "  ", hit.receiver_name,
+                                  "  ", (named(STATUS_NAMES, hit.status), "italic"))
+            score = 1.0 if hit.platform_order_id == text else 0.9
+            yield Hit(score, label, partial(self.oms.open_order, hit.id), text=label.plain,
+                      help=_("Open the order"))
+        for hit in sku_hits:
+            label = Text.assemble((_("SKU") + " ", "bold"), hit.code, "  ", hit.name, "  ", (hit.spec, "dim"))
+            score = 1.0 if hit.code == text else 0.85
+            yield Hit(score, label, partial(self.oms.open_sku, hit.code), text=label.plain,
+                      help=_("Open the stock ledger"))
+
+
+class OmsApp(App):
+    """The order-management TUI over one engine; ``user_name`` signs that user in without a PIN."""
+
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {OmsCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True),
+        Binding("f2", "switch_language", N_("Language")),
+        Binding("ctrl+p", "command_palette", N_("Jump to…"), show=False, priority=True),
+    ]
+
+    def __init__(self, engine: Engine, settings: Settings, user_name: str | None = None) -> None:
+        self.language = setup_language(settings.language)
+        super().__init__()
+        localize_bindings(self)
+        self.engine = engine
+        self.settings = settings
+        self.initial_user = user_name.strip() if user_name else None
+        self.operator: Operator | None = None
+        self.title = settings.shop_name
+
+    def on_mount(self) -> None:
+        self.theme = DEFAULT_THEME
+        if self.initial_user:
+            self.run_worker(self._sign_in_named, thread=True, exit_on_error=False, name="sign-in")
+        else:
+            self._reset_to(self._login())
+
+    # --- signing in and out ------------------------------------------------------------------
+
+    def _login(self, user_name: str = "", message: str = "") -> Screen:
+        from .screens.login import LoginScreen
+
+        return LoginScreen(user_name, message)
+
+    def _sign_in_named(self) -> None:
+        """The ``--user NAME`` path (an SSH desk already authenticated the person): no PIN."""
+        name = self.initial_user or ""
+        try:
+            with read_session(self.engine) as session:
+                operator = Operator.from_user(users.get_user(session, name))
+        except NotFound:
+            self.call_from_thread(self._reset_to, self._login(name, _("Unknown user {name}").format(name=name)))
+            return
+        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+            self.call_from_thread(self._reset_to, self._login(name, describe_error(exc)))
+            return
+        self.call_from_thread(self.sign_in, operator)
+
+    def sign_in(self, operator: Operator) -> None:
+        from .screens.menu import MenuScreen
+
+        self.operator = operator
+        self.title = f"{self.settings.shop_name} · {operator.display_name}"
+        self._reset_to(MenuScreen())
+
+    def sign_out(self) -> None:
+        name = self.operator.name if self.operator else ""
+        self.operator = None
+        self.title = self.settings.shop_name
+        self._reset_to(self._login(name))
+
+    def _reset_to(self, screen: Screen) -> None:
+        """Make ``screen`` the only one above the default screen."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    # --- navigation --------------------------------------------------------------------------
+
+    def open_screen(self, key: str, **kwargs) -> None:
+        """Open a menu screen by its registry key, if this user's roles allow it."""
+        if self.operator is None or not may_open(self.operator.roles, key):
+            self.notify(_("You may not open that screen"), severity="warning")
+            return
+        self.push_screen(BY_KEY[key].build(**kwargs))
+
+    def open_order(self, order_id: int) -> None:
+        from .screens.order_detail import OrderDetailScreen
+
+        if self.operator is None or not may_open(self.operator.roles, "orders"):
+            self.notify(_("You may not open that screen"), severity="warning")
+            return
+        self.push_screen(OrderDetailScreen(order_id))
+
+    def open_sku(self, code: str, warehouse_code: str | None = None) -> None:
+        from .screens.ledger import SkuLedgerScreen
+
+        if self.operator is None or not may_open(self.operator.roles, "stock"):
+            self.notify(_("You may not open that screen"), severity="warning")
+            return
+        self.push_screen(SkuLedgerScreen(code, warehouse_code=warehouse_code))
+
+    def lookup(self, text: str, orders: bool, skus: bool) -> tuple[list[views.OrderHit], list[views.SkuHit]]:
+        """Palette look-up (runs in a thread): orders and SKUs matching ``text``."""
+        with read_session(self.engine) as session:
+            return (views.find_orders(session, text, limit=6) if orders else [],
+                    views.find_skus(session, text, limit=6) if skus else [])
+
+    # --- language ----------------------------------------------------------------------------
+
+    def action_switch_language(self) -> None:
+        self.set_language("en" if current_language() == "zh_CN" else "zh_CN")
+
+    def set_language(self, lang: str) -> None:
+        """Switch the language and rebuild the screens (they draw their texts when composed)."""
+        self.language = setup_language(lang)
+        localize_bindings(self)
+        if self.operator is not None:
+            from .screens.menu import MenuScreen
+
+            self._reset_to(MenuScreen())
+        else:
+            self._reset_to(self._login(getattr(self.screen, "user_name", "")))
+        self.notify(_("Language: English") if self.language == "en" else _("Language: Chinese"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand(_("Language"), _("Switch between Chinese and English"), self.action_switch_language)
+        if self.operator is not None:
+            yield SystemCommand(_("Sign out"), _("Sign out and return to the sign-in screen"), self.sign_out)
+        yield SystemCommand(_("Theme"), _("Change the colour theme"), self.action_change_theme)
+        if screen.query("HelpPanel"):
+            yield SystemCommand(_("Keys"), _("Hide the keys panel"), self.action_hide_help_panel)
+        else:
+            yield SystemCommand(_("Keys"), _("Show the keys of this screen"), self.action_show_help_panel)
+        yield SystemCommand(_("Quit"), _("Quit the application"), self.action_quit)
+
+
+def run_tui(engine: Engine, settings: Settings, user_name: str | None = None) -> None:
+    """Run the TUI until the user quits (``oms tui [--user NAME]``)."""
+    OmsApp(engine, settings, user_name=user_name).run()

@@ -1,0 +1,120 @@
+"""One SKU's stock ledger, newest first: every change with its bucket deltas, order, user and reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from ..i18n import N_, _
+from ..services import catalogue, inventory, views
+from .base import ErrorLine
+from .formatting import MOVE_NAMES, delta, local_time, named, plain, shop_zone
+from .paging import PagedTableScreen, PageResult, TableRow
+
+
+@dataclass(frozen=True)
+class LedgerQuery:
+    sku_code: str
+    warehouse_code: str | None
+
+
+@dataclass(frozen=True)
+class SkuSummary:
+    code: str
+    name: str
+    spec: str
+    bin_location: str
+    levels: list[inventory.StockRow]
+
+
+class SkuLedgerScreen(PagedTableScreen):
+    TITLE_ID = N_("Stock ledger")
+    CSS_PATH = "ledger.tcss"
+
+    def __init__(self, sku_code: str, *, warehouse_code: str | None = None) -> None:
+        super().__init__()
+        self.sku_code = sku_code
+        self.warehouse_code = warehouse_code
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.sku_code, id="sku-summary", markup=False)
+        yield ErrorLine()
+        yield DataTable(id="table")
+        with Horizontal(id="status-bar"):
+            yield Label("", id="page-label")
+            yield Label(_("Newest first · Esc: back"), id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.setup_table()
+        self.table.focus()
+        self.load_summary()
+        self.load_page(1, recount=True)
+
+    def load_summary(self) -> None:
+        code, warehouse = self.sku_code, self.warehouse_code
+
+        def fetch(session: Session) -> SkuSummary:
+            sku = catalogue.get_sku(session, code)
+            levels = [row for row in inventory.list_stock(session, search=sku.code, warehouse_code=warehouse,
+                                                          limit=20) if row.sku == sku.code]
+            return SkuSummary(sku.code, sku.name, sku.spec, sku.bin_location, levels)
+
+        self.read(fetch, self._show_summary, group="summary")
+
+    def _show_summary(self, summary: SkuSummary) -> None:
+        self.sku_code = summary.code  # a barcode from the palette becomes the code
+        parts = [f"{summary.code}  {summary.name}  {summary.spec}".rstrip()]
+        if summary.bin_location:
+            parts.append(_("bin {bin}").format(bin=summary.bin_location))
+        lines = ["   ".join(parts)]
+        for level in summary.levels:
+            lines.append(_("{warehouse}: on hand {on_hand} · inbound {inbound} · locked {locked} · "
+                           "reserved {reserved} · available {available}").format(
+                warehouse=level.warehouse, on_hand=f"{level.on_hand:,}", inbound=f"{level.inbound:,}",
+                locked=f"{level.locked:,}", reserved=f"{level.reserved:,}", available=f"{level.available:,}"))
+        self.query_one("#sku-summary", Static).update("\n".join(lines))
+        self.sub_title = f"{_(self.TITLE_ID)} · {summary.code}"
+
+    def columns(self) -> list[tuple[str, str]]:
+        return [
+            (_("Time"), "at"), (_("Warehouse"), "warehouse"), (_("Kind"), "kind"), (_("On hand"), "d_on_hand"),
+            (_("Inbound"), "d_inbound"), (_("Locked"), "d_locked"), (_("Reserved"), "d_reserved"),
+            (_("Damaged"), "d_damaged"), (_("Order"), "order"), (_("User"), "user"), (_("Reason"), "reason"),
+        ]
+
+    def current_query(self) -> LedgerQuery:
+        return LedgerQuery(self.sku_code, self.warehouse_code)
+
+    def fetch_count(self, session: Session, query: LedgerQuery) -> int:
+        sku = catalogue.get_sku(session, query.sku_code)
+        return views.count_sku_ledger(session, sku, warehouse_code=query.warehouse_code)
+
+    def fetch_rows(self, session: Session, query: LedgerQuery, limit: int, offset: int) -> list[TableRow]:
+        sku = catalogue.get_sku(session, query.sku_code)
+        moves = inventory.sku_ledger(session, sku, warehouse_code=query.warehouse_code, limit=limit, offset=offset)
+        warehouses = views.warehouse_codes(session)
+        orders = views.order_references(session, [m.order_id for m in moves])
+        zone = shop_zone(self.oms.settings.timezone)
+        return [
+            TableRow(
+                key=str(m.id),
+                cells=(plain(local_time(m.at, zone, seconds=True)), plain(warehouses.get(m.warehouse_id, "")),
+                       plain(named(MOVE_NAMES, m.kind)), delta(m.d_on_hand), delta(m.d_inbound),
+                       delta(m.d_locked), delta(m.d_reserved), delta(m.d_damaged),
+                       plain(orders.get(m.order_id, "") if m.order_id else ""), plain(m.user), plain(m.reason)),
+            )
+            for m in moves
+        ]
+
+    def on_page_shown(self, result: PageResult) -> None:
+        if not result.rows:
+            self.query_one("#page-label", Label).update(_("No stock changes recorded yet"))
+
+
+__all__ = ["SkuLedgerScreen"]

@@ -1,0 +1,155 @@
+"""One order: its header fields, lines, holds (open and resolved) and audit history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from ..i18n import N_, _
+from ..services import audit, holds, orders, views
+from .base import ErrorLine, OmsScreen
+from .formatting import (HOLD_NAMES, PLATFORM_NAMES, STATUS_NAMES, local_time, money, named, num, plain, shop_zone,
+                         yuan)
+from .paging import TableRow
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    platform_order_id: str
+    fields: list[tuple[str, str]]
+    lines: list[TableRow]
+    holds: list[TableRow]
+    open_holds: int
+    history: list[TableRow]
+
+
+def _detail_text(detail: str) -> str:
+    """An audit row's JSON detail as 'key=value, …' for reading."""
+    if not detail:
+        return ""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return str(data)
+    return ", ".join(f"{key}={value}" for key, value in data.items())
+
+
+class OrderDetailScreen(OmsScreen):
+    TITLE_ID = N_("Order")
+    CSS_PATH = "order_detail.tcss"
+    BINDINGS = [
+        Binding("escape", "back", N_("Back")),
+        Binding("f5", "refresh", N_("Refresh")),
+    ]
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__()
+        self.order_id = order_id
+        self.detail: OrderDetail | None = None  # what is shown, once loaded
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ErrorLine()
+        with VerticalScroll(id="detail"):
+            yield Static("", id="fields")
+            yield Label(_("Lines"), classes="section")
+            yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+            yield Label(_("Holds"), classes="section", id="holds-title")
+            yield DataTable(id="holds", cursor_type="row", zebra_stripes=True)
+            yield Label(_("History"), classes="section")
+            yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#lines", DataTable).add_columns(
+            _("SKU"), _("Title"), _("Qty"), _("Price"), _("Locked"), _("Returned"))
+        self.query_one("#holds", DataTable).add_columns(
+            _("Kind"), _("Blocking"), _("Opened"), _("By"), _("Reason"), _("Resolved"), _("Resolved by"),
+            _("Resolution"))
+        self.query_one("#history", DataTable).add_columns(_("Time"), _("User"), _("Action"), _("Detail"))
+        self.query_one("#lines", DataTable).focus()
+        self.load()
+
+    def load(self) -> None:
+        order_id = self.order_id
+        zone = shop_zone(self.oms.settings.timezone)
+
+        def fetch(session: Session) -> OrderDetail:
+            o = orders.get_order(session, order_id)
+            warehouse = views.warehouse_codes(session).get(o.warehouse_id, "")
+            address = " ".join(p for p in (o.receiver_province, o.receiver_city, o.receiver_district,
+                                           o.receiver_address) if p)
+            fields = [
+                (_("Order"), o.platform_order_id), (_("Platform"), named(PLATFORM_NAMES, o.platform)),
+                (_("Shop"), o.shop), (_("Status"), named(STATUS_NAMES, o.status)),
+                (_("Platform status"), o.platform_status), (_("Warehouse"), warehouse),
+                (_("Created"), local_time(o.created_at, zone)), (_("Paid"), local_time(o.paid_at, zone)),
+                (_("Receiver"), o.receiver_name), (_("Phone"), o.receiver_phone),
+                (_("Address"), address), (_("Buyer"), o.buyer_id),
+                (_("Total"), yuan(o.total_fen)), (_("Paid amount"), yuan(o.paid_fen)),
+                (_("Discount"), yuan(o.discount_fen)), (_("Postage"), yuan(o.post_fee_fen)),
+                (_("Buyer remark"), o.buyer_remark), (_("Seller memo"), o.seller_memo),
+                (_("Courier"), o.courier or ""), (_("Waybill"), o.waybill or ""),
+                (_("Shipped"), local_time(o.shipped_at, zone)), (_("Stock locked"), local_time(o.locked_at, zone)),
+            ]
+            lines = [
+                TableRow(str(line.id), (plain(line.sku_code), plain(line.title), num(line.qty),
+                                        money(line.price_fen), num(line.locked_qty), num(line.returned_qty)))
+                for line in orders.lines_of(session, [o.id])[o.id]
+            ]
+            all_holds = holds.holds_of(session, o.id)
+            hold_rows = [
+                TableRow(str(h.id), (
+                    Text(named(HOLD_NAMES, h.kind), style="bold red" if h.resolved_at is None else "dim"),
+                    plain(_("yes") if h.blocking else _("no")), plain(local_time(h.opened_at, zone)),
+                    plain(h.opened_by), plain(h.reason),
+                    plain(local_time(h.resolved_at, zone) if h.resolved_at else _("open")),
+                    plain(h.resolved_by or ""), plain(h.resolution or ""),
+                ))
+                for h in all_holds
+            ]
+            history = [
+                TableRow(str(e.id), (plain(local_time(e.at, zone, seconds=True)), plain(e.user), plain(e.action),
+                                     plain(_detail_text(e.detail))))
+                for e in reversed(audit.history(session, "order", o.id))
+            ]
+            return OrderDetail(o.platform_order_id, fields, lines, hold_rows,
+                               sum(1 for h in all_holds if h.resolved_at is None), history)
+
+        self.read(fetch, self._show)
+
+    def _show(self, detail: OrderDetail) -> None:
+        self.detail = detail
+        self.sub_title = f"{_(self.TITLE_ID)} · {detail.platform_order_id}"
+        grid = Table.grid(padding=(0, 2), expand=True)
+        for _i in range(2):
+            grid.add_column(style="bold", no_wrap=True)
+            grid.add_column(ratio=1)
+        pairs = [(Text(label), Text(value or "—")) for label, value in detail.fields]
+        for i in range(0, len(pairs), 2):
+            row = [*pairs[i], *(pairs[i + 1] if i + 1 < len(pairs) else (Text(""), Text("")))]
+            grid.add_row(*row)
+        self.query_one("#fields", Static).update(grid)
+        self.query_one("#holds-title", Label).update(
+            _("Holds ({open} open, {total} in all)").format(open=detail.open_holds, total=len(detail.holds)))
+        for table_id, rows in (("#lines", detail.lines), ("#holds", detail.holds), ("#history", detail.history)):
+            table = self.query_one(table_id, DataTable)
+            table.clear()
+            for row in rows:
+                table.add_row(*row.cells, key=row.key)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_refresh(self) -> None:
+        self.load()

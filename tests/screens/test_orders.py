@@ -1,0 +1,169 @@
+"""Orders: filters, one page at a time, and the detail with lines, holds and history."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Label, Select
+
+from oms_tui.app import OmsApp
+from oms_tui.screens.base import ErrorLine
+from oms_tui.screens.order_detail import OrderDetailScreen
+from oms_tui.screens.orders import OrdersScreen
+
+from .conftest import SIZE, column, settle
+
+
+async def open_orders(pilot, app) -> OrdersScreen:
+    await settle(pilot, app)
+    app.open_screen("orders")
+    await settle(pilot, app)
+    assert isinstance(app.screen, OrdersScreen)
+    return app.screen
+
+
+def page_label(screen) -> str:
+    return str(screen.query_one("#page-label", Label).render())
+
+
+async def test_orders_page_through_more_than_one_page(shop_with_orders, settings):
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert table.row_count == 50
+        assert page_label(screen) == "第 1 / 2 页 · 共 61 行"
+        first_page = column(table, "order")
+        assert first_page[0] == "JD00000061"  # newest first
+        await pilot.press("pagedown")
+        await settle(pilot, app)
+        assert page_label(screen) == "第 2 / 2 页 · 共 61 行"
+        assert table.row_count == 11
+        assert column(table, "order")[-1] == "TB00000001"
+        assert not set(column(table, "order")) & set(first_page)
+        await pilot.press("pagedown")  # past the last page: stays
+        await settle(pilot, app)
+        assert page_label(screen) == "第 2 / 2 页 · 共 61 行"
+        await pilot.press("p")
+        await settle(pilot, app)
+        assert page_label(screen) == "第 1 / 2 页 · 共 61 行"
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert page_label(screen) == "第 2 / 2 页 · 共 61 行"
+        await pilot.press("pageup")
+        await settle(pilot, app)
+        assert column(table, "order") == first_page
+
+
+async def test_filter_by_status_and_platform(shop_with_orders, settings):
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        screen.query_one("#status", Select).value = "review"
+        await settle(pilot, app)
+        assert column(table, "order") == ["JD00000061"]
+        assert column(table, "status") == ["待审核"]
+        assert column(table, "holds") == ["同步冲突"]
+        assert page_label(screen) == "第 1 / 1 页 · 共 1 行"
+        screen.query_one("#status", Select).value = "ready"
+        await settle(pilot, app)
+        assert page_label(screen) == "第 1 / 2 页 · 共 60 行"
+        assert set(column(table, "status")) == {"待拣货"}
+        screen.query_one("#status", Select).clear()
+        screen.query_one("#platform", Select).value = "jd"
+        await settle(pilot, app)
+        assert column(table, "order") == ["JD00000061"]
+        assert column(table, "platform") == ["京东"]
+
+
+async def test_search_and_date_filters(shop_with_orders, settings):
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        await pilot.press("slash", *"TB00000007", "enter")
+        await settle(pilot, app)
+        assert column(table, "order") == ["TB00000007"]
+        assert column(table, "total") == ["¥19.90"]
+        assert app.focused is table
+        screen.query_one("#search", Input).value = "李四"  # receiver name
+        await pilot.press("slash", "enter")
+        await settle(pilot, app)
+        assert column(table, "order") == ["JD00000061"]
+        screen.query_one("#search", Input).value = ""
+        since = screen.query_one("#since", Input)
+        since.focus()
+        await pilot.press(*"2026-11-12", "enter")  # the orders were placed on 11-11, Shanghai time
+        await settle(pilot, app)
+        assert table.row_count == 0
+        since.value = ""
+        await pilot.press(*"2026-11-11", "enter")
+        await settle(pilot, app)
+        assert page_label(screen) == "第 1 / 2 页 · 共 61 行"
+
+
+async def test_a_bad_date_shows_a_red_line_not_a_traceback(shop_with_orders, settings):
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        screen.query_one("#since", Input).focus()
+        await pilot.press(*"2026-13-45", "enter")
+        await settle(pilot, app)
+        error = screen.query_one(ErrorLine)
+        assert error.display
+        assert "YYYY-MM-DD" in str(error.render())
+        assert screen.query_one("#table", DataTable).row_count == 50  # the last good result stays
+
+
+async def test_service_errors_show_as_a_message(shop_with_orders, settings):
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        screen.status = "no-such-status"  # OrderFilter raises ValidationError for it
+        screen.refilter()
+        await settle(pilot, app)
+        error = screen.query_one(ErrorLine)
+        assert error.display and "no-such-status" in str(error.render())
+        assert app.is_running
+
+
+async def test_detail_shows_lines_holds_and_history(shop_with_orders, settings):
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        await pilot.press("slash", *"TB00000005", "enter")
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        detail = app.screen
+        assert isinstance(detail, OrderDetailScreen)
+        fields = dict(detail.detail.fields)
+        assert fields["订单"] == "TB00000005" and fields["收货人"] == "王小明"
+        assert fields["地址"] == "浙江省 杭州市 西湖区 文三路5号"
+        assert fields["下单时间"] == "2026-11-11 00:05"  # in Shanghai time
+        assert fields["状态"] == "待拣货" and fields["总金额"] == "¥19.90"
+        lines = detail.query_one("#lines", DataTable)
+        assert [str(c) for c in lines.get_row_at(0)] == ["HG-001", "竹纤维毛巾", "1", "¥19.90", "1", "0"]
+        holds = detail.query_one("#holds", DataTable)
+        hold = [str(c) for c in holds.get_row_at(0)]
+        assert hold[0] == "买家留言" and hold[4] == "请发顺丰" and hold[6] == "zhang" and hold[7] == "已备注顺丰"
+        assert str(detail.query_one("#holds-title", Label).render()) == "异常（未处理 0 条，共 1 条）"
+        history = detail.query_one("#history", DataTable)
+        actions = [str(history.get_row_at(i)[2]) for i in range(history.row_count)]
+        assert actions[0] == "hold.resolve"  # newest first
+        assert {"order.create", "order.lock", "hold.open", "hold.resolve"} <= set(actions)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is screen
+
+
+async def test_detail_of_an_order_with_an_open_hold(shop_with_orders, settings):
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        assert screen.query_one("#table", DataTable).cursor_row == 0  # JD00000061, newest
+        await pilot.press("enter")
+        await settle(pilot, app)
+        detail = app.screen
+        hold = [str(c) for c in detail.query_one("#holds", DataTable).get_row_at(0)]
+        assert hold[0] == "同步冲突" and hold[1] == "是" and hold[5] == "未处理"
+        assert "NO-SUCH" in hold[4]
