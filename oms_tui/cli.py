@@ -386,6 +386,127 @@ def import_cmd(
         raise typer.Exit(1)
 
 
+def _selected_shops(settings: Settings, shop: str | None, platform: str | None):
+    shops = [s for s in settings.shops if (shop is None or s.name == shop) and (platform is None or s.platform == platform)]
+    if not settings.shops:
+        raise ValidationError("no shops configured: add [[shops]] tables to the OMS_CONFIG file")
+    if not shops:
+        raise ValidationError(f"no configured shop matches --shop {shop!r} --platform {platform!r}")
+    return shops
+
+
+@app.command("sync")
+def sync_cmd(
+    shop: Annotated[Optional[str], typer.Option(help="only this shop (its name in the config)")] = None,
+    platform: Annotated[Optional[str], typer.Option(help="only shops on taobao, jd or pdd")] = None,
+    once: Annotated[bool, typer.Option("--once", help="one run, then exit (default: repeat until Ctrl-C)")] = False,
+    every: Annotated[float, typer.Option(help="minutes between runs when repeating", min=0.1)] = 2.0,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Fetch the orders that changed on the platforms since the last run; print a summary per shop."""
+    import time
+
+    from .platforms.registry import client_for
+    from .services import sync
+
+    settings = get_settings()
+    engine = open_engine(settings)
+    shops = _selected_shops(settings, shop, platform)
+    while True:
+        summaries = []
+        for shop_config in shops:
+            with client_for(shop_config) as client:
+                summaries.append(sync.sync_shop(engine, shop_config.name, shop_config.platform, client,
+                                                warehouse_code=settings.default_warehouse))
+        if fmt == OutputFormat.json:
+            print_json([s.as_dict() for s in summaries])
+        else:
+            for summary in summaries:
+                typer.echo(str(summary))
+                for problem in summary.problems[:10]:
+                    typer.echo(f"  {problem}")
+        if once:
+            if any(not s.ok for s in summaries):
+                raise typer.Exit(1)
+            return
+        time.sleep(every * 60)
+
+
+@app.command()
+def simulate(
+    host: Annotated[str, typer.Option(help="listen address (loopback by default)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port", min=0, max=65535)] = 8700,
+    rate: Annotated[float, typer.Option(help="new platform events per minute")] = 6.0,
+    orders: Annotated[int, typer.Option(help="orders to generate at start", min=0)] = 50,
+    seed: Annotated[Optional[int], typer.Option(help="random seed")] = None,
+) -> None:
+    """Serve Taobao, JD and Pinduoduo's order APIs on loopback, with generated orders."""
+    import json as json_module
+    import random
+    import time
+
+    from .config import default_data_dir
+    from .models import utcnow
+    from .platforms.simulator import SimulatorState, run_simulator
+
+    catalogue_file = default_data_dir() / "catalogue.json"
+    skus = {item["code"]: (item["name"], item["price_fen"])
+            for item in json_module.loads(catalogue_file.read_text(encoding="utf-8"))["skus"]}
+    state = SimulatorState.with_demo_shops(skus, seed=seed, rate_per_minute=rate)
+    state.generate(orders, utcnow(), random.Random(seed))
+    handle = run_simulator(host, port, state, tick_seconds=5.0)
+    typer.echo(f"simulator on {handle.base_url}; add these shops to your OMS_CONFIG file:\n")
+    for shop in handle.shop_configs():
+        typer.echo("[[shops]]")
+        for key, value in shop.model_dump().items():
+            typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
+        typer.echo("")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the background jobs: platform sync per shop, webhook fetches, lock and quota expiry."""
+    import signal
+    import threading
+
+    from .scheduler import OmsScheduler
+
+    settings = get_settings()
+    runner = OmsScheduler(open_engine(settings), settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runner.start()
+    typer.echo(f"scheduler running: {len(settings.shops)} shop(s); Ctrl-C to stop")
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.shutdown()
+
+
+@app.command()
+def webhook(
+    host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port", min=1, max=65535)] = 8710,
+) -> None:
+    """Receive pushed order notifications (POST /push/SHOP); the scheduler fetches the orders."""
+    import uvicorn
+
+    from .platforms.webhook_server import build_webhook_app
+
+    settings = get_settings()
+    uvicorn.run(build_webhook_app(open_engine(settings), settings.shops), host=host, port=port, log_level="info")
+
+
 # --- users -----------------------------------------------------------------------------------
 
 @user_app.command("add")

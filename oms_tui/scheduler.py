@@ -1,4 +1,4 @@
-"""The background scheduler: platform sync per shop, lock and reservation expiry.
+"""The background scheduler: platform sync per shop, webhook fetches, lock and reservation expiry.
 
 APScheduler runs each job with ``max_instances=1`` (a shop's sync never overlaps itself) and
 ``coalesce=True`` (runs missed while the machine slept collapse into one). Every job first asks
@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from .config import Settings, ShopConfig
 from .db import session_scope
 from .leadership import Leadership
-from .services import inventory, sync
+from .errors import ConfigError
+from .services import inventory, sync, webhook
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,14 @@ def default_client_factory(shop: ShopConfig):
 
 class OmsScheduler:
     def __init__(self, engine: Engine, settings: Settings, *, client_factory: ClientFactory = default_client_factory,
-                 leadership: Leadership | None = None, housekeeping_minutes: float = 10.0) -> None:
+                 leadership: Leadership | None = None, housekeeping_minutes: float = 10.0,
+                 webhook_seconds: float = 15.0) -> None:
         self.engine = engine
         self.settings = settings
         self.client_factory = client_factory
         self.leadership = leadership or Leadership(engine)
         self.housekeeping_minutes = housekeeping_minutes
+        self.webhook_seconds = webhook_seconds
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
             "max_instances": 1, "coalesce": True, "misfire_grace_time": 300,
         })
@@ -80,12 +83,32 @@ class OmsScheduler:
             expired_reservations = inventory.expire_reservations(session)
         return {"expired_locks": expired_locks, "expired_reservations": expired_reservations}
 
+    def webhook_job(self) -> sync.SyncSummary | None:
+        """Fetch the full orders that pushed notifications named."""
+        if not self._leading():
+            return None
+        shops = {shop.name: shop for shop in self.settings.shops}
+
+        def fetch(shop_name: str, platform_order_id: str):
+            shop = shops.get(shop_name)
+            if shop is None:
+                raise ConfigError(f"webhook event for shop {shop_name!r}, which is no longer configured")
+            client = self.client_factory(shop)
+            try:
+                return client.fetch_one(platform_order_id)
+            finally:
+                client.close()
+
+        return webhook.process_pending(self.engine, fetch, warehouse_code=self.settings.default_warehouse)
+
     # lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         for shop in self.settings.shops:
             self.scheduler.add_job(self.sync_job, "interval", args=[shop], id=f"sync:{shop.name}",
                                    minutes=shop.sync_minutes, next_run_time=_soon())
+        self.scheduler.add_job(self.webhook_job, "interval", id="webhook", seconds=self.webhook_seconds,
+                               next_run_time=_soon())
         self.scheduler.add_job(self.housekeeping_job, "interval", id="housekeeping",
                                minutes=self.housekeeping_minutes, next_run_time=_soon())
         self.scheduler.start()
