@@ -225,6 +225,9 @@ class Order(SQLModel, table=True):
     shipped_at: datetime | None = None
     courier: str | None = Field(default=None, max_length=32)
     waybill: str | None = Field(default=None, max_length=64, index=True)
+    wave_id: int | None = Field(default=None, foreign_key="wave.id", index=True)
+    parcel_id: int | None = Field(default=None, foreign_key="parcel.id", index=True)
+    no_merge: bool = False  # CS decided this order ships on its own even to a shared address
 
 
 class OrderLine(SQLModel, table=True):
@@ -341,3 +344,127 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)
     expires_at: datetime
+
+
+# --- warehouse floor (waves, parcels, scans, printing, returns) ------------------------------
+
+class Wave(SQLModel, table=True):
+    """A batch of ready orders picked together (one region, courier or platform)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    warehouse_id: int = Field(foreign_key="warehouse.id")
+    status: str = Field(default="open", max_length=16)  # open, picking, done, cancelled
+    filters: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON of the choice
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="system", max_length=64)
+    closed_at: datetime | None = None
+
+
+class Parcel(SQLModel, table=True):
+    """What leaves the warehouse under one waybill: one order, or several merged to one receiver."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    wave_id: int | None = Field(default=None, foreign_key="wave.id", index=True)
+    address_key: str = Field(default="", max_length=300)
+    status: str = Field(default="open", max_length=16)  # open, packed, shipped, cancelled
+    courier: str | None = Field(default=None, max_length=32)
+    waybill: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    shipped_at: datetime | None = None
+
+
+class ScanEvent(SQLModel, table=True):
+    """Every scan at a pack station, right or wrong (wrong ones are the quality figure)."""
+
+    __table_args__ = (Index("ix_scanevent_station_at", "station", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    station: str = Field(default="", max_length=32)
+    user: str = Field(default="", max_length=64)
+    order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    parcel_id: int | None = Field(default=None, foreign_key="parcel.id")
+    code: str = Field(max_length=128)
+    result: str = Field(max_length=16)  # ok, wrong, extra, unknown, double, waybill, waybill_bad
+    message: str = Field(default="", max_length=300)
+
+
+class PrintJob(SQLModel, table=True):
+    """A document waiting for, or sent to, a printer. Never deleted: history allows reprints."""
+
+    __table_args__ = (Index("ix_printjob_pending", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    printer: str = Field(max_length=64)
+    document: str = Field(max_length=32)  # pick_list, packing_slip, return_slip, test_page
+    ref: str = Field(default="", max_length=64, index=True)  # wave code, order id…
+    data: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON to render from
+    status: str = Field(default="queued", max_length=16)  # queued, printing, done, failed
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="system", max_length=64)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    printed_at: datetime | None = None
+    reprint_of: int | None = Field(default=None, foreign_key="printjob.id")
+
+
+class ReturnRecord(SQLModel, table=True):
+    """Goods that came back after shipping, and the refund owed for them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    waybill_in: str = Field(default="", max_length=64)  # the buyer's return parcel
+    reason: str = Field(default="", max_length=300)
+    refund_fen: int = Field(default=0, sa_type=BigInteger)
+    refund_status: str = Field(default="pending", max_length=16)  # pending, refunded, refused
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="system", max_length=64)
+
+
+class ReturnLine(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: int = Field(foreign_key="returnrecord.id", index=True)
+    order_line_id: int = Field(foreign_key="orderline.id")
+    qty: int
+    condition: str = Field(max_length=16)  # resaleable, damaged
+
+
+# --- notifications and approvals ----------------------------------------------------------------
+
+class Outbox(SQLModel, table=True):
+    """The transactional outbox: written with the state change, sent later by a dispatcher."""
+
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # platform_ship, alert, sms, …
+    channel: str = Field(default="", max_length=32)  # platform name, dingtalk, wecom, email, sms
+    target: str = Field(default="", max_length=200)  # shop, role, phone, address
+    subject: str = Field(default="", max_length=200)
+    payload: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON
+    order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    status: str = Field(default="pending", max_length=16)  # pending, sent, failed
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """A change that needs a person above CS to agree (price change, gift, large order…)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    kind: str = Field(max_length=32)  # price_change, gift, large_order, custom_sku, …
+    reason: str = Field(default="", max_length=500)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON of the change
+    status: str = Field(default="pending", max_length=16)  # pending, approved, rejected, withdrawn
+    step: int = 0
+    requested_by: str = Field(max_length=64)
+    requested_at: datetime = Field(default_factory=utcnow)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = None
+    comment: str = Field(default="", max_length=500)
