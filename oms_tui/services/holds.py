@@ -34,6 +34,10 @@ def open_holds(session: Session, order_id: int) -> list[Hold]:
     return list(session.exec(_OPEN_HOLDS, params={"order_id": order_id}))
 
 
+def has_open(session: Session, order_id: int, kind: HoldKind) -> bool:
+    return any(h.kind == kind for h in open_holds(session, order_id))
+
+
 def holds_of(session: Session, order_id: int) -> list[Hold]:
     return list(session.exec(select(Hold).where(Hold.order_id == order_id).order_by(col(Hold.id))))
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from ..errors import IllegalTransition, NotFound, ValidationError
 from ..models import Hold, HoldKind, Order, OrderLine, OrderStatus, Sku, Warehouse, utcnow
-from . import audit, customers, holds, inventory
+from . import audit, customers, holds, inventory, review_rules
 from .normalized import NormalizedOrder, PlatformState
 
 S = OrderStatus
@@ -152,6 +152,7 @@ def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, us
     if unknown:
         holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
                         reason=f"unknown SKU code: {', '.join(sorted(unknown))}")
+    review_rules.on_intake(session, order, data, created=True, changed=[], user=user)
     inventory.lock_order(session, order, user=user)
     settle_status(session, order, user=user)
     return order
@@ -169,6 +170,15 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
         order.updated_at = utcnow()
         session.add(order)
         audit.record(session, user, "order.update", "order", order.id, fields=changed)
+        if data.state != PlatformState.CANCELLED:
+            moved = [f for f in changed if f in _RECEIVER_FIELDS]
+            if moved and order.status in (S.PICKING, S.PACKED):
+                # The parcel may already carry the old address: stop it until a person looks.
+                holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
+                                reason=f"receiver changed on the platform after picking began: {', '.join(moved)}")
+                transition(session, order, S.REVIEW, user=user, reason="receiver changed during picking")
+            review_rules.on_intake(session, order, data, created=False, changed=changed, user=user)
+            settle_status(session, order, user=user)
     if data.state == PlatformState.CANCELLED and order.status not in (S.SHIPPED, S.DELIVERED, S.CANCELLED):
         cancel(session, order, user=user, reason=f"cancelled on the platform ({data.platform_status})")
         changed.append("status")

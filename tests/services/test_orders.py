@@ -154,3 +154,30 @@ def test_list_filters_pages_and_dicts(seeded):
     assert {o.platform for o in jd} == {"jd"} and len(jd) == 4
     assert dicts[0]["lines"] == [{"sku": "HG-001", "title": "", "qty": 1, "price_fen": 1990, "locked_qty": 1}]
     assert set(dicts[0]) >= {"platform", "platform_order_id", "status", "total_fen", "holds", "lines"}
+
+
+def test_address_change_after_picking_began_stops_the_order(seeded):
+    stock_up(seeded, "HG-001", 5)
+    order = ingest(seeded, "T1", {"HG-001": 1})
+    with session_scope(seeded) as s:
+        orders.start_picking(s, orders.get_order(s, order.id), user="w")
+    ingest(seeded, "T1", {"HG-001": 1}, receiver_address="新地址 1 号")
+    with read_session(seeded) as s:
+        o = orders.get_order(s, order.id)
+        assert o.status == OrderStatus.REVIEW
+        (hold,) = holds.open_holds(s, o.id)
+    assert hold.kind == HoldKind.SYNC_CONFLICT and "receiver_address" in hold.reason
+    assert level(seeded).locked == 1  # still held for this order
+    assert_books_balance(seeded)
+
+
+def test_shortage_alert_is_written_to_the_outbox_once(seeded):
+    from oms_tui.services import outbox
+
+    order = ingest(seeded, "T1", {"HG-001": 1})
+    with session_scope(seeded) as s:
+        from oms_tui.services import inventory
+        inventory.lock_order(s, orders.get_order(s, order.id), user="t")  # still short: no second alert
+    with read_session(seeded) as s:
+        (alert,) = outbox.list_messages(s, kind="alert")
+    assert alert.order_id == order.id and "HG-001" in alert.subject and alert.target == "purchasing,operations"
