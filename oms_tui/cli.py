@@ -108,7 +108,7 @@ def demo_cmd(
     db: Annotated[Optional[str], typer.Option(help="SQLite file for the demo (recreated)")] = None,
     user: Annotated[Optional[str], typer.Option(help="log in as this user, skipping the login screen")] = None,
 ) -> None:
-    """A fresh SQLite database with demo data, and the TUI on a login screen. Works offline."""
+    """A fresh SQLite database with demo data, the platform simulator and the scheduler in-process, and the TUI."""
     from pathlib import Path
 
     from .config import default_data_dir, load_settings
@@ -121,9 +121,14 @@ def demo_cmd(
     engine = open_engine(settings, migrate=True)
     console.print(f"loading demo data into {path} …")
     demo_service.load_demo(engine, default_data_dir(), orders=orders)
+    from . import demo_runtime
     from .app import run_tui
 
-    run_tui(engine, settings, user_name=user)
+    runtime, settings = demo_runtime.start(engine, settings, default_data_dir(), log_file=path.with_suffix(".log"))
+    try:
+        run_tui(engine, settings, user_name=user)
+    finally:
+        runtime.stop()
 
 
 @app.command()
@@ -446,14 +451,12 @@ def simulate(
     import time
 
     from .config import default_data_dir
+    from .demo_runtime import simulator_state
     from .models import utcnow
-    from .platforms.simulator import SimulatorState, run_simulator
+    from .platforms.simulator import run_simulator
 
-    catalogue_file = default_data_dir() / "catalogue.json"
-    skus = {item["code"]: (item["name"], item["price_fen"])
-            for item in json_module.loads(catalogue_file.read_text(encoding="utf-8"))["skus"]}
-    state = SimulatorState.with_demo_shops(skus, seed=seed, rate_per_minute=rate)
-    state.generate(orders, utcnow(), random.Random(seed))
+    state = simulator_state(default_data_dir(), rate_per_minute=rate, seed=seed)
+    state.generate(orders, utcnow(), random.Random(seed), state.sku_codes)
     handle = run_simulator(host, port, state, tick_seconds=5.0)
     typer.echo(f"simulator on {handle.base_url}; add these shops to your OMS_CONFIG file:\n")
     for shop in handle.shop_configs():

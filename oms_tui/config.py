@@ -38,7 +38,9 @@ class ShopConfig(BaseModel):
     app_key: str
     app_secret: str
     session: str = ""
-    sync_minutes: int = 2
+    sync_minutes: float = Field(default=2.0, gt=0)
+    # our courier code → the platform's courier id, where the adapter's built-in table lacks one
+    courier_codes: dict[str, str] = Field(default_factory=dict)
 
 
 class PrinterConfig(BaseModel):

@@ -1,4 +1,4 @@
-"""The background scheduler: platform sync per shop, webhook fetches, lock and reservation expiry.
+"""The background scheduler: platform sync per shop, webhook fetches, ship notices, lock and quota expiry.
 
 APScheduler runs each job with ``max_instances=1`` (a shop's sync never overlaps itself) and
 ``coalesce=True`` (runs missed while the machine slept collapse into one). Every job first asks
@@ -20,7 +20,7 @@ from .config import Settings, ShopConfig
 from .db import session_scope
 from .leadership import Leadership
 from .errors import ConfigError
-from .services import inventory, sync, webhook
+from .services import inventory, ship_notices, sync, webhook
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,12 @@ class OmsScheduler:
 
         return webhook.process_pending(self.engine, fetch, warehouse_code=self.settings.default_warehouse)
 
+    def ship_notice_job(self):
+        """Tell the platforms about shipped parcels (outbox rows written at the pack station)."""
+        if not self._leading():
+            return None
+        return ship_notices.dispatch(self.engine, self.settings.shops, self.client_factory)
+
     # lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -108,6 +114,8 @@ class OmsScheduler:
             self.scheduler.add_job(self.sync_job, "interval", args=[shop], id=f"sync:{shop.name}",
                                    minutes=shop.sync_minutes, next_run_time=_soon())
         self.scheduler.add_job(self.webhook_job, "interval", id="webhook", seconds=self.webhook_seconds,
+                               next_run_time=_soon())
+        self.scheduler.add_job(self.ship_notice_job, "interval", id="ship-notices", seconds=self.webhook_seconds,
                                next_run_time=_soon())
         self.scheduler.add_job(self.housekeeping_job, "interval", id="housekeeping",
                                minutes=self.housekeeping_minutes, next_run_time=_soon())

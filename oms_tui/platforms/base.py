@@ -164,7 +164,8 @@ class PlatformClient(ABC):
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
         self.clock = clock
-        self.courier_codes: dict[str, str] = {**self.default_courier_codes, **(courier_codes or {})}
+        self.courier_codes: dict[str, str] = {**self.default_courier_codes, **shop.courier_codes,
+                                              **(courier_codes or {})}
         self._own_http = http is None
         self._http = http or httpx.Client(timeout=timeout if timeout is not None else DEFAULT_TIMEOUT)
 
