@@ -63,6 +63,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 _roles("warehouse", "warehouse_lead")),
     ScreenEntry("returns", N_("Returns"), N_("Receive returned parcels into stock"),
                 _roles("warehouse", "warehouse_lead", "cs_lead", "manager")),
+    ScreenEntry("shops", N_("Shops and sync"), N_("Each shop's order sync: last run, new orders, errors"),
+                _roles("cs_lead", "warehouse_lead", "manager"), "shops:ShopsScreen"),
     ScreenEntry("dashboard", N_("Dashboard"), N_("Today's orders, backlog and exceptions"),
                 _roles("cs_lead", "warehouse_lead", "purchasing", "finance", "manager")),
 )

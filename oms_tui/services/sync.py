@@ -86,6 +86,10 @@ def list_shop_states(session: Session) -> list[ShopSync]:
     return list(session.exec(select(ShopSync).order_by(col(ShopSync.shop))))
 
 
+def recent_problems(session: Session, *, limit: int = 50, offset: int = 0) -> list[SyncProblem]:
+    return list(session.exec(select(SyncProblem).order_by(col(SyncProblem.id).desc()).limit(limit).offset(offset)))
+
+
 def record_problem(session: Session, *, shop: str, platform: str, platform_order_id: str | None, reason: str,
                    raw: Any = None, source: str = "sync") -> bool:
     """Keep a record we could not take in; the same problem seen again is not stored twice."""

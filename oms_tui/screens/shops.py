@@ -1,0 +1,106 @@
+"""Shops: each shop's order sync — last run, what it brought, errors — and the records it refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Label
+
+from ..i18n import N_, _
+from ..services import sync
+from .base import ErrorLine, OmsScreen
+from .formatting import PLATFORM_NAMES, local_time, named, num, plain, shop_zone
+
+REFRESH_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ShopRow:
+    shop: str
+    platform: str
+    status: str
+    last_finished_at: object
+    last_new: int
+    last_updated: int
+    last_malformed: int
+    total_new: int
+    runs: int
+    errors: int
+    last_error: str
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    at: object
+    shop: str
+    order: str
+    source: str
+    reason: str
+
+
+STATUS_STYLE = {"ok": "green", "error": "bold red", "running": "yellow", "never": "dim"}
+STATUS_TEXT = {"ok": N_("ok"), "error": N_("error"), "running": N_("running"), "never": N_("never run")}
+
+
+class ShopsScreen(OmsScreen):
+    TITLE_ID = N_("Shops and sync")
+    CSS_PATH = "shops.tcss"
+    BINDINGS = [
+        Binding("f5", "refresh", N_("Refresh")),
+        Binding("escape", "back", N_("Back")),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label(_("Order sync per shop (refreshes by itself)"), classes="section-title")
+        yield ErrorLine()
+        yield DataTable(id="shops", cursor_type="row")
+        yield Label(_("Records the sync could not take in (newest first)"), classes="section-title")
+        yield DataTable(id="problems", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#shops", DataTable).add_columns(
+            _("Shop"), _("Platform"), _("Status"), _("Last run"), _("New"), _("Updated"), _("Malformed"),
+            _("Total new"), _("Runs"), _("Errors"), _("Last error"))
+        self.query_one("#problems", DataTable).add_columns(_("Time"), _("Shop"), _("Order"), _("Source"),
+                                                           _("Reason"))
+        self.action_refresh()
+        self.set_interval(REFRESH_SECONDS, self.action_refresh)
+
+    def action_refresh(self) -> None:
+        def fetch(session: Session) -> tuple[list[ShopRow], list[ProblemRow]]:
+            shops = [ShopRow(s.shop, s.platform, s.last_status, s.last_finished_at, s.last_new, s.last_updated,
+                             s.last_malformed, s.total_new, s.runs, s.errors, s.last_error)
+                     for s in sync.list_shop_states(session)]
+            problems = [ProblemRow(p.at, p.shop, p.platform_order_id or "", p.source, p.reason)
+                        for p in sync.recent_problems(session, limit=50)]
+            return shops, problems
+
+        self.read(fetch, self._show)
+
+    def _show(self, result: tuple[list[ShopRow], list[ProblemRow]]) -> None:
+        shops, problems = result
+        zone = shop_zone(self.oms.settings.timezone)
+        table = self.query_one("#shops", DataTable)
+        table.clear()
+        for row in shops:
+            table.add_row(
+                plain(row.shop), plain(named(PLATFORM_NAMES, row.platform)),
+                Text(_(STATUS_TEXT.get(row.status, row.status)), style=STATUS_STYLE.get(row.status, "")),
+                plain(local_time(row.last_finished_at, zone, seconds=True)), num(row.last_new), num(row.last_updated),
+                num(row.last_malformed, style="red" if row.last_malformed else ""), num(row.total_new),
+                num(row.runs), num(row.errors, style="red" if row.errors else ""),
+                Text(row.last_error[:80], style="red"), key=row.shop)
+        problem_table = self.query_one("#problems", DataTable)
+        problem_table.clear()
+        for problem in problems:
+            problem_table.add_row(plain(local_time(problem.at, zone, seconds=True)), plain(problem.shop),
+                                  plain(problem.order), plain(problem.source), plain(problem.reason[:100]))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
