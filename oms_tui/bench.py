@@ -232,3 +232,105 @@ def bench_concurrent_locks(backend: str, n_orders: int, workers: int, pg_url: st
 
 def default_pg_url() -> str:
     return os.environ.get("OMS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# --- intake: platform payload → normalized → upsert + lock + ledger ----------------------------
+
+def taobao_trades(n: int, rng: random.Random) -> list[dict]:
+    """N paid Taobao trades (fullinfo shape) over our bench SKUs, with masked receivers."""
+    now = utcnow() + timedelta(hours=8)  # Beijing wall time, as TOP writes it
+    trades = []
+    for i in range(n):
+        when = (now - timedelta(seconds=n - i)).strftime("%Y-%m-%d %H:%M:%S")
+        lines = [{"oid": f"{i}{k}", "outer_sku_id": f"B-{s:04d}", "title": f"基准商品{s}", "num": 1, "price": "19.90",
+                  "refund_status": "NO_REFUND"} for k, s in enumerate(rng.sample(range(SKUS), rng.choice((1, 1, 2, 3))))]
+        trades.append({
+            "tid": str(3_000_000_000_000_000 + i), "status": "WAIT_SELLER_SEND_GOODS", "created": when,
+            "pay_time": when, "modified": when, "payment": f"{19.9 * len(lines):.2f}",
+            "total_fee": f"{19.9 * len(lines):.2f}", "post_fee": "0.00", "buyer_open_uid": f"AAE{i:09d}",
+            "receiver_name": "张**", "receiver_mobile": "138****5678", "receiver_state": "浙江省",
+            "receiver_city": "杭州市", "receiver_district": "西湖区", "receiver_address": "文三路**号",
+            "orders": {"order": lines},
+        })
+    return trades
+
+
+def service_intake(engine: Engine, trades: list[dict], batch: int = 50) -> None:
+    from .platforms.taobao import map_trade
+    from .services import sync
+
+    summary = sync.SyncSummary(shop="bench", platform="taobao")
+    for start in range(0, len(trades), batch):
+        records = [map_trade(t, "bench") for t in trades[start:start + batch]]
+        sync.ingest_batch(engine, "bench", "taobao", records, summary, warehouse_code="WH1", user="bench")
+    if summary.new != len(trades):
+        raise RuntimeError(f"intake took in {summary.new} of {len(trades)}: {summary.problems[:3]}")
+
+
+def raw_intake(engine: Engine, trades: list[dict], batch: int = 50) -> None:
+    """The rows the service writes for a new locked order, with executemany per batch: customer,
+    order, lines, one guarded stock UPDATE and one ledger row per line, three audit rows."""
+    dialect = engine.dialect.name
+    returning = dialect == "postgresql"
+    for start in range(0, len(trades), batch):
+        chunk = trades[start:start + batch]
+        now = utcnow()
+        with engine.begin() as conn:
+            customer_ids, order_ids = [], []
+            for t in chunk:  # ids are needed for the children: one INSERT … RETURNING each, as the ORM does
+                customer_ids.append(conn.execute(text(
+                    "INSERT INTO customer (name, platform, buyer_id, province, city, district, address, address_key, "
+                    "is_vip, created_at) VALUES ('张**', 'taobao', :b, '浙江省', '杭州市', '西湖区', '文三路**号', "
+                    "'浙江|杭州市|西湖区|文三路**号', false, :now) RETURNING id"), {"b": t["buyer_open_uid"], "now": now}
+                ).scalar_one())
+            for t, customer_id in zip(chunk, customer_ids):
+                order_ids.append(conn.execute(text(
+                    'INSERT INTO "order" (platform, platform_order_id, shop, status, platform_status, customer_id, '
+                    "buyer_id, receiver_name, receiver_phone, receiver_province, receiver_city, receiver_district, "
+                    "receiver_address, buyer_remark, seller_memo, total_fen, paid_fen, discount_fen, post_fee_fen, "
+                    "created_at, paid_at, modified_at, ingested_at, updated_at, warehouse_id, locked_at, no_merge) "
+                    "VALUES ('taobao', :tid, 'bench', 'ready', 'WAIT_SELLER_SEND_GOODS', :c, :b, '张**', "
+                    "'138****5678', '浙江省', '杭州市', '西湖区', '文三路**号', '', '', :fen, :fen, 0, 0, :now, :now, "
+                    ":now, :now, :now, 1, :now, false) RETURNING id"),
+                    {"tid": t["tid"], "c": customer_id, "b": t["buyer_open_uid"], "now": now,
+                     "fen": round(float(t["payment"]) * 100)}).scalar_one())
+            lines, moves, levels, audits = [], [], [], []
+            for t, order_id in zip(chunk, order_ids):
+                for line in t["orders"]["order"]:
+                    sku_id = int(line["outer_sku_id"][2:]) + 1
+                    lines.append({"o": order_id, "s": sku_id, "code": line["outer_sku_id"], "title": line["title"]})
+                    levels.append({"s": sku_id, "now": now})
+                    moves.append({"s": sku_id, "o": order_id, "now": now})
+                for action in ("order.create", "order.lock", "order.status"):
+                    audits.append({"a": action, "e": str(order_id), "now": now})
+            conn.execute(text("INSERT INTO orderline (order_id, sku_id, sku_code, title, qty, price_fen, locked_qty, "
+                              "returned_qty) VALUES (:o, :s, :code, :title, 1, 1990, 1, 0)"), lines)
+            conn.execute(text("UPDATE stocklevel SET locked = locked + 1, updated_at = :now WHERE warehouse_id = 1 "
+                              "AND sku_id = :s AND on_hand - locked - reserved >= 1"), levels)
+            conn.execute(text("INSERT INTO stockmove (at, warehouse_id, sku_id, kind, d_on_hand, d_inbound, d_locked, "
+                              "d_reserved, d_damaged, order_id, \"user\", reason) VALUES (:now, 1, :s, 'lock', 0, 0, "
+                              "1, 0, 0, :o, 'bench', 'order accepted')"), moves)
+            conn.execute(text("INSERT INTO auditevent (at, \"user\", action, entity_type, entity_id, detail) VALUES "
+                              "(:now, 'bench', :a, 'order', :e, '')"), audits)
+    del returning
+
+
+def bench_intake(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
+    """Full intake path against the raw executemany baseline, each on a fresh, identically seeded database."""
+    trades = taobao_trades(n_orders, random.Random(3))
+    results = []
+    for name, runner in (("intake (services)", service_intake), ("intake (raw executemany)", raw_intake)):
+        with scratch_database(backend, pg_url) as url:
+            engine = make_engine(url)
+            seed(engine, 0, units_per_sku=n_orders * 3, rng=random.Random(7))
+            started = time.perf_counter()
+            runner(engine, trades)
+            elapsed = time.perf_counter() - started
+            from .services.check import run_checks
+            with session_scope(engine) as s:
+                problems = run_checks(s)
+            engine.dispose()
+            if problems:
+                raise RuntimeError(f"{name}: books do not balance: {problems[:3]}")
+            results.append(BenchResult(name, backend, n_orders, elapsed))
+    return results[0], results[1]

@@ -554,7 +554,8 @@ def user_list(fmt: FormatOption = OutputFormat.table) -> None:
 
 @app.command()
 def bench(
-    what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL) or locks (concurrent locks/s)")] = "stock",
+    what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
+                                             "raw executemany) or locks (concurrent locks/s)")] = "stock",
     orders: Annotated[int, typer.Option(help="orders to process", min=1)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
     workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1)] = 16,
@@ -564,15 +565,19 @@ def bench(
     from . import bench as bench_module
 
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
-    if what not in ("stock", "locks") or any(b not in ("sqlite", "postgresql") for b in backends):
-        raise ValidationError("usage: oms bench stock|locks [--backend sqlite|postgresql|both]")
+    if what not in ("stock", "locks", "intake") or any(b not in ("sqlite", "postgresql") for b in backends):
+        raise ValidationError("usage: oms bench stock|locks|intake [--backend sqlite|postgresql|both]")
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
-        if what == "stock":
-            service, raw = bench_module.bench_lock_and_ship(name, orders, url)
+        if what in ("stock", "intake"):
+            measure = bench_module.bench_lock_and_ship if what == "stock" else bench_module.bench_intake
+            service, raw = measure(name, orders, url)
             typer.echo(str(service))
             typer.echo(str(raw))
             typer.echo(f"{'ratio services/raw':<28} {name:<10} {service.seconds / raw.seconds:8.2f}x time")
+            if what == "intake":
+                typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
+                           f"at the measured rate")
         else:
             typer.echo(str(bench_module.bench_concurrent_locks(name, orders, workers, url)))
 

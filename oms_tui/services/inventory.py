@@ -262,6 +262,8 @@ def _draw_vip_reservation(session: Session, order: Order, line: OrderLine, need:
     ))
     if sum(r.qty for r in reservations) < from_quota:
         return False
+    # Several moves: all of them or none, even when the caller has no savepoint of its own.
+    savepoint = session.begin_nested()
     for reservation in reservations:
         if from_quota == 0:
             break
@@ -269,12 +271,16 @@ def _draw_vip_reservation(session: Session, order: Order, line: OrderLine, need:
         if not _move(session, order.warehouse_id, line.sku_id, MoveKind.RESERVE_DRAW, d_reserved=-take,
                      d_locked=take, order_id=order.id, reservation_id=reservation.id, user=user,
                      reason="VIP order draws on reserved quota"):
+            savepoint.rollback()
             return False
         reservation.qty -= take
+        session.add(reservation)
         from_quota -= take
-    if from_available:
-        return _move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=from_available,
-                     order_id=order.id, user=user, reason="order accepted")
+    if from_available and not _move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK,
+                                    d_locked=from_available, order_id=order.id, user=user, reason="order accepted"):
+        savepoint.rollback()
+        return False
+    savepoint.commit()
     return True
 
 
@@ -303,14 +309,14 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
     if not lines:
         order.locked_at = order.locked_at or utcnow()
         return True
-    vip = _is_vip(session, order)
     short: list[str] = []
-    savepoint = session.begin_nested()
+    # A single line needs no savepoint: if its one guarded UPDATE refuses, nothing has changed.
+    savepoint = session.begin_nested() if len(lines) > 1 else None
     for line in lines:
         need = line.qty - line.locked_qty
         ok = _move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=need, order_id=order.id,
                    user=user, reason="order accepted")
-        if not ok and vip:
+        if not ok and _is_vip(session, order):
             ok = _draw_vip_reservation(session, order, line, need, user)
         if not ok:
             short.append(line.sku_code)
@@ -318,9 +324,10 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
         line.locked_qty = line.qty
         session.add(line)
     if short:
-        savepoint.rollback()
-        for line in lines:
-            session.refresh(line)
+        if savepoint is not None:
+            savepoint.rollback()
+            for line in lines:
+                session.refresh(line)
         if not holds.has_open(session, order.id, HoldKind.STOCK_SHORT):
             holds.open_hold(session, order, HoldKind.STOCK_SHORT, reason=f"short: {', '.join(short)}", user=user)
             # Purchasing and operations hear of a shortage once per order, in this same transaction.
@@ -329,7 +336,8 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
                            payload={"event": "stock_short", "order": order.platform_order_id,
                                     "platform": order.platform, "skus": short})
         return False
-    savepoint.commit()
+    if savepoint is not None:
+        savepoint.commit()
     order.locked_at = utcnow()
     session.add(order)
     holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution="stock locked")
