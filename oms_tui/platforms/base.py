@@ -39,7 +39,7 @@ from .errors import (
     PlatformResponseError,
     PlatformUnavailable,
 )
-from .mapping import BEIJING
+from .mapping import BEIJING, MappingError
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,18 @@ class MalformedRecord:
 
 
 FetchResult = NormalizedOrder | MalformedRecord
+
+
+def mapped_or_malformed(platform: str, raw: Any, mapper: Callable[[Mapping[str, Any], str], NormalizedOrder],
+                        id_key: str, shop: str = "") -> FetchResult:
+    """``mapper(raw)``, or a MalformedRecord naming the record (when it has an id) and the reason."""
+    if not isinstance(raw, dict):
+        return MalformedRecord(platform, None, "record is not an object", raw)
+    try:
+        return mapper(raw, shop)
+    except MappingError as exc:
+        key = raw.get(id_key)
+        return MalformedRecord(platform, str(key) if key not in (None, "") else None, str(exc), raw)
 
 
 @dataclass

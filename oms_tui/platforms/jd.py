@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..services.normalized import NormalizedOrder, PlatformState
-from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params, beijing_timestamp
+from .base import FetchResult, PlatformClient, as_str_params, beijing_timestamp, mapped_or_malformed
 from .errors import (
     PlatformAuthError,
     PlatformError,
@@ -146,13 +146,8 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
 
 
 def to_result(order: Any, shop: str = "") -> FetchResult:
-    if not isinstance(order, dict):
-        return MalformedRecord(PLATFORM, None, "order is not an object", order)
-    try:
-        return map_order(order, shop)
-    except MappingError as exc:
-        oid = order.get("orderId")
-        return MalformedRecord(PLATFORM, str(oid) if oid not in (None, "") else None, str(exc), order)
+    """map_order, or a MalformedRecord with the reason."""
+    return mapped_or_malformed(PLATFORM, order, map_order, "orderId", shop)
 
 
 def _classify_by(code: str, texts: str) -> type[PlatformError]:

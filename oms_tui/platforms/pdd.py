@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..services.normalized import NormalizedOrder, PlatformState
-from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params
+from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params, mapped_or_malformed
 from .errors import (
     PlatformAuthError,
     PlatformError,
@@ -158,13 +158,8 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
 
 
 def to_result(order: Any, shop: str = "") -> FetchResult:
-    if not isinstance(order, dict):
-        return MalformedRecord(PLATFORM, None, "order is not an object", order)
-    try:
-        return map_order(order, shop)
-    except MappingError as exc:
-        sn = order.get("order_sn")
-        return MalformedRecord(PLATFORM, str(sn) if sn not in (None, "") else None, str(exc), order)
+    """map_order, or a MalformedRecord with the reason."""
+    return mapped_or_malformed(PLATFORM, order, map_order, "order_sn", shop)
 
 
 def _truthy(value: Any) -> bool:

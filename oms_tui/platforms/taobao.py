@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import ShopConfig
 from ..services.normalized import NormalizedOrder, PlatformState
-from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params, beijing_timestamp
+from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params, beijing_timestamp, mapped_or_malformed
 from .errors import (
     PlatformAuthError,
     PlatformError,
@@ -176,13 +176,7 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
 
 def to_result(trade: Any, shop: str = "") -> FetchResult:
     """map_trade, or a MalformedRecord with the reason."""
-    if not isinstance(trade, dict):
-        return MalformedRecord(PLATFORM, None, "trade is not an object", trade)
-    try:
-        return map_trade(trade, shop)
-    except MappingError as exc:
-        tid = trade.get("tid")
-        return MalformedRecord(PLATFORM, str(tid) if tid not in (None, "") else None, str(exc), trade)
+    return mapped_or_malformed(PLATFORM, trade, map_trade, "tid", shop)
 
 
 class TaobaoClient(PlatformClient):

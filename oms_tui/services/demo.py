@@ -24,7 +24,7 @@ from ..config import default_data_dir
 from ..db import read_session, session_scope
 from ..errors import ValidationError
 from ..models import Customer, HoldKind, Order, OrderStatus, Sku, StockLevel, Warehouse, utcnow
-from . import audit, catalogue, customers, holds, inventory, orders, users
+from . import catalogue, customers, holds, inventory, orders, users
 from .normalized import NormalizedLine, NormalizedOrder, PlatformState
 
 # One demo user per role. The PINs are public (the README prints them): demo databases only.

@@ -1,6 +1,6 @@
 """`oms check` catches each way the books can go wrong."""
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import OrderLine, StockLevel

@@ -112,8 +112,8 @@ def test_cancel_releases_stock_and_serves_the_waiting_order(seeded):
 
 
 def test_arriving_stock_serves_vip_first_then_oldest_paid(seeded):
-    old = ingest(seeded, "OLD", {"HG-001": 1}, paid_minutes_ago=300)
-    newer = ingest(seeded, "NEW", {"HG-001": 1}, paid_minutes_ago=100)
+    ingest(seeded, "OLD", {"HG-001": 1}, paid_minutes_ago=300)
+    ingest(seeded, "NEW", {"HG-001": 1}, paid_minutes_ago=100)
     vip = ingest(seeded, "VIP", {"HG-001": 1}, paid_minutes_ago=10, receiver_phone="13900000001")
     with session_scope(seeded) as s:
         from oms_tui.models import Customer

@@ -10,10 +10,14 @@ from oms_tui.models import Order, OrderStatus, Outbox, utcnow
 from oms_tui.platforms.base import RetryPolicy
 from oms_tui.platforms.registry import client_for
 from oms_tui.services import holds, orders, outbox, ship_notices
-from tests.services.test_sync import SKUS, plenty_of_stock, run_once, shop, sim  # noqa: F401  (fixture)
+from tests.services.test_sync import SKUS, plenty_of_stock, run_once, shop
 
 
 def ship_everything(engine):
+    with session_scope(engine) as s:  # CS has looked at every hold (the simulator writes buyer remarks)
+        for order in s.exec(select(Order)).all():
+            for hold in holds.open_holds(s, order.id):
+                orders.resolve_hold(s, hold.id, user="cs", resolution="checked")
     with session_scope(engine) as s:
         for order in s.exec(select(Order).where(Order.status == OrderStatus.READY)).all():
             orders.start_picking(s, order, user="w")

@@ -16,20 +16,10 @@ from oms_tui.db import make_engine, read_session, session_scope
 from oms_tui.models import Order, OrderLine, ShopSync, StockMove, SyncProblem, utcnow
 from oms_tui.platforms.base import RetryPolicy
 from oms_tui.platforms.registry import client_for
-from oms_tui.platforms.simulator import SimulatorState, run_simulator
 from oms_tui.services import catalogue, inventory, sync
 from oms_tui.services.check import run_checks
 from tests.conftest import seed_catalogue
-
-SKUS = {"HG-001": ("竹纤维毛巾", 1990), "MB-001": ("婴儿湿巾", 2990)}
-
-
-@pytest.fixture
-def sim():
-    state = SimulatorState.with_demo_shops(SKUS, seed=5)
-    handle = run_simulator("127.0.0.1", 0, state)
-    yield handle
-    handle.stop(timeout=5)
+from tests.services.conftest import SIM_SKUS as SKUS
 
 
 def plenty_of_stock(engine, qty=5000):
