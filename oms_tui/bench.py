@@ -169,24 +169,36 @@ def raw_lock_and_ship(engine: Engine, order_ids: list[int]) -> None:
             conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})
 
 
-def bench_lock_and_ship(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
-    """Service path vs raw SQL, each on its own fresh database seeded identically."""
+def _compare(backend: str, pg_url: str, runs, prepare) -> tuple[BenchResult, BenchResult]:  # noqa: ANN001
+    """Time each (name, runner) on its own fresh database made ready by ``prepare(engine)``.
+
+    Only ``runner`` is timed; afterwards the books must balance, or the figure is worthless.
+    """
+    from .services.check import run_checks
+
     results = []
-    for name, runner in (("lock+ship (services)", service_lock_and_ship), ("lock+ship (raw SQL)", raw_lock_and_ship)):
+    for name, runner, count in runs:
         with scratch_database(backend, pg_url) as url:
             engine = make_engine(url)
-            ids = seed(engine, n_orders, units_per_sku=n_orders * 3, rng=random.Random(7))
+            work = prepare(engine)
             started = time.perf_counter()
-            runner(engine, ids)
+            runner(engine, work)
             elapsed = time.perf_counter() - started
-            from .services.check import run_checks
             with session_scope(engine) as s:
                 problems = run_checks(s)
             engine.dispose()
             if problems:
                 raise RuntimeError(f"{name}: books do not balance after the run: {problems[:3]}")
-            results.append(BenchResult(name, backend, n_orders, elapsed))
+            results.append(BenchResult(name, backend, count, elapsed))
     return results[0], results[1]
+
+
+def bench_lock_and_ship(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
+    """Service path vs raw SQL, each on its own fresh database seeded identically."""
+    return _compare(backend, pg_url,
+                    [("lock+ship (services)", service_lock_and_ship, n_orders),
+                     ("lock+ship (raw SQL)", raw_lock_and_ship, n_orders)],
+                    lambda engine: seed(engine, n_orders, units_per_sku=n_orders * 3, rng=random.Random(7)))
 
 
 def _lock_worker(url: str, order_ids: list[int], start_at: float, queue) -> None:  # noqa: ANN001
@@ -248,8 +260,9 @@ def taobao_trades(n: int, rng: random.Random) -> list[dict]:
             "tid": str(3_000_000_000_000_000 + i), "status": "WAIT_SELLER_SEND_GOODS", "created": when,
             "pay_time": when, "modified": when, "payment": f"{19.9 * len(lines):.2f}",
             "total_fee": f"{19.9 * len(lines):.2f}", "post_fee": "0.00", "buyer_open_uid": f"AAE{i:09d}",
-            "receiver_name": "张**", "receiver_mobile": "138****5678", "receiver_state": "浙江省",
-            "receiver_city": "杭州市", "receiver_district": "西湖区", "receiver_address": "文三路**号",
+            "receiver_name": "张**", "receiver_mobile": f"1{rng.randint(30, 99)}****{rng.randint(0, 9999):04d}",
+            "receiver_state": "浙江省", "receiver_city": "杭州市", "receiver_district": "西湖区",
+            "receiver_address": f"文三路{rng.randint(1, 999)}号{rng.randint(1, 30)}幢**",
             "orders": {"order": lines},
         })
     return trades
@@ -270,8 +283,6 @@ def service_intake(engine: Engine, trades: list[dict], batch: int = 50) -> None:
 def raw_intake(engine: Engine, trades: list[dict], batch: int = 50) -> None:
     """The rows the service writes for a new locked order, with executemany per batch: customer,
     order, lines, one guarded stock UPDATE and one ledger row per line, three audit rows."""
-    dialect = engine.dialect.name
-    returning = dialect == "postgresql"
     for start in range(0, len(trades), batch):
         chunk = trades[start:start + batch]
         now = utcnow()
@@ -312,25 +323,15 @@ def raw_intake(engine: Engine, trades: list[dict], batch: int = 50) -> None:
                               "1, 0, 0, :o, 'bench', 'order accepted')"), moves)
             conn.execute(text("INSERT INTO auditevent (at, \"user\", action, entity_type, entity_id, detail) VALUES "
                               "(:now, 'bench', :a, 'order', :e, '')"), audits)
-    del returning
 
 
 def bench_intake(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
     """Full intake path against the raw executemany baseline, each on a fresh, identically seeded database."""
     trades = taobao_trades(n_orders, random.Random(3))
-    results = []
-    for name, runner in (("intake (services)", service_intake), ("intake (raw executemany)", raw_intake)):
-        with scratch_database(backend, pg_url) as url:
-            engine = make_engine(url)
-            seed(engine, 0, units_per_sku=n_orders * 3, rng=random.Random(7))
-            started = time.perf_counter()
-            runner(engine, trades)
-            elapsed = time.perf_counter() - started
-            from .services.check import run_checks
-            with session_scope(engine) as s:
-                problems = run_checks(s)
-            engine.dispose()
-            if problems:
-                raise RuntimeError(f"{name}: books do not balance: {problems[:3]}")
-            results.append(BenchResult(name, backend, n_orders, elapsed))
-    return results[0], results[1]
+
+    def prepare(engine: Engine) -> list[dict]:
+        seed(engine, 0, units_per_sku=n_orders * 3, rng=random.Random(7))
+        return trades
+
+    return _compare(backend, pg_url, [("intake (services)", service_intake, n_orders),
+                                      ("intake (raw executemany)", raw_intake, n_orders)], prepare)

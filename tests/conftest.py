@@ -32,26 +32,40 @@ def sqlite_template(tmp_path_factory) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str]:
+def create_pg_database(prefix: str) -> tuple[str, str]:
+    """A new, migrated PostgreSQL database next to PG_ADMIN_URL: (its URL, its name)."""
     admin_url = normalize_url(PG_ADMIN_URL)
-    name = f"oms_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # server down, bad URL
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL needed under CI but not reachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    finally:
+        admin.dispose()
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     engine = make_engine(url)
     upgrade_to_head(engine)
     engine.dispose()
-    yield url
+    return url, name
+
+
+def drop_pg_database(name: str) -> None:
+    admin = create_engine(normalize_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    try:
+        url, name = create_pg_database("oms_test")
+    except Exception as exc:  # server down, bad URL
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL needed under CI but not reachable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    yield url
+    drop_pg_database(name)
 
 
 def _truncate_pg(url: str) -> None:

@@ -287,14 +287,7 @@ def import_file(engine: Engine, path: Path, platform: str, *, shop: str = "", dr
         warehouse = catalogue.default_warehouse(session, warehouse_code)
         for order in parsed:
             result = orders.upsert_order(session, order, warehouse=warehouse, user=user)
-            if result.order is None:
-                report.skipped += 1
-            elif result.created:
-                report.new += 1
-            elif result.changed:
-                report.updated += 1
-            else:
-                report.unchanged += 1
+            setattr(report, result.outcome, getattr(report, result.outcome) + 1)
         if dry_run:
             session.rollback()
         else:

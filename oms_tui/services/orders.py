@@ -90,6 +90,13 @@ class UpsertResult:
     created: bool
     changed: list[str]
 
+    @property
+    def outcome(self) -> str:
+        """skipped (not ours: unpaid or closed unseen), new, updated or unchanged."""
+        if self.order is None:
+            return "skipped"
+        return "new" if self.created else "updated" if self.changed else "unchanged"
+
 
 _RECEIVER_FIELDS = ("receiver_name", "receiver_phone", "receiver_province", "receiver_city", "receiver_district",
                     "receiver_address")

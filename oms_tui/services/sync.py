@@ -127,14 +127,7 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
                 record_problem(session, shop=shop, platform=platform, platform_order_id=record.platform_order_id,
                                reason=f"refused: {exc}", raw=record.model_dump(mode="json"), source=source)
                 continue
-            if result.order is None:
-                summary.skipped += 1
-            elif result.created:
-                summary.new += 1
-            elif result.changed:
-                summary.updated += 1
-            else:
-                summary.unchanged += 1
+            setattr(summary, result.outcome, getattr(summary, result.outcome) + 1)
 
 
 def sync_shop(engine: Engine, shop: str, platform: str, client: ChangedOrdersSource, *,

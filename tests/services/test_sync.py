@@ -194,22 +194,8 @@ def pg_or_sqlite_twin(request, db_url, tmp_path, sqlite_template):
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    from sqlalchemy import create_engine, text
+    from tests.conftest import create_pg_database, drop_pg_database
 
-    from oms_tui.db import normalize_url
-    from oms_tui.schema import upgrade_to_head
-    from tests.conftest import PG_ADMIN_URL
-
-    admin = create_engine(normalize_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    name = f"oms_twin_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = normalize_url(PG_ADMIN_URL).rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    engine.dispose()
+    url, name = create_pg_database("oms_twin")
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_pg_database(name)
