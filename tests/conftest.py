@@ -145,3 +145,16 @@ def normalized(platform_order_id: str, lines: dict[str, int], *, platform: str =
         lines=[NormalizedLine(sku_code=code, qty=qty, price_fen=1990) for code, qty in lines.items()],
         **defaults,
     )
+
+
+SIM_SKUS = {"HG-001": ("竹纤维毛巾", 1990), "MB-001": ("婴儿湿巾", 2990)}
+
+
+@pytest.fixture
+def sim():
+    """All three simulated platforms on a free loopback port, stopped after the test."""
+    from oms_tui.platforms.simulator import SimulatorState, run_simulator
+
+    handle = run_simulator("127.0.0.1", 0, SimulatorState.with_demo_shops(SIM_SKUS, seed=5))
+    yield handle
+    handle.stop(timeout=5)

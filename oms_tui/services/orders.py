@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from ..errors import IllegalTransition, NotFound, ValidationError
 from ..models import Hold, HoldKind, Order, OrderLine, OrderStatus, Sku, Warehouse, utcnow
-from . import audit, customers, holds, inventory, review_rules
+from . import after_sale, audit, customers, holds, inventory, review_rules
 from .normalized import NormalizedOrder, PlatformState
 
 S = OrderStatus
@@ -186,9 +186,13 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
                 transition(session, order, S.REVIEW, user=user, reason="receiver changed during picking")
             review_rules.on_intake(session, order, data, created=False, changed=changed, user=user)
             settle_status(session, order, user=user)
-    if data.state == PlatformState.CANCELLED and order.status not in (S.SHIPPED, S.DELIVERED, S.CANCELLED):
-        cancel(session, order, user=user, reason=f"cancelled on the platform ({data.platform_status})")
-        changed.append("status")
+    if data.state == PlatformState.CANCELLED:
+        if order.status in (S.SHIPPED, S.DELIVERED):
+            if after_sale.record_platform_refund(session, order, platform_status=data.platform_status, user=user):
+                changed.append("after_sale")
+        elif order.status != S.CANCELLED:
+            cancel(session, order, user=user, reason=f"cancelled on the platform ({data.platform_status})")
+            changed.append("status")
     return UpsertResult(order, False, changed)
 
 

@@ -181,3 +181,22 @@ def test_shortage_alert_is_written_to_the_outbox_once(seeded):
     with read_session(seeded) as s:
         (alert,) = outbox.list_messages(s, kind="alert")
     assert alert.order_id == order.id and "HG-001" in alert.subject and alert.target == "purchasing,operations"
+
+
+def test_refund_after_shipping_becomes_an_after_sale_record_once(seeded):
+    from oms_tui.models import ReturnRecord
+
+    stock_up(seeded, "HG-001", 5)
+    order = ingest(seeded, "T1", {"HG-001": 1})
+    with session_scope(seeded) as s:
+        o = orders.get_order(s, order.id)
+        orders.start_picking(s, o, user="w")
+        orders.mark_packed(s, o, user="w")
+        orders.ship(s, o, waybill="YT1234567890123", courier="yuantong", user="w")
+    for _ in range(2):
+        ingest(seeded, "T1", {"HG-001": 1}, state="cancelled", platform_status="TRADE_CLOSED")
+    with read_session(seeded) as s:
+        assert orders.get_order(s, order.id).status == OrderStatus.SHIPPED
+        (record,) = s.exec(select(ReturnRecord)).all()
+        assert (record.refund_fen, record.refund_status) == (1990, "pending") and "TRADE_CLOSED" in record.reason
+    assert_books_balance(seeded)

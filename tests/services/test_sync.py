@@ -19,7 +19,7 @@ from oms_tui.platforms.registry import client_for
 from oms_tui.services import catalogue, inventory, sync
 from oms_tui.services.check import run_checks
 from tests.conftest import seed_catalogue
-from tests.services.conftest import SIM_SKUS as SKUS
+from tests.conftest import SIM_SKUS as SKUS
 
 
 def plenty_of_stock(engine, qty=5000):
