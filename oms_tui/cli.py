@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import getpass
-import json
 import sys
-from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Optional
-from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from .commands.common import (
+    FormatOption,
+    LimitOption,
+    OffsetOption,
+    OutputFormat,
+    cli_user,
+    console,
+    local_time,
+    open_engine,
+    parse_day,
+    print_json,
+)
+from .commands.print_cmd import print_app
 from .config import Settings, get_settings
-from .db import make_engine, read_session, session_scope
+from .db import read_session, session_scope
 from .errors import OmsError, ValidationError
-from .schema import ensure_current, upgrade_to_head
 
 app = typer.Typer(help="oms — order management for e-commerce shops", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -29,58 +34,7 @@ user_app = typer.Typer(help="Users and their roles", no_args_is_help=True)
 app.add_typer(stock_app, name="stock")
 app.add_typer(orders_app, name="orders")
 app.add_typer(user_app, name="user")
-
-console = Console()
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table for people, json for scripts")]
-LimitOption = Annotated[int, typer.Option(help="rows per page", min=1, max=10_000)]
-OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0)]
-
-
-def cli_user() -> str:
-    """Who a CLI change is attributed to in the ledger and audit trail."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no login name in some containers
-        return "cli"
-
-
-def open_engine(settings: Settings | None = None, *, migrate: bool = False) -> Engine:
-    settings = settings or get_settings()
-    engine = make_engine(settings.database_url, echo=settings.sql_echo)
-    if migrate:
-        upgrade_to_head(engine)
-    else:
-        ensure_current(engine)
-    return engine
-
-
-def print_json(rows: list[dict] | dict) -> None:
-    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def local_time(value: datetime | None, settings: Settings) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
-
-
-def parse_day(text: str, settings: Settings) -> datetime:
-    """A YYYY-MM-DD day (or an 'Nd' age such as 7d) in the shop's time zone, as an aware datetime."""
-    tz = ZoneInfo(settings.timezone)
-    if text.endswith("d") and text[:-1].isdigit():
-        return datetime.now(tz) - timedelta(days=int(text[:-1]))
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=tz)
-    except ValueError:
-        raise ValidationError(f"--since wants YYYY-MM-DD or a number of days like 7d, got {text!r}") from None
-
+app.add_typer(print_app, name="print")
 
 # --- setup -----------------------------------------------------------------------------------
 
@@ -350,6 +304,28 @@ def orders_show(reference: Annotated[str, typer.Argument(help="platform order id
     console.print(history)
 
 
+@orders_app.command("lookup")
+def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, platform order id or waybill")],
+                  fmt: FormatOption = OutputFormat.table) -> None:
+    """"Where is my order?": the customer behind a phone, order or waybill, and all their orders."""
+    from .services import lookup
+
+    settings = get_settings()
+    with read_session(open_engine(settings)) as session:
+        found = lookup.lookup_as_dict(session, query)
+    if fmt == OutputFormat.json:
+        print_json(found)
+    else:
+        console.print(f"{found['kind']}: {found['basis']}")
+        table = Table("platform", "order", "status", "created", "paid ¥", "receiver", "courier", "waybill")
+        for o in found["orders"]:
+            table.add_row(o["platform"], o["platform_order_id"], o["status"], o["created_at"][:16].replace("T", " "),
+                          f"{o['paid_fen'] / 100:.2f}", o["receiver_name"], o["courier"] or "", o["waybill"] or "")
+        console.print(table)
+    if not found["found"]:
+        raise typer.Exit(1)
+
+
 @orders_app.command("cancel")
 def orders_cancel(reference: str, reason: Annotated[str, typer.Option(help="why it is cancelled")]) -> None:
     """Cancel an order that has not shipped; its stock is released."""
@@ -555,18 +531,20 @@ def user_list(fmt: FormatOption = OutputFormat.table) -> None:
 @app.command()
 def bench(
     what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
-                                             "raw executemany) or locks (concurrent locks/s)")] = "stock",
+                                             "raw executemany), locks (concurrent locks/s) or scan (pack "
+                                             "station scan latency)")] = "stock",
     orders: Annotated[int, typer.Option(help="orders to process", min=1)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
     workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1)] = 16,
+    scans: Annotated[int, typer.Option(help="scans to time for `scan`", min=1)] = 2000,
     pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
 ) -> None:
     """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
     from . import bench as bench_module
 
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
-    if what not in ("stock", "locks", "intake") or any(b not in ("sqlite", "postgresql") for b in backends):
-        raise ValidationError("usage: oms bench stock|locks|intake [--backend sqlite|postgresql|both]")
+    if what not in ("stock", "locks", "intake", "scan") or any(b not in ("sqlite", "postgresql") for b in backends):
+        raise ValidationError("usage: oms bench stock|intake|locks|scan [--backend sqlite|postgresql|both]")
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
         if what in ("stock", "intake"):
@@ -578,6 +556,16 @@ def bench(
             if what == "intake":
                 typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
                            f"at the measured rate")
+        elif what == "scan":
+            from . import bench_floor
+
+            with bench_module.scratch_database(name, url) as scratch:
+                figures = bench_floor.bench_scan(scratch, n_orders=orders, scans=scans)
+            typer.echo(f"{'scan → result':<28} {name:<10} {figures['scans']} scans over {orders} orders: "
+                       f"p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms, max {figures['max_ms']:.2f} ms"
+                       f"; books {'balance' if not figures['check_violations'] else 'DO NOT balance'}")
+            for kind, row in figures.get("by_kind", {}).items():
+                typer.echo(f"  {kind:<10} p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms")
         else:
             typer.echo(str(bench_module.bench_concurrent_locks(name, orders, workers, url)))
 

@@ -54,6 +54,36 @@ class PrinterConfig(BaseModel):
     baudrate: int = 9600
     width_mm: Literal[58, 80] = 80
     encoding: str = "gb18030"
+    timeout: float = 5.0  # seconds to connect / write (network); a dead printer must not stall the queue
+    # Documents this printer takes by default (pick_list, packing_slip, return_slip, test_page);
+    # empty: any. A job without a printer goes to the first printer naming its document.
+    documents: list[str] = Field(default_factory=list)
+
+
+class PurchaseLimit(BaseModel):
+    """At most ``qty`` units of ``sku`` per customer in any ``days`` days (checked on intake)."""
+
+    sku: str
+    qty: int = Field(gt=0)
+    days: int = Field(default=30, gt=0)
+
+
+class ReviewConfig(BaseModel):
+    """The review rules run on intake (services/review_rules.py); ``[review]`` in the TOML file."""
+
+    address_check: bool = True
+    min_address_chars: int = Field(default=4, ge=0)  # an unmasked detail line shorter than this is invalid
+    remark_check: bool = True
+    # A discount above this share of the price (whole percent) needs a look; None: never.
+    coupon_max_percent: int | None = Field(default=30, ge=0, le=100)
+    # Same customer, shared SKU, both open, created within this many hours: duplicate suspect on both,
+    # shipping paused until CS decides (merge into one parcel, keep both, cancel one).
+    duplicate_check: bool = True
+    duplicate_window_hours: float = Field(default=24.0, gt=0)
+    # "cross_platform": only orders on different platforms (a repeat buyer on one platform is normal);
+    # "any": also orders on the same platform.
+    duplicate_scope: Literal["cross_platform", "any"] = "cross_platform"
+    limits: list[PurchaseLimit] = Field(default_factory=list)  # e.g. [{sku="MB-DPR-001", qty=6, days=30}]
 
 
 class Settings(BaseSettings):
@@ -68,6 +98,7 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     shops: list[ShopConfig] = Field(default_factory=list)
     printers: list[PrinterConfig] = Field(default_factory=list)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
 
     @classmethod
     def settings_customise_sources(

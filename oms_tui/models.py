@@ -193,6 +193,9 @@ class Order(SQLModel, table=True):
         UniqueConstraint("platform", "platform_order_id", name="uq_order_platform_id"),
         Index("ix_order_status_paid", "status", "paid_at"),
         Index("ix_order_created", "created_at"),
+        # A scanned or typed order number does not say its platform.
+        Index("ix_order_platform_order_id", "platform_order_id"),
+        Index("ix_order_receiver_phone", "receiver_phone"),  # "where is my order?" by phone
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -355,6 +358,7 @@ class Wave(SQLModel, table=True):
     code: str = Field(unique=True, max_length=32)
     warehouse_id: int = Field(foreign_key="warehouse.id")
     status: str = Field(default="open", max_length=16)  # open, picking, done, cancelled
+    courier: str | None = Field(default=None, max_length=32)  # every parcel of the wave leaves with it
     filters: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON of the choice
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(default="system", max_length=64)
@@ -386,7 +390,8 @@ class ScanEvent(SQLModel, table=True):
     order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
     parcel_id: int | None = Field(default=None, foreign_key="parcel.id")
     code: str = Field(max_length=128)
-    result: str = Field(max_length=16)  # ok, wrong, extra, unknown, double, waybill, waybill_bad
+    # ok, order, double, wrong, extra, unknown, refused, waybill_bad, failed, waybill (shipped)
+    result: str = Field(max_length=16)
     message: str = Field(default="", max_length=300)
 
 

@@ -1,4 +1,5 @@
-"""The background scheduler: platform sync per shop, webhook fetches, ship notices, lock and quota expiry.
+"""The background scheduler: platform sync per shop, webhook fetches, ship notices, print queue, lock and
+quota expiry.
 
 APScheduler runs each job with ``max_instances=1`` (a shop's sync never overlaps itself) and
 ``coalesce=True`` (runs missed while the machine slept collapse into one). Every job first asks
@@ -20,7 +21,7 @@ from .config import Settings, ShopConfig
 from .db import session_scope
 from .leadership import Leadership
 from .errors import ConfigError
-from .services import inventory, ship_notices, sync, webhook
+from .services import inventory, printing, ship_notices, sync, webhook
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,12 @@ class OmsScheduler:
             return None
         return ship_notices.dispatch(self.engine, self.settings.shops, self.client_factory)
 
+    def print_job(self):
+        """Send queued print jobs; a printer that is off keeps its jobs queued for the next round."""
+        if not self._leading() or not self.settings.printers:
+            return None
+        return printing.process_queue(self.engine, self.settings)
+
     # lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -116,6 +123,8 @@ class OmsScheduler:
         self.scheduler.add_job(self.webhook_job, "interval", id="webhook", seconds=self.webhook_seconds,
                                next_run_time=_soon())
         self.scheduler.add_job(self.ship_notice_job, "interval", id="ship-notices", seconds=self.webhook_seconds,
+                               next_run_time=_soon())
+        self.scheduler.add_job(self.print_job, "interval", id="printing", seconds=self.webhook_seconds,
                                next_run_time=_soon())
         self.scheduler.add_job(self.housekeeping_job, "interval", id="housekeeping",
                                minutes=self.housekeeping_minutes, next_run_time=_soon())

@@ -158,3 +158,13 @@ def sim():
     handle = run_simulator("127.0.0.1", 0, SimulatorState.with_demo_shops(SIM_SKUS, seed=5))
     yield handle
     handle.stop(timeout=5)
+
+
+@pytest.fixture
+def no_duplicate_check():
+    """For scenarios about something else that use one buyer on several platforms at once: with the
+    duplicate rule on (the default) those orders would wait in review for CS."""
+    from oms_tui.services import review_rules
+
+    with review_rules.configured(duplicate_check=False):
+        yield

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from ..db import read_session
+from ..db import read_session, session_scope
 from ..errors import OmsError
 from ..i18n import _
 
@@ -89,14 +89,23 @@ class OmsScreen(Screen):
         """
         self._read_worker(fetch, done, group=group)
 
-    def _read_worker(self, fetch: Callable[[Session], T], done: Callable[[T], Any], *, group: str) -> None:
-        self.run_worker(lambda: self._read_in_thread(fetch, done), thread=True, exclusive=True, group=group,
-                        exit_on_error=False, name=f"read:{group}")
+    def write(self, work: Callable[[Session], T], done: Callable[[T], Any], *, group: str = "write") -> None:
+        """Run ``work`` in a worker thread inside one writing transaction; hand its result to ``done``.
 
-    def _read_in_thread(self, fetch: Callable[[Session], T], done: Callable[[T], Any]) -> None:
+        ``work`` returns plain values; any failure rolls the whole transaction back and becomes the
+        screen's red line. Writes are never cancelled by a newer one (each is a user's action).
+        """
+        self.run_worker(lambda: self._in_thread(session_scope, work, done), thread=True, group=group,
+                        exit_on_error=False, name=f"write:{group}")
+
+    def _read_worker(self, fetch: Callable[[Session], T], done: Callable[[T], Any], *, group: str) -> None:
+        self.run_worker(lambda: self._in_thread(read_session, fetch, done), thread=True, exclusive=True,
+                        group=group, exit_on_error=False, name=f"read:{group}")
+
+    def _in_thread(self, open_session, fetch: Callable[[Session], T], done: Callable[[T], Any]) -> None:  # noqa: ANN001
         worker = get_current_worker()
         try:
-            with read_session(self.oms.engine) as session:
+            with open_session(self.oms.engine) as session:
                 result = fetch(session)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
             if not worker.is_cancelled:

@@ -104,7 +104,7 @@ def test_uninitialised_database_says_run_init(oms, monkeypatch, tmp_path):
     assert code == 1 and "run `oms init`" in err
 
 
-def test_orders_list_json_filters_and_pages(oms, cli_db):
+def test_orders_list_json_filters_and_pages(no_duplicate_check, oms, cli_db):
     from oms_tui.db import session_scope
     from oms_tui.services import catalogue, inventory, orders
     from tests.conftest import normalized
@@ -185,3 +185,32 @@ def test_import_reports_row_errors_and_exits_1(oms, cli_db, tmp_path):
     code, out, _ = oms("import", str(path), "--platform", "taobao", "--format", "json")
     report = json.loads(out)
     assert code == 1 and report["new"] == 1 and report["errors"][0]["row"] == 3
+
+
+def test_orders_lookup_by_phone_order_and_waybill(oms, cli_db):
+    from oms_tui.db import session_scope
+    from oms_tui.services import catalogue, inventory, orders
+    from tests.conftest import normalized
+
+    engine = make_engine(cli_db)
+    with session_scope(engine) as s:
+        wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
+        inventory.purchase(s, wh, sku, 3, user="t")
+        inventory.receive(s, wh, sku, 3, user="t")
+        first = orders.upsert_order(s, normalized("L1", {"HG-001": 1}, receiver_phone="+86 139-1234-5678"),
+                                    warehouse=wh).order
+        orders.start_picking(s, first, user="w")
+        orders.mark_packed(s, first, user="w")
+        orders.ship(s, first, waybill="SF1234567890123", courier="shunfeng", user="w")
+        # A week later the same buyer orders again on JD: a repeat customer, not a duplicate.
+        orders.upsert_order(s, normalized("L2", {"MB-001": 1}, platform="jd", receiver_phone="13912345678",
+                                          paid_minutes_ago=5), warehouse=wh)
+    engine.dispose()
+    for query in ("13912345678", "L2", "SF1234567890123"):
+        code, out, _ = oms("orders", "lookup", query, "--format", "json")
+        found = json.loads(out)
+        assert code == 0 and {o["platform_order_id"] for o in found["orders"]} == {"L1", "L2"}, query
+    shipped = next(o for o in found["orders"] if o["platform_order_id"] == "L1")
+    assert (shipped["status"], shipped["waybill"], shipped["courier"]) == ("shipped", "SF1234567890123", "shunfeng")
+    code, out, _ = oms("orders", "lookup", "13000000000", "--format", "json")
+    assert code == 1 and json.loads(out)["found"] is False

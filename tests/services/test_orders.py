@@ -140,7 +140,7 @@ def test_every_change_leaves_an_audit_row(seeded):
     assert users == {"sync", "cs"}
 
 
-def test_list_filters_pages_and_dicts(seeded):
+def test_list_filters_pages_and_dicts(no_duplicate_check, seeded):
     stock_up(seeded, "HG-001", 100)
     for i in range(7):
         ingest(seeded, f"T{i}", {"HG-001": 1}, platform="taobao" if i % 2 else "jd", paid_minutes_ago=100 - i)

@@ -1,0 +1,71 @@
+"""What the `oms` commands share: output formats, the engine, who a change is attributed to."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from ..config import Settings, get_settings
+from ..db import make_engine
+from ..errors import ValidationError
+from ..schema import ensure_current, upgrade_to_head
+
+console = Console()
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table for people, json for scripts")]
+LimitOption = Annotated[int, typer.Option(help="rows per page", min=1, max=10_000)]
+OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0)]
+
+
+def cli_user() -> str:
+    """Who a CLI change is attributed to in the ledger and audit trail."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def open_engine(settings: Settings | None = None, *, migrate: bool = False) -> Engine:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    if migrate:
+        upgrade_to_head(engine)
+    else:
+        ensure_current(engine)
+    return engine
+
+
+def print_json(rows: list[dict] | dict) -> None:
+    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def local_time(value: datetime | None, settings: Settings) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def parse_day(text: str, settings: Settings) -> datetime:
+    """A YYYY-MM-DD day (or an 'Nd' age such as 7d) in the shop's time zone, as an aware datetime."""
+    tz = ZoneInfo(settings.timezone)
+    if text.endswith("d") and text[:-1].isdigit():
+        return datetime.now(tz) - timedelta(days=int(text[:-1]))
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=tz)
+    except ValueError:
+        raise ValidationError(f"--since wants YYYY-MM-DD or a number of days like 7d, got {text!r}") from None

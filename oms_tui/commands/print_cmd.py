@@ -1,0 +1,128 @@
+"""``oms print …``: a test page, the print queue, retries and reprints.
+
+Registered in cli.py with ``app.add_typer(print_app, name="print")``. Thin like the rest of the CLI:
+parse, call ``services.printing``, print; a domain error is one line and exit 1 (cli.main).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+from sqlalchemy import Engine
+
+from . import common
+from ..config import Settings, get_settings
+from ..db import read_session, session_scope
+from ..models import utcnow
+from ..services import printing
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table for people, json for scripts")]
+LimitOption = Annotated[int, typer.Option(help="rows per page", min=1, max=10_000)]
+OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0)]
+
+print_app = typer.Typer(help="Thermal printers: a test page, the print queue, retries and reprints",
+                        no_args_is_help=True)
+
+PrinterOption = Annotated[Optional[str], typer.Option("--printer", help="printer name from the config "
+                                                                         "(default: the document's default)")]
+
+
+def _report(engine: Engine, settings: Settings, job_id: int, what: str) -> None:
+    """Send due jobs now, then say whether job ``job_id`` printed; exit 1 when it did not."""
+    run = printing.process_queue(engine, settings)
+    with read_session(engine) as session:
+        job = printing.get_job(session, job_id)
+    if job.status == printing.DONE:
+        typer.echo(f"printed {what} on {job.printer} (job {job.id})")
+        return
+    reason = run.offline.get(job.printer) or job.last_error or f"waiting behind earlier jobs for printer {job.printer}"
+    if job.status == printing.FAILED:
+        typer.echo(f"job {job.id} ({what}) cannot print: {reason}", err=True)
+    else:
+        typer.echo(f"job {job.id} ({what}) not printed yet: {reason}. It stays queued and is retried "
+                   f"automatically (or: oms print retry --job {job.id})", err=True)
+    raise typer.Exit(1)
+
+
+@print_app.command("test")
+def print_test(printer: PrinterOption = None) -> None:
+    """Print a test page (shop name, Chinese, a barcode, a QR code) and say whether it printed."""
+    settings = get_settings()
+    engine = common.open_engine(settings)
+    user = common.cli_user()
+    name = printing.choose_printer(settings, "test_page", printer).name
+    with session_scope(engine) as session:
+        job = printing.enqueue(session, "test_page", ref="test", printer=name, user=user, settings=settings,
+                               data={"printer": name, "requested_by": user, "at": utcnow().isoformat()})
+        job_id = job.id
+        printing.retry_now(session, job_id, user=user)  # try the printer now, even if earlier jobs are backing off
+    _report(engine, settings, job_id, "a test page")
+
+
+@print_app.command("jobs")
+def print_jobs(
+    status: Annotated[Optional[str], typer.Option(help="queued, printing, done or failed")] = None,
+    printer: Annotated[Optional[str], typer.Option(help="only this printer's jobs")] = None,
+    fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+) -> None:
+    """The print queue, newest first."""
+    settings = get_settings()
+    with read_session(common.open_engine(settings)) as session:
+        jobs = printing.list_jobs(session, status=status, printer=printer, limit=limit, offset=offset)
+    if fmt == OutputFormat.json:
+        common.print_json([printing.as_dict(job) for job in jobs])
+        return
+    table = Table("id", "status", "printer", "document", "ref", "tries", "created", "printed / next try",
+                  "last error")
+    for job in jobs:
+        when = job.printed_at if job.status == printing.DONE else (
+            job.next_attempt_at if job.status in printing.PENDING else None)
+        table.add_row(str(job.id), job.status, job.printer, job.document, job.ref, str(job.attempts),
+                      common.local_time(job.created_at, settings), common.local_time(when, settings), job.last_error)
+    common.console.print(table)
+
+
+@print_app.command("retry")
+def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make this job due now first")] = None
+                ) -> None:
+    """Send due jobs now (with --job: that one too, even if it is backing off); exit 1 if any failed."""
+    settings = get_settings()
+    engine = common.open_engine(settings)
+    if job is not None:
+        with session_scope(engine) as session:
+            printing.retry_now(session, job, user=common.cli_user())
+        _report(engine, settings, job, f"job {job}")
+        return
+    run = printing.process_queue(engine, settings)
+    with read_session(engine) as session:
+        left = printing.pending_count(session)
+    typer.echo(f"printed {run.printed}; {run.retrying} printer(s) offline; {run.failed} job(s) cannot print; "
+               f"{left} still queued")
+    for error in run.errors:
+        typer.echo(f"  {error}", err=True)
+    if run.retrying or run.failed:
+        raise typer.Exit(1)
+
+
+@print_app.command("reprint")
+def print_reprint(job: Annotated[int, typer.Argument(help="the job to print again")],
+                  printer: PrinterOption = None) -> None:
+    """Print a job again as a new job (same document, same data; --printer to send it elsewhere)."""
+    settings = get_settings()
+    engine = common.open_engine(settings)
+    with session_scope(engine) as session:
+        copy = printing.reprint(session, job, user=common.cli_user(), printer=printer, settings=settings)
+        copy_id = copy.id
+        printing.retry_now(session, copy_id, user=common.cli_user())
+    _report(engine, settings, copy_id, f"a reprint of job {job}")

@@ -1,0 +1,272 @@
+"""Exceptions: every open hold with its age, filtered by kind, blocking and age; resolve one, or
+resolve a whole kind at once where no decision per order is needed; the exception ratio of the last
+24 hours in the header and the alerts still waiting to be sent below."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rich.text import Text
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+
+from ..i18n import N_, _
+from ..models import utcnow
+from ..services import exceptions
+from ..services.exceptions import BULK_SAFE_KINDS, ExceptionFilter
+from .base import ErrorLine
+from .cs_dialogs import TextPrompt, format_age
+from .formatting import (
+    HOLD_NAMES,
+    PLATFORM_NAMES,
+    STATUS_NAMES,
+    local_time,
+    named,
+    plain,
+    shop_zone,
+)
+from .paging import PagedTableScreen, TableRow
+
+RATIO_HOURS = 24
+ALERT_ROWS = 20
+TYPING_DELAY = 0.5
+
+
+@dataclass(frozen=True)
+class Summary:
+    ratio: exceptions.ExceptionRatio
+    open_holds: int
+    alerts: int
+    alert_rows: list[TableRow]
+
+
+class ExceptionsScreen(PagedTableScreen):
+    TITLE_ID = N_("Exceptions")
+    CSS_PATH = "exceptions.tcss"
+    BINDINGS = [
+        Binding("r", "resolve", N_("Resolve")),
+        Binding("b", "bulk_resolve", N_("Resolve all of this kind")),
+        Binding("a", "focus_alerts", N_("Alerts")),
+        Binding("t", "focus_table", N_("Holds")),
+        Binding("slash", "focus_filter", N_("Filter")),
+    ]
+
+    def __init__(self, *, kind: str | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.blocking: bool | None = None
+        self.min_age_hours: float | None = None
+        self.summary: Summary | None = None
+        self._timer = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("", id="ratio")
+        with Horizontal(id="filter-bar"):
+            yield Select([(_(name), kind) for kind, name in HOLD_NAMES.items()], prompt=_("All kinds"),
+                         value=self.kind or Select.NULL, id="kind")
+            yield Select([(_("Blocking"), "yes"), (_("Not blocking"), "no")], prompt=_("Blocking or not"),
+                         id="blocking")
+            yield Input(placeholder=_("Open at least … hours"), id="min-age", max_length=6)
+        yield ErrorLine()
+        yield DataTable(id="table")
+        with Horizontal(id="status-bar"):
+            yield Label("", id="page-label")
+            yield Label(_("Enter: order · r: resolve · b: resolve the kind · a: alerts"), id="hint")
+        yield Label(_("Alerts waiting to be sent"), classes="section", id="alerts-title")
+        yield DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.setup_table()
+        self.query_one("#alerts", DataTable).add_columns(
+            _("Created"), _("Subject"), _("To"), _("Order"), _("Attempts"), _("Last error"))
+        self.load_page(1, recount=True)
+        self.table.focus()
+
+    # --- the table -----------------------------------------------------------------------------
+
+    def columns(self) -> list[tuple[str, str]]:
+        return [(_("Kind"), "kind"), (_("Blocking"), "blocking"), (_("Open for"), "age"), (_("Order"), "order"),
+                (_("Platform"), "platform"), (_("Status"), "status"), (_("Reason"), "reason"),
+                (_("Opened"), "opened")]
+
+    def current_query(self) -> ExceptionFilter:
+        return ExceptionFilter(self.kind, self.blocking, self.min_age_hours)
+
+    def fetch_count(self, session: Session, query: ExceptionFilter) -> int:
+        return exceptions.count_open(session, query)
+
+    def fetch_rows(self, session: Session, query: ExceptionFilter, limit: int, offset: int) -> list[TableRow]:
+        now = utcnow()
+        zone = shop_zone(self.oms.settings.timezone)
+        return [
+            TableRow(f"{row.hold_id}:{row.order_id}", (
+                Text(named(HOLD_NAMES, row.kind), style="bold red" if row.blocking else "yellow"),
+                plain(_("yes") if row.blocking else _("no")), Text(format_age(row.age_hours(now)), justify="right"),
+                plain(row.platform_order_id), plain(named(PLATFORM_NAMES, row.platform)),
+                plain(named(STATUS_NAMES, row.order_status)), plain(row.reason), plain(local_time(row.opened_at, zone)),
+            ))
+            for row in exceptions.list_open(session, query, limit=limit, offset=offset, now=now)
+        ]
+
+    def on_page_shown(self, result) -> None:  # noqa: ANN001 - a PageResult
+        self.load_summary()
+
+    def load_summary(self) -> None:
+        zone = shop_zone(self.oms.settings.timezone)
+
+        def fetch(session: Session) -> Summary:
+            ratio = exceptions.exception_ratio(session, since=utcnow() - timedelta(hours=RATIO_HOURS))
+            rows = [TableRow(str(a.id), (plain(local_time(a.created_at, zone)), plain(a.subject), plain(a.target),
+                                         plain(a.platform_order_id or ""), plain(str(a.attempts)),
+                                         plain(a.last_error)))
+                    for a in exceptions.pending_alerts(session, limit=ALERT_ROWS)]
+            return Summary(ratio, exceptions.count_open(session), exceptions.count_alerts(session), rows)
+
+        self.read(fetch, self._show_summary, group="summary")
+
+    def _show_summary(self, summary: Summary) -> None:
+        self.summary = summary
+        ratio = summary.ratio
+        self.query_one("#ratio", Label).update(
+            _("Exception ratio, last {hours} h: {held} of {orders} orders ({percent}) · open holds: {open} · "
+              "alerts waiting: {alerts}").format(hours=RATIO_HOURS, held=ratio.with_holds, orders=ratio.orders,
+                                                  percent=f"{ratio.percent:.1f}%", open=summary.open_holds,
+                                                  alerts=summary.alerts))
+        self.query_one("#alerts-title", Label).update(
+            _("Alerts waiting to be sent ({count})").format(count=summary.alerts))
+        table = self.query_one("#alerts", DataTable)
+        table.clear()
+        for row in summary.alert_rows:
+            table.add_row(*row.cells, key=row.key)
+
+    # --- filters -------------------------------------------------------------------------------
+
+    def refilter(self) -> None:
+        self.clear_error()
+        self.load_page(1, recount=True)
+
+    @on(Select.Changed, "#kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        value = event.value if isinstance(event.value, str) else None
+        if value != self.kind:
+            self.kind = value
+            self.refilter()
+
+    @on(Select.Changed, "#blocking")
+    def _blocking_changed(self, event: Select.Changed) -> None:
+        value = {"yes": True, "no": False}.get(event.value) if isinstance(event.value, str) else None
+        if value != self.blocking:
+            self.blocking = value
+            self.refilter()
+
+    @on(Input.Changed, "#min-age")
+    def _age_typed(self, _event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(TYPING_DELAY, self.apply_age)
+
+    @on(Input.Submitted, "#min-age")
+    def _age_submitted(self, _event: Input.Submitted) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        if self.apply_age():
+            self.table.focus()
+
+    def apply_age(self) -> bool:
+        text = self.query_one("#min-age", Input).value.strip()
+        try:
+            hours = float(text) if text else None
+            if hours is not None and hours < 0:
+                raise ValueError(text)
+        except ValueError:
+            self.show_error(_("The age is a number of hours, like 24"))
+            return False
+        if hours != self.min_age_hours:
+            self.min_age_hours = hours
+            self.refilter()
+        return True
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#kind", Select).focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def action_focus_alerts(self) -> None:
+        self.query_one("#alerts", DataTable).focus()
+
+    # --- opening and resolving ---------------------------------------------------------------------
+
+    def _selected(self) -> tuple[int, int] | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        hold_id, order_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value).split(":")
+        return int(hold_id), int(order_id)
+
+    @on(DataTable.RowSelected, "#table")
+    def _open_order(self, event: DataTable.RowSelected) -> None:
+        from .order_detail import OrderDetailScreen
+
+        self.app.push_screen(OrderDetailScreen(int(str(event.row_key.value).split(":")[1])))
+
+    def _user(self) -> str:
+        return self.oms.operator.name if self.oms.operator else "cs"
+
+    def action_resolve(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            self.app.bell()
+            return
+        hold_id, _order_id = selected
+        user = self._user()
+
+        def resolve(resolution: str | None) -> None:
+            if resolution is None:
+                return
+            self.clear_error()
+            self.write(lambda s: exceptions.resolve(s, hold_id, user=user, resolution=resolution).status,
+                      self._resolved, group="resolve")
+
+        self.app.push_screen(TextPrompt(_("Resolve the exception"), placeholder=_("How it was resolved")), resolve)
+
+    def _resolved(self, _status: str) -> None:
+        self.notify(_("Exception resolved"))
+        self.load_page(recount=True)
+
+    def action_bulk_resolve(self) -> None:
+        kind = self.kind
+        if kind is None:
+            self.show_error(_("Choose a kind first: only a whole kind is resolved at once"))
+            return
+        if kind not in BULK_SAFE_KINDS:
+            safe = ", ".join(named(HOLD_NAMES, k) for k in sorted(BULK_SAFE_KINDS))
+            self.show_error(_("{kind} needs a decision per order; these resolve all at once: {safe}").format(
+                kind=named(HOLD_NAMES, kind), safe=safe))
+            return
+        user, min_age = self._user(), self.min_age_hours
+        name = named(HOLD_NAMES, kind)
+
+        def resolve(resolution: str | None) -> None:
+            if resolution is None:
+                return
+            self.clear_error()
+            self.write(lambda s: exceptions.bulk_resolve(s, kind, user=user, resolution=resolution,
+                                                              min_age_hours=min_age),
+                      lambda count: self._bulk_done(count, name), group="resolve")
+
+        label = (_("Every open hold of this kind older than {hours} h").format(hours=f"{min_age:g}") if min_age
+                 else _("Every open hold of this kind"))
+        self.app.push_screen(TextPrompt(_("Resolve all: {kind}").format(kind=name), label=label,
+                                        placeholder=_("How they were resolved")), resolve)
+
+    def _bulk_done(self, count: int, name: str) -> None:
+        self.notify(_("{count} exceptions resolved: {kind}").format(count=count, kind=name))
+        self.load_page(1, recount=True)

@@ -1,0 +1,237 @@
+"""The print queue: every job with its status, printer, document, attempts and last error, newest first.
+
+r retries the selected job now (and sends whatever else is due), p reprints it as a new job; both
+talk to printers, so they run in a worker and the screen stays usable while a printer times out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+from sqlalchemy import Engine
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Label, Select, Static
+
+from ..db import session_scope
+from ..i18n import N_, _
+from ..printers.transports import TransportFactory, open_printer
+from ..services import printing
+from .base import ErrorLine, describe_error
+from .formatting import local_time, named, plain, shop_zone
+from .paging import PagedTableScreen, PageResult, TableRow
+
+JOB_STATUS_NAMES: dict[str, str] = {
+    printing.QUEUED: N_("queued"),
+    printing.PRINTING: N_("sending"),
+    printing.DONE: N_("printed"),
+    printing.FAILED: N_("cannot print"),
+}
+JOB_STATUS_STYLES = {printing.QUEUED: "yellow", printing.PRINTING: "cyan", printing.DONE: "green",
+                     printing.FAILED: "bold red"}
+
+DOCUMENT_NAMES: dict[str, str] = {
+    "pick_list": N_("pick list"),
+    "packing_slip": N_("packing slip"),
+    "return_slip": N_("return slip"),
+    "test_page": N_("test page"),
+}
+
+ERROR_CELL_CHARS = 60  # the full error shows under the table for the highlighted job
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a retry or reprint did, as plain values for the UI thread."""
+
+    run: printing.QueueRun
+    reprint_id: int | None = None
+
+
+def summary(run: printing.QueueRun) -> str:
+    parts = [_("{count} printed").format(count=run.printed)]
+    if run.retrying:
+        parts.append(_("{count} waiting for an offline printer").format(count=run.retrying))
+    if run.failed:
+        parts.append(_("{count} cannot print").format(count=run.failed))
+    return " · ".join(parts)
+
+
+class PrintQueueScreen(PagedTableScreen):
+    TITLE_ID = N_("Print queue")
+    CSS_PATH = "print_queue.tcss"
+    BINDINGS = [
+        Binding("r", "retry", N_("Retry now")),
+        Binding("p", "reprint", N_("Reprint")),  # replaces "previous page" here; PgUp still turns back
+    ]
+
+    def __init__(self, *, status: str | None = None, transport_factory: TransportFactory | None = None) -> None:
+        super().__init__()
+        self.status = status
+        self.transport_factory = transport_factory or open_printer
+        self.busy = False
+        self._errors: dict[str, str] = {}  # row key → full last error, for the detail line
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="filter-bar"):
+            yield Select([(_(JOB_STATUS_NAMES[s]), s) for s in printing.STATUSES], prompt=_("All statuses"),
+                         value=self.status or Select.NULL, id="status")
+        yield ErrorLine()
+        yield DataTable(id="table")
+        yield Static("", id="job-detail", markup=False)
+        with Horizontal(id="status-bar"):
+            yield Label("", id="page-label")
+            yield Label(_("r: retry now · p: reprint · F5: refresh"), id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.setup_table()
+        self.load_page(1, recount=True)
+        self.table.focus()
+
+    # --- the table ---------------------------------------------------------------------------
+
+    def columns(self) -> list[tuple[str, str]]:
+        return [
+            (_("Job"), "id"), (_("Status"), "status"), (_("Printer"), "printer"), (_("Document"), "document"),
+            (_("Reference"), "ref"), (_("Attempts"), "attempts"), (_("Last error"), "error"),
+            (_("Queued at"), "created"), (_("Printed / next try"), "when"),
+        ]
+
+    def current_query(self) -> QueueQuery:
+        return QueueQuery(self.status)
+
+    def fetch_count(self, session: Session, query: QueueQuery) -> int:
+        return printing.count_jobs(session, status=query.status)
+
+    def fetch_rows(self, session: Session, query: QueueQuery, limit: int, offset: int) -> list[TableRow]:
+        zone = shop_zone(self.oms.settings.timezone)
+        rows, errors = [], {}
+        for job in printing.list_jobs(session, status=query.status, limit=limit, offset=offset):
+            when = job.printed_at if job.status == printing.DONE else (
+                job.next_attempt_at if job.status in printing.PENDING and job.attempts else None)
+            error = job.last_error if len(job.last_error) <= ERROR_CELL_CHARS else (
+                job.last_error[:ERROR_CELL_CHARS - 1] + "…")
+            rows.append(TableRow(
+                key=str(job.id),
+                cells=(Text(str(job.id), justify="right"),
+                       Text(named(JOB_STATUS_NAMES, job.status), style=JOB_STATUS_STYLES.get(job.status, "")),
+                       plain(job.printer), plain(named(DOCUMENT_NAMES, job.document)), plain(job.ref),
+                       Text(str(job.attempts), justify="right"), Text(error, style="red"),
+                       plain(local_time(job.created_at, zone, seconds=True)),
+                       plain(local_time(when, zone, seconds=True))),
+            ))
+            errors[str(job.id)] = job.last_error
+        self._errors = errors  # one swap: the UI thread never sees it half built
+        return rows
+
+    def on_page_shown(self, result: PageResult) -> None:
+        if not result.rows:
+            self.query_one("#page-label", Label).update(_("No print jobs yet"))
+        self._show_detail(result.rows[0].key if result.rows else None)
+
+    @on(DataTable.RowHighlighted, "#table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail(event.row_key.value if event.row_key else None)
+
+    def _show_detail(self, key: str | None) -> None:
+        error = self._errors.get(key or "", "")
+        detail = self.query_one("#job-detail", Static)
+        detail.update(_("Job {job}: {error}").format(job=key, error=error) if error else "")
+        detail.display = bool(error)
+
+    @on(Select.Changed, "#status")
+    def _status_changed(self, event: Select.Changed) -> None:
+        value = event.value if isinstance(event.value, str) else None
+        if value != self.status:
+            self.status = value
+            self.clear_error()
+            self.load_page(1, recount=True)
+
+    def selected_job(self) -> int | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return int(row_key.value) if row_key.value else None
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_retry(self) -> None:
+        job_id = self.selected_job()
+        user = self.oms.operator.name if self.oms.operator else "system"
+
+        def work(engine: Engine) -> Outcome:
+            if job_id is not None:
+                with session_scope(engine) as session:
+                    job = printing.get_job(session, job_id)
+                    if job.status != printing.DONE:  # on a printed job, r just sends what else is due
+                        printing.retry_now(session, job_id, user=user)
+            return Outcome(self._process(engine))
+
+        self._print_in_worker(work)
+
+    def action_reprint(self) -> None:
+        job_id = self.selected_job()
+        if job_id is None:
+            self.app.bell()
+            self.notify(_("Select a job first"), severity="warning")
+            return
+        user = self.oms.operator.name if self.oms.operator else "system"
+
+        def work(engine: Engine) -> Outcome:
+            with session_scope(engine) as session:
+                copy = printing.reprint(session, job_id, user=user)
+                copy_id = copy.id
+                printing.retry_now(session, copy_id, user=user)  # now, not behind jobs backing off
+            return Outcome(self._process(engine), reprint_id=copy_id)
+
+        self._print_in_worker(work)
+
+    def _process(self, engine: Engine) -> printing.QueueRun:
+        return printing.process_queue(engine, self.oms.settings, transport_factory=self.transport_factory)
+
+    def _print_in_worker(self, work: Callable[[Engine], Outcome]) -> None:
+        if self.busy:
+            self.notify(_("Still sending to the printers…"), severity="warning")
+            return
+        self.busy = True
+        self.clear_error()
+        engine = self.oms.engine
+
+        def run() -> None:
+            try:
+                outcome = work(engine)
+            except Exception as exc:  # noqa: BLE001 - shown as a line, never a traceback
+                self.app.call_from_thread(self._failed, describe_error(exc))
+                return
+            self.app.call_from_thread(self._done, outcome)
+
+        self.run_worker(run, thread=True, group="print", exit_on_error=False, name="print")
+
+    def _failed(self, message: str) -> None:
+        self.busy = False
+        self.show_error(message)
+        self.load_page(recount=True)
+
+    def _done(self, outcome: Outcome) -> None:
+        self.busy = False
+        message = summary(outcome.run)
+        if outcome.reprint_id is not None:
+            message = _("Reprint queued as job {job}").format(job=outcome.reprint_id) + " · " + message
+        if outcome.run.errors:
+            self.notify(message + "\n" + outcome.run.errors[0], severity="warning", title=_("Print queue"))
+        else:
+            self.notify(message, title=_("Print queue"))
+        self.load_page(recount=True)

@@ -1,0 +1,276 @@
+"""Returns: scan the returned parcel's waybill (or type the order id or the buyer's phone), choose the
+units that came back and their condition with keys, confirm: stock back in and the refund recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Label
+
+from ..errors import ValidationError
+from ..i18n import N_, _
+from ..services import orders, returns
+from ..services.print_request import PrintOutcome
+from .base import ErrorLine, OmsScreen
+from .floor import courier_label, print_note
+from .formatting import (
+    PLATFORM_NAMES,
+    local_time,
+    money,
+    named,
+    num,
+    plain,
+    shop_zone,
+    yuan,
+)
+
+CONDITION_NAMES = {"resaleable": N_("resaleable"), "damaged": N_("damaged")}
+
+
+@dataclass(frozen=True)
+class FoundOrder:
+    id: int
+    ref: str
+    platform: str
+    receiver: str
+    shipped_at: str
+    courier: str
+    waybill: str
+
+
+@dataclass
+class Pick:
+    """What the user chose for one line: how many came back and in what state."""
+
+    line: returns.ReturnableLine
+    qty: int = 0
+    condition: str = "resaleable"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    return_id: int
+    refund_fen: int
+    units: int
+    print_outcome: PrintOutcome
+    lines: list[returns.ReturnableLine] = field(default_factory=list)
+
+
+class ReturnsScreen(OmsScreen):
+    TITLE_ID = N_("Returns")
+    CSS_PATH = "returns.tcss"
+    BINDINGS = [
+        Binding("plus,equals_sign", "more", N_("One more")),
+        Binding("minus", "less", N_("One less")),
+        Binding("a", "all", N_("All units")),
+        Binding("c", "condition", N_("Resaleable / damaged")),
+        Binding("f10", "confirm", N_("Confirm return")),
+        Binding("slash", "focus_search", N_("Search")),
+        Binding("escape", "back", N_("Back")),
+    ]
+
+    def __init__(self, query: str = "") -> None:
+        super().__init__()
+        self.initial_query = query.strip()
+        self.found: list[FoundOrder] = []
+        self.order_id: int | None = None
+        self.picks: list[Pick] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="search-bar"):
+            yield Label(_("Scan"), classes="field-label")
+            yield Input(value=self.initial_query, placeholder=_("Return waybill, order id or buyer's phone"),
+                        id="query")
+        yield ErrorLine()
+        yield Label(_("Shipped orders"), classes="section")
+        yield DataTable(id="orders", cursor_type="row", zebra_stripes=True)
+        yield Label(_("Lines: +/- units, a all, c condition"), classes="section")
+        yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="form"):
+            yield Input(placeholder=_("Reason"), id="reason", max_length=300)
+            yield Input(placeholder=_("Refund in yuan (empty: price × units)"), id="refund", max_length=14)
+            yield Input(placeholder=_("Buyer's return waybill"), id="waybill-in", max_length=64)
+        with Horizontal(id="status-bar"):
+            yield Label("", id="summary")
+            yield Label(_("F10: confirm · /: search"), id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#orders", DataTable).add_columns(
+            _("Order"), _("Platform"), _("Receiver"), _("Shipped"), _("Courier"), _("Waybill"))
+        self.query_one("#lines", DataTable).add_columns(
+            _("SKU"), _("Name"), _("Sent"), _("Returned"), _("Coming back"), _("Condition"), _("Refund"))
+        self.query_one("#query", Input).focus()
+        if self.initial_query:
+            self.search(self.initial_query)
+
+    # --- finding the order ----------------------------------------------------------------------
+
+    @on(Input.Submitted, "#query")
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        self.search(event.value)
+
+    def search(self, text: str) -> None:
+        self.clear_error()
+        zone = shop_zone(self.oms.settings.timezone)
+
+        def fetch(session: Session) -> list[FoundOrder]:
+            return [FoundOrder(o.id, o.platform_order_id, o.platform, o.receiver_name,
+                               local_time(o.shipped_at, zone), o.courier or "", o.waybill or "")
+                    for o in returns.find_for_return(session, text)]
+
+        self.read(fetch, self._show_found, group="find")
+
+    def _show_found(self, found: list[FoundOrder]) -> None:
+        self.found = found
+        table = self.query_one("#orders", DataTable)
+        table.clear()
+        for o in found:
+            table.add_row(plain(o.ref), plain(named(PLATFORM_NAMES, o.platform)), plain(o.receiver),
+                          plain(o.shipped_at), plain(courier_label(o.courier)), plain(o.waybill), key=str(o.id))
+        if not found:
+            self.order_id = None
+            self.picks = []
+            self._show_lines()
+            self.show_error(_("No shipped order matches that"))
+            return
+        self.load_lines(found[0].id)
+        (table if len(found) > 1 else self.query_one("#lines", DataTable)).focus()
+
+    @on(DataTable.RowHighlighted, "#orders")
+    def _order_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        order_id = int(event.row_key.value)
+        if order_id != self.order_id:
+            self.load_lines(order_id)
+
+    @on(DataTable.RowSelected, "#orders")
+    def _order_selected(self, _event: DataTable.RowSelected) -> None:
+        self.query_one("#lines", DataTable).focus()
+
+    def load_lines(self, order_id: int) -> None:
+        def fetch(session: Session) -> list[returns.ReturnableLine]:
+            return returns.returnable_lines(session, orders.get_order(session, order_id))
+
+        def done(lines: list[returns.ReturnableLine]) -> None:
+            self.order_id = order_id
+            self.picks = [Pick(line) for line in lines]
+            self._show_lines()
+
+        self.read(fetch, done, group="lines")
+
+    # --- choosing units -------------------------------------------------------------------------
+
+    def _show_lines(self) -> None:
+        table = self.query_one("#lines", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for pick in self.picks:
+            line = pick.line
+            condition = Text(_(CONDITION_NAMES[pick.condition]),
+                             style="bold red" if pick.condition == "damaged" else "green")
+            table.add_row(plain(line.sku), plain(line.name), num(line.qty), num(line.returned),
+                          num(pick.qty, style="bold" if pick.qty else "dim"), condition,
+                          money(line.price_fen * pick.qty), key=str(line.line_id))
+        if self.picks:
+            table.move_cursor(row=min(row, len(self.picks) - 1))
+        units = sum(p.qty for p in self.picks)
+        value = sum(p.qty * p.line.price_fen for p in self.picks)
+        self.query_one("#summary", Label).update(
+            _("Coming back: {units} units · refund by price {refund}").format(units=units, refund=yuan(value)))
+
+    def _current(self) -> Pick | None:
+        table = self.query_one("#lines", DataTable)
+        if not self.picks or self.focused is not table:
+            return None
+        return self.picks[min(table.cursor_row, len(self.picks) - 1)]
+
+    def _change(self, qty: int | None = None, delta: int = 0) -> None:
+        pick = self._current()
+        if pick is None:
+            self.app.bell()
+            return
+        wanted = qty if qty is not None else pick.qty + delta
+        if not 0 <= wanted <= pick.line.returnable:
+            self.app.bell()
+            return
+        pick.qty = wanted
+        self._show_lines()
+
+    def action_more(self) -> None:
+        self._change(delta=1)
+
+    def action_less(self) -> None:
+        self._change(delta=-1)
+
+    def action_all(self) -> None:
+        pick = self._current()
+        self._change(qty=pick.line.returnable if pick else None)
+
+    def action_condition(self) -> None:
+        pick = self._current()
+        if pick is None:
+            self.app.bell()
+            return
+        pick.condition = "damaged" if pick.condition == "resaleable" else "resaleable"
+        self._show_lines()
+
+    # --- confirming -----------------------------------------------------------------------------
+
+    def action_confirm(self) -> None:
+        self.clear_error()
+        if self.order_id is None:
+            self.show_error(_("Find the order first"))
+            return
+        chosen = [(p.line.line_id, p.qty, p.condition) for p in self.picks if p.qty > 0]
+        if not chosen:
+            self.show_error(_("Choose at least one unit coming back (+ on a line)"))
+            return
+        try:
+            refund = returns.parse_yuan(self.query_one("#refund", Input).value)
+        except ValidationError:
+            self.show_error(_("The refund must be an amount in yuan, like 19.90"))
+            return
+        reason = self.query_one("#reason", Input).value
+        waybill_in = self.query_one("#waybill-in", Input).value
+        order_id = self.order_id
+        user = self.oms.operator.name if self.oms.operator else "system"
+        settings = self.oms.settings
+
+        def work(session: Session) -> Recorded:
+            order = orders.get_order(session, order_id)
+            record = returns.record_return(session, order, chosen, reason=reason, refund_fen=refund,
+                                           waybill_in=waybill_in, user=user)
+            outcome = returns.print_return_slip(session, record, user=user, settings=settings)
+            return Recorded(record.id, record.refund_fen, sum(q for _i, q, _c in chosen), outcome,
+                            returns.returnable_lines(session, order))
+
+        self.write(work, self._recorded, group="confirm")
+
+    def _recorded(self, done: Recorded) -> None:
+        self.picks = [Pick(line) for line in done.lines]
+        self._show_lines()
+        for widget_id in ("#reason", "#refund", "#waybill-in"):
+            self.query_one(widget_id, Input).value = ""
+        text = _("Return {id} recorded: {units} units back, refund {refund} owed").format(
+            id=done.return_id, units=done.units, refund=yuan(done.refund_fen))
+        note = f"{text} · {print_note(done.print_outcome)}"
+        self.query_one("#summary", Label).update(note)
+        self.notify(note)
+        search = self.query_one("#query", Input)
+        search.value = ""
+        search.focus()
+
+    def action_focus_search(self) -> None:
+        search = self.query_one("#query", Input)
+        search.focus()
+        search.select_all()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,377 @@
+"""The review queue: orders waiting for customer service, the longest waiting first, with why; beside
+it the highlighted order (lines, address, holds) and its customer's history across platforms with a
+credit summary; one key per decision (shown in the footer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from ..i18n import N_, _
+from ..models import HoldKind, utcnow
+from ..services import review
+from .base import ErrorLine
+from .cs_dialogs import (
+    CREDIT_LEVELS,
+    AddressDialog,
+    AddressInput,
+    ApprovalDialog,
+    ApprovalInput,
+    TextPrompt,
+    format_age,
+)
+from .formatting import (
+    HOLD_NAMES,
+    PLATFORM_NAMES,
+    STATUS_NAMES,
+    local_time,
+    money,
+    named,
+    num,
+    plain,
+    shop_zone,
+    yuan,
+)
+from .paging import PagedTableScreen, TableRow
+
+DETAIL_DELAY = 0.15  # seconds the cursor rests on a row before its detail is read
+
+
+@dataclass(frozen=True)
+class DetailView:
+    """The highlighted order, drawn from plain values."""
+
+    order_id: int
+    platform_order_id: str
+    address: AddressInput
+    fields: list[tuple[str, str]]
+    lines: list[TableRow]
+    holds: list[TableRow]
+    hold_kinds: dict[int, str]  # hold id → kind, for the release key
+    customer: list[tuple[str, str]]
+    history: list[TableRow]
+    has_partners: bool
+
+
+class ReviewScreen(PagedTableScreen):
+    TITLE_ID = N_("Review queue")
+    CSS_PATH = "review.tcss"
+    PAGE_SIZE = 30
+    BINDINGS = [
+        Binding("e", "edit_address", N_("Edit address")),
+        Binding("c", "confirm_address", N_("Address OK")),
+        Binding("r", "accept_remark", N_("Remark read")),
+        Binding("m", "merge", N_("Merge duplicates")),
+        Binding("k", "keep_both", N_("Keep both")),
+        Binding("h", "release", N_("Release hold")),
+        Binding("x", "cancel_order", N_("Cancel order")),
+        Binding("v", "approval", N_("Ask approval")),
+        Binding("tab", "switch_pane", N_("Queue / holds"), show=False),
+        # Paging stays on its keys but leaves the footer to the decisions (the hint line names it).
+        Binding("pagedown", "next_page", N_("Next page"), show=False, priority=True),
+        Binding("pageup", "previous_page", N_("Previous page"), show=False, priority=True),
+        Binding("f5", "refresh", N_("Refresh"), show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.detail: DetailView | None = None
+        self._detail_timer = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ErrorLine()
+        with Horizontal(id="body"):
+            with Vertical(id="queue-pane"):
+                yield DataTable(id="table")
+                with Horizontal(id="status-bar"):
+                    yield Label("", id="page-label")
+            with VerticalScroll(id="detail-pane"):
+                yield Static(_("The queue is empty"), id="fields")
+                yield Label(_("Lines"), classes="section")
+                yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+                yield Label(_("Open holds"), classes="section")
+                yield DataTable(id="holds", cursor_type="row", zebra_stripes=True)
+                yield Label(_("Customer"), classes="section")
+                yield Static("", id="customer")
+                yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+        yield Label(_("Enter: order details · Tab: queue / holds · h releases the hold under the cursor · "
+                      "PgDn/PgUp: page · F5: refresh"), id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.setup_table()
+        self.query_one("#lines", DataTable).add_columns(_("SKU"), _("Title"), _("Qty"), _("Price"))
+        self.query_one("#holds", DataTable).add_columns(_("Kind"), _("Waiting"), _("Reason"))
+        self.query_one("#history", DataTable).add_columns(
+            _("Platform"), _("Order"), _("Status"), _("Created"), _("Paid amount"), _("Waybill"))
+        self.load_page(1, recount=True)
+        self.table.focus()
+
+    # --- the queue -----------------------------------------------------------------------------
+
+    def columns(self) -> list[tuple[str, str]]:
+        return [(_("Waiting"), "age"), (_("Order"), "order"), (_("Platform"), "platform"), (_("Why"), "why"),
+                (_("Receiver"), "receiver"), (_("Total"), "total")]
+
+    def fetch_count(self, session: Session, query: object) -> int:
+        return review.count_queue(session)
+
+    def fetch_rows(self, session: Session, query: object, limit: int, offset: int) -> list[TableRow]:
+        now = utcnow()
+        rows = []
+        for item in review.list_queue(session, limit=limit, offset=offset):
+            why = ", ".join(named(HOLD_NAMES, h.kind) for h in item.holds) or named(STATUS_NAMES, item.status)
+            rows.append(TableRow(str(item.order_id), (
+                Text(format_age(item.age(now)), justify="right"), plain(item.platform_order_id),
+                plain(named(PLATFORM_NAMES, item.platform)), Text(why, style="bold"), plain(item.receiver_name),
+                money(item.total_fen))))
+        return rows
+
+    def on_page_shown(self, result) -> None:  # noqa: ANN001 - a PageResult
+        if not result.rows:
+            self._show_detail(None)
+        else:
+            self._load_detail_soon()
+
+    @on(DataTable.RowHighlighted, "#table")
+    def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._load_detail_soon()
+
+    @on(DataTable.RowSelected, "#table")
+    def _open_order(self, event: DataTable.RowSelected) -> None:
+        from .order_detail import OrderDetailScreen
+
+        self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
+
+    def selected_order_id(self) -> int | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    # --- the detail pane -----------------------------------------------------------------------
+
+    def _load_detail_soon(self) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self.load_detail)
+
+    def load_detail(self) -> None:
+        order_id = self.selected_order_id()
+        if order_id is None:
+            self._show_detail(None)
+            return
+        zone = shop_zone(self.oms.settings.timezone)
+
+        def fetch(session: Session) -> DetailView:
+            d = review.review_detail(session, order_id)
+            now = utcnow()
+            address = " ".join(p for p in (d.province, d.city, d.district, d.address) if p)
+            fields = [
+                (_("Order"), f"{named(PLATFORM_NAMES, d.platform)} {d.platform_order_id}"),
+                (_("Status"), named(STATUS_NAMES, d.status)), (_("Created"), local_time(d.created_at, zone)),
+                (_("Receiver"), d.receiver_name), (_("Phone"), d.receiver_phone), (_("Address"), address),
+                (_("Buyer"), d.buyer_id), (_("Identified by"), d.identity),
+                (_("Total"), yuan(d.total_fen)), (_("Paid amount"), yuan(d.paid_fen)),
+                (_("Discount"), yuan(d.discount_fen)), (_("Postage"), yuan(d.post_fee_fen)),
+                (_("Buyer remark"), d.buyer_remark), (_("Seller memo"), d.seller_memo),
+            ]
+            if d.partners:
+                fields.append((_("Possible duplicate of"), ", ".join(
+                    f"{named(PLATFORM_NAMES, p.platform)} {p.platform_order_id} ({named(STATUS_NAMES, p.status)})"
+                    for p in d.partners)))
+            lines = [TableRow(f"{i}", (plain(sku), plain(title), num(qty), money(price)))
+                     for i, (sku, title, qty, price) in enumerate(d.lines)]
+            hold_rows = [TableRow(str(h.id), (Text(named(HOLD_NAMES, h.kind), style="bold red" if h.blocking else ""),
+                                              plain(format_age((now - h.opened_at).total_seconds() / 3600)),
+                                              plain(h.reason)))
+                         for h in d.holds]
+            customer, history = [], []
+            if d.history is not None:
+                h, credit = d.history, d.credit
+                platforms = ", ".join(f"{named(PLATFORM_NAMES, p)} {n}" for p, n in sorted(h.platforms.items()))
+                customer = [
+                    (_("Customer"), f"#{h.customer_id} {h.name}" + (" · VIP" if h.is_vip else "")),
+                    (_("Orders"), _("{count} ({platforms})").format(count=h.order_count, platforms=platforms)),
+                    (_("Paid in all"), yuan(h.paid_fen)),
+                    (_("Cancelled"), str(h.cancelled_count)),
+                    (_("Returned units"), _("{returned} of {shipped} shipped").format(
+                        returned=h.returned_units, shipped=h.shipped_units)),
+                    (_("Credit"), _("{score} ({level}) · cancelled {cancel}% · returned {returned}%").format(
+                        score=credit.score, level=_(CREDIT_LEVELS[credit.level]), cancel=credit.cancel_percent,
+                        returned=credit.return_percent)),
+                ]
+                history = [TableRow(str(o.id), (plain(named(PLATFORM_NAMES, o.platform)), plain(o.platform_order_id),
+                                                plain(named(STATUS_NAMES, o.status)),
+                                                plain(local_time(o.created_at, zone)), money(o.paid_fen),
+                                                plain(o.waybill or "")))
+                           for o in h.orders]
+            return DetailView(d.order_id, d.platform_order_id,
+                              AddressInput(d.receiver_name, d.receiver_phone, d.province, d.city, d.district,
+                                           d.address),
+                              fields, lines, hold_rows, {h.id: h.kind for h in d.holds}, customer, history,
+                              bool(d.partners))
+
+        self.read(fetch, self._show_detail, group="detail")
+
+    @staticmethod
+    def _grid(pairs: list[tuple[str, str]]) -> Table:
+        grid = Table.grid(padding=(0, 2), expand=True)
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
+        for label, value in pairs:
+            grid.add_row(Text(label), Text(value or "—"))
+        return grid
+
+    def _show_detail(self, detail: DetailView | None) -> None:
+        self.detail = detail
+        if detail is None:
+            self.query_one("#fields", Static).update(_("The queue is empty"))
+            self.query_one("#customer", Static).update("")
+        else:
+            self.query_one("#fields", Static).update(self._grid(detail.fields))
+            self.query_one("#customer", Static).update(self._grid(detail.customer) if detail.customer
+                                                        else _("No customer record"))
+        for table_id, rows in (("#lines", detail.lines if detail else []), ("#holds", detail.holds if detail else []),
+                               ("#history", detail.history if detail else [])):
+            table = self.query_one(table_id, DataTable)
+            table.clear()
+            for row in rows:
+                table.add_row(*row.cells, key=row.key)
+
+    def action_switch_pane(self) -> None:
+        holds_table = self.query_one("#holds", DataTable)
+        (self.table if self.focused is holds_table else holds_table).focus()
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def _ready(self) -> DetailView | None:
+        """The order the keys act on (the detail shown); a bell when there is none yet."""
+        if self.detail is None or self.detail.order_id != self.selected_order_id():
+            self.app.bell()
+            return None
+        return self.detail
+
+    def _act(self, work: Callable[[Session, str], Any], message: str) -> None:
+        """Run one decision in a writing worker, then tell the user and read the queue again."""
+        user = self.oms.operator.name if self.oms.operator else "cs"
+        self.clear_error()
+
+        def done(_result: Any) -> None:
+            self.notify(message)
+            self.load_page(recount=True)
+
+        self.write(lambda session: work(session, user), done, group="review")
+
+    def _has(self, detail: DetailView, kind: HoldKind) -> bool:
+        if kind in detail.hold_kinds.values():
+            return True
+        self.show_error(_("This order has no open hold of that kind"))
+        return False
+
+    def action_edit_address(self) -> None:
+        detail = self._ready()
+        if detail is None:
+            return
+
+        def save(entered: AddressInput | None) -> None:
+            if entered is None:
+                return
+            self._act(lambda s, user: review.update_address(
+                s, detail.order_id, user=user, province=entered.province, city=entered.city,
+                district=entered.district, address=entered.address, name=entered.name, phone=entered.phone),
+                _("Address saved for order {order}").format(order=detail.platform_order_id))
+
+        self.app.push_screen(AddressDialog(detail.address, order_ref=detail.platform_order_id), save)
+
+    def action_confirm_address(self) -> None:
+        detail = self._ready()
+        if detail is not None and self._has(detail, HoldKind.ADDRESS_INVALID):
+            self._act(lambda s, user: review.confirm_address(s, detail.order_id, user=user),
+                      _("Address confirmed for order {order}").format(order=detail.platform_order_id))
+
+    def action_accept_remark(self) -> None:
+        detail = self._ready()
+        if detail is not None and self._has(detail, HoldKind.BUYER_REMARK):
+            self._act(lambda s, user: review.accept_remark(s, detail.order_id, user=user),
+                      _("Remark accepted for order {order}").format(order=detail.platform_order_id))
+
+    def action_merge(self) -> None:
+        detail = self._ready()
+        if detail is not None and self._has(detail, HoldKind.DUPLICATE_SUSPECT):
+            self._act(lambda s, user: review.merge_duplicates(s, detail.order_id, user=user),
+                      _("Duplicates confirmed: they ship in one parcel"))
+
+    def action_keep_both(self) -> None:
+        detail = self._ready()
+        if detail is not None and self._has(detail, HoldKind.DUPLICATE_SUSPECT):
+            self._act(lambda s, user: review.keep_both(s, detail.order_id, user=user),
+                      _("Not duplicates: each order ships on its own"))
+
+    def action_release(self) -> None:
+        detail = self._ready()
+        if detail is None:
+            return
+        holds_table = self.query_one("#holds", DataTable)
+        if not detail.hold_kinds:
+            self.show_error(_("This order has no open hold"))
+            return
+        if self.focused is holds_table and holds_table.row_count:
+            hold_id = int(holds_table.coordinate_to_cell_key(holds_table.cursor_coordinate).row_key.value)
+        elif len(detail.hold_kinds) == 1:
+            hold_id = next(iter(detail.hold_kinds))
+        else:
+            holds_table.focus()
+            self.notify(_("Several holds: choose one with the arrows, then press h"))
+            return
+        kind = named(HOLD_NAMES, detail.hold_kinds[hold_id])
+
+        def release(note: str | None) -> None:
+            if note is None:
+                return
+            self._act(lambda s, user: review.release_hold(s, hold_id, user=user, note=note),
+                      _("Hold released: {kind}").format(kind=kind))
+
+        self.app.push_screen(TextPrompt(_("Release the hold: {kind}").format(kind=kind),
+                                        placeholder=_("Why it is fine (optional)"), required=False), release)
+
+    def action_cancel_order(self) -> None:
+        detail = self._ready()
+        if detail is None:
+            return
+
+        def cancel(reason: str | None) -> None:
+            if reason is None:
+                return
+            self._act(lambda s, user: review.cancel_order(s, detail.order_id, user=user, reason=reason),
+                      _("Order {order} cancelled").format(order=detail.platform_order_id))
+
+        label = _("Its duplicate is released when nothing else holds it.") if detail.has_partners else ""
+        self.app.push_screen(TextPrompt(_("Cancel order {order}").format(order=detail.platform_order_id),
+                                        label=label, placeholder=_("Reason (the buyer asked, a duplicate…)")), cancel)
+
+    def action_approval(self) -> None:
+        detail = self._ready()
+        if detail is None:
+            return
+
+        def ask(entered: ApprovalInput | None) -> None:
+            if entered is None:
+                return
+            self._act(lambda s, user: review.request_approval(
+                s, detail.order_id, kind=entered.kind, reason=entered.reason, user=user,
+                detail={"what": entered.detail} if entered.detail else {}),
+                _("Approval requested for order {order}").format(order=detail.platform_order_id))
+
+        self.app.push_screen(ApprovalDialog(detail.platform_order_id), ask)

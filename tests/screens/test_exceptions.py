@@ -1,0 +1,153 @@
+"""Exceptions: holds by kind with age, the filters, resolve one, bulk resolve, the ratio and the alerts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+from textual.widgets import DataTable, Input, Label, Select
+
+from oms_tui.app import OmsApp
+from oms_tui.db import read_session, session_scope
+from oms_tui.models import Hold, HoldKind, OrderStatus, utcnow
+from oms_tui.screens.base import ErrorLine
+from oms_tui.screens.cs_dialogs import TextPrompt
+from oms_tui.screens.exceptions import ExceptionsScreen
+from oms_tui.screens.order_detail import OrderDetailScreen
+from oms_tui.services import catalogue, holds, orders
+
+from .conftest import SIZE, column, make_order, settle
+
+
+def _ingest(s, number, **changes):
+    data = make_order(number, created_at=utcnow() - timedelta(hours=2)).model_copy(update=changes)
+    return orders.upsert_order(s, data, warehouse=catalogue.get_warehouse(s, "WH1")).order
+
+
+@pytest.fixture
+def troubled(shop):
+    """Ten orders of the last hours: a remark, two failed notices (one 30 h old), a failed print, a
+    shortage (with its alert), five fine ones."""
+    with session_scope(shop) as s:
+        remark = _ingest(s, 1, buyer_remark="请发顺丰")
+        for number in (2, 3, 4):
+            order = _ingest(s, number)
+            kind = HoldKind.PRINT_FAILED if number == 4 else HoldKind.NOTIFY_FAILED
+            holds.open_hold(s, order, kind, reason=f"{kind} #{number}", user="scheduler")
+        short = make_order(5, sku="MB-001", created_at=utcnow() - timedelta(hours=1))
+        orders.upsert_order(s, short, warehouse=catalogue.get_warehouse(s, "WH1"))
+        for number in range(6, 11):
+            _ingest(s, number)
+        old = s.exec(select(Hold).where(Hold.kind == HoldKind.NOTIFY_FAILED).order_by(Hold.id)).first()
+        old.opened_at = utcnow() - timedelta(hours=30)
+        s.add(old)
+        assert remark.status == OrderStatus.REVIEW
+    return shop
+
+
+async def open_exceptions(pilot, app) -> ExceptionsScreen:
+    await settle(pilot, app)
+    app.open_screen("exceptions")
+    await settle(pilot, app)
+    assert isinstance(app.screen, ExceptionsScreen)
+    return app.screen
+
+
+def open_count(engine, kind=None) -> int:
+    with read_session(engine) as s:
+        stmt = select(Hold).where(Hold.resolved_at.is_(None))
+        if kind:
+            stmt = stmt.where(Hold.kind == kind)
+        return len(s.exec(stmt).all())
+
+
+async def test_holds_by_age_with_ratio_and_alerts(troubled, settings):
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert column(table, "kind") == ["通知失败", "买家留言", "通知失败", "打印失败", "库存不足"]  # oldest first
+        assert column(table, "age")[0] == "30 小时 0 分钟"
+        assert column(table, "blocking") == ["否", "是", "否", "否", "是"]
+        ratio = str(screen.query_one("#ratio", Label).render())
+        assert ratio == "近 24 小时异常率：10 单中 4 单（40.0%）· 未处理异常：5 · 待发告警：1"
+        alerts = screen.query_one("#alerts", DataTable)
+        assert alerts.row_count == 1 and str(alerts.get_row_at(0)[1]) == "stock short: MB-001"
+
+
+async def test_filters_by_kind_blocking_and_age(troubled, settings):
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        screen.query_one("#kind", Select).value = "notify_failed"
+        await settle(pilot, app)
+        assert column(table, "order") == ["TB00000002", "TB00000003"]
+        screen.query_one("#kind", Select).clear()
+        screen.query_one("#blocking", Select).value = "yes"
+        await settle(pilot, app)
+        assert column(table, "kind") == ["买家留言", "库存不足"]
+        screen.query_one("#blocking", Select).clear()
+        screen.query_one("#min-age", Input).focus()
+        await pilot.press(*"24", "enter")
+        await settle(pilot, app)
+        assert column(table, "order") == ["TB00000002"] and app.focused is table
+        screen.query_one("#min-age", Input).value = "abc"
+        await pilot.press("slash")
+        screen.query_one("#min-age", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert "24" in str(screen.query_one(ErrorLine).render())
+
+
+async def test_resolve_the_selected_hold(troubled, settings):
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        table.move_cursor(row=1)  # the remark
+        await pilot.press("r")
+        await settle(pilot, app)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*"已备注顺丰", "enter")
+        await settle(pilot, app)
+        assert app.screen is screen and "买家留言" not in column(table, "kind")
+    with read_session(troubled) as s:
+        order = orders.find_order(s, "taobao", "TB00000001")
+        (hold,) = holds.holds_of(s, order.id)
+    assert order.status == OrderStatus.READY and (hold.resolved_by, hold.resolution) == ("zhang", "已备注顺丰")
+
+
+async def test_bulk_resolve_a_safe_kind_and_refuse_the_others(troubled, settings):
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        await pilot.press("b")  # no kind chosen
+        await settle(pilot, app)
+        assert "请先选择类型" in str(screen.query_one(ErrorLine).render())
+        screen.query_one("#kind", Select).value = "buyer_remark"
+        await settle(pilot, app)
+        await pilot.press("b")
+        await settle(pilot, app)
+        assert app.screen is screen and "需要逐单决定" in str(screen.query_one(ErrorLine).render())
+        screen.query_one("#kind", Select).value = "notify_failed"
+        await settle(pilot, app)
+        screen.table.focus()
+        await pilot.press("b")
+        await settle(pilot, app)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*"已补发", "enter")
+        await settle(pilot, app)
+        assert screen.query_one("#table", DataTable).row_count == 0
+    assert open_count(troubled, HoldKind.NOTIFY_FAILED) == 0 and open_count(troubled) == 3
+
+
+async def test_enter_opens_the_order(troubled, settings):
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_exceptions(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, OrderDetailScreen)
+        assert app.screen.detail.platform_order_id == "TB00000002"

@@ -1,0 +1,75 @@
+"""Returns screen: scan the waybill, pick units and condition with keys, confirm."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from textual.widgets import DataTable, Input, Label
+
+from oms_tui.app import OmsApp
+from oms_tui.db import read_session, session_scope
+from oms_tui.models import ReturnRecord
+from oms_tui.screens.returns import ReturnsScreen
+from oms_tui.services import catalogue, inventory, orders
+
+from .conftest import SIZE, make_order, settle, table_rows
+
+
+def seed_shipped(engine) -> None:
+    with session_scope(engine) as s:
+        wh = catalogue.get_warehouse(s, "WH1")
+        order = orders.upsert_order(s, make_order(1, qty=3), warehouse=wh).order
+        orders.start_picking(s, order, user="li")
+        orders.mark_packed(s, order, user="li")
+        orders.ship(s, order, waybill="YT1234567890123", courier="yuantong", user="li")
+
+
+def towel_level(engine):
+    with read_session(engine) as s:
+        return inventory.get_level(s, catalogue.get_warehouse(s, "WH1").id, catalogue.get_sku(s, "HG-001").id)
+
+
+async def test_scan_choose_units_and_confirm(shop, settings):
+    seed_shipped(shop)
+    before = towel_level(shop)
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_screen("returns")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, ReturnsScreen)
+        assert app.focused is screen.query_one("#query", Input)
+        await pilot.press(*"YT1234567890123", "enter")
+        await settle(pilot, app)
+        assert [row[0] for row in table_rows(screen.query_one("#orders", DataTable))] == ["TB00000001"]
+        lines = screen.query_one("#lines", DataTable)
+        assert app.focused is lines
+        assert [row[:5] for row in table_rows(lines)] == [["HG-001", "竹纤维毛巾", "3", "0", "0"]]
+        await pilot.press("plus", "plus", "plus", "plus")  # the fourth is one too many: a bell, no change
+        await pilot.press("minus")
+        await pilot.press("c")
+        await settle(pilot, app)
+        row = table_rows(lines)[0]
+        assert row[4] == "2" and row[5] == "破损" and row[6] == "¥39.80"
+        await pilot.press("f10")
+        await settle(pilot, app)
+        summary = str(screen.query_one("#summary", Label).render())
+        assert "已登记" in summary and "¥39.80" in summary and "未配置打印机" in summary
+        assert table_rows(lines)[0][3] == "2"  # returned so far
+        assert app.focused is screen.query_one("#query", Input)
+    after = towel_level(shop)
+    assert after.damaged - before.damaged == 2 and after.on_hand == before.on_hand
+    with read_session(shop) as s:
+        record = s.exec(select(ReturnRecord)).one()
+        assert record.refund_fen == 3980 and record.created_by == "li"
+
+
+async def test_nothing_found_says_so(shop, settings):
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_screen("returns")
+        await settle(pilot, app)
+        await pilot.press(*"13800138000", "enter")
+        await settle(pilot, app)
+        assert "没有匹配" in str(app.screen.query_one(".error-line").render())

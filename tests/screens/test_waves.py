@@ -1,0 +1,66 @@
+"""Pick list screen: preview count, create a wave, its pick list by bin, printing without a printer."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from textual.widgets import DataTable, Input, Label
+
+from oms_tui.app import OmsApp
+from oms_tui.db import read_session, session_scope
+from oms_tui.models import Order, OrderStatus, Wave
+from oms_tui.screens.waves import PickListScreen
+from oms_tui.services import catalogue, orders
+
+from .conftest import SIZE, make_order, settle, table_rows
+
+
+def seed_orders(engine) -> None:
+    with session_scope(engine) as s:
+        wh = catalogue.get_warehouse(s, "WH1")
+        for number in (1, 2):
+            orders.upsert_order(s, make_order(number), warehouse=wh)
+        orders.upsert_order(s, make_order(3, platform="jd", qty=2), warehouse=wh)
+
+
+async def open_picklist(pilot, app) -> PickListScreen:
+    await settle(pilot, app)
+    app.open_screen("picklist")
+    await settle(pilot, app)
+    assert isinstance(app.screen, PickListScreen)
+    return app.screen
+
+
+def label(screen, selector) -> str:
+    return str(screen.query_one(selector, Label).render())
+
+
+async def test_preview_create_and_pick_list(no_duplicate_check, shop, settings):
+    seed_orders(shop)
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_picklist(pilot, app)
+        assert "3 个待拣货订单符合条件" in label(screen, "#preview")
+        screen.query_one("#city", Input).focus()
+        await pilot.press(*"宁波")
+        await pilot.pause(0.5)
+        await settle(pilot, app)
+        assert label(screen, "#preview").startswith("0 个")
+        screen.query_one("#city", Input).value = ""
+        await pilot.pause(0.5)
+        await settle(pilot, app)
+        assert label(screen, "#preview").startswith("3 个")
+        await pilot.press("f9")
+        await settle(pilot, app)
+        assert "已生成" in label(screen, "#page-label") and "未配置打印机" in label(screen, "#page-label")
+        assert "圆通速递" in label(screen, "#wave-label") and "4 件" in label(screen, "#wave-label")
+        picks = table_rows(screen.query_one("#picks", DataTable))
+        assert [(row[0], row[1], row[4]) for row in picks] == [("A-01-01", "HG-001", "4")]
+        waves_table = table_rows(screen.query_one("#waves", DataTable))
+        assert len(waves_table) == 1 and waves_table[0][3] == "3"
+        assert label(screen, "#preview").startswith("0 个")
+        await pilot.press("f9")  # nothing left to take
+        await settle(pilot, app)
+        assert "no ready orders" in str(screen.query_one(".error-line").render())
+    with read_session(shop) as s:
+        assert len(s.exec(select(Wave)).all()) == 1
+        assert {o.status for o in s.exec(select(Order))} == {OrderStatus.PICKING}
