@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from ..errors import IllegalTransition, ValidationError
 from ..models import ApprovalRequest, Hold, HoldKind, Order, OrderStatus, utcnow
-from . import audit, customers, holds, orders, review_rules
+from . import audit, customers, holds, orders, review_rules, waves
 
 APPROVAL_REQUEST_KINDS = ("price_change", "gift")
 
@@ -269,20 +269,18 @@ def _duplicate_group(session: Session, order_id: int) -> tuple[Order, list[Order
 
 
 def merge_duplicates(session: Session, order_id: int, *, user: str, note: str = "") -> list[Order]:
-    """One purchase after all: ship together — the holds go, ``no_merge`` stays off so the wave merges them.
+    """One purchase after all: ship together — the holds go and the orders form one parcel now, so the
+    wave keeps them together even when masked receiver data would not match.
 
-    Returns the orders of the group. The wave merges orders whose receiver, phone and address agree;
-    the audit notes that, so a masked pair the wave cannot match is visible.
+    Returns the orders of the group.
     """
     order, partners = _duplicate_group(session, order_id)
     group = [order, *partners]
     refs = ", ".join(f"{o.platform} {o.platform_order_id}" for o in group)
+    parcel = waves.form_parcel(session, group, user=user)
     for member in group:
-        member.no_merge = False
-        session.add(member)
         audit.record(session, user, "review.duplicate", "order", member.id, decision="merge",
-                     orders=[o.id for o in group],
-                     note=note or "ship in one parcel: the wave merges orders to the same receiver and address")
+                     orders=[o.id for o in group], parcel=parcel.id, note=note or "ship in one parcel")
         _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, user=user,
                       resolution=f"duplicate confirmed, one parcel: {refs}")
     return group

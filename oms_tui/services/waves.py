@@ -103,6 +103,31 @@ def count_candidates(session: Session, *, province: str | None = None, city: str
     return session.exec(flt.where(select(func.count()).select_from(Order))).one()
 
 
+def _parcel_partners(session: Session, taken: list[Order]) -> list[Order]:
+    """Ready orders that share a CS-formed parcel with one taken but did not match the filters:
+    a parcel is picked and packed whole."""
+    parcel_ids = {o.parcel_id for o in taken if o.parcel_id is not None}
+    if not parcel_ids:
+        return []
+    have = {o.id for o in taken}
+    partners = session.exec(select(Order).where(col(Order.parcel_id).in_(parcel_ids), Order.status == "ready",
+                                                col(Order.wave_id).is_(None))).all()
+    return [o for o in partners if o.id not in have]
+
+
+def form_parcel(session: Session, members: list[Order], *, user: str) -> Parcel:
+    """CS decided these orders go out as one parcel; the next wave that takes one takes them all."""
+    parcel = Parcel(address_key=merge_key(members[0]))
+    session.add(parcel)
+    session.flush()
+    for order in members:
+        order.parcel_id = parcel.id
+        order.no_merge = False
+        session.add(order)
+    audit.record(session, user, "parcel.form", "parcel", parcel.id, orders=[o.platform_order_id for o in members])
+    return parcel
+
+
 def merge_key(order: Order) -> str:
     """Orders with equal keys go to the same receiver at the same address and may share a parcel."""
     address = customers.address_key(order.receiver_province, order.receiver_city, order.receiver_district,
@@ -127,6 +152,7 @@ def create_wave(session: Session, warehouse: Warehouse, *, courier: str, provinc
                              limit=max_orders, warehouse_id=warehouse.id, for_update=True)
     if not taken:
         raise ValidationError("no ready orders match this choice")
+    taken += _parcel_partners(session, taken)
     wave = Wave(code=f"tmp-{uuid.uuid4().hex[:16]}", warehouse_id=warehouse.id, status="picking", created_by=user,
                 courier=courier, filters=json.dumps(flt.as_dict() | {"max_orders": max_orders},
                                    ensure_ascii=False))
@@ -137,10 +163,18 @@ def create_wave(session: Session, warehouse: Warehouse, *, courier: str, provinc
 
     groups: dict[str | int, list[Order]] = {}
     for order in taken:
-        # CS's no_merge: this order ships alone; the others to that address still share a parcel.
-        groups.setdefault(order.id if order.no_merge else merge_key(order), []).append(order)
+        # CS's decisions first: a parcel CS formed (merged duplicates, even masked ones the address
+        # cannot match), or no_merge — this order ships alone; the others to that address still share.
+        if order.parcel_id is not None:
+            key: str | int = f"parcel:{order.parcel_id}"
+        else:
+            key = order.id if order.no_merge else merge_key(order)
+        groups.setdefault(key, []).append(order)
     for members in groups.values():
-        parcel = Parcel(wave_id=wave.id, address_key=merge_key(members[0]), courier=courier)
+        parcel = session.get(Parcel, members[0].parcel_id) if members[0].parcel_id is not None else None
+        if parcel is None:
+            parcel = Parcel(address_key=merge_key(members[0]))
+        parcel.wave_id, parcel.courier = wave.id, courier
         session.add(parcel)
         session.flush()
         for order in members:

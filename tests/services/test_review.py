@@ -10,7 +10,7 @@ from sqlmodel import select
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.models import ApprovalRequest, HoldKind, OrderStatus
-from oms_tui.services import audit, holds, orders, review, review_rules
+from oms_tui.services import audit, catalogue, holds, orders, review, review_rules
 from tests.services.test_inventory import assert_books_balance, ingest, level, stock_up
 
 
@@ -198,3 +198,25 @@ def test_review_detail_shows_customer_history_credit_and_partners(pair):
     assert detail.identity == "mobile 13800138000"
     assert detail.history.order_count == 2 and detail.history.platforms == {"taobao": 1, "jd": 1}
     assert detail.credit.score == 60 and detail.credit.level == "normal"
+
+
+def test_merged_masked_duplicates_leave_in_one_parcel_even_across_wave_filters(stocked):
+    """Taobao and PDD mask the same buyer differently, so the address alone would never match them:
+    CS's merge forms the parcel, and a wave that takes one of them takes both."""
+    from oms_tui.services import waves
+
+    with review_rules.configured(duplicate_check=True):
+        tb = ingest(stocked, "T9", {"HG-001": 1}, receiver_name="王**", receiver_phone="138****8000",
+                    buyer_id="tb-wang")
+        pdd = ingest(stocked, "P9", {"HG-001": 1}, platform="pdd", receiver_name="王*明",
+                     receiver_phone="1*********0", buyer_id="")
+    assert get(stocked, pdd).status == OrderStatus.REVIEW, "the masked pair should be suspected"
+    with session_scope(stocked) as s:
+        review.merge_duplicates(s, pdd.id, user="cs")
+    with session_scope(stocked) as s:
+        wave = waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", platform="pdd", user="w")
+        wave_id = wave.id
+    first, second = get(stocked, tb), get(stocked, pdd)
+    assert first.wave_id == second.wave_id == wave_id
+    assert first.parcel_id == second.parcel_id is not None
+    assert first.status == second.status == OrderStatus.PICKING
