@@ -23,6 +23,9 @@ from .screens.formatting import STATUS_NAMES, named
 from .screens.registry import BY_KEY, may_open, screens_for
 from .services import users, views
 
+# How often a terminal looks whether anyone committed a change (two primary-key maxima).
+CHANGE_POLL_SECONDS = 2.0
+
 DEFAULT_THEME = "textual-dark"
 PALETTE_MIN_CHARS = 2  # below this the palette offers screens only, no database look-ups
 
@@ -103,10 +106,38 @@ class OmsApp(App):
 
     def on_mount(self) -> None:
         self.theme = DEFAULT_THEME
+        self._change_token: tuple[int, int] | None = None
+        self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes)
         if self.initial_user:
             self.run_worker(self._sign_in_named, thread=True, exit_on_error=False, name="sign-in")
         else:
             self._reset_to(self._login())
+
+    # --- other terminals' changes ------------------------------------------------------------
+
+    def _poll_changes(self) -> None:
+        self.run_worker(self._read_change_token, thread=True, exclusive=True, group="changes",
+                        exit_on_error=False, name="changes")
+
+    def _read_change_token(self) -> None:
+        try:
+            with read_session(self.engine) as session:
+                token = views.change_token(session)
+        except Exception:  # noqa: BLE001 - a database that went away shows up on the next real read
+            return
+        if token != self._change_token:
+            first = self._change_token is None
+            self._change_token = token
+            if not first:
+                self.call_from_thread(self._data_changed)
+
+    def _data_changed(self) -> None:
+        """Someone committed (here or on another terminal): the table on screen re-reads its page."""
+        from .screens.paging import PagedTableScreen
+
+        screen = self.screen
+        if isinstance(screen, PagedTableScreen) and screen.loaded:
+            screen.load_page(recount=True, keep_cursor=True)
 
     # --- signing in and out ------------------------------------------------------------------
 

@@ -108,8 +108,9 @@ class PagedTableScreen(OmsScreen):
         for label, key in self.columns():
             table.add_column(label, key=key)
 
-    def load_page(self, number: int | None = None, *, recount: bool = False) -> None:
-        """Read page ``number`` (default: the current one); ``recount`` re-reads the row count."""
+    def load_page(self, number: int | None = None, *, recount: bool = False, keep_cursor: bool = False) -> None:
+        """Read page ``number`` (default: the current one); ``recount`` re-reads the row count;
+        ``keep_cursor`` leaves the cursor on the same row (a refresh the user did not ask for)."""
         wanted = Page(self.page.number if number is None else number, self.page.size, self.page.total)
         recount = recount or not self.loaded
         query = self.current_query()
@@ -123,15 +124,18 @@ class PagedTableScreen(OmsScreen):
 
         # Not ``table.loading``: that would take the focus away from the table.
         self.query_one("#page-label", Label).update(_("Loading…"))
-        self.read(fetch, self._show_page, group="page")
+        cursor = self.table.cursor_row if keep_cursor else None
+        self.read(fetch, lambda result: self._show_page(result, cursor), group="page")
 
-    def _show_page(self, result: PageResult) -> None:
+    def _show_page(self, result: PageResult, cursor: int | None = None) -> None:
         self.page = result.page
         self.loaded = True
         table = self.table
         table.clear()
         for row in result.rows:
             table.add_row(*row.cells, key=row.key)
+        if cursor is not None and result.rows:
+            table.move_cursor(row=min(cursor, len(result.rows) - 1), animate=False)
         self.query_one("#page-label", Label).update(result.page.label())
         self.on_page_shown(result)
 

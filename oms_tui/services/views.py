@@ -70,3 +70,14 @@ def find_skus(session: Session, text: str, *, limit: int = 8) -> list[SkuHit]:
         return []
     stmt = select(Sku.code, Sku.name, Sku.spec).where(search_skus_clause(text)).order_by(col(Sku.code)).limit(limit)
     return [SkuHit(*row) for row in session.exec(stmt)]
+
+
+def change_token(session: Session) -> tuple[int, int]:
+    """Moves when anyone, on any terminal, commits a change: every state change writes an audit row
+    and every stock change a ledger row, both append-only. Two primary-key maxima: cheap to poll,
+    and the same on SQLite and PostgreSQL."""
+    from ..models import AuditEvent
+
+    audit_max = session.exec(select(func.max(AuditEvent.id))).one() or 0
+    ledger_max = session.exec(select(func.max(StockMove.id))).one() or 0
+    return audit_max, ledger_max

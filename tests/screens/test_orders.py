@@ -167,3 +167,32 @@ async def test_detail_of_an_order_with_an_open_hold(shop_with_orders, settings):
         hold = [str(c) for c in detail.query_one("#holds", DataTable).get_row_at(0)]
         assert hold[0] == "同步冲突" and hold[1] == "是" and hold[5] == "未处理"
         assert "NO-SUCH" in hold[4]
+
+
+async def test_a_change_on_another_terminal_shows_without_pressing_anything(shop_with_orders, settings, monkeypatch):
+    """Another terminal (here: a second engine on the same file) cancels an order; the table follows,
+    and the cursor stays where the user left it."""
+    from oms_tui import app as app_module
+    from oms_tui.db import make_engine, session_scope
+    from oms_tui.services import orders
+
+    monkeypatch.setattr(app_module, "CHANGE_POLL_SECONDS", 0.2)
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        table.move_cursor(row=3)
+        await pilot.pause(0.5)  # the poll has seen the database as it is
+        row = column(table, "order").index("TB00000059")
+        assert column(table, "status")[row] != "已取消"
+        other_terminal = make_engine(str(shop_with_orders.url))
+        with session_scope(other_terminal) as s:
+            orders.cancel(s, orders.find_order(s, "taobao", "TB00000059"), user="li", reason="buyer asked")
+        other_terminal.dispose()
+        for _ in range(20):
+            await pilot.pause(0.1)
+            await settle(pilot, app)
+            if column(table, "status")[row] == "已取消":
+                break
+        assert column(table, "status")[row] == "已取消"
+        assert table.cursor_row == 3
