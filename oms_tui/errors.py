@@ -27,3 +27,7 @@ class ConfigError(OmsError):
 
 class StorageError(OmsError):
     """The database cannot be reached or is not initialised."""
+
+
+class AccountLocked(OmsError):
+    """Too many wrong PINs for this name: it signs in again after a pause."""

@@ -281,6 +281,8 @@ class User(SQLModel, table=True):
     roles: str = Field(default="", max_length=200)  # comma-separated
     pin_hash: str = Field(max_length=200)
     active: bool = True
+    failed_pins: int = 0  # wrong PINs in a row; enough of them lock the name for a while
+    locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

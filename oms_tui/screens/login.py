@@ -59,7 +59,7 @@ class LoginScreen(OmsScreen):
             return Operator.from_user(user) if user else None
 
         self.query_one("#sign-in", Button).disabled = True
-        self.read(fetch, self._authenticated, group="login")
+        self.write(fetch, self._authenticated, group="login")  # wrong PINs are counted
 
     def _authenticated(self, operator: Operator | None) -> None:
         self.query_one("#sign-in", Button).disabled = False

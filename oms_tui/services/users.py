@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from ..errors import NotFound, ValidationError
-from ..models import User
+from ..errors import AccountLocked, NotFound, ValidationError
+from ..models import User, utcnow
 from . import audit
 
 ROLES = ("cs", "cs_lead", "warehouse", "warehouse_lead", "purchasing", "finance", "manager", "admin")
@@ -57,11 +58,34 @@ def get_user(session: Session, name: str) -> User:
     return user
 
 
+MAX_WRONG_PINS = 5
+LOCK_MINUTES = 5
+
+
 def authenticate(session: Session, name: str, pin: str) -> User | None:
-    """The user if the PIN matches, else None (same answer for unknown name and wrong PIN)."""
+    """The user if the PIN matches, else None (same answer for unknown name and wrong PIN).
+
+    Run it in a writing transaction: wrong PINs are counted, and the fifth in a row locks the name
+    for LOCK_MINUTES (AccountLocked until then), so a 4-digit PIN cannot be guessed at a terminal.
+    """
     user = session.exec(select(User).where(User.name == name, col(User.active).is_(True))).first()
-    if user is None or not verify_pin(pin, user.pin_hash):
+    if user is None:
         return None
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        wait = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise AccountLocked(f"too many wrong PINs for {name}: try again in {wait} min or ask a lead")
+    if not verify_pin(pin, user.pin_hash):
+        user.failed_pins += 1
+        if user.failed_pins >= MAX_WRONG_PINS:
+            user.failed_pins = 0
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            audit.record(session, "system", "user.locked", "user", name, minutes=LOCK_MINUTES)
+        session.add(user)
+        return None
+    if user.failed_pins or user.locked_until:
+        user.failed_pins, user.locked_until = 0, None
+        session.add(user)
     return user
 
 

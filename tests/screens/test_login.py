@@ -129,3 +129,17 @@ async def test_a_database_failure_is_a_message_not_a_traceback(tmp_path, setting
             assert app.is_running
     finally:
         engine.dispose()
+
+
+async def test_five_wrong_pins_lock_the_name(shop, settings):
+    app = OmsApp(shop, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*"zhang", "enter")
+        for _ in range(5):
+            await pilot.press(*"9999", "enter")
+            await settle(pilot, app)
+        await pilot.press(*"1234", "enter")  # the right PIN, too late
+        await settle(pilot, app)
+        assert isinstance(app.screen, LoginScreen) and app.operator is None
+        assert "too many wrong PINs for zhang" in str(app.screen.query_one("#login-error", ErrorLine).render())
