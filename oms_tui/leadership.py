@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from datetime import timedelta
 
 from sqlalchemy import Engine, text
-from sqlmodel import Session
 
 from .db import session_scope
 from .models import SchedulerLease, utcnow
@@ -28,17 +28,27 @@ class Leadership:
         self.lease = timedelta(seconds=lease_seconds)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._pg_conn = None
+        self._lock = threading.Lock()
         self.is_leader = False
 
     def try_acquire(self) -> bool:
-        """Take or renew leadership; returns whether this process leads now."""
-        if self.engine.dialect.name == "postgresql":
-            self.is_leader = self._pg_acquire()
-        else:
-            self.is_leader = self._lease_acquire()
-        return self.is_leader
+        """Take or renew leadership; returns whether this process leads now.
+
+        Scheduler jobs call this from several threads at once; they share one PostgreSQL
+        connection, which must not be used by two threads together.
+        """
+        with self._lock:
+            if self.engine.dialect.name == "postgresql":
+                self.is_leader = self._pg_acquire()
+            else:
+                self.is_leader = self._lease_acquire()
+            return self.is_leader
 
     def release(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
         if self.engine.dialect.name == "postgresql":
             if self._pg_conn is not None:
                 try:
@@ -58,8 +68,13 @@ class Leadership:
             try:
                 self._pg_conn.execute(text("SELECT 1"))
                 return True  # still our connection, still our lock
-            except Exception:
-                self._pg_conn = None  # connection lost: so is the lock; try again below
+            except Exception:  # connection lost: so is the lock; try again below
+                try:
+                    self._pg_conn.invalidate()
+                    self._pg_conn.close()
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
+                self._pg_conn = None
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar()
         if got:
@@ -81,9 +96,3 @@ class Leadership:
                 session.add(lease)
                 return True
             return False
-
-
-def current_holder(session: Session, name: str = "scheduler") -> str | None:
-    """Who holds the SQLite lease (for the status screen); None on PostgreSQL or when free."""
-    lease = session.get(SchedulerLease, name)
-    return lease.holder if lease and lease.expires_at > utcnow() else None

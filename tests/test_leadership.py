@@ -22,4 +22,7 @@ def test_expired_sqlite_lease_is_taken_over(sqlite_engine):
     alive = Leadership(sqlite_engine, lease_seconds=30)
     assert dead.try_acquire() is True
     assert alive.try_acquire() is True
+    assert dead.try_acquire() is False  # the crashed holder came back: it does not take over again
+    dead.release()  # and cannot release someone else's lease
+    assert Leadership(sqlite_engine, lease_seconds=30).try_acquire() is False
     alive.release()

@@ -39,3 +39,40 @@ def test_two_schedulers_one_leader_syncs_every_shop(seeded, db_url, sim):
         states = s.exec(select(ShopSync)).all()
         assert len(states) == 3 and all(st.last_status == "ok" and st.runs >= 2 for st in states)
         assert len(s.exec(select(Order)).all()) == sum(st.total_new for st in states) > 0
+
+
+class FixedLeadership:
+    def __init__(self, leads: bool) -> None:
+        self.leads = leads
+
+    def try_acquire(self) -> bool:
+        return self.leads
+
+    def release(self) -> None:
+        pass
+
+
+def test_housekeeping_expires_old_locks_and_quota_only_on_the_leader(seeded, db_url):
+    from oms_tui.db import session_scope
+    from oms_tui.models import StockReservation
+    from oms_tui.services import catalogue, inventory
+    from tests.services.test_inventory import ingest, stock_up
+
+    stock_up(seeded, "HG-001", 10)
+    order = ingest(seeded, "OLD", {"HG-001": 1})
+    with session_scope(seeded) as s:
+        o = s.get(Order, order.id)
+        o.locked_at = utcnow() - timedelta(hours=100)
+        s.add(o)
+        r = inventory.reserve(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 2,
+                              purpose="promotion", expires_at=utcnow() + timedelta(hours=1), user="ops")
+        s.flush()
+        r.expires_at = utcnow() - timedelta(minutes=1)
+        s.add(r)
+    settings = load_settings(database_url=db_url)
+    assert OmsScheduler(seeded, settings, leadership=FixedLeadership(False)).housekeeping_job() is None
+    done = OmsScheduler(seeded, settings, leadership=FixedLeadership(True)).housekeeping_job()
+    assert done == {"expired_locks": 1, "expired_reservations": 1}
+    with read_session(seeded) as s:
+        assert s.get(Order, order.id).status == "short"
+        assert s.exec(select(StockReservation)).one().released_at is not None

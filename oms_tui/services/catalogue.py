@@ -59,10 +59,6 @@ def get_sku(session: Session, code_or_barcode: str) -> Sku:
     return sku
 
 
-def barcodes_of(session: Session, sku_id: int) -> list[str]:
-    return list(session.exec(select(SkuBarcode.barcode).where(SkuBarcode.sku_id == sku_id).order_by(col(SkuBarcode.id))))
-
-
 def add_warehouse(session: Session, code: str, name: str, *, province: str | None = None, city: str | None = None,
                   user: str = "system") -> Warehouse:
     wh = Warehouse(code=code, name=name, province=province, city=city)

@@ -62,8 +62,8 @@ def identify(session: Session, *, platform: str, buyer_id: str, name: str, phone
         customer = session.exec(
             select(Customer).where(Customer.platform == platform, Customer.buyer_id == buyer_id)
         ).first()
-    while customer is not None and customer.merged_into_id is not None:
-        customer = session.get(Customer, customer.merged_into_id)
+    if customer is not None:
+        customer = root_customer(session, customer.id)
     if customer is None:
         customer = Customer(name=name, phone_norm=mobile, platform=platform, buyer_id=buyer_id or None,
                             province=province, city=city, district=district, address=address,

@@ -179,7 +179,8 @@ def adjust(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = N
         if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
             raise ValidationError(f"counted quantity must be zero or more, got {counted!r}")
         delta = counted - level.on_hand
-    assert delta is not None
+    elif isinstance(delta, bool) or not isinstance(delta, int):
+        raise ValidationError(f"an adjustment is a whole number of units, got {delta!r}")
     if delta == 0:
         return 0
     if not _move(session, wh.id, sku.id, MoveKind.ADJUST, d_on_hand=delta, user=user, reason=reason):

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from ..errors import ValidationError
+from ..platforms.mapping import MappingError, yuan_to_fen
 from . import catalogue, orders
 from .normalized import NormalizedLine, NormalizedOrder, PlatformState
 
@@ -155,10 +156,12 @@ def _cell_text(value) -> str:
 
 
 def _fen(text: str) -> int:
-    amount = Decimal(text.replace("¥", "").replace("￥", "").replace(",", "").strip() or "0")
-    if amount < 0:
-        raise InvalidOperation
-    return int((amount * 100).to_integral_value())
+    """An export's amount ("1,299.00", "¥39.80", empty for none) as fen; the strict parser the
+    adapters use does the rest (no NaN/Infinity, no negatives, no fractions of a fen)."""
+    try:
+        return yuan_to_fen(text.replace("¥", "").replace("￥", "").replace(",", "").strip() or "0")
+    except MappingError:
+        raise InvalidOperation from None
 
 
 def _time(text: str) -> datetime:
@@ -226,9 +229,10 @@ def _parse_order(platform, shop, order_id, numbered, columns, errors) -> Normali
         if not code:
             fail(number, "sku", "merchant SKU code is empty")
         try:
-            qty = int(Decimal(get(row, "qty")))
-            if qty <= 0:
+            amount = Decimal(get(row, "qty"))
+            if not amount.is_finite() or amount <= 0 or amount != amount.to_integral_value():
                 raise InvalidOperation
+            qty = int(amount)
         except (InvalidOperation, ValueError):
             fail(number, "qty", f"quantity must be a positive whole number, got {get(row, 'qty')!r}")
             qty = 0

@@ -204,10 +204,19 @@ def cancel(session: Session, order: Order, *, user: str, reason: str) -> None:
         raise ValidationError("a cancellation needs a reason")
     if order.status == S.CANCELLED:
         raise IllegalTransition(f"order {order.platform_order_id} is already cancelled")
+    partners = review_rules.duplicate_partners(session, order)  # read while this order's hold is open
     transition(session, order, S.CANCELLED, user=user, reason=reason)
     released = inventory.unlock_order(session, order, user=user, reason=f"cancelled: {reason}")
     for hold in holds.open_holds(session, order.id):
         holds.resolve(session, hold, user=user, resolution="order cancelled")
+    # However it was cancelled (CS, the CLI, the buyer on the platform), a duplicate partner left with
+    # no other suspect may ship.
+    for partner in partners:
+        if not review_rules.duplicate_partners(session, partner):
+            for hold in holds.open_holds(session, partner.id):
+                if hold.kind == HoldKind.DUPLICATE_SUSPECT:
+                    resolve_hold(session, hold.id, user=user, resolution=f"the duplicate {order.platform} "
+                                 f"{order.platform_order_id} was cancelled")
     inventory.allocate_short_orders(session, order.warehouse_id, released, user=user)
 
 
@@ -263,16 +272,21 @@ def get_order(session: Session, order_id: int) -> Order:
 
 
 def find_by_reference(session: Session, reference: str) -> Order:
-    """An order by our id, the platform's order id or its waybill."""
+    """An order by the platform's order id, its waybill or our id. The same number on two platforms
+    is refused as ambiguous rather than answered with whichever row comes first."""
     text = reference.strip()
-    order = session.exec(select(Order).where(Order.platform_order_id == text)).first()
-    if order is None:
-        order = session.exec(select(Order).where(Order.waybill == text)).first()
-    if order is None and text.isdigit():
+    found = list(session.exec(select(Order).where(Order.platform_order_id == text).order_by(col(Order.id)).limit(2)))
+    if not found:
+        found = list(session.exec(select(Order).where(Order.waybill == text).order_by(col(Order.id)).limit(2)))
+    if not found and text.isdigit():
         order = session.get(Order, int(text))
-    if order is None:
+        found = [order] if order is not None else []
+    if not found:
         raise NotFound(f"no order {reference!r}")
-    return order
+    if len(found) > 1:
+        where = ", ".join(f"{o.platform} #{o.id}" for o in found)
+        raise ValidationError(f"{reference!r} matches several orders ({where}): give our order id instead")
+    return found[0]
 
 
 @dataclass

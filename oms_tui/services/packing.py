@@ -23,7 +23,7 @@ from sqlalchemy import Engine, bindparam, text
 from sqlmodel import Session, col, select
 
 from ..db import session_scope
-from ..errors import OmsError, ValidationError
+from ..errors import OmsError
 from ..i18n import N_
 from ..models import (
     Hold,
@@ -471,16 +471,3 @@ def order_by_platform_id(session: Session, platform_order_id: str,
     if not platforms or not platform_order_id:
         return None
     return session.exec(_ORDER_BY_PLATFORM_ID, params={"platforms": list(platforms), "ref": platform_order_id}).first()
-
-
-def scans_of(session: Session, *, station: str | None = None, order_id: int | None = None,
-             limit: int = 100) -> list[ScanEvent]:
-    """Recent scans, newest first, of one station or one order."""
-    if station is None and order_id is None:
-        raise ValidationError("say which station or which order")
-    stmt = select(ScanEvent)
-    if station is not None:
-        stmt = stmt.where(ScanEvent.station == station)
-    if order_id is not None:
-        stmt = stmt.where(ScanEvent.order_id == order_id)
-    return list(session.exec(stmt.order_by(col(ScanEvent.id).desc()).limit(limit)))

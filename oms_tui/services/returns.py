@@ -49,10 +49,10 @@ def find_for_return(session: Session, query: str) -> list[Order]:
     take([order_by_platform_id(session, text)])
     mobile = customers.normalize_mobile(text)
     if mobile:
-        people = list(session.exec(select(Customer.id).where(Customer.phone_norm == mobile)))
+        people = {member for found_id in session.exec(select(Customer.id).where(Customer.phone_norm == mobile))
+                  for member in customers.customer_group(session, found_id)}  # merged customers too, any depth
         if people:
-            merged = list(session.exec(select(Customer.id).where(col(Customer.merged_into_id).in_(people))))
-            take(session.exec(select(Order).where(col(Order.customer_id).in_(people + merged),
+            take(session.exec(select(Order).where(col(Order.customer_id).in_(sorted(people)),
                                                   col(Order.status).in_([str(s) for s in RETURNABLE]))
                                .order_by(col(Order.shipped_at).desc()).limit(MAX_FOUND)))
         # Orders whose receiver phone was typed differently from the customer's: no index, but the
@@ -154,11 +154,6 @@ def lines_of_return(session: Session, record: ReturnRecord) -> list[tuple[Return
         select(ReturnLine, OrderLine).join(OrderLine, col(OrderLine.id) == col(ReturnLine.order_line_id))
         .where(ReturnLine.return_id == record.id).order_by(col(ReturnLine.id))
     ).all())
-
-
-def returns_of(session: Session, order_id: int) -> list[ReturnRecord]:
-    return list(session.exec(select(ReturnRecord).where(ReturnRecord.order_id == order_id)
-                             .order_by(col(ReturnRecord.id))))
 
 
 def return_slip_data(session: Session, record: ReturnRecord) -> dict:

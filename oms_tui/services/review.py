@@ -27,7 +27,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..errors import IllegalTransition, ValidationError
-from ..models import ApprovalRequest, Hold, HoldKind, Order, OrderStatus, utcnow
+from ..models import ApprovalRequest, HoldKind, Order, OrderStatus, utcnow
 from . import audit, customers, holds, orders, review_rules, waves
 
 APPROVAL_REQUEST_KINDS = ("price_change", "gift")
@@ -156,29 +156,8 @@ def review_detail(session: Session, order_id: int) -> ReviewDetail:
     )
 
 
-def _open_duplicate_hold(session: Session, order_id: int) -> Hold | None:
-    return session.exec(select(Hold).where(Hold.order_id == order_id, Hold.kind == HoldKind.DUPLICATE_SUSPECT,
-                                           col(Hold.resolved_at).is_(None))).first()
-
-
-def duplicate_partners(session: Session, order: Order) -> list[Order]:
-    """Open orders suspected to duplicate ``order``: named in its open duplicate hold, or naming it."""
-    ids: set[int] = set()
-    mine = _open_duplicate_hold(session, order.id)
-    if mine is not None:
-        ids.update(review_rules.partner_ids(mine.reason))
-    marker = f"(order #{order.id})"
-    for hold in session.exec(select(Hold).where(Hold.kind == HoldKind.DUPLICATE_SUSPECT,
-                                                col(Hold.resolved_at).is_(None),
-                                                col(Hold.reason).contains(marker, autoescape=True))):
-        if order.id in review_rules.partner_ids(hold.reason):
-            ids.add(hold.order_id)
-    ids.discard(order.id)
-    if not ids:
-        return []
-    found = session.exec(select(Order).where(col(Order.id).in_(sorted(ids)), Order.status != OrderStatus.CANCELLED)
-                         .order_by(col(Order.id)))
-    return [o for o in found if _open_duplicate_hold(session, o.id) is not None]
+duplicate_partners = review_rules.duplicate_partners
+_open_duplicate_hold = review_rules.open_duplicate_hold
 
 
 # --- actions ------------------------------------------------------------------------------------
@@ -302,25 +281,14 @@ def keep_both(session: Session, order_id: int, *, user: str, note: str = "") -> 
 
 
 def cancel_order(session: Session, order_id: int, *, user: str, reason: str) -> Order:
-    """Cancel the order (stock goes back); a duplicate partner left with no other suspect is released."""
+    """Cancel the order (stock goes back); ``orders.cancel`` releases a duplicate partner left alone."""
     if not reason.strip():
         raise ValidationError("a cancellation needs a reason")
     order = orders.get_order(session, order_id)
-    partners = duplicate_partners(session, order)
     audit.record(session, user, "review.cancel", "order", order.id, reason=reason,
-                 duplicate_of=[p.id for p in partners])
+                 duplicate_of=[p.id for p in duplicate_partners(session, order)])
     orders.cancel(session, order, user=user, reason=reason)
-    for partner in partners:
-        if not duplicate_partners(session, partner):
-            _resolve_kind(session, partner, HoldKind.DUPLICATE_SUSPECT, user=user,
-                          resolution=f"the duplicate {order.platform} {order.platform_order_id} was cancelled")
     return order
-
-
-def cancel_duplicate(session: Session, order_id: int, *, user: str, reason: str) -> Order:
-    """Of a duplicate pair, cancel this one and release the other."""
-    _duplicate_group(session, order_id)
-    return cancel_order(session, order_id, user=user, reason=reason)
 
 
 def release_hold(session: Session, hold_id: int, *, user: str, note: str = "") -> Order:

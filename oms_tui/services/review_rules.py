@@ -199,6 +199,31 @@ def partner_ids(reason: str) -> list[int]:
     return [int(n) for n in _PARTNER_REF.findall(reason or "")]
 
 
+def open_duplicate_hold(session: Session, order_id: int) -> Hold | None:
+    return session.exec(select(Hold).where(Hold.order_id == order_id, Hold.kind == HoldKind.DUPLICATE_SUSPECT,
+                                           col(Hold.resolved_at).is_(None))).first()
+
+
+def duplicate_partners(session: Session, order: Order) -> list[Order]:
+    """Open orders suspected to duplicate ``order``: named in its open duplicate hold, or naming it."""
+    ids: set[int] = set()
+    mine = open_duplicate_hold(session, order.id)
+    if mine is not None:
+        ids.update(partner_ids(mine.reason))
+    marker = f"(order #{order.id})"
+    for hold in session.exec(select(Hold).where(Hold.kind == HoldKind.DUPLICATE_SUSPECT,
+                                                col(Hold.resolved_at).is_(None),
+                                                col(Hold.reason).contains(marker, autoescape=True))):
+        if order.id in partner_ids(hold.reason):
+            ids.add(hold.order_id)
+    ids.discard(order.id)
+    if not ids:
+        return []
+    found = session.exec(select(Order).where(col(Order.id).in_(sorted(ids)), Order.status != OrderStatus.CANCELLED)
+                         .order_by(col(Order.id)))
+    return [o for o in found if open_duplicate_hold(session, o.id) is not None]
+
+
 def _sku_codes(session: Session, order_ids: list[int]) -> dict[int, set[str]]:
     codes: dict[int, set[str]] = {i: set() for i in order_ids}
     if order_ids:

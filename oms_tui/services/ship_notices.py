@@ -44,7 +44,9 @@ def dispatch(engine: Engine, shops: list[ShopConfig], client_factory: Callable[[
                 if shop is None:
                     outbox.mark_failed(session, message, f"shop {message.target!r} is not configured", permanent=True)
                 else:
-                    client = clients.get(shop.name) or clients.setdefault(shop.name, client_factory(shop))
+                    if shop.name not in clients:
+                        clients[shop.name] = client_factory(shop)
+                    client = clients[shop.name]
                     try:
                         client.ship(payload["platform_order_id"], payload["waybill"], payload["courier"])
                         outbox.mark_sent(session, message)
@@ -52,6 +54,8 @@ def dispatch(engine: Engine, shops: list[ShopConfig], client_factory: Callable[[
                         continue
                     except OmsError as exc:
                         outbox.mark_failed(session, message, str(exc))
+                    except KeyError as exc:  # a row we wrote wrong never gets better: stop retrying it
+                        outbox.mark_failed(session, message, f"payload lacks {exc}", permanent=True)
                 if message.status == "failed":
                     result.failed += 1
                     if message.order_id is not None:

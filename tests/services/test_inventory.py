@@ -230,3 +230,41 @@ def test_locks_older_than_the_limit_expire_into_a_hold(seeded):
         assert o.status == OrderStatus.READY
     assert level(seeded).locked == 2
     assert_books_balance(seeded)
+
+
+@pytest.mark.parametrize("delta", [2.5, True, "3"])
+def test_adjust_by_a_delta_that_is_not_a_whole_number_is_refused(seeded, delta):
+    stock_up(seeded, "HG-001", 5)
+    with pytest.raises(ValidationError, match="whole number"):
+        with session_scope(seeded) as s:
+            inventory.adjust(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), delta=delta,
+                             reason="count", user="t")
+    assert level(seeded).on_hand == 5
+
+
+def test_adjust_up_by_a_delta_serves_a_short_order(seeded):
+    order = ingest(seeded, "T1", {"HG-001": 2})
+    assert order.status == OrderStatus.SHORT
+    with session_scope(seeded) as s:
+        inventory.adjust(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), delta=3,
+                         reason="found a carton", user="t")
+    with read_session(seeded) as s:
+        assert orders.get_order(s, order.id).status == OrderStatus.READY
+    assert_books_balance(seeded)
+
+
+def test_a_released_reservation_cannot_be_released_again(seeded):
+    stock_up(seeded, "HG-001", 5)
+    with session_scope(seeded) as s:
+        r = inventory.reserve(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 2,
+                              purpose="promotion", expires_at=utcnow() + timedelta(days=1), user="ops")
+        reservation_id = r.id
+    with session_scope(seeded) as s:
+        assert inventory.unreserve(s, reservation_id, user="ops") == 2
+    with pytest.raises(ValidationError, match="already released"):
+        with session_scope(seeded) as s:
+            inventory.unreserve(s, reservation_id, user="ops")
+    assert level(seeded).reserved == 0
+    with read_session(seeded) as s:
+        assert len(s.exec(select(StockMove).where(StockMove.kind == "unreserve")).all()) == 1
+    assert_books_balance(seeded)

@@ -64,9 +64,12 @@ def test_broken_rows_are_reported_by_row_and_their_order_refused(seeded, tmp_pat
         taobao_row("", "HG-001", 1),
         taobao_row("2004", "HG-001", 1, status="火星状态"),
         taobao_row("2005", "HG-001", 1, 订单创建时间="yesterday"),
+        taobao_row("2006", "HG-001", "Infinity"),
+        taobao_row("2007", "HG-001", 1, 价格="12.345"),
+        taobao_row("2008", "HG-001", "1.5"),
     ], encoding="gb18030")
     report = order_import.import_file(seeded, path, "taobao")
-    assert report.new == 1 and report.refused == 4
+    assert report.new == 1 and report.refused == 7
     messages = [str(e) for e in report.errors]
     assert messages == [
         "row 5, 订单编号: order number is empty",
@@ -74,6 +77,9 @@ def test_broken_rows_are_reported_by_row_and_their_order_refused(seeded, tmp_pat
         "row 4, 价格: not an amount: 'abc' (order 2003)",
         "row 6, 订单状态: unknown order status '火星状态' (order 2004)",
         "row 7, 订单创建时间: not a time (YYYY-MM-DD HH:MM:SS): 'yesterday' (order 2005)",
+        "row 8, 购买数量: quantity must be a positive whole number, got 'Infinity' (order 2006)",
+        "row 9, 价格: not an amount: '12.345' (order 2007)",
+        "row 10, 购买数量: quantity must be a positive whole number, got '1.5' (order 2008)",
     ]
     with read_session(seeded) as s:
         assert [o.platform_order_id for o in s.exec(select(Order))] == ["2001"]

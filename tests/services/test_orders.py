@@ -200,3 +200,17 @@ def test_refund_after_shipping_becomes_an_after_sale_record_once(seeded):
         (record,) = s.exec(select(ReturnRecord)).all()
         assert (record.refund_fen, record.refund_status) == (1990, "pending") and "TRADE_CLOSED" in record.reason
     assert_books_balance(seeded)
+
+
+def test_an_order_number_on_two_platforms_is_ambiguous_not_a_guess(seeded):
+    from oms_tui.errors import NotFound
+
+    stock_up(seeded, "HG-001", 5)
+    a = ingest(seeded, "X1", {"HG-001": 1}, platform="taobao")
+    ingest(seeded, "X1", {"HG-001": 1}, platform="pdd", receiver_phone="13911112222")
+    with read_session(seeded) as s:
+        with pytest.raises(ValidationError, match="matches several orders"):
+            orders.find_by_reference(s, "X1")
+        assert orders.find_by_reference(s, str(a.id)).platform == "taobao"
+        with pytest.raises(NotFound):
+            orders.find_by_reference(s, "nope")

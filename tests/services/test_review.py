@@ -141,7 +141,7 @@ def test_keep_both_ships_each_on_its_own(pair):
 def test_cancel_one_of_a_duplicate_pair_releases_the_other(pair):
     engine, first, second = pair
     with session_scope(engine) as s:
-        review.cancel_duplicate(s, second.id, user="cs", reason="重复下单，与买家确认后取消")
+        review.cancel_order(s, second.id, user="cs", reason="重复下单，与买家确认后取消")
     assert get(engine, second).status == OrderStatus.CANCELLED
     assert get(engine, first).status == OrderStatus.READY and open_kinds(engine, first) == set()
     assert level(engine).locked == 1
@@ -220,3 +220,12 @@ def test_merged_masked_duplicates_leave_in_one_parcel_even_across_wave_filters(s
     assert first.wave_id == second.wave_id == wave_id
     assert first.parcel_id == second.parcel_id is not None
     assert first.status == second.status == OrderStatus.PICKING
+
+
+def test_buyer_cancelling_the_duplicate_on_the_platform_releases_the_other(pair):
+    engine, first, second = pair
+    assert get(engine, first).status == OrderStatus.REVIEW
+    ingest(engine, "J1", {"HG-001": 2}, platform="jd", state="cancelled", platform_status="TRADE_CANCELED")
+    assert get(engine, second).status == OrderStatus.CANCELLED
+    assert get(engine, first).status == OrderStatus.READY
+    assert_books_balance(engine)

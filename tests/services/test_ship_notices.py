@@ -71,3 +71,40 @@ def test_refusing_platform_retries_then_becomes_a_notify_failed_hold(seeded, sim
         order_ids = [m.order_id for m in s.exec(select(Outbox)).all()]
         kinds = {h.kind for oid in order_ids for h in holds.open_holds(s, oid)}
     assert kinds == {"notify_failed"}
+
+
+def test_a_broken_row_or_unknown_shop_fails_alone_and_the_rest_go_out(seeded, sim):
+    plenty_of_stock(seeded)
+    config = shop(sim, "pdd")
+    sim.state.generate(4, utcnow() - timedelta(minutes=5), random.Random(1), SKUS, platforms=["pdd"])
+    run_once(seeded, config)
+    ship_everything(seeded)
+    with session_scope(seeded) as s:
+        good = s.exec(select(Outbox).where(Outbox.kind == "platform_ship")).all()
+        first_order = good[0].order_id
+        outbox.enqueue(s, "platform_ship", channel="pdd", target=config.name, order_id=first_order,
+                       payload={"platform_order_id": "x"})  # no waybill: written wrong
+        outbox.enqueue(s, "platform_ship", channel="pdd", target="gone shop", order_id=first_order,
+                       payload={"platform_order_id": "x", "waybill": "y", "courier": "yuantong"})
+    result = ship_notices.dispatch(seeded, [config], factory(sim))
+    assert (result.sent, result.failed) == (len(good), 2)
+    with read_session(seeded) as s:
+        failed = s.exec(select(Outbox).where(Outbox.status == "failed")).all()
+        assert sorted(m.last_error[:12] for m in failed) == ["payload lack", "shop 'gone s"]
+        assert [h.kind for h in holds.open_holds(s, first_order)] == ["notify_failed"]
+
+
+def test_failed_sends_back_off_exponentially_then_give_up(seeded):
+    with session_scope(seeded) as s:
+        message = outbox.enqueue(s, "platform_ship", target="x", payload={})
+        s.flush()
+        delays = []
+        for _ in range(outbox.MAX_ATTEMPTS - 1):
+            before = utcnow()
+            outbox.mark_failed(s, message, "platform down")
+            delays.append(round((message.next_attempt_at - before).total_seconds()))
+            assert message.status == "pending"
+        outbox.mark_failed(s, message, "platform down")
+        assert message.status == "failed"
+        assert outbox.due(s, "platform_ship") == []
+    assert delays[:4] == [30, 60, 120, 240] and max(delays) == outbox.BACKOFF_CAP_SECONDS
