@@ -132,12 +132,10 @@ class OmsApp(App):
                 self.call_from_thread(self._data_changed)
 
     def _data_changed(self) -> None:
-        """Someone committed (here or on another terminal): the table on screen re-reads its page."""
-        from .screens.paging import PagedTableScreen
-
-        screen = self.screen
-        if isinstance(screen, PagedTableScreen) and screen.loaded:
-            screen.load_page(recount=True, keep_cursor=True)
+        """Someone committed (here or on another terminal): the screen on top decides what to re-read."""
+        hook = getattr(self.screen, "on_data_changed", None)
+        if hook is not None:
+            hook()
 
     # --- signing in and out ------------------------------------------------------------------
 

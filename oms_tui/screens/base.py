@@ -81,6 +81,15 @@ class OmsScreen(Screen):
     def oms(self) -> OmsApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def operator_name(self) -> str:
+        """Who the audit trail records for what is done on this screen."""
+        operator = self.oms.operator
+        return operator.name if operator else "system"
+
+    def on_data_changed(self) -> None:
+        """Someone (on this terminal or another) committed a change; screens that show data re-read it."""
+
     def read(self, fetch: Callable[[Session], T], done: Callable[[T], Any], *, group: str = "read") -> None:
         """Run ``fetch`` in a worker thread with a read-only session and hand its result to ``done``.
 

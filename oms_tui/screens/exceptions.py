@@ -61,7 +61,6 @@ class ExceptionsScreen(PagedTableScreen):
         self.kind = kind
         self.blocking: bool | None = None
         self.min_age_hours: float | None = None
-        self.summary: Summary | None = None
         self._timer = None
 
     def compose(self) -> ComposeResult:
@@ -132,7 +131,6 @@ class ExceptionsScreen(PagedTableScreen):
         self.read(fetch, self._show_summary, group="summary")
 
     def _show_summary(self, summary: Summary) -> None:
-        self.summary = summary
         ratio = summary.ratio
         self.query_one("#ratio", Label).update(
             _("Exception ratio, last {hours} h: {held} of {orders} orders ({percent}) · open holds: {open} · "
@@ -217,16 +215,13 @@ class ExceptionsScreen(PagedTableScreen):
 
         self.app.push_screen(OrderDetailScreen(int(str(event.row_key.value).split(":")[1])))
 
-    def _user(self) -> str:
-        return self.oms.operator.name if self.oms.operator else "cs"
-
     def action_resolve(self) -> None:
         selected = self._selected()
         if selected is None:
             self.app.bell()
             return
         hold_id, _order_id = selected
-        user = self._user()
+        user = self.operator_name
 
         def resolve(resolution: str | None) -> None:
             if resolution is None:
@@ -251,7 +246,7 @@ class ExceptionsScreen(PagedTableScreen):
             self.show_error(_("{kind} needs a decision per order; these resolve all at once: {safe}").format(
                 kind=named(HOLD_NAMES, kind), safe=safe))
             return
-        user, min_age = self._user(), self.min_age_hours
+        user, min_age = self.operator_name, self.min_age_hours
         name = named(HOLD_NAMES, kind)
 
         def resolve(resolution: str | None) -> None:

@@ -100,7 +100,7 @@ class LookupScreen(OmsScreen):
                 _("Customer #{id} {name} · {phone} · found by: {basis}").format(
                     id=c.id, name=c.name or "—", phone=c.phone or _("no full number"), basis=c.basis)
                 + (_(" · merged: {ids}").format(ids=", ".join(f"#{i}" for i in c.merged_ids)) if c.merged_ids else "")
-                + (" · VIP" if c.is_vip else "")
+                + (_(" · VIP") if c.is_vip else "")
                 for c in result.customers
             ]
             rows = [

@@ -83,9 +83,8 @@ class PackStationScreen(OmsScreen):
 
     def __init__(self, station: str | None = None) -> None:
         super().__init__()
-        operator = self.oms.operator
         self.station = (station or os.environ.get("OMS_STATION") or socket.gethostname() or "pack")[:32]
-        self.pack = packing.PackSession(station=self.station, user=operator.name if operator else "system")
+        self.pack = packing.PackSession(station=self.station, user=self.operator_name)
         self._pending: deque = deque()
         self._lock = threading.Lock()
         self._draining = False
@@ -96,7 +95,6 @@ class PackStationScreen(OmsScreen):
         self.queued = 0  # handed to the queue, result not shown yet
         self.peak_queued = 0
         self.phase = packing.IDLE
-        self.last: packing.ScanResult | None = None
         self._shown_skus: tuple[str, ...] = ()  # the parcel lines the table shows, to update in place
         self._marked_sku: str | None = None
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # seconds from Enter to the result shown
@@ -201,7 +199,6 @@ class PackStationScreen(OmsScreen):
         if result.result == packing.SHIPPED:
             self.parcels += 1
         self.phase = result.phase
-        self.last = result
         message = self.message_of(result)
         style = "error" if result.is_error else "shipped" if result.result == packing.SHIPPED else (
             "info" if result.result in ("order", "double", "cleared") else "ok")

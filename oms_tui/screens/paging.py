@@ -159,5 +159,9 @@ class PagedTableScreen(OmsScreen):
     def action_refresh(self) -> None:
         self.load_page(recount=True)
 
+    def on_data_changed(self) -> None:
+        if self.loaded:
+            self.load_page(recount=True, keep_cursor=True)
+
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -170,7 +170,7 @@ class PrintQueueScreen(PagedTableScreen):
 
     def action_retry(self) -> None:
         job_id = self.selected_job()
-        user = self.oms.operator.name if self.oms.operator else "system"
+        user = self.operator_name
 
         def work(engine: Engine) -> Outcome:
             if job_id is not None:
@@ -188,7 +188,7 @@ class PrintQueueScreen(PagedTableScreen):
             self.app.bell()
             self.notify(_("Select a job first"), severity="warning")
             return
-        user = self.oms.operator.name if self.oms.operator else "system"
+        user = self.operator_name
 
         def work(engine: Engine) -> Outcome:
             with session_scope(engine) as session:

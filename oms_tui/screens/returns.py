@@ -240,7 +240,7 @@ class ReturnsScreen(OmsScreen):
         reason = self.query_one("#reason", Input).value
         waybill_in = self.query_one("#waybill-in", Input).value
         order_id = self.order_id
-        user = self.oms.operator.name if self.oms.operator else "system"
+        user = self.operator_name
         settings = self.oms.settings
 
         def work(session: Session) -> Recorded:

@@ -202,7 +202,7 @@ class ReviewScreen(PagedTableScreen):
                 h, credit = d.history, d.credit
                 platforms = ", ".join(f"{named(PLATFORM_NAMES, p)} {n}" for p, n in sorted(h.platforms.items()))
                 customer = [
-                    (_("Customer"), f"#{h.customer_id} {h.name}" + (" · VIP" if h.is_vip else "")),
+                    (_("Customer"), f"#{h.customer_id} {h.name}" + (_(" · VIP") if h.is_vip else "")),
                     (_("Orders"), _("{count} ({platforms})").format(count=h.order_count, platforms=platforms)),
                     (_("Paid in all"), yuan(h.paid_fen)),
                     (_("Cancelled"), str(h.cancelled_count)),
@@ -265,7 +265,7 @@ class ReviewScreen(PagedTableScreen):
 
     def _act(self, work: Callable[[Session, str], Any], message: str) -> None:
         """Run one decision in a writing worker, then tell the user and read the queue again."""
-        user = self.oms.operator.name if self.oms.operator else "cs"
+        user = self.operator_name
         self.clear_error()
 
         def done(_result: Any) -> None:

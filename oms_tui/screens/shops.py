@@ -15,9 +15,6 @@ from ..services import sync
 from .base import ErrorLine, OmsScreen
 from .formatting import PLATFORM_NAMES, local_time, named, num, plain, shop_zone
 
-REFRESH_SECONDS = 5.0
-
-
 @dataclass(frozen=True)
 class ShopRow:
     shop: str
@@ -70,7 +67,9 @@ class ShopsScreen(OmsScreen):
         self.query_one("#problems", DataTable).add_columns(_("Time"), _("Shop"), _("Order"), _("Source"),
                                                            _("Reason"))
         self.action_refresh()
-        self.set_interval(REFRESH_SECONDS, self.action_refresh)
+
+    def on_data_changed(self) -> None:
+        self.action_refresh()  # every sync run writes orders, audit rows or problems
 
     def action_refresh(self) -> None:
         def fetch(session: Session) -> tuple[list[ShopRow], list[ProblemRow]]:

@@ -61,7 +61,6 @@ class PickListScreen(OmsScreen):
         super().__init__()
         self._timer = None
         self.wave_id: int | None = None  # the wave whose pick list is shown
-        self.matching = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -137,7 +136,6 @@ class PickListScreen(OmsScreen):
         self.read(fetch, self._show_preview, group="preview")
 
     def _show_preview(self, count: int) -> None:
-        self.matching = count
         try:
             limit = self.choice().max_orders
         except ValidationError:
@@ -188,7 +186,7 @@ class PickListScreen(OmsScreen):
             self.show_error(str(exc))
             return
         code = self.warehouse_code()
-        user = self.oms.operator.name if self.oms.operator else "system"
+        user = self.operator_name
 
         def work(session: Session) -> int:
             wh = catalogue.default_warehouse(session, code)
@@ -207,7 +205,7 @@ class PickListScreen(OmsScreen):
 
     def print_pick_list(self, wave_id: int, *, created: bool = False) -> None:
         """Queue the pick list (its own transaction: a printer problem never undoes the wave) and show it."""
-        user = self.oms.operator.name if self.oms.operator else "system"
+        user = self.operator_name
         settings = self.oms.settings
 
         def work(session: Session) -> WaveView:
