@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from . import common
-from ..config import Settings, get_settings
+from ..config import get_settings
 from ..db import read_session, session_scope
 from ..models import utcnow
 from ..services import printing
@@ -36,9 +36,8 @@ PrinterOption = Annotated[Optional[str], typer.Option("--printer", help="printer
                                                                          "(default: the document's default)")]
 
 
-def _report(engine: Engine, settings: Settings, job_id: int, what: str) -> None:
-    """Send due jobs now, then say whether job ``job_id`` printed; exit 1 when it did not."""
-    run = printing.process_queue(engine, settings)
+def _report(engine: Engine, run: printing.QueueRun, job_id: int, what: str) -> None:
+    """Say whether job ``job_id`` printed in ``run``; exit 1 when it did not."""
     with read_session(engine) as session:
         job = printing.get_job(session, job_id)
     if job.status == printing.DONE:
@@ -65,7 +64,7 @@ def print_test(printer: PrinterOption = None) -> None:
                                data={"printer": name, "requested_by": user, "at": utcnow().isoformat()})
         job_id = job.id
         printing.retry_now(session, job_id, user=user)  # try the printer now, even if earlier jobs are backing off
-    _report(engine, settings, job_id, "a test page")
+    _report(engine, printing.process_queue(engine, settings), job_id, "a test page")
 
 
 @print_app.command("jobs")
@@ -100,9 +99,7 @@ def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make t
     settings = get_settings()
     engine = common.open_engine(settings)
     if job is not None:
-        with session_scope(engine) as session:
-            printing.retry_now(session, job, user=common.cli_user())
-        _report(engine, settings, job, f"job {job}")
+        _report(engine, printing.send_now(engine, settings, job, user=common.cli_user()), job, f"job {job}")
         return
     run = printing.process_queue(engine, settings)
     with read_session(engine) as session:
@@ -121,8 +118,5 @@ def print_reprint(job: Annotated[int, typer.Argument(help="the job to print agai
     """Print a job again as a new job (same document, same data; --printer to send it elsewhere)."""
     settings = get_settings()
     engine = common.open_engine(settings)
-    with session_scope(engine) as session:
-        copy = printing.reprint(session, job, user=common.cli_user(), printer=printer, settings=settings)
-        copy_id = copy.id
-        printing.retry_now(session, copy_id, user=common.cli_user())
-    _report(engine, settings, copy_id, f"a reprint of job {job}")
+    copy_id, run = printing.reprint_now(engine, settings, job, user=common.cli_user(), printer=printer)
+    _report(engine, run, copy_id, f"a reprint of job {job}")

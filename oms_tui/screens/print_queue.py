@@ -18,7 +18,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
-from ..db import session_scope
 from ..i18n import N_, _
 from ..printers.transports import TransportFactory, open_printer
 from ..services import printing
@@ -173,12 +172,8 @@ class PrintQueueScreen(PagedTableScreen):
         user = self.operator_name
 
         def work(engine: Engine) -> Outcome:
-            if job_id is not None:
-                with session_scope(engine) as session:
-                    job = printing.get_job(session, job_id)
-                    if job.status != printing.DONE:  # on a printed job, r just sends what else is due
-                        printing.retry_now(session, job_id, user=user)
-            return Outcome(self._process(engine))
+            return Outcome(printing.send_now(engine, self.oms.settings, job_id, user=user,
+                                             transport_factory=self.transport_factory))
 
         self._print_in_worker(work)
 
@@ -191,16 +186,11 @@ class PrintQueueScreen(PagedTableScreen):
         user = self.operator_name
 
         def work(engine: Engine) -> Outcome:
-            with session_scope(engine) as session:
-                copy = printing.reprint(session, job_id, user=user)
-                copy_id = copy.id
-                printing.retry_now(session, copy_id, user=user)  # now, not behind jobs backing off
-            return Outcome(self._process(engine), reprint_id=copy_id)
+            copy_id, run = printing.reprint_now(engine, self.oms.settings, job_id, user=user,
+                                                transport_factory=self.transport_factory)
+            return Outcome(run, reprint_id=copy_id)
 
         self._print_in_worker(work)
-
-    def _process(self, engine: Engine) -> printing.QueueRun:
-        return printing.process_queue(engine, self.oms.settings, transport_factory=self.transport_factory)
 
     def _print_in_worker(self, work: Callable[[Engine], Outcome]) -> None:
         if self.busy:

@@ -210,6 +210,26 @@ def process_queue(engine: Engine, settings: Settings, *, now: datetime | None = 
     return run
 
 
+def send_now(engine: Engine, settings: Settings, job_id: int | None, *, user: str,
+             transport_factory: TransportFactory = open_printer) -> QueueRun:
+    """A person asked to print now: make ``job_id`` due (unless it already printed), then send what is due."""
+    if job_id is not None:
+        with session_scope(engine) as session:
+            if get_job(session, job_id).status != DONE:
+                retry_now(session, job_id, user=user)
+    return process_queue(engine, settings, transport_factory=transport_factory)
+
+
+def reprint_now(engine: Engine, settings: Settings, job_id: int, *, user: str, printer: str | None = None,
+                transport_factory: TransportFactory = open_printer) -> tuple[int, QueueRun]:
+    """Print a job again at once (a new job, ahead of jobs backing off); returns the new job's id."""
+    with session_scope(engine) as session:
+        copy = reprint(session, job_id, user=user, printer=printer, settings=settings)
+        copy_id = copy.id
+        retry_now(session, copy_id, user=user)
+    return copy_id, process_queue(engine, settings, transport_factory=transport_factory)
+
+
 def _drain(engine: Engine, settings: Settings, name: str, now: datetime, factory: TransportFactory,
            run: QueueRun) -> None:
     """Send ``name``'s due jobs in order until it has none due or one fails to print."""
