@@ -16,10 +16,10 @@ Messages are English templates marked with ``N_`` plus their fields; the screen 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
 from ..db import session_scope
@@ -47,7 +47,6 @@ OK, ORDER, DOUBLE, SHIPPED = "ok", "order", "double", "waybill"
 WRONG, EXTRA, UNKNOWN, REFUSED, WAYBILL_BAD, FAILED = "wrong", "extra", "unknown", "refused", "waybill_bad", "failed"
 ERROR_RESULTS = frozenset({WRONG, EXTRA, UNKNOWN, REFUSED, WAYBILL_BAD, FAILED})
 PACKABLE = (OrderStatus.PICKING, OrderStatus.PACKED)
-PLATFORMS_REFRESH_SECONDS = 30.0
 MAX_ORDER_ID = 2**31 - 1  # our order numbers are INTEGER keys; longer digit strings are barcodes or waybills
 
 
@@ -133,8 +132,9 @@ class _Refused(Exception):
 # The hot path's statements are built once: building SQLAlchemy statements costs more than
 # running these indexed look-ups.
 _INSERT_SCAN = ScanEvent.__table__.insert()
-_ORDER_BY_PLATFORM_ID = (select(Order).where(col(Order.platform).in_(bindparam("platforms", expanding=True)),
-                                             Order.platform_order_id == bindparam("ref")).order_by(col(Order.id)))
+# Through ix_order_platform_order_id: a scanned slip does not say its platform.
+_ORDER_BY_PLATFORM_ID = (select(Order).where(Order.platform_order_id == bindparam("ref"))
+                         .order_by(col(Order.id)).limit(1))
 _PARCEL_ORDERS = select(Order).where(Order.parcel_id == bindparam("parcel")).order_by(col(Order.id))
 _ORDERS_FOR_SHIP = (select(Order).where(col(Order.id).in_(bindparam("ids", expanding=True))).order_by(col(Order.id))
                     .with_for_update())
@@ -152,11 +152,7 @@ _BARCODES = select(SkuBarcode.barcode, SkuBarcode.sku_id).where(
 _PARCEL_COURIER = select(Parcel.courier).where(Parcel.id == bindparam("parcel"))
 _PARCEL_WITH_WAYBILL = select(Parcel.id).where(Parcel.waybill == bindparam("waybill")).limit(1)
 _ORDER_WITH_WAYBILL = select(Order.id).where(Order.waybill == bindparam("waybill")).limit(1)
-_PLATFORMS = text(
-    'WITH RECURSIVE p(name) AS (SELECT MIN(platform) FROM "order" UNION ALL '
-    'SELECT (SELECT MIN(o.platform) FROM "order" o WHERE o.platform > p.name) FROM p WHERE p.name IS NOT NULL) '
-    "SELECT name FROM p WHERE name IS NOT NULL"
-)
+
 
 
 @dataclass
@@ -170,8 +166,6 @@ class PackSession:
     errors: int = 0
     parcels_shipped: int = 0
     orders_shipped: int = 0
-    _platforms: tuple[str, ...] = field(default=(), repr=False)
-    _platforms_at: float = field(default=0.0, repr=False)
 
     @property
     def phase(self) -> str:
@@ -410,26 +404,11 @@ class PackSession:
     # --- look-ups and records --------------------------------------------------------------------
 
     def _find_order(self, session: Session, code: str) -> Order | None:
-        """An order by the platform's order id (the slip's barcode) or by our order number.
-
-        The platform id is looked up through the (platform, platform_order_id) unique index, one
-        seek per platform the shop sells on, so it stays an index look-up at millions of orders.
-        """
-        order = self._by_platform_id(session, code, refresh=False)
+        """An order by the platform's order id (the slip's barcode) or by our order number."""
+        order = order_by_platform_id(session, code)
         if order is None and code.isdigit() and len(code) <= 10 and int(code) <= MAX_ORDER_ID:
             order = session.get(Order, int(code))
-        if order is None and time.monotonic() - self._platforms_at > PLATFORMS_REFRESH_SECONDS:
-            order = self._by_platform_id(session, code, refresh=True)  # a platform new since we last looked
         return order
-
-    def _by_platform_id(self, session: Session, code: str, *, refresh: bool) -> Order | None:
-        if refresh or not self._platforms_at:
-            before = self._platforms
-            self._platforms = platform_names(session)
-            self._platforms_at = time.monotonic()
-            if refresh and self._platforms == before:
-                return None
-        return order_by_platform_id(session, code, self._platforms)
 
     def _record(self, session: Session, code: str, result: str, message: str, order_id: int | None,
                 parcel_id: int | None) -> None:
@@ -459,15 +438,8 @@ class PackSession:
         )
 
 
-def platform_names(session: Session) -> tuple[str, ...]:
-    """The platforms orders come from, read as a few index seeks (a loose index scan), not a table scan."""
-    return tuple(session.execute(_PLATFORMS).scalars())
-
-
-def order_by_platform_id(session: Session, platform_order_id: str,
-                         platforms: tuple[str, ...] | None = None) -> Order | None:
-    """The order with this platform order id on any platform, through the (platform, id) unique index."""
-    platforms = platform_names(session) if platforms is None else platforms
-    if not platforms or not platform_order_id:
+def order_by_platform_id(session: Session, platform_order_id: str) -> Order | None:
+    """The order with this platform order id on any platform (the oldest, if two platforms share it)."""
+    if not platform_order_id:
         return None
-    return session.exec(_ORDER_BY_PLATFORM_ID, params={"platforms": list(platforms), "ref": platform_order_id}).first()
+    return session.exec(_ORDER_BY_PLATFORM_ID, params={"ref": platform_order_id}).first()
