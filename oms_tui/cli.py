@@ -25,6 +25,7 @@ from .commands.print_cmd import print_app
 from .config import Settings, get_settings
 from .db import read_session, session_scope
 from .errors import OmsError, ValidationError
+from .money import yuan
 
 app = typer.Typer(help="oms — order management for e-commerce shops", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -249,10 +250,10 @@ def orders_list(
     if fmt == OutputFormat.json:
         print_json(dicts)
         return
-    table = Table("id", "platform", "order", "status", "created", "total ¥", "receiver", "lines", "holds")
+    table = Table("id", "platform", "order", "status", "created", "total", "receiver", "lines", "holds")
     for o, d in zip(rows, dicts):
         table.add_row(str(o.id), o.platform, o.platform_order_id, o.status, local_time(o.created_at, settings),
-                      f"{o.total_fen / 100:.2f}", f"{o.receiver_name} {o.receiver_province}{o.receiver_city}",
+                      yuan(o.total_fen), f"{o.receiver_name} {o.receiver_province}{o.receiver_city}",
                       ", ".join(f"{line['sku']}×{line['qty']}" for line in d["lines"]),
                       ", ".join(h["kind"] for h in d["holds"]))
     console.print(table)
@@ -282,14 +283,14 @@ def orders_show(reference: Annotated[str, typer.Argument(help="platform order id
         print_json(detail)
         return
     console.print(f"[bold]{order.platform} {order.platform_order_id}[/bold]  #{order.id}  status [bold]{order.status}[/]"
-                  f"  total ¥{order.total_fen / 100:.2f}")
+                  f"  total {yuan(order.total_fen)}")
     console.print(f"receiver: {order.receiver_name} {order.receiver_phone}  {order.receiver_province} "
                   f"{order.receiver_city} {order.receiver_district} {order.receiver_address}")
     if order.buyer_remark:
         console.print(f"buyer remark: {order.buyer_remark}")
-    lines = Table("SKU", "title", "qty", "price ¥", "locked")
+    lines = Table("SKU", "title", "qty", "price", "locked")
     for line in detail["lines"]:
-        lines.add_row(line["sku"], line["title"], str(line["qty"]), f"{line['price_fen'] / 100:.2f}",
+        lines.add_row(line["sku"], line["title"], str(line["qty"]), yuan(line["price_fen"]),
                       str(line["locked_qty"]))
     console.print(lines)
     if all_holds:
@@ -317,10 +318,10 @@ def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, plat
         print_json(found)
     else:
         console.print(f"{found['kind']}: {found['basis']}")
-        table = Table("platform", "order", "status", "created", "paid ¥", "receiver", "courier", "waybill")
+        table = Table("platform", "order", "status", "created", "paid", "receiver", "courier", "waybill")
         for o in found["orders"]:
             table.add_row(o["platform"], o["platform_order_id"], o["status"], o["created_at"][:16].replace("T", " "),
-                          f"{o['paid_fen'] / 100:.2f}", o["receiver_name"], o["courier"] or "", o["waybill"] or "")
+                          yuan(o["paid_fen"]), o["receiver_name"], o["courier"] or "", o["waybill"] or "")
         console.print(table)
     if not found["found"]:
         raise typer.Exit(1)

@@ -49,6 +49,7 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 from escpos.printer import Dummy
 
+from .. import money
 from ..errors import ValidationError
 
 DOCUMENTS = ("test_page", "pick_list", "packing_slip", "return_slip")
@@ -160,10 +161,8 @@ def mask_phone(phone: object) -> str:
 
 
 def yuan(fen: int) -> str:
-    """Integer fen as yuan with two decimals, never through float."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole}.{cents:02d}"
+    """Printed amounts: "1299.00" (the slip's column says ¥; a narrow roll has no room for commas)."""
+    return money.yuan(fen, symbol="", thousands=False)
 
 
 # --- CODE128 ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..i18n import N_, _
 from ..models import HoldKind, MoveKind, OrderStatus
+from ..money import yuan  # noqa: F401  (screens import it from here)
 
 STATUS_NAMES: dict[str, str] = {
     OrderStatus.NEW: N_("new"),
@@ -87,15 +88,6 @@ def local_time(value: datetime | None, zone: ZoneInfo, *, seconds: bool = False)
 def start_of_day_utc(day: date, zone: ZoneInfo) -> datetime:
     """Midnight of ``day`` in the shop's zone, as the UTC instant filters compare against."""
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
-
-
-def yuan(fen: int | None) -> str:
-    """Integer fen as yuan with two decimals and thousands separators, never through float."""
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
 
 
 def money(fen: int | None) -> Text:

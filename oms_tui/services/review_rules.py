@@ -44,6 +44,7 @@ from sqlmodel import Session, col, select
 
 from ..config import ReviewConfig, get_settings
 from ..models import OPEN_STATUSES, Hold, HoldKind, Order, OrderLine, OrderStatus
+from ..money import yuan
 from . import customers, holds
 from .customers import PhoneKind
 from .normalized import NormalizedOrder
@@ -111,14 +112,9 @@ def discount_finding(*, total_fen: int, paid_fen: int, discount_fen: int, lines_
     if price <= 0 or discount * 100 <= price * max_percent:
         return None
     basis = "discount_fen" if discount == discount_fen else "total − paid"
-    return (f"discount {_yuan(discount)} is {discount * 100 // price}% of the price {_yuan(price)}, "
-            f"over {max_percent}% (from {basis}: total {_yuan(total_fen)}, paid {_yuan(paid_fen)}, "
-            f"discount {_yuan(discount_fen)})")
-
-
-def _yuan(fen: int) -> str:
-    whole, cents = divmod(abs(fen), 100)
-    return f"{'-' if fen < 0 else ''}¥{whole}.{cents:02d}"
+    return (f"discount {yuan(discount)} is {discount * 100 // price}% of the price {yuan(price)}, "
+            f"over {max_percent}% (from {basis}: total {yuan(total_fen)}, paid {yuan(paid_fen)}, "
+            f"discount {yuan(discount_fen)})")
 
 
 def _utc(value: datetime) -> datetime:
