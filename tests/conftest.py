@@ -168,3 +168,13 @@ def no_duplicate_check():
 
     with review_rules.configured(duplicate_check=False):
         yield
+
+
+@pytest.fixture
+def listener():
+    """A network printer on a free loopback port that keeps every byte it is sent."""
+    from tests.printers.listener import PrinterListener
+
+    printer = PrinterListener()
+    yield printer
+    printer.stop()

@@ -4,7 +4,7 @@ shipping cannot cancel anything, so it becomes a return/refund record for a pers
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..models import Order, ReturnRecord
 from . import audit
@@ -13,10 +13,12 @@ PLATFORM_REASON_PREFIX = "platform after-sale: "
 
 
 def record_platform_refund(session: Session, order: Order, *, platform_status: str, user: str) -> ReturnRecord | None:
-    """One pending refund record per order for the platform's after-sale; None if it exists already."""
+    """One refund record per order for the platform's after-sale, however its status moves on
+    (refunding → TRADE_CLOSED must not owe the money twice); None if it exists already."""
     reason = f"{PLATFORM_REASON_PREFIX}{platform_status or 'refunded after shipping'}"[:300]
     existing = session.exec(
-        select(ReturnRecord).where(ReturnRecord.order_id == order.id, ReturnRecord.reason == reason)
+        select(ReturnRecord).where(ReturnRecord.order_id == order.id,
+                                   col(ReturnRecord.reason).startswith(PLATFORM_REASON_PREFIX))
     ).first()
     if existing is not None:
         return None

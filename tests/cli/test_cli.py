@@ -214,3 +214,26 @@ def test_orders_lookup_by_phone_order_and_waybill(oms, cli_db):
     assert (shipped["status"], shipped["waybill"], shipped["courier"]) == ("shipped", "SF1234567890123", "shunfeng")
     code, out, _ = oms("orders", "lookup", "13000000000", "--format", "json")
     assert code == 1 and json.loads(out)["found"] is False
+
+
+def test_init_demo_loads_once_and_the_books_balance(oms, monkeypatch, tmp_path):
+    monkeypatch.setenv("OMS_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    code, out, _ = oms("init", "--demo", "--orders", "12")
+    assert code == 0 and "demo loaded" in out
+    code, out, _ = oms("orders", "list", "--format", "json", "--limit", "100")
+    assert len(json.loads(out)) == 12
+    assert oms("check")[0] == 0
+    code, _, err = oms("init", "--demo", "--orders", "12")
+    assert code == 1 and "already loaded" in err
+    assert len(json.loads(oms("orders", "list", "--format", "json", "--limit", "100")[1])) == 12
+
+
+def test_tui_with_an_unknown_user_is_refused_before_the_screen_opens(oms, cli_db, monkeypatch):
+    import oms_tui.app
+
+    def must_not_open(*args, **kwargs):
+        raise AssertionError("the TUI opened for an unknown user")
+
+    monkeypatch.setattr(oms_tui.app, "run_tui", must_not_open)
+    code, _, err = oms("tui", "--user", "ghost")
+    assert code == 1 and "unknown user 'ghost'" in err

@@ -11,17 +11,9 @@ from typer.testing import CliRunner
 from oms_tui.commands.print_cmd import print_app
 from oms_tui.config import get_settings
 from oms_tui.printers.documents import TEST_CHINESE
-from tests.printers.listener import PrinterListener
 
 app = typer.Typer()
 app.add_typer(print_app, name="print")  # as cli.py registers it
-
-
-@pytest.fixture
-def listener():
-    listener = PrinterListener()
-    yield listener
-    listener.stop()
 
 
 @pytest.fixture

@@ -17,13 +17,6 @@ from .listener import PrinterListener
 from .test_documents import PACKING_SLIP, SHOP
 
 
-@pytest.fixture
-def listener():
-    listener = PrinterListener()
-    yield listener
-    listener.stop()
-
-
 def network(listener: PrinterListener, name: str = "打包台") -> PrinterConfig:
     return PrinterConfig(name=name, kind="network", host="127.0.0.1", port=listener.port, timeout=2)
 

@@ -15,19 +15,11 @@ from oms_tui.printers.documents import TEST_CHINESE, render_bytes
 from oms_tui.screens.print_queue import PrintQueueScreen
 from oms_tui.screens.registry import may_open
 from oms_tui.services import printing
-from tests.printers.listener import PrinterListener
 from tests.printers.test_documents import PACKING_SLIP, PICK_LIST
 
 from .conftest import SIZE, column, settle
 
 TEST_SECONDS = 30
-
-
-@pytest.fixture
-def listener():
-    listener = PrinterListener()
-    yield listener
-    listener.stop()
 
 
 @pytest.fixture

@@ -193,8 +193,8 @@ def test_refund_after_shipping_becomes_an_after_sale_record_once(seeded):
         orders.start_picking(s, o, user="w")
         orders.mark_packed(s, o, user="w")
         orders.ship(s, o, waybill="YT1234567890123", courier="yuantong", user="w")
-    for _ in range(2):
-        ingest(seeded, "T1", {"HG-001": 1}, state="cancelled", platform_status="TRADE_CLOSED")
+    for status in ("TRADE_CLOSED", "TRADE_CLOSED", "TRADE_CLOSED_BY_REFUND"):
+        ingest(seeded, "T1", {"HG-001": 1}, state="cancelled", platform_status=status)
     with read_session(seeded) as s:
         assert orders.get_order(s, order.id).status == OrderStatus.SHIPPED
         (record,) = s.exec(select(ReturnRecord)).all()

@@ -20,13 +20,6 @@ from tests.printers.test_documents import PACKING_SLIP, PICK_LIST
 SHOP = "测试旗舰店"
 
 
-@pytest.fixture
-def listener():
-    listener = PrinterListener()
-    yield listener
-    listener.stop()
-
-
 def settings_with(*printers: PrinterConfig) -> Settings:
     return Settings(database_url="sqlite://", shop_name=SHOP, timezone="Asia/Shanghai", printers=list(printers))
 
