@@ -14,14 +14,16 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
-from .config import Settings
-from .db import read_session
-from .errors import NotFound
-from .i18n import N_, _, current_language, setup_language
-from .screens.base import Operator, describe_error, localize_bindings
-from .screens.formatting import STATUS_NAMES, named
-from .screens.registry import BY_KEY, may_open, screens_for
-from .services import users, views
+from oms_tui.config import Settings
+from oms_tui.db import read_session
+from oms_tui.errors import NotFound
+from oms_tui.i18n import N_, _, current_language, setup_language
+from oms_tui.screens.base import Operator, describe_error, localize_bindings
+from oms_tui.screens.formatting import STATUS_NAMES, named
+from oms_tui.screens.registry import BY_KEY, may_open, screens_for
+from oms_tui.services.catalogue import skus
+from oms_tui.services.core import changes, users
+from oms_tui.services.orders import queries
 
 # How often a terminal looks whether anyone committed a change (two primary-key maxima).
 CHANGE_POLL_SECONDS = 2.0
@@ -122,7 +124,7 @@ class OmsApp(App):
     def _read_change_token(self) -> None:
         try:
             with read_session(self.engine) as session:
-                token = views.change_token(session)
+                token = changes.change_token(session)
         except Exception:  # noqa: BLE001 - a database that went away shows up on the next real read
             return
         if token != self._change_token:
@@ -140,7 +142,7 @@ class OmsApp(App):
     # --- signing in and out ------------------------------------------------------------------
 
     def _login(self, user_name: str = "", message: str = "") -> Screen:
-        from .screens.login import LoginScreen
+        from oms_tui.screens.login import LoginScreen
 
         return LoginScreen(user_name, message)
 
@@ -159,7 +161,7 @@ class OmsApp(App):
         self.call_from_thread(self.sign_in, operator)
 
     def sign_in(self, operator: Operator) -> None:
-        from .screens.menu import MenuScreen
+        from oms_tui.screens.menu import MenuScreen
 
         self.operator = operator
         self.title = f"{self.settings.shop_name} · {operator.display_name}"
@@ -190,7 +192,7 @@ class OmsApp(App):
         self.push_screen(BY_KEY[key].build(**kwargs))
 
     def open_order(self, order_id: int) -> None:
-        from .screens.order_detail import OrderDetailScreen
+        from oms_tui.screens.order_detail import OrderDetailScreen
 
         if self.operator is None or not may_open(self.operator.roles, "orders"):
             self.notify(_("You may not open that screen"), severity="warning")
@@ -198,18 +200,18 @@ class OmsApp(App):
         self.push_screen(OrderDetailScreen(order_id))
 
     def open_sku(self, code: str, warehouse_code: str | None = None) -> None:
-        from .screens.ledger import SkuLedgerScreen
+        from oms_tui.screens.ledger import SkuLedgerScreen
 
         if self.operator is None or not may_open(self.operator.roles, "stock"):
             self.notify(_("You may not open that screen"), severity="warning")
             return
         self.push_screen(SkuLedgerScreen(code, warehouse_code=warehouse_code))
 
-    def lookup(self, text: str, orders: bool, skus: bool) -> tuple[list[views.OrderHit], list[views.SkuHit]]:
+    def lookup(self, text: str, want_orders: bool, want_skus: bool) -> tuple[list[queries.OrderHit], list[skus.SkuHit]]:
         """Palette look-up (runs in a thread): orders and SKUs matching ``text``."""
         with read_session(self.engine) as session:
-            return (views.find_orders(session, text, limit=6) if orders else [],
-                    views.find_skus(session, text, limit=6) if skus else [])
+            return (queries.find_orders(session, text, limit=6) if want_orders else [],
+                    skus.find_skus(session, text, limit=6) if want_skus else [])
 
     # --- language ----------------------------------------------------------------------------
 
@@ -221,7 +223,7 @@ class OmsApp(App):
         self.language = setup_language(lang)
         localize_bindings(self)
         if self.operator is not None:
-            from .screens.menu import MenuScreen
+            from oms_tui.screens.menu import MenuScreen
 
             self._reset_to(MenuScreen())
         else:

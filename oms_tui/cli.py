@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from .commands.common import (
+from oms_tui.commands.common import (
     FormatOption,
     LimitOption,
     OffsetOption,
@@ -21,11 +21,15 @@ from .commands.common import (
     parse_day,
     print_json,
 )
-from .commands.print_cmd import print_app
-from .config import Settings, get_settings
-from .db import read_session, session_scope
-from .errors import OmsError, ValidationError
-from .money import yuan
+from oms_tui.commands.print_cmd import print_app
+from oms_tui.config import Settings, get_settings
+from oms_tui.db import read_session, session_scope
+from oms_tui.errors import OmsError, ValidationError
+from oms_tui.money import yuan
+from oms_tui.services.orders import actions, allocation
+from oms_tui.services.orders import queries as order_queries
+from oms_tui.services.stock import ledger
+from oms_tui.services.stock import queries as stock_queries
 
 app = typer.Typer(help="oms — order management for e-commerce shops", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -50,8 +54,8 @@ def init(
     engine = open_engine(settings, migrate=True)
     console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
     if demo:
-        from .config import default_data_dir
-        from .services import demo as demo_service
+        from oms_tui.config import default_data_dir
+        from oms_tui.demo import data as demo_service
 
         summary = demo_service.load_demo(engine, default_data_dir(), orders=orders, seed=seed)
         console.print(f"demo loaded: {summary}")
@@ -66,8 +70,8 @@ def demo_cmd(
     """A fresh SQLite database with demo data, the platform simulator and the scheduler in-process, and the TUI."""
     from pathlib import Path
 
-    from .config import default_data_dir, load_settings
-    from .services import demo as demo_service
+    from oms_tui.config import default_data_dir, load_settings
+    from oms_tui.demo import data as demo_service
 
     path = Path(db) if db else default_data_dir() / "demo.db"
     for suffix in ("", "-wal", "-shm"):
@@ -76,8 +80,8 @@ def demo_cmd(
     engine = open_engine(settings, migrate=True)
     console.print(f"loading demo data into {path} …")
     demo_service.load_demo(engine, default_data_dir(), orders=orders)
-    from . import demo_runtime
-    from .app import run_tui
+    from oms_tui.app import run_tui
+    from oms_tui.demo import runtime as demo_runtime
 
     runtime, settings = demo_runtime.start(engine, settings, default_data_dir(), log_file=path.with_suffix(".log"))
     try:
@@ -89,12 +93,12 @@ def demo_cmd(
 @app.command()
 def tui(user: Annotated[Optional[str], typer.Option(help="skip the login (for SSH desks)")] = None) -> None:
     """Open the terminal app."""
-    from .app import run_tui
+    from oms_tui.app import run_tui
 
     settings = get_settings()
     engine = open_engine(settings)
     if user:
-        from .services import users
+        from oms_tui.services.core import users
 
         with read_session(engine) as session:
             users.get_user(session, user)  # an unknown name is a clear error before the screen opens
@@ -104,7 +108,7 @@ def tui(user: Annotated[Optional[str], typer.Option(help="skip the login (for SS
 @app.command()
 def check() -> None:
     """Verify the books: ledger sums equal levels, nothing negative, locks match open orders."""
-    from .services.check import run_checks
+    from oms_tui.services.stock.check import run_checks
 
     engine = open_engine()
     with read_session(engine) as session:
@@ -128,13 +132,13 @@ def stock_show(
     offset: OffsetOption = 0,
 ) -> None:
     """Stock per warehouse and SKU: on_hand, inbound, locked, reserved, available."""
-    from .services import catalogue, inventory
+    from oms_tui.services.catalogue import skus as catalogue
 
     engine = open_engine()
     with read_session(engine) as session:
         exact = catalogue.find_sku(session, sku) if sku else None
         search = exact.code if exact else sku
-        rows = inventory.list_stock(session, search=search, warehouse_code=warehouse, limit=limit, offset=offset)
+        rows = stock_queries.list_stock(session, search=search, warehouse_code=warehouse, limit=limit, offset=offset)
         if exact:
             rows = [r for r in rows if r.sku == exact.code]
         if sku and not rows:
@@ -151,7 +155,7 @@ def stock_show(
 
 
 def _stock_target(session, sku: str, warehouse: str | None):
-    from .services import catalogue
+    from oms_tui.services.catalogue import skus as catalogue
 
     settings = get_settings()
     wh = catalogue.get_warehouse(session, warehouse) if warehouse else catalogue.default_warehouse(
@@ -166,11 +170,10 @@ WarehouseOption = Annotated[Optional[str], typer.Option(help="warehouse code (de
 def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
                    reason: Annotated[str, typer.Option(help="purchase order reference")] = "") -> None:
     """Record goods ordered from the supplier (inbound goes up)."""
-    from .services import inventory
 
     with session_scope(open_engine()) as session:
         wh, item = _stock_target(session, sku, warehouse)
-        inventory.purchase(session, wh, item, qty, user=cli_user(), reason=reason)
+        ledger.purchase(session, wh, item, qty, user=cli_user(), reason=reason)
     typer.echo(f"{item.code}: +{qty} inbound at {wh.code}")
 
 
@@ -178,11 +181,10 @@ def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
 def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
                   reason: Annotated[str, typer.Option(help="delivery note reference")] = "") -> None:
     """Receive goods from the supplier (inbound → on_hand); short orders are served first."""
-    from .services import inventory
 
     with session_scope(open_engine()) as session:
         wh, item = _stock_target(session, sku, warehouse)
-        served = inventory.receive(session, wh, item, qty, user=cli_user(), reason=reason)
+        served = allocation.receive_stock(session, wh, item, qty, user=cli_user(), reason=reason)
     typer.echo(f"{item.code}: received {qty} at {wh.code}; {served} short order(s) allocated")
 
 
@@ -195,11 +197,10 @@ def stock_adjust(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Correct on_hand after a stock count."""
-    from .services import inventory
 
     with session_scope(open_engine()) as session:
         wh, item = _stock_target(session, sku, warehouse)
-        applied = inventory.adjust(session, wh, item, counted=counted, delta=delta, reason=reason, user=cli_user())
+        applied = allocation.adjust_stock(session, wh, item, counted=counted, delta=delta, reason=reason, user=cli_user())
     typer.echo(f"{item.code}: on_hand {applied:+d} at {wh.code}")
 
 
@@ -207,12 +208,12 @@ def stock_adjust(
 def stock_ledger(sku: str, warehouse: WarehouseOption = None, fmt: FormatOption = OutputFormat.table,
                  limit: LimitOption = 50, offset: OffsetOption = 0) -> None:
     """A SKU's ledger, newest first."""
-    from .services import catalogue, inventory
+    from oms_tui.services.catalogue import skus as catalogue
 
     settings = get_settings()
     with read_session(open_engine(settings)) as session:
         item = catalogue.get_sku(session, sku)
-        moves = inventory.sku_ledger(session, item, warehouse_code=warehouse, limit=limit, offset=offset)
+        moves = stock_queries.sku_ledger(session, item, warehouse_code=warehouse, limit=limit, offset=offset)
     rows = [{"id": m.id, "at": m.at.isoformat(), "kind": m.kind, "on_hand": m.d_on_hand, "inbound": m.d_inbound,
              "locked": m.d_locked, "reserved": m.d_reserved, "damaged": m.d_damaged, "order_id": m.order_id,
              "user": m.user, "reason": m.reason} for m in moves]
@@ -238,15 +239,14 @@ def orders_list(
     offset: OffsetOption = 0,
 ) -> None:
     """Orders, newest first, a page at a time."""
-    from .services import orders as orders_service
 
     settings = get_settings()
-    flt = orders_service.OrderFilter(status=status, platform=platform,
+    flt = order_queries.OrderFilter(status=status, platform=platform,
                                      since=parse_day(since, settings) if since else None)
     with read_session(open_engine(settings)) as session:
-        rows = orders_service.list_orders(session, flt, limit=limit, offset=offset)
-        dicts = orders_service.as_dicts(session, rows)
-        total = orders_service.count_orders(session, flt) if fmt == OutputFormat.table else 0
+        rows = order_queries.list_orders(session, flt, limit=limit, offset=offset)
+        dicts = order_queries.as_dicts(session, rows)
+        total = order_queries.count_orders(session, flt) if fmt == OutputFormat.table else 0
     if fmt == OutputFormat.json:
         print_json(dicts)
         return
@@ -264,13 +264,13 @@ def orders_list(
 def orders_show(reference: Annotated[str, typer.Argument(help="platform order id, waybill or our id")],
                 fmt: FormatOption = OutputFormat.table) -> None:
     """One order with its lines, holds and history."""
-    from .services import audit, holds
-    from .services import orders as orders_service
+    from oms_tui.services.core import audit
+    from oms_tui.services.orders import holds
 
     settings = get_settings()
     with read_session(open_engine(settings)) as session:
-        order = orders_service.find_by_reference(session, reference)
-        detail = orders_service.as_dicts(session, [order])[0]
+        order = order_queries.find_by_reference(session, reference)
+        detail = order_queries.as_dicts(session, [order])[0]
         all_holds = holds.holds_of(session, order.id)
         events = audit.history(session, "order", order.id)
     detail["all_holds"] = [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": h.reason,
@@ -309,7 +309,7 @@ def orders_show(reference: Annotated[str, typer.Argument(help="platform order id
 def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, platform order id or waybill")],
                   fmt: FormatOption = OutputFormat.table) -> None:
     """"Where is my order?": the customer behind a phone, order or waybill, and all their orders."""
-    from .services import lookup
+    from oms_tui.services.cs import lookup
 
     settings = get_settings()
     with read_session(open_engine(settings)) as session:
@@ -330,11 +330,10 @@ def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, plat
 @orders_app.command("cancel")
 def orders_cancel(reference: str, reason: Annotated[str, typer.Option(help="why it is cancelled")]) -> None:
     """Cancel an order that has not shipped; its stock is released."""
-    from .services import orders as orders_service
 
     with session_scope(open_engine()) as session:
-        order = orders_service.find_by_reference(session, reference)
-        orders_service.cancel(session, order, user=cli_user(), reason=reason)
+        order = order_queries.find_by_reference(session, reference)
+        actions.cancel(session, order, user=cli_user(), reason=reason)
     typer.echo(f"order {order.platform_order_id} cancelled")
 
 
@@ -351,7 +350,7 @@ def import_cmd(
     """Import a platform's order-export file; importing the same file twice changes nothing."""
     from pathlib import Path
 
-    from .services import order_import
+    from oms_tui.services.intake import order_import
 
     settings = get_settings()
     report = order_import.import_file(open_engine(settings), Path(file), platform, shop=shop, dry_run=dry_run,
@@ -388,8 +387,8 @@ def sync_cmd(
     """Fetch the orders that changed on the platforms since the last run; print a summary per shop."""
     import time
 
-    from .platforms.registry import client_for
-    from .services import sync
+    from oms_tui.platforms.registry import client_for
+    from oms_tui.services.intake import sync
 
     settings = get_settings()
     engine = open_engine(settings)
@@ -427,10 +426,10 @@ def simulate(
     import random
     import time
 
-    from .config import default_data_dir
-    from .demo_runtime import simulator_state
-    from .models import utcnow
-    from .platforms.simulator import run_simulator
+    from oms_tui.config import default_data_dir
+    from oms_tui.demo.runtime import simulator_state
+    from oms_tui.models import utcnow
+    from oms_tui.platforms.simulator import run_simulator
 
     state = simulator_state(default_data_dir(), rate_per_minute=rate, seed=seed)
     state.generate(orders, utcnow(), random.Random(seed), state.sku_codes)
@@ -456,7 +455,7 @@ def scheduler() -> None:
     import signal
     import threading
 
-    from .scheduler import OmsScheduler
+    from oms_tui.scheduler import OmsScheduler
 
     settings = get_settings()
     runner = OmsScheduler(open_engine(settings), settings)
@@ -481,7 +480,7 @@ def webhook(
     """Receive pushed order notifications (POST /push/SHOP); the scheduler fetches the orders."""
     import uvicorn
 
-    from .platforms.webhook_server import build_webhook_app
+    from oms_tui.platforms.webhook_server import build_webhook_app
 
     settings = get_settings()
     uvicorn.run(build_webhook_app(open_engine(settings), settings.shops), host=host, port=port, log_level="info")
@@ -498,7 +497,7 @@ def user_add(
     display_name: Annotated[str, typer.Option(help="name shown on screen")] = "",
 ) -> None:
     """Add a user who logs in with a PIN."""
-    from .services import users
+    from oms_tui.services.core import users
 
     if pin is None:
         if not sys.stdin.isatty():
@@ -513,7 +512,7 @@ def user_add(
 @user_app.command("list")
 def user_list(fmt: FormatOption = OutputFormat.table) -> None:
     """Users and their roles."""
-    from .services import users
+    from oms_tui.services.core import users
 
     with read_session(open_engine()) as session:
         rows = [{"name": u.name, "display_name": u.display_name, "roles": u.role_list, "active": u.active}
@@ -541,7 +540,7 @@ def bench(
     pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
 ) -> None:
     """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
-    from . import bench as bench_module
+    from oms_tui.bench import stock_intake as bench_module
 
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
     if what not in ("stock", "locks", "intake", "scan") or any(b not in ("sqlite", "postgresql") for b in backends):
@@ -558,7 +557,7 @@ def bench(
                 typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
                            f"at the measured rate")
         elif what == "scan":
-            from . import bench_floor
+            from oms_tui.bench import floor as bench_floor
 
             with bench_module.scratch_database(name, url) as scratch:
                 figures = bench_floor.bench_scan(scratch, n_orders=orders, scans=scans)

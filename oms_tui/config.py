@@ -18,7 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from .errors import ConfigError
+from oms_tui.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from .errors import StorageError
+from oms_tui.errors import StorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "oms_read_only"

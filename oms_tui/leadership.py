@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, text
 
-from .db import session_scope
-from .models import SchedulerLease, utcnow
+from oms_tui.db import session_scope
+from oms_tui.models import SchedulerLease, utcnow
 
 ADVISORY_KEY = 0x0_0305_C4ED  # "oms scheduler"; any constant shared by all our processes
 

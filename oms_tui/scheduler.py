@@ -17,11 +17,13 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from .config import Settings, ShopConfig
-from .db import session_scope
-from .leadership import Leadership
-from .errors import ConfigError
-from .services import inventory, printing, ship_notices, sync, webhook
+from oms_tui.config import Settings, ShopConfig
+from oms_tui.db import session_scope
+from oms_tui.errors import ConfigError
+from oms_tui.leadership import Leadership
+from oms_tui.services.floor import printing, ship_notices
+from oms_tui.services.intake import sync, webhook
+from oms_tui.services.orders import allocation
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ ClientFactory = Callable[[ShopConfig], object]
 
 
 def default_client_factory(shop: ShopConfig):
-    from .platforms.registry import client_for
+    from oms_tui.platforms.registry import client_for
 
     return client_for(shop)
 
@@ -79,9 +81,9 @@ class OmsScheduler:
         if not self._leading():
             return None
         with session_scope(self.engine) as session:
-            expired_locks = inventory.expire_locks(session, hours=self.settings.lock_expiry_hours)
+            expired_locks = allocation.expire_locks(session, hours=self.settings.lock_expiry_hours)
         with session_scope(self.engine) as session:
-            expired_reservations = inventory.expire_reservations(session)
+            expired_reservations = allocation.expire_reservations(session)
         return {"expired_locks": expired_locks, "expired_reservations": expired_reservations}
 
     def webhook_job(self) -> sync.SyncSummary | None:
@@ -137,6 +139,6 @@ class OmsScheduler:
 
 
 def _soon():
-    from .models import utcnow
+    from oms_tui.models import utcnow
 
     return utcnow() + timedelta(seconds=1)

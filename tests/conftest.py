@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 
 from oms_tui.db import make_engine, normalize_url, session_scope
 from oms_tui.schema import upgrade_to_head
-from oms_tui.services import catalogue
+from oms_tui.services.catalogue import skus as catalogue
 
 PG_ADMIN_URL = os.environ.get("OMS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -131,7 +131,11 @@ def normalized(platform_order_id: str, lines: dict[str, int], *, platform: str =
     """A NormalizedOrder as an adapter would hand it over; ``lines`` maps SKU code to quantity."""
     from datetime import datetime, timedelta, timezone
 
-    from oms_tui.services.normalized import NormalizedLine, NormalizedOrder, PlatformState
+    from oms_tui.services.orders.normalized import (
+        NormalizedLine,
+        NormalizedOrder,
+        PlatformState,
+    )
 
     paid = datetime.now(timezone.utc) - timedelta(minutes=paid_minutes_ago)
     defaults = dict(receiver_name="张三", receiver_phone="13800138000", receiver_province="浙江省",
@@ -164,7 +168,7 @@ def sim():
 def no_duplicate_check():
     """For scenarios about something else that use one buyer on several platforms at once: with the
     duplicate rule on (the default) those orders would wait in review for CS."""
-    from oms_tui.services import review_rules
+    from oms_tui.services.orders import intake_rules as review_rules
 
     with review_rules.configured(duplicate_check=False):
         yield

@@ -11,7 +11,8 @@ from oms_tui.db import read_session
 from oms_tui.leadership import Leadership
 from oms_tui.models import Order, ShopSync, utcnow
 from oms_tui.scheduler import OmsScheduler
-from tests.services.test_sync import SKUS, plenty_of_stock
+from oms_tui.services.stock import reservations
+from tests.services.intake.test_sync import SKUS, plenty_of_stock
 
 
 def test_two_schedulers_one_leader_syncs_every_shop(seeded, db_url, sim):
@@ -55,8 +56,8 @@ class FixedLeadership:
 def test_housekeeping_expires_old_locks_and_quota_only_on_the_leader(seeded, db_url):
     from oms_tui.db import session_scope
     from oms_tui.models import StockReservation
-    from oms_tui.services import catalogue, inventory
-    from tests.services.test_inventory import ingest, stock_up
+    from oms_tui.services.catalogue import skus as catalogue
+    from tests.services.stock.test_inventory import ingest, stock_up
 
     stock_up(seeded, "HG-001", 10)
     order = ingest(seeded, "OLD", {"HG-001": 1})
@@ -64,7 +65,7 @@ def test_housekeeping_expires_old_locks_and_quota_only_on_the_leader(seeded, db_
         o = s.get(Order, order.id)
         o.locked_at = utcnow() - timedelta(hours=100)
         s.add(o)
-        r = inventory.reserve(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 2,
+        r = reservations.reserve(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 2,
                               purpose="promotion", expires_at=utcnow() + timedelta(hours=1), user="ops")
         s.flush()
         r.expires_at = utcnow() - timedelta(minutes=1)

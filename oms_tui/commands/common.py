@@ -14,10 +14,10 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
-from ..config import Settings, get_settings
-from ..db import make_engine
-from ..errors import ValidationError
-from ..schema import ensure_current, upgrade_to_head
+from oms_tui.config import Settings, get_settings
+from oms_tui.db import make_engine
+from oms_tui.errors import ValidationError
+from oms_tui.schema import ensure_current, upgrade_to_head
 
 console = Console()
 

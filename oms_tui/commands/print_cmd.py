@@ -13,11 +13,11 @@ import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
-from . import common
-from ..config import get_settings
-from ..db import read_session, session_scope
-from ..models import utcnow
-from ..services import printing
+from oms_tui.commands import common
+from oms_tui.config import get_settings
+from oms_tui.db import read_session, session_scope
+from oms_tui.models import utcnow
+from oms_tui.services.floor import printing
 
 
 class OutputFormat(StrEnum):

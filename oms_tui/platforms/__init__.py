@@ -5,8 +5,14 @@ Only this package speaks HTTP to the platforms. ``client_for(shop)`` picks the a
 sends the ship notice. ``simulator`` serves all three platforms on loopback.
 """
 
-from .base import FetchResult, MalformedRecord, PlatformClient, RetryPolicy, split_window
-from .errors import (
+from oms_tui.platforms.base import (
+    FetchResult,
+    MalformedRecord,
+    PlatformClient,
+    RetryPolicy,
+    split_window,
+)
+from oms_tui.platforms.errors import (
     PlatformAuthError,
     PlatformError,
     PlatformRateLimited,
@@ -14,10 +20,10 @@ from .errors import (
     PlatformSignatureError,
     PlatformUnavailable,
 )
-from .jd import JdClient
-from .pdd import PddClient
-from .registry import CLIENTS, client_class, client_for, register
-from .taobao import TaobaoClient
+from oms_tui.platforms.jd import JdClient
+from oms_tui.platforms.pdd import PddClient
+from oms_tui.platforms.registry import CLIENTS, client_class, client_for, register
+from oms_tui.platforms.taobao import TaobaoClient
 
 __all__ = [
     "CLIENTS",

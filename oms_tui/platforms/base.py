@@ -31,15 +31,15 @@ from urllib.parse import urlparse
 
 import httpx
 
-from ..config import ShopConfig
-from ..services.normalized import NormalizedOrder
-from .errors import (
+from oms_tui.config import ShopConfig
+from oms_tui.platforms.errors import (
     PlatformError,
     PlatformRateLimited,
     PlatformResponseError,
     PlatformUnavailable,
 )
-from .mapping import BEIJING, MappingError
+from oms_tui.platforms.mapping import BEIJING, MappingError
+from oms_tui.services.orders.normalized import NormalizedOrder
 
 log = logging.getLogger(__name__)
 

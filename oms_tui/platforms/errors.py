@@ -6,7 +6,7 @@ record is yielded as a ``MalformedRecord`` instead (see ``base.py``).
 
 from __future__ import annotations
 
-from ..errors import OmsError
+from oms_tui.errors import OmsError
 
 
 class PlatformError(OmsError):

@@ -12,16 +12,21 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..services.normalized import NormalizedOrder, PlatformState
-from .base import FetchResult, PlatformClient, as_str_params, beijing_timestamp, mapped_or_malformed
-from .errors import (
+from oms_tui.platforms.base import (
+    FetchResult,
+    PlatformClient,
+    as_str_params,
+    beijing_timestamp,
+    mapped_or_malformed,
+)
+from oms_tui.platforms.errors import (
     PlatformAuthError,
     PlatformError,
     PlatformRateLimited,
     PlatformResponseError,
     PlatformSignatureError,
 )
-from .mapping import (
+from oms_tui.platforms.mapping import (
     MappingError,
     as_dict,
     as_list,
@@ -39,7 +44,8 @@ from .mapping import (
     text,
     yuan_to_fen,
 )
-from .signing import jd_sign
+from oms_tui.platforms.signing import jd_sign
+from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 
 # ============================== JD constants (PROTOCOLS.md) =================================
 PLATFORM = "jd"

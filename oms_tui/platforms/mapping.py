@@ -20,7 +20,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..services.normalized import NormalizedLine, NormalizedOrder, PlatformState
+from oms_tui.services.orders.normalized import (
+    NormalizedLine,
+    NormalizedOrder,
+    PlatformState,
+)
 
 # China has used a fixed UTC+8 without daylight saving since 1991.
 BEIJING = timezone(timedelta(hours=8), "CST")

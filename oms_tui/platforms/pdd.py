@@ -13,16 +13,21 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..services.normalized import NormalizedOrder, PlatformState
-from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params, mapped_or_malformed
-from .errors import (
+from oms_tui.platforms.base import (
+    FetchResult,
+    MalformedRecord,
+    PlatformClient,
+    as_str_params,
+    mapped_or_malformed,
+)
+from oms_tui.platforms.errors import (
     PlatformAuthError,
     PlatformError,
     PlatformRateLimited,
     PlatformResponseError,
     PlatformSignatureError,
 )
-from .mapping import (
+from oms_tui.platforms.mapping import (
     MappingError,
     as_list,
     build_line,
@@ -38,7 +43,8 @@ from .mapping import (
     text,
     yuan_to_fen,
 )
-from .signing import pdd_sign
+from oms_tui.platforms.signing import pdd_sign
+from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 
 # ============================== PDD constants (PROTOCOLS.md) ================================
 PLATFORM = "pdd"

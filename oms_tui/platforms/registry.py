@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import ShopConfig
-from ..errors import ConfigError
-from .base import PlatformClient
-from .jd import JdClient
-from .pdd import PddClient
-from .taobao import TaobaoClient
+from oms_tui.config import ShopConfig
+from oms_tui.errors import ConfigError
+from oms_tui.platforms.base import PlatformClient
+from oms_tui.platforms.jd import JdClient
+from oms_tui.platforms.pdd import PddClient
+from oms_tui.platforms.taobao import TaobaoClient
 
 CLIENTS: dict[str, type[PlatformClient]] = {
     "taobao": TaobaoClient,

@@ -46,12 +46,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..config import ShopConfig
-from . import jd as jd_mod
-from . import pdd as pdd_mod
-from . import taobao as tb_mod
-from .mapping import BEIJING, fen_to_yuan, format_beijing
-from .signing import TOP_SIGN_METHODS, jd_sign, pdd_sign, top_sign, verify
+from oms_tui.config import ShopConfig
+from oms_tui.platforms import jd as jd_mod
+from oms_tui.platforms import pdd as pdd_mod
+from oms_tui.platforms import taobao as tb_mod
+from oms_tui.platforms.mapping import BEIJING, fen_to_yuan, format_beijing
+from oms_tui.platforms.signing import (
+    TOP_SIGN_METHODS,
+    jd_sign,
+    pdd_sign,
+    top_sign,
+    verify,
+)
 
 PLATFORMS = ("taobao", "jd", "pdd")
 PATHS = {

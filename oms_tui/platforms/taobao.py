@@ -12,17 +12,23 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..config import ShopConfig
-from ..services.normalized import NormalizedOrder, PlatformState
-from .base import FetchResult, MalformedRecord, PlatformClient, as_str_params, beijing_timestamp, mapped_or_malformed
-from .errors import (
+from oms_tui.config import ShopConfig
+from oms_tui.platforms.base import (
+    FetchResult,
+    MalformedRecord,
+    PlatformClient,
+    as_str_params,
+    beijing_timestamp,
+    mapped_or_malformed,
+)
+from oms_tui.platforms.errors import (
     PlatformAuthError,
     PlatformError,
     PlatformRateLimited,
     PlatformResponseError,
     PlatformSignatureError,
 )
-from .mapping import (
+from oms_tui.platforms.mapping import (
     MappingError,
     as_dict,
     as_list,
@@ -41,7 +47,8 @@ from .mapping import (
     text,
     yuan_to_fen,
 )
-from .signing import TOP_SIGN_METHODS, top_sign
+from oms_tui.platforms.signing import TOP_SIGN_METHODS, top_sign
+from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 
 # ============================ Taobao constants (PROTOCOLS.md) ===============================
 PLATFORM = "taobao"

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..config import ShopConfig
-from ..db import session_scope
-from ..services import webhook
+from oms_tui.config import ShopConfig
+from oms_tui.db import session_scope
+from oms_tui.services.intake import webhook
 
 MAX_BODY = 64 * 1024
 

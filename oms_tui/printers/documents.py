@@ -49,8 +49,8 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 from escpos.printer import Dummy
 
-from .. import money
-from ..errors import ValidationError
+from oms_tui import money
+from oms_tui.errors import ValidationError
 
 DOCUMENTS = ("test_page", "pick_list", "packing_slip", "return_slip")
 COLUMNS = {58: 32, 80: 48}  # ASCII columns at normal size (font A, 12 dots)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import OmsError
+from oms_tui.errors import OmsError
 
 
 class PrinterOffline(OmsError):

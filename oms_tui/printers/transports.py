@@ -16,8 +16,8 @@ from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Dummy, File, Network, Serial, Usb
 
-from ..config import PrinterConfig
-from .errors import PrinterOffline
+from oms_tui.config import PrinterConfig
+from oms_tui.printers.errors import PrinterOffline
 
 TransportFactory = Callable[[PrinterConfig], Escpos]
 

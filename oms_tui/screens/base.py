@@ -16,12 +16,12 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from ..db import read_session, session_scope
-from ..errors import OmsError
-from ..i18n import _
+from oms_tui.db import read_session, session_scope
+from oms_tui.errors import OmsError
+from oms_tui.i18n import _
 
 if TYPE_CHECKING:
-    from ..app import OmsApp
+    from oms_tui.app import OmsApp
 
 T = TypeVar("T")
 

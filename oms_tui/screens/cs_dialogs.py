@@ -12,9 +12,9 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
-from ..i18n import N_, _
-from ..services import review_rules
-from .base import ErrorLine, localize_bindings
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import ErrorLine, localize_bindings
+from oms_tui.services.orders import intake_rules as review_rules
 
 CREDIT_LEVELS = {"good": N_("good"), "normal": N_("normal"), "watch": N_("watch")}
 APPROVAL_KINDS = {"price_change": N_("price change"), "gift": N_("gift")}

@@ -15,13 +15,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
-from ..i18n import N_, _
-from ..models import utcnow
-from ..services import exceptions
-from ..services.exceptions import BULK_SAFE_KINDS, ExceptionFilter
-from .base import ErrorLine
-from .cs_dialogs import TextPrompt, format_age
-from .formatting import (
+from oms_tui.i18n import N_, _
+from oms_tui.models import utcnow
+from oms_tui.screens.base import ErrorLine
+from oms_tui.screens.cs_dialogs import TextPrompt, format_age
+from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
     STATUS_NAMES,
@@ -30,7 +28,9 @@ from .formatting import (
     plain,
     shop_zone,
 )
-from .paging import PagedTableScreen, TableRow
+from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.services.cs import exceptions
+from oms_tui.services.cs.exceptions import BULK_SAFE_KINDS, ExceptionFilter
 
 RATIO_HOURS = 24
 ALERT_ROWS = 20
@@ -211,7 +211,7 @@ class ExceptionsScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from .order_detail import OrderDetailScreen
+        from oms_tui.screens.order_detail import OrderDetailScreen
 
         self.app.push_screen(OrderDetailScreen(int(str(event.row_key.value).split(":")[1])))
 

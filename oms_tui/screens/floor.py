@@ -3,9 +3,9 @@ a print request ended."""
 
 from __future__ import annotations
 
-from ..i18n import _, current_language
-from ..services import couriers
-from ..services.print_request import PrintOutcome
+from oms_tui.i18n import _, current_language
+from oms_tui.services.catalogue import couriers
+from oms_tui.services.floor.print_request import PrintOutcome
 
 
 def courier_label(code: str | None) -> str:

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.text import Text
 
-from ..i18n import N_, _
-from ..models import HoldKind, MoveKind, OrderStatus
-from ..money import yuan  # noqa: F401  (screens import it from here)
+from oms_tui.i18n import N_, _
+from oms_tui.models import HoldKind, MoveKind, OrderStatus
+from oms_tui.money import yuan  # noqa: F401  (screens import it from here)
 
 STATUS_NAMES: dict[str, str] = {
     OrderStatus.NEW: N_("new"),

@@ -9,11 +9,20 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from ..i18n import N_, _
-from ..services import catalogue, inventory, views
-from .base import ErrorLine
-from .formatting import MOVE_NAMES, delta, local_time, named, plain, shop_zone
-from .paging import PagedTableScreen, PageResult, TableRow
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import ErrorLine
+from oms_tui.screens.formatting import (
+    MOVE_NAMES,
+    delta,
+    local_time,
+    named,
+    plain,
+    shop_zone,
+)
+from oms_tui.screens.paging import PagedTableScreen, PageResult, TableRow
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.orders import queries as order_queries
+from oms_tui.services.stock import queries as stock_queries
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class SkuSummary:
     name: str
     spec: str
     bin_location: str
-    levels: list[inventory.StockRow]
+    levels: list[stock_queries.StockRow]
 
 
 class SkuLedgerScreen(PagedTableScreen):
@@ -61,7 +70,7 @@ class SkuLedgerScreen(PagedTableScreen):
 
         def fetch(session: Session) -> SkuSummary:
             sku = catalogue.get_sku(session, code)
-            levels = [row for row in inventory.list_stock(session, search=sku.code, warehouse_code=warehouse,
+            levels = [row for row in stock_queries.list_stock(session, search=sku.code, warehouse_code=warehouse,
                                                           limit=20) if row.sku == sku.code]
             return SkuSummary(sku.code, sku.name, sku.spec, sku.bin_location, levels)
 
@@ -93,13 +102,13 @@ class SkuLedgerScreen(PagedTableScreen):
 
     def fetch_count(self, session: Session, query: LedgerQuery) -> int:
         sku = catalogue.get_sku(session, query.sku_code)
-        return views.count_sku_ledger(session, sku, warehouse_code=query.warehouse_code)
+        return stock_queries.count_sku_ledger(session, sku, warehouse_code=query.warehouse_code)
 
     def fetch_rows(self, session: Session, query: LedgerQuery, limit: int, offset: int) -> list[TableRow]:
         sku = catalogue.get_sku(session, query.sku_code)
-        moves = inventory.sku_ledger(session, sku, warehouse_code=query.warehouse_code, limit=limit, offset=offset)
-        warehouses = views.warehouse_codes(session)
-        orders = views.order_references(session, [m.order_id for m in moves])
+        moves = stock_queries.sku_ledger(session, sku, warehouse_code=query.warehouse_code, limit=limit, offset=offset)
+        warehouses = stock_queries.warehouse_codes(session)
+        orders = order_queries.order_references(session, [m.order_id for m in moves])
         zone = shop_zone(self.oms.settings.timezone)
         return [
             TableRow(

@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Header, Input, Label
 
-from ..i18n import N_, _
-from ..services import users
-from .base import ErrorLine, OmsScreen, Operator
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import ErrorLine, OmsScreen, Operator
+from oms_tui.services.core import users
 
 
 class LoginScreen(OmsScreen):

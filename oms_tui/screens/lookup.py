@@ -14,10 +14,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from ..i18n import N_, _
-from ..services import lookup
-from .base import ErrorLine, OmsScreen
-from .formatting import (
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
     STATUS_NAMES,
     local_time,
@@ -26,7 +25,8 @@ from .formatting import (
     plain,
     shop_zone,
 )
-from .paging import TableRow
+from oms_tui.screens.paging import TableRow
+from oms_tui.services.cs import lookup
 
 KIND_NAMES = {
     "mobile": N_("mobile number"), "masked_phone": N_("masked phone"), "order": N_("order number"),
@@ -137,7 +137,7 @@ class LookupScreen(OmsScreen):
 
     @on(DataTable.RowSelected, "#orders")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from .order_detail import OrderDetailScreen
+        from oms_tui.screens.order_detail import OrderDetailScreen
 
         self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
 

@@ -10,9 +10,9 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Label, OptionList
 from textual.widgets.option_list import Option
 
-from ..i18n import N_, _
-from .base import OmsScreen
-from .registry import ROLE_NAMES, ScreenEntry, screens_for
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import OmsScreen
+from oms_tui.screens.registry import ROLE_NAMES, ScreenEntry, screens_for
 
 NUMBER_KEYS = "1234567890"
 

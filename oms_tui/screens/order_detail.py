@@ -13,12 +13,25 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from ..i18n import N_, _
-from ..services import audit, holds, orders, views
-from .base import ErrorLine, OmsScreen
-from .formatting import (HOLD_NAMES, PLATFORM_NAMES, STATUS_NAMES, local_time, money, named, num, plain, shop_zone,
-                         yuan)
-from .paging import TableRow
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.formatting import (
+    HOLD_NAMES,
+    PLATFORM_NAMES,
+    STATUS_NAMES,
+    local_time,
+    money,
+    named,
+    num,
+    plain,
+    shop_zone,
+    yuan,
+)
+from oms_tui.screens.paging import TableRow
+from oms_tui.services.core import audit
+from oms_tui.services.orders import holds
+from oms_tui.services.orders import queries as order_queries
+from oms_tui.services.stock import queries as stock_queries
 
 
 @dataclass(frozen=True)
@@ -85,8 +98,8 @@ class OrderDetailScreen(OmsScreen):
         zone = shop_zone(self.oms.settings.timezone)
 
         def fetch(session: Session) -> OrderDetail:
-            o = orders.get_order(session, order_id)
-            warehouse = views.warehouse_codes(session).get(o.warehouse_id, "")
+            o = order_queries.get_order(session, order_id)
+            warehouse = stock_queries.warehouse_codes(session).get(o.warehouse_id, "")
             address = " ".join(p for p in (o.receiver_province, o.receiver_city, o.receiver_district,
                                            o.receiver_address) if p)
             fields = [
@@ -105,7 +118,7 @@ class OrderDetailScreen(OmsScreen):
             lines = [
                 TableRow(str(line.id), (plain(line.sku_code), plain(line.title), num(line.qty),
                                         money(line.price_fen), num(line.locked_qty), num(line.returned_qty)))
-                for line in orders.lines_of(session, [o.id])[o.id]
+                for line in order_queries.lines_of(session, [o.id])[o.id]
             ]
             all_holds = holds.holds_of(session, o.id)
             hold_rows = [

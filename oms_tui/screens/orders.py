@@ -12,14 +12,23 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
-from ..i18n import N_, _
-from ..models import OrderStatus
-from ..services import orders
-from ..services.orders import OrderFilter
-from .base import ErrorLine
-from .formatting import (HOLD_NAMES, PLATFORM_NAMES, STATUS_NAMES, local_time, money, named, plain, shop_zone,
-                         start_of_day_utc)
-from .paging import PagedTableScreen, TableRow
+from oms_tui.i18n import N_, _
+from oms_tui.models import OrderStatus
+from oms_tui.screens.base import ErrorLine
+from oms_tui.screens.formatting import (
+    HOLD_NAMES,
+    PLATFORM_NAMES,
+    STATUS_NAMES,
+    local_time,
+    money,
+    named,
+    plain,
+    shop_zone,
+    start_of_day_utc,
+)
+from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.services.orders import queries
+from oms_tui.services.orders.queries import OrderFilter
 
 TYPING_DELAY = 0.5  # seconds of no typing before the date or search filter applies itself
 
@@ -91,11 +100,11 @@ class OrdersScreen(PagedTableScreen):
         return OrdersQuery(self.status, self.platform, self.since, self.search or None)
 
     def fetch_count(self, session: Session, query: OrdersQuery) -> int:
-        return orders.count_orders(session, query.as_filter())
+        return queries.count_orders(session, query.as_filter())
 
     def fetch_rows(self, session: Session, query: OrdersQuery, limit: int, offset: int) -> list[TableRow]:
-        page = orders.list_orders(session, query.as_filter(), limit=limit, offset=offset)
-        open_holds = orders.open_holds_of(session, [o.id for o in page])
+        page = queries.list_orders(session, query.as_filter(), limit=limit, offset=offset)
+        open_holds = queries.open_holds_of(session, [o.id for o in page])
         zone = shop_zone(self.oms.settings.timezone)
         rows = []
         for o in page:
@@ -166,6 +175,6 @@ class OrdersScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_detail(self, event: DataTable.RowSelected) -> None:
-        from .order_detail import OrderDetailScreen
+        from oms_tui.screens.order_detail import OrderDetailScreen
 
         self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))

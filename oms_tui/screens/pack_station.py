@@ -22,11 +22,11 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from ..i18n import N_, _
-from ..services import packing
-from .base import OmsScreen, describe_error
-from .floor import courier_label
-from .formatting import HOLD_NAMES, STATUS_NAMES, named, num, plain
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import OmsScreen, describe_error
+from oms_tui.screens.floor import courier_label
+from oms_tui.screens.formatting import HOLD_NAMES, STATUS_NAMES, named, num, plain
+from oms_tui.services.floor import packing
 
 _CLEAR = object()  # queued like a scan, so Escape applies after the scans typed before it
 HISTORY_ROWS = 50

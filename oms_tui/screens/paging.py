@@ -14,8 +14,8 @@ from sqlmodel import Session
 from textual.binding import Binding
 from textual.widgets import DataTable, Label
 
-from ..i18n import N_, _
-from .base import OmsScreen
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import OmsScreen
 
 PAGE_SIZE = 50
 

@@ -18,12 +18,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
-from ..i18n import N_, _
-from ..printers.transports import TransportFactory, open_printer
-from ..services import printing
-from .base import ErrorLine, describe_error
-from .formatting import local_time, named, plain, shop_zone
-from .paging import PagedTableScreen, PageResult, TableRow
+from oms_tui.i18n import N_, _
+from oms_tui.printers.transports import TransportFactory, open_printer
+from oms_tui.screens.base import ErrorLine, describe_error
+from oms_tui.screens.formatting import local_time, named, plain, shop_zone
+from oms_tui.screens.paging import PagedTableScreen, PageResult, TableRow
+from oms_tui.services.floor import printing
 
 JOB_STATUS_NAMES: dict[str, str] = {
     printing.QUEUED: N_("queued"),

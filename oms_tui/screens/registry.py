@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from textual.screen import Screen
 
-from ..i18n import N_
+from oms_tui.i18n import N_
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label
 
-from ..errors import ValidationError
-from ..i18n import N_, _
-from ..services import orders, returns
-from ..services.print_request import PrintOutcome
-from .base import ErrorLine, OmsScreen
-from .floor import courier_label, print_note
-from .formatting import (
+from oms_tui.errors import ValidationError
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.floor import courier_label, print_note
+from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
     local_time,
     money,
@@ -29,6 +27,9 @@ from .formatting import (
     shop_zone,
     yuan,
 )
+from oms_tui.services.floor import returns
+from oms_tui.services.floor.print_request import PrintOutcome
+from oms_tui.services.orders import queries
 
 CONDITION_NAMES = {"resaleable": N_("resaleable"), "damaged": N_("damaged")}
 
@@ -156,7 +157,7 @@ class ReturnsScreen(OmsScreen):
 
     def load_lines(self, order_id: int) -> None:
         def fetch(session: Session) -> list[returns.ReturnableLine]:
-            return returns.returnable_lines(session, orders.get_order(session, order_id))
+            return returns.returnable_lines(session, queries.get_order(session, order_id))
 
         def done(lines: list[returns.ReturnableLine]) -> None:
             self.order_id = order_id
@@ -244,7 +245,7 @@ class ReturnsScreen(OmsScreen):
         settings = self.oms.settings
 
         def work(session: Session) -> Recorded:
-            order = orders.get_order(session, order_id)
+            order = queries.get_order(session, order_id)
             record = returns.record_return(session, order, chosen, reason=reason, refund_fen=refund,
                                            waybill_in=waybill_in, user=user)
             outcome = returns.print_return_slip(session, record, user=user, settings=settings)

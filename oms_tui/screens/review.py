@@ -17,11 +17,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from ..i18n import N_, _
-from ..models import HoldKind, utcnow
-from ..services import review
-from .base import ErrorLine
-from .cs_dialogs import (
+from oms_tui.i18n import N_, _
+from oms_tui.models import HoldKind, utcnow
+from oms_tui.screens.base import ErrorLine
+from oms_tui.screens.cs_dialogs import (
     CREDIT_LEVELS,
     AddressDialog,
     AddressInput,
@@ -30,7 +29,7 @@ from .cs_dialogs import (
     TextPrompt,
     format_age,
 )
-from .formatting import (
+from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
     STATUS_NAMES,
@@ -42,7 +41,8 @@ from .formatting import (
     shop_zone,
     yuan,
 )
-from .paging import PagedTableScreen, TableRow
+from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.services.cs import review
 
 DETAIL_DELAY = 0.15  # seconds the cursor rests on a row before its detail is read
 
@@ -150,7 +150,7 @@ class ReviewScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from .order_detail import OrderDetailScreen
+        from oms_tui.screens.order_detail import OrderDetailScreen
 
         self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
 

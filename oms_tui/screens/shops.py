@@ -10,10 +10,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Label
 
-from ..i18n import N_, _
-from ..services import sync
-from .base import ErrorLine, OmsScreen
-from .formatting import PLATFORM_NAMES, local_time, named, num, plain, shop_zone
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.formatting import (
+    PLATFORM_NAMES,
+    local_time,
+    named,
+    num,
+    plain,
+    shop_zone,
+)
+from oms_tui.services.intake import sync
+
 
 @dataclass(frozen=True)
 class ShopRow:

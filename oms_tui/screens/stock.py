@@ -11,11 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label
 
-from ..i18n import N_, _
-from ..services import inventory
-from .base import ErrorLine
-from .formatting import num, plain
-from .paging import PagedTableScreen, TableRow
+from oms_tui.i18n import N_, _
+from oms_tui.screens.base import ErrorLine
+from oms_tui.screens.formatting import num, plain
+from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.services.stock import queries
 
 SEARCH_DELAY = 0.4  # seconds of no typing before a search runs by itself
 
@@ -67,10 +67,10 @@ class StockScreen(PagedTableScreen):
         return StockQuery(self.search or None)
 
     def fetch_count(self, session: Session, query: StockQuery) -> int:
-        return inventory.count_stock(session, search=query.search)
+        return queries.count_stock(session, search=query.search)
 
     def fetch_rows(self, session: Session, query: StockQuery, limit: int, offset: int) -> list[TableRow]:
-        rows = inventory.list_stock(session, search=query.search, limit=limit, offset=offset)
+        rows = queries.list_stock(session, search=query.search, limit=limit, offset=offset)
         return [
             TableRow(
                 key=f"{row.warehouse}\t{row.sku}",
@@ -141,6 +141,6 @@ class StockScreen(PagedTableScreen):
     @on(DataTable.RowSelected, "#table")
     def _open_ledger(self, event: DataTable.RowSelected) -> None:
         warehouse, sku = str(event.row_key.value).split("\t", 1)
-        from .ledger import SkuLedgerScreen
+        from oms_tui.screens.ledger import SkuLedgerScreen
 
         self.app.push_screen(SkuLedgerScreen(sku, warehouse_code=warehouse))

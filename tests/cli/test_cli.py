@@ -10,6 +10,8 @@ import pytest
 from oms_tui.cli import main
 from oms_tui.config import get_settings
 from oms_tui.db import make_engine
+from oms_tui.services.orders import actions, allocation, upsert
+from oms_tui.services.stock import ledger
 from tests.conftest import seed_catalogue
 
 
@@ -106,16 +108,16 @@ def test_uninitialised_database_says_run_init(oms, monkeypatch, tmp_path):
 
 def test_orders_list_json_filters_and_pages(no_duplicate_check, oms, cli_db):
     from oms_tui.db import session_scope
-    from oms_tui.services import catalogue, inventory, orders
+    from oms_tui.services.catalogue import skus as catalogue
     from tests.conftest import normalized
 
     engine = make_engine(cli_db)
     with session_scope(engine) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        inventory.purchase(s, wh, sku, 3, user="t")
-        inventory.receive(s, wh, sku, 3, user="t")
+        ledger.purchase(s, wh, sku, 3, user="t")
+        allocation.receive_stock(s, wh, sku, 3, user="t")
         for i, platform in enumerate(["taobao", "jd", "pdd", "taobao"]):
-            orders.upsert_order(s, normalized(f"O{i}", {"HG-001": 1}, platform=platform, paid_minutes_ago=50 - i),
+            upsert.upsert_order(s, normalized(f"O{i}", {"HG-001": 1}, platform=platform, paid_minutes_ago=50 - i),
                                 warehouse=wh)
     engine.dispose()
     code, out, _ = oms("orders", "list", "--format", "json")
@@ -173,7 +175,7 @@ def test_console_script_errors_have_no_traceback(tmp_path):
 
 
 def test_import_reports_row_errors_and_exits_1(oms, cli_db, tmp_path):
-    from tests.services.test_order_import import taobao_row, write_csv
+    from tests.services.intake.test_order_import import taobao_row, write_csv
 
     oms("stock", "purchase", "HG-001", "5")
     oms("stock", "receive", "HG-001", "5")
@@ -189,21 +191,21 @@ def test_import_reports_row_errors_and_exits_1(oms, cli_db, tmp_path):
 
 def test_orders_lookup_by_phone_order_and_waybill(oms, cli_db):
     from oms_tui.db import session_scope
-    from oms_tui.services import catalogue, inventory, orders
+    from oms_tui.services.catalogue import skus as catalogue
     from tests.conftest import normalized
 
     engine = make_engine(cli_db)
     with session_scope(engine) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        inventory.purchase(s, wh, sku, 3, user="t")
-        inventory.receive(s, wh, sku, 3, user="t")
-        first = orders.upsert_order(s, normalized("L1", {"HG-001": 1}, receiver_phone="+86 139-1234-5678"),
+        ledger.purchase(s, wh, sku, 3, user="t")
+        allocation.receive_stock(s, wh, sku, 3, user="t")
+        first = upsert.upsert_order(s, normalized("L1", {"HG-001": 1}, receiver_phone="+86 139-1234-5678"),
                                     warehouse=wh).order
-        orders.start_picking(s, first, user="w")
-        orders.mark_packed(s, first, user="w")
-        orders.ship(s, first, waybill="SF1234567890123", courier="shunfeng", user="w")
+        actions.start_picking(s, first, user="w")
+        actions.mark_packed(s, first, user="w")
+        actions.ship(s, first, waybill="SF1234567890123", courier="shunfeng", user="w")
         # A week later the same buyer orders again on JD: a repeat customer, not a duplicate.
-        orders.upsert_order(s, normalized("L2", {"MB-001": 1}, platform="jd", receiver_phone="13912345678",
+        upsert.upsert_order(s, normalized("L2", {"MB-001": 1}, platform="jd", receiver_phone="13912345678",
                                           paid_minutes_ago=5), warehouse=wh)
     engine.dispose()
     for query in ("13912345678", "L2", "SF1234567890123"):

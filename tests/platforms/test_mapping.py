@@ -18,7 +18,7 @@ from oms_tui.platforms.mapping import (
     parse_beijing,
     yuan_to_fen,
 )
-from oms_tui.services.normalized import NormalizedOrder, PlatformState
+from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 
 # --- money and time --------------------------------------------------------------------------
 

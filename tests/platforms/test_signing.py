@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from oms_tui.platforms.signing import jd_sign, pdd_sign, string_to_sign, top_sign, verify
+from oms_tui.platforms.signing import (
+    jd_sign,
+    pdd_sign,
+    string_to_sign,
+    top_sign,
+    verify,
+)
 
 TOP_PARAMS = {
     "method": "taobao.trades.sold.increment.get", "app_key": "12345678", "session": "test-session",

@@ -15,8 +15,15 @@ import pytest
 from oms_tui import i18n
 from oms_tui.config import Settings
 from oms_tui.db import make_engine, session_scope
-from oms_tui.services import catalogue, holds, inventory, orders, users
-from oms_tui.services.normalized import NormalizedLine, NormalizedOrder, PlatformState
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core import users
+from oms_tui.services.orders import allocation, holds, queries, upsert
+from oms_tui.services.orders.normalized import (
+    NormalizedLine,
+    NormalizedOrder,
+    PlatformState,
+)
+from oms_tui.services.stock import ledger
 from tests.conftest import seed_catalogue
 
 SIZE = (140, 45)
@@ -46,13 +53,13 @@ def seed_shop(engine, *, order_count: int = 0) -> None:
         users.add_user(s, "boss", "0000", ["admin"], display_name="老板")
         wh = catalogue.get_warehouse(s, "WH1")
         towel, wipes = catalogue.get_sku(s, "HG-001"), catalogue.get_sku(s, "MB-001")
-        inventory.purchase(s, wh, towel, 120, user="li", reason="PO-1")
-        inventory.receive(s, wh, towel, 100, user="li", reason="PO-1 第一批")
-        inventory.purchase(s, wh, wipes, 30, user="li")
+        ledger.purchase(s, wh, towel, 120, user="li", reason="PO-1")
+        allocation.receive_stock(s, wh, towel, 100, user="li", reason="PO-1 第一批")
+        ledger.purchase(s, wh, wipes, 30, user="li")
     with session_scope(engine) as s:
         wh = catalogue.get_warehouse(s, "WH1")
         for number in range(1, order_count + 1):
-            orders.upsert_order(s, make_order(number), warehouse=wh)
+            upsert.upsert_order(s, make_order(number), warehouse=wh)
 
 
 def _seed_orders_with_holds(engine) -> None:
@@ -60,8 +67,8 @@ def _seed_orders_with_holds(engine) -> None:
     seed_shop(engine, order_count=60)
     with session_scope(engine) as s:
         wh = catalogue.get_warehouse(s, "WH1")
-        orders.upsert_order(s, make_order(61, platform="jd", sku="NO-SUCH", receiver="李四"), warehouse=wh)
-        order = orders.find_order(s, "taobao", "TB00000005")
+        upsert.upsert_order(s, make_order(61, platform="jd", sku="NO-SUCH", receiver="李四"), warehouse=wh)
+        order = queries.find_order(s, "taobao", "TB00000005")
         hold = holds.open_hold(s, order, "buyer_remark", reason="请发顺丰", user="zhang")
         holds.resolve(s, hold, user="zhang", resolution="已备注顺丰")
 

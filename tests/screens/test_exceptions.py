@@ -15,14 +15,15 @@ from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.cs_dialogs import TextPrompt
 from oms_tui.screens.exceptions import ExceptionsScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
-from oms_tui.services import catalogue, holds, orders
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.orders import holds, queries, upsert
 
 from .conftest import SIZE, column, make_order, settle
 
 
 def _ingest(s, number, **changes):
     data = make_order(number, created_at=utcnow() - timedelta(hours=2)).model_copy(update=changes)
-    return orders.upsert_order(s, data, warehouse=catalogue.get_warehouse(s, "WH1")).order
+    return upsert.upsert_order(s, data, warehouse=catalogue.get_warehouse(s, "WH1")).order
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def troubled(shop):
             kind = HoldKind.PRINT_FAILED if number == 4 else HoldKind.NOTIFY_FAILED
             holds.open_hold(s, order, kind, reason=f"{kind} #{number}", user="scheduler")
         short = make_order(5, sku="MB-001", created_at=utcnow() - timedelta(hours=1))
-        orders.upsert_order(s, short, warehouse=catalogue.get_warehouse(s, "WH1"))
+        upsert.upsert_order(s, short, warehouse=catalogue.get_warehouse(s, "WH1"))
         for number in range(6, 11):
             _ingest(s, number)
         old = s.exec(select(Hold).where(Hold.kind == HoldKind.NOTIFY_FAILED).order_by(Hold.id)).first()
@@ -114,7 +115,7 @@ async def test_resolve_the_selected_hold(troubled, settings):
         await settle(pilot, app)
         assert app.screen is screen and "买家留言" not in column(table, "kind")
     with read_session(troubled) as s:
-        order = orders.find_order(s, "taobao", "TB00000001")
+        order = queries.find_order(s, "taobao", "TB00000001")
         (hold,) = holds.holds_of(s, order.id)
     assert order.status == OrderStatus.READY and (hold.resolved_by, hold.resolution) == ("zhang", "已备注顺丰")
 

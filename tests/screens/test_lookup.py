@@ -11,7 +11,8 @@ from oms_tui.db import session_scope
 from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.lookup import LookupScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
-from oms_tui.services import catalogue, orders
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.orders import actions, upsert
 
 from .conftest import SIZE, column, make_order, settle
 
@@ -21,18 +22,18 @@ def customers_shop(shop):
     """王小明 (13800138000) on Taobao (shipped), JD and PDD (masked); 李四 on Taobao."""
     with session_scope(shop) as s:
         wh = catalogue.get_warehouse(s, "WH1")
-        tb = orders.upsert_order(s, make_order(1), warehouse=wh).order
+        tb = upsert.upsert_order(s, make_order(1), warehouse=wh).order
         # Shipped before the same buyer ordered again elsewhere, so the later orders are repeats,
         # not suspected duplicates.
-        orders.start_picking(s, tb, user="li")
-        orders.mark_packed(s, tb, user="li")
-        orders.ship(s, tb, waybill="YT1234567890123", courier="yuantong", user="li")
-        orders.upsert_order(s, make_order(2, platform="jd"), warehouse=wh)
+        actions.start_picking(s, tb, user="li")
+        actions.mark_packed(s, tb, user="li")
+        actions.ship(s, tb, waybill="YT1234567890123", courier="yuantong", user="li")
+        upsert.upsert_order(s, make_order(2, platform="jd"), warehouse=wh)
         pdd = make_order(3, platform="pdd").model_copy(update={"receiver_phone": "1*********0", "buyer_id": "",
                                                                 "receiver_name": "王*明"})
-        orders.upsert_order(s, pdd, warehouse=wh)
+        upsert.upsert_order(s, pdd, warehouse=wh)
         other = make_order(4, receiver="李四").model_copy(update={"receiver_phone": "13900139000"})
-        orders.upsert_order(s, other, warehouse=wh)
+        upsert.upsert_order(s, other, warehouse=wh)
     return shop
 
 

@@ -13,7 +13,9 @@ from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import Order, OrderStatus, Outbox, ScanEvent
 from oms_tui.screens.pack_station import PackStationScreen
-from oms_tui.services import catalogue, orders, packing, waves
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.floor import packing, waves
+from oms_tui.services.orders import queries, upsert
 
 from .conftest import SIZE, make_order, settle, table_rows
 
@@ -25,7 +27,7 @@ def seed_wave(engine, *quantities: int) -> None:
     with session_scope(engine) as s:
         wh = catalogue.get_warehouse(s, "WH1")
         for number, qty in enumerate(quantities, 1):
-            orders.upsert_order(s, make_order(number, qty=qty), warehouse=wh)
+            upsert.upsert_order(s, make_order(number, qty=qty), warehouse=wh)
     with session_scope(engine) as s:
         waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", user="li")
 
@@ -85,7 +87,7 @@ async def test_right_items_then_waybill_ships(shop, settings, bells):
         assert bells == []
         assert "扫描 4" in counters(screen) and "错误 0" in counters(screen) and "已发包裹 1" in counters(screen)
     with read_session(shop) as s:
-        order = orders.find_order(s, "taobao", "TB00000001")
+        order = queries.find_order(s, "taobao", "TB00000001")
         assert order.status == OrderStatus.SHIPPED and order.waybill == "YT1234567890123"
         assert s.exec(select(Outbox).where(Outbox.kind == "platform_ship")).one().order_id == order.id
 
@@ -123,7 +125,7 @@ async def test_wrong_item_unknown_code_and_double_scan_ring_and_count(shop, sett
         await settle(pilot, app)
         assert not isinstance(app.screen, PackStationScreen)
     with read_session(shop) as s:
-        assert orders.find_order(s, "taobao", "TB00000001").status == OrderStatus.PICKING
+        assert queries.find_order(s, "taobao", "TB00000001").status == OrderStatus.PICKING
         assert [e.result for e in s.exec(select(ScanEvent).order_by(ScanEvent.id))] == [
             "order", "wrong", "unknown", "ok", "extra"]
 
@@ -184,7 +186,7 @@ async def test_a_click_anywhere_gives_the_focus_back_to_the_input(shop, settings
 
 async def test_an_order_not_being_picked_is_refused_at_the_first_scan(shop, settings, bells):
     with session_scope(shop) as s:
-        orders.upsert_order(s, make_order(7), warehouse=catalogue.get_warehouse(s, "WH1"))  # ready, no wave
+        upsert.upsert_order(s, make_order(7), warehouse=catalogue.get_warehouse(s, "WH1"))  # ready, no wave
     app = OmsApp(shop, settings, user_name="li")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_station(pilot, app)

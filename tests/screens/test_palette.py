@@ -54,7 +54,7 @@ async def test_palette_offers_no_orders_to_a_warehouse_user(shop_with_orders, se
     app = OmsApp(shop_with_orders, settings, user_name="li")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        orders, skus = app.lookup("TB0000004", orders=False, skus=True)
+        orders, skus = app.lookup("TB0000004", want_orders=False, want_skus=True)
         assert orders == []
         await palette_pick(pilot, app, "TB00000042")
         assert not isinstance(app.screen, OrderDetailScreen)

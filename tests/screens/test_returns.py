@@ -9,7 +9,9 @@ from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import ReturnRecord
 from oms_tui.screens.returns import ReturnsScreen
-from oms_tui.services import catalogue, inventory, orders
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.orders import actions, upsert
+from oms_tui.services.stock import ledger
 
 from .conftest import SIZE, make_order, settle, table_rows
 
@@ -17,15 +19,15 @@ from .conftest import SIZE, make_order, settle, table_rows
 def seed_shipped(engine) -> None:
     with session_scope(engine) as s:
         wh = catalogue.get_warehouse(s, "WH1")
-        order = orders.upsert_order(s, make_order(1, qty=3), warehouse=wh).order
-        orders.start_picking(s, order, user="li")
-        orders.mark_packed(s, order, user="li")
-        orders.ship(s, order, waybill="YT1234567890123", courier="yuantong", user="li")
+        order = upsert.upsert_order(s, make_order(1, qty=3), warehouse=wh).order
+        actions.start_picking(s, order, user="li")
+        actions.mark_packed(s, order, user="li")
+        actions.ship(s, order, waybill="YT1234567890123", courier="yuantong", user="li")
 
 
 def towel_level(engine):
     with read_session(engine) as s:
-        return inventory.get_level(s, catalogue.get_warehouse(s, "WH1").id, catalogue.get_sku(s, "HG-001").id)
+        return ledger.get_level(s, catalogue.get_warehouse(s, "WH1").id, catalogue.get_sku(s, "HG-001").id)
 
 
 async def test_scan_choose_units_and_confirm(shop, settings):

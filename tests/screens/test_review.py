@@ -17,7 +17,10 @@ from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.cs_dialogs import AddressDialog, ApprovalDialog, TextPrompt
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.review import ReviewScreen
-from oms_tui.services import audit, catalogue, holds, orders, review_rules
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core import audit
+from oms_tui.services.orders import holds, queries, upsert
+from oms_tui.services.orders import intake_rules as review_rules
 
 from .conftest import FIRST_ORDER_AT, SIZE, column, make_order, settle
 
@@ -26,7 +29,7 @@ def _ingest(engine, number, **changes):
     data = make_order(number, **{k: changes.pop(k) for k in ("platform", "qty") if k in changes})
     data = data.model_copy(update=changes)
     with session_scope(engine) as s:
-        return orders.upsert_order(s, data, warehouse=catalogue.get_warehouse(s, "WH1")).order
+        return upsert.upsert_order(s, data, warehouse=catalogue.get_warehouse(s, "WH1")).order
 
 
 @pytest.fixture
@@ -69,12 +72,12 @@ async def pick(pilot, app, screen, order_ref) -> None:
 
 def status_of(engine, ref, platform="taobao"):
     with read_session(engine) as s:
-        return orders.find_order(s, platform, ref).status
+        return queries.find_order(s, platform, ref).status
 
 
 def open_kinds(engine, ref, platform="taobao"):
     with read_session(engine) as s:
-        return {h.kind for h in holds.open_holds(s, orders.find_order(s, platform, ref).id)}
+        return {h.kind for h in holds.open_holds(s, queries.find_order(s, platform, ref).id)}
 
 
 async def test_queue_by_age_with_reasons_and_detail(queue, settings):
@@ -121,7 +124,7 @@ async def test_edit_address_in_the_modal(queue, settings):
         assert "TB00000001" not in column(screen.query_one("#table", DataTable), "order")
     assert status_of(queue, "TB00000001") == OrderStatus.READY
     with read_session(queue) as s:
-        order = orders.find_order(s, "taobao", "TB00000001")
+        order = queries.find_order(s, "taobao", "TB00000001")
         (event,) = [e for e in audit.history(s, "order", order.id) if e.action == "review.address"]
     assert order.receiver_address == "文三路 1 号 2 幢" and event.user == "zhang"
     assert json.loads(event.detail)["changes"]["address"] == {"old": "1号", "new": "文三路 1 号 2 幢"}
@@ -156,7 +159,7 @@ async def test_merge_duplicates(queue, settings):
         assert column(screen.query_one("#table", DataTable), "order") == ["TB00000001", "TB00000002", "TB00000005",
                                                                            "TB00000006"]
     with read_session(queue) as s:
-        pair = [orders.find_order(s, "taobao", "TB00000003"), orders.find_order(s, "jd", "JD00000004")]
+        pair = [queries.find_order(s, "taobao", "TB00000003"), queries.find_order(s, "jd", "JD00000004")]
     assert [(o.status, o.no_merge) for o in pair] == [(OrderStatus.READY, False)] * 2
 
 
@@ -168,7 +171,7 @@ async def test_keep_both(queue, settings):
         await pilot.press("k")
         await settle(pilot, app)
     with read_session(queue) as s:
-        pair = [orders.find_order(s, "taobao", "TB00000003"), orders.find_order(s, "jd", "JD00000004")]
+        pair = [queries.find_order(s, "taobao", "TB00000003"), queries.find_order(s, "jd", "JD00000004")]
     assert [(o.status, o.no_merge) for o in pair] == [(OrderStatus.READY, True)] * 2
 
 
@@ -194,7 +197,7 @@ async def test_release_a_hold_with_a_note(queue, settings):
     assert status_of(queue, "TB00000005") == OrderStatus.READY
     assert open_kinds(queue, "TB00000006") == {HoldKind.ADDRESS_INVALID}  # the remark was under the cursor
     with read_session(queue) as s:
-        order = orders.find_order(s, "taobao", "TB00000005")
+        order = queries.find_order(s, "taobao", "TB00000005")
         (hold,) = holds.holds_of(s, order.id)
     assert hold.resolution == "released by CS: 活动价" and hold.resolved_by == "zhang"
 

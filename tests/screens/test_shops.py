@@ -8,7 +8,7 @@ from oms_tui.app import OmsApp
 from oms_tui.db import session_scope
 from oms_tui.models import utcnow
 from oms_tui.screens.shops import ShopsScreen
-from oms_tui.services import sync
+from oms_tui.services.intake import sync
 
 from .conftest import SIZE, settle, table_rows
 

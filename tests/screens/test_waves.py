@@ -9,7 +9,8 @@ from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import Order, OrderStatus, Wave
 from oms_tui.screens.waves import PickListScreen
-from oms_tui.services import catalogue, orders
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.orders import upsert
 
 from .conftest import SIZE, make_order, settle, table_rows
 
@@ -18,8 +19,8 @@ def seed_orders(engine) -> None:
     with session_scope(engine) as s:
         wh = catalogue.get_warehouse(s, "WH1")
         for number in (1, 2):
-            orders.upsert_order(s, make_order(number), warehouse=wh)
-        orders.upsert_order(s, make_order(3, platform="jd", qty=2), warehouse=wh)
+            upsert.upsert_order(s, make_order(number), warehouse=wh)
+        upsert.upsert_order(s, make_order(3, platform="jd", qty=2), warehouse=wh)
 
 
 async def open_picklist(pilot, app) -> PickListScreen:

@@ -1,0 +1,339 @@
+"""`oms bench`: measured figures, never timed tests.
+
+* ``stock``: lock + ship N orders through the services, against a raw-SQL baseline that does the
+  same row writes (same UPDATEs and INSERTs, same two transactions per order) on the same kind
+  of database. The ratio service/baseline is the price of the ORM and the rules.
+* ``locks``: concurrent lock transactions per second with W worker processes on one database.
+
+Each run creates its own scratch database (a temp SQLite file, or a fresh PostgreSQL database
+next to the one in ``--pg-url``) and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import random
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, insert, text
+
+from oms_tui.db import make_engine, normalize_url, session_scope
+from oms_tui.models import Order, OrderLine, OrderStatus, utcnow
+from oms_tui.schema import upgrade_to_head
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.orders import actions, allocation, lifecycle, queries
+from oms_tui.services.stock import ledger
+
+SKUS = 200
+
+
+@dataclass
+class BenchResult:
+    name: str
+    backend: str
+    count: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.name:<28} {self.backend:<10} {self.count:>8} in {self.seconds:8.2f} s = {self.rate:9.1f}/s"
+
+
+@contextmanager
+def scratch_database(backend: str, pg_url: str):
+    """A new, migrated database that disappears afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            engine = make_engine(url)
+            upgrade_to_head(engine)
+            engine.dispose()
+            yield url
+        return
+    admin_url = normalize_url(pg_url)
+    name = f"oms_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        engine = make_engine(url)
+        upgrade_to_head(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed(engine: Engine, n_orders: int, *, units_per_sku: int, rng: random.Random) -> list[int]:
+    """A warehouse, SKUs with plenty of stock, and N paid orders not yet locked (bulk, not measured)."""
+    with session_scope(engine) as s:
+        wh = catalogue.add_warehouse(s, "WH1", "基准仓")
+        for i in range(SKUS):
+            sku = catalogue.add_sku(s, f"B-{i:04d}", f"基准商品{i}", bin_location=f"A-{i // 20:02d}-{i % 20:02d}")
+            ledger.purchase(s, wh, sku, units_per_sku, user="bench")
+            allocation.receive_stock(s, wh, sku, units_per_sku, user="bench")
+        wh_id = wh.id
+    now = utcnow()
+    order_rows, line_rows = [], []
+    for i in range(n_orders):
+        paid = now - timedelta(seconds=n_orders - i)
+        order_rows.append(dict(platform="taobao", platform_order_id=f"B{i:09d}", shop="bench", status=OrderStatus.NEW,
+                               platform_status="", buyer_id="", receiver_name="张*", receiver_phone="",
+                               receiver_province="浙江", receiver_city="杭州市", receiver_district="",
+                               receiver_address="", buyer_remark="", seller_memo="", total_fen=1990, paid_fen=1990,
+                               discount_fen=0, post_fee_fen=0, created_at=paid, paid_at=paid, ingested_at=now,
+                               updated_at=now, warehouse_id=wh_id))
+    with engine.begin() as conn:
+        for start in range(0, len(order_rows), 5000):
+            conn.execute(insert(Order.__table__), order_rows[start:start + 5000])
+        ids = [row[0] for row in conn.execute(text('SELECT id FROM "order" ORDER BY id'))]
+        for order_id in ids:
+            for sku_index in rng.sample(range(SKUS), rng.choice((1, 1, 1, 2, 3))):
+                line_rows.append(dict(order_id=order_id, sku_id=sku_index + 1, sku_code=f"B-{sku_index:04d}",
+                                      title="", qty=1, price_fen=1990, locked_qty=0, returned_qty=0))
+        for start in range(0, len(line_rows), 5000):
+            conn.execute(insert(OrderLine.__table__), line_rows[start:start + 5000])
+    return ids
+
+
+def service_lock_and_ship(engine: Engine, order_ids: list[int]) -> None:
+    for order_id in order_ids:
+        with session_scope(engine) as s:
+            order = queries.get_order(s, order_id)
+            allocation.lock_order(s, order, user="bench")
+            lifecycle.settle_status(s, order, user="bench")
+        with session_scope(engine) as s:
+            order = queries.get_order(s, order_id)
+            actions.start_picking(s, order, user="bench")
+            actions.mark_packed(s, order, user="bench")
+            actions.ship(s, order, waybill=f"YT{order_id:013d}", courier="yuantong", user="bench")
+
+
+_AUDIT = ('INSERT INTO auditevent (at, "user", action, entity_type, entity_id, detail) '
+          "VALUES (:at, 'bench', :action, 'order', :id, '')")
+_MOVE = ('INSERT INTO stockmove (at, warehouse_id, sku_id, kind, d_on_hand, d_inbound, d_locked, d_reserved, '
+         'd_damaged, order_id, "user", reason) VALUES (:at, 1, :sku, :kind, :d_on_hand, 0, :d_locked, 0, 0, :id, '
+         "'bench', '')")
+
+
+def raw_lock_and_ship(engine: Engine, order_ids: list[int]) -> None:
+    """The same row writes as service_lock_and_ship, hand-written SQL, same transaction boundaries."""
+    for order_id in order_ids:
+        with engine.begin() as conn:
+            now = utcnow()
+            lines = conn.execute(text("SELECT id, sku_id, qty FROM orderline WHERE order_id = :id ORDER BY sku_id"),
+                                 {"id": order_id}).all()
+            for line_id, sku_id, qty in lines:
+                done = conn.execute(text(
+                    "UPDATE stocklevel SET locked = locked + :q, updated_at = :at WHERE warehouse_id = 1 AND "
+                    "sku_id = :sku AND on_hand - locked - reserved >= :q"), {"q": qty, "sku": sku_id, "at": now})
+                assert done.rowcount == 1
+                conn.execute(text(_MOVE), {"at": now, "sku": sku_id, "kind": "lock", "d_on_hand": 0, "d_locked": qty,
+                                           "id": order_id})
+                conn.execute(text("UPDATE orderline SET locked_qty = :q WHERE id = :id"), {"q": qty, "id": line_id})
+            conn.execute(text('UPDATE "order" SET locked_at = :at WHERE id = :id'), {"at": now, "id": order_id})
+            conn.execute(text(_AUDIT), {"at": now, "action": "order.lock", "id": str(order_id)})
+            conn.execute(text('UPDATE "order" SET status = \'ready\', updated_at = :at WHERE id = :id'),
+                         {"at": now, "id": order_id})
+            conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})
+        with engine.begin() as conn:
+            now = utcnow()
+            for status in ("picking", "packed"):
+                conn.execute(text('UPDATE "order" SET status = :st, updated_at = :at WHERE id = :id'),
+                             {"st": status, "at": now, "id": order_id})
+                conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})
+            lines = conn.execute(text("SELECT id, sku_id, qty FROM orderline WHERE order_id = :id ORDER BY sku_id"),
+                                 {"id": order_id}).all()
+            for line_id, sku_id, qty in lines:
+                conn.execute(text(
+                    "UPDATE stocklevel SET on_hand = on_hand - :q, locked = locked - :q, updated_at = :at "
+                    "WHERE warehouse_id = 1 AND sku_id = :sku AND on_hand >= :q AND locked >= :q"),
+                    {"q": qty, "sku": sku_id, "at": now})
+                conn.execute(text(_MOVE), {"at": now, "sku": sku_id, "kind": "ship", "d_on_hand": -qty,
+                                           "d_locked": -qty, "id": order_id})
+                conn.execute(text("UPDATE orderline SET locked_qty = 0 WHERE id = :id"), {"id": line_id})
+            conn.execute(text('UPDATE "order" SET status = \'shipped\', waybill = :wb, courier = \'yuantong\', '
+                              "shipped_at = :at, updated_at = :at WHERE id = :id"),
+                         {"wb": f"YT{order_id:013d}", "at": now, "id": order_id})
+            conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})
+
+
+def _compare(backend: str, pg_url: str, runs, prepare) -> tuple[BenchResult, BenchResult]:  # noqa: ANN001
+    """Time each (name, runner) on its own fresh database made ready by ``prepare(engine)``.
+
+    Only ``runner`` is timed; afterwards the books must balance, or the figure is worthless.
+    """
+    from oms_tui.services.stock.check import run_checks
+
+    results = []
+    for name, runner, count in runs:
+        with scratch_database(backend, pg_url) as url:
+            engine = make_engine(url)
+            work = prepare(engine)
+            started = time.perf_counter()
+            runner(engine, work)
+            elapsed = time.perf_counter() - started
+            with session_scope(engine) as s:
+                problems = run_checks(s)
+            engine.dispose()
+            if problems:
+                raise RuntimeError(f"{name}: books do not balance after the run: {problems[:3]}")
+            results.append(BenchResult(name, backend, count, elapsed))
+    return results[0], results[1]
+
+
+def bench_lock_and_ship(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
+    """Service path vs raw SQL, each on its own fresh database seeded identically."""
+    return _compare(backend, pg_url,
+                    [("lock+ship (services)", service_lock_and_ship, n_orders),
+                     ("lock+ship (raw SQL)", raw_lock_and_ship, n_orders)],
+                    lambda engine: seed(engine, n_orders, units_per_sku=n_orders * 3, rng=random.Random(7)))
+
+
+def _lock_worker(url: str, order_ids: list[int], start_at: float, queue) -> None:  # noqa: ANN001
+    engine = make_engine(url, pool_size=1)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    locked = 0
+    for order_id in order_ids:
+        with session_scope(engine) as s:
+            order = queries.get_order(s, order_id)
+            if allocation.lock_order(s, order, user="bench"):
+                locked += 1
+            lifecycle.settle_status(s, order, user="bench")
+    engine.dispose()
+    queue.put(locked)
+
+
+def bench_concurrent_locks(backend: str, n_orders: int, workers: int, pg_url: str) -> BenchResult:
+    """W processes lock disjoint slices of N orders over shared SKUs; lock transactions per second."""
+    with scratch_database(backend, pg_url) as url:
+        engine = make_engine(url)
+        ids = seed(engine, n_orders, units_per_sku=n_orders, rng=random.Random(11))
+        engine.dispose()
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        start_at = time.time() + 3.0  # let every process connect first
+        procs = [ctx.Process(target=_lock_worker, args=(url, ids[w::workers], start_at, queue)) for w in range(workers)]
+        for proc in procs:
+            proc.start()
+        locked = sum(queue.get(timeout=3600) for _ in procs)
+        elapsed = time.time() - start_at
+        for proc in procs:
+            proc.join(timeout=60)
+        engine = make_engine(url)
+        from oms_tui.services.stock.check import run_checks
+        with session_scope(engine) as s:
+            problems = run_checks(s)
+        engine.dispose()
+        if problems or locked != n_orders:
+            raise RuntimeError(f"concurrent locks: {locked}/{n_orders} locked, problems {problems[:3]}")
+        return BenchResult(f"locks, {workers} workers", backend, locked, elapsed)
+
+
+def default_pg_url() -> str:
+    return os.environ.get("OMS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# --- intake: platform payload → normalized → upsert + lock + ledger ----------------------------
+
+def taobao_trades(n: int, rng: random.Random) -> list[dict]:
+    """N paid Taobao trades (fullinfo shape) over our bench SKUs, with masked receivers."""
+    now = utcnow() + timedelta(hours=8)  # Beijing wall time, as TOP writes it
+    trades = []
+    for i in range(n):
+        when = (now - timedelta(seconds=n - i)).strftime("%Y-%m-%d %H:%M:%S")
+        lines = [{"oid": f"{i}{k}", "outer_sku_id": f"B-{s:04d}", "title": f"基准商品{s}", "num": 1, "price": "19.90",
+                  "refund_status": "NO_REFUND"} for k, s in enumerate(rng.sample(range(SKUS), rng.choice((1, 1, 2, 3))))]
+        trades.append({
+            "tid": str(3_000_000_000_000_000 + i), "status": "WAIT_SELLER_SEND_GOODS", "created": when,
+            "pay_time": when, "modified": when, "payment": f"{19.9 * len(lines):.2f}",
+            "total_fee": f"{19.9 * len(lines):.2f}", "post_fee": "0.00", "buyer_open_uid": f"AAE{i:09d}",
+            "receiver_name": "张**", "receiver_mobile": f"1{rng.randint(30, 99)}****{rng.randint(0, 9999):04d}",
+            "receiver_state": "浙江省", "receiver_city": "杭州市", "receiver_district": "西湖区",
+            "receiver_address": f"文三路{rng.randint(1, 999)}号{rng.randint(1, 30)}幢**",
+            "orders": {"order": lines},
+        })
+    return trades
+
+
+def service_intake(engine: Engine, trades: list[dict], batch: int = 50) -> None:
+    from oms_tui.platforms.taobao import map_trade
+    from oms_tui.services.intake import sync
+
+    summary = sync.SyncSummary(shop="bench", platform="taobao")
+    for start in range(0, len(trades), batch):
+        records = [map_trade(t, "bench") for t in trades[start:start + batch]]
+        sync.ingest_batch(engine, "bench", "taobao", records, summary, warehouse_code="WH1", user="bench")
+    if summary.new != len(trades):
+        raise RuntimeError(f"intake took in {summary.new} of {len(trades)}: {summary.problems[:3]}")
+
+
+def raw_intake(engine: Engine, trades: list[dict], batch: int = 50) -> None:
+    """The rows the service writes for a new locked order, with executemany per batch: customer,
+    order, lines, one guarded stock UPDATE and one ledger row per line, three audit rows."""
+    for start in range(0, len(trades), batch):
+        chunk = trades[start:start + batch]
+        now = utcnow()
+        with engine.begin() as conn:
+            customer_ids, order_ids = [], []
+            for t in chunk:  # ids are needed for the children: one INSERT … RETURNING each, as the ORM does
+                customer_ids.append(conn.execute(text(
+                    "INSERT INTO customer (name, platform, buyer_id, province, city, district, address, address_key, "
+                    "is_vip, created_at) VALUES ('张**', 'taobao', :b, '浙江省', '杭州市', '西湖区', '文三路**号', "
+                    "'浙江|杭州市|西湖区|文三路**号', false, :now) RETURNING id"), {"b": t["buyer_open_uid"], "now": now}
+                ).scalar_one())
+            for t, customer_id in zip(chunk, customer_ids):
+                order_ids.append(conn.execute(text(
+                    'INSERT INTO "order" (platform, platform_order_id, shop, status, platform_status, customer_id, '
+                    "buyer_id, receiver_name, receiver_phone, receiver_province, receiver_city, receiver_district, "
+                    "receiver_address, buyer_remark, seller_memo, total_fen, paid_fen, discount_fen, post_fee_fen, "
+                    "created_at, paid_at, modified_at, ingested_at, updated_at, warehouse_id, locked_at, no_merge) "
+                    "VALUES ('taobao', :tid, 'bench', 'ready', 'WAIT_SELLER_SEND_GOODS', :c, :b, '张**', "
+                    "'138****5678', '浙江省', '杭州市', '西湖区', '文三路**号', '', '', :fen, :fen, 0, 0, :now, :now, "
+                    ":now, :now, :now, 1, :now, false) RETURNING id"),
+                    {"tid": t["tid"], "c": customer_id, "b": t["buyer_open_uid"], "now": now,
+                     "fen": round(float(t["payment"]) * 100)}).scalar_one())
+            lines, moves, levels, audits = [], [], [], []
+            for t, order_id in zip(chunk, order_ids):
+                for line in t["orders"]["order"]:
+                    sku_id = int(line["outer_sku_id"][2:]) + 1
+                    lines.append({"o": order_id, "s": sku_id, "code": line["outer_sku_id"], "title": line["title"]})
+                    levels.append({"s": sku_id, "now": now})
+                    moves.append({"s": sku_id, "o": order_id, "now": now})
+                for action in ("order.create", "order.lock", "order.status"):
+                    audits.append({"a": action, "e": str(order_id), "now": now})
+            conn.execute(text("INSERT INTO orderline (order_id, sku_id, sku_code, title, qty, price_fen, locked_qty, "
+                              "returned_qty) VALUES (:o, :s, :code, :title, 1, 1990, 1, 0)"), lines)
+            conn.execute(text("UPDATE stocklevel SET locked = locked + 1, updated_at = :now WHERE warehouse_id = 1 "
+                              "AND sku_id = :s AND on_hand - locked - reserved >= 1"), levels)
+            conn.execute(text("INSERT INTO stockmove (at, warehouse_id, sku_id, kind, d_on_hand, d_inbound, d_locked, "
+                              "d_reserved, d_damaged, order_id, \"user\", reason) VALUES (:now, 1, :s, 'lock', 0, 0, "
+                              "1, 0, 0, :o, 'bench', 'order accepted')"), moves)
+            conn.execute(text("INSERT INTO auditevent (at, \"user\", action, entity_type, entity_id, detail) VALUES "
+                              "(:now, 'bench', :a, 'order', :e, '')"), audits)
+
+
+def bench_intake(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
+    """Full intake path against the raw executemany baseline, each on a fresh, identically seeded database."""
+    trades = taobao_trades(n_orders, random.Random(3))
+
+    def prepare(engine: Engine) -> list[dict]:
+        seed(engine, 0, units_per_sku=n_orders * 3, rng=random.Random(7))
+        return trades
+
+    return _compare(backend, pg_url, [("intake (services)", service_intake, n_orders),
+                                      ("intake (raw executemany)", raw_intake, n_orders)], prepare)

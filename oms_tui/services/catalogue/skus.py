@@ -1,0 +1,153 @@
+"""Warehouses, suppliers and SKUs: finding them by code or scanned barcode, adding them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from oms_tui.errors import NotFound, ValidationError
+from oms_tui.models import Sku, SkuBarcode, StockLevel, Supplier, Warehouse
+from oms_tui.services.core import audit
+
+
+def ean13_check_digit(first12: str) -> int:
+    """Mod-10 check digit of an EAN-13: weights 1,3,1,3… from the left."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return (10 - total % 10) % 10
+
+
+def is_valid_ean13(code: str) -> bool:
+    return len(code) == 13 and code.isdigit() and ean13_check_digit(code[:12]) == int(code[12])
+
+
+def get_warehouse(session: Session, code: str) -> Warehouse:
+    wh = session.exec(select(Warehouse).where(Warehouse.code == code)).first()
+    if wh is None:
+        raise NotFound(f"unknown warehouse {code!r}")
+    return wh
+
+
+def default_warehouse(session: Session, code: str | None = None) -> Warehouse:
+    """The configured warehouse, else the first one; a database without any is an error."""
+    if code:
+        wh = session.exec(select(Warehouse).where(Warehouse.code == code)).first()
+        if wh is not None:
+            return wh
+    wh = session.exec(select(Warehouse).order_by(col(Warehouse.id))).first()
+    if wh is None:
+        raise NotFound("no warehouse defined: run `oms init --demo` or add one")
+    return wh
+
+
+def find_sku(session: Session, code_or_barcode: str) -> Sku | None:
+    """A SKU by its code or any of its barcodes (what a gun types), or None."""
+    text = code_or_barcode.strip()
+    if not text:
+        return None
+    sku = session.exec(select(Sku).where(Sku.code == text)).first()
+    if sku is not None:
+        return sku
+    return session.exec(
+        select(Sku).join(SkuBarcode, col(SkuBarcode.sku_id) == col(Sku.id)).where(SkuBarcode.barcode == text)
+    ).first()
+
+
+def get_sku(session: Session, code_or_barcode: str) -> Sku:
+    sku = find_sku(session, code_or_barcode)
+    if sku is None:
+        raise NotFound(f"unknown SKU or barcode {code_or_barcode!r}")
+    return sku
+
+
+def add_warehouse(session: Session, code: str, name: str, *, province: str | None = None, city: str | None = None,
+                  user: str = "system") -> Warehouse:
+    wh = Warehouse(code=code, name=name, province=province, city=city)
+    session.add(wh)
+    session.flush()
+    audit.record(session, user, "warehouse.add", "warehouse", code, name=name)
+    return wh
+
+
+def add_supplier(session: Session, code: str, name: str, *, contact: str | None = None, phone: str | None = None,
+                 lead_days: int = 7, user: str = "system") -> Supplier:
+    supplier = Supplier(code=code, name=name, contact=contact, phone=phone, lead_days=lead_days)
+    session.add(supplier)
+    session.flush()
+    audit.record(session, user, "supplier.add", "supplier", code, name=name)
+    return supplier
+
+
+def add_sku(
+    session: Session,
+    code: str,
+    name: str,
+    *,
+    barcodes: list[str] = (),  # type: ignore[assignment]
+    spec: str = "",
+    unit: str = "件",
+    category: str = "",
+    tags: list[str] = (),  # type: ignore[assignment]
+    supplier_code: str | None = None,
+    bin_location: str = "",
+    cost_fen: int = 0,
+    price_fen: int = 0,
+    user: str = "system",
+) -> Sku:
+    """Add a SKU with its barcodes and an empty stock level in every warehouse."""
+    if not code.strip() or not name.strip():
+        raise ValidationError("a SKU needs a code and a name")
+    if cost_fen < 0 or price_fen < 0:
+        raise ValidationError("cost and price cannot be negative")
+    for barcode in barcodes:
+        if barcode.isdigit() and len(barcode) == 13 and not is_valid_ean13(barcode):
+            raise ValidationError(f"barcode {barcode} has a wrong EAN-13 check digit")
+    supplier_id = None
+    if supplier_code:
+        supplier = session.exec(select(Supplier).where(Supplier.code == supplier_code)).first()
+        if supplier is None:
+            raise NotFound(f"unknown supplier {supplier_code!r}")
+        supplier_id = supplier.id
+    sku = Sku(code=code.strip(), name=name.strip(), spec=spec, unit=unit, category=category, tags=",".join(tags),
+              supplier_id=supplier_id, bin_location=bin_location, cost_fen=cost_fen, price_fen=price_fen)
+    session.add(sku)
+    session.flush()
+    for barcode in barcodes:
+        session.add(SkuBarcode(barcode=barcode, sku_id=sku.id))
+    for wh_id in session.exec(select(Warehouse.id)):
+        session.add(StockLevel(warehouse_id=wh_id, sku_id=sku.id))
+    audit.record(session, user, "sku.add", "sku", sku.code, name=name, barcodes=list(barcodes))
+    return sku
+
+
+def search_skus_clause(text: str):
+    """WHERE clause matching a SKU by code prefix, name or spec substring, or exact barcode."""
+    like = f"%{text}%"
+    barcode_match = select(SkuBarcode.sku_id).where(SkuBarcode.barcode == text)
+    return or_(
+        col(Sku.code).startswith(text),
+        col(Sku.name).like(like),
+        col(Sku.spec).like(like),
+        col(Sku.id).in_(barcode_match),
+    )
+
+
+def count_skus(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Sku)).one()
+
+
+@dataclass(frozen=True)
+class SkuHit:
+    code: str
+    name: str
+    spec: str
+
+
+def find_skus(session: Session, text: str, *, limit: int = 8) -> list[SkuHit]:
+    """SKUs by code prefix, name or spec, or exact barcode (palette jump)."""
+    text = text.strip()
+    if not text:
+        return []
+    stmt = select(Sku.code, Sku.name, Sku.spec).where(search_skus_clause(text)).order_by(col(Sku.code)).limit(limit)
+    return [SkuHit(*row) for row in session.exec(stmt)]

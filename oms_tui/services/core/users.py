@@ -1,0 +1,93 @@
+"""Users and their PINs. A PIN is stored as PBKDF2-SHA256 with a per-user salt, never in clear."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from oms_tui.errors import AccountLocked, NotFound, ValidationError
+from oms_tui.models import User, utcnow
+from oms_tui.services.core import audit
+
+ROLES = ("cs", "cs_lead", "warehouse", "warehouse_lead", "purchasing", "finance", "manager", "admin")
+_ITERATIONS = 100_000
+
+
+def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _ITERATIONS)
+    return f"pbkdf2_sha256${_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    try:
+        _, iterations, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def add_user(session: Session, name: str, pin: str, roles: list[str], *, display_name: str = "",
+             by: str = "system") -> User:
+    name = name.strip()
+    if not name:
+        raise ValidationError("a user needs a name")
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise ValidationError("a PIN is 4 to 8 digits")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValidationError(f"roles must be among: {', '.join(ROLES)}")
+    if session.exec(select(User).where(User.name == name)).first():
+        raise ValidationError(f"user {name!r} already exists")
+    user = User(name=name, display_name=display_name or name, roles=",".join(roles), pin_hash=hash_pin(pin))
+    session.add(user)
+    session.flush()
+    audit.record(session, by, "user.add", "user", name, roles=roles)
+    return user
+
+
+def get_user(session: Session, name: str) -> User:
+    user = session.exec(select(User).where(User.name == name, col(User.active).is_(True))).first()
+    if user is None:
+        raise NotFound(f"unknown user {name!r}")
+    return user
+
+
+MAX_WRONG_PINS = 5
+LOCK_MINUTES = 5
+
+
+def authenticate(session: Session, name: str, pin: str) -> User | None:
+    """The user if the PIN matches, else None (same answer for unknown name and wrong PIN).
+
+    Run it in a writing transaction: wrong PINs are counted, and the fifth in a row locks the name
+    for LOCK_MINUTES (AccountLocked until then), so a 4-digit PIN cannot be guessed at a terminal.
+    """
+    user = session.exec(select(User).where(User.name == name, col(User.active).is_(True))).first()
+    if user is None:
+        return None
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        wait = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise AccountLocked(f"too many wrong PINs for {name}: try again in {wait} min or ask a lead")
+    if not verify_pin(pin, user.pin_hash):
+        user.failed_pins += 1
+        if user.failed_pins >= MAX_WRONG_PINS:
+            user.failed_pins = 0
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            audit.record(session, "system", "user.locked", "user", name, minutes=LOCK_MINUTES)
+        session.add(user)
+        return None
+    if user.failed_pins or user.locked_until:
+        user.failed_pins, user.locked_until = 0, None
+        session.add(user)
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(col(User.name))))

@@ -1,0 +1,194 @@
+"""Exceptions: the open holds of every kind with their age, resolving them, the exception ratio,
+and the alerts waiting in the outbox.
+
+Bulk resolving is allowed only for kinds whose resolution needs no decision about the order
+(``BULK_SAFE_KINDS``): ``logistics_stalled``, ``notify_failed`` and ``print_failed`` (non-blocking:
+somebody looked, the order is not held by them) and ``lock_expired`` (resolving re-allocates the
+order's stock through ``actions.resolve_hold``, as resolving it one by one does). Every other kind —
+address, remark, coupon, duplicate, limit, shortage, approvals, scan mismatches, sync conflicts —
+asks a person to decide for that order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from oms_tui.errors import ValidationError
+from oms_tui.models import Hold, HoldKind, Order, Outbox, utcnow
+from oms_tui.services.core import audit
+from oms_tui.services.orders import actions
+
+BULK_SAFE_KINDS = frozenset({HoldKind.LOGISTICS_STALLED, HoldKind.NOTIFY_FAILED, HoldKind.PRINT_FAILED,
+                             HoldKind.LOCK_EXPIRED})
+BULK_LIMIT = 1000  # holds resolved in one go (one transaction)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+@dataclass(frozen=True)
+class ExceptionFilter:
+    kind: str | None = None
+    blocking: bool | None = None
+    min_age_hours: float | None = None  # opened at least this long ago
+
+    def apply(self, stmt, now: datetime | None = None):
+        stmt = stmt.where(col(Hold.resolved_at).is_(None))
+        if self.kind:
+            if self.kind not in {k.value for k in HoldKind}:
+                raise ValidationError(f"unknown hold kind {self.kind!r}; one of: {', '.join(k.value for k in HoldKind)}")
+            stmt = stmt.where(Hold.kind == self.kind)
+        if self.blocking is not None:
+            stmt = stmt.where(col(Hold.blocking).is_(self.blocking))
+        if self.min_age_hours:
+            if self.min_age_hours < 0:
+                raise ValidationError("the age must be zero or more hours")
+            stmt = stmt.where(col(Hold.opened_at) <= (now or utcnow()) - timedelta(hours=self.min_age_hours))
+        return stmt
+
+
+@dataclass(frozen=True)
+class ExceptionRow:
+    hold_id: int
+    kind: str
+    blocking: bool
+    reason: str
+    opened_at: datetime
+    opened_by: str
+    order_id: int
+    platform: str
+    platform_order_id: str
+    order_status: str
+
+    def age_hours(self, now: datetime | None = None) -> float:
+        return ((now or utcnow()) - self.opened_at).total_seconds() / 3600
+
+
+def count_open(session: Session, flt: ExceptionFilter | None = None, *, now: datetime | None = None) -> int:
+    return session.exec((flt or ExceptionFilter()).apply(select(func.count()).select_from(Hold), now)).one()
+
+
+def list_open(session: Session, flt: ExceptionFilter | None = None, *, limit: int = 50, offset: int = 0,
+              now: datetime | None = None) -> list[ExceptionRow]:
+    """One page of open holds, the oldest first, with their order."""
+    if limit <= 0 or offset < 0:
+        raise ValidationError("limit must be positive and offset zero or more")
+    stmt = (flt or ExceptionFilter()).apply(
+        select(Hold, Order.platform, Order.platform_order_id, Order.status)
+        .join(Order, col(Order.id) == col(Hold.order_id)), now)
+    rows = session.exec(stmt.order_by(col(Hold.opened_at), col(Hold.id)).limit(limit).offset(offset))
+    return [ExceptionRow(h.id, h.kind, h.blocking, h.reason, _aware(h.opened_at), h.opened_by, h.order_id, platform,
+                         poid, status) for h, platform, poid, status in rows]
+
+
+@dataclass(frozen=True)
+class KindCount:
+    kind: str
+    open: int
+    oldest_opened_at: datetime | None
+
+    @property
+    def bulk_safe(self) -> bool:
+        return self.kind in BULK_SAFE_KINDS
+
+
+def counts_by_kind(session: Session) -> list[KindCount]:
+    """Open holds per kind, the most first."""
+    rows = session.exec(select(Hold.kind, func.count(), func.min(Hold.opened_at))
+                        .where(col(Hold.resolved_at).is_(None)).group_by(Hold.kind))
+    return sorted((KindCount(kind, count, _aware(oldest)) for kind, count, oldest in rows),
+                  key=lambda k: (-k.open, k.kind))
+
+
+def resolve(session: Session, hold_id: int, *, user: str, resolution: str) -> Order:
+    """Resolve one hold (a person decided); the order's status follows its remaining holds."""
+    if not resolution.strip():
+        raise ValidationError("say how the exception was resolved")
+    return actions.resolve_hold(session, hold_id, user=user, resolution=resolution.strip())
+
+
+def bulk_resolve(session: Session, kind: str, *, user: str, resolution: str, min_age_hours: float | None = None,
+                 hold_ids: list[int] | None = None) -> int:
+    """Resolve every open hold of one bulk-safe ``kind`` (optionally only these ids, or older ones).
+
+    Refused for kinds that need a decision per order. Returns how many were resolved (at most
+    BULK_LIMIT; run again for more).
+    """
+    if kind not in BULK_SAFE_KINDS:
+        safe = ", ".join(sorted(BULK_SAFE_KINDS))
+        raise ValidationError(f"{kind} holds need a decision per order; only these resolve in bulk: {safe}")
+    if not resolution.strip():
+        raise ValidationError("say how the exceptions were resolved")
+    stmt = ExceptionFilter(kind=kind, min_age_hours=min_age_hours).apply(select(Hold.id))
+    if hold_ids is not None:
+        if not hold_ids:
+            return 0
+        stmt = stmt.where(col(Hold.id).in_(hold_ids))
+    ids = list(session.exec(stmt.order_by(col(Hold.id)).limit(BULK_LIMIT)))
+    for hold_id in ids:
+        actions.resolve_hold(session, hold_id, user=user, resolution=resolution.strip())
+    if ids:
+        audit.record(session, user, "exceptions.bulk_resolve", "hold", kind, holds=ids, resolution=resolution)
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class ExceptionRatio:
+    since: datetime
+    until: datetime
+    orders: int  # orders created in the period
+    with_holds: int  # of those, orders with any hold opened in the period
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.with_holds / self.orders if self.orders else 0.0
+
+
+def exception_ratio(session: Session, *, since: datetime, until: datetime | None = None) -> ExceptionRatio:
+    """Orders created in [since, until) that had any hold opened in it ÷ all orders created in it."""
+    until = until or utcnow()
+    if until <= since:
+        raise ValidationError("the period must end after it starts")
+    in_period = (col(Order.created_at) >= since) & (col(Order.created_at) < until)
+    total = session.exec(select(func.count()).select_from(Order).where(in_period)).one()
+    held = select(Hold.id).where(Hold.order_id == Order.id, col(Hold.opened_at) >= since,
+                                 col(Hold.opened_at) < until).exists()
+    with_holds = session.exec(select(func.count()).select_from(Order).where(in_period, held)).one()
+    return ExceptionRatio(since, until, total, with_holds)
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    created_at: datetime
+    subject: str
+    target: str
+    channel: str
+    status: str
+    attempts: int
+    last_error: str
+    order_id: int | None
+    platform_order_id: str | None
+
+
+_PENDING_ALERTS = (Outbox.kind == "alert", Outbox.status == "pending")
+
+
+def count_alerts(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Outbox).where(*_PENDING_ALERTS)).one()
+
+
+def pending_alerts(session: Session, *, limit: int = 50, offset: int = 0) -> list[AlertRow]:
+    """Alerts (kind ``alert``) the dispatcher has not sent yet, the newest first."""
+    rows = session.exec(
+        select(Outbox, Order.platform_order_id).outerjoin(Order, col(Order.id) == col(Outbox.order_id))
+        .where(*_PENDING_ALERTS).order_by(col(Outbox.id).desc()).limit(limit).offset(offset))
+    return [AlertRow(m.id, _aware(m.created_at), m.subject, m.target, m.channel, m.status, m.attempts, m.last_error,
+                     m.order_id, poid) for m, poid in rows]

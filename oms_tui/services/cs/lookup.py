@@ -1,0 +1,177 @@
+"""Customer look-up: a phone, a platform order number, a waybill or a buyer id → the customer(s) and
+all their orders on every platform, newest first, with status and tracking.
+
+What the query is decides where it looks:
+
+- a mainland mobile (any spelling: ``+86 138-0013-8000``) → customers with that number, and orders
+  whose receiver phone is that number or its Taobao/JD mask (``138****8000``; such a match rests on
+  the mask only and says so);
+- a masked phone (``138****5678``, PDD ``1*********5``) → orders showing that very mask, and
+  customers whose number fits it — possible matches, never certain ones;
+- anything else → a platform order number, then a waybill (the order's or its parcel's), then a
+  platform buyer id.
+
+Matched orders lead to their customers (with everyone merged into them), whose orders are listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from sqlmodel import Session, col, select
+
+from oms_tui.errors import ValidationError
+from oms_tui.models import Customer, Order, Parcel
+from oms_tui.services.customers import identity, normalize
+from oms_tui.services.customers.normalize import PhoneKind
+
+DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class LookupCustomer:
+    id: int
+    name: str
+    phone: str | None
+    platform: str | None
+    buyer_id: str | None
+    is_vip: bool
+    merged_ids: list[int]  # customers merged into this one
+    basis: str  # why this customer answers the query
+
+
+@dataclass(frozen=True)
+class LookupOrder:
+    id: int
+    platform: str
+    platform_order_id: str
+    shop: str
+    status: str
+    created_at: datetime
+    paid_fen: int
+    receiver_name: str
+    receiver_phone: str
+    courier: str | None
+    waybill: str | None
+    customer_id: int | None
+    matched: bool  # the query itself found this order (the others are the same customer's)
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    query: str
+    kind: str  # mobile, masked_phone, order, waybill, landline, buyer_id, none
+    basis: str
+    customers: list[LookupCustomer] = field(default_factory=list)
+    orders: list[LookupOrder] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.orders or self.customers)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _like_pattern(mask: str) -> str:
+    """A masked phone as a SQL LIKE pattern: every '*' stands for one digit."""
+    return mask.replace("*", "_")
+
+
+def lookup(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> LookupResult:
+    """The customer(s) the query points at and all their orders, newest first (at most ``limit``)."""
+    text = (query or "").strip()
+    if not text:
+        raise ValidationError("type a phone number, a platform order number or a waybill")
+    phone = normalize.classify_phone(text)
+    matched_orders: list[Order] = []
+    matched_customers: dict[int, str] = {}  # customer id → basis
+    if phone.kind == PhoneKind.MOBILE:
+        kind, mobile = "mobile", phone.value
+        mask = mobile[:3] + "****" + mobile[-4:]
+        basis = f"mobile {mobile}"
+        for customer_id in session.exec(select(Customer.id).where(Customer.phone_norm == mobile)):
+            matched_customers[customer_id] = f"mobile {mobile}"
+        for order in session.exec(select(Order).where(col(Order.receiver_phone).in_([mobile, text, mask]))
+                                  .limit(limit)):
+            matched_orders.append(order)
+            if order.customer_id is not None and order.customer_id not in matched_customers:
+                masked = normalize.classify_phone(order.receiver_phone).kind == PhoneKind.MASKED
+                matched_customers[order.customer_id] = (f"masked phone {mask} on {order.platform} "
+                                                        f"{order.platform_order_id} (mask only: possible)"
+                                                        if masked else f"mobile {mobile}")
+    elif phone.kind == PhoneKind.MASKED:
+        kind, basis = "masked_phone", f"masked phone {phone.value} (possible matches: a mask cannot identify alone)"
+        for order in session.exec(select(Order).where(col(Order.receiver_phone).in_([text, phone.value])).limit(limit)):
+            matched_orders.append(order)
+            if order.customer_id is not None:
+                matched_customers.setdefault(order.customer_id, f"shows the mask {phone.value}")
+        if phone.mobile_pattern:
+            for customer_id, number in session.exec(
+                    select(Customer.id, Customer.phone_norm)
+                    .where(col(Customer.phone_norm).like(_like_pattern(phone.mobile_pattern))).limit(limit)):
+                matched_customers.setdefault(customer_id, f"mobile {number} fits {phone.value}")
+    else:
+        kind, basis = "none", "nothing found"
+        # The same number may be an order on two platforms: both are shown.
+        matched_orders = list(session.exec(select(Order).where(Order.platform_order_id == text).limit(limit)))
+        if matched_orders:
+            kind, basis = "order", f"order number {text}"
+        else:
+            parcels = select(Parcel.id).where(Parcel.waybill == text)
+            matched_orders = list(session.exec(select(Order).where(
+                (Order.waybill == text) | col(Order.parcel_id).in_(parcels)).limit(limit)))
+            if matched_orders:
+                kind, basis = "waybill", f"waybill {text}"
+        if not matched_orders and phone.kind == PhoneKind.LANDLINE:
+            matched_orders = list(session.exec(select(Order).where(Order.receiver_phone == text).limit(limit)))
+            if matched_orders:
+                kind, basis = "landline", f"landline {text}"
+        for order in matched_orders:
+            if order.customer_id is not None:
+                matched_customers.setdefault(order.customer_id, f"{basis} ({order.platform} {order.platform_order_id})")
+        if not matched_orders:
+            for customer_id, platform in session.exec(select(Customer.id, Customer.platform)
+                                                      .where(Customer.buyer_id == text).limit(limit)):
+                matched_customers[customer_id] = f"{platform or ''} buyer id {text}".strip()
+            if matched_customers:
+                kind, basis = "buyer_id", f"buyer id {text}"
+    return _assemble(session, text, kind, basis, matched_orders, matched_customers, limit)
+
+
+def _assemble(session: Session, text: str, kind: str, basis: str, matched_orders: list[Order],
+              matched_customers: dict[int, str], limit: int) -> LookupResult:
+    roots: dict[int, tuple[Customer, list[int], str]] = {}
+    for customer_id, why in matched_customers.items():
+        root = identity.root_customer(session, customer_id)
+        if root.id not in roots:
+            roots[root.id] = (root, identity.customer_group(session, root.id), why)
+    all_ids = sorted({i for _root, group, _why in roots.values() for i in group})
+    direct = {o.id for o in matched_orders}
+    found: dict[int, Order] = {o.id: o for o in matched_orders}
+    if all_ids:
+        for order in session.exec(select(Order).where(col(Order.customer_id).in_(all_ids))
+                                  .order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit)):
+            found.setdefault(order.id, order)
+    ordered = sorted(found.values(), key=lambda o: (_aware(o.created_at), o.id), reverse=True)[:limit]
+    return LookupResult(
+        query=text, kind=kind, basis=basis,
+        customers=[LookupCustomer(c.id, c.name, c.phone_norm, c.platform, c.buyer_id, c.is_vip,
+                                  [i for i in group if i != c.id], why)
+                   for c, group, why in sorted(roots.values(), key=lambda r: r[0].id)],
+        orders=[LookupOrder(o.id, o.platform, o.platform_order_id, o.shop, o.status, _aware(o.created_at), o.paid_fen,
+                            o.receiver_name, o.receiver_phone, o.courier, o.waybill, o.customer_id, o.id in direct)
+                for o in ordered],
+    )
+
+
+def lookup_as_dict(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> dict:
+    """``lookup`` as plain JSON-ready values (``oms orders lookup QUERY --format json``)."""
+    result = lookup(session, query, limit=limit)
+    data = asdict(result)
+    for order in data["orders"]:
+        order["created_at"] = order["created_at"].isoformat()
+    data["found"] = result.found
+    return data

@@ -1,0 +1,328 @@
+"""The review queue: orders waiting for customer service, and what CS can do with them.
+
+The queue is the orders in status ``review`` with their open holds, oldest first. Every action
+is audited (``review.*`` on the order, besides the hold and status rows the order service
+writes) and leaves the order where its holds say through ``actions.resolve_hold`` /
+``lifecycle.settle_status`` / ``actions.cancel``:
+
+- address: ``update_address`` (receiver fields, old → new in the audit; resolves
+  ``address_invalid``), ``confirm_address`` (as it is);
+- remark: ``accept_remark``;
+- duplicates: ``merge_duplicates`` (one parcel: both keep ``no_merge=False`` so the wave merges
+  them), ``keep_both`` (``no_merge=True`` on each), ``cancel_order`` on one of them (the other's
+  hold is resolved when it has no other suspect left);
+- any hold: ``release_hold``; the whole order: ``cancel_order``;
+- ``request_approval`` (price change, gift): an ApprovalRequest row and an ``approval_pending``
+  hold, so the order goes to ``approval`` until a lead decides.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from oms_tui.errors import IllegalTransition, ValidationError
+from oms_tui.models import ApprovalRequest, HoldKind, Order, OrderStatus, utcnow
+from oms_tui.services.core import audit
+from oms_tui.services.customers import history, matching
+from oms_tui.services.floor import waves
+from oms_tui.services.orders import actions, holds, lifecycle, queries
+from oms_tui.services.orders import intake_rules as review_rules
+
+APPROVAL_REQUEST_KINDS = ("price_change", "gift")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueHold:
+    id: int
+    kind: str
+    blocking: bool
+    reason: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    order_id: int
+    platform: str
+    platform_order_id: str
+    shop: str
+    status: str
+    created_at: datetime
+    paid_at: datetime | None
+    receiver_name: str
+    region: str
+    total_fen: int
+    paid_fen: int
+    holds: list[QueueHold]
+
+    @property
+    def waiting_since(self) -> datetime:
+        return self.paid_at or self.created_at
+
+    def age(self, now: datetime | None = None) -> float:
+        """Hours in the queue (since payment)."""
+        return ((now or utcnow()) - self.waiting_since).total_seconds() / 3600
+
+
+_IN_REVIEW = Order.status == OrderStatus.REVIEW
+
+
+def count_queue(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Order).where(_IN_REVIEW)).one()
+
+
+def list_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[QueueItem]:
+    """One page of orders in review, the longest waiting first, each with its open holds."""
+    if limit <= 0 or offset < 0:
+        raise ValidationError("limit must be positive and offset zero or more")
+    page = list(session.exec(select(Order).where(_IN_REVIEW)
+                             .order_by(col(Order.paid_at), col(Order.created_at), col(Order.id))
+                             .limit(limit).offset(offset)))
+    open_ = queries.open_holds_of(session, [o.id for o in page])
+    return [
+        QueueItem(
+            o.id, o.platform, o.platform_order_id, o.shop, o.status, _aware(o.created_at), _aware(o.paid_at),
+            o.receiver_name, " ".join(p for p in (o.receiver_province, o.receiver_city) if p), o.total_fen,
+            o.paid_fen, [QueueHold(h.id, h.kind, h.blocking, h.reason, _aware(h.opened_at)) for h in open_[o.id]],
+        )
+        for o in page
+    ]
+
+
+# --- one order, as CS sees it -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Partner:
+    order_id: int
+    platform: str
+    platform_order_id: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewDetail:
+    order_id: int
+    platform: str
+    platform_order_id: str
+    status: str
+    receiver_name: str
+    receiver_phone: str
+    province: str
+    city: str
+    district: str
+    address: str
+    buyer_id: str
+    buyer_remark: str
+    seller_memo: str
+    total_fen: int
+    paid_fen: int
+    discount_fen: int
+    post_fee_fen: int
+    created_at: datetime
+    no_merge: bool
+    lines: list[tuple[str, str, int, int]]  # sku, title, qty, price_fen
+    holds: list[QueueHold]
+    identity: str  # what recognises this receiver (matching.identity_basis)
+    partners: list[Partner]  # orders with an open duplicate hold naming this one, or named by it
+    history: history.CustomerHistory | None
+    credit: history.CreditSummary | None
+
+
+def review_detail(session: Session, order_id: int) -> ReviewDetail:
+    """The order with its lines, open holds, duplicate partners, customer history and credit."""
+    o = queries.get_order(session, order_id)
+    lines = [(line.sku_code, line.title, line.qty, line.price_fen) for line in queries.lines_of(session, [o.id])[o.id]]
+    open_ = [QueueHold(h.id, h.kind, h.blocking, h.reason, _aware(h.opened_at)) for h in holds.open_holds(session, o.id)]
+    past = history.customer_history(session, o.customer_id, limit=20) if o.customer_id else None
+    return ReviewDetail(
+        o.id, o.platform, o.platform_order_id, o.status, o.receiver_name, o.receiver_phone, o.receiver_province,
+        o.receiver_city, o.receiver_district, o.receiver_address, o.buyer_id, o.buyer_remark, o.seller_memo,
+        o.total_fen, o.paid_fen, o.discount_fen, o.post_fee_fen, _aware(o.created_at), o.no_merge, lines, open_,
+        matching.identity_basis(matching.order_identity(o)),
+        [Partner(p.id, p.platform, p.platform_order_id, p.status, _aware(p.created_at))
+         for p in duplicate_partners(session, o)],
+        past, history.credit_summary(past) if past else None,
+    )
+
+
+duplicate_partners = review_rules.duplicate_partners
+_open_duplicate_hold = review_rules.open_duplicate_hold
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+def _editable(order: Order) -> None:
+    if OrderStatus(order.status) not in lifecycle.PRE_PICK:
+        raise IllegalTransition(f"order {order.platform_order_id} is {order.status}; only orders not yet picked "
+                                "can be changed here")
+
+
+def _resolve_kind(session: Session, order: Order, kind: HoldKind, *, user: str, resolution: str) -> int:
+    resolved = 0
+    for hold in holds.open_holds(session, order.id):
+        if hold.kind == kind:
+            actions.resolve_hold(session, hold.id, user=user, resolution=resolution)
+            resolved += 1
+    return resolved
+
+
+_RECEIVER_FIELDS = {"receiver_name": "name", "receiver_phone": "phone", "receiver_province": "province",
+                    "receiver_city": "city", "receiver_district": "district", "receiver_address": "address"}
+
+
+def update_address(session: Session, order_id: int, *, user: str, province: str, city: str, district: str,
+                   address: str, name: str | None = None, phone: str | None = None, note: str = "") -> Order:
+    """Correct the receiver (CS checked with the buyer): old → new in the audit, ``address_invalid`` resolved.
+
+    Refused (ValidationError naming what is wrong) when the new address would fail the address rule.
+    """
+    order = queries.get_order(session, order_id)
+    _editable(order)
+    new = {"receiver_province": province.strip(), "receiver_city": city.strip(),
+           "receiver_district": district.strip(), "receiver_address": address.strip(),
+           "receiver_name": order.receiver_name if name is None else name.strip(),
+           "receiver_phone": order.receiver_phone if phone is None else phone.strip()}
+    problems = review_rules.address_problems(
+        province=new["receiver_province"], city=new["receiver_city"], address=new["receiver_address"],
+        phone=new["receiver_phone"], min_chars=review_rules.current_config().min_address_chars)
+    if problems:
+        raise ValidationError("; ".join(problems))
+    changes = {field: [getattr(order, field), value] for field, value in new.items() if getattr(order, field) != value}
+    for field, (_old, value) in changes.items():
+        setattr(order, field, value)
+    if changes:
+        order.updated_at = utcnow()
+        session.add(order)
+        session.flush()
+    audit.record(session, user, "review.address", "order", order.id,
+                 changes={_RECEIVER_FIELDS[f]: {"old": old, "new": value} for f, (old, value) in changes.items()},
+                 note=note)
+    _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, user=user,
+                  resolution=f"address corrected by CS{': ' + note if note else ''}" if changes
+                  else f"address confirmed by CS{': ' + note if note else ''}")
+    if changes and review_rules.current_config().duplicate_check:
+        review_rules.check_duplicates(session, order, user=user)
+    lifecycle.settle_status(session, order, user=user)
+    return order
+
+
+def confirm_address(session: Session, order_id: int, *, user: str, note: str = "") -> Order:
+    """The address is right as it stands (CS asked the buyer): resolve ``address_invalid``."""
+    order = queries.get_order(session, order_id)
+    if not holds.has_open(session, order.id, HoldKind.ADDRESS_INVALID):
+        raise ValidationError(f"order {order.platform_order_id} has no open address hold")
+    audit.record(session, user, "review.address_confirmed", "order", order.id, note=note)
+    _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, user=user,
+                  resolution=f"address confirmed as it is{': ' + note if note else ''}")
+    return order
+
+
+def accept_remark(session: Session, order_id: int, *, user: str, note: str = "") -> Order:
+    """CS read the buyer's remark and will follow it: resolve ``buyer_remark``."""
+    order = queries.get_order(session, order_id)
+    if not holds.has_open(session, order.id, HoldKind.BUYER_REMARK):
+        raise ValidationError(f"order {order.platform_order_id} has no open remark hold")
+    audit.record(session, user, "review.remark_accepted", "order", order.id, remark=order.buyer_remark, note=note)
+    _resolve_kind(session, order, HoldKind.BUYER_REMARK, user=user,
+                  resolution=f"remark accepted{': ' + note if note else ''}")
+    return order
+
+
+def _duplicate_group(session: Session, order_id: int) -> tuple[Order, list[Order]]:
+    order = queries.get_order(session, order_id)
+    partners = duplicate_partners(session, order)
+    if _open_duplicate_hold(session, order.id) is None or not partners:
+        raise ValidationError(f"order {order.platform_order_id} has no open duplicate suspicion")
+    return order, partners
+
+
+def merge_duplicates(session: Session, order_id: int, *, user: str, note: str = "") -> list[Order]:
+    """One purchase after all: ship together — the holds go and the orders form one parcel now, so the
+    wave keeps them together even when masked receiver data would not match.
+
+    Returns the orders of the group.
+    """
+    order, partners = _duplicate_group(session, order_id)
+    group = [order, *partners]
+    refs = ", ".join(f"{o.platform} {o.platform_order_id}" for o in group)
+    parcel = waves.form_parcel(session, group, user=user)
+    for member in group:
+        audit.record(session, user, "review.duplicate", "order", member.id, decision="merge",
+                     orders=[o.id for o in group], parcel=parcel.id, note=note or "ship in one parcel")
+        _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, user=user,
+                      resolution=f"duplicate confirmed, one parcel: {refs}")
+    return group
+
+
+def keep_both(session: Session, order_id: int, *, user: str, note: str = "") -> list[Order]:
+    """Two real purchases: the holds go and each order ships on its own (``no_merge``)."""
+    order, partners = _duplicate_group(session, order_id)
+    group = [order, *partners]
+    refs = ", ".join(f"{o.platform} {o.platform_order_id}" for o in group)
+    for member in group:
+        member.no_merge = True
+        session.add(member)
+        audit.record(session, user, "review.duplicate", "order", member.id, decision="keep_both",
+                     orders=[o.id for o in group], note=note)
+        _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, user=user,
+                      resolution=f"not a duplicate, each ships on its own: {refs}")
+    return group
+
+
+def cancel_order(session: Session, order_id: int, *, user: str, reason: str) -> Order:
+    """Cancel the order (stock goes back); ``actions.cancel`` releases a duplicate partner left alone."""
+    if not reason.strip():
+        raise ValidationError("a cancellation needs a reason")
+    order = queries.get_order(session, order_id)
+    audit.record(session, user, "review.cancel", "order", order.id, reason=reason,
+                 duplicate_of=[p.id for p in duplicate_partners(session, order)])
+    actions.cancel(session, order, user=user, reason=reason)
+    return order
+
+
+def release_hold(session: Session, hold_id: int, *, user: str, note: str = "") -> Order:
+    """Let the order go on despite this hold (CS looked and it is fine). Approval holds are the approver's."""
+    hold = holds.get_hold(session, hold_id)
+    if hold.kind in holds.APPROVAL_KINDS:
+        raise ValidationError("an approval hold is decided on the approvals screen")
+    if hold.resolved_at is not None:
+        raise ValidationError(f"hold {hold.id} ({hold.kind}) is already resolved")
+    audit.record(session, user, "review.release", "order", hold.order_id, hold=hold.id, kind=hold.kind, note=note)
+    return actions.resolve_hold(session, hold.id, user=user, resolution=f"released by CS{': ' + note if note else ''}")
+
+
+def request_approval(session: Session, order_id: int, *, kind: str, reason: str, user: str,
+                     detail: dict[str, Any] | None = None) -> ApprovalRequest:
+    """Ask a lead to approve a change (price change, gift); the order waits in ``approval``."""
+    if kind not in APPROVAL_REQUEST_KINDS:
+        raise ValidationError(f"unknown approval kind {kind!r}; one of: {', '.join(APPROVAL_REQUEST_KINDS)}")
+    if not reason.strip():
+        raise ValidationError("an approval request needs a reason")
+    order = queries.get_order(session, order_id)
+    _editable(order)
+    request = ApprovalRequest(order_id=order.id, kind=kind, reason=reason.strip()[:500], requested_by=user,
+                              detail=json.dumps(detail or {}, ensure_ascii=False, default=str))
+    session.add(request)
+    session.flush()
+    audit.record(session, user, "approval.request", "order", order.id, request=request.id, kind=kind, reason=reason,
+                 detail=detail or {})
+    holds.open_hold(session, order, HoldKind.APPROVAL_PENDING, user=user,
+                    reason=f"{kind}: {reason.strip()} (request #{request.id})")
+    lifecycle.settle_status(session, order, user=user)
+    return request
+

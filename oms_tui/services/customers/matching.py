@@ -1,0 +1,203 @@
+"""Whether two orders are one customer's, and on what basis."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from oms_tui.models import (
+    Customer,
+    Order,
+    OrderLine,
+)
+from oms_tui.services.customers.identity import customer_group
+from oms_tui.services.customers.normalize import (
+    PhoneInfo,
+    PhoneKind,
+    address_key,
+    classify_phone,
+)
+
+
+def phones_compatible(a: PhoneInfo, b: PhoneInfo) -> bool:
+    """Two mobile numbers or masks that could be the same number (every known digit agrees)."""
+    pa, pb = a.mobile_pattern, b.mobile_pattern
+    if pa is None or pb is None:
+        return False
+    return all(x == y or "*" in (x, y) for x, y in zip(pa, pb))
+
+
+def names_compatible(a: str, b: str) -> bool:
+    """Receiver names that could be one person: equal, or equal wherever both masks show a character.
+
+    Taobao keeps the first character and always adds ``**`` (whatever the length); PDD keeps the
+    first and last (``林*坤``). An empty name says nothing either way.
+    """
+    a, b = re.sub(r"\s", "", a or ""), re.sub(r"\s", "", b or "")
+    if not a or not b:
+        return True
+    if "*" not in a and "*" not in b:
+        return a == b
+    if a[0] != "*" and b[0] != "*" and a[0] != b[0]:
+        return False
+    if len(a) == len(b):
+        return all(x == y or "*" in (x, y) for x, y in zip(a, b))
+    return True
+
+
+def address_usable(key: str) -> bool:
+    """An address key with a detail line that is more than mask characters."""
+    detail = key.rsplit("|", 1)[-1] if key else ""
+    return bool(detail.replace("*", ""))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What an order says about who it is for, as the comparisons need it."""
+
+    platform: str
+    buyer_id: str
+    phone: PhoneInfo
+    name: str
+    address_key: str
+    customer_id: int | None = None
+
+    @property
+    def masked(self) -> bool:
+        return self.phone.kind in (PhoneKind.MASKED, PhoneKind.ENCRYPTED)
+
+
+def order_identity(order) -> Identity:  # noqa: ANN001 - an Order or a NormalizedOrder
+    """The identity of an order's receiver (works on a stored Order and on a NormalizedOrder)."""
+    return Identity(
+        platform=order.platform, buyer_id=(order.buyer_id or "").strip(), phone=classify_phone(order.receiver_phone),
+        name=(order.receiver_name or "").strip(),
+        address_key=address_key(order.receiver_province, order.receiver_city, order.receiver_district,
+                                order.receiver_address),
+        customer_id=getattr(order, "customer_id", None),
+    )
+
+
+class BasisKind(StrEnum):
+    MOBILE = "mobile"  # the same full mobile number
+    BUYER_ID = "buyer_id"  # the same platform buyer id
+    CUSTOMER = "customer"  # the same customer record (merged by CS, or identified earlier)
+    MASKED = "masked"  # compatible masked phones + the same address key (+ compatible name masks)
+
+
+@dataclass(frozen=True)
+class MatchBasis:
+    """Why two orders are taken to be one customer's, in words a person can check."""
+
+    kind: BasisKind
+    text: str
+
+    @property
+    def strong(self) -> bool:
+        """False when it rests on masked data (a likely match, not a certain one)."""
+        return self.kind != BasisKind.MASKED
+
+
+def match_basis(a: Identity, b: Identity, *, same_customer: bool = False) -> MatchBasis | None:
+    """Whether two receivers are one customer, and on what basis; None when nothing says so.
+
+    Order of evidence: the same full mobile; the same buyer id on the same platform; the same
+    customer record (``same_customer``: merged by CS, or found by number/buyer id on intake);
+    last, masked phones that agree on every shown digit plus the same address key (and names
+    that agree where both show a character). Two different full mobiles are two people unless
+    CS merged their customers.
+    """
+    pa, pb = a.phone, b.phone
+    if pa.kind == PhoneKind.MOBILE and pb.kind == PhoneKind.MOBILE:
+        if pa.value == pb.value:
+            return MatchBasis(BasisKind.MOBILE, f"same mobile {pa.value}")
+        if not same_customer:
+            return None
+    same_address = a.address_key == b.address_key and address_usable(a.address_key)
+    if a.buyer_id and a.platform == b.platform and a.buyer_id == b.buyer_id:
+        text = f"same {a.platform} buyer id {a.buyer_id}"
+        if same_address:
+            text += f" + address key {a.address_key}"
+        if a.masked or b.masked:
+            text += " (phone masked)"
+        return MatchBasis(BasisKind.BUYER_ID, text)
+    if same_customer:
+        return MatchBasis(BasisKind.CUSTOMER, f"same customer #{a.customer_id}" if a.customer_id == b.customer_id
+                          else f"merged customers #{a.customer_id} and #{b.customer_id}")
+    if (PhoneKind.MASKED in (pa.kind, pb.kind) and phones_compatible(pa, pb) and same_address
+            and names_compatible(a.name, b.name)):
+        text = f"masked phone {pa.value} ≈ {pb.value} + address key {a.address_key}"
+        if a.name and b.name:
+            text += f" + name {a.name} ≈ {b.name}"
+        return MatchBasis(BasisKind.MASKED, text)
+    return None
+
+
+def identity_basis(identity: Identity) -> str:
+    """What this receiver can be recognised by, and how far that goes (for the review screen)."""
+    phone = identity.phone
+    if phone.kind == PhoneKind.MOBILE:
+        return f"mobile {phone.value}"
+    parts = []
+    if identity.buyer_id:
+        parts.append(f"{identity.platform} buyer id {identity.buyer_id}")
+    if phone.kind == PhoneKind.MASKED:
+        parts.append(f"masked phone {phone.value}")
+    elif phone.kind == PhoneKind.ENCRYPTED:
+        parts.append("encrypted phone")
+    elif phone.kind == PhoneKind.LANDLINE:
+        parts.append(f"landline {phone.value}")
+    if address_usable(identity.address_key):
+        parts.append(f"address key {identity.address_key}")
+    if identity.name:
+        parts.append(f"name {identity.name}")
+    text = " + ".join(parts) or "nothing to recognise the receiver by"
+    if phone.kind == PhoneKind.MASKED and not identity.buyer_id:
+        text += " (a masked phone cannot identify alone)"
+    return text
+
+
+def related_orders(session: Session, order: Order, *, since: datetime, until: datetime,
+                   statuses: Iterable[str] | None = None, sku_codes: Iterable[str] | None = None,
+                   other_platforms_only: bool = False, limit: int = 200) -> list[tuple[Order, MatchBasis]]:
+    """Other orders created in [since, until] that belong to the same customer, with the basis of each.
+
+    Candidates come through indexes only: the orders of the customer's group, and of every customer
+    recorded at the same address key (that is where masked receivers meet: each masked order's
+    customer carries the address it came with); ``match_basis`` then decides each candidate.
+    A customer known under another address key is found through the group only.
+    """
+    group = set(customer_group(session, order.customer_id)) if order.customer_id else set()
+    ids = set(group)
+    mine = order_identity(order)
+    if address_usable(mine.address_key):
+        ids.update(session.exec(select(Customer.id).where(Customer.address_key == mine.address_key)))
+    if not ids:
+        return []
+    stmt = select(Order).where(col(Order.customer_id).in_(sorted(ids)), Order.id != order.id,
+                               col(Order.created_at) >= _utc(since), col(Order.created_at) <= _utc(until))
+    if statuses is not None:
+        stmt = stmt.where(col(Order.status).in_([str(s) for s in statuses]))
+    if other_platforms_only:
+        stmt = stmt.where(Order.platform != order.platform)
+    if sku_codes is not None:
+        codes = sorted(set(sku_codes))
+        if not codes:
+            return []
+        stmt = stmt.where(select(OrderLine.id).where(OrderLine.order_id == Order.id,
+                                                     col(OrderLine.sku_code).in_(codes)).exists())
+    found = []
+    for other in session.exec(stmt.order_by(col(Order.created_at), col(Order.id)).limit(limit)):
+        basis = match_basis(mine, order_identity(other), same_customer=other.customer_id in group)
+        if basis is not None:
+            found.append((other, basis))
+    return found
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

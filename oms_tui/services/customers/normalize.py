@@ -1,0 +1,107 @@
+"""What a receiver field holds: mobile numbers, provinces, address keys, masked or encrypted phones."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市")
+
+
+def normalize_mobile(raw: str | None) -> str | None:
+    """An 11-digit mainland mobile number from '+86 138-0013-8000' and the like; None if masked or not one."""
+    if not raw:
+        return None
+    digits = re.sub(r"[\s\-()]", "", raw)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if _MOBILE.match(digits) else None
+
+
+def normalize_province(name: str) -> str:
+    """'浙江省' and '浙江' compare equal; so do '上海市' and '上海'."""
+    name = (name or "").strip()
+    for suffix in _PROVINCE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def address_key(province: str, city: str, district: str, address: str) -> str:
+    """A comparable key for one delivery address: suffix-free province, no spaces or punctuation."""
+    detail = re.sub(r"[\s,，.。#\-]", "", address or "")
+    return "|".join([normalize_province(province), (city or "").strip(), (district or "").strip(), detail])[:200]
+
+
+# --- receiver data as the platforms hand it: full, masked or encrypted -----------------------------
+#
+# Platforms now mask receiver data (Taobao/JD ``138****5678``, ``张**``; PDD ``1*********5``,
+# ``林*坤``) or encrypt it (PDD ``~AgAAAA…~0~~``). A masked phone narrows a person down but never
+# identifies one: only together with the address key (and the name mask, when both sides have a
+# name) do two masked receivers count as the same customer, and every match says what it rests on.
+
+class PhoneKind(StrEnum):
+    MOBILE = "mobile"  # a full mainland mobile number
+    MASKED = "masked"  # digits and '*': 138****5678, 1*********5, 0571-****6666
+    LANDLINE = "landline"  # area code + number (+ extension), or a 400/800 service number
+    ENCRYPTED = "encrypted"  # platform ciphertext: present, but nothing to compare
+    MISSING = "missing"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class PhoneInfo:
+    kind: PhoneKind
+    value: str  # the normalized mobile, the mask pattern, the landline digits, or the text as given
+
+    @property
+    def usable(self) -> bool:
+        """Good enough to deliver to (or the platform has the real one behind the mask/cipher)."""
+        return self.kind not in (PhoneKind.MISSING, PhoneKind.INVALID)
+
+    @property
+    def mobile_pattern(self) -> str | None:
+        """11 characters of digits and '*' for a mobile or a masked mobile; None otherwise."""
+        if self.kind in (PhoneKind.MOBILE, PhoneKind.MASKED) and len(self.value) == 11 and self.value[0] == "1":
+            return self.value
+        return None
+
+
+_SPACES_PARENS = re.compile(r"[\s()（）]")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:[-#转]\d{1,6})?$")
+_SERVICE_NUMBER = re.compile(r"^[48]00-?\d{3}-?\d{4}$")
+
+
+def looks_encrypted(value: str) -> bool:
+    """PDD-style ciphertext (``~AgAAAA…~0~~``, ``$Y/YK…$0$$``); same test as platforms.mapping."""
+    return len(value) > 4 and value[0] in "~$#" and value[-1] == value[0]
+
+
+def classify_phone(raw: str | None) -> PhoneInfo:
+    """What a receiver phone field holds: a mobile, a masked number, a landline, ciphertext, or junk."""
+    text = (raw or "").strip()
+    if not text:
+        return PhoneInfo(PhoneKind.MISSING, "")
+    if looks_encrypted(text):
+        return PhoneInfo(PhoneKind.ENCRYPTED, text)
+    mobile = normalize_mobile(text)
+    if mobile:
+        return PhoneInfo(PhoneKind.MOBILE, mobile)
+    compact = _SPACES_PARENS.sub("", text).replace("＊", "*")
+    if compact.startswith("+86"):
+        compact = compact[3:]
+    if "*" in compact:
+        bare = compact.replace("-", "")
+        if bare.startswith("86") and len(bare) == 13:
+            bare = bare[2:]
+        digits = sum(ch.isdigit() for ch in bare)
+        if re.fullmatch(r"[\d*]+", bare) and digits >= 2 and 7 <= len(bare) <= 13:
+            return PhoneInfo(PhoneKind.MASKED, bare)
+        return PhoneInfo(PhoneKind.INVALID, text)
+    if _LANDLINE.match(compact) or _SERVICE_NUMBER.match(compact):
+        return PhoneInfo(PhoneKind.LANDLINE, re.sub(r"\D", "", compact))
+    return PhoneInfo(PhoneKind.INVALID, text)

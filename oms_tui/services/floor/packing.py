@@ -1,0 +1,449 @@
+"""The pack station: scan the order, scan every item of its parcel, scan the waybill — shipped.
+
+A ``PackSession`` is one station's state between scans (plain data, no UI). ``scan`` takes what
+the gun typed and returns a ``ScanResult`` the screen draws. Every scan is one short transaction
+that writes a ``ScanEvent``; a wrong, extra or unknown scan writes only that. The waybill scan
+ships the whole parcel in one transaction: each order packed and shipped (stock deducted), the
+parcel closed with its waybill, one ``platform_ship`` outbox row per order.
+
+Per-scan work is kept small so a station keeps up with a gun: the parcel's SKU codes and
+barcodes are held in memory once the order is scanned, so an item scan is one INSERT; anything
+else is a handful of indexed look-ups (order by platform order id or id, SKU by code or barcode).
+
+Messages are English templates marked with ``N_`` plus their fields; the screen translates them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, bindparam
+from sqlmodel import Session, col, select
+
+from oms_tui.db import session_scope
+from oms_tui.errors import OmsError
+from oms_tui.i18n import N_
+from oms_tui.models import (
+    Hold,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Parcel,
+    ScanEvent,
+    Sku,
+    SkuBarcode,
+    utcnow,
+)
+from oms_tui.services.catalogue import couriers
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core import audit, outbox
+from oms_tui.services.floor import waves
+from oms_tui.services.orders import actions
+
+IDLE = "idle"  # nothing on the bench: scan an order or slip
+ITEMS = "items"  # verifying the parcel's items
+WAYBILL = "waybill"  # every item verified: scan the waybill
+
+# Results recorded in ScanEvent.result.
+OK, ORDER, DOUBLE, SHIPPED = "ok", "order", "double", "waybill"
+WRONG, EXTRA, UNKNOWN, REFUSED, WAYBILL_BAD, FAILED = "wrong", "extra", "unknown", "refused", "waybill_bad", "failed"
+ERROR_RESULTS = frozenset({WRONG, EXTRA, UNKNOWN, REFUSED, WAYBILL_BAD, FAILED})
+PACKABLE = (OrderStatus.PICKING, OrderStatus.PACKED)
+MAX_ORDER_ID = 2**31 - 1  # our order numbers are INTEGER keys; longer digit strings are barcodes or waybills
+
+
+@dataclass
+class PackLine:
+    """One SKU of the parcel: how many units it needs, how many were scanned."""
+
+    sku_id: int
+    sku: str
+    name: str
+    spec: str
+    needed: int
+    verified: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.verified >= self.needed
+
+
+@dataclass
+class ParcelWork:
+    """The parcel on the bench: all orders merged in it and the SKUs they need together."""
+
+    parcel_id: int | None
+    order_ids: tuple[int, ...]
+    refs: tuple[str, ...]  # the platform order ids
+    courier: str | None
+    lines: list[PackLine]
+    codes: dict[str, int]  # SKU code or barcode → index in lines
+
+    @property
+    def units(self) -> int:
+        return sum(line.needed for line in self.lines)
+
+    @property
+    def verified(self) -> int:
+        return sum(min(line.verified, line.needed) for line in self.lines)
+
+    @property
+    def complete(self) -> bool:
+        return all(line.done for line in self.lines)
+
+
+@dataclass(frozen=True)
+class LineView:
+    sku: str
+    name: str
+    spec: str
+    verified: int
+    needed: int
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one scan did, and the bench after it (plain values for the screen)."""
+
+    code: str
+    result: str
+    template: str  # English, N_()-marked; the screen shows _(template).format(**params)
+    params: dict[str, Any]
+    phase: str
+    refs: tuple[str, ...] = ()
+    courier: str | None = None
+    lines: tuple[LineView, ...] = ()
+    sku: str | None = None  # the SKU this scan touched
+    seconds: float = 0.0  # time spent in the service
+
+    @property
+    def message(self) -> str:
+        return self.template.format(**self.params)
+
+    @property
+    def is_error(self) -> bool:
+        return self.result in ERROR_RESULTS
+
+
+class _Refused(Exception):
+    def __init__(self, template: str, **params: Any) -> None:
+        super().__init__(template.format(**params))
+        self.template, self.params = template, params
+
+
+# The hot path's statements are built once: building SQLAlchemy statements costs more than
+# running these indexed look-ups.
+_INSERT_SCAN = ScanEvent.__table__.insert()
+# Through ix_order_platform_order_id: a scanned slip does not say its platform.
+_ORDER_BY_PLATFORM_ID = (select(Order).where(Order.platform_order_id == bindparam("ref"))
+                         .order_by(col(Order.id)).limit(1))
+_PARCEL_ORDERS = select(Order).where(Order.parcel_id == bindparam("parcel")).order_by(col(Order.id))
+_ORDERS_FOR_SHIP = (select(Order).where(col(Order.id).in_(bindparam("ids", expanding=True))).order_by(col(Order.id))
+                    .with_for_update())
+_BLOCKING_HOLDS = (select(Hold.order_id, Hold.kind)
+                   .where(col(Hold.order_id).in_(bindparam("ids", expanding=True)), col(Hold.resolved_at).is_(None),
+                          col(Hold.blocking).is_(True))
+                   .order_by(col(Hold.id)))
+_PARCEL_LINES = (select(OrderLine.order_id, OrderLine.sku_id, OrderLine.sku_code, OrderLine.qty, Sku.code, Sku.name,
+                        Sku.spec)
+                 .outerjoin(Sku, col(Sku.id) == col(OrderLine.sku_id))
+                 .where(col(OrderLine.order_id).in_(bindparam("ids", expanding=True)))
+                 .order_by(col(OrderLine.id)))
+_BARCODES = select(SkuBarcode.barcode, SkuBarcode.sku_id).where(
+    col(SkuBarcode.sku_id).in_(bindparam("skus", expanding=True)))
+_PARCEL_COURIER = select(Parcel.courier).where(Parcel.id == bindparam("parcel"))
+_PARCEL_WITH_WAYBILL = select(Parcel.id).where(Parcel.waybill == bindparam("waybill")).limit(1)
+_ORDER_WITH_WAYBILL = select(Order.id).where(Order.waybill == bindparam("waybill")).limit(1)
+
+
+
+@dataclass
+class PackSession:
+    """One pack station's state: the parcel on the bench and the shift's counters."""
+
+    station: str = ""
+    user: str = "system"
+    work: ParcelWork | None = None
+    scans: int = 0
+    errors: int = 0
+    parcels_shipped: int = 0
+    orders_shipped: int = 0
+
+    @property
+    def phase(self) -> str:
+        if self.work is None:
+            return IDLE
+        return WAYBILL if self.work.complete else ITEMS
+
+    # --- the one entry point -------------------------------------------------------------------
+
+    def scan(self, engine: Engine, code: str) -> ScanResult:
+        """Handle one scan; database failures propagate (nothing is counted then)."""
+        started = time.perf_counter()
+        code = (code or "").strip()
+        if not code:
+            return self._result(code, "", N_("Nothing scanned"), {}, started=started)
+        work = self.work
+        index = None
+        if work is not None:
+            index = work.codes.get(code)
+            if index is None and code.upper() != code:
+                index = work.codes.get(code.upper())
+        if index is not None:
+            result = self._item(engine, code, index, started)
+        else:
+            with session_scope(engine) as session:
+                result = self._classify(session, code, started)
+        self.scans += 1
+        if result.is_error:
+            self.errors += 1
+        return result
+
+    def clear(self) -> ScanResult:
+        """Put the parcel on the bench aside (Escape); nothing is written."""
+        refs = self.work.refs if self.work else ()
+        self.work = None
+        return self._result("", "cleared", N_("Cleared: scan the next order"), {"orders": " ".join(refs)})
+
+    # --- items (in memory, one INSERT) ----------------------------------------------------------
+
+    def _item(self, engine: Engine, code: str, index: int, started: float) -> ScanResult:
+        work = self.work
+        assert work is not None
+        line = work.lines[index]
+        if line.done:
+            template, params, kind = (N_("Extra {sku} {name}: {needed} needed, all verified already"),
+                                      {"sku": line.sku, "name": line.name, "needed": line.needed}, EXTRA)
+        elif line.verified + 1 == line.needed and work.verified + 1 == work.units:
+            template, params, kind = (N_("All {units} items verified: scan the waybill"), {"units": work.units}, OK)
+        else:
+            template, params, kind = (N_("{sku} {name}: {verified} of {needed}"),
+                                      {"sku": line.sku, "name": line.name, "verified": line.verified + 1,
+                                       "needed": line.needed}, OK)
+        with session_scope(engine) as session:
+            self._record(session, code, kind, template.format(**params), work.order_ids[0], work.parcel_id)
+        if kind == OK:
+            line.verified += 1  # only once the scan is on record
+        return self._result(code, kind, template, params, sku=line.sku, started=started)
+
+    # --- anything that is not one of the parcel's items ------------------------------------------
+
+    def _classify(self, session: Session, code: str, started: float) -> ScanResult:
+        order = self._find_order(session, code)
+        if order is not None:
+            return self._order_scanned(session, code, order, started)
+        work = self.work
+        sku = catalogue.find_sku(session, code)
+        if sku is not None:
+            if work is None:
+                return self._error(session, code, UNKNOWN, N_("No parcel open: scan the order or slip first ({sku})"),
+                                   {"sku": sku.code}, started)
+            return self._error(session, code, WRONG, N_("Wrong item {sku} {name}: not in this parcel"),
+                               {"sku": sku.code, "name": sku.name}, started, sku=sku.code)
+        if work is None:
+            return self._error(session, code, UNKNOWN, N_("Unknown code {code}: scan an order or slip"),
+                               {"code": code}, started)
+        waybill = couriers.normalize_waybill(code)
+        courier = work.courier or couriers.guess_courier(waybill)
+        looks_like_waybill = bool(couriers.matching_couriers(waybill))
+        if not work.complete:
+            if looks_like_waybill:
+                return self._error(session, code, WAYBILL_BAD,
+                                   N_("Scan every item before the waybill: {verified} of {units} verified"),
+                                   {"verified": work.verified, "units": work.units}, started)
+            return self._error(session, code, UNKNOWN, N_("Unknown code {code}"), {"code": code}, started)
+        if not looks_like_waybill:
+            return self._error(session, code, UNKNOWN, N_("Unknown code {code}: scan the waybill"), {"code": code},
+                               started)
+        if courier is None:
+            return self._error(session, code, WAYBILL_BAD,
+                               N_("No courier set for this parcel and {waybill} does not say which"),
+                               {"waybill": waybill}, started)
+        known = couriers.get_courier(courier)
+        if not known.pattern.fullmatch(waybill):
+            return self._error(session, code, WAYBILL_BAD,
+                               N_("{waybill} is not a {courier} waybill: expected {shape}"),
+                               {"waybill": waybill, "courier": courier, "shape": known.shape}, started)
+        return self._ship(session, code, waybill, courier, started)
+
+    def _order_scanned(self, session: Session, code: str, order: Order, started: float) -> ScanResult:
+        work = self.work
+        if work is not None and order.id in work.order_ids:
+            params = {"orders": " ".join(work.refs), "verified": work.verified, "units": work.units}
+            self._record(session, code, DOUBLE, N_("Parcel {orders} resumed: {verified} of {units} verified").format(
+                **params), order.id, work.parcel_id)
+            return self._result(code, DOUBLE, N_("Parcel {orders} resumed: {verified} of {units} verified"), params,
+                                started=started)
+        try:
+            new = self._load_parcel(session, order)
+        except _Refused as refused:
+            return self._error(session, code, REFUSED, refused.template, refused.params, started,
+                               order_id=order.id, parcel_id=order.parcel_id)
+        params = {"orders": " ".join(new.refs), "units": new.units}
+        template = N_("Parcel {orders}: {units} items to verify")
+        if work is not None:
+            template = N_("Parcel {orders}: {units} items to verify ({previous} put aside unfinished)")
+            params["previous"] = " ".join(work.refs)
+        self._record(session, code, ORDER, template.format(**params), order.id, new.parcel_id)
+        self.work = new
+        return self._result(code, ORDER, template, params, started=started)
+
+    def _load_parcel(self, session: Session, scanned: Order) -> ParcelWork:
+        if scanned.parcel_id is not None:
+            members = list(session.exec(_PARCEL_ORDERS, params={"parcel": scanned.parcel_id}))
+        else:
+            members = [scanned]
+        live = [o for o in members if o.status != OrderStatus.CANCELLED]
+        if not live:
+            raise _Refused(N_("Order {order} is {status}: only orders being picked can be packed"),
+                           order=scanned.platform_order_id, status=scanned.status)
+        for order in live:
+            if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+                raise _Refused(N_("Order {order} already shipped with waybill {waybill}"),
+                               order=order.platform_order_id, waybill=order.waybill or "")
+            if order.status not in PACKABLE:
+                raise _Refused(N_("Order {order} is {status}: only orders being picked can be packed"),
+                               order=order.platform_order_id, status=order.status)
+        ids = [o.id for o in live]
+        blocking = session.exec(_BLOCKING_HOLDS, params={"ids": ids}).all()
+        if blocking:
+            order_id = blocking[0][0]
+            ref = next(o.platform_order_id for o in live if o.id == order_id)
+            raise _Refused(N_("Order {order} has open holds: {holds}"), order=ref,
+                           holds=", ".join(kind for oid, kind in blocking if oid == order_id))
+        rows = session.exec(_PARCEL_LINES, params={"ids": ids}).all()
+        lines: dict[int, PackLine] = {}
+        for order_id, sku_id, line_code, qty, code, name, spec in rows:
+            if sku_id is None:
+                ref = next(o.platform_order_id for o in live if o.id == order_id)
+                raise _Refused(N_("Order {order} has a line with an unknown SKU ({sku})"), order=ref, sku=line_code)
+            if sku_id in lines:
+                lines[sku_id].needed += qty
+            else:
+                lines[sku_id] = PackLine(sku_id, code, name, spec, qty)
+        if not lines:
+            raise _Refused(N_("Order {order} has nothing to pack"), order=scanned.platform_order_id)
+        ordered = list(lines.values())
+        codes = {line.sku: i for i, line in enumerate(ordered)}
+        position = {line.sku_id: i for i, line in enumerate(ordered)}
+        for barcode, sku_id in session.exec(_BARCODES, params={"skus": list(lines)}):
+            codes[barcode] = position[sku_id]
+        courier = None
+        if scanned.parcel_id is not None:
+            courier = session.exec(_PARCEL_COURIER, params={"parcel": scanned.parcel_id}).first()
+        courier = courier or next((o.courier for o in live if o.courier), None)
+        return ParcelWork(scanned.parcel_id, tuple(ids), tuple(o.platform_order_id for o in live), courier, ordered,
+                          codes)
+
+    # --- the waybill: ship the parcel ------------------------------------------------------------
+
+    def _ship(self, session: Session, code: str, waybill: str, courier: str, started: float) -> ScanResult:
+        work = self.work
+        assert work is not None
+        used = (session.exec(_PARCEL_WITH_WAYBILL, params={"waybill": waybill}).first()
+                or session.exec(_ORDER_WITH_WAYBILL, params={"waybill": waybill}).first())
+        if used is not None:
+            return self._error(session, code, WAYBILL_BAD, N_("Waybill {waybill} is already on another parcel"),
+                               {"waybill": waybill}, started)
+        try:
+            with session.begin_nested():
+                shipped = self._ship_parcel(session, work, waybill, courier)
+        except _Refused as refused:
+            return self._error(session, code, REFUSED, refused.template, refused.params, started)
+        except OmsError as exc:
+            return self._error(session, code, FAILED, N_("Could not ship: {error}"), {"error": str(exc)}, started)
+        params = {"orders": " ".join(o.platform_order_id for o in shipped), "courier": courier, "waybill": waybill}
+        template = N_("Shipped {orders}: {courier} {waybill}")
+        for order in shipped:
+            self._record(session, code, SHIPPED, template.format(**params), order.id, order.parcel_id)
+        self.work = None
+        self.parcels_shipped += 1
+        self.orders_shipped += len(shipped)
+        return self._result(code, SHIPPED, template, params, started=started, refs=work.refs, courier=courier)
+
+    def _ship_parcel(self, session: Session, work: ParcelWork, waybill: str, courier: str) -> list[Order]:
+        members = list(session.exec(_ORDERS_FOR_SHIP, params={"ids": list(work.order_ids)}))
+        # Read again under a row lock: another station or CS may have moved them since the order scan.
+        for order in members:
+            if order.status not in PACKABLE:
+                raise _Refused(N_("Order {order} is {status}: only orders being picked can be packed"),
+                               order=order.platform_order_id, status=order.status)
+        blocking = session.exec(_BLOCKING_HOLDS, params={"ids": list(work.order_ids)}).first()
+        if blocking is not None:
+            ref = next(o.platform_order_id for o in members if o.id == blocking[0])
+            raise _Refused(N_("Order {order} has open holds: {holds}"), order=ref, holds=blocking[1])
+        parcel = session.get(Parcel, work.parcel_id, with_for_update=True) if work.parcel_id else None
+        if parcel is None:
+            parcel = Parcel(wave_id=members[0].wave_id, address_key=waves.merge_key(members[0]), courier=courier)
+            session.add(parcel)
+            session.flush()
+        if parcel.status == "shipped":
+            raise _Refused(N_("Order {order} already shipped with waybill {waybill}"),
+                           order=members[0].platform_order_id, waybill=parcel.waybill or "")
+        now = utcnow()
+        for order in members:
+            if order.status == OrderStatus.PICKING:
+                actions.mark_packed(session, order, user=self.user)
+            actions.ship(session, order, waybill=waybill, courier=courier, user=self.user, shipped_at=now)
+            order.parcel_id = parcel.id
+            session.add(order)
+            outbox.enqueue(session, "platform_ship", channel=order.platform, target=order.shop, order_id=order.id,
+                           subject=f"{order.platform_order_id} {courier} {waybill}",
+                           payload={"platform_order_id": order.platform_order_id, "waybill": waybill,
+                                    "courier": courier})
+        parcel.status = "shipped"
+        parcel.waybill = waybill
+        parcel.courier = courier
+        parcel.shipped_at = now
+        session.add(parcel)
+        session.flush()
+        audit.record(session, self.user, "parcel.ship", "parcel", parcel.id, waybill=waybill, courier=courier,
+                     station=self.station, orders=[o.platform_order_id for o in members])
+        for wave_id in sorted({o.wave_id for o in members if o.wave_id is not None}):
+            waves.close_if_done(session, wave_id, user=self.user)
+        return members
+
+    # --- look-ups and records --------------------------------------------------------------------
+
+    def _find_order(self, session: Session, code: str) -> Order | None:
+        """An order by the platform's order id (the slip's barcode) or by our order number."""
+        order = order_by_platform_id(session, code)
+        if order is None and code.isdigit() and len(code) <= 10 and int(code) <= MAX_ORDER_ID:
+            order = session.get(Order, int(code))
+        return order
+
+    def _record(self, session: Session, code: str, result: str, message: str, order_id: int | None,
+                parcel_id: int | None) -> None:
+        session.execute(_INSERT_SCAN, {"at": utcnow(), "station": self.station[:32], "user": self.user[:64],
+                                       "order_id": order_id, "parcel_id": parcel_id, "code": code[:128],
+                                       "result": result, "message": message[:300]})
+
+    def _error(self, session: Session, code: str, result: str, template: str, params: dict[str, Any],
+               started: float, *, sku: str | None = None, order_id: int | None = None,
+               parcel_id: int | None = None) -> ScanResult:
+        work = self.work
+        if work is not None:
+            order_id = order_id or work.order_ids[0]
+            parcel_id = parcel_id or work.parcel_id
+        self._record(session, code, result, template.format(**params), order_id, parcel_id)
+        return self._result(code, result, template, params, sku=sku, started=started)
+
+    def _result(self, code: str, result: str, template: str, params: dict[str, Any], *, sku: str | None = None,
+                started: float | None = None, refs: tuple[str, ...] | None = None,
+                courier: str | None = None) -> ScanResult:
+        work = self.work
+        lines = tuple(LineView(l.sku, l.name, l.spec, l.verified, l.needed) for l in work.lines) if work else ()
+        return ScanResult(
+            code=code, result=result, template=template, params=params, phase=self.phase,
+            refs=work.refs if work else (refs or ()), courier=work.courier if work else courier, lines=lines,
+            sku=sku, seconds=time.perf_counter() - started if started is not None else 0.0,
+        )
+
+
+def order_by_platform_id(session: Session, platform_order_id: str) -> Order | None:
+    """The order with this platform order id on any platform (the oldest, if two platforms share it)."""
+    if not platform_order_id:
+        return None
+    return session.exec(_ORDER_BY_PLATFORM_ID, params={"ref": platform_order_id}).first()

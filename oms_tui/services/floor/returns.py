@@ -1,0 +1,196 @@
+"""Returns: find the shipped order a parcel came back for, take its goods back in, owe the refund.
+
+Resaleable units go back on hand (and may serve orders waiting for stock); damaged ones are
+counted in ``damaged`` and never sold. The refund defaults to the returned lines' price × qty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from oms_tui.errors import ValidationError
+from oms_tui.models import (
+    Customer,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ReturnLine,
+    ReturnRecord,
+    Sku,
+)
+from oms_tui.services.catalogue import couriers
+from oms_tui.services.core import audit
+from oms_tui.services.customers import identity, normalize
+from oms_tui.services.floor.packing import order_by_platform_id
+from oms_tui.services.floor.print_request import PrintOutcome, request_print
+from oms_tui.services.orders import allocation
+from oms_tui.services.stock import ledger
+
+RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+CONDITIONS = ("resaleable", "damaged")
+MAX_FOUND = 50
+
+
+def find_for_return(session: Session, query: str) -> list[Order]:
+    """Shipped orders matching a waybill, a platform order id or the buyer's phone, newest shipped first."""
+    text = (query or "").strip()
+    if not text:
+        raise ValidationError("scan or type a waybill, an order id or a phone number")
+    found: dict[int, Order] = {}
+
+    def take(rows) -> None:  # noqa: ANN001 - query results or a list
+        for order in rows:
+            if order is not None and order.status in RETURNABLE:
+                found.setdefault(order.id, order)
+
+    waybill = couriers.normalize_waybill(text)
+    take(session.exec(select(Order).where(col(Order.waybill).in_({text, waybill})).limit(MAX_FOUND)))
+    take([order_by_platform_id(session, text)])
+    mobile = normalize.normalize_mobile(text)
+    if mobile:
+        people = {member for found_id in session.exec(select(Customer.id).where(Customer.phone_norm == mobile))
+                  for member in identity.customer_group(session, found_id)}  # merged customers too, any depth
+        if people:
+            take(session.exec(select(Order).where(col(Order.customer_id).in_(sorted(people)),
+                                                  col(Order.status).in_([str(s) for s in RETURNABLE]))
+                               .order_by(col(Order.shipped_at).desc()).limit(MAX_FOUND)))
+        # Orders whose receiver phone was typed differently from the customer's: no index, but the
+        # returns desk asks rarely and only among shipped orders.
+        spelled = {text, mobile, f"+86{mobile}", f"+86 {mobile}", f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}"}
+        take(session.exec(select(Order).where(col(Order.receiver_phone).in_(spelled),
+                                              col(Order.status).in_([str(s) for s in RETURNABLE]))
+                          .order_by(col(Order.shipped_at).desc()).limit(MAX_FOUND)))
+    return sorted(found.values(), key=lambda o: (o.shipped_at is None, -(o.shipped_at.timestamp()
+                                                                         if o.shipped_at else 0), -o.id))[:MAX_FOUND]
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    line_id: int
+    sku: str
+    name: str
+    qty: int  # shipped
+    returned: int  # came back already
+    price_fen: int
+
+    @property
+    def returnable(self) -> int:
+        return self.qty - self.returned
+
+
+def returnable_lines(session: Session, order: Order) -> list[ReturnableLine]:
+    """The order's lines with what was shipped and what has come back so far."""
+    rows = session.exec(
+        select(OrderLine.id, OrderLine.sku_code, func.coalesce(Sku.name, OrderLine.title), OrderLine.qty,
+               OrderLine.returned_qty, OrderLine.price_fen)
+        .outerjoin(Sku, col(Sku.id) == col(OrderLine.sku_id))
+        .where(OrderLine.order_id == order.id)
+        .order_by(col(OrderLine.id))
+    ).all()
+    return [ReturnableLine(*row) for row in rows]
+
+
+def refunded_so_far(session: Session, order_id: int) -> int:
+    return int(session.exec(select(func.coalesce(func.sum(ReturnRecord.refund_fen), 0)).where(
+        ReturnRecord.order_id == order_id, ReturnRecord.refund_status != "refused")).one())
+
+
+def record_return(session: Session, order: Order, lines: list[tuple[int, int, str]], *, reason: str,
+                  refund_fen: int | None = None, waybill_in: str = "", user: str) -> ReturnRecord:
+    """Record returned units ``[(order_line_id, qty, condition)]``: stock back, a refund owed, audited.
+
+    ``refund_fen`` defaults to the returned lines' price × qty; it can never exceed what the order
+    paid less what was refunded before.
+    """
+    if order.status not in RETURNABLE:
+        raise ValidationError(f"order {order.platform_order_id} has not shipped; cancel it instead")
+    if not lines:
+        raise ValidationError("say which lines came back")
+    own = {line.id: line for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))}
+    wanted: dict[int, int] = defaultdict(int)
+    for line_id, qty, condition in lines:
+        line = own.get(line_id)
+        if line is None:
+            raise ValidationError(f"line {line_id} is not on order {order.platform_order_id}")
+        ledger.require_positive(qty, f"{line.sku_code} quantity")
+        if condition not in CONDITIONS:
+            raise ValidationError(f"condition must be one of {', '.join(CONDITIONS)}, got {condition!r}")
+        if line.sku_id is None:
+            raise ValidationError(f"{line.sku_code} is not a SKU we stock; it cannot come back into stock")
+        wanted[line_id] += qty
+    for line_id, qty in wanted.items():
+        line = own[line_id]
+        if line.returned_qty + qty > line.qty:
+            raise ValidationError(f"{line.sku_code}: {line.qty} shipped, {line.returned_qty} already returned; "
+                                  f"cannot return {qty} more")
+    value = sum(own[line_id].price_fen * qty for line_id, qty in wanted.items())
+    already = refunded_so_far(session, order.id)
+    ceiling = max(order.paid_fen, sum(l.price_fen * l.qty for l in own.values())) - already
+    if refund_fen is None:
+        refund_fen = max(0, min(value, ceiling))
+    elif isinstance(refund_fen, bool) or not isinstance(refund_fen, int) or refund_fen < 0:
+        raise ValidationError(f"refund must be zero or more fen, got {refund_fen!r}")
+    elif refund_fen > ceiling:
+        raise ValidationError(f"refund {refund_fen} fen is more than the {max(ceiling, 0)} fen left to refund "
+                              f"on order {order.platform_order_id}")
+    record = ReturnRecord(order_id=order.id, waybill_in=couriers.normalize_waybill(waybill_in)[:64],
+                          reason=(reason or "").strip()[:300], refund_fen=refund_fen, created_by=user)
+    session.add(record)
+    session.flush()
+    for line_id, qty, condition in lines:
+        session.add(ReturnLine(return_id=record.id, order_line_id=line_id, qty=qty, condition=condition))
+        allocation.return_stock(session, order, own[line_id], qty, condition=condition, user=user,
+                               reason=f"return #{record.id}: {condition}" + (f", {record.reason}" if record.reason else ""))
+    session.flush()
+    audit.record(session, user, "return.record", "order", order.id, return_id=record.id, refund_fen=refund_fen,
+                 waybill_in=record.waybill_in, reason=record.reason,
+                 lines=[{"sku": own[i].sku_code, "qty": q, "condition": c} for i, q, c in lines])
+    return record
+
+
+def lines_of_return(session: Session, record: ReturnRecord) -> list[tuple[ReturnLine, OrderLine]]:
+    return list(session.exec(
+        select(ReturnLine, OrderLine).join(OrderLine, col(OrderLine.id) == col(ReturnLine.order_line_id))
+        .where(ReturnLine.return_id == record.id).order_by(col(ReturnLine.id))
+    ).all())
+
+
+def return_slip_data(session: Session, record: ReturnRecord) -> dict:
+    """The ``return_slip`` document's data for the printing service."""
+    order = session.get(Order, record.order_id)
+    names = dict(session.exec(select(OrderLine.id, func.coalesce(Sku.name, OrderLine.title))
+                              .outerjoin(Sku, col(Sku.id) == col(OrderLine.sku_id))
+                              .where(OrderLine.order_id == record.order_id)).all())
+    return {
+        "order": order.platform_order_id if order else str(record.order_id), "return_id": record.id,
+        "reason": record.reason, "refund_fen": record.refund_fen,
+        "lines": [{"sku": line.sku_code, "name": names.get(line.id, ""), "qty": ret.qty, "condition": ret.condition}
+                  for ret, line in lines_of_return(session, record)],
+    }
+
+
+def print_return_slip(session: Session, record: ReturnRecord, *, user: str, printer: str | None = None,
+                      settings=None) -> PrintOutcome:
+    """Queue the return slip; without a printer the outcome says so and the return stands."""
+    outcome = request_print(session, "return_slip", ref=f"R{record.id}", data=return_slip_data(session, record),
+                            printer=printer, user=user, settings=settings)
+    if outcome.queued:
+        audit.record(session, user, "return.print", "order", record.order_id, return_id=record.id,
+                     job=outcome.job_id)
+    return outcome
+
+
+def parse_yuan(text: str) -> int | None:
+    """'12.5' or '¥12.50' → 1250 fen (never through float); empty → None."""
+    cleaned = re.sub(r"[\s¥￥,]", "", text or "")
+    if not cleaned:
+        return None
+    match = re.fullmatch(r"(\d+)(?:\.(\d{1,2}))?", cleaned)
+    if not match:
+        raise ValidationError(f"not an amount in yuan: {text!r}")
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))

@@ -1,0 +1,90 @@
+"""What people and the floor do to an order: cancel, pick, pack, ship, resolve a hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from oms_tui.errors import IllegalTransition, ValidationError
+from oms_tui.models import (
+    HoldKind,
+    Order,
+    OrderStatus,
+    utcnow,
+)
+from oms_tui.services.orders import allocation, holds
+from oms_tui.services.orders import intake_rules as review_rules
+from oms_tui.services.orders.lifecycle import (
+    PRE_PICK,
+    fully_locked,
+    settle_status,
+    transition,
+)
+from oms_tui.services.orders.queries import get_order
+from oms_tui.services.stock import ledger
+
+# --- lifecycle actions -----------------------------------------------------------------------
+
+def cancel(session: Session, order: Order, *, user: str, reason: str) -> None:
+    """Cancel an order that has not shipped; its stock goes back and short orders may take it."""
+    if not reason.strip():
+        raise ValidationError("a cancellation needs a reason")
+    if order.status == OrderStatus.CANCELLED:
+        raise IllegalTransition(f"order {order.platform_order_id} is already cancelled")
+    partners = review_rules.duplicate_partners(session, order)  # read while this order's hold is open
+    transition(session, order, OrderStatus.CANCELLED, user=user, reason=reason)
+    released = allocation.unlock_order(session, order, user=user, reason=f"cancelled: {reason}")
+    for hold in holds.open_holds(session, order.id):
+        holds.resolve(session, hold, user=user, resolution="order cancelled")
+    # However it was cancelled (CS, the CLI, the buyer on the platform), a duplicate partner left with
+    # no other suspect may ship.
+    for partner in partners:
+        if not review_rules.duplicate_partners(session, partner):
+            for hold in holds.open_holds(session, partner.id):
+                if hold.kind == HoldKind.DUPLICATE_SUSPECT:
+                    resolve_hold(session, hold.id, user=user, resolution=f"the duplicate {order.platform} "
+                                 f"{order.platform_order_id} was cancelled")
+    allocation.allocate_short_orders(session, order.warehouse_id, released, user=user)
+
+
+def start_picking(session: Session, order: Order, *, user: str) -> None:
+    blocking = [h.kind for h in holds.open_holds(session, order.id) if h.blocking]
+    if blocking:
+        raise IllegalTransition(f"order {order.platform_order_id} has open holds: {', '.join(blocking)}")
+    if order.status != OrderStatus.READY:
+        raise IllegalTransition(f"order {order.platform_order_id} is {order.status}, not ready to pick")
+    transition(session, order, OrderStatus.PICKING, user=user)
+
+
+def mark_packed(session: Session, order: Order, *, user: str) -> None:
+    transition(session, order, OrderStatus.PACKED, user=user)
+
+
+def ship(session: Session, order: Order, *, waybill: str, courier: str, user: str,
+         shipped_at: datetime | None = None) -> None:
+    """The packed parcel leaves: stock deducted, waybill recorded, status shipped — one transaction.
+
+    ``shipped_at`` records a parcel that left earlier than it is entered (defaults to now).
+    """
+    if not waybill.strip():
+        raise ValidationError("a shipment needs a waybill number")
+    if order.status != OrderStatus.PACKED:
+        raise IllegalTransition(f"order {order.platform_order_id} is {order.status}; only packed orders ship")
+    ledger.ship_order_stock(session, order, user=user)
+    order.waybill = waybill.strip()
+    order.courier = courier
+    order.shipped_at = shipped_at or utcnow()
+    transition(session, order, OrderStatus.SHIPPED, user=user, reason=f"{courier} {waybill}")
+
+
+def resolve_hold(session: Session, hold_id: int, *, user: str, resolution: str) -> Order:
+    """Resolve a hold; a released allocation hold sends the order back to allocation."""
+    hold = holds.get_hold(session, hold_id)
+    holds.resolve(session, hold, user=user, resolution=resolution)
+    order = get_order(session, hold.order_id)
+    if OrderStatus(order.status) in PRE_PICK:
+        if hold.kind in holds.ALLOCATION_KINDS and not fully_locked(session, order):
+            allocation.lock_order(session, order, user=user)
+        settle_status(session, order, user=user)
+    return order

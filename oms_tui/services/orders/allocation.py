@@ -1,0 +1,251 @@
+"""Allocation: locking stock for orders (VIP first, then oldest paid) and serving short orders when stock comes back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from oms_tui.errors import InsufficientStock, ValidationError
+from oms_tui.models import (
+    Customer,
+    Hold,
+    HoldKind,
+    MoveKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Sku,
+    StockReservation,
+    Warehouse,
+    utcnow,
+)
+from oms_tui.services.core import audit, outbox
+from oms_tui.services.orders import holds, lifecycle
+from oms_tui.services.stock import ledger, reservations
+from oms_tui.services.stock.ledger import apply_move, get_level, order_lines
+
+
+def _draw_vip_reservation(session: Session, order: Order, line: OrderLine, need: int, user: str) -> bool:
+    """Lock ``need`` units for a VIP order, taking what available lacks out of VIP reservations."""
+    level = get_level(session, order.warehouse_id, line.sku_id)
+    from_available = max(0, min(need, level.available))
+    from_quota = need - from_available
+    reservations = list(session.exec(
+        select(StockReservation)
+        .where(StockReservation.warehouse_id == order.warehouse_id, StockReservation.sku_id == line.sku_id,
+               StockReservation.purpose == "vip", col(StockReservation.released_at).is_(None),
+               col(StockReservation.expires_at) > utcnow(), col(StockReservation.qty) > 0)
+        .order_by(col(StockReservation.expires_at))
+        .with_for_update()
+    ))
+    if sum(r.qty for r in reservations) < from_quota:
+        return False
+    # Several moves: all of them or none, even when the caller has no savepoint of its own.
+    savepoint = session.begin_nested()
+    for reservation in reservations:
+        if from_quota == 0:
+            break
+        take = min(reservation.qty, from_quota)
+        if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RESERVE_DRAW, d_reserved=-take,
+                     d_locked=take, order_id=order.id, reservation_id=reservation.id, user=user,
+                     reason="VIP order draws on reserved quota"):
+            savepoint.rollback()
+            return False
+        reservation.qty -= take
+        session.add(reservation)
+        from_quota -= take
+    if from_available and not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK,
+                                    d_locked=from_available, order_id=order.id, user=user, reason="order accepted"):
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+# --- orders' stock ---------------------------------------------------------------------------
+
+def _is_vip(session: Session, order: Order) -> bool:
+    if order.customer_id is None:
+        return False
+    customer = session.get(Customer, order.customer_id)
+    return bool(customer and customer.is_vip)
+
+
+def lock_order(session: Session, order: Order, *, user: str) -> bool:
+    """Lock stock for every line of ``order`` — all lines or none.
+
+    When a line is short nothing stays locked and the order gets a ``stock_short`` hold naming
+    the short SKUs. Lines whose SKU we do not know are skipped (the order carries a
+    ``sync_conflict`` hold for them instead). Returns True when every known line is locked.
+    """
+    if order.warehouse_id is None:
+        raise ValidationError(f"order {order.platform_order_id} has no warehouse")
+    lines = sorted(
+        (line for line in order_lines(session, order.id) if line.sku_id is not None and line.locked_qty < line.qty),
+        key=lambda line: line.sku_id,  # one global order of row locks: no deadlocks between terminals
+    )
+    if not lines:
+        order.locked_at = order.locked_at or utcnow()
+        return True
+    short: list[str] = []
+    # A single line needs no savepoint: if its one guarded UPDATE refuses, nothing has changed.
+    savepoint = session.begin_nested() if len(lines) > 1 else None
+    for line in lines:
+        need = line.qty - line.locked_qty
+        ok = apply_move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=need, order_id=order.id,
+                   user=user, reason="order accepted")
+        if not ok and _is_vip(session, order):
+            ok = _draw_vip_reservation(session, order, line, need, user)
+        if not ok:
+            short.append(line.sku_code)
+            break
+        line.locked_qty = line.qty
+        session.add(line)
+    if short:
+        if savepoint is not None:
+            savepoint.rollback()
+            for line in lines:
+                session.refresh(line)
+        if not holds.has_open(session, order.id, HoldKind.STOCK_SHORT):
+            holds.open_hold(session, order, HoldKind.STOCK_SHORT, reason=f"short: {', '.join(short)}", user=user)
+            # Purchasing and operations hear of a shortage once per order, in this same transaction.
+            outbox.enqueue(session, "alert", target="purchasing,operations", order_id=order.id,
+                           subject=f"stock short: {', '.join(short)}",
+                           payload={"event": "stock_short", "order": order.platform_order_id,
+                                    "platform": order.platform, "skus": short})
+        return False
+    if savepoint is not None:
+        savepoint.commit()
+    order.locked_at = utcnow()
+    session.add(order)
+    holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution="stock locked")
+    audit.record(session, user, "order.lock", "order", order.id, lines={line.sku_code: line.qty for line in lines})
+    return True
+
+
+def unlock_order(session: Session, order: Order, *, user: str, kind: MoveKind = MoveKind.UNLOCK,
+                 reason: str = "order released") -> list[int]:
+    """Give back every unit the order holds; returns the SKU ids released (for re-allocation)."""
+    released: list[int] = []
+    for line in sorted(order_lines(session, order.id), key=lambda line: line.sku_id or 0):
+        if line.locked_qty <= 0:
+            continue
+        if not apply_move(session, order.warehouse_id, line.sku_id, kind, d_locked=-line.locked_qty, order_id=order.id,
+                     user=user, reason=reason):
+            raise InsufficientStock(f"{line.sku_code}: ledger has less locked than order {order.id} holds")
+        released.append(line.sku_id)
+        line.locked_qty = 0
+        session.add(line)
+    order.locked_at = None
+    session.add(order)
+    if released:
+        audit.record(session, user, f"order.{kind}", "order", order.id, reason=reason)
+    return released
+
+
+# --- allocation and expiry -------------------------------------------------------------------
+
+def allocate_short_orders(session: Session, warehouse_id: int, sku_ids: list[int], *, user: str,
+                          limit: int = 500) -> int:
+    """Serve orders waiting for stock of these SKUs: VIP customers first, then oldest paid first.
+
+    Only orders whose one blocking problem is the shortage are served. Returns how many got stock.
+    """
+  # orders builds on inventory; import here to avoid a cycle
+
+    if not sku_ids:
+        return 0
+    waiting_line = (
+        select(OrderLine.order_id)
+        .where(col(OrderLine.sku_id).in_(sku_ids), col(OrderLine.locked_qty) < col(OrderLine.qty))
+    )
+    other_blocking = (
+        select(Hold.order_id)
+        .where(Hold.order_id == Order.id, col(Hold.resolved_at).is_(None), col(Hold.blocking).is_(True),
+               Hold.kind != HoldKind.STOCK_SHORT)
+        .exists()
+    )
+    candidates = list(session.exec(
+        select(Order)
+        .outerjoin(Customer, col(Customer.id) == col(Order.customer_id))
+        .where(Order.status == OrderStatus.SHORT, Order.warehouse_id == warehouse_id,
+               col(Order.id).in_(waiting_line), ~other_blocking)
+        .order_by(func.coalesce(Customer.is_vip, False).desc(), col(Order.paid_at).asc(), col(Order.id))
+        .limit(limit)
+    ))
+    served = 0
+    for order in candidates:
+        if lock_order(session, order, user=user):
+            lifecycle.settle_status(session, order, user=user)
+            served += 1
+    return served
+
+
+def expire_locks(session: Session, *, hours: float, now: datetime | None = None, user: str = "scheduler") -> int:
+    """Release stock locked longer than ``hours`` by orders not yet picked.
+
+    The order goes back to allocation with a blocking ``lock_expired`` hold, so a person sees it;
+    resolving the hold re-allocates it. Returns how many orders were released.
+    """
+
+    cutoff = (now or utcnow()) - timedelta(hours=hours)
+    stale = list(session.exec(
+        select(Order)
+        .where(col(Order.locked_at).is_not(None), col(Order.locked_at) < cutoff,
+               col(Order.status).in_([OrderStatus.NEW, OrderStatus.REVIEW, OrderStatus.APPROVAL,
+                                      OrderStatus.READY, OrderStatus.SHORT]))
+        .order_by(col(Order.id))
+    ))
+    for order in stale:
+        released = unlock_order(session, order, user=user, kind=MoveKind.LOCK_EXPIRE,
+                                reason=f"lock older than {hours:g} h")
+        holds.open_hold(session, order, HoldKind.LOCK_EXPIRED, reason=f"stock locked over {hours:g} h, released",
+                        user=user)
+        lifecycle.settle_status(session, order, user=user)
+        allocate_short_orders(session, order.warehouse_id, released, user=user)
+    return len(stale)
+
+
+# --- stock came back: the stock layer changes the buckets, this layer serves the short orders ----
+# (stock never imports orders; these are the use cases the CLI, screens and scheduler call)
+
+def receive_stock(session: Session, wh: Warehouse, sku: Sku, qty: int, *, user: str, reason: str = "") -> int:
+    """Goods arrived from the supplier; returns how many short orders got their stock."""
+    ledger.receive(session, wh, sku, qty, user=user, reason=reason)
+    return allocate_short_orders(session, wh.id, [sku.id], user=user)
+
+
+def adjust_stock(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = None, delta: int | None = None,
+                 reason: str, user: str) -> int:
+    """Correct on_hand after a count; found units serve short orders. Returns the delta applied."""
+    applied = ledger.adjust(session, wh, sku, counted=counted, delta=delta, reason=reason, user=user)
+    if applied > 0:
+        allocate_short_orders(session, wh.id, [sku.id], user=user)
+    return applied
+
+
+def release_reservation(session: Session, reservation_id: int, *, user: str, reason: str = "released") -> int:
+    """Give a reservation's units back to available and serve short orders; returns how many units."""
+    reservation = session.get(StockReservation, reservation_id)
+    qty = reservations.unreserve(session, reservation_id, user=user, reason=reason)
+    if qty > 0 and reservation is not None:
+        allocate_short_orders(session, reservation.warehouse_id, [reservation.sku_id], user=user)
+    return qty
+
+
+def expire_reservations(session: Session, *, now: datetime | None = None, user: str = "scheduler") -> int:
+    """Release every reservation whose time is up; returns how many."""
+    due = reservations.due_reservations(session, now=now)
+    for reservation_id in due:
+        release_reservation(session, reservation_id, user=user, reason="expired")
+    return len(due)
+
+
+def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, condition: str, user: str,
+                 reason: str = "") -> None:
+    """Goods came back from a buyer; resaleable units serve short orders."""
+    ledger.return_stock(session, order, line, qty, condition=condition, user=user, reason=reason)
+    if condition == "resaleable":
+        allocate_short_orders(session, order.warehouse_id, [line.sku_id], user=user)

@@ -1,0 +1,324 @@
+"""Review rules run on intake: they open the holds that put an order in front of customer service.
+
+Called by ``orders.upsert_order`` for a new order (before its stock is locked) and again when a
+platform update changes an order's fields (``changed`` names them). The rules and their defaults
+(``config.ReviewConfig``, ``[review]`` in the TOML file):
+
+- ``address_invalid`` — no province, city or detail line; an unmasked detail shorter than
+  ``min_address_chars``; a phone that is neither a mainland mobile, a masked number, a landline
+  nor platform ciphertext. Masked (``文三路****``) and encrypted details are fine: the platform
+  holds the real one.
+- ``buyer_remark`` — the buyer wrote something (``remark_check``).
+- ``coupon_check`` — the discount is above ``coupon_max_percent`` (30) percent of the price. The
+  discount is the larger of the platform's discount and total − paid (platforms disagree on
+  whether the total includes postage); the price is the total, else the lines' sum.
+- ``duplicate_suspect`` (``duplicate_check``, off by default) — another open order of the same
+  customer (``matching.match_basis``: same mobile, same buyer id, same/merged customer record, or
+  masked phone + address key) shares a SKU and was created within ``duplicate_window_hours`` (24);
+  only on another platform unless ``duplicate_scope = "any"`` (a repeat buyer on one platform is a
+  normal customer). The hold goes on both orders; a pair CS already decided is not raised again.
+  Off by default because a shop may rather let the wave merge such orders into one parcel.
+- ``limit_exceeded`` — for each ``limits`` entry (none by default), the customer's units of that
+  SKU in orders not cancelled, created within ``days`` before this one, this one included,
+  exceed ``qty``.
+
+Every hold's reason says what was found and what it rests on. On an update only the rules the
+changed fields affect run again: receiver fields → address and duplicate; remark → remark;
+amounts → coupon. An address or coupon hold is resolved by itself when the update fixes it.
+Lines never change on an update, so the limit rule runs on creation only.
+
+The rules read ``config.get_settings().review`` each time; ``configure`` / ``configured`` put
+another ReviewConfig in its place (tests, the demo).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from oms_tui.config import ReviewConfig, get_settings
+from oms_tui.models import OPEN_STATUSES, Hold, HoldKind, Order, OrderLine, OrderStatus
+from oms_tui.money import yuan
+from oms_tui.services.customers import matching, normalize
+from oms_tui.services.customers.normalize import PhoneKind
+from oms_tui.services.orders import holds, lifecycle
+from oms_tui.services.orders.normalized import NormalizedOrder
+
+_RECEIVER_FIELDS = frozenset({"receiver_name", "receiver_phone", "receiver_province", "receiver_city",
+                              "receiver_district", "receiver_address"})
+_AMOUNT_FIELDS = frozenset({"total_fen", "paid_fen", "discount_fen", "post_fee_fen"})
+
+_override: ReviewConfig | None = None
+
+
+def current_config() -> ReviewConfig:
+    """The ReviewConfig in force: the one ``configure`` set, else the settings'."""
+    return _override if _override is not None else get_settings().review
+
+
+def configure(config: ReviewConfig | None) -> None:
+    """Use ``config`` instead of the settings' until called again with None."""
+    global _override
+    _override = config
+
+
+@contextmanager
+def configured(config: ReviewConfig | None = None, **changes: Any) -> Iterator[ReviewConfig]:
+    """Within the block the rules use ``config`` (default: the current one) with ``changes`` applied."""
+    previous = _override
+    base = config if config is not None else current_config()
+    configure(ReviewConfig.model_validate(base.model_dump() | changes))  # the changes are validated too
+    try:
+        yield current_config()
+    finally:
+        configure(previous)
+
+
+# --- the checks, as plain functions (the review screen's address form uses the same one) -----------
+
+_PUNCTUATION = re.compile(r"[\s,，.。#\-、;；:：/()（）]")
+
+
+def address_problems(*, province: str, city: str, address: str, phone: str, min_chars: int = 4) -> list[str]:
+    """What is wrong with a receiver's address and phone; empty when it can be shipped to."""
+    problems = []
+    if not (province or "").strip():
+        problems.append("no province")
+    if not (city or "").strip():
+        problems.append("no city")
+    detail = _PUNCTUATION.sub("", address or "")
+    if not detail:
+        problems.append("no detail address")
+    elif not normalize.looks_encrypted(detail) and "*" not in detail and len(detail) < min_chars:
+        problems.append(f"detail address too short ({detail!r}, under {min_chars} characters)")
+    info = normalize.classify_phone(phone)
+    if info.kind == PhoneKind.MISSING:
+        problems.append("no phone")
+    elif info.kind == PhoneKind.INVALID:
+        problems.append(f"phone {phone.strip()!r} is neither a mobile, a masked number nor a landline")
+    return problems
+
+
+def discount_finding(*, total_fen: int, paid_fen: int, discount_fen: int, lines_fen: int,
+                     max_percent: int) -> str | None:
+    """The coupon finding, or None when the discount is within ``max_percent`` of the price."""
+    price = total_fen or lines_fen
+    discount = max(discount_fen, total_fen - paid_fen, 0)
+    if price <= 0 or discount * 100 <= price * max_percent:
+        return None
+    basis = "discount_fen" if discount == discount_fen else "total − paid"
+    return (f"discount {yuan(discount)} is {discount * 100 // price}% of the price {yuan(price)}, "
+            f"over {max_percent}% (from {basis}: total {yuan(total_fen)}, paid {yuan(paid_fen)}, "
+            f"discount {yuan(discount_fen)})")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _gap(a: datetime, b: datetime) -> str:
+    minutes = int(abs((_utc(a) - _utc(b)).total_seconds()) // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+
+
+# --- the hook ------------------------------------------------------------------------------------
+
+def on_intake(session: Session, order: Order, data: NormalizedOrder, *, created: bool, changed: list[str],
+              user: str) -> None:
+    """Open the review holds this order needs (see the module docstring for the rules)."""
+    if order.status not in OPEN_STATUSES:
+        return  # shipped or cancelled: nothing left for CS to stop
+    config = current_config()
+    fields = set(changed)
+    receiver = created or bool(fields & _RECEIVER_FIELDS)
+    if config.address_check and receiver:
+        _check_address(session, order, config, user=user, created=created)
+    if config.remark_check and (created or "buyer_remark" in fields):
+        _check_remark(session, order, user=user)
+    if config.coupon_max_percent is not None and (created or fields & _AMOUNT_FIELDS):
+        _check_coupon(session, order, data, config.coupon_max_percent, user=user, created=created)
+    if config.duplicate_check and receiver:
+        check_duplicates(session, order, config, user=user)
+    if created and config.limits:
+        _check_limits(session, order, data, config, user=user)
+
+
+def _check_address(session: Session, order: Order, config: ReviewConfig, *, user: str, created: bool) -> None:
+    problems = address_problems(province=order.receiver_province, city=order.receiver_city,
+                                address=order.receiver_address, phone=order.receiver_phone,
+                                min_chars=config.min_address_chars)
+    if problems:
+        shown = " ".join(p for p in (order.receiver_province, order.receiver_city, order.receiver_district,
+                                     order.receiver_address) if p) or "—"
+        holds.open_hold(session, order, HoldKind.ADDRESS_INVALID, user=user,
+                        reason=f"{'; '.join(problems)} (address: {shown}; phone: {order.receiver_phone or '—'})")
+    elif not created:
+        holds.resolve_open(session, order, HoldKind.ADDRESS_INVALID, user=user,
+                           resolution="receiver corrected on the platform")
+
+
+def _check_remark(session: Session, order: Order, *, user: str) -> None:
+    remark = (order.buyer_remark or "").strip()
+    if not remark:
+        return
+    reason = f"buyer remark: {remark}"
+    hold = holds.open_hold(session, order, HoldKind.BUYER_REMARK, user=user, reason=reason)
+    if hold.reason != reason[:500]:  # the buyer changed what they wrote: show the new text
+        hold.reason = reason[:500]
+        session.add(hold)
+
+
+def _check_coupon(session: Session, order: Order, data: NormalizedOrder, max_percent: int, *, user: str,
+                  created: bool) -> None:
+    lines_fen = sum(line.qty * line.price_fen for line in data.lines)
+    finding = discount_finding(total_fen=order.total_fen, paid_fen=order.paid_fen, discount_fen=order.discount_fen,
+                               lines_fen=lines_fen, max_percent=max_percent)
+    if finding:
+        holds.open_hold(session, order, HoldKind.COUPON_CHECK, user=user, reason=finding)
+    elif not created:
+        holds.resolve_open(session, order, HoldKind.COUPON_CHECK, user=user,
+                           resolution="discount back within the limit after a platform update")
+
+
+# --- duplicates ------------------------------------------------------------------------------------
+
+_PARTNER_REF = re.compile(r"\(order #(\d+)\)")
+
+
+def partner_ids(reason: str) -> list[int]:
+    """The orders a duplicate hold's reason names (each as ``(order #N)``)."""
+    return [int(n) for n in _PARTNER_REF.findall(reason or "")]
+
+
+def open_duplicate_hold(session: Session, order_id: int) -> Hold | None:
+    return session.exec(select(Hold).where(Hold.order_id == order_id, Hold.kind == HoldKind.DUPLICATE_SUSPECT,
+                                           col(Hold.resolved_at).is_(None))).first()
+
+
+def duplicate_partners(session: Session, order: Order) -> list[Order]:
+    """Open orders suspected to duplicate ``order``: named in its open duplicate hold, or naming it."""
+    ids: set[int] = set()
+    mine = open_duplicate_hold(session, order.id)
+    if mine is not None:
+        ids.update(partner_ids(mine.reason))
+    marker = f"(order #{order.id})"
+    for hold in session.exec(select(Hold).where(Hold.kind == HoldKind.DUPLICATE_SUSPECT,
+                                                col(Hold.resolved_at).is_(None),
+                                                col(Hold.reason).contains(marker, autoescape=True))):
+        if order.id in partner_ids(hold.reason):
+            ids.add(hold.order_id)
+    ids.discard(order.id)
+    if not ids:
+        return []
+    found = session.exec(select(Order).where(col(Order.id).in_(sorted(ids)), Order.status != OrderStatus.CANCELLED)
+                         .order_by(col(Order.id)))
+    return [o for o in found if open_duplicate_hold(session, o.id) is not None]
+
+
+def _sku_codes(session: Session, order_ids: list[int]) -> dict[int, set[str]]:
+    codes: dict[int, set[str]] = {i: set() for i in order_ids}
+    if order_ids:
+        for order_id, code in session.exec(select(OrderLine.order_id, OrderLine.sku_code)
+                                           .where(col(OrderLine.order_id).in_(order_ids))):
+            codes[order_id].add(code)
+    return codes
+
+
+def _decided(session: Session, order: Order, other: Order) -> bool:
+    """CS already settled this pair: a resolved duplicate hold on either names the other."""
+    for a, b in ((order, other), (other, order)):
+        rows = session.exec(select(Hold.reason).where(
+            Hold.order_id == a.id, Hold.kind == HoldKind.DUPLICATE_SUSPECT, col(Hold.resolved_at).is_not(None)))
+        if any(b.id in partner_ids(reason) for reason in rows):
+            return True
+    return False
+
+
+def _describe(order: Order) -> str:
+    return f"{order.platform} {order.platform_order_id} (order #{order.id})"
+
+
+def _flag_duplicate(session: Session, order: Order, reason: str, other: Order, *, user: str) -> Hold:
+    hold = holds.open_hold(session, order, HoldKind.DUPLICATE_SUSPECT, user=user, reason=reason)
+    if other.id not in partner_ids(hold.reason):  # already open for another order: name this one too
+        hold.reason = f"{hold.reason}; also {_describe(other)}"[:500]
+        session.add(hold)
+    return hold
+
+
+def check_duplicates(session: Session, order: Order, config: ReviewConfig | None = None, *,
+                     user: str) -> list[tuple[Order, matching.MatchBasis]]:
+    """Open ``duplicate_suspect`` on ``order`` and on every open order that looks like its duplicate."""
+  # orders imports this module
+
+    config = config or current_config()
+    if not config.duplicate_check or order.status not in OPEN_STATUSES:
+        return []
+    codes = _sku_codes(session, [order.id])[order.id]
+    if not codes:
+        return []
+    window = timedelta(hours=config.duplicate_window_hours)
+    created = _utc(order.created_at)
+    found = matching.related_orders(
+        session, order, since=created - window, until=created + window, statuses=OPEN_STATUSES, sku_codes=codes,
+        other_platforms_only=config.duplicate_scope == "cross_platform")
+    other_codes = _sku_codes(session, [o.id for o, _basis in found])
+    flagged = []
+    for other, basis in found:
+        if _decided(session, order, other):
+            continue
+        shared = ", ".join(sorted(codes & other_codes[other.id]))
+        gap = _gap(order.created_at, other.created_at)
+        _flag_duplicate(session, order, f"possible duplicate of {_describe(other)}: {basis.text}; "
+                                        f"shared SKU {shared}; created {gap} apart", other, user=user)
+        _flag_duplicate(session, other, f"possible duplicate of {_describe(order)}: {basis.text}; "
+                                        f"shared SKU {shared}; created {gap} apart", order, user=user)
+        if other.status in (OrderStatus.PICKING, OrderStatus.PACKED):
+            # Already on the floor: stop it until CS decides (as a receiver change does).
+            lifecycle.transition(session, other, OrderStatus.REVIEW, user=user, reason="duplicate suspected")
+        else:
+            lifecycle.settle_status(session, other, user=user)
+        flagged.append((other, basis))
+    return flagged
+
+
+# --- purchase limits -------------------------------------------------------------------------------
+
+def _check_limits(session: Session, order: Order, data: NormalizedOrder, config: ReviewConfig, *,
+                  user: str) -> None:
+    mine: dict[str, int] = {}
+    for line in data.lines:
+        mine[line.sku_code] = mine.get(line.sku_code, 0) + line.qty
+    findings = []
+    for limit in config.limits:
+        qty = mine.get(limit.sku)
+        if not qty:
+            continue
+        created = _utc(order.created_at)
+        since = created - timedelta(days=limit.days)
+        statuses = [s for s in OrderStatus if s != OrderStatus.CANCELLED]
+        earlier = matching.related_orders(session, order, since=since, until=created, statuses=statuses,
+                                           sku_codes={limit.sku})
+        if not earlier:
+            if qty > limit.qty:
+                findings.append(f"{limit.sku}: {qty} in this order, limit {limit.qty} per {limit.days} days")
+            continue
+        ids = [o.id for o, _basis in earlier]
+        units = dict(session.exec(
+            select(OrderLine.order_id, func.sum(OrderLine.qty))
+            .where(col(OrderLine.order_id).in_(ids), OrderLine.sku_code == limit.sku)
+            .group_by(OrderLine.order_id)).all())
+        total = qty + sum(int(u) for u in units.values())
+        if total > limit.qty:
+            refs = ", ".join(f"{o.platform} {o.platform_order_id} ×{units.get(o.id, 0)}" for o, _b in earlier)
+            bases = "; ".join(sorted({b.text for _o, b in earlier}))
+            findings.append(f"{limit.sku}: {total} in {limit.days} days, limit {limit.qty} (this order ×{qty} + "
+                            f"{refs}; same customer by {bases})")
+    if findings:
+        holds.open_hold(session, order, HoldKind.LIMIT_EXCEEDED, user=user, reason=" | ".join(findings))

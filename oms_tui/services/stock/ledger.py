@@ -1,0 +1,218 @@
+"""Stock levels and the append-only ledger: the four buckets per (warehouse, SKU) and every move between them."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from oms_tui.errors import InsufficientStock, NotFound, ValidationError
+from oms_tui.models import (
+    MoveKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Sku,
+    StockLevel,
+    StockMove,
+    Warehouse,
+    utcnow,
+)
+from oms_tui.services.core import audit
+
+
+def require_positive(qty: int, what: str = "quantity") -> int:
+    """Quantities of stock operations are whole positive numbers; anything else is refused."""
+    if isinstance(qty, bool) or not isinstance(qty, int):
+        raise ValidationError(f"{what} must be a whole number, got {qty!r}")
+    if qty <= 0:
+        raise ValidationError(f"{what} must be positive, got {qty}")
+    return qty
+
+
+def ensure_level(session: Session, warehouse_id: int, sku_id: int) -> None:
+    """Create the (warehouse, SKU) level row if it is missing; safe under concurrency."""
+    table = StockLevel.__table__
+    values = dict(warehouse_id=warehouse_id, sku_id=sku_id, on_hand=0, inbound=0, locked=0, reserved=0,
+                  damaged=0, updated_at=utcnow())
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    session.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["warehouse_id", "sku_id"]))
+
+
+_BUCKETS = ("on_hand", "inbound", "locked", "reserved", "damaged")
+_move_statements: dict[tuple, object] = {}
+
+
+def _guarded_update(shrinking: tuple[str, ...], guard_available: bool):
+    """The conditional UPDATE for one shape of change, built once and reused.
+
+    Building SQLAlchemy statements costs more than running them on this hot path, so each
+    shape (which buckets shrink, whether available shrinks) is compiled once with bind
+    parameters for the deltas.
+    """
+    key = (shrinking, guard_available)
+    stmt = _move_statements.get(key)
+    if stmt is None:
+        level = StockLevel.__table__.c
+        guards = [level.warehouse_id == bindparam("wh"), level.sku_id == bindparam("sku")]
+        guards += [level[b] >= -bindparam(f"d_{b}") for b in shrinking]
+        if guard_available:
+            guards.append(level.on_hand - level.locked - level.reserved >= -bindparam("d_available"))
+        stmt = (
+            update(StockLevel.__table__)
+            .where(and_(*guards))
+            .values({b: level[b] + bindparam(f"d_{b}") for b in _BUCKETS} | {"updated_at": bindparam("now")})
+        )
+        _move_statements[key] = stmt
+    return stmt
+
+
+_INSERT_MOVE = StockMove.__table__.insert()
+
+
+def apply_move(
+    session: Session,
+    warehouse_id: int,
+    sku_id: int,
+    kind: MoveKind,
+    *,
+    d_on_hand: int = 0,
+    d_inbound: int = 0,
+    d_locked: int = 0,
+    d_reserved: int = 0,
+    d_damaged: int = 0,
+    order_id: int | None = None,
+    reservation_id: int | None = None,
+    user: str,
+    reason: str = "",
+) -> bool:
+    """Apply the deltas if no bucket and not `available` would go negative; write the ledger row.
+
+    Returns False (and changes nothing) when the guard refuses.
+    """
+    deltas = {"d_on_hand": d_on_hand, "d_inbound": d_inbound, "d_locked": d_locked, "d_reserved": d_reserved,
+              "d_damaged": d_damaged}
+    shrinking = tuple(b for b in _BUCKETS if deltas[f"d_{b}"] < 0)
+    d_available = d_on_hand - d_locked - d_reserved
+    now = utcnow()
+    stmt = _guarded_update(shrinking, d_available < 0)
+    result = session.execute(stmt, {"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": d_available,
+                                    **deltas})
+    if result.rowcount != 1:
+        return False
+    session.execute(_INSERT_MOVE, {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(kind),
+                                   **deltas, "order_id": order_id, "reservation_id": reservation_id, "user": user,
+                                   "reason": reason[:500]})
+    return True
+
+
+def get_level(session: Session, warehouse_id: int, sku_id: int) -> StockLevel:
+    level = session.exec(
+        select(StockLevel).where(StockLevel.warehouse_id == warehouse_id, StockLevel.sku_id == sku_id)
+    ).first()
+    if level is None:
+        raise NotFound("no stock level for that warehouse and SKU")
+    session.refresh(level)
+    return level
+
+
+def why_refused(session: Session, warehouse_id: int, sku: Sku, asked: int, bucket: str) -> InsufficientStock:
+    level = session.exec(
+        select(StockLevel).where(StockLevel.warehouse_id == warehouse_id, StockLevel.sku_id == sku.id)
+    ).first()
+    have = 0 if level is None else (level.available if bucket == "available" else getattr(level, bucket))
+    return InsufficientStock(f"{sku.code}: asked {asked}, only {have} {bucket}")
+
+
+# --- purchasing ------------------------------------------------------------------------------
+
+def purchase(session: Session, wh: Warehouse, sku: Sku, qty: int, *, user: str, reason: str = "") -> None:
+    """Goods ordered from the supplier: inbound goes up."""
+    require_positive(qty)
+    ensure_level(session, wh.id, sku.id)
+    apply_move(session, wh.id, sku.id, MoveKind.PURCHASE, d_inbound=qty, user=user, reason=reason or "purchase order")
+    audit.record(session, user, "stock.purchase", "sku", sku.code, warehouse=wh.code, qty=qty, reason=reason)
+
+
+def receive(session: Session, wh: Warehouse, sku: Sku, qty: int, *, user: str, reason: str = "") -> None:
+    """Goods arrived from the supplier: inbound down, on_hand up (``allocation.receive_stock`` then
+    serves short orders)."""
+    require_positive(qty)
+    ensure_level(session, wh.id, sku.id)
+    if not apply_move(session, wh.id, sku.id, MoveKind.RECEIVE, d_inbound=-qty, d_on_hand=qty, user=user,
+                 reason=reason or "received from supplier"):
+        raise why_refused(session, wh.id, sku, qty, "inbound")
+    audit.record(session, user, "stock.receive", "sku", sku.code, warehouse=wh.code, qty=qty, reason=reason)
+
+
+def adjust(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = None, delta: int | None = None,
+           reason: str, user: str) -> int:
+    """Correct on_hand after a stock count (to ``counted``, or by ``delta``); returns the delta applied."""
+    if not reason or not reason.strip():
+        raise ValidationError("an adjustment needs a reason (e.g. 'cycle count 2026-11')")
+    if (counted is None) == (delta is None):
+        raise ValidationError("give either the counted quantity or the delta, not both")
+    ensure_level(session, wh.id, sku.id)
+    level = get_level(session, wh.id, sku.id)
+    if counted is not None:
+        if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+            raise ValidationError(f"counted quantity must be zero or more, got {counted!r}")
+        delta = counted - level.on_hand
+    elif isinstance(delta, bool) or not isinstance(delta, int):
+        raise ValidationError(f"an adjustment is a whole number of units, got {delta!r}")
+    if delta == 0:
+        return 0
+    if not apply_move(session, wh.id, sku.id, MoveKind.ADJUST, d_on_hand=delta, user=user, reason=reason):
+        held = level.locked + level.reserved
+        raise InsufficientStock(
+            f"{sku.code}: cannot take on_hand to {level.on_hand + delta}: {level.locked} locked by orders and "
+            f"{level.reserved} reserved ({held} held); release them first"
+        )
+    audit.record(session, user, "stock.adjust", "sku", sku.code, warehouse=wh.code, delta=delta, reason=reason)
+    return delta
+
+
+def ship_order_stock(session: Session, order: Order, *, user: str) -> None:
+    """The parcel left: on_hand and locked both go down by every line's quantity."""
+    for line in sorted(order_lines(session, order.id), key=lambda line: line.sku_id or 0):
+        if line.sku_id is None:
+            raise ValidationError(f"line {line.sku_code} has no known SKU; resolve the sync conflict first")
+        if line.locked_qty != line.qty:
+            raise InsufficientStock(f"{line.sku_code}: only {line.locked_qty} of {line.qty} locked; lock first")
+        if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.SHIP, d_on_hand=-line.qty,
+                     d_locked=-line.qty, order_id=order.id, user=user, reason="shipped"):
+            raise InsufficientStock(f"{line.sku_code}: not enough on hand to ship {line.qty}")
+        line.locked_qty = 0
+        session.add(line)
+
+
+def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, condition: str, user: str,
+                 reason: str = "") -> None:
+    """Goods came back: resaleable → on_hand, damaged → damaged (``allocation.return_stock`` serves short orders)."""
+    require_positive(qty)
+    if condition not in ("resaleable", "damaged"):
+        raise ValidationError("condition must be 'resaleable' or 'damaged'")
+    if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        raise ValidationError(f"order {order.platform_order_id} has not shipped; cancel it instead")
+    if line.order_id != order.id or line.sku_id is None:
+        raise ValidationError("that line does not belong to the order")
+    if line.returned_qty + qty > line.qty:
+        raise ValidationError(f"{line.sku_code}: {line.qty} shipped, {line.returned_qty} already returned; "
+                              f"cannot return {qty} more")
+    if condition == "resaleable":
+        apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RETURN, d_on_hand=qty, order_id=order.id,
+              user=user, reason=reason or "return, resaleable")
+    else:
+        apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RETURN, d_damaged=qty, order_id=order.id,
+              user=user, reason=reason or "return, damaged")
+    line.returned_qty += qty
+    session.add(line)
+    audit.record(session, user, "order.return", "order", order.id, sku=line.sku_code, qty=qty, condition=condition)
+
+
+_ORDER_LINES = select(OrderLine).where(OrderLine.order_id == bindparam("order_id")).order_by(col(OrderLine.id))
+
+
+def order_lines(session: Session, order_id: int) -> list[OrderLine]:
+    return list(session.exec(_ORDER_LINES, params={"order_id": order_id}))

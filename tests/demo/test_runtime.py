@@ -1,0 +1,38 @@
+"""`oms demo` fills up by itself: the in-process simulator and scheduler bring new orders in."""
+
+import time
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from oms_tui.config import default_data_dir, load_settings
+from oms_tui.db import read_session
+from oms_tui.demo import data as demo
+from oms_tui.demo import runtime as demo_runtime
+from oms_tui.models import Order, ShopSync
+
+
+def test_demo_runtime_syncs_simulated_orders_into_the_database(sqlite_engine, sqlite_url, tmp_path):
+    demo.load_demo(sqlite_engine, default_data_dir(), orders=20)
+    with read_session(sqlite_engine) as s:
+        before = s.exec(select(func.count()).select_from(Order)).one()
+    settings = load_settings(database_url=sqlite_url)
+    runtime, demo_settings = demo_runtime.start(sqlite_engine, settings, default_data_dir(),
+                                                log_file=tmp_path / "demo.log")
+    try:
+        assert {s.name for s in demo_settings.shops} == set(demo.DEMO_SHOPS.values())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with read_session(sqlite_engine) as s:
+                states = s.exec(select(ShopSync)).all()
+                if len(states) == 3 and all(st.last_status == "ok" for st in states):
+                    break
+            time.sleep(0.2)
+    finally:
+        runtime.stop()
+    with read_session(sqlite_engine) as s:
+        after = s.exec(select(func.count()).select_from(Order)).one()
+        states = s.exec(select(ShopSync)).all()
+    assert [st.last_status for st in states] == ["ok", "ok", "ok"]
+    assert after > before
+    assert not runtime.simulator.running

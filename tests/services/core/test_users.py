@@ -1,0 +1,48 @@
+import pytest
+from sqlmodel import select
+
+from oms_tui.db import read_session, session_scope
+from oms_tui.errors import ValidationError
+from oms_tui.services.core import users
+
+
+def test_pin_is_hashed_and_checked(engine):
+    with session_scope(engine) as s:
+        users.add_user(s, "cs1", "1234", ["cs"])
+    with session_scope(engine) as s:
+        user = users.get_user(s, "cs1")
+        assert "1234" not in user.pin_hash
+        assert users.authenticate(s, "cs1", "1234").name == "cs1"
+        assert users.authenticate(s, "cs1", "9999") is None
+        assert users.authenticate(s, "nobody", "1234") is None
+
+
+@pytest.mark.parametrize("pin, roles", [("12", ["cs"]), ("abcd", ["cs"]), ("1234", ["king"]), ("1234", [])])
+def test_bad_pin_or_role_is_refused(engine, pin, roles):
+    with pytest.raises(ValidationError):
+        with session_scope(engine) as s:
+            users.add_user(s, "x", pin, roles)
+
+
+def test_five_wrong_pins_lock_the_name_for_a_while(engine):
+    from datetime import timedelta
+
+    from oms_tui.errors import AccountLocked
+    from oms_tui.models import User
+
+    with session_scope(engine) as s:
+        users.add_user(s, "wh1", "2222", ["warehouse"])
+    for _ in range(users.MAX_WRONG_PINS):
+        with session_scope(engine) as s:
+            assert users.authenticate(s, "wh1", "0000") is None
+    with pytest.raises(AccountLocked, match="too many wrong PINs"):
+        with session_scope(engine) as s:
+            users.authenticate(s, "wh1", "2222")  # even the right PIN waits
+    with session_scope(engine) as s:  # the pause is over
+        user = s.exec(select(User).where(User.name == "wh1")).one()
+        user.locked_until = user.locked_until - timedelta(minutes=users.LOCK_MINUTES + 1)
+        s.add(user)
+    with session_scope(engine) as s:
+        assert users.authenticate(s, "wh1", "2222").name == "wh1"
+    with read_session(engine) as s:
+        assert s.exec(select(User).where(User.name == "wh1")).one().locked_until is None
