@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 import httpx
 
 from oms_tui.config import ShopConfig
+from oms_tui.money import InvalidAmount
 from oms_tui.platforms.errors import (
     PlatformError,
     PlatformRateLimited,
@@ -70,7 +71,7 @@ def mapped_or_malformed(platform: str, raw: Any, mapper: Callable[[Mapping[str, 
         return MalformedRecord(platform, None, "record is not an object", raw)
     try:
         return mapper(raw, shop)
-    except MappingError as exc:
+    except (MappingError, InvalidAmount) as exc:
         key = raw.get(id_key)
         return MalformedRecord(platform, str(key) if key not in (None, "") else None, str(exc), raw)
 

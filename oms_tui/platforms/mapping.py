@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from oms_tui.money import InvalidAmount, yuan_to_fen  # noqa: F401 - re-exported: the adapters parse amounts by the same rule
 from oms_tui.services.orders.normalized import (
     NormalizedLine,
     NormalizedOrder,
@@ -43,32 +44,6 @@ class MappingError(ValueError):
 
 
 # --- money -----------------------------------------------------------------------------------
-
-def yuan_to_fen(value: Any, *, field: str = "amount") -> int:
-    """Yuan as a string / int / float / Decimal → integer fen, exactly."""
-    if value is None or isinstance(value, bool):
-        raise MappingError(f"{field} is not a number: {value!r}")
-    if isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, (int, Decimal)):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip()  # no thousands separators: "12,3" must not become 123
-    else:
-        raise MappingError(f"{field} is not a number: {value!r}")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise MappingError(f"{field} is not a number: {value!r}") from None
-    if not amount.is_finite():
-        raise MappingError(f"{field} is not a number: {value!r}")
-    if amount < 0:
-        raise MappingError(f"{field} is negative: {value!r}")
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise MappingError(f"{field} is not a whole number of fen: {value!r}")
-    return int(fen)
-
 
 def optional_fen(record: Mapping[str, Any], key: str) -> int:
     """An optional money field: missing or empty is 0; present but not a number is an error."""

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from oms_tui.money import InvalidAmount
 from oms_tui.platforms import jd, pdd, taobao
 from oms_tui.platforms.base import MalformedRecord, split_window
 from oms_tui.platforms.mapping import (
@@ -33,7 +34,7 @@ def test_yuan_to_fen_exact(value, fen) -> None:
 
 @pytest.mark.parametrize("value", ["abc", "", None, "12,3元", "12,3", "1,234.50", True, "-1.00", "1.005", "NaN", "Infinity", [1]])
 def test_yuan_to_fen_rejects(value) -> None:
-    with pytest.raises(MappingError):
+    with pytest.raises(InvalidAmount):
         yuan_to_fen(value, field="payment")
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from oms_tui.errors import ValidationError
-from oms_tui.platforms.mapping import MappingError, yuan_to_fen
+from oms_tui.money import InvalidAmount, yuan_to_fen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
 from oms_tui.services.orders.normalized import (
@@ -165,7 +165,7 @@ def _fen(text: str) -> int:
     adapters use does the rest (no NaN/Infinity, no negatives, no fractions of a fen)."""
     try:
         return yuan_to_fen(text.replace("¥", "").replace("￥", "").replace(",", "").strip() or "0")
-    except MappingError:
+    except InvalidAmount:
         raise InvalidOperation from None
 
 
