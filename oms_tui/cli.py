@@ -14,7 +14,7 @@ from oms_tui.commands.common import (
     LimitOption,
     OffsetOption,
     OutputFormat,
-    cli_user,
+    cli_actor,
     console,
     local_time,
     open_engine,
@@ -173,7 +173,7 @@ def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
 
     with session_scope(open_engine()) as session:
         wh, item = _stock_target(session, sku, warehouse)
-        ledger.purchase(session, wh, item, qty, user=cli_user(), reason=reason)
+        ledger.purchase(session, wh, item, qty, actor=cli_actor(), reason=reason)
     typer.echo(f"{item.code}: +{qty} inbound at {wh.code}")
 
 
@@ -184,7 +184,7 @@ def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
 
     with session_scope(open_engine()) as session:
         wh, item = _stock_target(session, sku, warehouse)
-        served = allocation.receive_stock(session, wh, item, qty, user=cli_user(), reason=reason)
+        served = allocation.receive_stock(session, wh, item, qty, actor=cli_actor(), reason=reason)
     typer.echo(f"{item.code}: received {qty} at {wh.code}; {served} short order(s) allocated")
 
 
@@ -200,7 +200,7 @@ def stock_adjust(
 
     with session_scope(open_engine()) as session:
         wh, item = _stock_target(session, sku, warehouse)
-        applied = allocation.adjust_stock(session, wh, item, counted=counted, delta=delta, reason=reason, user=cli_user())
+        applied = allocation.adjust_stock(session, wh, item, counted=counted, delta=delta, reason=reason, actor=cli_actor())
     typer.echo(f"{item.code}: on_hand {applied:+d} at {wh.code}")
 
 
@@ -333,7 +333,7 @@ def orders_cancel(reference: str, reason: Annotated[str, typer.Option(help="why 
 
     with session_scope(open_engine()) as session:
         order = order_queries.find_by_reference(session, reference)
-        actions.cancel(session, order, user=cli_user(), reason=reason)
+        actions.cancel(session, order, actor=cli_actor(), reason=reason)
     typer.echo(f"order {order.platform_order_id} cancelled")
 
 
@@ -354,7 +354,7 @@ def import_cmd(
 
     settings = get_settings()
     report = order_import.import_file(open_engine(settings), Path(file), platform, shop=shop, dry_run=dry_run,
-                                      warehouse_code=settings.default_warehouse, user=cli_user())
+                                      warehouse_code=settings.default_warehouse, actor=cli_actor())
     if fmt == OutputFormat.json:
         print_json(report.as_dict())
     else:
@@ -505,7 +505,7 @@ def user_add(
         pin = typer.prompt("PIN", hide_input=True, confirmation_prompt=True)
     with session_scope(open_engine()) as session:
         users.add_user(session, name, pin, [r.strip() for r in roles.split(",") if r.strip()],
-                       display_name=display_name, by=cli_user())
+                       display_name=display_name, actor=cli_actor())
     typer.echo(f"user {name} added")
 
 

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     default_warehouse: str = "WH1"
     lock_expiry_hours: float = 72.0
     sql_echo: bool = False
+    cli_user: str | None = None
+    """The user of ours whose roles `oms` commands act with (OMS_CLI_USER); unset: the machine's operator, as admin."""
     shops: list[ShopConfig] = Field(default_factory=list)
     printers: list[PrinterConfig] = Field(default_factory=list)
     review: ReviewConfig = Field(default_factory=ReviewConfig)

@@ -1,8 +1,36 @@
-"""Domain errors: every one carries a message a user can read as it is."""
+"""Domain errors: every one carries a message a user can read as it is.
+
+A message is a template (an English msgid, marked ``N_()`` where it is raised) plus its values, so the
+screen or command that shows it translates it into the reader's language at that moment: the service
+that raised it does not know who reads it. ``str(error)`` is the English text (logs, tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 
 class OmsError(Exception):
     """Base of all errors the CLI and screens show as one line."""
+
+    def __init__(self, template: str = "", /, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(self._format(template))
+
+    def _format(self, template: str) -> str:
+        if not self.params:
+            return template
+        try:
+            return template.format(**self.params)
+        except (KeyError, IndexError, ValueError):  # a translation with a broken placeholder: show the values
+            return f"{template} {self.params}"
+
+    def localized(self) -> str:
+        """The message in the current language (``oms_tui.i18n``); untranslated templates stay English."""
+        from oms_tui.i18n import _
+
+        return self._format(_(self.template)) if self.template else str(self)
 
 
 class ValidationError(OmsError):
@@ -19,6 +47,17 @@ class InsufficientStock(OmsError):
 
 class IllegalTransition(OmsError):
     """An order status change the lifecycle does not allow."""
+
+
+class PermissionDenied(OmsError):
+    """The signed-in user's roles do not allow the action; nothing was changed."""
+
+    def localized(self) -> str:
+        from oms_tui.i18n import _
+
+        action = self.params.get("action")
+        params = {**self.params, "action": _(action)} if action else self.params
+        return _(self.template).format(**params) if params else _(self.template)
 
 
 class ConfigError(OmsError):

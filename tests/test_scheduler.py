@@ -11,6 +11,7 @@ from oms_tui.db import read_session
 from oms_tui.leadership import Leadership
 from oms_tui.models import Order, ShopSync, utcnow
 from oms_tui.scheduler import OmsScheduler
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.stock import reservations
 from tests.services.intake.test_sync import SKUS, plenty_of_stock
 
@@ -66,7 +67,7 @@ def test_housekeeping_expires_old_locks_and_quota_only_on_the_leader(seeded, db_
         o.locked_at = utcnow() - timedelta(hours=100)
         s.add(o)
         r = reservations.reserve(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 2,
-                              purpose="promotion", expires_at=utcnow() + timedelta(hours=1), user="ops")
+                              purpose="promotion", expires_at=utcnow() + timedelta(hours=1), actor=Actor.system("ops"))
         s.flush()
         r.expires_at = utcnow() - timedelta(minutes=1)
         s.add(r)

@@ -42,6 +42,7 @@ from oms_tui.schema import upgrade_to_head
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.catalogue.skus import ean13_check_digit
 from oms_tui.services.core import users
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import packing
 from oms_tui.services.stock.check import run_checks
 
@@ -84,7 +85,7 @@ def load_floor(engine: Engine, n_orders: int, *, rng: random.Random) -> dict:
         for i in range(SKUS):
             catalogue.add_sku(s, f"B-{i:04d}", f"基准商品{i}", barcodes=[_barcode(i)],
                               bin_location=f"A-{i // 20:02d}-{i % 20:02d}", price_fen=1990, user="bench")
-        users.add_user(s, "bench", "0000", ["warehouse"], display_name="基准")
+        users.add_user(s, "bench", "0000", ["warehouse"], display_name="基准", actor=Actor.system("bench"))
         wh_id = wh.id
     now = utcnow()
     held: dict[int, int] = defaultdict(int)  # sku id → units the orders lock
@@ -208,7 +209,7 @@ def bench_scan(url: str, n_orders: int = 1_000_000, scans: int = 2000, *, seed: 
     engine.dispose()
     engine = make_engine(url)
     plan = _plan(engine, loaded["parcels"], scans, rng)
-    pack = packing.PackSession(station="bench", user="bench")
+    pack = packing.PackSession(station="bench", actor=Actor.system("bench"))
     times: dict[str, list[float]] = defaultdict(list)
     unexpected = 0
     for kind, code in plan:

@@ -28,6 +28,7 @@ from oms_tui.db import make_engine, normalize_url, session_scope
 from oms_tui.models import Order, OrderLine, OrderStatus, utcnow
 from oms_tui.schema import upgrade_to_head
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, allocation, lifecycle, queries
 from oms_tui.services.stock import ledger
 
@@ -83,8 +84,8 @@ def seed(engine: Engine, n_orders: int, *, units_per_sku: int, rng: random.Rando
         wh = catalogue.add_warehouse(s, "WH1", "基准仓")
         for i in range(SKUS):
             sku = catalogue.add_sku(s, f"B-{i:04d}", f"基准商品{i}", bin_location=f"A-{i // 20:02d}-{i % 20:02d}")
-            ledger.purchase(s, wh, sku, units_per_sku, user="bench")
-            allocation.receive_stock(s, wh, sku, units_per_sku, user="bench")
+            ledger.purchase(s, wh, sku, units_per_sku, actor=Actor.system("bench"))
+            allocation.receive_stock(s, wh, sku, units_per_sku, actor=Actor.system("bench"))
         wh_id = wh.id
     now = utcnow()
     order_rows, line_rows = [], []

@@ -18,6 +18,7 @@ from oms_tui.config import Settings, get_settings
 from oms_tui.db import make_engine
 from oms_tui.errors import ValidationError
 from oms_tui.schema import ensure_current, upgrade_to_head
+from oms_tui.services.core.actor import Actor
 
 console = Console()
 
@@ -38,6 +39,25 @@ def cli_user() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no login name in some containers
         return "cli"
+
+
+def cli_actor(settings: Settings | None = None) -> Actor:
+    """Who the services act for from the command line.
+
+    ``OMS_CLI_USER`` (or ``cli_user`` in the config) names a user of ours: the command then has exactly that
+    user's roles, so a script run for the CS team cannot adjust stock. Without it the command acts for the
+    machine's operator, with the administrator's rights: whoever has a shell on the database's machine can
+    change the database anyway, and the audit trail records their login name.
+    """
+    settings = settings or get_settings()
+    if not settings.cli_user:
+        return Actor(cli_user(), frozenset({"admin"}))
+    from oms_tui.db import read_session
+    from oms_tui.services.core import users
+
+    with read_session(open_engine(settings)) as session:
+        user = users.get_user(session, settings.cli_user)
+        return Actor(user.name, frozenset(user.role_list))
 
 
 def open_engine(settings: Settings | None = None, *, migrate: bool = False) -> Engine:

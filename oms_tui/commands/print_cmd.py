@@ -99,7 +99,7 @@ def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make t
     settings = get_settings()
     engine = common.open_engine(settings)
     if job is not None:
-        _report(engine, printing.send_now(engine, settings, job, user=common.cli_user()), job, f"job {job}")
+        _report(engine, printing.send_now(engine, settings, job, actor=common.cli_actor()), job, f"job {job}")
         return
     run = printing.process_queue(engine, settings)
     with read_session(engine) as session:
@@ -118,5 +118,5 @@ def print_reprint(job: Annotated[int, typer.Argument(help="the job to print agai
     """Print a job again as a new job (same document, same data; --printer to send it elsewhere)."""
     settings = get_settings()
     engine = common.open_engine(settings)
-    copy_id, run = printing.reprint_now(engine, settings, job, user=common.cli_user(), printer=printer)
+    copy_id, run = printing.reprint_now(engine, settings, job, actor=common.cli_actor(), printer=printer)
     _report(engine, run, copy_id, f"a reprint of job {job}")

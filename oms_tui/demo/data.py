@@ -35,6 +35,7 @@ from oms_tui.models import (
 )
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import users
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import identity
 from oms_tui.services.orders import actions, allocation, holds, lifecycle, upsert
 from oms_tui.services.orders.normalized import (
@@ -131,17 +132,17 @@ def load_catalogue(session: Session, data_dir: Path | str | None = None) -> dict
         for wh_code, qty in sorted(item.get("stock", {}).items()):
             if qty > 0:
                 po += 1
-                ledger.purchase(session, warehouses[wh_code], sku, qty, user="buyer1", reason=f"期初采购 PO{po:05d}")
-                allocation.receive_stock(session, warehouses[wh_code], sku, qty, user="wh1", reason=f"期初入库 PO{po:05d}")
+                ledger.purchase(session, warehouses[wh_code], sku, qty, actor=Actor.system("buyer1"), reason=f"期初采购 PO{po:05d}")
+                allocation.receive_stock(session, warehouses[wh_code], sku, qty, actor=Actor.system("wh1"), reason=f"期初入库 PO{po:05d}")
                 on_hand += qty
         for wh_code, qty in sorted(item.get("inbound", {}).items()):
             if qty > 0:
                 po += 1
-                ledger.purchase(session, warehouses[wh_code], sku, qty, user="buyer1", reason=f"补货采购 PO{po:05d}（在途）")
+                ledger.purchase(session, warehouses[wh_code], sku, qty, actor=Actor.system("buyer1"), reason=f"补货采购 PO{po:05d}（在途）")
                 inbound += qty
     for res in data.get("reservations", []):
         reservations.reserve(session, warehouses[res["warehouse"]], skus[res["sku"]], res["qty"], purpose=res["purpose"],
-                          expires_at=utcnow() + timedelta(days=res.get("days", 14)), user="manager",
+                          expires_at=utcnow() + timedelta(days=res.get("days", 14)), actor=Actor.system("manager"),
                           note=res.get("note", ""))
     vip = 0
     for person in people:
@@ -167,7 +168,7 @@ def _add_customer(session: Session, person: dict) -> Customer:
 def add_demo_users(session: Session) -> list[tuple[str, str, tuple[str, ...]]]:
     """One user per role with the fixed PINs of DEMO_USERS; returns DEMO_USERS as a list."""
     for name, pin, roles in DEMO_USERS:
-        users.add_user(session, name, pin, list(roles), display_name=_DISPLAY_NAMES.get(name, name), by="admin")
+        users.add_user(session, name, pin, list(roles), display_name=_DISPLAY_NAMES.get(name, name), actor=Actor.system("admin"))
     return list(DEMO_USERS)
 
 
@@ -378,9 +379,9 @@ def _apply(session: Session, warehouse: Warehouse, plans: list[_Plan]) -> list[i
                                    reason=f"买家留言：{plan.order.buyer_remark}")
             lifecycle.settle_status(session, order, user="sync")
             if not plan.remark_open:
-                actions.resolve_hold(session, hold.id, user="cs1", resolution="已核对留言，按买家要求处理")
+                actions.resolve_hold(session, hold.id, actor=Actor.system("cs1"), resolution="已核对留言，按买家要求处理")
         if plan.fate == "cancel":
-            actions.cancel(session, order, user="cs1", reason=plan.cancel_reason)
+            actions.cancel(session, order, actor=Actor.system("cs1"), reason=plan.cancel_reason)
             continue
         if plan.fate == "ready" or order.status != OrderStatus.READY:
             continue  # short or in review: waits where it is

@@ -17,8 +17,9 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from oms_tui.db import read_session, session_scope
-from oms_tui.errors import OmsError
-from oms_tui.i18n import _
+from oms_tui.errors import OmsError, PermissionDenied
+from oms_tui.i18n import N_, _
+from oms_tui.services.core.actor import Actor
 
 if TYPE_CHECKING:
     from oms_tui.app import OmsApp
@@ -46,7 +47,7 @@ def localize_bindings(node: DOMNode) -> None:
 def describe_error(exc: BaseException) -> str:
     """One line a user can read: the domain message, or what kind of storage failure it was."""
     if isinstance(exc, OmsError):
-        return str(exc)
+        return exc.localized()
     if isinstance(exc, SQLAlchemyError):
         # The driver's own message ("database is locked", "connection refused"), not the SQL.
         detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).splitlines()[0][:200]
@@ -80,6 +81,14 @@ class OmsScreen(Screen):
     @property
     def oms(self) -> OmsApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def actor(self) -> Actor:
+        """Who the services act for on this screen; they check its roles themselves."""
+        operator = self.oms.operator
+        if operator is None:
+            raise PermissionDenied(N_("Sign in first"))
+        return Actor(operator.name, frozenset(operator.roles))
 
     @property
     def operator_name(self) -> str:

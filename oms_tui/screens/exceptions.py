@@ -221,13 +221,13 @@ class ExceptionsScreen(PagedTableScreen):
             self.app.bell()
             return
         hold_id, _order_id = selected
-        user = self.operator_name
+        actor = self.actor
 
         def resolve(resolution: str | None) -> None:
             if resolution is None:
                 return
             self.clear_error()
-            self.write(lambda s: exceptions.resolve(s, hold_id, user=user, resolution=resolution).status,
+            self.write(lambda s: exceptions.resolve(s, hold_id, actor=actor, resolution=resolution).status,
                       self._resolved, group="resolve")
 
         self.app.push_screen(TextPrompt(_("Resolve the exception"), placeholder=_("How it was resolved")), resolve)
@@ -246,14 +246,14 @@ class ExceptionsScreen(PagedTableScreen):
             self.show_error(_("{kind} needs a decision per order; these resolve all at once: {safe}").format(
                 kind=named(HOLD_NAMES, kind), safe=safe))
             return
-        user, min_age = self.operator_name, self.min_age_hours
+        actor, min_age = self.actor, self.min_age_hours
         name = named(HOLD_NAMES, kind)
 
         def resolve(resolution: str | None) -> None:
             if resolution is None:
                 return
             self.clear_error()
-            self.write(lambda s: exceptions.bulk_resolve(s, kind, user=user, resolution=resolution,
+            self.write(lambda s: exceptions.bulk_resolve(s, kind, actor=actor, resolution=resolution,
                                                               min_age_hours=min_age),
                       lambda count: self._bulk_done(count, name), group="resolve")
 

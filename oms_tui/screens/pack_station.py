@@ -84,7 +84,7 @@ class PackStationScreen(OmsScreen):
     def __init__(self, station: str | None = None) -> None:
         super().__init__()
         self.station = (station or os.environ.get("OMS_STATION") or socket.gethostname() or "pack")[:32]
-        self.pack = packing.PackSession(station=self.station, user=self.operator_name)
+        self.pack = packing.PackSession(station=self.station, actor=self.actor)
         self._pending: deque = deque()
         self._lock = threading.Lock()
         self._draining = False

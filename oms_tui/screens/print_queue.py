@@ -169,10 +169,10 @@ class PrintQueueScreen(PagedTableScreen):
 
     def action_retry(self) -> None:
         job_id = self.selected_job()
-        user = self.operator_name
+        actor = self.actor
 
         def work(engine: Engine) -> Outcome:
-            return Outcome(printing.send_now(engine, self.oms.settings, job_id, user=user,
+            return Outcome(printing.send_now(engine, self.oms.settings, job_id, actor=actor,
                                              transport_factory=self.transport_factory))
 
         self._print_in_worker(work)
@@ -183,10 +183,10 @@ class PrintQueueScreen(PagedTableScreen):
             self.app.bell()
             self.notify(_("Select a job first"), severity="warning")
             return
-        user = self.operator_name
+        actor = self.actor
 
         def work(engine: Engine) -> Outcome:
-            copy_id, run = printing.reprint_now(engine, self.oms.settings, job_id, user=user,
+            copy_id, run = printing.reprint_now(engine, self.oms.settings, job_id, actor=actor,
                                                 transport_factory=self.transport_factory)
             return Outcome(run, reprint_id=copy_id)
 

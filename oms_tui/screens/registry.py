@@ -1,6 +1,8 @@
-"""The role → screen map: which screens the menu and the command palette offer to whom.
+"""The screens, in menu order, each with the permission that opens it: the menu and the command palette
+offer a screen to whoever holds its permission in ``services.core.actor.PERMISSIONS`` — the same table
+the services check, so what the menu shows and what the services allow cannot drift apart.
 
-One row per screen, in menu order. ``target`` is "module:Class" under ``oms_tui.screens`` and is
+``target`` is "module:Class" under ``oms_tui.screens`` and is
 imported only when the screen opens; ``None`` marks a screen that is not built yet (the menu shows
 it greyed out as coming). To add a screen, write its module and fill in its target here.
 """
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from textual.screen import Screen
 
 from oms_tui.i18n import N_
+from oms_tui.services.core.actor import roles_may
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class ScreenEntry:
     key: str
     title: str  # N_() msgid, translated where shown
     description: str  # N_() msgid
-    roles: frozenset[str]
+    permission: str  # the entry in services.core.actor.PERMISSIONS that opens this screen
     target: str | None = None  # "module:Class" under oms_tui.screens; None: coming
 
     @property
@@ -29,7 +32,7 @@ class ScreenEntry:
         return self.target is not None
 
     def allows(self, roles: Iterable[str]) -> bool:
-        return bool(self.roles & set(roles))
+        return roles_may(roles, self.permission)
 
     def build(self, **kwargs) -> Screen:
         if self.target is None:
@@ -39,36 +42,31 @@ class ScreenEntry:
         return getattr(module, class_name)(**kwargs)
 
 
-def _roles(*names: str) -> frozenset[str]:
-    return frozenset(names) | {"admin"}
-
-
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("orders", N_("Orders"), N_("Find orders by status, platform, date; see lines, holds, history"),
-                _roles("cs", "cs_lead", "warehouse_lead", "finance", "manager"), "orders:OrdersScreen"),
+                "orders.view", "orders:OrdersScreen"),
     ScreenEntry("stock", N_("Stock"), N_("Stock per SKU and warehouse; scan a barcode; the ledger"),
-                _roles("cs", "cs_lead", "warehouse", "warehouse_lead", "purchasing", "finance", "manager"),
-                "stock:StockScreen"),
+                "stock.view", "stock:StockScreen"),
     ScreenEntry("review", N_("Review queue"), N_("Orders waiting for customer service"),
-                _roles("cs", "cs_lead", "manager"), "review:ReviewScreen"),
+                "review.view", "review:ReviewScreen"),
     ScreenEntry("customers", N_("Customer lookup"), N_("A customer's orders across platforms"),
-                _roles("cs", "cs_lead", "manager"), "lookup:LookupScreen"),
+                "customers.view", "lookup:LookupScreen"),
     ScreenEntry("exceptions", N_("Exceptions"), N_("Open holds by kind and age"),
-                _roles("cs", "cs_lead", "warehouse_lead", "manager"), "exceptions:ExceptionsScreen"),
+                "exceptions.view", "exceptions:ExceptionsScreen"),
     ScreenEntry("approvals", N_("Approvals"), N_("Orders waiting for your decision"),
-                _roles("cs_lead", "warehouse_lead", "finance", "manager")),
+                "approvals.view"),
     ScreenEntry("picklist", N_("Pick list"), N_("Waves of ready orders; print the pick list"),
-                _roles("warehouse", "warehouse_lead", "manager"), "waves:PickListScreen"),
+                "waves.view", "waves:PickListScreen"),
     ScreenEntry("pack", N_("Pack station"), N_("Scan order, items and waybill; ship"),
-                _roles("warehouse", "warehouse_lead"), "pack_station:PackStationScreen"),
+                "pack.ship", "pack_station:PackStationScreen"),
     ScreenEntry("returns", N_("Returns"), N_("Receive returned parcels into stock"),
-                _roles("warehouse", "warehouse_lead", "cs_lead", "manager"), "returns:ReturnsScreen"),
+                "returns.receive", "returns:ReturnsScreen"),
     ScreenEntry("printqueue", N_("Print queue"), N_("Print jobs: status and errors; retry and reprint"),
-                _roles("warehouse", "warehouse_lead", "manager"), "print_queue:PrintQueueScreen"),
+                "print.view", "print_queue:PrintQueueScreen"),
     ScreenEntry("shops", N_("Shops and sync"), N_("Each shop's order sync: last run, new orders, errors"),
-                _roles("cs_lead", "warehouse_lead", "manager"), "shops:ShopsScreen"),
+                "shops.view", "shops:ShopsScreen"),
     ScreenEntry("dashboard", N_("Dashboard"), N_("Today's orders, backlog and exceptions"),
-                _roles("cs_lead", "warehouse_lead", "purchasing", "finance", "manager")),
+                "dashboard.view"),
 )
 
 BY_KEY = {entry.key: entry for entry in SCREENS}

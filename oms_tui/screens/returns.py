@@ -241,14 +241,14 @@ class ReturnsScreen(OmsScreen):
         reason = self.query_one("#reason", Input).value
         waybill_in = self.query_one("#waybill-in", Input).value
         order_id = self.order_id
-        user = self.operator_name
+        actor = self.actor
         settings = self.oms.settings
 
         def work(session: Session) -> Recorded:
             order = queries.get_order(session, order_id)
             record = returns.record_return(session, order, chosen, reason=reason, refund_fen=refund,
-                                           waybill_in=waybill_in, user=user)
-            outcome = returns.print_return_slip(session, record, user=user, settings=settings)
+                                           waybill_in=waybill_in, actor=actor)
+            outcome = returns.print_return_slip(session, record, actor=actor, settings=settings)
             return Recorded(record.id, record.refund_fen, sum(q for _i, q, _c in chosen), outcome,
                             returns.returnable_lines(session, order))
 

@@ -265,14 +265,14 @@ class ReviewScreen(PagedTableScreen):
 
     def _act(self, work: Callable[[Session, str], Any], message: str) -> None:
         """Run one decision in a writing worker, then tell the user and read the queue again."""
-        user = self.operator_name
+        actor = self.actor
         self.clear_error()
 
         def done(_result: Any) -> None:
             self.notify(message)
             self.load_page(recount=True)
 
-        self.write(lambda session: work(session, user), done, group="review")
+        self.write(lambda session: work(session, actor), done, group="review")
 
     def _has(self, detail: DetailView, kind: HoldKind) -> bool:
         if kind in detail.hold_kinds.values():
@@ -288,8 +288,8 @@ class ReviewScreen(PagedTableScreen):
         def save(entered: AddressInput | None) -> None:
             if entered is None:
                 return
-            self._act(lambda s, user: review.update_address(
-                s, detail.order_id, user=user, province=entered.province, city=entered.city,
+            self._act(lambda s, actor: review.update_address(
+                s, detail.order_id, actor=actor, province=entered.province, city=entered.city,
                 district=entered.district, address=entered.address, name=entered.name, phone=entered.phone),
                 _("Address saved for order {order}").format(order=detail.platform_order_id))
 
@@ -298,25 +298,25 @@ class ReviewScreen(PagedTableScreen):
     def action_confirm_address(self) -> None:
         detail = self._ready()
         if detail is not None and self._has(detail, HoldKind.ADDRESS_INVALID):
-            self._act(lambda s, user: review.confirm_address(s, detail.order_id, user=user),
+            self._act(lambda s, actor: review.confirm_address(s, detail.order_id, actor=actor),
                       _("Address confirmed for order {order}").format(order=detail.platform_order_id))
 
     def action_accept_remark(self) -> None:
         detail = self._ready()
         if detail is not None and self._has(detail, HoldKind.BUYER_REMARK):
-            self._act(lambda s, user: review.accept_remark(s, detail.order_id, user=user),
+            self._act(lambda s, actor: review.accept_remark(s, detail.order_id, actor=actor),
                       _("Remark accepted for order {order}").format(order=detail.platform_order_id))
 
     def action_merge(self) -> None:
         detail = self._ready()
         if detail is not None and self._has(detail, HoldKind.DUPLICATE_SUSPECT):
-            self._act(lambda s, user: review.merge_duplicates(s, detail.order_id, user=user),
+            self._act(lambda s, actor: review.merge_duplicates(s, detail.order_id, actor=actor),
                       _("Duplicates confirmed: they ship in one parcel"))
 
     def action_keep_both(self) -> None:
         detail = self._ready()
         if detail is not None and self._has(detail, HoldKind.DUPLICATE_SUSPECT):
-            self._act(lambda s, user: review.keep_both(s, detail.order_id, user=user),
+            self._act(lambda s, actor: review.keep_both(s, detail.order_id, actor=actor),
                       _("Not duplicates: each order ships on its own"))
 
     def action_release(self) -> None:
@@ -340,7 +340,7 @@ class ReviewScreen(PagedTableScreen):
         def release(note: str | None) -> None:
             if note is None:
                 return
-            self._act(lambda s, user: review.release_hold(s, hold_id, user=user, note=note),
+            self._act(lambda s, actor: review.release_hold(s, hold_id, actor=actor, note=note),
                       _("Hold released: {kind}").format(kind=kind))
 
         self.app.push_screen(TextPrompt(_("Release the hold: {kind}").format(kind=kind),
@@ -354,7 +354,7 @@ class ReviewScreen(PagedTableScreen):
         def cancel(reason: str | None) -> None:
             if reason is None:
                 return
-            self._act(lambda s, user: review.cancel_order(s, detail.order_id, user=user, reason=reason),
+            self._act(lambda s, actor: review.cancel_order(s, detail.order_id, actor=actor, reason=reason),
                       _("Order {order} cancelled").format(order=detail.platform_order_id))
 
         label = _("Its duplicate is released when nothing else holds it.") if detail.has_partners else ""
@@ -369,8 +369,8 @@ class ReviewScreen(PagedTableScreen):
         def ask(entered: ApprovalInput | None) -> None:
             if entered is None:
                 return
-            self._act(lambda s, user: review.request_approval(
-                s, detail.order_id, kind=entered.kind, reason=entered.reason, user=user,
+            self._act(lambda s, actor: review.request_approval(
+                s, detail.order_id, kind=entered.kind, reason=entered.reason, actor=actor,
                 detail={"what": entered.detail} if entered.detail else {}),
                 _("Approval requested for order {order}").format(order=detail.platform_order_id))
 

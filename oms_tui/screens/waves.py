@@ -187,11 +187,11 @@ class PickListScreen(OmsScreen):
             self.show_error(str(exc))
             return
         code = self.warehouse_code()
-        user = self.operator_name
+        actor = self.actor
 
         def work(session: Session) -> int:
             wh = catalogue.default_warehouse(session, code)
-            wave = waves.create_wave(session, wh, courier=choice.courier, max_orders=choice.max_orders, user=user,
+            wave = waves.create_wave(session, wh, courier=choice.courier, max_orders=choice.max_orders, actor=actor,
                                      **choice.filters())
             return wave.id
 
@@ -206,12 +206,12 @@ class PickListScreen(OmsScreen):
 
     def print_pick_list(self, wave_id: int, *, created: bool = False) -> None:
         """Queue the pick list (its own transaction: a printer problem never undoes the wave) and show it."""
-        user = self.operator_name
+        actor = self.actor
         settings = self.oms.settings
 
         def work(session: Session) -> WaveView:
             wave = waves.get_wave(session, wave_id)
-            outcome = waves.print_pick_list(session, wave, user=user, settings=settings)
+            outcome = waves.print_pick_list(session, wave, actor=actor, settings=settings)
             return WaveView(wave_id, waves.pick_list(session, wave), outcome)
 
         def done(view: WaveView) -> None:

@@ -10,6 +10,7 @@ import pytest
 from oms_tui.cli import main
 from oms_tui.config import get_settings
 from oms_tui.db import make_engine
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, allocation, upsert
 from oms_tui.services.stock import ledger
 from tests.conftest import seed_catalogue
@@ -114,8 +115,8 @@ def test_orders_list_json_filters_and_pages(no_duplicate_check, oms, cli_db):
     engine = make_engine(cli_db)
     with session_scope(engine) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        ledger.purchase(s, wh, sku, 3, user="t")
-        allocation.receive_stock(s, wh, sku, 3, user="t")
+        ledger.purchase(s, wh, sku, 3, actor=Actor.system("t"))
+        allocation.receive_stock(s, wh, sku, 3, actor=Actor.system("t"))
         for i, platform in enumerate(["taobao", "jd", "pdd", "taobao"]):
             upsert.upsert_order(s, normalized(f"O{i}", {"HG-001": 1}, platform=platform, paid_minutes_ago=50 - i),
                                 warehouse=wh)
@@ -197,8 +198,8 @@ def test_orders_lookup_by_phone_order_and_waybill(oms, cli_db):
     engine = make_engine(cli_db)
     with session_scope(engine) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        ledger.purchase(s, wh, sku, 3, user="t")
-        allocation.receive_stock(s, wh, sku, 3, user="t")
+        ledger.purchase(s, wh, sku, 3, actor=Actor.system("t"))
+        allocation.receive_stock(s, wh, sku, 3, actor=Actor.system("t"))
         first = upsert.upsert_order(s, normalized("L1", {"HG-001": 1}, receiver_phone="+86 139-1234-5678"),
                                     warehouse=wh).order
         actions.start_picking(s, first, user="w")

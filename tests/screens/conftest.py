@@ -17,6 +17,7 @@ from oms_tui.config import Settings
 from oms_tui.db import make_engine, session_scope
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import users
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import allocation, holds, queries, upsert
 from oms_tui.services.orders.normalized import (
     NormalizedLine,
@@ -48,14 +49,14 @@ def seed_shop(engine, *, order_count: int = 0) -> None:
     """Catalogue, users zhang (cs, PIN 1234), li (warehouse, 5678), boss (admin, 0000), stock, orders."""
     seed_catalogue(engine)
     with session_scope(engine) as s:
-        users.add_user(s, "zhang", "1234", ["cs"], display_name="张客服")
-        users.add_user(s, "li", "5678", ["warehouse"], display_name="李仓管")
-        users.add_user(s, "boss", "0000", ["admin"], display_name="老板")
+        users.add_user(s, "zhang", "1234", ["cs"], display_name="张客服", actor=Actor.system("test"))
+        users.add_user(s, "li", "5678", ["warehouse"], display_name="李仓管", actor=Actor.system("test"))
+        users.add_user(s, "boss", "0000", ["admin"], display_name="老板", actor=Actor.system("test"))
         wh = catalogue.get_warehouse(s, "WH1")
         towel, wipes = catalogue.get_sku(s, "HG-001"), catalogue.get_sku(s, "MB-001")
-        ledger.purchase(s, wh, towel, 120, user="li", reason="PO-1")
-        allocation.receive_stock(s, wh, towel, 100, user="li", reason="PO-1 第一批")
-        ledger.purchase(s, wh, wipes, 30, user="li")
+        ledger.purchase(s, wh, towel, 120, actor=Actor.system("li"), reason="PO-1")
+        allocation.receive_stock(s, wh, towel, 100, actor=Actor.system("li"), reason="PO-1 第一批")
+        ledger.purchase(s, wh, wipes, 30, actor=Actor.system("li"))
     with session_scope(engine) as s:
         wh = catalogue.get_warehouse(s, "WH1")
         for number in range(1, order_count + 1):

@@ -8,6 +8,7 @@ from oms_tui.app import OmsApp
 from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.orders import OrdersScreen
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, queries
 
 from .conftest import SIZE, column, settle
@@ -187,7 +188,7 @@ async def test_a_change_on_another_terminal_shows_without_pressing_anything(shop
         assert column(table, "status")[row] != "已取消"
         other_terminal = make_engine(str(shop_with_orders.url))
         with session_scope(other_terminal) as s:
-            actions.cancel(s, queries.find_order(s, "taobao", "TB00000059"), user="li", reason="buyer asked")
+            actions.cancel(s, queries.find_order(s, "taobao", "TB00000059"), actor=Actor.system("li"), reason="buyer asked")
         other_terminal.dispose()
         for _ in range(20):
             await pilot.pause(0.1)

@@ -14,6 +14,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.models import Order, OrderStatus, Outbox, ScanEvent
 from oms_tui.screens.pack_station import PackStationScreen
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import packing, waves
 from oms_tui.services.orders import queries, upsert
 
@@ -29,7 +30,7 @@ def seed_wave(engine, *quantities: int) -> None:
         for number, qty in enumerate(quantities, 1):
             upsert.upsert_order(s, make_order(number, qty=qty), warehouse=wh)
     with session_scope(engine) as s:
-        waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", user="li")
+        waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", actor=Actor.system("li"))
 
 
 async def open_station(pilot, app) -> PackStationScreen:

@@ -9,6 +9,7 @@ from oms_tui.db import session_scope
 from oms_tui.screens.ledger import SkuLedgerScreen
 from oms_tui.screens.stock import StockScreen
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import allocation
 
 from .conftest import SIZE, column, settle, table_rows
@@ -44,7 +45,7 @@ async def test_stock_shows_the_four_buckets_and_available(shop, settings):
 async def test_barcode_scan_finds_the_sku_and_enter_opens_its_ledger(shop, settings):
     with session_scope(shop) as s:
         wh = catalogue.get_warehouse(s, "WH1")
-        allocation.adjust_stock(s, wh, catalogue.get_sku(s, "HG-001"), delta=-2, reason="盘点 11 月", user="li")
+        allocation.adjust_stock(s, wh, catalogue.get_sku(s, "HG-001"), delta=-2, reason="盘点 11 月", actor=Actor.system("li"))
     app = OmsApp(shop, settings, user_name="li")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_stock(pilot, app)

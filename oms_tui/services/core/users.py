@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from oms_tui.errors import AccountLocked, NotFound, ValidationError
 from oms_tui.models import User, utcnow
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 
 ROLES = ("cs", "cs_lead", "warehouse", "warehouse_lead", "purchasing", "finance", "manager", "admin")
 _ITERATIONS = 100_000
@@ -33,7 +34,9 @@ def verify_pin(pin: str, stored: str) -> bool:
 
 
 def add_user(session: Session, name: str, pin: str, roles: list[str], *, display_name: str = "",
-             by: str = "system") -> User:
+             actor: Actor) -> User:
+    require(actor, "users.manage")
+    by = actor.name
     name = name.strip()
     if not name:
         raise ValidationError("a user needs a name")

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from oms_tui.errors import ValidationError
 from oms_tui.models import Hold, HoldKind, Order, Outbox, utcnow
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import actions
 
 BULK_SAFE_KINDS = frozenset({HoldKind.LOGISTICS_STALLED, HoldKind.NOTIFY_FAILED, HoldKind.PRINT_FAILED,
@@ -107,20 +108,23 @@ def counts_by_kind(session: Session) -> list[KindCount]:
                   key=lambda k: (-k.open, k.kind))
 
 
-def resolve(session: Session, hold_id: int, *, user: str, resolution: str) -> Order:
+def resolve(session: Session, hold_id: int, *, actor: Actor, resolution: str) -> Order:
     """Resolve one hold (a person decided); the order's status follows its remaining holds."""
+    require(actor, "exceptions.resolve")
     if not resolution.strip():
         raise ValidationError("say how the exception was resolved")
-    return actions.resolve_hold(session, hold_id, user=user, resolution=resolution.strip())
+    return actions.resolve_hold(session, hold_id, actor=actor, resolution=resolution.strip())
 
 
-def bulk_resolve(session: Session, kind: str, *, user: str, resolution: str, min_age_hours: float | None = None,
+def bulk_resolve(session: Session, kind: str, *, actor: Actor, resolution: str, min_age_hours: float | None = None,
                  hold_ids: list[int] | None = None) -> int:
     """Resolve every open hold of one bulk-safe ``kind`` (optionally only these ids, or older ones).
 
     Refused for kinds that need a decision per order. Returns how many were resolved (at most
     BULK_LIMIT; run again for more).
     """
+    require(actor, "exceptions.bulk_resolve")
+    user = actor.name
     if kind not in BULK_SAFE_KINDS:
         safe = ", ".join(sorted(BULK_SAFE_KINDS))
         raise ValidationError(f"{kind} holds need a decision per order; only these resolve in bulk: {safe}")
@@ -133,7 +137,7 @@ def bulk_resolve(session: Session, kind: str, *, user: str, resolution: str, min
         stmt = stmt.where(col(Hold.id).in_(hold_ids))
     ids = list(session.exec(stmt.order_by(col(Hold.id)).limit(BULK_LIMIT)))
     for hold_id in ids:
-        actions.resolve_hold(session, hold_id, user=user, resolution=resolution.strip())
+        actions.resolve_hold(session, hold_id, actor=actor, resolution=resolution.strip())
     if ids:
         audit.record(session, user, "exceptions.bulk_resolve", "hold", kind, holds=ids, resolution=resolution)
     return len(ids)

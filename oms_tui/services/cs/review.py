@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.models import ApprovalRequest, HoldKind, Order, OrderStatus, utcnow
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import history, matching
 from oms_tui.services.floor import waves
 from oms_tui.services.orders import actions, holds, lifecycle, queries
@@ -172,11 +173,11 @@ def _editable(order: Order) -> None:
                                 "can be changed here")
 
 
-def _resolve_kind(session: Session, order: Order, kind: HoldKind, *, user: str, resolution: str) -> int:
+def _resolve_kind(session: Session, order: Order, kind: HoldKind, *, actor: Actor, resolution: str) -> int:
     resolved = 0
     for hold in holds.open_holds(session, order.id):
         if hold.kind == kind:
-            actions.resolve_hold(session, hold.id, user=user, resolution=resolution)
+            actions.resolve_hold(session, hold.id, actor=actor, resolution=resolution)
             resolved += 1
     return resolved
 
@@ -185,12 +186,14 @@ _RECEIVER_FIELDS = {"receiver_name": "name", "receiver_phone": "phone", "receive
                     "receiver_city": "city", "receiver_district": "district", "receiver_address": "address"}
 
 
-def update_address(session: Session, order_id: int, *, user: str, province: str, city: str, district: str,
+def update_address(session: Session, order_id: int, *, actor: Actor, province: str, city: str, district: str,
                    address: str, name: str | None = None, phone: str | None = None, note: str = "") -> Order:
     """Correct the receiver (CS checked with the buyer): old → new in the audit, ``address_invalid`` resolved.
 
     Refused (ValidationError naming what is wrong) when the new address would fail the address rule.
     """
+    require(actor, "review.decide")
+    user = actor.name
     order = queries.get_order(session, order_id)
     _editable(order)
     new = {"receiver_province": province.strip(), "receiver_city": city.strip(),
@@ -212,7 +215,7 @@ def update_address(session: Session, order_id: int, *, user: str, province: str,
     audit.record(session, user, "review.address", "order", order.id,
                  changes={_RECEIVER_FIELDS[f]: {"old": old, "new": value} for f, (old, value) in changes.items()},
                  note=note)
-    _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, user=user,
+    _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, actor=actor,
                   resolution=f"address corrected by CS{': ' + note if note else ''}" if changes
                   else f"address confirmed by CS{': ' + note if note else ''}")
     if changes and review_rules.current_config().duplicate_check:
@@ -221,24 +224,28 @@ def update_address(session: Session, order_id: int, *, user: str, province: str,
     return order
 
 
-def confirm_address(session: Session, order_id: int, *, user: str, note: str = "") -> Order:
+def confirm_address(session: Session, order_id: int, *, actor: Actor, note: str = "") -> Order:
     """The address is right as it stands (CS asked the buyer): resolve ``address_invalid``."""
+    require(actor, "review.decide")
+    user = actor.name
     order = queries.get_order(session, order_id)
     if not holds.has_open(session, order.id, HoldKind.ADDRESS_INVALID):
         raise ValidationError(f"order {order.platform_order_id} has no open address hold")
     audit.record(session, user, "review.address_confirmed", "order", order.id, note=note)
-    _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, user=user,
+    _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, actor=actor,
                   resolution=f"address confirmed as it is{': ' + note if note else ''}")
     return order
 
 
-def accept_remark(session: Session, order_id: int, *, user: str, note: str = "") -> Order:
+def accept_remark(session: Session, order_id: int, *, actor: Actor, note: str = "") -> Order:
     """CS read the buyer's remark and will follow it: resolve ``buyer_remark``."""
+    require(actor, "review.decide")
+    user = actor.name
     order = queries.get_order(session, order_id)
     if not holds.has_open(session, order.id, HoldKind.BUYER_REMARK):
         raise ValidationError(f"order {order.platform_order_id} has no open remark hold")
     audit.record(session, user, "review.remark_accepted", "order", order.id, remark=order.buyer_remark, note=note)
-    _resolve_kind(session, order, HoldKind.BUYER_REMARK, user=user,
+    _resolve_kind(session, order, HoldKind.BUYER_REMARK, actor=actor,
                   resolution=f"remark accepted{': ' + note if note else ''}")
     return order
 
@@ -251,12 +258,14 @@ def _duplicate_group(session: Session, order_id: int) -> tuple[Order, list[Order
     return order, partners
 
 
-def merge_duplicates(session: Session, order_id: int, *, user: str, note: str = "") -> list[Order]:
+def merge_duplicates(session: Session, order_id: int, *, actor: Actor, note: str = "") -> list[Order]:
     """One purchase after all: ship together — the holds go and the orders form one parcel now, so the
     wave keeps them together even when masked receiver data would not match.
 
     Returns the orders of the group.
     """
+    require(actor, "review.decide")
+    user = actor.name
     order, partners = _duplicate_group(session, order_id)
     group = [order, *partners]
     refs = ", ".join(f"{o.platform} {o.platform_order_id}" for o in group)
@@ -264,13 +273,15 @@ def merge_duplicates(session: Session, order_id: int, *, user: str, note: str = 
     for member in group:
         audit.record(session, user, "review.duplicate", "order", member.id, decision="merge",
                      orders=[o.id for o in group], parcel=parcel.id, note=note or "ship in one parcel")
-        _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, user=user,
+        _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, actor=actor,
                       resolution=f"duplicate confirmed, one parcel: {refs}")
     return group
 
 
-def keep_both(session: Session, order_id: int, *, user: str, note: str = "") -> list[Order]:
+def keep_both(session: Session, order_id: int, *, actor: Actor, note: str = "") -> list[Order]:
     """Two real purchases: the holds go and each order ships on its own (``no_merge``)."""
+    require(actor, "review.decide")
+    user = actor.name
     order, partners = _duplicate_group(session, order_id)
     group = [order, *partners]
     refs = ", ".join(f"{o.platform} {o.platform_order_id}" for o in group)
@@ -279,36 +290,42 @@ def keep_both(session: Session, order_id: int, *, user: str, note: str = "") -> 
         session.add(member)
         audit.record(session, user, "review.duplicate", "order", member.id, decision="keep_both",
                      orders=[o.id for o in group], note=note)
-        _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, user=user,
+        _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, actor=actor,
                       resolution=f"not a duplicate, each ships on its own: {refs}")
     return group
 
 
-def cancel_order(session: Session, order_id: int, *, user: str, reason: str) -> Order:
+def cancel_order(session: Session, order_id: int, *, actor: Actor, reason: str) -> Order:
     """Cancel the order (stock goes back); ``actions.cancel`` releases a duplicate partner left alone."""
+    require(actor, "review.decide")
+    user = actor.name
     if not reason.strip():
         raise ValidationError("a cancellation needs a reason")
     order = queries.get_order(session, order_id)
     audit.record(session, user, "review.cancel", "order", order.id, reason=reason,
                  duplicate_of=[p.id for p in duplicate_partners(session, order)])
-    actions.cancel(session, order, user=user, reason=reason)
+    actions.cancel(session, order, actor=actor, reason=reason)
     return order
 
 
-def release_hold(session: Session, hold_id: int, *, user: str, note: str = "") -> Order:
+def release_hold(session: Session, hold_id: int, *, actor: Actor, note: str = "") -> Order:
     """Let the order go on despite this hold (CS looked and it is fine). Approval holds are the approver's."""
+    require(actor, "review.decide")
+    user = actor.name
     hold = holds.get_hold(session, hold_id)
     if hold.kind in holds.APPROVAL_KINDS:
         raise ValidationError("an approval hold is decided on the approvals screen")
     if hold.resolved_at is not None:
         raise ValidationError(f"hold {hold.id} ({hold.kind}) is already resolved")
     audit.record(session, user, "review.release", "order", hold.order_id, hold=hold.id, kind=hold.kind, note=note)
-    return actions.resolve_hold(session, hold.id, user=user, resolution=f"released by CS{': ' + note if note else ''}")
+    return actions.resolve_hold(session, hold.id, actor=actor, resolution=f"released by CS{': ' + note if note else ''}")
 
 
-def request_approval(session: Session, order_id: int, *, kind: str, reason: str, user: str,
+def request_approval(session: Session, order_id: int, *, kind: str, reason: str, actor: Actor,
                      detail: dict[str, Any] | None = None) -> ApprovalRequest:
     """Ask a lead to approve a change (price change, gift); the order waits in ``approval``."""
+    require(actor, "approvals.request")
+    user = actor.name
     if kind not in APPROVAL_REQUEST_KINDS:
         raise ValidationError(f"unknown approval kind {kind!r}; one of: {', '.join(APPROVAL_REQUEST_KINDS)}")
     if not reason.strip():

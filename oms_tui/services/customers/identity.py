@@ -10,6 +10,7 @@ from oms_tui.models import (
     Order,
 )
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers.normalize import address_key, normalize_mobile
 
 
@@ -48,8 +49,10 @@ def add_customer(session: Session, *, name: str, phone: str | None = None, platf
     return customer
 
 
-def set_vip(session: Session, customer: Customer, vip: bool, *, user: str) -> None:
+def set_vip(session: Session, customer: Customer, vip: bool, *, actor: Actor) -> None:
     """VIP customers are served first when stock arrives and may draw on VIP quota."""
+    require(actor, "customers.vip")
+    user = actor.name
     if customer.is_vip != vip:
         customer.is_vip = vip
         session.add(customer)
@@ -88,12 +91,14 @@ def customer_group(session: Session, customer_id: int) -> list[int]:
     return group
 
 
-def merge_customers(session: Session, keep_id: int, merge_id: int, *, user: str) -> Customer:
+def merge_customers(session: Session, keep_id: int, merge_id: int, *, actor: Actor) -> Customer:
     """Fold customer ``merge_id`` into ``keep_id``: its orders move over and it points at ``keep_id``.
 
     Refused for a customer merged into itself, one already merged, or a target that is itself
     merged (merge into the customer it lives on). The VIP mark carries over. Audited on both.
     """
+    require(actor, "customers.merge")
+    user = actor.name
     if keep_id == merge_id:
         raise ValidationError("a customer cannot be merged into itself")
     keep, merged = get_customer(session, keep_id), get_customer(session, merge_id)

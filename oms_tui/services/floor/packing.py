@@ -16,7 +16,7 @@ Messages are English templates marked with ``N_`` plus their fields; the screen 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, bindparam
@@ -39,6 +39,7 @@ from oms_tui.models import (
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit, outbox
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.floor import waves
 from oms_tui.services.orders import actions
 
@@ -164,12 +165,17 @@ class PackSession:
     """One pack station's state: the parcel on the bench and the shift's counters."""
 
     station: str = ""
-    user: str = "system"
+    actor: Actor = field(default_factory=Actor.system)
     work: ParcelWork | None = None
     scans: int = 0
     errors: int = 0
     parcels_shipped: int = 0
     orders_shipped: int = 0
+
+    @property
+    def user(self) -> str:
+        """The name the scans, ledger and audit trail record for this station's work."""
+        return self.actor.name
 
     @property
     def phase(self) -> str:
@@ -181,6 +187,7 @@ class PackSession:
 
     def scan(self, engine: Engine, code: str) -> ScanResult:
         """Handle one scan; database failures propagate (nothing is counted then)."""
+        require(self.actor, "pack.ship")
         started = time.perf_counter()
         code = (code or "").strip()
         if not code:

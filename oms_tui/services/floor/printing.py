@@ -33,6 +33,7 @@ from oms_tui.printers import documents
 from oms_tui.printers.errors import PrinterOffline
 from oms_tui.printers.transports import PrinterLink, TransportFactory, open_printer
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 
 QUEUED, PRINTING, DONE, FAILED = "queued", "printing", "done", "failed"
 STATUSES = (QUEUED, PRINTING, DONE, FAILED)
@@ -210,9 +211,11 @@ def process_queue(engine: Engine, settings: Settings, *, now: datetime | None = 
     return run
 
 
-def send_now(engine: Engine, settings: Settings, job_id: int | None, *, user: str,
+def send_now(engine: Engine, settings: Settings, job_id: int | None, *, actor: Actor,
              transport_factory: TransportFactory = open_printer) -> QueueRun:
     """A person asked to print now: make ``job_id`` due (unless it already printed), then send what is due."""
+    require(actor, "print.manage")
+    user = actor.name
     if job_id is not None:
         with session_scope(engine) as session:
             if get_job(session, job_id).status != DONE:
@@ -220,9 +223,11 @@ def send_now(engine: Engine, settings: Settings, job_id: int | None, *, user: st
     return process_queue(engine, settings, transport_factory=transport_factory)
 
 
-def reprint_now(engine: Engine, settings: Settings, job_id: int, *, user: str, printer: str | None = None,
+def reprint_now(engine: Engine, settings: Settings, job_id: int, *, actor: Actor, printer: str | None = None,
                 transport_factory: TransportFactory = open_printer) -> tuple[int, QueueRun]:
     """Print a job again at once (a new job, ahead of jobs backing off); returns the new job's id."""
+    require(actor, "print.manage")
+    user = actor.name
     with session_scope(engine) as session:
         copy = reprint(session, job_id, user=user, printer=printer, settings=settings)
         copy_id = copy.id

@@ -25,6 +25,7 @@ from oms_tui.models import (
 )
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import identity, normalize
 from oms_tui.services.floor.packing import order_by_platform_id
 from oms_tui.services.floor.print_request import PrintOutcome, request_print
@@ -101,12 +102,14 @@ def refunded_so_far(session: Session, order_id: int) -> int:
 
 
 def record_return(session: Session, order: Order, lines: list[tuple[int, int, str]], *, reason: str,
-                  refund_fen: int | None = None, waybill_in: str = "", user: str) -> ReturnRecord:
+                  refund_fen: int | None = None, waybill_in: str = "", actor: Actor) -> ReturnRecord:
     """Record returned units ``[(order_line_id, qty, condition)]``: stock back, a refund owed, audited.
 
     ``refund_fen`` defaults to the returned lines' price × qty; it can never exceed what the order
     paid less what was refunded before.
     """
+    require(actor, "returns.receive")
+    user = actor.name
     if order.status not in RETURNABLE:
         raise ValidationError(f"order {order.platform_order_id} has not shipped; cancel it instead")
     if not lines:
@@ -174,9 +177,11 @@ def return_slip_data(session: Session, record: ReturnRecord) -> dict:
     }
 
 
-def print_return_slip(session: Session, record: ReturnRecord, *, user: str, printer: str | None = None,
+def print_return_slip(session: Session, record: ReturnRecord, *, actor: Actor, printer: str | None = None,
                       settings=None) -> PrintOutcome:
     """Queue the return slip; without a printer the outcome says so and the return stands."""
+    require(actor, "returns.receive")
+    user = actor.name
     outcome = request_print(session, "return_slip", ref=f"R{record.id}", data=return_slip_data(session, record),
                             printer=printer, user=user, settings=settings)
     if outcome.queued:

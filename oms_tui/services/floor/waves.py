@@ -32,6 +32,7 @@ from oms_tui.models import (
 )
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import normalize
 from oms_tui.services.floor.print_request import PrintOutcome, request_print
 from oms_tui.services.orders import actions
@@ -142,11 +143,13 @@ def merge_key(order: Order) -> str:
 
 def create_wave(session: Session, warehouse: Warehouse, *, courier: str, province: str | None = None,
                 city: str | None = None, platform: str | None = None, items: ItemsFilter = None,
-                max_orders: int = 200, user: str) -> Wave:
+                max_orders: int = 200, actor: Actor) -> Wave:
     """Take up to ``max_orders`` matching ready orders into a new wave; they go to ``picking``.
 
     Each order gets the wave, its parcel and the courier. A ValidationError when nothing matches.
     """
+    require(actor, "waves.create")
+    user = actor.name
     couriers.get_courier(courier)
     if isinstance(max_orders, bool) or not isinstance(max_orders, int) or not 0 < max_orders <= MAX_WAVE_ORDERS:
         raise ValidationError(f"a wave takes 1 to {MAX_WAVE_ORDERS} orders, not {max_orders!r}")
@@ -313,9 +316,11 @@ def pick_list(session: Session, wave: Wave) -> PickList:
                      for ref, receiver, n, parcel, platform, status in order_rows])
 
 
-def print_pick_list(session: Session, wave: Wave, *, user: str, printer: str | None = None,
+def print_pick_list(session: Session, wave: Wave, *, actor: Actor, printer: str | None = None,
                     settings=None) -> PrintOutcome:
     """Queue the wave's pick list; without a printer the outcome says so and nothing else changes."""
+    require(actor, "waves.print")
+    user = actor.name
     outcome = request_print(session, "pick_list", ref=wave.code, data=pick_list(session, wave).as_print_data(),
                             printer=printer, user=user, settings=settings)
     if outcome.queued:

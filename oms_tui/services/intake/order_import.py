@@ -25,6 +25,7 @@ from sqlmodel import Session
 from oms_tui.errors import ValidationError
 from oms_tui.money import InvalidAmount, yuan_to_fen
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import upsert
 from oms_tui.services.orders.normalized import (
     NormalizedLine,
@@ -286,8 +287,10 @@ def _parse_order(platform, shop, order_id, numbered, columns, errors) -> Normali
 
 
 def import_file(engine: Engine, path: Path, platform: str, *, shop: str = "", dry_run: bool = False,
-                warehouse_code: str | None = None, user: str = "import") -> ImportReport:
+                warehouse_code: str | None = None, actor: Actor) -> ImportReport:
     """Import (or with ``dry_run`` preview) one export file."""
+    require(actor, "intake.import")
+    user = actor.name
     rows = read_rows(path)
     parsed, errors, refused = parse(rows, platform, shop=shop or f"{platform}-import")
     report = ImportReport(platform=platform, rows=len(rows), orders=len(parsed) + refused, refused=refused,

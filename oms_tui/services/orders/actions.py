@@ -13,6 +13,7 @@ from oms_tui.models import (
     OrderStatus,
     utcnow,
 )
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import allocation, holds
 from oms_tui.services.orders import intake_rules as review_rules
 from oms_tui.services.orders.lifecycle import (
@@ -26,8 +27,10 @@ from oms_tui.services.stock import ledger
 
 # --- lifecycle actions -----------------------------------------------------------------------
 
-def cancel(session: Session, order: Order, *, user: str, reason: str) -> None:
+def cancel(session: Session, order: Order, *, actor: Actor, reason: str) -> None:
     """Cancel an order that has not shipped; its stock goes back and short orders may take it."""
+    require(actor, "orders.cancel")
+    user = actor.name
     if not reason.strip():
         raise ValidationError("a cancellation needs a reason")
     if order.status == OrderStatus.CANCELLED:
@@ -43,7 +46,7 @@ def cancel(session: Session, order: Order, *, user: str, reason: str) -> None:
         if not review_rules.duplicate_partners(session, partner):
             for hold in holds.open_holds(session, partner.id):
                 if hold.kind == HoldKind.DUPLICATE_SUSPECT:
-                    resolve_hold(session, hold.id, user=user, resolution=f"the duplicate {order.platform} "
+                    resolve_hold(session, hold.id, actor=actor, resolution=f"the duplicate {order.platform} "
                                  f"{order.platform_order_id} was cancelled")
     allocation.allocate_short_orders(session, order.warehouse_id, released, user=user)
 
@@ -78,8 +81,10 @@ def ship(session: Session, order: Order, *, waybill: str, courier: str, user: st
     transition(session, order, OrderStatus.SHIPPED, user=user, reason=f"{courier} {waybill}")
 
 
-def resolve_hold(session: Session, hold_id: int, *, user: str, resolution: str) -> Order:
+def resolve_hold(session: Session, hold_id: int, *, actor: Actor, resolution: str) -> Order:
     """Resolve a hold; a released allocation hold sends the order back to allocation."""
+    require(actor, "orders.resolve_hold")
+    user = actor.name
     hold = holds.get_hold(session, hold_id)
     holds.resolve(session, hold, user=user, resolution=resolution)
     order = get_order(session, hold.order_id)

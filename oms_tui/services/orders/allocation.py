@@ -22,6 +22,7 @@ from oms_tui.models import (
     utcnow,
 )
 from oms_tui.services.core import audit, outbox
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import holds, lifecycle
 from oms_tui.services.stock import ledger, reservations
 from oms_tui.services.stock.ledger import apply_move, get_level, order_lines
@@ -211,23 +212,29 @@ def expire_locks(session: Session, *, hours: float, now: datetime | None = None,
 # --- stock came back: the stock layer changes the buckets, this layer serves the short orders ----
 # (stock never imports orders; these are the use cases the CLI, screens and scheduler call)
 
-def receive_stock(session: Session, wh: Warehouse, sku: Sku, qty: int, *, user: str, reason: str = "") -> int:
+def receive_stock(session: Session, wh: Warehouse, sku: Sku, qty: int, *, actor: Actor, reason: str = "") -> int:
     """Goods arrived from the supplier; returns how many short orders got their stock."""
+    require(actor, "stock.receive")
+    user = actor.name
     ledger.receive(session, wh, sku, qty, user=user, reason=reason)
     return allocate_short_orders(session, wh.id, [sku.id], user=user)
 
 
 def adjust_stock(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = None, delta: int | None = None,
-                 reason: str, user: str) -> int:
+                 reason: str, actor: Actor) -> int:
     """Correct on_hand after a count; found units serve short orders. Returns the delta applied."""
+    require(actor, "stock.adjust")
+    user = actor.name
     applied = ledger.adjust(session, wh, sku, counted=counted, delta=delta, reason=reason, user=user)
     if applied > 0:
         allocate_short_orders(session, wh.id, [sku.id], user=user)
     return applied
 
 
-def release_reservation(session: Session, reservation_id: int, *, user: str, reason: str = "released") -> int:
+def release_reservation(session: Session, reservation_id: int, *, actor: Actor, reason: str = "released") -> int:
     """Give a reservation's units back to available and serve short orders; returns how many units."""
+    require(actor, "stock.reserve")
+    user = actor.name
     reservation = session.get(StockReservation, reservation_id)
     qty = reservations.unreserve(session, reservation_id, user=user, reason=reason)
     if qty > 0 and reservation is not None:
@@ -239,7 +246,7 @@ def expire_reservations(session: Session, *, now: datetime | None = None, user: 
     """Release every reservation whose time is up; returns how many."""
     due = reservations.due_reservations(session, now=now)
     for reservation_id in due:
-        release_reservation(session, reservation_id, user=user, reason="expired")
+        release_reservation(session, reservation_id, actor=Actor.system(user), reason="expired")
     return len(due)
 
 

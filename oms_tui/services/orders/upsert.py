@@ -17,6 +17,7 @@ from oms_tui.models import (
     utcnow,
 )
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import identity
 from oms_tui.services.orders import after_sale, allocation, holds
 from oms_tui.services.orders import intake_rules as review_rules
@@ -128,6 +129,6 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
             if after_sale.record_platform_refund(session, order, platform_status=data.platform_status, user=user):
                 changed.append("after_sale")
         elif order.status != OrderStatus.CANCELLED:
-            cancel(session, order, user=user, reason=f"cancelled on the platform ({data.platform_status})")
+            cancel(session, order, actor=Actor.system(user), reason=f"cancelled on the platform ({data.platform_status})")
             changed.append("status")
     return UpsertResult(order, False, changed)

@@ -19,6 +19,7 @@ from oms_tui.models import (
     utcnow,
 )
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 
 
 def require_positive(qty: int, what: str = "quantity") -> int:
@@ -127,8 +128,10 @@ def why_refused(session: Session, warehouse_id: int, sku: Sku, asked: int, bucke
 
 # --- purchasing ------------------------------------------------------------------------------
 
-def purchase(session: Session, wh: Warehouse, sku: Sku, qty: int, *, user: str, reason: str = "") -> None:
+def purchase(session: Session, wh: Warehouse, sku: Sku, qty: int, *, actor: Actor, reason: str = "") -> None:
     """Goods ordered from the supplier: inbound goes up."""
+    require(actor, "stock.purchase")
+    user = actor.name
     require_positive(qty)
     ensure_level(session, wh.id, sku.id)
     apply_move(session, wh.id, sku.id, MoveKind.PURCHASE, d_inbound=qty, user=user, reason=reason or "purchase order")

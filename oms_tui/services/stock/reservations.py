@@ -15,6 +15,7 @@ from oms_tui.models import (
     utcnow,
 )
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.stock.ledger import (
     apply_move,
     ensure_level,
@@ -28,8 +29,10 @@ RESERVATION_PURPOSES = ("vip", "promotion")
 # --- reservations (promotion / VIP quota) ----------------------------------------------------
 
 def reserve(session: Session, wh: Warehouse, sku: Sku, qty: int, *, purpose: str, expires_at: datetime,
-            user: str, note: str = "") -> StockReservation:
+            actor: Actor, note: str = "") -> StockReservation:
     """Hold back ``qty`` available units for a promotion or VIP customers until ``expires_at``."""
+    require(actor, "stock.reserve")
+    user = actor.name
     require_positive(qty)
     if purpose not in RESERVATION_PURPOSES:
         raise ValidationError(f"purpose must be one of {', '.join(RESERVATION_PURPOSES)}")

@@ -4,11 +4,12 @@ from sqlmodel import select
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ValidationError
 from oms_tui.services.core import users
+from oms_tui.services.core.actor import Actor
 
 
 def test_pin_is_hashed_and_checked(engine):
     with session_scope(engine) as s:
-        users.add_user(s, "cs1", "1234", ["cs"])
+        users.add_user(s, "cs1", "1234", ["cs"], actor=Actor.system("test"))
     with session_scope(engine) as s:
         user = users.get_user(s, "cs1")
         assert "1234" not in user.pin_hash
@@ -21,7 +22,7 @@ def test_pin_is_hashed_and_checked(engine):
 def test_bad_pin_or_role_is_refused(engine, pin, roles):
     with pytest.raises(ValidationError):
         with session_scope(engine) as s:
-            users.add_user(s, "x", pin, roles)
+            users.add_user(s, "x", pin, roles, actor=Actor.system("test"))
 
 
 def test_five_wrong_pins_lock_the_name_for_a_while(engine):
@@ -31,7 +32,7 @@ def test_five_wrong_pins_lock_the_name_for_a_while(engine):
     from oms_tui.models import User
 
     with session_scope(engine) as s:
-        users.add_user(s, "wh1", "2222", ["warehouse"])
+        users.add_user(s, "wh1", "2222", ["warehouse"], actor=Actor.system("test"))
     for _ in range(users.MAX_WRONG_PINS):
         with session_scope(engine) as s:
             assert users.authenticate(s, "wh1", "0000") is None

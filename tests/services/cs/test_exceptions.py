@@ -11,6 +11,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ValidationError
 from oms_tui.models import AuditEvent, Hold, HoldKind, OrderStatus, utcnow
 from oms_tui.services.core import outbox
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import exceptions
 from oms_tui.services.cs.exceptions import ExceptionFilter
 from oms_tui.services.orders import allocation, holds, queries
@@ -76,8 +77,8 @@ def test_resolve_one(shop):
         (row,) = exceptions.list_open(s, ExceptionFilter(kind="buyer_remark"))
     with session_scope(engine) as s:
         with pytest.raises(ValidationError, match="say how"):
-            exceptions.resolve(s, row.hold_id, user="cs", resolution="  ")
-        order = exceptions.resolve(s, row.hold_id, user="cs", resolution="已备注顺丰")
+            exceptions.resolve(s, row.hold_id, actor=Actor.system("cs"), resolution="  ")
+        order = exceptions.resolve(s, row.hold_id, actor=Actor.system("cs"), resolution="已备注顺丰")
         assert order.status == OrderStatus.READY
 
 
@@ -86,11 +87,11 @@ def test_bulk_resolve_only_where_safe(shop):
     with session_scope(engine) as s:
         for kind in ("buyer_remark", "stock_short", "duplicate_suspect", "approval_pending"):
             with pytest.raises(ValidationError, match="need a decision per order"):
-                exceptions.bulk_resolve(s, kind, user="lead", resolution="all fine")
-        assert exceptions.bulk_resolve(s, "notify_failed", user="lead", resolution="补发了", min_age_hours=40) == 0
-        assert exceptions.bulk_resolve(s, "notify_failed", user="lead", resolution="补发了") == 1
-        assert exceptions.bulk_resolve(s, "print_failed", user="lead", resolution="重打", hold_ids=[]) == 0
-        assert exceptions.bulk_resolve(s, "print_failed", user="lead", resolution="重打") == 1
+                exceptions.bulk_resolve(s, kind, actor=Actor.system("lead"), resolution="all fine")
+        assert exceptions.bulk_resolve(s, "notify_failed", actor=Actor.system("lead"), resolution="补发了", min_age_hours=40) == 0
+        assert exceptions.bulk_resolve(s, "notify_failed", actor=Actor.system("lead"), resolution="补发了") == 1
+        assert exceptions.bulk_resolve(s, "print_failed", actor=Actor.system("lead"), resolution="重打", hold_ids=[]) == 0
+        assert exceptions.bulk_resolve(s, "print_failed", actor=Actor.system("lead"), resolution="重打") == 1
     with read_session(engine) as s:
         assert exceptions.count_open(s) == 3
         (event,) = s.exec(select(AuditEvent).where(AuditEvent.action == "exceptions.bulk_resolve",
@@ -106,7 +107,7 @@ def test_bulk_resolving_expired_locks_allocates_again(seeded):
         assert allocation.expire_locks(s, hours=1, now=utcnow() + timedelta(hours=2)) == 2
     assert level(seeded).locked == 0
     with session_scope(seeded) as s:
-        assert exceptions.bulk_resolve(s, "lock_expired", user="lead", resolution="重新占用库存") == 2
+        assert exceptions.bulk_resolve(s, "lock_expired", actor=Actor.system("lead"), resolution="重新占用库存") == 2
     with read_session(seeded) as s:
         assert {queries.get_order(s, o.id).status for o in (a, b)} == {OrderStatus.READY}
     assert level(seeded).locked == 3

@@ -10,6 +10,7 @@ import pytest
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ValidationError
 from oms_tui.models import Parcel
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import lookup
 from oms_tui.services.customers import identity
 from oms_tui.services.orders import actions, queries
@@ -42,7 +43,7 @@ def shop(seeded):
     }
     _ship(seeded, made["tb"], "YT1234567890123")
     with session_scope(seeded) as s:
-        identity.merge_customers(s, made["tb"].customer_id, made["pdd"].customer_id, user="cs")
+        identity.merge_customers(s, made["tb"].customer_id, made["pdd"].customer_id, actor=Actor.system("cs"))
     return seeded, made
 
 

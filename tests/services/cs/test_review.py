@@ -12,6 +12,7 @@ from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.models import ApprovalRequest, HoldKind, OrderStatus
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import review
 from oms_tui.services.orders import actions as order_actions
 from oms_tui.services.orders import holds, queries
@@ -65,10 +66,10 @@ def test_queue_oldest_first_with_reasons_and_pages(stocked):
 def test_edit_address_audits_old_and_new_and_releases_the_order(stocked):
     order = ingest(stocked, "T1", {"HG-001": 1}, receiver_address="1号", receiver_phone="12345")
     with session_scope(stocked) as s, pytest.raises(ValidationError, match="too short"):
-        review.update_address(s, order.id, user="cs", province="浙江省", city="杭州市", district="西湖区",
+        review.update_address(s, order.id, actor=Actor.system("cs"), province="浙江省", city="杭州市", district="西湖区",
                               address="2号", phone="13800138000")
     with session_scope(stocked) as s:
-        review.update_address(s, order.id, user="cs", province="浙江省", city="杭州市", district="西湖区",
+        review.update_address(s, order.id, actor=Actor.system("cs"), province="浙江省", city="杭州市", district="西湖区",
                               address="文三路 100 号 3 幢", phone="+86 138 0013 8000", note="电话确认")
     o = get(stocked, order)
     assert (o.receiver_address, o.receiver_phone, o.status) == ("文三路 100 号 3 幢", "+86 138 0013 8000",
@@ -88,20 +89,20 @@ def test_address_cannot_change_once_picking_began(stocked):
     with session_scope(stocked) as s:
         order_actions.start_picking(s, queries.get_order(s, order.id), user="w")
     with session_scope(stocked) as s, pytest.raises(IllegalTransition, match="picking"):
-        review.update_address(s, order.id, user="cs", province="浙江", city="杭州市", district="", address="新地址 8 号")
+        review.update_address(s, order.id, actor=Actor.system("cs"), province="浙江", city="杭州市", district="", address="新地址 8 号")
 
 
 def test_confirm_address_and_accept_remark(stocked):
     order = ingest(stocked, "T1", {"HG-001": 1}, receiver_address="1号", buyer_remark="不要发票")
     with session_scope(stocked) as s:
-        review.confirm_address(s, order.id, user="cs", note="村里就叫1号")
+        review.confirm_address(s, order.id, actor=Actor.system("cs"), note="村里就叫1号")
     assert get(stocked, order).status == OrderStatus.REVIEW  # the remark still waits
     with session_scope(stocked) as s:
-        review.accept_remark(s, order.id, user="cs")
+        review.accept_remark(s, order.id, actor=Actor.system("cs"))
         with pytest.raises(ValidationError, match="no open remark hold"):
-            review.accept_remark(s, order.id, user="cs")
+            review.accept_remark(s, order.id, actor=Actor.system("cs"))
         with pytest.raises(ValidationError, match="no open address hold"):
-            review.confirm_address(s, order.id, user="cs")
+            review.confirm_address(s, order.id, actor=Actor.system("cs"))
     assert get(stocked, order).status == OrderStatus.READY
     assert {"review.address_confirmed", "review.remark_accepted"} <= set(actions(stocked, order))
 
@@ -117,17 +118,17 @@ def pair(stocked):
 def test_confirm_duplicate_merges_into_one_parcel(pair):
     engine, first, second = pair
     with session_scope(engine) as s:
-        review.keep_both(s, first.id, user="cs")  # first a decision the other way…
+        review.keep_both(s, first.id, actor=Actor.system("cs"))  # first a decision the other way…
     with session_scope(engine) as s:
         with pytest.raises(ValidationError, match="no open duplicate"):
-            review.merge_duplicates(s, first.id, user="cs")
+            review.merge_duplicates(s, first.id, actor=Actor.system("cs"))
     with review_rules.configured(duplicate_check=True):
         third = ingest(engine, "P1", {"HG-001": 1}, platform="pdd")
     with read_session(engine) as s:
         partners = review.duplicate_partners(s, queries.get_order(s, third.id))
     assert {p.platform_order_id for p in partners} == {"T1", "J1"}
     with session_scope(engine) as s:
-        group = review.merge_duplicates(s, third.id, user="cs")
+        group = review.merge_duplicates(s, third.id, actor=Actor.system("cs"))
     assert {o.platform_order_id for o in group} == {"T1", "J1", "P1"}
     for order in (first, second, third):
         o = get(engine, order)
@@ -141,7 +142,7 @@ def test_confirm_duplicate_merges_into_one_parcel(pair):
 def test_keep_both_ships_each_on_its_own(pair):
     engine, first, second = pair
     with session_scope(engine) as s:
-        review.keep_both(s, second.id, user="cs", note="两个收件人")
+        review.keep_both(s, second.id, actor=Actor.system("cs"), note="两个收件人")
     for order in (first, second):
         o = get(engine, order)
         assert (o.status, o.no_merge) == (OrderStatus.READY, True)
@@ -151,7 +152,7 @@ def test_keep_both_ships_each_on_its_own(pair):
 def test_cancel_one_of_a_duplicate_pair_releases_the_other(pair):
     engine, first, second = pair
     with session_scope(engine) as s:
-        review.cancel_order(s, second.id, user="cs", reason="重复下单，与买家确认后取消")
+        review.cancel_order(s, second.id, actor=Actor.system("cs"), reason="重复下单，与买家确认后取消")
     assert get(engine, second).status == OrderStatus.CANCELLED
     assert get(engine, first).status == OrderStatus.READY and open_kinds(engine, first) == set()
     assert level(engine).locked == 1
@@ -164,15 +165,15 @@ def test_release_a_hold_and_cancel_an_order(stocked):
     with read_session(stocked) as s:
         (hold,) = holds.open_holds(s, order.id)
     with session_scope(stocked) as s:
-        review.release_hold(s, hold.id, user="cs", note="店铺活动价")
+        review.release_hold(s, hold.id, actor=Actor.system("cs"), note="店铺活动价")
         with pytest.raises(ValidationError, match="already resolved"):
-            review.release_hold(s, hold.id, user="cs")
+            review.release_hold(s, hold.id, actor=Actor.system("cs"))
     assert get(stocked, order).status == OrderStatus.READY
     other = ingest(stocked, "T2", {"HG-001": 1}, buyer_remark="不要了")
     with session_scope(stocked) as s:
         with pytest.raises(ValidationError, match="needs a reason"):
-            review.cancel_order(s, other.id, user="cs", reason=" ")
-        review.cancel_order(s, other.id, user="cs", reason="买家要求取消")
+            review.cancel_order(s, other.id, actor=Actor.system("cs"), reason=" ")
+        review.cancel_order(s, other.id, actor=Actor.system("cs"), reason="买家要求取消")
     assert get(stocked, other).status == OrderStatus.CANCELLED and open_kinds(stocked, other) == set()
     assert level(stocked).locked == 1
     assert_books_balance(stocked)
@@ -182,8 +183,8 @@ def test_ask_for_an_approval(stocked):
     order = ingest(stocked, "T1", {"HG-001": 1}, buyer_remark="能便宜点吗")
     with session_scope(stocked) as s:
         with pytest.raises(ValidationError, match="unknown approval kind"):
-            review.request_approval(s, order.id, kind="discount", reason="x", user="cs")
-        request = review.request_approval(s, order.id, kind="price_change", reason="老客户让利 10 元", user="cs",
+            review.request_approval(s, order.id, kind="discount", reason="x", actor=Actor.system("cs"))
+        request = review.request_approval(s, order.id, kind="price_change", reason="老客户让利 10 元", actor=Actor.system("cs"),
                                           detail={"paid_fen": 990})
     o = get(stocked, order)
     assert o.status == OrderStatus.APPROVAL and HoldKind.APPROVAL_PENDING in open_kinds(stocked, order)
@@ -191,7 +192,7 @@ def test_ask_for_an_approval(stocked):
         row = s.exec(select(ApprovalRequest)).one()
         (hold,) = [h for h in holds.open_holds(s, order.id) if h.kind == HoldKind.APPROVAL_PENDING]
         with pytest.raises(ValidationError, match="approvals screen"):
-            review.release_hold(s, hold.id, user="cs")
+            review.release_hold(s, hold.id, actor=Actor.system("cs"))
     assert (row.id, row.kind, row.status, row.requested_by) == (request.id, "price_change", "pending", "cs")
     assert json.loads(row.detail) == {"paid_fen": 990}
     assert hold.reason == f"price_change: 老客户让利 10 元 (request #{row.id})"
@@ -222,9 +223,9 @@ def test_merged_masked_duplicates_leave_in_one_parcel_even_across_wave_filters(s
                      receiver_phone="1*********0", buyer_id="")
     assert get(stocked, pdd).status == OrderStatus.REVIEW, "the masked pair should be suspected"
     with session_scope(stocked) as s:
-        review.merge_duplicates(s, pdd.id, user="cs")
+        review.merge_duplicates(s, pdd.id, actor=Actor.system("cs"))
     with session_scope(stocked) as s:
-        wave = waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", platform="pdd", user="w")
+        wave = waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", platform="pdd", actor=Actor.system("w"))
         wave_id = wave.id
     first, second = get(stocked, tb), get(stocked, pdd)
     assert first.wave_id == second.wave_id == wave_id

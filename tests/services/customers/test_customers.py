@@ -12,6 +12,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import NotFound, ValidationError
 from oms_tui.models import Customer, Order, ReturnLine, ReturnRecord
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import history, identity, matching
 from oms_tui.services.customers.matching import BasisKind
 from oms_tui.services.customers.normalize import PhoneKind, classify_phone
@@ -138,9 +139,9 @@ def test_merge_moves_orders_and_is_audited(seeded):
     c = ingest(seeded, "J1", {"HG-001": 1}, platform="jd", buyer_id="jd-7", receiver_phone="0571-88886666")
     assert len({a.customer_id, b.customer_id, c.customer_id}) == 3
     with session_scope(seeded) as s:
-        identity.set_vip(s, identity.get_customer(s, c.customer_id), True, user="lead")
-        identity.merge_customers(s, b.customer_id, c.customer_id, user="cs")  # c → b
-        keep = identity.merge_customers(s, a.customer_id, b.customer_id, user="cs")  # b (with c) → a
+        identity.set_vip(s, identity.get_customer(s, c.customer_id), True, actor=Actor.system("lead"))
+        identity.merge_customers(s, b.customer_id, c.customer_id, actor=Actor.system("cs"))  # c → b
+        keep = identity.merge_customers(s, a.customer_id, b.customer_id, actor=Actor.system("cs"))  # b (with c) → a
         assert keep.id == a.customer_id and keep.is_vip  # VIP carries over
     with read_session(seeded) as s:
         assert {o.customer_id for o in s.exec(select(Order))} == {a.customer_id}
@@ -165,16 +166,16 @@ def test_merge_refusals(seeded):
     b = ingest(seeded, "T2", {"HG-001": 1}, receiver_phone="13900139000")
     c = ingest(seeded, "T3", {"HG-001": 1}, receiver_phone="13700137000")
     with session_scope(seeded) as s:
-        identity.merge_customers(s, a.customer_id, b.customer_id, user="cs")
+        identity.merge_customers(s, a.customer_id, b.customer_id, actor=Actor.system("cs"))
     with session_scope(seeded) as s:
         with pytest.raises(ValidationError, match="into itself"):
-            identity.merge_customers(s, a.customer_id, a.customer_id, user="cs")
+            identity.merge_customers(s, a.customer_id, a.customer_id, actor=Actor.system("cs"))
         with pytest.raises(ValidationError, match="already merged"):
-            identity.merge_customers(s, c.customer_id, b.customer_id, user="cs")
+            identity.merge_customers(s, c.customer_id, b.customer_id, actor=Actor.system("cs"))
         with pytest.raises(ValidationError, match="merge into that one"):
-            identity.merge_customers(s, b.customer_id, c.customer_id, user="cs")
+            identity.merge_customers(s, b.customer_id, c.customer_id, actor=Actor.system("cs"))
         with pytest.raises(NotFound):
-            identity.merge_customers(s, a.customer_id, 9999, user="cs")
+            identity.merge_customers(s, a.customer_id, 9999, actor=Actor.system("cs"))
 
 
 def test_history_across_platforms_with_merged_customers(no_duplicate_check, seeded):
@@ -188,8 +189,8 @@ def test_history_across_platforms_with_merged_customers(no_duplicate_check, seed
     _ship(seeded, c.id, "YT0000000000002")
     _returned(seeded, a.id, 1)
     with session_scope(seeded) as s:
-        actions.cancel(s, queries.get_order(s, d.id), user="cs", reason="拍错了")
-        identity.merge_customers(s, a.customer_id, c.customer_id, user="cs")
+        actions.cancel(s, queries.get_order(s, d.id), actor=Actor.system("cs"), reason="拍错了")
+        identity.merge_customers(s, a.customer_id, c.customer_id, actor=Actor.system("cs"))
     with read_session(seeded) as s:
         found = history.customer_history(s, c.customer_id)  # any member of the group answers
     assert found.customer_id == a.customer_id and sorted(found.customer_ids) == sorted([a.customer_id,

@@ -17,6 +17,7 @@ from oms_tui.models import (
     Wave,
 )
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import packing, waves
 from oms_tui.services.orders import actions, holds, queries
 from tests.services.stock.test_inventory import (
@@ -38,12 +39,12 @@ def floor(seeded):
     ingest(seeded, "W2", {"MB-001": 1}, platform="pdd")
     ingest(seeded, "SOLO", {"HG-001": 1}, receiver_name="李四", receiver_phone="13900139000")
     with session_scope(seeded) as s:
-        waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", user="li")
+        waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", actor=Actor.system("li"))
     return seeded
 
 
 def station():
-    return packing.PackSession(station="P1", user="li")
+    return packing.PackSession(station="P1", actor=Actor("li", {"warehouse"}))
 
 
 def scan_all(engine, pack, *codes):
@@ -219,7 +220,7 @@ def test_shipment_and_outbox_are_one_transaction(floor, monkeypatch):
 
 def test_cancelled_member_is_left_out_of_the_parcel(floor):
     with session_scope(floor) as s:
-        actions.cancel(s, queries.find_order(s, "pdd", "W2"), user="cs", reason="买家取消")
+        actions.cancel(s, queries.find_order(s, "pdd", "W2"), actor=Actor.system("cs"), reason="买家取消")
     pack = station()
     first = pack.scan(floor, "W1")
     assert first.refs == ("W1",) and [l.sku for l in first.lines] == ["HG-001"]

@@ -6,6 +6,7 @@ from sqlmodel import select
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ValidationError
 from oms_tui.models import AuditEvent, OrderLine, ReturnLine, ReturnRecord, StockMove
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import returns
 from oms_tui.services.orders import actions, queries
 from tests.services.stock.test_inventory import (
@@ -65,7 +66,7 @@ def test_resaleable_goes_on_hand_damaged_to_damaged_and_refund_defaults_to_price
     with session_scope(engine) as s:
         record = returns.record_return(s, queries.get_order(s, order_id),
                                        [(lines["HG-001"].id, 2, "resaleable"), (lines["MB-001"].id, 1, "damaged")],
-                                       reason="尺寸不合适", waybill_in="sf 1234567890123", user="li")
+                                       reason="尺寸不合适", waybill_in="sf 1234567890123", actor=Actor.system("li"))
         record_id = record.id
     towel, wipes = level(engine, "HG-001"), level(engine, "MB-001")
     assert towel.on_hand - towel_before.on_hand == 2 and towel.damaged == 0
@@ -89,7 +90,7 @@ def test_too_many_units_or_a_foreign_line_is_refused_and_changes_nothing(shipped
     lines = lines_by_sku(engine, order_id)
     with session_scope(engine) as s:
         returns.record_return(s, queries.get_order(s, order_id), [(lines["HG-001"].id, 2, "resaleable")],
-                              reason="", user="li")
+                              reason="", actor=Actor.system("li"))
     cases = [
         ([(lines["HG-001"].id, 2, "resaleable")], "1 more|cannot return 2"),  # 3 shipped, 2 back already
         ([(lines["HG-001"].id, 1, "resaleable"), (lines["HG-001"].id, 1, "damaged")], "cannot return 2"),
@@ -101,11 +102,11 @@ def test_too_many_units_or_a_foreign_line_is_refused_and_changes_nothing(shipped
     for wanted, message in cases:
         with pytest.raises(ValidationError, match=message):
             with session_scope(engine) as s:
-                returns.record_return(s, queries.get_order(s, order_id), wanted, reason="", user="li")
+                returns.record_return(s, queries.get_order(s, order_id), wanted, reason="", actor=Actor.system("li"))
     with pytest.raises(ValidationError, match="more than"):
         with session_scope(engine) as s:
             returns.record_return(s, queries.get_order(s, order_id), [(lines["MB-001"].id, 1, "resaleable")],
-                                  reason="", refund_fen=10**6, user="li")
+                                  reason="", refund_fen=10**6, actor=Actor.system("li"))
     with read_session(engine) as s:
         assert len(s.exec(select(ReturnRecord)).all()) == 1
     assert_books_balance(engine)
@@ -116,14 +117,14 @@ def test_explicit_refund_and_unshipped_order(shipped):
     lines = lines_by_sku(engine, order_id)
     with session_scope(engine) as s:
         rec = returns.record_return(s, queries.get_order(s, order_id), [(lines["MB-001"].id, 1, "damaged")],
-                                    reason="破损", refund_fen=500, user="li")
+                                    reason="破损", refund_fen=500, actor=Actor.system("li"))
         assert rec.refund_fen == 500
     pending = ingest(engine, "R9", {"HG-001": 1}, receiver_name="李四")
     with pytest.raises(ValidationError, match="has not shipped"):
         with session_scope(engine) as s:
             line = s.exec(select(OrderLine).where(OrderLine.order_id == pending.id)).one()
             returns.record_return(s, queries.get_order(s, pending.id), [(line.id, 1, "resaleable")], reason="",
-                                  user="li")
+                                  actor=Actor.system("li"))
 
 
 def test_parse_yuan():

@@ -10,6 +10,7 @@ from oms_tui.models import Order, OrderStatus, Outbox, utcnow
 from oms_tui.platforms.base import RetryPolicy
 from oms_tui.platforms.registry import client_for
 from oms_tui.services.core import outbox
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import ship_notices
 from oms_tui.services.orders import actions, holds
 from tests.services.intake.test_sync import SKUS, plenty_of_stock, run_once, shop
@@ -19,7 +20,7 @@ def ship_everything(engine):
     with session_scope(engine) as s:  # CS has looked at every hold (the simulator writes buyer remarks)
         for order in s.exec(select(Order)).all():
             for hold in holds.open_holds(s, order.id):
-                actions.resolve_hold(s, hold.id, user="cs", resolution="checked")
+                actions.resolve_hold(s, hold.id, actor=Actor.system("cs"), resolution="checked")
     with session_scope(engine) as s:
         for order in s.exec(select(Order).where(Order.status == OrderStatus.READY)).all():
             actions.start_picking(s, order, user="w")

@@ -9,6 +9,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ValidationError
 from oms_tui.models import AuditEvent, Order, OrderStatus, Parcel, Wave
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import waves
 from oms_tui.services.orders import holds, lifecycle, queries
 from tests.services.stock.test_inventory import assert_books_balance, ingest, stock_up
@@ -16,7 +17,7 @@ from tests.services.stock.test_inventory import assert_books_balance, ingest, st
 
 def make_wave(engine, courier="yuantong", **filters):
     with session_scope(engine) as s:
-        wave = waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier=courier, user="li", **filters)
+        wave = waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier=courier, actor=Actor.system("li"), **filters)
         return wave.id
 
 
@@ -163,7 +164,7 @@ def test_print_without_a_printer_keeps_the_wave(seeded, monkeypatch):
     from oms_tui.services.floor import print_request
     monkeypatch.setattr(print_request, "printing", NoPrinter)
     with session_scope(seeded) as s:
-        outcome = waves.print_pick_list(s, s.get(Wave, wave_id), user="li")
+        outcome = waves.print_pick_list(s, s.get(Wave, wave_id), actor=Actor.system("li"))
     assert outcome.no_printer and "no printer" in outcome.error
     assert calls and calls[0][0] == "pick_list"
     with read_session(seeded) as s:
@@ -189,7 +190,7 @@ def test_print_with_a_configured_printer_queues_the_pick_list(seeded, tmp_path):
     wave_id = make_wave(seeded)
     settings = Settings(printers=[PrinterConfig(name="floor", kind="file", device=str(tmp_path / "floor.bin"))])
     with session_scope(seeded) as s:
-        outcome = waves.print_pick_list(s, s.get(Wave, wave_id), user="li", settings=settings)
+        outcome = waves.print_pick_list(s, s.get(Wave, wave_id), actor=Actor.system("li"), settings=settings)
     assert outcome.queued and outcome.printer == "floor"
     with read_session(seeded) as s:
         job = s.exec(select(PrintJob)).one()

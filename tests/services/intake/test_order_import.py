@@ -9,6 +9,7 @@ from sqlmodel import select
 from oms_tui.db import read_session
 from oms_tui.errors import ValidationError
 from oms_tui.models import Order, StockMove
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.intake import order_import
 from oms_tui.services.orders import queries
 from tests.services.stock.test_inventory import assert_books_balance, level, stock_up
@@ -41,14 +42,14 @@ def test_taobao_csv_imports_and_twice_changes_nothing(seeded, tmp_path):
         taobao_row("1001", "HG-001", 2), taobao_row("1001", "MB-001", 1), taobao_row("1002", "HG-001", 1),
         taobao_row("1003", "HG-001", 1, status="等待买家付款"),
     ])
-    report = order_import.import_file(seeded, path, "taobao")
+    report = order_import.import_file(seeded, path, "taobao", actor=Actor.system("test"))
     assert (report.rows, report.orders, report.new, report.skipped, report.errors) == (4, 3, 2, 1, [])
     with read_session(seeded) as s:
         o = queries.find_order(s, "taobao", "1001")
         assert o.status == "ready" and o.receiver_province == "浙江省" and o.receiver_phone == "138****5678"
         assert o.paid_fen == 3980 and len(queries.lines_of(s, [o.id])[o.id]) == 2
         moves_before = len(s.exec(select(StockMove)).all())
-    again = order_import.import_file(seeded, path, "taobao")
+    again = order_import.import_file(seeded, path, "taobao", actor=Actor.system("test"))
     assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
     with read_session(seeded) as s:
         assert len(s.exec(select(StockMove)).all()) == moves_before
@@ -69,7 +70,7 @@ def test_broken_rows_are_reported_by_row_and_their_order_refused(seeded, tmp_pat
         taobao_row("2007", "HG-001", 1, 价格="12.345"),
         taobao_row("2008", "HG-001", "1.5"),
     ], encoding="gb18030")
-    report = order_import.import_file(seeded, path, "taobao")
+    report = order_import.import_file(seeded, path, "taobao", actor=Actor.system("test"))
     assert report.new == 1 and report.refused == 7
     messages = [str(e) for e in report.errors]
     assert messages == [
@@ -89,7 +90,7 @@ def test_broken_rows_are_reported_by_row_and_their_order_refused(seeded, tmp_pat
 def test_dry_run_previews_and_changes_nothing(seeded, tmp_path):
     stock_up(seeded, "HG-001", 10)
     path = write_csv(tmp_path / "t.csv", [taobao_row("3001", "HG-001", 2)])
-    report = order_import.import_file(seeded, path, "taobao", dry_run=True)
+    report = order_import.import_file(seeded, path, "taobao", dry_run=True, actor=Actor.system("test"))
     assert report.new == 1 and report.dry_run
     with read_session(seeded) as s:
         assert s.exec(select(Order)).all() == []
@@ -108,7 +109,7 @@ def test_pdd_xlsx_with_separate_address_columns(seeded, tmp_path):
               "paid_at": "2026-11-24 10:00:05", "sku": "MB-001", "title": "婴儿湿巾", "qty": 1, "price": 29.9}
     sheet.append([values[k] for k in columns])
     book.save(tmp_path / "pdd.xlsx")
-    report = order_import.import_file(seeded, tmp_path / "pdd.xlsx", "pdd")
+    report = order_import.import_file(seeded, tmp_path / "pdd.xlsx", "pdd", actor=Actor.system("test"))
     assert report.new == 1 and report.errors == []
     with read_session(seeded) as s:
         o = queries.find_order(s, "pdd", "241124-123456789012345")
@@ -118,9 +119,9 @@ def test_pdd_xlsx_with_separate_address_columns(seeded, tmp_path):
 def test_wrong_kind_of_file_is_a_clear_error(seeded, tmp_path):
     path = write_csv(tmp_path / "jd.csv", [taobao_row("1", "HG-001", 1)])
     with pytest.raises(ValidationError, match="not a jd order export: missing column"):
-        order_import.import_file(seeded, path, "jd")
+        order_import.import_file(seeded, path, "jd", actor=Actor.system("test"))
     (tmp_path / "fake.xlsx").write_bytes(b"not a zip")
     with pytest.raises(ValidationError, match="not a readable XLSX"):
-        order_import.import_file(seeded, tmp_path / "fake.xlsx", "taobao")
+        order_import.import_file(seeded, tmp_path / "fake.xlsx", "taobao", actor=Actor.system("test"))
     with pytest.raises(ValidationError, match="no such file"):
-        order_import.import_file(seeded, tmp_path / "none.csv", "taobao")
+        order_import.import_file(seeded, tmp_path / "none.csv", "taobao", actor=Actor.system("test"))

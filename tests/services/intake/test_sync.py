@@ -17,6 +17,7 @@ from oms_tui.models import Order, OrderLine, ShopSync, StockMove, SyncProblem, u
 from oms_tui.platforms.base import RetryPolicy
 from oms_tui.platforms.registry import client_for
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.intake import sync
 from oms_tui.services.orders import allocation
 from oms_tui.services.stock import ledger
@@ -30,8 +31,8 @@ def plenty_of_stock(engine, qty=5000):
         wh = catalogue.get_warehouse(s, "WH1")
         for code in SKUS:
             sku = catalogue.get_sku(s, code)
-            ledger.purchase(s, wh, sku, qty, user="t")
-            allocation.receive_stock(s, wh, sku, qty, user="t")
+            ledger.purchase(s, wh, sku, qty, actor=Actor.system("t"))
+            allocation.receive_stock(s, wh, sku, qty, actor=Actor.system("t"))
 
 
 def shop(sim, platform):

@@ -9,6 +9,7 @@ from sqlmodel import select
 from oms_tui.config import PurchaseLimit, ReviewConfig, Settings
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import Hold, HoldKind, OrderStatus
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import review
 from oms_tui.services.orders import actions, holds, queries
 from oms_tui.services.orders import intake_rules as review_rules
@@ -200,7 +201,7 @@ def test_cancelled_or_shipped_orders_are_not_duplicates(stocked, duplicates_on):
     cancelled = ingest(stocked, "T1", {"HG-001": 1})
     shipped = ingest(stocked, "T2", {"HG-001": 1})
     with session_scope(stocked) as s:
-        actions.cancel(s, queries.get_order(s, cancelled.id), user="cs", reason="拍错了")
+        actions.cancel(s, queries.get_order(s, cancelled.id), actor=Actor.system("cs"), reason="拍错了")
         order = queries.get_order(s, shipped.id)
         actions.start_picking(s, order, user="w")
         actions.mark_packed(s, order, user="w")
@@ -225,7 +226,7 @@ def test_three_orders_name_each_other_and_a_decided_pair_is_not_raised_again(sto
     reason = open_kinds(stocked, first)[HoldKind.DUPLICATE_SUSPECT]
     assert f"(order #{second.id})" in reason and f"also pdd P1 (order #{third.id})" in reason
     with session_scope(stocked) as s:
-        review.keep_both(s, first.id, user="cs")
+        review.keep_both(s, first.id, actor=Actor.system("cs"))
     assert all(status(stocked, o) == OrderStatus.READY for o in (first, second, third))
     # The buyer edits the address on JD: the address is checked again, the decided pair is not.
     ingest(stocked, "J1", {"HG-001": 1}, platform="jd", receiver_address="文三路 100 号 2 单元")
@@ -258,7 +259,7 @@ def test_cancelled_orders_do_not_count_towards_a_limit(stocked):
     with review_rules.configured(limits=LIMIT):
         first = ingest(stocked, "T1", {"MB-001": 5})
         with session_scope(stocked) as s:
-            actions.cancel(s, queries.get_order(s, first.id), user="cs", reason="拍错了")
+            actions.cancel(s, queries.get_order(s, first.id), actor=Actor.system("cs"), reason="拍错了")
         second = ingest(stocked, "T2", {"MB-001": 5})
     assert open_kinds(stocked, second) == {}
 
@@ -269,7 +270,7 @@ def test_an_update_rechecks_only_what_changed(stocked):
     order = ingest(stocked, "T1", {"HG-001": 1}, buyer_remark="周末送", total_fen=10000, paid_fen=5000)
     assert set(open_kinds(stocked, order)) == {HoldKind.BUYER_REMARK, HoldKind.COUPON_CHECK}
     with session_scope(stocked) as s:
-        review.accept_remark(s, order.id, user="cs")
+        review.accept_remark(s, order.id, actor=Actor.system("cs"))
     # The address changes to something unusable: the address rule runs, the remark rule does not.
     ingest(stocked, "T1", {"HG-001": 1}, buyer_remark="周末送", total_fen=10000, paid_fen=5000,
            receiver_address="x")

@@ -8,6 +8,7 @@ from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.models import AuditEvent, HoldKind, Order, OrderStatus
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import (
     actions,
     allocation,
@@ -97,7 +98,7 @@ def test_shipped_order_cannot_be_cancelled(seeded):
         actions.ship(s, o, waybill="YT1234567890123", courier="yuantong", user="w")
     with pytest.raises(IllegalTransition):
         with session_scope(seeded) as s:
-            actions.cancel(s, queries.get_order(s, order.id), user="cs", reason="too late")
+            actions.cancel(s, queries.get_order(s, order.id), actor=Actor.system("cs"), reason="too late")
     assert_books_balance(seeded)
 
 
@@ -115,7 +116,7 @@ def test_blocking_hold_stops_picking_until_resolved(seeded):
         with session_scope(seeded) as s:
             actions.start_picking(s, queries.get_order(s, order.id), user="w")
     with session_scope(seeded) as s:
-        o = actions.resolve_hold(s, hold_id, user="cs1", resolution="invoice noted")
+        o = actions.resolve_hold(s, hold_id, actor=Actor.system("cs1"), resolution="invoice noted")
         assert o.status == OrderStatus.READY
     with read_session(seeded) as s:
         h = holds.get_hold(s, hold_id)
@@ -137,14 +138,14 @@ def test_cancel_needs_a_reason(seeded):
     order = ingest(seeded, "T1", {"HG-001": 1})
     with pytest.raises(ValidationError):
         with session_scope(seeded) as s:
-            actions.cancel(s, queries.get_order(s, order.id), user="cs", reason="")
+            actions.cancel(s, queries.get_order(s, order.id), actor=Actor.system("cs"), reason="")
 
 
 def test_every_change_leaves_an_audit_row(seeded):
     stock_up(seeded, "HG-001", 5)
     order = ingest(seeded, "T1", {"HG-001": 1})
     with session_scope(seeded) as s:
-        actions.cancel(s, queries.get_order(s, order.id), user="cs", reason="buyer asked")
+        actions.cancel(s, queries.get_order(s, order.id), actor=Actor.system("cs"), reason="buyer asked")
     with read_session(seeded) as s:
         recorded = [e.action for e in audit.history(s, "order", order.id)]
         users = {e.user for e in s.exec(select(AuditEvent).where(AuditEvent.action == "order.status",

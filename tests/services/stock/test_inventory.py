@@ -9,6 +9,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import InsufficientStock, ValidationError
 from oms_tui.models import Hold, HoldKind, OrderStatus, StockMove, utcnow
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, allocation, queries, upsert
 from oms_tui.services.stock import ledger, reservations
 from oms_tui.services.stock.check import run_checks
@@ -24,8 +25,8 @@ def level(engine, code="HG-001"):
 def stock_up(engine, code="HG-001", qty=10, receive=None):
     with session_scope(engine) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, code)
-        ledger.purchase(s, wh, sku, qty, user="t")
-        allocation.receive_stock(s, wh, sku, qty if receive is None else receive, user="t")
+        ledger.purchase(s, wh, sku, qty, actor=Actor.system("t"))
+        allocation.receive_stock(s, wh, sku, qty if receive is None else receive, actor=Actor.system("t"))
 
 
 def ingest(engine, pid, lines, **kw):
@@ -42,11 +43,11 @@ def assert_books_balance(engine):
 def test_purchase_then_receive_moves_inbound_to_on_hand(seeded):
     with session_scope(seeded) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        ledger.purchase(s, wh, sku, 10, user="t")
+        ledger.purchase(s, wh, sku, 10, actor=Actor.system("t"))
     assert (level(seeded).inbound, level(seeded).on_hand) == (10, 0)
     with session_scope(seeded) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        allocation.receive_stock(s, wh, sku, 4, user="t")
+        allocation.receive_stock(s, wh, sku, 4, actor=Actor.system("t"))
     lv = level(seeded)
     assert (lv.inbound, lv.on_hand, lv.available) == (6, 4, 4)
     with read_session(seeded) as s:
@@ -59,7 +60,7 @@ def test_purchase_then_receive_moves_inbound_to_on_hand(seeded):
 def test_non_positive_or_fractional_quantity_is_refused_and_changes_nothing(seeded, qty):
     with pytest.raises(ValidationError):
         with session_scope(seeded) as s:
-            ledger.purchase(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), qty, user="t")
+            ledger.purchase(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), qty, actor=Actor.system("t"))
     assert level(seeded).inbound == 0
     with read_session(seeded) as s:
         assert s.exec(select(StockMove)).all() == []
@@ -69,7 +70,7 @@ def test_receive_more_than_inbound_is_refused(seeded):
     stock_up(seeded, qty=5, receive=5)
     with pytest.raises(InsufficientStock, match="inbound"):
         with session_scope(seeded) as s:
-            allocation.receive_stock(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 1, user="t")
+            allocation.receive_stock(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 1, actor=Actor.system("t"))
     assert level(seeded).on_hand == 5
 
 
@@ -105,7 +106,7 @@ def test_cancel_releases_stock_and_serves_the_waiting_order(seeded):
     second = ingest(seeded, "T2", {"HG-001": 2}, paid_minutes_ago=30)
     assert (first.status, second.status) == (OrderStatus.READY, OrderStatus.SHORT)
     with session_scope(seeded) as s:
-        actions.cancel(s, queries.get_order(s, first.id), user="cs", reason="buyer asked")
+        actions.cancel(s, queries.get_order(s, first.id), actor=Actor.system("cs"), reason="buyer asked")
     with read_session(seeded) as s:
         assert queries.get_order(s, first.id).status == OrderStatus.CANCELLED
         assert queries.get_order(s, second.id).status == OrderStatus.READY
@@ -124,8 +125,8 @@ def test_arriving_stock_serves_vip_first_then_oldest_paid(seeded):
         s.add(customer)
     with session_scope(seeded) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        ledger.purchase(s, wh, sku, 2, user="t")
-        assert allocation.receive_stock(s, wh, sku, 2, user="t") == 2
+        ledger.purchase(s, wh, sku, 2, actor=Actor.system("t"))
+        assert allocation.receive_stock(s, wh, sku, 2, actor=Actor.system("t")) == 2
     with read_session(seeded) as s:
         statuses = {o.platform_order_id: o.status for o in queries.list_orders(s)}
     assert statuses == {"VIP": "ready", "OLD": "ready", "NEW": "short"}
@@ -160,14 +161,14 @@ def test_adjust_after_count_needs_reason_and_cannot_cut_below_locked(seeded):
     with pytest.raises(ValidationError, match="reason"):
         with session_scope(seeded) as s:
             allocation.adjust_stock(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), counted=4,
-                             reason=" ", user="t")
+                             reason=" ", actor=Actor.system("t"))
     with pytest.raises(InsufficientStock, match="3 locked"):
         with session_scope(seeded) as s:
             allocation.adjust_stock(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), counted=2,
-                             reason="count", user="t")
+                             reason="count", actor=Actor.system("t"))
     with session_scope(seeded) as s:
         assert allocation.adjust_stock(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), counted=4,
-                                reason="cycle count", user="t") == -1
+                                reason="cycle count", actor=Actor.system("t")) == -1
     assert level(seeded).on_hand == 4
     assert_books_balance(seeded)
 
@@ -176,7 +177,7 @@ def test_reservation_holds_back_stock_and_vip_order_draws_on_it(seeded):
     stock_up(seeded, "HG-001", 5)
     with session_scope(seeded) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        reservations.reserve(s, wh, sku, 4, purpose="vip", expires_at=utcnow() + timedelta(days=1), user="ops")
+        reservations.reserve(s, wh, sku, 4, purpose="vip", expires_at=utcnow() + timedelta(days=1), actor=Actor.system("ops"))
     assert level(seeded).available == 1
     normal = ingest(seeded, "N1", {"HG-001": 2})
     assert normal.status == OrderStatus.SHORT  # the quota is not for everyone
@@ -194,7 +195,7 @@ def test_reservation_expiry_returns_quota_to_available(seeded):
     stock_up(seeded, "HG-001", 5)
     with session_scope(seeded) as s:
         wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001")
-        reservations.reserve(s, wh, sku, 5, purpose="promotion", expires_at=utcnow() + timedelta(hours=1), user="ops")
+        reservations.reserve(s, wh, sku, 5, purpose="promotion", expires_at=utcnow() + timedelta(hours=1), actor=Actor.system("ops"))
     waiting = ingest(seeded, "W1", {"HG-001": 1})
     assert waiting.status == OrderStatus.SHORT
     with session_scope(seeded) as s:
@@ -209,7 +210,7 @@ def test_reserving_more_than_available_is_refused(seeded):
     with pytest.raises(InsufficientStock):
         with session_scope(seeded) as s:
             reservations.reserve(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 3,
-                              purpose="vip", expires_at=utcnow() + timedelta(days=1), user="ops")
+                              purpose="vip", expires_at=utcnow() + timedelta(days=1), actor=Actor.system("ops"))
     assert level(seeded).reserved == 0
 
 
@@ -228,7 +229,7 @@ def test_locks_older_than_the_limit_expire_into_a_hold(seeded):
         hold_id = queries.open_holds_of(s, [o.id])[o.id][0].id
     assert_books_balance(seeded)
     with session_scope(seeded) as s:
-        o = actions.resolve_hold(s, hold_id, user="cs", resolution="buyer still wants it")
+        o = actions.resolve_hold(s, hold_id, actor=Actor.system("cs"), resolution="buyer still wants it")
         assert o.status == OrderStatus.READY
     assert level(seeded).locked == 2
     assert_books_balance(seeded)
@@ -240,7 +241,7 @@ def test_adjust_by_a_delta_that_is_not_a_whole_number_is_refused(seeded, delta):
     with pytest.raises(ValidationError, match="whole number"):
         with session_scope(seeded) as s:
             allocation.adjust_stock(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), delta=delta,
-                             reason="count", user="t")
+                             reason="count", actor=Actor.system("t"))
     assert level(seeded).on_hand == 5
 
 
@@ -249,7 +250,7 @@ def test_adjust_up_by_a_delta_serves_a_short_order(seeded):
     assert order.status == OrderStatus.SHORT
     with session_scope(seeded) as s:
         allocation.adjust_stock(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), delta=3,
-                         reason="found a carton", user="t")
+                         reason="found a carton", actor=Actor.system("t"))
     with read_session(seeded) as s:
         assert queries.get_order(s, order.id).status == OrderStatus.READY
     assert_books_balance(seeded)
@@ -259,13 +260,13 @@ def test_a_released_reservation_cannot_be_released_again(seeded):
     stock_up(seeded, "HG-001", 5)
     with session_scope(seeded) as s:
         r = reservations.reserve(s, catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, "HG-001"), 2,
-                              purpose="promotion", expires_at=utcnow() + timedelta(days=1), user="ops")
+                              purpose="promotion", expires_at=utcnow() + timedelta(days=1), actor=Actor.system("ops"))
         reservation_id = r.id
     with session_scope(seeded) as s:
-        assert allocation.release_reservation(s, reservation_id, user="ops") == 2
+        assert allocation.release_reservation(s, reservation_id, actor=Actor.system("ops")) == 2
     with pytest.raises(ValidationError, match="already released"):
         with session_scope(seeded) as s:
-            allocation.release_reservation(s, reservation_id, user="ops")
+            allocation.release_reservation(s, reservation_id, actor=Actor.system("ops"))
     assert level(seeded).reserved == 0
     with read_session(seeded) as s:
         assert len(s.exec(select(StockMove).where(StockMove.kind == "unreserve")).all()) == 1
