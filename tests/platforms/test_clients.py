@@ -303,7 +303,7 @@ def test_jd_wrong_secret(sim, now) -> None:
     with make_client(sim, "jd", app_secret="wrong") as client:
         with pytest.raises(PlatformSignatureError) as info:
             list(client.fetch_changed(*window(now)))
-    assert info.value.code == "14"
+    assert info.value.code == "12"  # PROTOCOLS.md: JD 12 = invalid signature (14 = missing method)
 
 
 def test_jd_ship(sim, state, now, rng) -> None:
