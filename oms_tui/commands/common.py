@@ -1,24 +1,31 @@
-"""What the `oms` commands share: output formats, the engine, who a change is attributed to."""
+"""What the `oms` commands share: output formats, the engine and sessions, who a change is attributed to.
+
+The database layer (sqlalchemy, sqlmodel, alembic) and the settings (pydantic) are imported only
+when a command first needs them, so that building the CLI for ``oms --help`` stays quick.
+"""
 
 from __future__ import annotations
 
 import getpass
 import json
 import sys
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from oms_tui.config import Settings, get_settings
-from oms_tui.db import make_engine
 from oms_tui.errors import ValidationError
-from oms_tui.schema import ensure_current, upgrade_to_head
-from oms_tui.services.core.actor import Actor
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from oms_tui.config import Settings
+    from oms_tui.services.core.actor import Actor
 
 console = Console()
 
@@ -49,6 +56,8 @@ def cli_actor(settings: Settings | None = None) -> Actor:
     machine's operator, with the administrator's rights: whoever has a shell on the database's machine can
     change the database anyway, and the audit trail records their login name.
     """
+    from oms_tui.services.core.actor import Actor
+
     settings = settings or get_settings()
     if not settings.cli_user:
         return Actor(cli_user(), frozenset({"admin"}))
@@ -60,7 +69,17 @@ def cli_actor(settings: Settings | None = None) -> Actor:
         return Actor(user.name, frozenset(user.role_list))
 
 
+def get_settings() -> Settings:
+    """``oms_tui.config.get_settings``, imported on first use (pydantic-settings takes a while to load)."""
+    from oms_tui import config
+
+    return config.get_settings()
+
+
 def open_engine(settings: Settings | None = None, *, migrate: bool = False) -> Engine:
+    from oms_tui.db import make_engine
+    from oms_tui.schema import ensure_current, upgrade_to_head
+
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
     if migrate:
@@ -68,6 +87,20 @@ def open_engine(settings: Settings | None = None, *, migrate: bool = False) -> E
     else:
         ensure_current(engine)
     return engine
+
+
+def read_session(engine: Engine) -> AbstractContextManager[Session]:
+    """``oms_tui.db.read_session``, imported when a command first uses it."""
+    from oms_tui import db
+
+    return db.read_session(engine)
+
+
+def session_scope(engine: Engine) -> AbstractContextManager[Session]:
+    """``oms_tui.db.session_scope`` (one transaction), imported when a command first uses it."""
+    from oms_tui import db
+
+    return db.session_scope(engine)
 
 
 def print_json(rows: list[dict] | dict) -> None:

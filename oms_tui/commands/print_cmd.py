@@ -7,17 +7,18 @@ parse, call ``services.printing``, print; a domain error is one line and exit 1 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
 from oms_tui.commands import common
-from oms_tui.config import get_settings
-from oms_tui.db import read_session, session_scope
-from oms_tui.models import utcnow
-from oms_tui.services.floor import printing
+from oms_tui.commands.common import get_settings, read_session, session_scope
+
+if TYPE_CHECKING:  # the commands import these when they run, so `oms --help` does not load the database layer
+    from sqlalchemy import Engine
+
+    from oms_tui.services.floor import printing
 
 
 class OutputFormat(StrEnum):
@@ -38,6 +39,8 @@ PrinterOption = Annotated[Optional[str], typer.Option("--printer", help="printer
 
 def _report(engine: Engine, run: printing.QueueRun, job_id: int, what: str) -> None:
     """Say whether job ``job_id`` printed in ``run``; exit 1 when it did not."""
+    from oms_tui.services.floor import printing
+
     with read_session(engine) as session:
         job = printing.get_job(session, job_id)
     if job.status == printing.DONE:
@@ -55,6 +58,9 @@ def _report(engine: Engine, run: printing.QueueRun, job_id: int, what: str) -> N
 @print_app.command("test")
 def print_test(printer: PrinterOption = None) -> None:
     """Print a test page (shop name, Chinese, a barcode, a QR code) and say whether it printed."""
+    from oms_tui.models import utcnow
+    from oms_tui.services.floor import printing
+
     settings = get_settings()
     engine = common.open_engine(settings)
     user = common.cli_user()
@@ -76,6 +82,8 @@ def print_jobs(
     offset: OffsetOption = 0,
 ) -> None:
     """The print queue, newest first."""
+    from oms_tui.services.floor import printing
+
     settings = get_settings()
     with read_session(common.open_engine(settings)) as session:
         jobs = printing.list_jobs(session, status=status, printer=printer, limit=limit, offset=offset)
@@ -96,6 +104,8 @@ def print_jobs(
 def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make this job due now first")] = None
                 ) -> None:
     """Send due jobs now (with --job: that one too, even if it is backing off); exit 1 if any failed."""
+    from oms_tui.services.floor import printing
+
     settings = get_settings()
     engine = common.open_engine(settings)
     if job is not None:
@@ -116,6 +126,8 @@ def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make t
 def print_reprint(job: Annotated[int, typer.Argument(help="the job to print again")],
                   printer: PrinterOption = None) -> None:
     """Print a job again as a new job (same document, same data; --printer to send it elsewhere)."""
+    from oms_tui.services.floor import printing
+
     settings = get_settings()
     engine = common.open_engine(settings)
     copy_id, run = printing.reprint_now(engine, settings, job, actor=common.cli_actor(), printer=printer)

@@ -84,12 +84,12 @@ OPTIONAL_FIELDS = (
     "consigneeInfo", "itemInfoList", "pin",
 )
 
-# error_response codes *(unconfirmed — PROTOCOLS.md shows the shape with code "19" only)*.
-# Our reading: 19 = access_token invalid or expired; 14 = bad signature. JD's rate limiting is
-# seen as HTTP 429 (no code known). The texts are checked too, since the codes are unsure.
+# error_response codes, PROTOCOLS.md (checked against JD's SDK and documentation): 19 invalid
+# access_token, 12 invalid signature, 2 "App Call Limited" (rate or quota); 14 is a missing method,
+# not a bad signature. A gateway in front may also answer HTTP 429. The texts are checked too.
 AUTH_CODES = frozenset({"19"})
-SIGNATURE_CODES = frozenset({"14"})
-RATE_LIMIT_CODES: frozenset[str] = frozenset()
+SIGNATURE_CODES = frozenset({"12"})
+RATE_LIMIT_CODES = frozenset({"2"})
 AUTH_WORDS = ("access_token", "授权")
 SIGNATURE_WORDS = ("签名", "signature", "invalid sign", "sign invalid")
 RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit", "call limit")

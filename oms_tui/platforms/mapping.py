@@ -36,8 +36,6 @@ UNMATCHED_PREFIX = "NO-OUTER-CODE:"
 # Line refund status meaning "the refund went through" (Taobao's line refund_status).
 REFUND_SUCCESS = "SUCCESS"
 
-_FEN = Decimal("0.01")
-
 
 class MappingError(ValueError):
     """A record that cannot become a NormalizedOrder; the message is the reason shown to people."""
@@ -51,11 +49,6 @@ def optional_fen(record: Mapping[str, Any], key: str) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         return 0
     return yuan_to_fen(value, field=key)
-
-
-def fen_to_yuan(fen: int) -> str:
-    """Integer fen → the platforms' yuan string (``"123.40"``); used by the simulator."""
-    return str((Decimal(fen) / 100).quantize(_FEN))
 
 
 # --- times -----------------------------------------------------------------------------------

@@ -78,11 +78,12 @@ REFUND_REFUNDED = 4
 # Refund in progress (2 after-sale, 3 refunding): the order should not ship until it settles.
 REFUND_IN_PROGRESS = frozenset({2, 3})
 
-# Error codes *(unconfirmed — PROTOCOLS.md: "codes unconfirmed")*: 10019 access token expired,
-# 52001 rate limited. The signature-error code is our guess; texts are checked too.
+# Error codes, PROTOCOLS.md: 10019 access token expired, 20004 signature check failed (both checked
+# against the SDK); 52001 rate limited was found in no public source *(unconfirmed)*. Texts are
+# checked too.
 ERR_ACCESS_TOKEN_EXPIRED = 10019
 ERR_RATE_LIMITED = 52001
-ERR_SIGN = 10016  # (unconfirmed guess)
+ERR_SIGN = 20004
 AUTH_CODES = frozenset({ERR_ACCESS_TOKEN_EXPIRED})
 RATE_LIMIT_CODES = frozenset({ERR_RATE_LIMITED})
 SIGNATURE_CODES = frozenset({ERR_SIGN})

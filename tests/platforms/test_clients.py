@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 
+from oms_tui.config import ShopConfig
 from oms_tui.errors import ConfigError, OmsError
 from oms_tui.platforms import (
     JdClient,
@@ -303,7 +305,7 @@ def test_jd_wrong_secret(sim, now) -> None:
     with make_client(sim, "jd", app_secret="wrong") as client:
         with pytest.raises(PlatformSignatureError) as info:
             list(client.fetch_changed(*window(now)))
-    assert info.value.code == "14"
+    assert info.value.code == "12"  # PROTOCOLS.md: JD 12 = invalid signature (14 = missing method)
 
 
 def test_jd_ship(sim, state, now, rng) -> None:
@@ -416,6 +418,25 @@ def test_pdd_ship(sim, state, now, rng) -> None:
         after = client.fetch_order(paid.key)
     assert isinstance(after, NormalizedOrder) and after.state == PlatformState.SHIPPED
     assert state.shipments[-1] == {**state.shipments[-1], "waybill": "JT1234567890123", "company": "85"}
+
+
+@pytest.mark.parametrize(("platform", "error", "expected"), [
+    ("jd", {"code": "12", "zh_desc": "x", "en_desc": "x"}, PlatformSignatureError),
+    ("jd", {"code": "2", "zh_desc": "x", "en_desc": "x"}, PlatformRateLimited),
+    ("jd", {"code": "19", "zh_desc": "x", "en_desc": "x"}, PlatformAuthError),
+    ("pdd", {"error_code": 20004, "error_msg": "x"}, PlatformSignatureError),
+    ("pdd", {"error_code": 10019, "error_msg": "x"}, PlatformAuthError),
+])
+def test_documented_error_codes_alone_are_classified(platform, error, expected, now) -> None:
+    """PROTOCOLS.md's codes, with a message that names nothing (the adapters also read the text)."""
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json={
+        "error_response": error})))
+    shop = ShopConfig(name="店", platform=platform, base_url="http://platform.test", app_key="k", app_secret="s",
+                      session="t")
+    with client_for(shop, http=http, retry=RetryPolicy.no_wait(attempts=1)) as client:
+        with pytest.raises(PlatformError) as info:
+            list(client.fetch_changed(*window(now)))
+    assert type(info.value) is expected and info.value.code == str(error.get("code", error.get("error_code")))
 
 
 def test_client_refuses_a_shop_of_another_platform(sim, state) -> None:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import random
 import re
 import socket
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import httpx
 import pytest
 
 from oms_tui.platforms import PlatformError, RetryPolicy, client_for
 from oms_tui.platforms import pdd as pdd_mod
+from oms_tui.platforms import simulator as simulator_package
 from oms_tui.platforms import taobao as tb_mod
 from oms_tui.platforms.mapping import format_beijing
-from oms_tui.platforms.signing import pdd_sign, top_sign
+from oms_tui.platforms.signing import jd_sign, pdd_sign, top_sign
 from oms_tui.platforms.simulator import PATHS, SimulatorState, run_simulator
+from oms_tui.platforms.simulator import jd as sim_jd
+from oms_tui.platforms.simulator import pdd as sim_pdd
+from oms_tui.platforms.simulator import taobao as sim_taobao
 
 from .conftest import SKUS
 
@@ -162,3 +169,113 @@ def test_demo_courier_codes_ship_on_every_platform(sim, state, now, rng) -> None
             c.ship(paid.key, "SF1234567890123", "shunfeng")
     assert [s["platform"] for s in state.shipments] == ["taobao", "jd", "pdd"]
     assert [s["company"] for s in state.shipments] == ["SF", "9000", "8000"]
+
+
+# --- the simulator is written from PROTOCOLS.md, not from the adapters -------------------------
+
+ADAPTER_MODULES = {f"oms_tui.platforms.{name}" for name in ("taobao", "jd", "pdd", "base", "signing")}
+
+
+def _imported_modules(source: str, package: str) -> set[str]:
+    """Every module an ``import`` / ``from … import`` in ``source`` names (``from a import b`` gives a and a.b)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolve against the simulator package
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _adapter_imports(source: str) -> set[str]:
+    """The adapter modules ``source`` imports (or imports something from)."""
+    return {bad for m in _imported_modules(source, "oms_tui.platforms.simulator") for bad in ADAPTER_MODULES
+            if m == bad or m.startswith(bad + ".")}
+
+
+def test_the_import_check_sees_every_form_of_import() -> None:
+    assert _adapter_imports("from oms_tui.platforms import jd as jd_mod") == {"oms_tui.platforms.jd"}
+    assert _adapter_imports("import oms_tui.platforms.signing") == {"oms_tui.platforms.signing"}
+    assert _adapter_imports("from oms_tui.platforms.base import RetryPolicy") == {"oms_tui.platforms.base"}
+    assert _adapter_imports("from ..taobao import API_INCREMENT") == {"oms_tui.platforms.taobao"}
+    assert _adapter_imports("if True:\n    from oms_tui.platforms.pdd import ERR_SIGN") == {"oms_tui.platforms.pdd"}
+    assert _adapter_imports("from oms_tui.platforms.simulator import taobao") == set()
+
+
+def test_no_simulator_module_imports_an_adapter() -> None:
+    files = sorted(Path(simulator_package.__file__).parent.rglob("*.py"))
+    assert {"taobao.py", "jd.py", "pdd.py", "state.py", "server.py"} <= {f.name for f in files}
+    offenders = {f.name: sorted(_adapter_imports(f.read_text(encoding="utf-8"))) for f in files}
+    assert {name: bad for name, bad in offenders.items() if bad} == {}
+
+
+TOP_VECTOR = {
+    "method": "taobao.trades.sold.increment.get", "app_key": "12345678", "session": "test-session",
+    "timestamp": "2026-11-24 10:00:00", "format": "json", "v": "2.0", "sign_method": "md5",
+    "start_modified": "2026-11-24 09:00:00", "end_modified": "2026-11-24 10:00:00", "page_no": "1",
+    "page_size": "100", "use_has_next": "true", "fields": "tid,status,modified",
+}
+
+
+@pytest.mark.parametrize(("sign_method", "expected"), [
+    ("md5", "DC19C80CDED49F13A2D15B38941A3802"),
+    ("hmac", "CDB8BFF92B5EF8E5F09A95318F1A0E29"),
+    ("hmac-sha256", "DD4A6ED714CA96F794EDF7C38F1942E157A3AB1D14E6CA711FA05D96FECEA19E"),
+])
+def test_simulator_taobao_signature_reproduces_the_protocol_vectors(sign_method: str, expected: str) -> None:
+    params = {**TOP_VECTOR, "sign_method": sign_method}
+    assert sim_taobao.expected_sign(params, "testsecret", sign_method) == expected
+
+
+def test_simulator_jd_and_pdd_signatures_reproduce_the_protocol_vectors() -> None:
+    jd_params = {"method": "jingdong.pop.order.search", "app_key": "jd-app-1", "access_token": "jd-token",
+                 "timestamp": "2026-11-24 10:00:00", "format": "json", "v": "2.0", "sign_method": "md5",
+                 "360buy_param_json": '{"start_date":"2026-11-24 09:00:00","end_date":"2026-11-24 10:00:00",'
+                                      '"order_state":"WAIT_SELLER_STOCK_OUT","page":"1","page_size":"100"}'}
+    assert sim_jd.expected_sign(jd_params, "jdsecret") == "EB6121C9C60FB8702512F5167C0A7132"
+    pdd_params = {"type": "pdd.order.number.list.increment.get", "client_id": "pdd-client-1",
+                  "access_token": "pdd-token", "timestamp": "1795990800", "data_type": "JSON", "version": "V1",
+                  "is_lucky_flag": "0", "order_status": "5", "refund_status": "5", "start_updated_at": "1795989000",
+                  "end_updated_at": "1795990800", "page": "1", "page_size": "100", "use_has_next": "true"}
+    assert sim_pdd.expected_sign(pdd_params, "pddsecret") == "DE268CD03323A8D453F66131B2B75250"
+
+
+def _jd_request(shop, *, secret: str | None = None, at: datetime | None = None) -> dict[str, str]:
+    params = {"method": "jingdong.pop.order.search", "app_key": shop.app_key, "access_token": shop.session,
+              "timestamp": format_beijing(at or datetime.now(timezone.utc)), "format": "json", "v": "2.0",
+              "sign_method": "md5", "360buy_param_json": json.dumps({"start_date": "2026-11-24 09:00:00",
+                                                                     "end_date": "2026-11-24 10:00:00"})}
+    params["sign"] = jd_sign(params, secret or shop.app_secret)
+    return params
+
+
+def test_jd_errors_are_the_documented_codes(sim, state) -> None:
+    """PROTOCOLS.md: JD 12 invalid signature, 8 invalid timestamp (±6 min), 19 invalid access_token."""
+    shop = next(s for s in state.shops if s.platform == "jd")
+    url = sim.url_for("jd")
+
+    def code(params: dict[str, str]) -> str:
+        body = httpx.post(url, data=params, timeout=5).json()
+        assert "error_response" in body, body
+        return body["error_response"]["code"]
+
+    assert code(_jd_request(shop, secret="wrong")) == "12"
+    assert code(_jd_request(shop, at=datetime.now(timezone.utc) - timedelta(minutes=7))) == "8"
+    before_expiry = _jd_request(shop)
+    state.expire_session("jd")
+    assert code(before_expiry) == "19"
+
+
+def test_pdd_wrong_signature_is_the_documented_code(sim, state, now) -> None:
+    """PROTOCOLS.md: PDD 20004 = signature check failed."""
+    shop = next(s for s in state.shops if s.platform == "pdd")
+    params = {"type": "pdd.order.information.get", "client_id": shop.app_key, "access_token": shop.session,
+              "timestamp": str(int(now.timestamp())), "data_type": "JSON", "version": "V1", "order_sn": "x"}
+    params["sign"] = pdd_sign(params, "not-the-secret")
+    body = httpx.post(sim.url_for("pdd"), data=params, timeout=5).json()
+    assert body["error_response"]["error_code"] == 20004

@@ -1,0 +1,53 @@
+"""``oms bench``: throughput and latency measurements against scratch databases.
+
+Registered on the top-level app in cli.py.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from oms_tui.errors import ValidationError
+
+
+def bench(
+    what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
+                                             "raw executemany), locks (concurrent locks/s) or scan (pack "
+                                             "station scan latency)")] = "stock",
+    orders: Annotated[int, typer.Option(help="orders to process", min=1)] = 100_000,
+    backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
+    workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1)] = 16,
+    scans: Annotated[int, typer.Option(help="scans to time for `scan`", min=1)] = 2000,
+    pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
+) -> None:
+    """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
+    from oms_tui.bench import stock_intake as bench_module
+
+    backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
+    if what not in ("stock", "locks", "intake", "scan") or any(b not in ("sqlite", "postgresql") for b in backends):
+        raise ValidationError("usage: oms bench stock|intake|locks|scan [--backend sqlite|postgresql|both]")
+    url = pg_url or bench_module.default_pg_url()
+    for name in backends:
+        if what in ("stock", "intake"):
+            measure = bench_module.bench_lock_and_ship if what == "stock" else bench_module.bench_intake
+            service, raw = measure(name, orders, url)
+            typer.echo(str(service))
+            typer.echo(str(raw))
+            typer.echo(f"{'ratio services/raw':<28} {name:<10} {service.seconds / raw.seconds:8.2f}x time")
+            if what == "intake":
+                typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
+                           f"at the measured rate")
+        elif what == "scan":
+            from oms_tui.bench import floor as bench_floor
+
+            with bench_module.scratch_database(name, url) as scratch:
+                figures = bench_floor.bench_scan(scratch, n_orders=orders, scans=scans)
+            typer.echo(f"{'scan → result':<28} {name:<10} {figures['scans']} scans over {orders} orders: "
+                       f"p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms, max {figures['max_ms']:.2f} ms"
+                       f"; books {'balance' if not figures['check_violations'] else 'DO NOT balance'}")
+            for kind, row in figures.get("by_kind", {}).items():
+                typer.echo(f"  {kind:<10} p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms")
+        else:
+            typer.echo(str(bench_module.bench_concurrent_locks(name, orders, workers, url)))

@@ -1,0 +1,143 @@
+"""``oms import``, ``oms sync``, ``oms simulate`` and ``oms webhook``: orders coming in from the platforms.
+
+Registered on the top-level app in cli.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from oms_tui.commands.common import (
+    FormatOption,
+    OutputFormat,
+    cli_actor,
+    get_settings,
+    open_engine,
+    print_json,
+)
+from oms_tui.errors import ValidationError
+
+if TYPE_CHECKING:
+    from oms_tui.config import Settings
+
+
+def import_cmd(
+    file: Annotated[str, typer.Argument(help="the platform's order export (.csv or .xlsx)")],
+    platform: Annotated[str, typer.Option(help="taobao, jd or pdd")],
+    shop: Annotated[str, typer.Option(help="shop name to file the orders under")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would happen, change nothing")] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Import a platform's order-export file; importing the same file twice changes nothing."""
+    from pathlib import Path
+
+    from oms_tui.services.intake import order_import
+
+    settings = get_settings()
+    report = order_import.import_file(open_engine(settings), Path(file), platform, shop=shop, dry_run=dry_run,
+                                      warehouse_code=settings.default_warehouse, actor=cli_actor())
+    if fmt == OutputFormat.json:
+        print_json(report.as_dict())
+    else:
+        prefix = "dry run — nothing saved: " if dry_run else ""
+        typer.echo(f"{prefix}{report.rows} rows, {report.orders} orders: {report.new} new, {report.updated} updated, "
+                   f"{report.unchanged} unchanged, {report.skipped} not paid, {report.refused} refused")
+        for error in report.errors:
+            typer.echo(f"  {error}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _selected_shops(settings: Settings, shop: str | None, platform: str | None):
+    shops = [s for s in settings.shops if (shop is None or s.name == shop) and (platform is None or s.platform == platform)]
+    if not settings.shops:
+        raise ValidationError("no shops configured: add [[shops]] tables to the OMS_CONFIG file")
+    if not shops:
+        raise ValidationError(f"no configured shop matches --shop {shop!r} --platform {platform!r}")
+    return shops
+
+
+def sync_cmd(
+    shop: Annotated[Optional[str], typer.Option(help="only this shop (its name in the config)")] = None,
+    platform: Annotated[Optional[str], typer.Option(help="only shops on taobao, jd or pdd")] = None,
+    once: Annotated[bool, typer.Option("--once", help="one run, then exit (default: repeat until Ctrl-C)")] = False,
+    every: Annotated[float, typer.Option(help="minutes between runs when repeating", min=0.1)] = 2.0,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Fetch the orders that changed on the platforms since the last run; print a summary per shop."""
+    import time
+
+    from oms_tui.platforms.registry import client_for
+    from oms_tui.services.intake import sync
+
+    settings = get_settings()
+    engine = open_engine(settings)
+    shops = _selected_shops(settings, shop, platform)
+    while True:
+        summaries = []
+        for shop_config in shops:
+            with client_for(shop_config) as client:
+                summaries.append(sync.sync_shop(engine, shop_config.name, shop_config.platform, client,
+                                                warehouse_code=settings.default_warehouse))
+        if fmt == OutputFormat.json:
+            print_json([s.as_dict() for s in summaries])
+        else:
+            for summary in summaries:
+                typer.echo(str(summary))
+                for problem in summary.problems[:10]:
+                    typer.echo(f"  {problem}")
+        if once:
+            if any(not s.ok for s in summaries):
+                raise typer.Exit(1)
+            return
+        time.sleep(every * 60)
+
+
+def simulate(
+    host: Annotated[str, typer.Option(help="listen address (loopback by default)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port", min=0, max=65535)] = 8700,
+    rate: Annotated[float, typer.Option(help="new platform events per minute")] = 6.0,
+    orders: Annotated[int, typer.Option(help="orders to generate at start", min=0)] = 50,
+    seed: Annotated[Optional[int], typer.Option(help="random seed")] = None,
+) -> None:
+    """Serve Taobao, JD and Pinduoduo's order APIs on loopback, with generated orders."""
+    import json as json_module
+    import random
+    import time
+
+    from oms_tui.config import default_data_dir
+    from oms_tui.demo.runtime import simulator_state
+    from oms_tui.models import utcnow
+    from oms_tui.platforms.simulator import run_simulator
+
+    state = simulator_state(default_data_dir(), rate_per_minute=rate, seed=seed)
+    state.generate(orders, utcnow(), random.Random(seed), state.sku_codes)
+    handle = run_simulator(host, port, state, tick_seconds=5.0)
+    typer.echo(f"simulator on {handle.base_url}; add these shops to your OMS_CONFIG file:\n")
+    for shop in handle.shop_configs():
+        typer.echo("[[shops]]")
+        for key, value in shop.model_dump().items():
+            typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
+        typer.echo("")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()
+
+
+def webhook(
+    host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port", min=1, max=65535)] = 8710,
+) -> None:
+    """Receive pushed order notifications (POST /push/SHOP); the scheduler fetches the orders."""
+    import uvicorn
+
+    from oms_tui.platforms.webhook_server import build_webhook_app
+
+    settings = get_settings()
+    uvicorn.run(build_webhook_app(open_engine(settings), settings.shops), host=host, port=port, log_level="info")

@@ -1,0 +1,87 @@
+"""``oms init``, ``oms demo``, ``oms tui`` and ``oms check``: the database, the demo, the app, the books.
+
+Registered on the top-level app in cli.py. Heavy imports stay inside the commands so that
+``oms --help`` never loads the database layer or Textual.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from oms_tui.commands.common import console, get_settings, open_engine, read_session
+
+
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="also load the demo catalogue, stock and orders")] = False,
+    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0)] = 300,
+    seed: Annotated[int, typer.Option(help="demo random seed")] = 2026,
+) -> None:
+    """Create or upgrade the database schema (safe to repeat); --demo loads the demo data."""
+    settings = get_settings()
+    engine = open_engine(settings, migrate=True)
+    console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+    if demo:
+        from oms_tui.config import default_data_dir
+        from oms_tui.demo import data as demo_service
+
+        summary = demo_service.load_demo(engine, default_data_dir(), orders=orders, seed=seed)
+        console.print(f"demo loaded: {summary}")
+
+
+def demo_cmd(
+    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0)] = 300,
+    db: Annotated[Optional[str], typer.Option(help="SQLite file for the demo (recreated)")] = None,
+    user: Annotated[Optional[str], typer.Option(help="log in as this user, skipping the login screen")] = None,
+) -> None:
+    """A fresh SQLite database with demo data, the platform simulator and the scheduler in-process, and the TUI."""
+    from pathlib import Path
+
+    from oms_tui.config import default_data_dir, load_settings
+    from oms_tui.demo import data as demo_service
+
+    path = Path(db) if db else default_data_dir() / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    settings = load_settings(database_url=f"sqlite:///{path}")
+    engine = open_engine(settings, migrate=True)
+    console.print(f"loading demo data into {path} …")
+    demo_service.load_demo(engine, default_data_dir(), orders=orders)
+    from oms_tui.app import run_tui
+    from oms_tui.demo import runtime as demo_runtime
+
+    runtime, settings = demo_runtime.start(engine, settings, default_data_dir(), log_file=path.with_suffix(".log"))
+    try:
+        run_tui(engine, settings, user_name=user)
+    finally:
+        runtime.stop()
+
+
+def tui(user: Annotated[Optional[str], typer.Option(help="skip the login (for SSH desks)")] = None) -> None:
+    """Open the terminal app."""
+    from oms_tui.app import run_tui
+
+    settings = get_settings()
+    engine = open_engine(settings)
+    if user:
+        from oms_tui.services.core import users
+
+        with read_session(engine) as session:
+            users.get_user(session, user)  # an unknown name is a clear error before the screen opens
+    run_tui(engine, settings, user_name=user)
+
+
+def check() -> None:
+    """Verify the books: ledger sums equal levels, nothing negative, locks match open orders."""
+    from oms_tui.services.stock.check import run_checks
+
+    engine = open_engine()
+    with read_session(engine) as session:
+        violations = run_checks(session)
+    if violations:
+        for violation in violations:
+            typer.echo(str(violation))
+        typer.echo(f"{len(violations)} violation(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo("ok: ledger balances, no negative bucket, locks match open orders")

@@ -1,0 +1,111 @@
+"""The simulator's records: shops, platform-neutral order drafts, stored payloads, calls, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class SimShop:
+    platform: str
+    name: str
+    app_key: str
+    app_secret: str
+    session: str
+    orders: dict[str, SimOrder] = field(default_factory=dict)
+
+
+@dataclass
+class DraftLine:
+    sku_code: str
+    title: str
+    spec: str
+    qty: int
+    price_fen: int
+    line_id: int
+    item_id: int
+    platform_sku_id: int
+    outer_on_item_only: bool = False  # Taobao: code in outer_iid, no outer_sku_id
+
+
+@dataclass
+class Receiver:
+    name: str
+    phone: str
+    province: str
+    province_short: str
+    city: str
+    district: str
+    town: str
+    street: str
+    zip: str
+    region_ids: tuple[int, int, int]
+
+
+@dataclass
+class Draft:
+    """A platform-neutral order; rendered into each platform's payload shape."""
+
+    order_id: str
+    status: str  # unpaid | paid | shipped | finished | cancelled
+    created: datetime
+    paid_at: datetime | None
+    modified: datetime
+    buyer_nick: str
+    buyer_uid: str
+    receiver: Receiver
+    lines: list[DraftLine]
+    discount_fen: int
+    post_fee_fen: int
+    buyer_message: str = ""
+    seller_memo: str = ""
+    close_trade: bool = True  # Taobao cancellation: TRADE_CLOSED (else lines refunded, status unchanged)
+    waybill: str = ""
+    company: str = ""
+    shipped_at: datetime | None = None
+    secret_seed: int = 0
+
+    @property
+    def total_fen(self) -> int:
+        return sum(line.qty * line.price_fen for line in self.lines)
+
+    @property
+    def paid_fen(self) -> int:
+        return self.total_fen - self.discount_fen + self.post_fee_fen
+
+
+@dataclass
+class SimOrder:
+    platform: str
+    key: str  # the order id, or a made-up key for a record without one
+    modified: datetime
+    created: datetime
+    payload: dict[str, Any]
+    draft: Draft | None = None
+    malformed: str | None = None
+
+
+@dataclass
+class SimCall:
+    platform: str
+    api: str
+    params: dict[str, str]
+    at: datetime
+    outcome: str = "ok"
+
+
+@dataclass
+class GeneratedEvent:
+    platform: str
+    shop: str
+    order_id: str
+    kind: str  # new_paid | new_unpaid | paid | cancelled | address_changed | malformed:<kind>
+
+
+@dataclass
+class SimResponse:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)

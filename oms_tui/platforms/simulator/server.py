@@ -1,0 +1,162 @@
+"""The simulator served over HTTP: a Starlette app with each platform's paths, run by uvicorn in a
+background thread on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from oms_tui.config import ShopConfig
+from oms_tui.platforms.simulator.state import (
+    PATHS,
+    PLATFORMS,
+    SIMULATOR_COURIER_CODES,
+    SimulatorState,
+)
+
+
+async def _request_params(request: Request) -> dict[str, str]:
+    params: dict[str, str] = dict(request.query_params)
+    if request.method == "POST":
+        body = await request.body()
+        ctype = request.headers.get("content-type", "")
+        if "json" in ctype:
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError:
+                data = {}
+            if isinstance(data, dict):
+                for k, v in data.items():
+                    params[k] = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        else:
+            params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return params
+
+
+def build_simulator_app(state: SimulatorState) -> Starlette:
+    def endpoint(platform: str) -> Callable[[Request], Any]:
+        async def handle(request: Request) -> JSONResponse:
+            result = state.handle(platform, await _request_params(request))
+            return JSONResponse(result.body, status_code=result.status, headers=result.headers)
+        return handle
+
+    routes = [Route(path, endpoint(p), methods=["GET", "POST"]) for p in PLATFORMS for path in PATHS[p]]
+    app = Starlette(routes=routes)
+    app.state.simulator = state
+    return app
+
+
+class SimulatorHandle:
+    """A running simulator: ``base_url``, ``url_for(platform)``, ``shop_configs()``, ``stop()``."""
+
+    def __init__(self, server: Any, thread: threading.Thread, sock: socket.socket, state: SimulatorState) -> None:
+        self._server = server
+        self._thread = thread
+        self._sock = sock
+        self.state = state
+        self.host, self.port = sock.getsockname()[:2]
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.base_url = f"http://{host}:{self.port}"
+        self._ticker: threading.Thread | None = None
+        self._ticker_stop = threading.Event()
+
+    def start_ticking(self, every_seconds: float = 5.0) -> None:
+        """Call ``state.tick(state.clock())`` every ``every_seconds`` in a background thread until stop()."""
+        if self._ticker is not None:
+            return
+
+        def run() -> None:
+            self.state.tick(self.state.clock())
+            while not self._ticker_stop.wait(every_seconds):
+                try:
+                    self.state.tick(self.state.clock())
+                except Exception:  # noqa: BLE001 - a generator bug must not kill the demo's simulator
+                    import logging
+
+                    logging.getLogger(__name__).exception("simulator tick failed")
+
+        self._ticker = threading.Thread(target=run, name="oms-simulator-ticker", daemon=True)
+        self._ticker.start()
+
+    def courier_codes(self, platform: str) -> dict[str, str]:
+        return dict(SIMULATOR_COURIER_CODES[platform])
+
+    def url_for(self, platform: str) -> str:
+        return self.base_url + PATHS[platform][0]
+
+    def shop_configs(self) -> list[ShopConfig]:
+        return self.state.shop_configs(self.base_url)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving (and ticking) and wait for the threads; RuntimeError if the server would not stop."""
+        self._ticker_stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout)
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout)
+        self._sock.close()
+        if self._thread.is_alive():
+            raise RuntimeError(f"simulator on {self.base_url} did not stop within {2 * timeout:.0f}s")
+
+    def __enter__(self) -> SimulatorHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState | None = None, *,
+                  startup_timeout: float = 10.0, tick_seconds: float | None = None) -> SimulatorHandle:
+    """Serve the simulator with uvicorn in a background thread (``port=0``: a free port).
+
+    With ``tick_seconds`` the state also generates traffic (``tick``) on that period until stop().
+    """
+    import uvicorn
+
+    state = state or SimulatorState.with_demo_shops()
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
+    # TCP, and without it every response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    config = uvicorn.Config(build_simulator_app(state), log_level="warning", access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="oms-platform-simulator",
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            thread.join(2)
+            sock.close()
+            raise RuntimeError(f"simulator did not start on {host}:{port}")
+        time.sleep(0.01)
+    handle = SimulatorHandle(server, thread, sock, state)
+    if tick_seconds:
+        handle.start_ticking(tick_seconds)
+    return handle
