@@ -1,5 +1,10 @@
 """The tables. Money is integer fen; times are aware UTC (shown in the shop's time zone).
 
+Every ``datetime`` field is stored through SQLModel's ``UTCDateTime`` column type (chosen for the
+annotation; tests/test_models.py proves no column escapes it): it refuses a naive time on write,
+stores UTC, and hands back aware UTC on SQLite and PostgreSQL alike, so nothing downstream needs
+to patch a missing zone back on.
+
 Stock lives in StockLevel's four buckets (plus a damaged count outside them); every change to
 them is a StockMove row carrying the delta of each bucket, so the ledger always sums to the
 levels (``oms check`` proves it).

@@ -17,7 +17,7 @@ Matched orders lead to their customers (with everyone merged into them), whose o
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -69,10 +69,6 @@ class LookupResult:
     @property
     def found(self) -> bool:
         return bool(self.orders or self.customers)
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 def _like_pattern(mask: str) -> str:
@@ -155,13 +151,13 @@ def _assemble(session: Session, text: str, kind: str, basis: str, matched_orders
         for order in session.exec(select(Order).where(col(Order.customer_id).in_(all_ids))
                                   .order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit)):
             found.setdefault(order.id, order)
-    ordered = sorted(found.values(), key=lambda o: (_aware(o.created_at), o.id), reverse=True)[:limit]
+    ordered = sorted(found.values(), key=lambda o: (o.created_at, o.id), reverse=True)[:limit]
     return LookupResult(
         query=text, kind=kind, basis=basis,
         customers=[LookupCustomer(c.id, c.name, c.phone_norm, c.platform, c.buyer_id, c.is_vip,
                                   [i for i in group if i != c.id], why)
                    for c, group, why in sorted(roots.values(), key=lambda r: r[0].id)],
-        orders=[LookupOrder(o.id, o.platform, o.platform_order_id, o.shop, o.status, _aware(o.created_at), o.paid_fen,
+        orders=[LookupOrder(o.id, o.platform, o.platform_order_id, o.shop, o.status, o.created_at, o.paid_fen,
                             o.receiver_name, o.receiver_phone, o.courier, o.waybill, o.customer_id, o.id in direct)
                 for o in ordered],
     )
