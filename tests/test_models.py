@@ -1,4 +1,5 @@
-"""Times cross the database boundary as aware UTC, on both databases, whichever way they are read."""
+"""What crosses the database boundary: times as aware UTC, statuses as the values of their StrEnum,
+on both databases, whichever way they are read."""
 
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -10,7 +11,8 @@ from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from oms_tui.db import read_session, session_scope
-from oms_tui.models import AuditEvent, Hold, Order
+from oms_tui import models
+from oms_tui.models import AuditEvent, Hold, Order, Outbox, OutboxStatus, Wave, WaveStatus
 from oms_tui.services.core import audit
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -66,3 +68,51 @@ def test_a_naive_time_is_refused_in_a_filter_too(engine):
         s.exec(select(Order.id).where(Order.created_at >= datetime(2026, 1, 1))).all()
     with Session(engine) as s:  # and an aware one in any zone is compared as the same instant
         assert s.exec(select(Hold.id).where(Hold.opened_at >= datetime(2026, 1, 1, tzinfo=timezone.utc))).all() == []
+
+
+# Each column that holds one of a fixed set of strings, and the StrEnum naming them. The columns stay
+# VARCHAR (no database enum type, so no migration); the enum is what code writes and compares.
+ENUM_COLUMNS = {
+    models.Order.status: models.OrderStatus,
+    models.Hold.kind: models.HoldKind,
+    models.StockMove.kind: models.MoveKind,
+    models.StockReservation.purpose: models.ReservationPurpose,
+    models.ShopSync.last_status: models.SyncStatus,
+    models.SyncProblem.source: models.ProblemSource,
+    models.Wave.status: models.WaveStatus,
+    models.Parcel.status: models.ParcelStatus,
+    models.ScanEvent.result: models.ScanOutcome,
+    models.PrintJob.status: models.PrintStatus,
+    models.ReturnRecord.refund_status: models.RefundStatus,
+    models.ReturnLine.condition: models.ReturnCondition,
+    models.Outbox.status: models.OutboxStatus,
+    models.ApprovalRequest.status: models.ApprovalStatus,
+}
+
+
+@pytest.mark.parametrize("attribute", ENUM_COLUMNS, ids=lambda a: f"{a.class_.__name__}.{a.key}")
+def test_every_value_of_a_status_enum_fits_its_column(attribute):
+    column = attribute.property.columns[0]
+    enum = ENUM_COLUMNS[attribute]
+    assert max(len(member.value) for member in enum) <= column.type.length
+    if column.default is not None:
+        assert column.default.arg in set(enum)
+
+
+def test_a_status_goes_in_as_its_value_and_compares_with_the_enum(engine):
+    with session_scope(engine) as s:
+        s.add(Outbox(kind="alert", status=OutboxStatus.FAILED))
+        s.add(Wave(code="W1", warehouse_id=_warehouse(s)))
+    with read_session(engine) as s:
+        raw = s.exec(select(func.min(Outbox.status))).one()
+        wave = s.exec(select(Wave)).one()
+        assert s.exec(select(func.count()).select_from(Outbox).where(Outbox.status == OutboxStatus.FAILED)).one() == 1
+    assert raw == "failed" and raw == OutboxStatus.FAILED  # the value, not the member's name
+    assert wave.status == WaveStatus.OPEN
+
+
+def _warehouse(session) -> int:
+    warehouse = models.Warehouse(code="WH1", name="杭州仓")
+    session.add(warehouse)
+    session.flush()
+    return warehouse.id

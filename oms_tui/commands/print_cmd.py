@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from oms_tui.commands import common
 from oms_tui.config import get_settings
 from oms_tui.db import read_session, session_scope
-from oms_tui.models import utcnow
+from oms_tui.models import PrintStatus, utcnow
 from oms_tui.services.floor import printing
 
 
@@ -40,11 +40,11 @@ def _report(engine: Engine, run: printing.QueueRun, job_id: int, what: str) -> N
     """Say whether job ``job_id`` printed in ``run``; exit 1 when it did not."""
     with read_session(engine) as session:
         job = printing.get_job(session, job_id)
-    if job.status == printing.DONE:
+    if job.status == PrintStatus.DONE:
         typer.echo(f"printed {what} on {job.printer} (job {job.id})")
         return
     reason = run.offline.get(job.printer) or job.last_error or f"waiting behind earlier jobs for printer {job.printer}"
-    if job.status == printing.FAILED:
+    if job.status == PrintStatus.FAILED:
         typer.echo(f"job {job.id} ({what}) cannot print: {reason}", err=True)
     else:
         typer.echo(f"job {job.id} ({what}) not printed yet: {reason}. It stays queued and is retried "
@@ -85,7 +85,7 @@ def print_jobs(
     table = Table("id", "status", "printer", "document", "ref", "tries", "created", "printed / next try",
                   "last error")
     for job in jobs:
-        when = job.printed_at if job.status == printing.DONE else (
+        when = job.printed_at if job.status == PrintStatus.DONE else (
             job.next_attempt_at if job.status in printing.PENDING else None)
         table.add_row(str(job.id), job.status, job.printer, job.document, job.ref, str(job.attempts),
                       common.local_time(job.created_at, settings), common.local_time(when, settings), job.last_error)

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
-from oms_tui.models import Hold, HoldKind, Order, Outbox, utcnow
+from oms_tui.models import Hold, HoldKind, Order, Outbox, OutboxStatus, utcnow
 from oms_tui.services.core import audit
 from oms_tui.services.orders import actions
 
@@ -172,7 +172,7 @@ class AlertRow:
     platform_order_id: str | None
 
 
-_PENDING_ALERTS = (Outbox.kind == "alert", Outbox.status == "pending")
+_PENDING_ALERTS = (Outbox.kind == "alert", Outbox.status == OutboxStatus.PENDING)
 
 
 def count_alerts(session: Session) -> int:

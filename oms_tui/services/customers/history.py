@@ -12,6 +12,7 @@ from oms_tui.models import (
     Order,
     OrderLine,
     OrderStatus,
+    RefundStatus,
     ReturnLine,
     ReturnRecord,
 )
@@ -111,7 +112,7 @@ def customer_history(session: Session, customer_id: int, *, limit: int = 100) ->
         order_count=sum(by_status.values()), paid_fen=int(paid), cancelled_count=by_status.get(OrderStatus.CANCELLED, 0),
         shipped_count=sum(by_status.get(s, 0) for s in _SHIPPED), shipped_units=int(shipped_units),
         returned_units=sum(r.units for r in returns),
-        refund_fen=sum(r.refund_fen for r in returns if r.refund_status != "refused"),
+        refund_fen=sum(r.refund_fen for r in returns if r.refund_status != RefundStatus.REFUSED),
         platforms=platforms, first_order_at=first, last_order_at=last, orders=orders,
         returns=returns,
     )

@@ -19,6 +19,8 @@ from oms_tui.models import (
     Order,
     OrderLine,
     OrderStatus,
+    RefundStatus,
+    ReturnCondition,
     ReturnLine,
     ReturnRecord,
     Sku,
@@ -32,7 +34,7 @@ from oms_tui.services.orders import allocation
 from oms_tui.services.stock import ledger
 
 RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
-CONDITIONS = ("resaleable", "damaged")
+CONDITIONS = tuple(ReturnCondition)
 MAX_FOUND = 50
 
 
@@ -97,7 +99,7 @@ def returnable_lines(session: Session, order: Order) -> list[ReturnableLine]:
 
 def refunded_so_far(session: Session, order_id: int) -> int:
     return int(session.exec(select(func.coalesce(func.sum(ReturnRecord.refund_fen), 0)).where(
-        ReturnRecord.order_id == order_id, ReturnRecord.refund_status != "refused")).one())
+        ReturnRecord.order_id == order_id, ReturnRecord.refund_status != RefundStatus.REFUSED)).one())
 
 
 def record_return(session: Session, order: Order, lines: list[tuple[int, int, str]], *, reason: str,
