@@ -16,16 +16,13 @@ levels (``oms check`` proves it).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """Aware UTC, the form every timestamp is stored in."""
-    return datetime.now(timezone.utc)
+from oms_tui.clock import utcnow  # services import it from here too, with the tables
 
 
 class OrderStatus(StrEnum):

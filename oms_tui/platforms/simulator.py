@@ -46,6 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from oms_tui.clock import utcnow
 from oms_tui.config import ShopConfig
 from oms_tui.platforms import jd as jd_mod
 from oms_tui.platforms import pdd as pdd_mod
@@ -86,10 +87,6 @@ SIMULATOR_COURIER_CODES: dict[str, dict[str, str]] = {
     "pdd": {code: str(8000 + n) for n, code in enumerate(
         ("shunfeng", "zhongtong", "yuantong", "yunda", "shentong", "jtexpress", "ems", "jd", "debangkuaidi"))},
 }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -283,7 +280,7 @@ class SimulatorState:
 
     def __init__(self, *, rate_per_minute: float = 6.0, rng: random.Random | None = None,
                  sku_codes: Sequence[str] | Mapping[str, Any] = (), check_timestamp: bool = True,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.lock = threading.RLock()
         self.shops: list[SimShop] = []
         self.calls: list[SimCall] = []
