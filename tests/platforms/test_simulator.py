@@ -17,8 +17,7 @@ from oms_tui.platforms import taobao as tb_mod
 from oms_tui.platforms.mapping import format_beijing
 from oms_tui.platforms.signing import pdd_sign, top_sign
 from oms_tui.platforms.simulator import PATHS, SimulatorState, run_simulator
-
-from .conftest import SKUS
+from tests.helpers.platforms import SKUS
 
 
 def test_server_starts_on_a_free_port_and_really_stops() -> None:

@@ -10,8 +10,7 @@ from oms_tui.screens.ledger import SkuLedgerScreen
 from oms_tui.screens.stock import StockScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import allocation
-
-from .conftest import SIZE, column, settle, table_rows
+from tests.helpers.screens import SIZE, column, settle, table_rows
 
 
 async def open_stock(pilot, app) -> StockScreen:
