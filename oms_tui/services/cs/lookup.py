@@ -22,9 +22,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
-from oms_tui.models import Customer, Order, Parcel
+from oms_tui.models import Customer, Order
 from oms_tui.services.customers import identity, normalize
 from oms_tui.services.customers.normalize import PhoneKind
+from oms_tui.services.orders import queries
+from oms_tui.services.orders.queries import ReferenceBasis
 
 DEFAULT_LIMIT = 100
 
@@ -61,7 +63,7 @@ class LookupOrder:
 @dataclass(frozen=True)
 class LookupResult:
     query: str
-    kind: str  # mobile, masked_phone, order, waybill, landline, buyer_id, none
+    kind: str  # mobile, masked_phone, order, waybill, order_id, landline, buyer_id, none
     basis: str
     customers: list[LookupCustomer] = field(default_factory=list)
     orders: list[LookupOrder] = field(default_factory=list)
@@ -69,6 +71,12 @@ class LookupResult:
     @property
     def found(self) -> bool:
         return bool(self.orders or self.customers)
+
+
+_REFERENCE_KINDS = {ReferenceBasis.PLATFORM_ORDER_ID: "order", ReferenceBasis.WAYBILL: "waybill",
+                    ReferenceBasis.ORDER_ID: "order_id"}
+_REFERENCE_BASES = {ReferenceBasis.PLATFORM_ORDER_ID: "order number {text}", ReferenceBasis.WAYBILL: "waybill {text}",
+                    ReferenceBasis.ORDER_ID: "our order #{text}"}
 
 
 def _like_pattern(mask: str) -> str:
@@ -111,16 +119,11 @@ def lookup(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> Looku
                 matched_customers.setdefault(customer_id, f"mobile {number} fits {phone.value}")
     else:
         kind, basis = "none", "nothing found"
-        # The same number may be an order on two platforms: both are shown.
-        matched_orders = list(session.exec(select(Order).where(Order.platform_order_id == text).limit(limit)))
-        if matched_orders:
-            kind, basis = "order", f"order number {text}"
-        else:
-            parcels = select(Parcel.id).where(Parcel.waybill == text)
-            matched_orders = list(session.exec(select(Order).where(
-                (Order.waybill == text) | col(Order.parcel_id).in_(parcels)).limit(limit)))
-            if matched_orders:
-                kind, basis = "waybill", f"waybill {text}"
+        # The rule every order look-up shares; the same number on two platforms shows both here.
+        named = queries.match_reference(session, text, limit=limit)
+        if named is not None:
+            matched_orders = named.orders
+            kind, basis = _REFERENCE_KINDS[named.basis], _REFERENCE_BASES[named.basis].format(text=text)
         if not matched_orders and phone.kind == PhoneKind.LANDLINE:
             matched_orders = list(session.exec(select(Order).where(Order.receiver_phone == text).limit(limit)))
             if matched_orders:

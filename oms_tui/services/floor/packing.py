@@ -23,7 +23,7 @@ from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
 from oms_tui.db import session_scope
-from oms_tui.errors import OmsError
+from oms_tui.errors import NotFound, OmsError
 from oms_tui.i18n import N_
 from oms_tui.models import (
     Hold,
@@ -43,7 +43,7 @@ from oms_tui.services.catalogue import couriers
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit, outbox
 from oms_tui.services.floor import waves
-from oms_tui.services.orders import actions
+from oms_tui.services.orders import actions, queries
 
 IDLE = "idle"  # nothing on the bench: scan an order or slip
 ITEMS = "items"  # verifying the parcel's items
@@ -51,7 +51,6 @@ WAYBILL = "waybill"  # every item verified: scan the waybill
 CLEARED = "cleared"  # the result of putting the parcel aside: shown, never recorded (not a ScanOutcome)
 
 PACKABLE = (OrderStatus.PICKING, OrderStatus.PACKED)
-MAX_ORDER_ID = 2**31 - 1  # our order numbers are INTEGER keys; longer digit strings are barcodes or waybills
 
 
 @dataclass
@@ -136,9 +135,6 @@ class _Refused(Exception):
 # The hot path's statements are built once: building SQLAlchemy statements costs more than
 # running these indexed look-ups.
 _INSERT_SCAN = ScanEvent.__table__.insert()
-# Through ix_order_platform_order_id: a scanned slip does not say its platform.
-_ORDER_BY_PLATFORM_ID = (select(Order).where(Order.platform_order_id == bindparam("ref"))
-                         .order_by(col(Order.id)).limit(1))
 _PARCEL_ORDERS = select(Order).where(Order.parcel_id == bindparam("parcel")).order_by(col(Order.id))
 _ORDERS_FOR_SHIP = (select(Order).where(col(Order.id).in_(bindparam("ids", expanding=True))).order_by(col(Order.id))
                     .with_for_update())
@@ -232,7 +228,13 @@ class PackSession:
     # --- anything that is not one of the parcel's items ------------------------------------------
 
     def _classify(self, session: Session, code: str, started: float) -> ScanResult:
-        order = self._find_order(session, code)
+        try:
+            order = self._find_order(session, code)
+        except queries.AmbiguousReference as ambiguous:
+            return self._error(session, code, ScanOutcome.REFUSED,
+                               N_("{code} is the number of several orders ({orders}): type our order number"),
+                               {"code": code, "orders": ", ".join(f"{o.platform} #{o.id}" for o in ambiguous.orders)},
+                               started)
         if order is not None:
             return self._order_scanned(session, code, order, started)
         work = self.work
@@ -411,11 +413,12 @@ class PackSession:
     # --- look-ups and records --------------------------------------------------------------------
 
     def _find_order(self, session: Session, code: str) -> Order | None:
-        """An order by the platform's order id (the slip's barcode) or by our order number."""
-        order = order_by_platform_id(session, code)
-        if order is None and code.isdigit() and len(code) <= 10 and int(code) <= MAX_ORDER_ID:
-            order = session.get(Order, int(code))
-        return order
+        """The order a scan names by the platform's order id (the slip's barcode) or our order number, by
+        the rule every look-up shares; AmbiguousReference when it names several."""
+        try:
+            return queries.find_by_reference(session, code, waybills=False)
+        except NotFound:
+            return None
 
     def _record(self, session: Session, code: str, result: str, message: str, order_id: int | None,
                 parcel_id: int | None) -> None:
@@ -443,10 +446,3 @@ class PackSession:
             refs=work.refs if work else (refs or ()), courier=work.courier if work else courier, lines=lines,
             sku=sku, seconds=time.perf_counter() - started if started is not None else 0.0,
         )
-
-
-def order_by_platform_id(session: Session, platform_order_id: str) -> Order | None:
-    """The order with this platform order id on any platform (the oldest, if two platforms share it)."""
-    if not platform_order_id:
-        return None
-    return session.exec(_ORDER_BY_PLATFORM_ID, params={"ref": platform_order_id}).first()
