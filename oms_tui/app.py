@@ -33,8 +33,8 @@ PALETTE_MIN_CHARS = 2  # below this the palette offers screens only, no database
 
 
 class OmsCommands(Provider):
-    """Palette entries: the screens this user may open, orders by platform order id or waybill,
-    SKUs by code, name or barcode."""
+    """Palette entries: the screens this user may open, orders by platform order id (or its start),
+    waybill or our id, SKUs by code, name or barcode."""
 
     @property
     def oms(self) -> OmsApp:
@@ -75,7 +75,7 @@ class OmsCommands(Provider):
         for hit in order_hits:
             label = Text.assemble((_("Order") + " ", "bold"), hit.platform_order_id, "  ", hit.receiver_name,
                                   "  ", (named(STATUS_NAMES, hit.status), "italic"))
-            score = 1.0 if hit.platform_order_id == text else 0.9
+            score = 1.0 if hit.exact else 0.9
             yield Hit(score, label, partial(self.oms.open_order, hit.id), text=label.plain,
                       help=_("Open the order"))
         for hit in sku_hits:

@@ -1,5 +1,14 @@
 """The tables. Money is integer fen; times are aware UTC (shown in the shop's time zone).
 
+Every ``datetime`` field is stored through SQLModel's ``UTCDateTime`` column type (chosen for the
+annotation; tests/test_models.py proves no column escapes it): it refuses a naive time on write,
+stores UTC, and hands back aware UTC on SQLite and PostgreSQL alike, so nothing downstream needs
+to patch a missing zone back on.
+
+A column that holds one of a fixed set of strings (a status, a kind, a condition) stays a plain
+VARCHAR and has a StrEnum below naming its values; code writes and compares the enum's members,
+never string literals (tests/test_models.py checks each value fits its column).
+
 Stock lives in StockLevel's four buckets (plus a damaged count outside them); every change to
 them is a StockMove row carrying the delta of each bucket, so the ledger always sums to the
 levels (``oms check`` proves it).
@@ -7,16 +16,13 @@ levels (``oms check`` proves it).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """Aware UTC, the form every timestamp is stored in."""
-    return datetime.now(timezone.utc)
+from oms_tui.clock import utcnow  # services import it from here too, with the tables
 
 
 class OrderStatus(StrEnum):
@@ -73,6 +79,92 @@ class MoveKind(StrEnum):
     UNRESERVE = "unreserve"
     RESERVE_DRAW = "reserve_draw"  # a VIP order takes units out of a reservation
     LOCK_EXPIRE = "lock_expire"
+
+
+class ReservationPurpose(StrEnum):
+    VIP = "vip"
+    PROMOTION = "promotion"
+
+
+class SyncStatus(StrEnum):
+    """What a shop's last sync run did (ShopSync.last_status)."""
+
+    NEVER = "never"
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+
+
+class ProblemSource(StrEnum):
+    """Which intake path could not take a record in (SyncProblem.source)."""
+
+    SYNC = "sync"
+    WEBHOOK = "webhook"
+    IMPORT = "import"
+
+
+class WaveStatus(StrEnum):
+    OPEN = "open"
+    PICKING = "picking"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ParcelStatus(StrEnum):
+    OPEN = "open"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+class ScanOutcome(StrEnum):
+    """What a pack-station scan was, as ScanEvent.result records it."""
+
+    OK = "ok"  # an item of the parcel
+    ORDER = "order"  # an order or slip: its parcel is on the bench
+    DOUBLE = "double"  # the parcel already on the bench, scanned again
+    SHIPPED = "waybill"  # the waybill: the parcel left
+    WRONG = "wrong"
+    EXTRA = "extra"
+    UNKNOWN = "unknown"
+    REFUSED = "refused"
+    WAYBILL_BAD = "waybill_bad"
+    FAILED = "failed"
+
+
+SCAN_ERRORS = frozenset({ScanOutcome.WRONG, ScanOutcome.EXTRA, ScanOutcome.UNKNOWN, ScanOutcome.REFUSED,
+                         ScanOutcome.WAYBILL_BAD, ScanOutcome.FAILED})
+
+
+class PrintStatus(StrEnum):
+    QUEUED = "queued"
+    PRINTING = "printing"  # claimed by a sender
+    DONE = "done"
+    FAILED = "failed"  # can never print as stored
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    REFUNDED = "refunded"
+    REFUSED = "refused"
+
+
+class ReturnCondition(StrEnum):
+    RESALEABLE = "resaleable"
+    DAMAGED = "damaged"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 class Warehouse(SQLModel, table=True):
@@ -146,7 +238,7 @@ class StockMove(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
     warehouse_id: int = Field(foreign_key="warehouse.id")
     sku_id: int = Field(foreign_key="sku.id")
-    kind: str = Field(max_length=16)
+    kind: str = Field(max_length=16)  # MoveKind
     d_on_hand: int = 0
     d_inbound: int = 0
     d_locked: int = 0
@@ -164,7 +256,7 @@ class StockReservation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     warehouse_id: int = Field(foreign_key="warehouse.id")
     sku_id: int = Field(foreign_key="sku.id", index=True)
-    purpose: str = Field(max_length=16)  # "vip" or "promotion"
+    purpose: str = Field(max_length=16)  # ReservationPurpose
     qty: int  # units still held
     note: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
@@ -252,7 +344,7 @@ class Hold(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
-    kind: str = Field(max_length=32)
+    kind: str = Field(max_length=32)  # HoldKind
     blocking: bool = True
     reason: str = Field(default="", max_length=500)
     opened_at: datetime = Field(default_factory=utcnow)
@@ -301,7 +393,7 @@ class ShopSync(SQLModel, table=True):
     cursor_at: datetime | None = None  # every change up to here is in; the next run starts before it
     last_started_at: datetime | None = None
     last_finished_at: datetime | None = None
-    last_status: str = Field(default="never", max_length=16)  # never, running, ok, error
+    last_status: str = Field(default=SyncStatus.NEVER, max_length=16)
     last_new: int = 0
     last_updated: int = 0
     last_unchanged: int = 0
@@ -321,7 +413,7 @@ class SyncProblem(SQLModel, table=True):
     shop: str = Field(max_length=64, index=True)
     platform: str = Field(max_length=16)
     platform_order_id: str | None = Field(default=None, max_length=64)
-    source: str = Field(default="sync", max_length=16)  # sync, webhook, import
+    source: str = Field(default=ProblemSource.SYNC, max_length=16)
     reason: str = Field(default="", max_length=500)
     raw: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
@@ -359,7 +451,7 @@ class Wave(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, max_length=32)
     warehouse_id: int = Field(foreign_key="warehouse.id")
-    status: str = Field(default="open", max_length=16)  # open, picking, done, cancelled
+    status: str = Field(default=WaveStatus.OPEN, max_length=16)
     courier: str | None = Field(default=None, max_length=32)  # every parcel of the wave leaves with it
     filters: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON of the choice
     created_at: datetime = Field(default_factory=utcnow)
@@ -373,7 +465,7 @@ class Parcel(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     wave_id: int | None = Field(default=None, foreign_key="wave.id", index=True)
     address_key: str = Field(default="", max_length=300)
-    status: str = Field(default="open", max_length=16)  # open, packed, shipped, cancelled
+    status: str = Field(default=ParcelStatus.OPEN, max_length=16)
     courier: str | None = Field(default=None, max_length=32)
     waybill: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -392,8 +484,7 @@ class ScanEvent(SQLModel, table=True):
     order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
     parcel_id: int | None = Field(default=None, foreign_key="parcel.id")
     code: str = Field(max_length=128)
-    # ok, order, double, wrong, extra, unknown, refused, waybill_bad, failed, waybill (shipped)
-    result: str = Field(max_length=16)
+    result: str = Field(max_length=16)  # ScanOutcome
     message: str = Field(default="", max_length=300)
 
 
@@ -407,7 +498,7 @@ class PrintJob(SQLModel, table=True):
     document: str = Field(max_length=32)  # pick_list, packing_slip, return_slip, test_page
     ref: str = Field(default="", max_length=64, index=True)  # wave code, order id…
     data: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON to render from
-    status: str = Field(default="queued", max_length=16)  # queued, printing, done, failed
+    status: str = Field(default=PrintStatus.QUEUED, max_length=16)
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
@@ -425,7 +516,7 @@ class ReturnRecord(SQLModel, table=True):
     waybill_in: str = Field(default="", max_length=64)  # the buyer's return parcel
     reason: str = Field(default="", max_length=300)
     refund_fen: int = Field(default=0, sa_type=BigInteger)
-    refund_status: str = Field(default="pending", max_length=16)  # pending, refunded, refused
+    refund_status: str = Field(default=RefundStatus.PENDING, max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(default="system", max_length=64)
 
@@ -435,7 +526,7 @@ class ReturnLine(SQLModel, table=True):
     return_id: int = Field(foreign_key="returnrecord.id", index=True)
     order_line_id: int = Field(foreign_key="orderline.id")
     qty: int
-    condition: str = Field(max_length=16)  # resaleable, damaged
+    condition: str = Field(max_length=16)  # ReturnCondition
 
 
 # --- notifications and approvals ----------------------------------------------------------------
@@ -452,7 +543,7 @@ class Outbox(SQLModel, table=True):
     subject: str = Field(default="", max_length=200)
     payload: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON
     order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
-    status: str = Field(default="pending", max_length=16)  # pending, sent, failed
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
@@ -468,7 +559,7 @@ class ApprovalRequest(SQLModel, table=True):
     kind: str = Field(max_length=32)  # price_change, gift, large_order, custom_sku, …
     reason: str = Field(default="", max_length=500)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON of the change
-    status: str = Field(default="pending", max_length=16)  # pending, approved, rejected, withdrawn
+    status: str = Field(default=ApprovalStatus.PENDING, max_length=16)
     step: int = 0
     requested_by: str = Field(max_length=64)
     requested_at: datetime = Field(default_factory=utcnow)

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from oms_tui.db import make_engine, normalize_url, session_scope
+from oms_tui.db import make_engine
 from oms_tui.schema import upgrade_to_head
-from oms_tui.services.catalogue import skus as catalogue
-
-PG_ADMIN_URL = os.environ.get("OMS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from tests.helpers.db import PG_ADMIN_URL, create_pg_database, drop_pg_database
+from tests.helpers.shop import SIM_SKUS, seed_catalogue
 
 
 @pytest.fixture(scope="session")
@@ -30,30 +28,6 @@ def sqlite_template(tmp_path_factory) -> str:
     upgrade_to_head(engine)
     engine.dispose()
     return str(path)
-
-
-def create_pg_database(prefix: str) -> tuple[str, str]:
-    """A new, migrated PostgreSQL database next to PG_ADMIN_URL: (its URL, its name)."""
-    admin_url = normalize_url(PG_ADMIN_URL)
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    engine.dispose()
-    return url, name
-
-
-def drop_pg_database(name: str) -> None:
-    admin = create_engine(normalize_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -107,51 +81,10 @@ def sqlite_engine(sqlite_url):
     engine.dispose()
 
 
-def seed_catalogue(engine) -> None:
-    """Two warehouses-worth of nothing but one warehouse, a supplier and three SKUs."""
-    with session_scope(engine) as s:
-        catalogue.add_warehouse(s, "WH1", "杭州仓", province="浙江", city="杭州市")
-        catalogue.add_supplier(s, "SUP1", "宁波家居供应链")
-        catalogue.add_sku(s, "HG-001", "竹纤维毛巾", barcodes=["6901234567892"], spec="34x76cm", bin_location="A-01-01",
-                          supplier_code="SUP1", cost_fen=900, price_fen=1990)
-        catalogue.add_sku(s, "MB-001", "婴儿湿巾", barcodes=["6920000000012"], spec="80抽x3包", bin_location="B-02-03",
-                          cost_fen=1200, price_fen=2990)
-        catalogue.add_sku(s, "HG-CUSTOM", "定制刻字砧板", spec="40x28cm", tags=["custom"], bin_location="C-01-01",
-                          cost_fen=3000, price_fen=8800)
-
-
 @pytest.fixture
 def seeded(engine):
     seed_catalogue(engine)
     return engine
-
-
-def normalized(platform_order_id: str, lines: dict[str, int], *, platform: str = "taobao", state: str = "paid",
-               paid_minutes_ago: int = 60, **fields):
-    """A NormalizedOrder as an adapter would hand it over; ``lines`` maps SKU code to quantity."""
-    from datetime import datetime, timedelta, timezone
-
-    from oms_tui.services.orders.normalized import (
-        NormalizedLine,
-        NormalizedOrder,
-        PlatformState,
-    )
-
-    paid = datetime.now(timezone.utc) - timedelta(minutes=paid_minutes_ago)
-    defaults = dict(receiver_name="张三", receiver_phone="13800138000", receiver_province="浙江省",
-                    receiver_city="杭州市", receiver_district="西湖区", receiver_address="文三路 100 号",
-                    buyer_id=f"buyer-{platform_order_id}", total_fen=1990 * sum(lines.values()),
-                    paid_fen=1990 * sum(lines.values()))
-    defaults.update(fields)
-    return NormalizedOrder(
-        platform=platform, platform_order_id=platform_order_id, state=PlatformState(state), created_at=paid,
-        paid_at=paid, modified_at=paid,
-        lines=[NormalizedLine(sku_code=code, qty=qty, price_fen=1990) for code, qty in lines.items()],
-        **defaults,
-    )
-
-
-SIM_SKUS = {"HG-001": ("竹纤维毛巾", 1990), "MB-001": ("婴儿湿巾", 2990)}
 
 
 @pytest.fixture
@@ -177,7 +110,7 @@ def no_duplicate_check():
 @pytest.fixture
 def listener():
     """A network printer on a free loopback port that keeps every byte it is sent."""
-    from tests.printers.listener import PrinterListener
+    from tests.helpers.printer_listener import PrinterListener
 
     printer = PrinterListener()
     yield printer

@@ -13,7 +13,8 @@ from oms_tui.models import Order, ShopSync, utcnow
 from oms_tui.scheduler import OmsScheduler
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.stock import reservations
-from tests.services.intake.test_sync import SKUS, plenty_of_stock
+from tests.helpers.shop import SIM_SKUS as SKUS
+from tests.helpers.sync import plenty_of_stock
 
 
 def test_two_schedulers_one_leader_syncs_every_shop(seeded, db_url, sim):
@@ -58,7 +59,7 @@ def test_housekeeping_expires_old_locks_and_quota_only_on_the_leader(seeded, db_
     from oms_tui.db import session_scope
     from oms_tui.models import StockReservation
     from oms_tui.services.catalogue import skus as catalogue
-    from tests.services.stock.test_inventory import ingest, stock_up
+    from tests.helpers.shop import ingest, stock_up
 
     stock_up(seeded, "HG-001", 10)
     order = ingest(seeded, "OLD", {"HG-001": 1})

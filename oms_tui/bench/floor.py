@@ -32,10 +32,12 @@ from oms_tui.models import (
     OrderLine,
     OrderStatus,
     Parcel,
+    ParcelStatus,
     SkuBarcode,
     StockLevel,
     StockMove,
     Wave,
+    WaveStatus,
     utcnow,
 )
 from oms_tui.schema import upgrade_to_head
@@ -92,7 +94,7 @@ def load_floor(engine: Engine, n_orders: int, *, rng: random.Random) -> dict:
     n_waves = -(-n_orders // WAVE_SIZE)
     with engine.begin() as conn:
         conn.execute(insert(Wave.__table__), [
-            dict(id=w + 1, code=f"WB{w + 1:07d}", warehouse_id=wh_id, status="picking",
+            dict(id=w + 1, code=f"WB{w + 1:07d}", warehouse_id=wh_id, status=WaveStatus.PICKING,
                  filters=f'{{"courier": "{COURIER}"}}', created_at=now, created_by="bench")
             for w in range(n_waves)])
         order_id = line_id = parcel_id = 0
@@ -103,7 +105,7 @@ def load_floor(engine: Engine, n_orders: int, *, rng: random.Random) -> dict:
                 wave = order_id // WAVE_SIZE + 1
                 members = 2 if parcel_id % 10 == 0 and order_id + 1 < n_orders else 1
                 parcels.append(dict(id=parcel_id, wave_id=wave, address_key=f"浙江|杭州市|西湖区|文三路{parcel_id}号",
-                                    status="open", courier=COURIER, created_at=now))
+                                    status=ParcelStatus.OPEN, courier=COURIER, created_at=now))
                 for _member in range(members):
                     order_id += 1
                     platform, ref = _platform_order_id(order_id)

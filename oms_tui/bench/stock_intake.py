@@ -152,7 +152,7 @@ def raw_lock_and_ship(engine: Engine, order_ids: list[int]) -> None:
             conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})
         with engine.begin() as conn:
             now = utcnow()
-            for status in ("picking", "packed"):
+            for status in (OrderStatus.PICKING, OrderStatus.PACKED):
                 conn.execute(text('UPDATE "order" SET status = :st, updated_at = :at WHERE id = :id'),
                              {"st": status, "at": now, "id": order_id})
                 conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})

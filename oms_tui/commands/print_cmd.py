@@ -39,15 +39,16 @@ PrinterOption = Annotated[Optional[str], typer.Option("--printer", help="printer
 
 def _report(engine: Engine, run: printing.QueueRun, job_id: int, what: str) -> None:
     """Say whether job ``job_id`` printed in ``run``; exit 1 when it did not."""
+    from oms_tui.models import PrintStatus
     from oms_tui.services.floor import printing
 
     with read_session(engine) as session:
         job = printing.get_job(session, job_id)
-    if job.status == printing.DONE:
+    if job.status == PrintStatus.DONE:
         typer.echo(f"printed {what} on {job.printer} (job {job.id})")
         return
     reason = run.offline.get(job.printer) or job.last_error or f"waiting behind earlier jobs for printer {job.printer}"
-    if job.status == printing.FAILED:
+    if job.status == PrintStatus.FAILED:
         typer.echo(f"job {job.id} ({what}) cannot print: {reason}", err=True)
     else:
         typer.echo(f"job {job.id} ({what}) not printed yet: {reason}. It stays queued and is retried "
@@ -82,6 +83,7 @@ def print_jobs(
     offset: OffsetOption = 0,
 ) -> None:
     """The print queue, newest first."""
+    from oms_tui.models import PrintStatus
     from oms_tui.services.floor import printing
 
     settings = get_settings()
@@ -93,7 +95,7 @@ def print_jobs(
     table = Table("id", "status", "printer", "document", "ref", "tries", "created", "printed / next try",
                   "last error")
     for job in jobs:
-        when = job.printed_at if job.status == printing.DONE else (
+        when = job.printed_at if job.status == PrintStatus.DONE else (
             job.next_attempt_at if job.status in printing.PENDING else None)
         table.add_row(str(job.id), job.status, job.printer, job.document, job.ref, str(job.attempts),
                       common.local_time(job.created_at, settings), common.local_time(when, settings), job.last_error)

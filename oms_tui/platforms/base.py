@@ -31,6 +31,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from oms_tui.clock import utcnow
 from oms_tui.config import ShopConfig
 from oms_tui.money import InvalidAmount
 from oms_tui.platforms.errors import (
@@ -146,10 +147,6 @@ def endpoint_url(base_url: str, default_path: str) -> str:
     if urlparse(base).path in ("", "/"):
         return base.rstrip("/") + default_path
     return base
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class PlatformClient(ABC):

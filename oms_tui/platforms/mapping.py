@@ -168,11 +168,6 @@ def as_dict(value: Any, *, field: str) -> dict[str, Any]:
     return value
 
 
-def looks_encrypted(value: str) -> bool:
-    """PDD-style ciphertext (``~AgAAAA…~0~~``, ``$Y/YK…$0$$``): never show it as a name or address."""
-    return len(value) > 4 and value[0] in "~$#" and value[-1] == value[0]
-
-
 def all_lines_refunded(refund_statuses: Iterable[str]) -> bool:
     statuses = [s for s in refund_statuses]
     return bool(statuses) and all(s == REFUND_SUCCESS for s in statuses)

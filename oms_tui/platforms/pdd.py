@@ -33,7 +33,6 @@ from oms_tui.platforms.mapping import (
     build_line,
     build_order,
     line_title,
-    looks_encrypted,
     optional_fen,
     optional_time,
     order_id,
@@ -44,6 +43,7 @@ from oms_tui.platforms.mapping import (
     yuan_to_fen,
 )
 from oms_tui.platforms.signing import pdd_sign
+from oms_tui.services.customers.normalize import looks_encrypted
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 
 # ============================== PDD constants (PROTOCOLS.md) ================================

@@ -80,8 +80,6 @@ def local_time(value: datetime | None, zone: ZoneInfo, *, seconds: bool = False)
     """A stored UTC time as the shop reads it ("2026-11-11 09:30")."""
     if value is None:
         return ""
-    if value.tzinfo is None:  # stored UTC without its zone
-        value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 

@@ -31,6 +31,7 @@ from oms_tui.services.cs import lookup
 KIND_NAMES = {
     "mobile": N_("mobile number"), "masked_phone": N_("masked phone"), "order": N_("order number"),
     "waybill": N_("waybill"), "landline": N_("landline"), "buyer_id": N_("buyer id"), "none": N_("nothing found"),
+    "order_id": N_("our order id"),
 }
 
 

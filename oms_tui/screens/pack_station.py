@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from oms_tui.i18n import N_, _
+from oms_tui.models import ScanOutcome
 from oms_tui.screens.base import OmsScreen, describe_error
 from oms_tui.screens.floor import courier_label
 from oms_tui.screens.formatting import HOLD_NAMES, STATUS_NAMES, named, num, plain
@@ -196,12 +197,12 @@ class PackStationScreen(OmsScreen):
         if result.is_error:
             self.errors += 1
             self.app.bell()
-        if result.result == packing.SHIPPED:
+        if result.result == ScanOutcome.SHIPPED:
             self.parcels += 1
         self.phase = result.phase
         message = self.message_of(result)
-        style = "error" if result.is_error else "shipped" if result.result == packing.SHIPPED else (
-            "info" if result.result in ("order", "double", "cleared") else "ok")
+        style = "error" if result.is_error else "shipped" if result.result == ScanOutcome.SHIPPED else (
+            "info" if result.result in (ScanOutcome.ORDER, ScanOutcome.DOUBLE, packing.CLEARED) else "ok")
         self._show_message(message, style)
         self._show_parcel(result)
         if result.code:

@@ -19,6 +19,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
 from oms_tui.i18n import N_, _
+from oms_tui.models import PrintStatus
 from oms_tui.printers.transports import TransportFactory, open_printer
 from oms_tui.screens.base import ErrorLine, describe_error
 from oms_tui.screens.formatting import local_time, named, plain, shop_zone
@@ -26,13 +27,13 @@ from oms_tui.screens.paging import PagedTableScreen, PageResult, TableRow
 from oms_tui.services.floor import printing
 
 JOB_STATUS_NAMES: dict[str, str] = {
-    printing.QUEUED: N_("queued"),
-    printing.PRINTING: N_("sending"),
-    printing.DONE: N_("printed"),
-    printing.FAILED: N_("cannot print"),
+    PrintStatus.QUEUED: N_("queued"),
+    PrintStatus.PRINTING: N_("sending"),
+    PrintStatus.DONE: N_("printed"),
+    PrintStatus.FAILED: N_("cannot print"),
 }
-JOB_STATUS_STYLES = {printing.QUEUED: "yellow", printing.PRINTING: "cyan", printing.DONE: "green",
-                     printing.FAILED: "bold red"}
+JOB_STATUS_STYLES = {PrintStatus.QUEUED: "yellow", PrintStatus.PRINTING: "cyan", PrintStatus.DONE: "green",
+                     PrintStatus.FAILED: "bold red"}
 
 DOCUMENT_NAMES: dict[str, str] = {
     "pick_list": N_("pick list"),
@@ -118,7 +119,7 @@ class PrintQueueScreen(PagedTableScreen):
         zone = shop_zone(self.oms.settings.timezone)
         rows, errors = [], {}
         for job in printing.list_jobs(session, status=query.status, limit=limit, offset=offset):
-            when = job.printed_at if job.status == printing.DONE else (
+            when = job.printed_at if job.status == PrintStatus.DONE else (
                 job.next_attempt_at if job.status in printing.PENDING and job.attempts else None)
             error = job.last_error if len(job.last_error) <= ERROR_CELL_CHARS else (
                 job.last_error[:ERROR_CELL_CHARS - 1] + "…")

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label
 
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
+from oms_tui.models import ReturnCondition
 from oms_tui.screens.base import ErrorLine, OmsScreen
 from oms_tui.screens.floor import courier_label, print_note
 from oms_tui.screens.formatting import (
@@ -31,7 +32,7 @@ from oms_tui.services.floor import returns
 from oms_tui.services.floor.print_request import PrintOutcome
 from oms_tui.services.orders import queries
 
-CONDITION_NAMES = {"resaleable": N_("resaleable"), "damaged": N_("damaged")}
+CONDITION_NAMES = {ReturnCondition.RESALEABLE: N_("resaleable"), ReturnCondition.DAMAGED: N_("damaged")}
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Pick:
 
     line: returns.ReturnableLine
     qty: int = 0
-    condition: str = "resaleable"
+    condition: str = ReturnCondition.RESALEABLE
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class ReturnsScreen(OmsScreen):
         for pick in self.picks:
             line = pick.line
             condition = Text(_(CONDITION_NAMES[pick.condition]),
-                             style="bold red" if pick.condition == "damaged" else "green")
+                             style="bold red" if pick.condition == ReturnCondition.DAMAGED else "green")
             table.add_row(plain(line.sku), plain(line.name), num(line.qty), num(line.returned),
                           num(pick.qty, style="bold" if pick.qty else "dim"), condition,
                           money(line.price_fen * pick.qty), key=str(line.line_id))
@@ -219,7 +220,8 @@ class ReturnsScreen(OmsScreen):
         if pick is None:
             self.app.bell()
             return
-        pick.condition = "damaged" if pick.condition == "resaleable" else "resaleable"
+        pick.condition = (ReturnCondition.DAMAGED if pick.condition == ReturnCondition.RESALEABLE
+                          else ReturnCondition.RESALEABLE)
         self._show_lines()
 
     # --- confirming -----------------------------------------------------------------------------

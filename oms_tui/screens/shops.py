@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Label
 
 from oms_tui.i18n import N_, _
+from oms_tui.models import SyncStatus
 from oms_tui.screens.base import ErrorLine, OmsScreen
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
@@ -47,8 +48,10 @@ class ProblemRow:
     reason: str
 
 
-STATUS_STYLE = {"ok": "green", "error": "bold red", "running": "yellow", "never": "dim"}
-STATUS_TEXT = {"ok": N_("ok"), "error": N_("error"), "running": N_("running"), "never": N_("never run")}
+STATUS_STYLE = {SyncStatus.OK: "green", SyncStatus.ERROR: "bold red", SyncStatus.RUNNING: "yellow",
+                SyncStatus.NEVER: "dim"}
+STATUS_TEXT = {SyncStatus.OK: N_("ok"), SyncStatus.ERROR: N_("error"), SyncStatus.RUNNING: N_("running"),
+               SyncStatus.NEVER: N_("never run")}
 
 
 class ShopsScreen(OmsScreen):

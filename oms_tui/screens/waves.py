@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
+from oms_tui.models import WaveStatus
 from oms_tui.screens.base import ErrorLine, OmsScreen
 from oms_tui.screens.floor import courier_label, courier_options, print_note
 from oms_tui.screens.formatting import PLATFORM_NAMES, local_time, num, plain, shop_zone
@@ -25,7 +26,8 @@ PREVIEW_DELAY = 0.3  # seconds of no typing before the match count is read again
 DEFAULT_MAX_ORDERS = 200
 DEFAULT_COURIER = "yuantong"
 ITEM_CHOICES = {"single": N_("Single item"), "multi": N_("Several items")}
-WAVE_STATUS_NAMES = {"open": N_("open"), "picking": N_("picking"), "done": N_("done"), "cancelled": N_("cancelled")}
+WAVE_STATUS_NAMES = {WaveStatus.OPEN: N_("open"), WaveStatus.PICKING: N_("picking"), WaveStatus.DONE: N_("done"),
+                     WaveStatus.CANCELLED: N_("cancelled")}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from oms_tui.db import make_engine
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, allocation, upsert
 from oms_tui.services.stock import ledger
-from tests.conftest import seed_catalogue
+from tests.helpers.shop import seed_catalogue
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_uninitialised_database_says_run_init(oms, monkeypatch, tmp_path):
 def test_orders_list_json_filters_and_pages(no_duplicate_check, oms, cli_db):
     from oms_tui.db import session_scope
     from oms_tui.services.catalogue import skus as catalogue
-    from tests.conftest import normalized
+    from tests.helpers.shop import normalized
 
     engine = make_engine(cli_db)
     with session_scope(engine) as s:
@@ -176,7 +176,7 @@ def test_console_script_errors_have_no_traceback(tmp_path):
 
 
 def test_import_reports_row_errors_and_exits_1(oms, cli_db, tmp_path):
-    from tests.services.intake.test_order_import import taobao_row, write_csv
+    from tests.helpers.order_import import taobao_row, write_csv
 
     oms("stock", "purchase", "HG-001", "5")
     oms("stock", "receive", "HG-001", "5")
@@ -193,7 +193,7 @@ def test_import_reports_row_errors_and_exits_1(oms, cli_db, tmp_path):
 def test_orders_lookup_by_phone_order_and_waybill(oms, cli_db):
     from oms_tui.db import session_scope
     from oms_tui.services.catalogue import skus as catalogue
-    from tests.conftest import normalized
+    from tests.helpers.shop import normalized
 
     engine = make_engine(cli_db)
     with session_scope(engine) as s:

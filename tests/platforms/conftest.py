@@ -13,8 +13,8 @@ import pytest
 
 from oms_tui.platforms.base import RetryPolicy
 from oms_tui.platforms.simulator import SimulatorHandle, SimulatorState, run_simulator
+from tests.helpers.platforms import SKUS
 
-SKUS = ["HG-001", "MB-001", "HG-CUSTOM"]
 TEST_TIMEOUT_S = 30
 
 

@@ -27,9 +27,7 @@ from oms_tui.platforms import (
 from oms_tui.platforms.mapping import BEIJING
 from oms_tui.platforms.simulator import SimulatorHandle, SimulatorState
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
-
-from .conftest import SKUS
-from .test_mapping import JD_ORDER, PDD_ORDER, TRADE
+from tests.helpers.platforms import JD_ORDER, PDD_ORDER, SKUS, TRADE
 
 CLIENT_TIMEOUT = 5.0
 

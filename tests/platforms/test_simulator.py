@@ -24,8 +24,7 @@ from oms_tui.platforms.simulator import PATHS, SimulatorState, run_simulator
 from oms_tui.platforms.simulator import jd as sim_jd
 from oms_tui.platforms.simulator import pdd as sim_pdd
 from oms_tui.platforms.simulator import taobao as sim_taobao
-
-from .conftest import SKUS
+from tests.helpers.platforms import SKUS
 
 
 def test_server_starts_on_a_free_port_and_really_stops() -> None:

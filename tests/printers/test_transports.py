@@ -12,9 +12,8 @@ from oms_tui.config import PrinterConfig
 from oms_tui.printers.documents import render, render_bytes
 from oms_tui.printers.errors import PrinterOffline
 from oms_tui.printers.transports import DummyPrinters, PrinterLink, open_printer, send
-
-from .listener import PrinterListener
-from .test_documents import PACKING_SLIP, SHOP
+from tests.helpers.documents import PACKING_SLIP, SHOP
+from tests.helpers.printer_listener import PrinterListener
 
 
 def network(listener: PrinterListener, name: str = "打包台") -> PrinterConfig:

@@ -7,7 +7,6 @@ copied for each test, so a test may change it freely.
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,30 +18,9 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import users
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import allocation, holds, queries, upsert
-from oms_tui.services.orders.normalized import (
-    NormalizedLine,
-    NormalizedOrder,
-    PlatformState,
-)
 from oms_tui.services.stock import ledger
-from tests.conftest import seed_catalogue
-
-SIZE = (140, 45)
-FIRST_ORDER_AT = datetime(2026, 11, 10, 16, 0, tzinfo=timezone.utc)  # 2026-11-11 00:00 in Shanghai
-
-
-def make_order(number: int, *, platform: str = "taobao", sku: str = "HG-001", qty: int = 1,
-               receiver: str = "王小明", created_at: datetime | None = None) -> NormalizedOrder:
-    prefix = {"taobao": "TB", "jd": "JD", "pdd": "PDD"}[platform]
-    created = created_at or FIRST_ORDER_AT + timedelta(minutes=number)
-    return NormalizedOrder(
-        platform=platform, platform_order_id=f"{prefix}{number:08d}", shop="旗舰店", state=PlatformState.PAID,
-        platform_status="WAIT_SELLER_SEND_GOODS", buyer_id=f"buyer{number}", receiver_name=receiver,
-        receiver_phone="13800138000", receiver_province="浙江省", receiver_city="杭州市", receiver_district="西湖区",
-        receiver_address=f"文三路{number}号", total_fen=1990 * qty, paid_fen=1990 * qty, created_at=created,
-        paid_at=created + timedelta(minutes=1),
-        lines=[NormalizedLine(sku_code=sku, title="竹纤维毛巾", qty=qty, price_fen=1990)],
-    )
+from tests.helpers.screens import make_order
+from tests.helpers.shop import seed_catalogue
 
 
 def seed_shop(engine, *, order_count: int = 0) -> None:
@@ -126,22 +104,3 @@ def _english_afterwards():
 def settings(tmp_path) -> Settings:
     return Settings(database_url=f"sqlite:///{tmp_path / 'shop.db'}", language="zh_CN", timezone="Asia/Shanghai",
                     shop_name="测试旗舰店")
-
-
-async def settle(pilot, app) -> None:
-    """Let every worker finish and the UI process what they sent back."""
-    for _round in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def table_rows(table) -> list[list[str]]:
-    """A DataTable's cells as plain strings, row by row."""
-    return [[str(getattr(cell, "plain", cell)) for cell in table.get_row_at(i)] for i in range(table.row_count)]
-
-
-def column(table, key: str) -> list[str]:
-    """The plain cells of the column with ``key``."""
-    index = [k.value for k in table.columns].index(key)
-    return [row[index] for row in table_rows(table)]

@@ -17,8 +17,7 @@ from oms_tui.screens.exceptions import ExceptionsScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import holds, queries, upsert
-
-from .conftest import SIZE, column, make_order, settle
+from tests.helpers.screens import SIZE, column, make_order, settle
 
 
 def _ingest(s, number, **changes):

@@ -9,8 +9,7 @@ from oms_tui import i18n
 from oms_tui.app import OmsApp
 from oms_tui.screens.login import LoginScreen
 from oms_tui.screens.menu import MenuScreen
-
-from .conftest import SIZE, settle
+from tests.helpers.screens import SIZE, settle
 
 
 def footer_descriptions(app) -> set[str]:

@@ -9,8 +9,7 @@ from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.login import LoginScreen
 from oms_tui.screens.menu import MenuScreen
 from oms_tui.screens.stock import StockScreen
-
-from .conftest import SIZE, settle
+from tests.helpers.screens import SIZE, settle
 
 
 def menu_options(app) -> dict[str, bool]:

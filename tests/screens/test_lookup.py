@@ -13,8 +13,7 @@ from oms_tui.screens.lookup import LookupScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import actions, upsert
-
-from .conftest import SIZE, column, make_order, settle
+from tests.helpers.screens import SIZE, column, make_order, settle
 
 
 @pytest.fixture

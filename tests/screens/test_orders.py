@@ -10,8 +10,7 @@ from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.orders import OrdersScreen
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, queries
-
-from .conftest import SIZE, column, settle
+from tests.helpers.screens import SIZE, column, settle
 
 
 async def open_orders(pilot, app) -> OrdersScreen:

@@ -17,8 +17,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import packing, waves
 from oms_tui.services.orders import queries, upsert
-
-from .conftest import SIZE, make_order, settle, table_rows
+from tests.helpers.screens import SIZE, make_order, settle, table_rows
 
 TOWEL, WIPES = "6901234567892", "6920000000012"
 

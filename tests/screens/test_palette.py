@@ -8,8 +8,7 @@ from oms_tui.app import OmsApp
 from oms_tui.screens.ledger import SkuLedgerScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.orders import OrdersScreen
-
-from .conftest import SIZE, settle
+from tests.helpers.screens import SIZE, settle
 
 
 async def palette_pick(pilot, app, text: str) -> None:

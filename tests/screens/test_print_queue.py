@@ -15,9 +15,8 @@ from oms_tui.printers.documents import TEST_CHINESE, render_bytes
 from oms_tui.screens.print_queue import PrintQueueScreen
 from oms_tui.screens.registry import may_open
 from oms_tui.services.floor import printing
-from tests.printers.test_documents import PACKING_SLIP, PICK_LIST
-
-from .conftest import SIZE, column, settle
+from tests.helpers.documents import PACKING_SLIP, PICK_LIST
+from tests.helpers.screens import SIZE, column, settle
 
 TEST_SECONDS = 30
 

@@ -12,8 +12,7 @@ from oms_tui.screens.returns import ReturnsScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import actions, upsert
 from oms_tui.services.stock import ledger
-
-from .conftest import SIZE, make_order, settle, table_rows
+from tests.helpers.screens import SIZE, make_order, settle, table_rows
 
 
 def seed_shipped(engine) -> None:

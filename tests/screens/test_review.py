@@ -21,8 +21,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
 from oms_tui.services.orders import holds, queries, upsert
 from oms_tui.services.orders import intake_rules as review_rules
-
-from .conftest import FIRST_ORDER_AT, SIZE, column, make_order, settle
+from tests.helpers.screens import FIRST_ORDER_AT, SIZE, column, make_order, settle
 
 
 def _ingest(engine, number, **changes):

@@ -9,8 +9,7 @@ from oms_tui.db import session_scope
 from oms_tui.models import utcnow
 from oms_tui.screens.shops import ShopsScreen
 from oms_tui.services.intake import sync
-
-from .conftest import SIZE, settle, table_rows
+from tests.helpers.screens import SIZE, settle, table_rows
 
 
 async def test_shops_screen_shows_sync_state_and_problems(shop, settings):

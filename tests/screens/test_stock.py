@@ -11,8 +11,7 @@ from oms_tui.screens.stock import StockScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import allocation
-
-from .conftest import SIZE, column, settle, table_rows
+from tests.helpers.screens import SIZE, column, settle, table_rows
 
 
 async def open_stock(pilot, app) -> StockScreen:

@@ -11,8 +11,7 @@ from oms_tui.models import Order, OrderStatus, Wave
 from oms_tui.screens.waves import PickListScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
-
-from .conftest import SIZE, make_order, settle, table_rows
+from tests.helpers.screens import SIZE, make_order, settle, table_rows
 
 
 def seed_orders(engine) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from oms_tui.models import Outbox, utcnow
+from oms_tui.models import Outbox, OutboxStatus, utcnow
 
 MAX_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 30
@@ -28,14 +28,14 @@ def enqueue(session: Session, kind: str, *, channel: str = "", target: str = "",
 
 def due(session: Session, kind: str | None = None, limit: int = 100) -> list[Outbox]:
     """Pending messages whose next attempt is due, oldest first."""
-    stmt = select(Outbox).where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= utcnow())
+    stmt = select(Outbox).where(Outbox.status == OutboxStatus.PENDING, col(Outbox.next_attempt_at) <= utcnow())
     if kind:
         stmt = stmt.where(Outbox.kind == kind)
     return list(session.exec(stmt.order_by(col(Outbox.id)).limit(limit)))
 
 
 def mark_sent(session: Session, message: Outbox) -> None:
-    message.status = "sent"
+    message.status = OutboxStatus.SENT
     message.sent_at = utcnow()
     message.attempts += 1
     session.add(message)
@@ -46,7 +46,7 @@ def mark_failed(session: Session, message: Outbox, error: str, *, permanent: boo
     message.attempts += 1
     message.last_error = error[:500]
     if permanent or message.attempts >= MAX_ATTEMPTS:
-        message.status = "failed"
+        message.status = OutboxStatus.FAILED
     else:
         delay = min(BACKOFF_BASE_SECONDS * 2 ** (message.attempts - 1), BACKOFF_CAP_SECONDS)
         message.next_attempt_at = utcnow() + timedelta(seconds=delay)

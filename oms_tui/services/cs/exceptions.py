@@ -12,13 +12,13 @@ asks a person to decide for that order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
-from oms_tui.models import Hold, HoldKind, Order, Outbox, utcnow
+from oms_tui.models import Hold, HoldKind, Order, Outbox, OutboxStatus, utcnow
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import actions
@@ -26,12 +26,6 @@ from oms_tui.services.orders import actions
 BULK_SAFE_KINDS = frozenset({HoldKind.LOGISTICS_STALLED, HoldKind.NOTIFY_FAILED, HoldKind.PRINT_FAILED,
                              HoldKind.LOCK_EXPIRED})
 BULK_LIMIT = 1000  # holds resolved in one go (one transaction)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 @dataclass(frozen=True)
@@ -85,7 +79,7 @@ def list_open(session: Session, flt: ExceptionFilter | None = None, *, limit: in
         select(Hold, Order.platform, Order.platform_order_id, Order.status)
         .join(Order, col(Order.id) == col(Hold.order_id)), now)
     rows = session.exec(stmt.order_by(col(Hold.opened_at), col(Hold.id)).limit(limit).offset(offset))
-    return [ExceptionRow(h.id, h.kind, h.blocking, h.reason, _aware(h.opened_at), h.opened_by, h.order_id, platform,
+    return [ExceptionRow(h.id, h.kind, h.blocking, h.reason, h.opened_at, h.opened_by, h.order_id, platform,
                          poid, status) for h, platform, poid, status in rows]
 
 
@@ -104,7 +98,7 @@ def counts_by_kind(session: Session) -> list[KindCount]:
     """Open holds per kind, the most first."""
     rows = session.exec(select(Hold.kind, func.count(), func.min(Hold.opened_at))
                         .where(col(Hold.resolved_at).is_(None)).group_by(Hold.kind))
-    return sorted((KindCount(kind, count, _aware(oldest)) for kind, count, oldest in rows),
+    return sorted((KindCount(kind, count, oldest) for kind, count, oldest in rows),
                   key=lambda k: (-k.open, k.kind))
 
 
@@ -182,7 +176,7 @@ class AlertRow:
     platform_order_id: str | None
 
 
-_PENDING_ALERTS = (Outbox.kind == "alert", Outbox.status == "pending")
+_PENDING_ALERTS = (Outbox.kind == "alert", Outbox.status == OutboxStatus.PENDING)
 
 
 def count_alerts(session: Session) -> int:
@@ -194,5 +188,5 @@ def pending_alerts(session: Session, *, limit: int = 50, offset: int = 0) -> lis
     rows = session.exec(
         select(Outbox, Order.platform_order_id).outerjoin(Order, col(Order.id) == col(Outbox.order_id))
         .where(*_PENDING_ALERTS).order_by(col(Outbox.id).desc()).limit(limit).offset(offset))
-    return [AlertRow(m.id, _aware(m.created_at), m.subject, m.target, m.channel, m.status, m.attempts, m.last_error,
+    return [AlertRow(m.id, m.created_at, m.subject, m.target, m.channel, m.status, m.attempts, m.last_error,
                      m.order_id, poid) for m, poid in rows]

@@ -17,14 +17,16 @@ Matched orders lead to their customers (with everyone merged into them), whose o
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
-from oms_tui.models import Customer, Order, Parcel
+from oms_tui.models import Customer, Order
 from oms_tui.services.customers import identity, normalize
 from oms_tui.services.customers.normalize import PhoneKind
+from oms_tui.services.orders import queries
+from oms_tui.services.orders.queries import ReferenceBasis
 
 DEFAULT_LIMIT = 100
 
@@ -61,7 +63,7 @@ class LookupOrder:
 @dataclass(frozen=True)
 class LookupResult:
     query: str
-    kind: str  # mobile, masked_phone, order, waybill, landline, buyer_id, none
+    kind: str  # mobile, masked_phone, order, waybill, order_id, landline, buyer_id, none
     basis: str
     customers: list[LookupCustomer] = field(default_factory=list)
     orders: list[LookupOrder] = field(default_factory=list)
@@ -71,8 +73,10 @@ class LookupResult:
         return bool(self.orders or self.customers)
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+_REFERENCE_KINDS = {ReferenceBasis.PLATFORM_ORDER_ID: "order", ReferenceBasis.WAYBILL: "waybill",
+                    ReferenceBasis.ORDER_ID: "order_id"}
+_REFERENCE_BASES = {ReferenceBasis.PLATFORM_ORDER_ID: "order number {text}", ReferenceBasis.WAYBILL: "waybill {text}",
+                    ReferenceBasis.ORDER_ID: "our order #{text}"}
 
 
 def _like_pattern(mask: str) -> str:
@@ -115,16 +119,11 @@ def lookup(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> Looku
                 matched_customers.setdefault(customer_id, f"mobile {number} fits {phone.value}")
     else:
         kind, basis = "none", "nothing found"
-        # The same number may be an order on two platforms: both are shown.
-        matched_orders = list(session.exec(select(Order).where(Order.platform_order_id == text).limit(limit)))
-        if matched_orders:
-            kind, basis = "order", f"order number {text}"
-        else:
-            parcels = select(Parcel.id).where(Parcel.waybill == text)
-            matched_orders = list(session.exec(select(Order).where(
-                (Order.waybill == text) | col(Order.parcel_id).in_(parcels)).limit(limit)))
-            if matched_orders:
-                kind, basis = "waybill", f"waybill {text}"
+        # The rule every order look-up shares; the same number on two platforms shows both here.
+        named = queries.match_reference(session, text, limit=limit)
+        if named is not None:
+            matched_orders = named.orders
+            kind, basis = _REFERENCE_KINDS[named.basis], _REFERENCE_BASES[named.basis].format(text=text)
         if not matched_orders and phone.kind == PhoneKind.LANDLINE:
             matched_orders = list(session.exec(select(Order).where(Order.receiver_phone == text).limit(limit)))
             if matched_orders:
@@ -155,13 +154,13 @@ def _assemble(session: Session, text: str, kind: str, basis: str, matched_orders
         for order in session.exec(select(Order).where(col(Order.customer_id).in_(all_ids))
                                   .order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit)):
             found.setdefault(order.id, order)
-    ordered = sorted(found.values(), key=lambda o: (_aware(o.created_at), o.id), reverse=True)[:limit]
+    ordered = sorted(found.values(), key=lambda o: (o.created_at, o.id), reverse=True)[:limit]
     return LookupResult(
         query=text, kind=kind, basis=basis,
         customers=[LookupCustomer(c.id, c.name, c.phone_norm, c.platform, c.buyer_id, c.is_vip,
                                   [i for i in group if i != c.id], why)
                    for c, group, why in sorted(roots.values(), key=lambda r: r[0].id)],
-        orders=[LookupOrder(o.id, o.platform, o.platform_order_id, o.shop, o.status, _aware(o.created_at), o.paid_fen,
+        orders=[LookupOrder(o.id, o.platform, o.platform_order_id, o.shop, o.status, o.created_at, o.paid_fen,
                             o.receiver_name, o.receiver_phone, o.courier, o.waybill, o.customer_id, o.id in direct)
                 for o in ordered],
     )

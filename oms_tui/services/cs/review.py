@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -36,12 +36,6 @@ from oms_tui.services.orders import actions, holds, lifecycle, queries
 from oms_tui.services.orders import intake_rules as review_rules
 
 APPROVAL_REQUEST_KINDS = ("price_change", "gift")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -96,9 +90,9 @@ def list_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[Qu
     open_ = queries.open_holds_of(session, [o.id for o in page])
     return [
         QueueItem(
-            o.id, o.platform, o.platform_order_id, o.shop, o.status, _aware(o.created_at), _aware(o.paid_at),
+            o.id, o.platform, o.platform_order_id, o.shop, o.status, o.created_at, o.paid_at,
             o.receiver_name, " ".join(p for p in (o.receiver_province, o.receiver_city) if p), o.total_fen,
-            o.paid_fen, [QueueHold(h.id, h.kind, h.blocking, h.reason, _aware(h.opened_at)) for h in open_[o.id]],
+            o.paid_fen, [QueueHold(h.id, h.kind, h.blocking, h.reason, h.opened_at) for h in open_[o.id]],
         )
         for o in page
     ]
@@ -148,14 +142,14 @@ def review_detail(session: Session, order_id: int) -> ReviewDetail:
     """The order with its lines, open holds, duplicate partners, customer history and credit."""
     o = queries.get_order(session, order_id)
     lines = [(line.sku_code, line.title, line.qty, line.price_fen) for line in queries.lines_of(session, [o.id])[o.id]]
-    open_ = [QueueHold(h.id, h.kind, h.blocking, h.reason, _aware(h.opened_at)) for h in holds.open_holds(session, o.id)]
+    open_ = [QueueHold(h.id, h.kind, h.blocking, h.reason, h.opened_at) for h in holds.open_holds(session, o.id)]
     past = history.customer_history(session, o.customer_id, limit=20) if o.customer_id else None
     return ReviewDetail(
         o.id, o.platform, o.platform_order_id, o.status, o.receiver_name, o.receiver_phone, o.receiver_province,
         o.receiver_city, o.receiver_district, o.receiver_address, o.buyer_id, o.buyer_remark, o.seller_memo,
-        o.total_fen, o.paid_fen, o.discount_fen, o.post_fee_fen, _aware(o.created_at), o.no_merge, lines, open_,
+        o.total_fen, o.paid_fen, o.discount_fen, o.post_fee_fen, o.created_at, o.no_merge, lines, open_,
         matching.identity_basis(matching.order_identity(o)),
-        [Partner(p.id, p.platform, p.platform_order_id, p.status, _aware(p.created_at))
+        [Partner(p.id, p.platform, p.platform_order_id, p.status, p.created_at)
          for p in duplicate_partners(session, o)],
         past, history.credit_summary(past) if past else None,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -12,6 +12,7 @@ from oms_tui.models import (
     Order,
     OrderLine,
     OrderStatus,
+    RefundStatus,
     ReturnLine,
     ReturnRecord,
 )
@@ -93,12 +94,12 @@ def customer_history(session: Session, customer_id: int, *, limit: int = 100) ->
         .where(in_group, col(Order.status).in_(_SHIPPED))).one()
     rows = session.exec(
         select(Order).where(in_group).order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit))
-    orders = [HistoryOrder(o.id, o.platform, o.platform_order_id, o.status, _aware(o.created_at), o.paid_fen,
+    orders = [HistoryOrder(o.id, o.platform, o.platform_order_id, o.status, o.created_at, o.paid_fen,
                            o.courier, o.waybill, o.customer_id) for o in rows]
     units = (select(ReturnLine.return_id, func.sum(ReturnLine.qty).label("units"))
              .group_by(ReturnLine.return_id).subquery())
     returns = [
-        HistoryReturn(r.id, r.order_id, poid, _aware(r.created_at), int(u or 0), r.refund_fen, r.refund_status,
+        HistoryReturn(r.id, r.order_id, poid, r.created_at, int(u or 0), r.refund_fen, r.refund_status,
                       r.reason)
         for r, poid, u in session.exec(
             select(ReturnRecord, Order.platform_order_id, units.c.units)
@@ -111,17 +112,10 @@ def customer_history(session: Session, customer_id: int, *, limit: int = 100) ->
         order_count=sum(by_status.values()), paid_fen=int(paid), cancelled_count=by_status.get(OrderStatus.CANCELLED, 0),
         shipped_count=sum(by_status.get(s, 0) for s in _SHIPPED), shipped_units=int(shipped_units),
         returned_units=sum(r.units for r in returns),
-        refund_fen=sum(r.refund_fen for r in returns if r.refund_status != "refused"),
-        platforms=platforms, first_order_at=_aware(first), last_order_at=_aware(last), orders=orders,
+        refund_fen=sum(r.refund_fen for r in returns if r.refund_status != RefundStatus.REFUSED),
+        platforms=platforms, first_order_at=first, last_order_at=last, orders=orders,
         returns=returns,
     )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands times back without their zone; they are stored UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
@@ -180,7 +180,7 @@ def related_orders(session: Session, order: Order, *, since: datetime, until: da
     if not ids:
         return []
     stmt = select(Order).where(col(Order.customer_id).in_(sorted(ids)), Order.id != order.id,
-                               col(Order.created_at) >= _utc(since), col(Order.created_at) <= _utc(until))
+                               col(Order.created_at) >= since, col(Order.created_at) <= until)
     if statuses is not None:
         stmt = stmt.where(col(Order.status).in_([str(s) for s in statuses]))
     if other_platforms_only:
@@ -197,7 +197,3 @@ def related_orders(session: Session, order: Order, *, since: datetime, until: da
         if basis is not None:
             found.append((other, basis))
     return found
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

@@ -77,7 +77,8 @@ _SERVICE_NUMBER = re.compile(r"^[48]00-?\d{3}-?\d{4}$")
 
 
 def looks_encrypted(value: str) -> bool:
-    """PDD-style ciphertext (``~AgAAAA…~0~~``, ``$Y/YK…$0$$``); same test as platforms.mapping."""
+    """Platform ciphertext (PDD-style ``~AgAAAA…~0~~``, ``$Y/YK…$0$$``): present, but never shown or
+    compared as a name, phone or address. The one test for it: adapters and services both use this."""
     return len(value) > 4 and value[0] in "~$#" and value[-1] == value[0]
 
 

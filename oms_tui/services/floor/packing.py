@@ -23,15 +23,18 @@ from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
 from oms_tui.db import session_scope
-from oms_tui.errors import OmsError
+from oms_tui.errors import NotFound, OmsError
 from oms_tui.i18n import N_
 from oms_tui.models import (
+    SCAN_ERRORS,
     Hold,
     Order,
     OrderLine,
     OrderStatus,
     Parcel,
+    ParcelStatus,
     ScanEvent,
+    ScanOutcome,
     Sku,
     SkuBarcode,
     utcnow,
@@ -41,18 +44,14 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit, outbox
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.floor import waves
-from oms_tui.services.orders import actions
+from oms_tui.services.orders import actions, queries
 
 IDLE = "idle"  # nothing on the bench: scan an order or slip
 ITEMS = "items"  # verifying the parcel's items
 WAYBILL = "waybill"  # every item verified: scan the waybill
+CLEARED = "cleared"  # the result of putting the parcel aside: shown, never recorded (not a ScanOutcome)
 
-# Results recorded in ScanEvent.result.
-OK, ORDER, DOUBLE, SHIPPED = "ok", "order", "double", "waybill"
-WRONG, EXTRA, UNKNOWN, REFUSED, WAYBILL_BAD, FAILED = "wrong", "extra", "unknown", "refused", "waybill_bad", "failed"
-ERROR_RESULTS = frozenset({WRONG, EXTRA, UNKNOWN, REFUSED, WAYBILL_BAD, FAILED})
 PACKABLE = (OrderStatus.PICKING, OrderStatus.PACKED)
-MAX_ORDER_ID = 2**31 - 1  # our order numbers are INTEGER keys; longer digit strings are barcodes or waybills
 
 
 @dataclass
@@ -125,7 +124,7 @@ class ScanResult:
 
     @property
     def is_error(self) -> bool:
-        return self.result in ERROR_RESULTS
+        return self.result in SCAN_ERRORS
 
 
 class _Refused(Exception):
@@ -137,9 +136,6 @@ class _Refused(Exception):
 # The hot path's statements are built once: building SQLAlchemy statements costs more than
 # running these indexed look-ups.
 _INSERT_SCAN = ScanEvent.__table__.insert()
-# Through ix_order_platform_order_id: a scanned slip does not say its platform.
-_ORDER_BY_PLATFORM_ID = (select(Order).where(Order.platform_order_id == bindparam("ref"))
-                         .order_by(col(Order.id)).limit(1))
 _PARCEL_ORDERS = select(Order).where(Order.parcel_id == bindparam("parcel")).order_by(col(Order.id))
 _ORDERS_FOR_SHIP = (select(Order).where(col(Order.id).in_(bindparam("ids", expanding=True))).order_by(col(Order.id))
                     .with_for_update())
@@ -212,7 +208,7 @@ class PackSession:
         """Put the parcel on the bench aside (Escape); nothing is written."""
         refs = self.work.refs if self.work else ()
         self.work = None
-        return self._result("", "cleared", N_("Cleared: scan the next order"), {"orders": " ".join(refs)})
+        return self._result("", CLEARED, N_("Cleared: scan the next order"), {"orders": " ".join(refs)})
 
     # --- items (in memory, one INSERT) ----------------------------------------------------------
 
@@ -222,55 +218,63 @@ class PackSession:
         line = work.lines[index]
         if line.done:
             template, params, kind = (N_("Extra {sku} {name}: {needed} needed, all verified already"),
-                                      {"sku": line.sku, "name": line.name, "needed": line.needed}, EXTRA)
+                                      {"sku": line.sku, "name": line.name, "needed": line.needed}, ScanOutcome.EXTRA)
         elif line.verified + 1 == line.needed and work.verified + 1 == work.units:
-            template, params, kind = (N_("All {units} items verified: scan the waybill"), {"units": work.units}, OK)
+            template, params, kind = (N_("All {units} items verified: scan the waybill"), {"units": work.units},
+                                      ScanOutcome.OK)
         else:
             template, params, kind = (N_("{sku} {name}: {verified} of {needed}"),
                                       {"sku": line.sku, "name": line.name, "verified": line.verified + 1,
-                                       "needed": line.needed}, OK)
+                                       "needed": line.needed}, ScanOutcome.OK)
         with session_scope(engine) as session:
             self._record(session, code, kind, template.format(**params), work.order_ids[0], work.parcel_id)
-        if kind == OK:
+        if kind == ScanOutcome.OK:
             line.verified += 1  # only once the scan is on record
         return self._result(code, kind, template, params, sku=line.sku, started=started)
 
     # --- anything that is not one of the parcel's items ------------------------------------------
 
     def _classify(self, session: Session, code: str, started: float) -> ScanResult:
-        order = self._find_order(session, code)
+        try:
+            order = self._find_order(session, code)
+        except queries.AmbiguousReference as ambiguous:
+            return self._error(session, code, ScanOutcome.REFUSED,
+                               N_("{code} is the number of several orders ({orders}): type our order number"),
+                               {"code": code, "orders": ", ".join(f"{o.platform} #{o.id}" for o in ambiguous.orders)},
+                               started)
         if order is not None:
             return self._order_scanned(session, code, order, started)
         work = self.work
         sku = catalogue.find_sku(session, code)
         if sku is not None:
             if work is None:
-                return self._error(session, code, UNKNOWN, N_("No parcel open: scan the order or slip first ({sku})"),
-                                   {"sku": sku.code}, started)
-            return self._error(session, code, WRONG, N_("Wrong item {sku} {name}: not in this parcel"),
+                return self._error(session, code, ScanOutcome.UNKNOWN,
+                                   N_("No parcel open: scan the order or slip first ({sku})"), {"sku": sku.code},
+                                   started)
+            return self._error(session, code, ScanOutcome.WRONG, N_("Wrong item {sku} {name}: not in this parcel"),
                                {"sku": sku.code, "name": sku.name}, started, sku=sku.code)
         if work is None:
-            return self._error(session, code, UNKNOWN, N_("Unknown code {code}: scan an order or slip"),
+            return self._error(session, code, ScanOutcome.UNKNOWN, N_("Unknown code {code}: scan an order or slip"),
                                {"code": code}, started)
         waybill = couriers.normalize_waybill(code)
         courier = work.courier or couriers.guess_courier(waybill)
         looks_like_waybill = bool(couriers.matching_couriers(waybill))
         if not work.complete:
             if looks_like_waybill:
-                return self._error(session, code, WAYBILL_BAD,
+                return self._error(session, code, ScanOutcome.WAYBILL_BAD,
                                    N_("Scan every item before the waybill: {verified} of {units} verified"),
                                    {"verified": work.verified, "units": work.units}, started)
-            return self._error(session, code, UNKNOWN, N_("Unknown code {code}"), {"code": code}, started)
+            return self._error(session, code, ScanOutcome.UNKNOWN, N_("Unknown code {code}"), {"code": code}, started)
         if not looks_like_waybill:
-            return self._error(session, code, UNKNOWN, N_("Unknown code {code}: scan the waybill"), {"code": code},
-                               started)
+            return self._error(session, code, ScanOutcome.UNKNOWN, N_("Unknown code {code}: scan the waybill"),
+                               {"code": code}, started)
         if courier is None:
-            return self._error(session, code, WAYBILL_BAD,
+            return self._error(session, code, ScanOutcome.WAYBILL_BAD,
                                N_("No courier set for this parcel and {waybill} does not say which"),
                                {"waybill": waybill}, started)
         known = couriers.get_courier(courier)
         if not known.pattern.fullmatch(waybill):
-            return self._error(session, code, WAYBILL_BAD,
+            return self._error(session, code, ScanOutcome.WAYBILL_BAD,
                                N_("{waybill} is not a {courier} waybill: expected {shape}"),
                                {"waybill": waybill, "courier": courier, "shape": known.shape}, started)
         return self._ship(session, code, waybill, courier, started)
@@ -279,23 +283,22 @@ class PackSession:
         work = self.work
         if work is not None and order.id in work.order_ids:
             params = {"orders": " ".join(work.refs), "verified": work.verified, "units": work.units}
-            self._record(session, code, DOUBLE, N_("Parcel {orders} resumed: {verified} of {units} verified").format(
-                **params), order.id, work.parcel_id)
-            return self._result(code, DOUBLE, N_("Parcel {orders} resumed: {verified} of {units} verified"), params,
-                                started=started)
+            template = N_("Parcel {orders} resumed: {verified} of {units} verified")
+            self._record(session, code, ScanOutcome.DOUBLE, template.format(**params), order.id, work.parcel_id)
+            return self._result(code, ScanOutcome.DOUBLE, template, params, started=started)
         try:
             new = self._load_parcel(session, order)
         except _Refused as refused:
-            return self._error(session, code, REFUSED, refused.template, refused.params, started,
+            return self._error(session, code, ScanOutcome.REFUSED, refused.template, refused.params, started,
                                order_id=order.id, parcel_id=order.parcel_id)
         params = {"orders": " ".join(new.refs), "units": new.units}
         template = N_("Parcel {orders}: {units} items to verify")
         if work is not None:
             template = N_("Parcel {orders}: {units} items to verify ({previous} put aside unfinished)")
             params["previous"] = " ".join(work.refs)
-        self._record(session, code, ORDER, template.format(**params), order.id, new.parcel_id)
+        self._record(session, code, ScanOutcome.ORDER, template.format(**params), order.id, new.parcel_id)
         self.work = new
-        return self._result(code, ORDER, template, params, started=started)
+        return self._result(code, ScanOutcome.ORDER, template, params, started=started)
 
     def _load_parcel(self, session: Session, scanned: Order) -> ParcelWork:
         if scanned.parcel_id is not None:
@@ -352,23 +355,25 @@ class PackSession:
         used = (session.exec(_PARCEL_WITH_WAYBILL, params={"waybill": waybill}).first()
                 or session.exec(_ORDER_WITH_WAYBILL, params={"waybill": waybill}).first())
         if used is not None:
-            return self._error(session, code, WAYBILL_BAD, N_("Waybill {waybill} is already on another parcel"),
-                               {"waybill": waybill}, started)
+            return self._error(session, code, ScanOutcome.WAYBILL_BAD,
+                               N_("Waybill {waybill} is already on another parcel"), {"waybill": waybill}, started)
         try:
             with session.begin_nested():
                 shipped = self._ship_parcel(session, work, waybill, courier)
         except _Refused as refused:
-            return self._error(session, code, REFUSED, refused.template, refused.params, started)
+            return self._error(session, code, ScanOutcome.REFUSED, refused.template, refused.params, started)
         except OmsError as exc:
-            return self._error(session, code, FAILED, N_("Could not ship: {error}"), {"error": str(exc)}, started)
+            return self._error(session, code, ScanOutcome.FAILED, N_("Could not ship: {error}"), {"error": str(exc)},
+                               started)
         params = {"orders": " ".join(o.platform_order_id for o in shipped), "courier": courier, "waybill": waybill}
         template = N_("Shipped {orders}: {courier} {waybill}")
         for order in shipped:
-            self._record(session, code, SHIPPED, template.format(**params), order.id, order.parcel_id)
+            self._record(session, code, ScanOutcome.SHIPPED, template.format(**params), order.id, order.parcel_id)
         self.work = None
         self.parcels_shipped += 1
         self.orders_shipped += len(shipped)
-        return self._result(code, SHIPPED, template, params, started=started, refs=work.refs, courier=courier)
+        return self._result(code, ScanOutcome.SHIPPED, template, params, started=started, refs=work.refs,
+                            courier=courier)
 
     def _ship_parcel(self, session: Session, work: ParcelWork, waybill: str, courier: str) -> list[Order]:
         members = list(session.exec(_ORDERS_FOR_SHIP, params={"ids": list(work.order_ids)}))
@@ -386,7 +391,7 @@ class PackSession:
             parcel = Parcel(wave_id=members[0].wave_id, address_key=waves.merge_key(members[0]), courier=courier)
             session.add(parcel)
             session.flush()
-        if parcel.status == "shipped":
+        if parcel.status == ParcelStatus.SHIPPED:
             raise _Refused(N_("Order {order} already shipped with waybill {waybill}"),
                            order=members[0].platform_order_id, waybill=parcel.waybill or "")
         now = utcnow()
@@ -400,7 +405,7 @@ class PackSession:
                            subject=f"{order.platform_order_id} {courier} {waybill}",
                            payload={"platform_order_id": order.platform_order_id, "waybill": waybill,
                                     "courier": courier})
-        parcel.status = "shipped"
+        parcel.status = ParcelStatus.SHIPPED
         parcel.waybill = waybill
         parcel.courier = courier
         parcel.shipped_at = now
@@ -415,11 +420,12 @@ class PackSession:
     # --- look-ups and records --------------------------------------------------------------------
 
     def _find_order(self, session: Session, code: str) -> Order | None:
-        """An order by the platform's order id (the slip's barcode) or by our order number."""
-        order = order_by_platform_id(session, code)
-        if order is None and code.isdigit() and len(code) <= 10 and int(code) <= MAX_ORDER_ID:
-            order = session.get(Order, int(code))
-        return order
+        """The order a scan names by the platform's order id (the slip's barcode) or our order number, by
+        the rule every look-up shares; AmbiguousReference when it names several."""
+        try:
+            return queries.find_by_reference(session, code, waybills=False)
+        except NotFound:
+            return None
 
     def _record(self, session: Session, code: str, result: str, message: str, order_id: int | None,
                 parcel_id: int | None) -> None:
@@ -447,10 +453,3 @@ class PackSession:
             refs=work.refs if work else (refs or ()), courier=work.courier if work else courier, lines=lines,
             sku=sku, seconds=time.perf_counter() - started if started is not None else 0.0,
         )
-
-
-def order_by_platform_id(session: Session, platform_order_id: str) -> Order | None:
-    """The order with this platform order id on any platform (the oldest, if two platforms share it)."""
-    if not platform_order_id:
-        return None
-    return session.exec(_ORDER_BY_PLATFORM_ID, params={"ref": platform_order_id}).first()

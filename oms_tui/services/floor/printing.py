@@ -28,16 +28,15 @@ from sqlmodel import Session, col, select
 from oms_tui.config import PrinterConfig, Settings, get_settings
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import NotFound, ValidationError
-from oms_tui.models import PrintJob, utcnow
+from oms_tui.models import PrintJob, PrintStatus, utcnow
 from oms_tui.printers import documents
 from oms_tui.printers.errors import PrinterOffline
 from oms_tui.printers.transports import PrinterLink, TransportFactory, open_printer
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 
-QUEUED, PRINTING, DONE, FAILED = "queued", "printing", "done", "failed"
-STATUSES = (QUEUED, PRINTING, DONE, FAILED)
-PENDING = (QUEUED, PRINTING)
+STATUSES = tuple(PrintStatus)
+PENDING = (PrintStatus.QUEUED, PrintStatus.PRINTING)
 DOCUMENTS = documents.DOCUMENTS
 
 BACKOFF_BASE_SECONDS = 10
@@ -109,7 +108,7 @@ def enqueue(session: Session, document: str, *, ref: str, data: dict[str, Any], 
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{document} data cannot be stored: {exc}") from None
     job = PrintJob(printer=config.name, document=document, ref=str(ref or "")[:64], data=stored,
-                   status=QUEUED, created_by=user[:64], created_at=utcnow(), next_attempt_at=utcnow())
+                   status=PrintStatus.QUEUED, created_by=user[:64], created_at=utcnow(), next_attempt_at=utcnow())
     session.add(job)
     session.flush()  # the id, for the caller to show
     return job
@@ -155,8 +154,9 @@ def reprint(session: Session, job_id: int, *, user: str, printer: str | None = N
     name = original.printer
     if printer and printer != original.printer:
         name = choose_printer(settings or get_settings(), original.document, printer).name
-    job = PrintJob(printer=name, document=original.document, ref=original.ref, data=original.data, status=QUEUED,
-                   created_by=user[:64], created_at=utcnow(), next_attempt_at=utcnow(), reprint_of=original.id)
+    job = PrintJob(printer=name, document=original.document, ref=original.ref, data=original.data,
+                   status=PrintStatus.QUEUED, created_by=user[:64], created_at=utcnow(), next_attempt_at=utcnow(),
+                   reprint_of=original.id)
     session.add(job)
     session.flush()
     audit.record(session, user, "print.reprint", "printjob", job.id, original=original.id, printer=name)
@@ -167,17 +167,17 @@ def retry_now(session: Session, job_id: int, *, user: str = "system", now: datet
     """Make a waiting or failed job due now, with the printer's earlier jobs it would wait behind."""
     now = now or utcnow()
     job = get_job(session, job_id)
-    if job.status == DONE:
+    if job.status == PrintStatus.DONE:
         raise ValidationError(f"print job {job_id} is already printed; reprint it instead")
-    if job.status == PRINTING and job.next_attempt_at > now:
+    if job.status == PrintStatus.PRINTING and job.next_attempt_at > now:
         raise ValidationError(f"print job {job_id} is being sent right now")
     session.execute(
         update(PrintJob)
-        .where(PrintJob.printer == job.printer, PrintJob.status == QUEUED, col(PrintJob.id) < job.id,
+        .where(PrintJob.printer == job.printer, PrintJob.status == PrintStatus.QUEUED, col(PrintJob.id) < job.id,
                col(PrintJob.next_attempt_at) > now)
         .values(next_attempt_at=now)
     )
-    job.status = QUEUED
+    job.status = PrintStatus.QUEUED
     job.next_attempt_at = now
     session.add(job)
     audit.record(session, user, "print.retry", "printjob", job.id)
@@ -218,7 +218,7 @@ def send_now(engine: Engine, settings: Settings, job_id: int | None, *, actor: A
     user = actor.name
     if job_id is not None:
         with session_scope(engine) as session:
-            if get_job(session, job_id).status != DONE:
+            if get_job(session, job_id).status != PrintStatus.DONE:
                 retry_now(session, job_id, user=user)
     return process_queue(engine, settings, transport_factory=transport_factory)
 
@@ -255,7 +255,7 @@ def _drain(engine: Engine, settings: Settings, name: str, now: datetime, factory
                     shop_name=settings.shop_name, encoding=config.encoding, timezone=settings.timezone)
             except Exception as exc:  # noqa: BLE001 - bad stored data: this job can never print as it is
                 error = f"cannot render {claim.document}: {exc}"
-                _finish(engine, claim.id, status=FAILED, error=error, printed_at=None)
+                _finish(engine, claim.id, status=PrintStatus.FAILED, error=error, printed_at=None)
                 run.failed += 1
                 run.errors.append(f"job {claim.id}: {error}")
                 continue
@@ -267,7 +267,7 @@ def _drain(engine: Engine, settings: Settings, name: str, now: datetime, factory
                 run.errors.append(str(exc))
                 run.offline[name] = str(exc)
                 return  # this printer's later jobs wait behind this one
-            _finish(engine, claim.id, status=DONE, error="", printed_at=utcnow())
+            _finish(engine, claim.id, status=PrintStatus.DONE, error="", printed_at=utcnow())
             run.printed += 1
     finally:
         if link is not None:
@@ -286,7 +286,7 @@ def _claim_next(engine: Engine, printer: str, now: datetime) -> _Claim | None:
             update(PrintJob)
             .where(col(PrintJob.id) == job.id, col(PrintJob.status) == job.status,
                    col(PrintJob.next_attempt_at) == job.next_attempt_at)
-            .values(status=PRINTING, next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
+            .values(status=PrintStatus.PRINTING, next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
         )
         if claimed.rowcount != 1:
             return None
@@ -298,7 +298,7 @@ def _retry_later(engine: Engine, job_id: int, error: str, now: datetime) -> None
         job = session.get(PrintJob, job_id)
         job.attempts += 1
         job.last_error = error[:500]
-        job.status = QUEUED
+        job.status = PrintStatus.QUEUED
         job.next_attempt_at = now + backoff(job.attempts)
         session.add(job)
 

@@ -19,6 +19,8 @@ from oms_tui.models import (
     Order,
     OrderLine,
     OrderStatus,
+    RefundStatus,
+    ReturnCondition,
     ReturnLine,
     ReturnRecord,
     Sku,
@@ -27,18 +29,18 @@ from oms_tui.services.catalogue import couriers
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import identity, normalize
-from oms_tui.services.floor.packing import order_by_platform_id
 from oms_tui.services.floor.print_request import PrintOutcome, request_print
-from oms_tui.services.orders import allocation
+from oms_tui.services.orders import allocation, queries
 from oms_tui.services.stock import ledger
 
 RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
-CONDITIONS = ("resaleable", "damaged")
+CONDITIONS = tuple(ReturnCondition)
 MAX_FOUND = 50
 
 
 def find_for_return(session: Session, query: str) -> list[Order]:
-    """Shipped orders matching a waybill, a platform order id or the buyer's phone, newest shipped first."""
+    """Shipped orders a waybill, a platform order id or our id names (``queries.match_reference``), or
+    the buyer's phone's, newest shipped first."""
     text = (query or "").strip()
     if not text:
         raise ValidationError("scan or type a waybill, an order id or a phone number")
@@ -49,9 +51,8 @@ def find_for_return(session: Session, query: str) -> list[Order]:
             if order is not None and order.status in RETURNABLE:
                 found.setdefault(order.id, order)
 
-    waybill = couriers.normalize_waybill(text)
-    take(session.exec(select(Order).where(col(Order.waybill).in_({text, waybill})).limit(MAX_FOUND)))
-    take([order_by_platform_id(session, text)])
+    named = queries.match_reference(session, text, limit=MAX_FOUND)
+    take(named.orders if named else [])
     mobile = normalize.normalize_mobile(text)
     if mobile:
         people = {member for found_id in session.exec(select(Customer.id).where(Customer.phone_norm == mobile))
@@ -98,7 +99,7 @@ def returnable_lines(session: Session, order: Order) -> list[ReturnableLine]:
 
 def refunded_so_far(session: Session, order_id: int) -> int:
     return int(session.exec(select(func.coalesce(func.sum(ReturnRecord.refund_fen), 0)).where(
-        ReturnRecord.order_id == order_id, ReturnRecord.refund_status != "refused")).one())
+        ReturnRecord.order_id == order_id, ReturnRecord.refund_status != RefundStatus.REFUSED)).one())
 
 
 def record_return(session: Session, order: Order, lines: list[tuple[int, int, str]], *, reason: str,

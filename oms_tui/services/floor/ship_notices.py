@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from oms_tui.config import ShopConfig
 from oms_tui.db import session_scope
 from oms_tui.errors import OmsError
-from oms_tui.models import HoldKind
+from oms_tui.models import HoldKind, OutboxStatus
 from oms_tui.services.core import outbox
 from oms_tui.services.orders import holds, queries
 
@@ -38,7 +38,7 @@ def dispatch(engine: Engine, shops: list[ShopConfig], client_factory: Callable[[
         for message_id in due_ids:
             with session_scope(engine) as session:
                 message = session.get(outbox.Outbox, message_id)
-                if message is None or message.status != "pending":
+                if message is None or message.status != OutboxStatus.PENDING:
                     continue
                 payload = outbox.payload_of(message)
                 shop = by_name.get(message.target)
@@ -57,7 +57,7 @@ def dispatch(engine: Engine, shops: list[ShopConfig], client_factory: Callable[[
                         outbox.mark_failed(session, message, str(exc))
                     except KeyError as exc:  # a row we wrote wrong never gets better: stop retrying it
                         outbox.mark_failed(session, message, f"payload lacks {exc}", permanent=True)
-                if message.status == "failed":
+                if message.status == OutboxStatus.FAILED:
                     result.failed += 1
                     if message.order_id is not None:
                         holds.open_hold(session, queries.get_order(session, message.order_id), HoldKind.NOTIFY_FAILED,

@@ -28,6 +28,7 @@ from oms_tui.models import (
     Sku,
     Warehouse,
     Wave,
+    WaveStatus,
     utcnow,
 )
 from oms_tui.services.catalogue import couriers
@@ -114,7 +115,7 @@ def _parcel_partners(session: Session, taken: list[Order]) -> list[Order]:
     if not parcel_ids:
         return []
     have = {o.id for o in taken}
-    partners = session.exec(select(Order).where(col(Order.parcel_id).in_(parcel_ids), Order.status == "ready",
+    partners = session.exec(select(Order).where(col(Order.parcel_id).in_(parcel_ids), Order.status == OrderStatus.READY,
                                                 col(Order.wave_id).is_(None))).all()
     return [o for o in partners if o.id not in have]
 
@@ -159,9 +160,9 @@ def create_wave(session: Session, warehouse: Warehouse, *, courier: str, provinc
     if not taken:
         raise ValidationError("no ready orders match this choice")
     taken += _parcel_partners(session, taken)
-    wave = Wave(code=f"tmp-{uuid.uuid4().hex[:16]}", warehouse_id=warehouse.id, status="picking", created_by=user,
-                courier=courier, filters=json.dumps(flt.as_dict() | {"max_orders": max_orders},
-                                   ensure_ascii=False))
+    wave = Wave(code=f"tmp-{uuid.uuid4().hex[:16]}", warehouse_id=warehouse.id, status=WaveStatus.PICKING,
+                created_by=user, courier=courier, filters=json.dumps(flt.as_dict() | {"max_orders": max_orders},
+                                                                ensure_ascii=False))
     session.add(wave)
     session.flush()
     wave.code = f"W{wave.created_at:%y%m%d}-{wave.id:05d}"
@@ -226,9 +227,9 @@ def close_if_done(session: Session, wave_id: int, *, user: str) -> bool:
     if left is not None:
         return False
     wave = session.get(Wave, wave_id)
-    if wave is None or wave.status in ("done", "cancelled"):
+    if wave is None or wave.status in (WaveStatus.DONE, WaveStatus.CANCELLED):
         return False
-    wave.status = "done"
+    wave.status = WaveStatus.DONE
     wave.closed_at = utcnow()
     session.add(wave)
     audit.record(session, user, "wave.done", "wave", wave.code)

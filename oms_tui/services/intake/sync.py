@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from oms_tui.db import session_scope
 from oms_tui.errors import OmsError
-from oms_tui.models import ShopSync, SyncProblem, utcnow
+from oms_tui.models import ProblemSource, ShopSync, SyncProblem, SyncStatus, utcnow
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
 from oms_tui.services.orders.normalized import NormalizedOrder
@@ -92,7 +92,7 @@ def recent_problems(session: Session, *, limit: int = 50, offset: int = 0) -> li
 
 
 def record_problem(session: Session, *, shop: str, platform: str, platform_order_id: str | None, reason: str,
-                   raw: Any = None, source: str = "sync") -> bool:
+                   raw: Any = None, source: str = ProblemSource.SYNC) -> bool:
     """Keep a record we could not take in; the same problem seen again is not stored twice."""
     reason = reason[:500]
     seen = session.exec(select(SyncProblem.id).where(
@@ -106,7 +106,7 @@ def record_problem(session: Session, *, shop: str, platform: str, platform_order
 
 
 def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any], summary: SyncSummary, *,
-                 warehouse_code: str | None, user: str, source: str = "sync") -> None:
+                 warehouse_code: str | None, user: str, source: str = ProblemSource.SYNC) -> None:
     """Take one batch of fetched records in, in one transaction; one bad record never sinks the batch."""
     with session_scope(engine) as session:
         warehouse = catalogue.default_warehouse(session, warehouse_code)
@@ -142,7 +142,7 @@ def sync_shop(engine: Engine, shop: str, platform: str, client: ChangedOrdersSou
     with session_scope(engine) as session:
         state = shop_state(session, shop, platform)
         start = (state.cursor_at - overlap) if state.cursor_at else now - first_lookback
-        state.last_status = "running"
+        state.last_status = SyncStatus.RUNNING
         state.last_started_at = utcnow()
         session.add(state)
     summary.window_start, summary.window_end = start, now
@@ -171,7 +171,7 @@ def _finish(engine: Engine, summary: SyncSummary, now: datetime, started: float)
     with session_scope(engine) as session:
         state = shop_state(session, shop, platform)
         state.last_finished_at = utcnow()
-        state.last_status = "ok" if summary.ok else "error"
+        state.last_status = SyncStatus.OK if summary.ok else SyncStatus.ERROR
         state.last_error = summary.error or ""
         state.last_new, state.last_updated = summary.new, summary.updated
         state.last_unchanged, state.last_malformed = summary.unchanged, summary.malformed

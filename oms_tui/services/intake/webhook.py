@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from oms_tui.db import session_scope
 from oms_tui.errors import OmsError
-from oms_tui.models import WebhookEvent, utcnow
+from oms_tui.models import ProblemSource, WebhookEvent, utcnow
 from oms_tui.services.intake import sync
 
 WINDOW = timedelta(minutes=5)
@@ -126,7 +126,7 @@ def process_pending(engine: Engine, fetch_order: Callable[[str, str], object], *
             summary.error = str(exc)
             continue
         sync.ingest_batch(engine, event.shop, event.platform, [record], summary, warehouse_code=warehouse_code,
-                          user="webhook", source="webhook")
+                          user="webhook", source=ProblemSource.WEBHOOK)
         with session_scope(engine) as session:
             row = session.get(WebhookEvent, event.id)
             row.attempts += 1

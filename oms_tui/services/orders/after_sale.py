@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from oms_tui.models import Order, ReturnRecord
+from oms_tui.models import Order, RefundStatus, ReturnRecord
 from oms_tui.services.core import audit
 
 PLATFORM_REASON_PREFIX = "platform after-sale: "
@@ -22,8 +22,8 @@ def record_platform_refund(session: Session, order: Order, *, platform_status: s
     ).first()
     if existing is not None:
         return None
-    record = ReturnRecord(order_id=order.id, reason=reason, refund_fen=order.paid_fen, refund_status="pending",
-                          created_by=user)
+    record = ReturnRecord(order_id=order.id, reason=reason, refund_fen=order.paid_fen,
+                          refund_status=RefundStatus.PENDING, created_by=user)
     session.add(record)
     session.flush()
     audit.record(session, user, "order.after_sale", "order", order.id, platform_status=platform_status,

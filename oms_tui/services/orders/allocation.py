@@ -16,6 +16,8 @@ from oms_tui.models import (
     Order,
     OrderLine,
     OrderStatus,
+    ReservationPurpose,
+    ReturnCondition,
     Sku,
     StockReservation,
     Warehouse,
@@ -36,7 +38,7 @@ def _draw_vip_reservation(session: Session, order: Order, line: OrderLine, need:
     reservations = list(session.exec(
         select(StockReservation)
         .where(StockReservation.warehouse_id == order.warehouse_id, StockReservation.sku_id == line.sku_id,
-               StockReservation.purpose == "vip", col(StockReservation.released_at).is_(None),
+               StockReservation.purpose == ReservationPurpose.VIP, col(StockReservation.released_at).is_(None),
                col(StockReservation.expires_at) > utcnow(), col(StockReservation.qty) > 0)
         .order_by(col(StockReservation.expires_at))
         .with_for_update()
@@ -254,5 +256,5 @@ def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, c
                  reason: str = "") -> None:
     """Goods came back from a buyer; resaleable units serve short orders."""
     ledger.return_stock(session, order, line, qty, condition=condition, user=user, reason=reason)
-    if condition == "resaleable":
+    if condition == ReturnCondition.RESALEABLE:
         allocate_short_orders(session, order.warehouse_id, [line.sku_id], user=user)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -118,12 +118,8 @@ def discount_finding(*, total_fen: int, paid_fen: int, discount_fen: int, lines_
             f"discount {yuan(discount_fen)})")
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
 def _gap(a: datetime, b: datetime) -> str:
-    minutes = int(abs((_utc(a) - _utc(b)).total_seconds()) // 60)
+    minutes = int(abs((a - b).total_seconds()) // 60)
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
 
 
@@ -264,7 +260,7 @@ def check_duplicates(session: Session, order: Order, config: ReviewConfig | None
     if not codes:
         return []
     window = timedelta(hours=config.duplicate_window_hours)
-    created = _utc(order.created_at)
+    created = order.created_at
     found = matching.related_orders(
         session, order, since=created - window, until=created + window, statuses=OPEN_STATUSES, sku_codes=codes,
         other_platforms_only=config.duplicate_scope == "cross_platform")
@@ -300,7 +296,7 @@ def _check_limits(session: Session, order: Order, data: NormalizedOrder, config:
         qty = mine.get(limit.sku)
         if not qty:
             continue
-        created = _utc(order.created_at)
+        created = order.created_at
         since = created - timedelta(days=limit.days)
         statuses = [s for s in OrderStatus if s != OrderStatus.CANCELLED]
         earlier = matching.related_orders(session, order, since=since, until=created, statuses=statuses,

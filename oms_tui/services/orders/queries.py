@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
@@ -14,7 +15,9 @@ from oms_tui.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Parcel,
 )
+from oms_tui.services.catalogue.couriers import normalize_waybill
 
 
 def find_order(session: Session, platform: str, platform_order_id: str) -> Order | None:
@@ -32,22 +35,87 @@ def get_order(session: Session, order_id: int) -> Order:
     return order
 
 
-def find_by_reference(session: Session, reference: str) -> Order:
-    """An order by the platform's order id, its waybill or our id. The same number on two platforms
-    is refused as ambiguous rather than answered with whichever row comes first."""
-    text = reference.strip()
-    found = list(session.exec(select(Order).where(Order.platform_order_id == text).order_by(col(Order.id)).limit(2)))
-    if not found:
-        found = list(session.exec(select(Order).where(Order.waybill == text).order_by(col(Order.id)).limit(2)))
-    if not found and text.isdigit():
-        order = session.get(Order, int(text))
-        found = [order] if order is not None else []
-    if not found:
+# --- which order a typed or scanned reference means: one rule for the CLI, the pack station, the
+# customer look-up, the returns desk and the palette -------------------------------------------------
+
+MAX_ORDER_ID = 2**31 - 1  # our order numbers are INTEGER keys; longer digit strings are barcodes or waybills
+
+
+class ReferenceBasis(StrEnum):
+    PLATFORM_ORDER_ID = "platform_order_id"
+    WAYBILL = "waybill"
+    ORDER_ID = "order_id"
+
+
+@dataclass(frozen=True)
+class ReferenceMatch:
+    """The orders a reference names (oldest first, at most the limit asked for) and what named them."""
+
+    basis: ReferenceBasis
+    orders: list[Order]
+
+
+class AmbiguousReference(ValidationError):
+    """One reference names several orders (the same number on two platforms, a merged parcel's waybill)."""
+
+    def __init__(self, reference: str, orders: list[Order]) -> None:
+        where = ", ".join(f"{o.platform} #{o.id}" for o in orders)
+        super().__init__(f"{reference!r} matches several orders ({where}): give our order id instead")
+        self.reference, self.orders = reference, orders
+
+
+def as_order_id(text: str) -> int | None:
+    """``text`` as our order number, or None: ASCII digits without a leading zero, within the key's range.
+    Full-width '１２３' is not read as 123 (``str.isdigit`` and ``int`` would), nor a landline '0571…'."""
+    if not (text.isascii() and text.isdigit()) or text.startswith("0") or len(text) > len(str(MAX_ORDER_ID)):
+        return None
+    value = int(text)
+    return value if value <= MAX_ORDER_ID else None
+
+
+# Built once: the pack station resolves a scan through these (building a statement costs more than
+# running these indexed look-ups).
+_BY_PLATFORM_ORDER_ID = (select(Order).where(Order.platform_order_id == bindparam("ref"))
+                         .order_by(col(Order.id)).limit(bindparam("limit")))
+_BY_WAYBILL = (select(Order)
+               .where(col(Order.waybill).in_(bindparam("waybills", expanding=True))
+                      | col(Order.parcel_id).in_(select(Parcel.id).where(
+                          col(Parcel.waybill).in_(bindparam("waybills", expanding=True)))))
+               .order_by(col(Order.id)).limit(bindparam("limit")))
+
+
+def match_reference(session: Session, reference: str, *, limit: int = 2,
+                    waybills: bool = True) -> ReferenceMatch | None:
+    """The orders ``reference`` names, by the rule every look-up shares: the platform's order id on any
+    platform; else a waybill (the order's or its parcel's, as typed or normalized); else our order id
+    (see ``as_order_id``). The first of these that finds anything answers. ``waybills=False`` skips the
+    waybill step: at the pack station a waybill is the parcel's last scan, not a way to pick an order."""
+    text = (reference or "").strip()
+    if not text:
+        return None
+    found = list(session.exec(_BY_PLATFORM_ORDER_ID, params={"ref": text, "limit": limit}))
+    if found:
+        return ReferenceMatch(ReferenceBasis.PLATFORM_ORDER_ID, found)
+    if waybills:
+        found = list(session.exec(_BY_WAYBILL, params={"waybills": sorted({text, normalize_waybill(text)}),
+                                                      "limit": limit}))
+        if found:
+            return ReferenceMatch(ReferenceBasis.WAYBILL, found)
+    order_id = as_order_id(text)
+    order = session.get(Order, order_id) if order_id is not None else None
+    return ReferenceMatch(ReferenceBasis.ORDER_ID, [order]) if order is not None else None
+
+
+def find_by_reference(session: Session, reference: str, *, waybills: bool = True) -> Order:
+    """The one order ``reference`` names (``match_reference``). NotFound if none; the same number on
+    two platforms is refused as ambiguous (``AmbiguousReference``) rather than answered with whichever
+    row comes first."""
+    match = match_reference(session, reference, waybills=waybills)
+    if match is None:
         raise NotFound(f"no order {reference!r}")
-    if len(found) > 1:
-        where = ", ".join(f"{o.platform} #{o.id}" for o in found)
-        raise ValidationError(f"{reference!r} matches several orders ({where}): give our order id instead")
-    return found[0]
+    if len(match.orders) > 1:
+        raise AmbiguousReference(reference, match.orders)
+    return match.orders[0]
 
 
 @dataclass
@@ -140,17 +208,25 @@ class OrderHit:
     platform_order_id: str
     status: str
     receiver_name: str
+    exact: bool = False  # named by ``text`` under ``match_reference``, not only a prefix
 
 
 def find_orders(session: Session, text: str, *, limit: int = 8) -> list[OrderHit]:
-    """Orders whose platform order id starts with ``text`` or whose waybill is ``text`` (palette jump)."""
+    """The orders ``text`` names (``match_reference``: platform order id, waybill or our id), then those
+    whose platform order id starts with it (palette jump)."""
     text = text.strip()
     if not text:
         return []
-    stmt = (
-        select(Order.id, Order.platform, Order.platform_order_id, Order.status, Order.receiver_name)
-        .where(col(Order.platform_order_id).startswith(text, autoescape=True) | (Order.waybill == text))
-        .order_by(col(Order.platform_order_id))
-        .limit(limit)
-    )
-    return [OrderHit(*row) for row in session.exec(stmt)]
+    match = match_reference(session, text, limit=limit)
+    exact = match.orders if match else []
+    hits = [OrderHit(o.id, o.platform, o.platform_order_id, o.status, o.receiver_name, True) for o in exact]
+    if len(hits) < limit:
+        stmt = (
+            select(Order.id, Order.platform, Order.platform_order_id, Order.status, Order.receiver_name)
+            .where(col(Order.platform_order_id).startswith(text, autoescape=True),
+                   col(Order.id).not_in([o.id for o in exact]))
+            .order_by(col(Order.platform_order_id))
+            .limit(limit - len(hits))
+        )
+        hits += [OrderHit(*row) for row in session.exec(stmt)]
+    return hits

@@ -12,6 +12,7 @@ from oms_tui.models import (
     Order,
     OrderLine,
     OrderStatus,
+    ReturnCondition,
     Sku,
     StockLevel,
     StockMove,
@@ -194,7 +195,7 @@ def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, c
                  reason: str = "") -> None:
     """Goods came back: resaleable → on_hand, damaged → damaged (``allocation.return_stock`` serves short orders)."""
     require_positive(qty)
-    if condition not in ("resaleable", "damaged"):
+    if condition not in tuple(ReturnCondition):
         raise ValidationError("condition must be 'resaleable' or 'damaged'")
     if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
         raise ValidationError(f"order {order.platform_order_id} has not shipped; cancel it instead")
@@ -203,7 +204,7 @@ def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, c
     if line.returned_qty + qty > line.qty:
         raise ValidationError(f"{line.sku_code}: {line.qty} shipped, {line.returned_qty} already returned; "
                               f"cannot return {qty} more")
-    if condition == "resaleable":
+    if condition == ReturnCondition.RESALEABLE:
         apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RETURN, d_on_hand=qty, order_id=order.id,
               user=user, reason=reason or "return, resaleable")
     else:

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from oms_tui.errors import NotFound, ValidationError
 from oms_tui.models import (
     MoveKind,
+    ReservationPurpose,
     Sku,
     StockReservation,
     Warehouse,
@@ -23,7 +24,7 @@ from oms_tui.services.stock.ledger import (
     why_refused,
 )
 
-RESERVATION_PURPOSES = ("vip", "promotion")
+RESERVATION_PURPOSES = tuple(ReservationPurpose)
 
 
 # --- reservations (promotion / VIP quota) ----------------------------------------------------

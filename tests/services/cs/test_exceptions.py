@@ -15,12 +15,7 @@ from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import exceptions
 from oms_tui.services.cs.exceptions import ExceptionFilter
 from oms_tui.services.orders import allocation, holds, queries
-from tests.services.stock.test_inventory import (
-    assert_books_balance,
-    ingest,
-    level,
-    stock_up,
-)
+from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 
 def _age(engine, order, kind, hours):

@@ -14,7 +14,7 @@ from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import lookup
 from oms_tui.services.customers import identity
 from oms_tui.services.orders import actions, queries
-from tests.services.stock.test_inventory import ingest, stock_up
+from tests.helpers.shop import ingest, stock_up
 
 # The customer here orders on three platforms at once on purpose; lookup is the subject, not duplicates.
 pytestmark = pytest.mark.usefixtures("no_duplicate_check")

@@ -17,12 +17,7 @@ from oms_tui.services.cs import review
 from oms_tui.services.orders import actions as order_actions
 from oms_tui.services.orders import holds, queries
 from oms_tui.services.orders import intake_rules as review_rules
-from tests.services.stock.test_inventory import (
-    assert_books_balance,
-    ingest,
-    level,
-    stock_up,
-)
+from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 
 @pytest.fixture

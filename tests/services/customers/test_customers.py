@@ -17,8 +17,7 @@ from oms_tui.services.customers import history, identity, matching
 from oms_tui.services.customers.matching import BasisKind
 from oms_tui.services.customers.normalize import PhoneKind, classify_phone
 from oms_tui.services.orders import actions, queries
-from tests.conftest import normalized
-from tests.services.stock.test_inventory import ingest, stock_up
+from tests.helpers.shop import ingest, normalized, stock_up
 
 
 @pytest.mark.parametrize(("raw", "kind", "value"), [

@@ -20,12 +20,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import packing, waves
 from oms_tui.services.orders import actions, holds, queries
-from tests.services.stock.test_inventory import (
-    assert_books_balance,
-    ingest,
-    level,
-    stock_up,
-)
+from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 TOWEL, WIPES = "6901234567892", "6920000000012"  # the seeded SKUs' barcodes (HG-001, MB-001)
 

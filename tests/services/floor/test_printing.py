@@ -14,8 +14,8 @@ from oms_tui.models import PrintJob, utcnow
 from oms_tui.printers.documents import render_bytes
 from oms_tui.printers.transports import DummyPrinters
 from oms_tui.services.floor import printing
-from tests.printers.listener import PrinterListener
-from tests.printers.test_documents import PACKING_SLIP, PICK_LIST
+from tests.helpers.documents import PACKING_SLIP, PICK_LIST
+from tests.helpers.printer_listener import PrinterListener
 
 SHOP = "测试旗舰店"
 

@@ -9,12 +9,7 @@ from oms_tui.models import AuditEvent, OrderLine, ReturnLine, ReturnRecord, Stoc
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import returns
 from oms_tui.services.orders import actions, queries
-from tests.services.stock.test_inventory import (
-    assert_books_balance,
-    ingest,
-    level,
-    stock_up,
-)
+from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 
 def ship(engine, order_id, waybill):

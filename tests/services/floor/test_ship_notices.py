@@ -13,7 +13,8 @@ from oms_tui.services.core import outbox
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import ship_notices
 from oms_tui.services.orders import actions, holds
-from tests.services.intake.test_sync import SKUS, plenty_of_stock, run_once, shop
+from tests.helpers.shop import SIM_SKUS as SKUS
+from tests.helpers.sync import plenty_of_stock, run_once, shop
 
 
 def ship_everything(engine):

@@ -12,7 +12,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import waves
 from oms_tui.services.orders import holds, lifecycle, queries
-from tests.services.stock.test_inventory import assert_books_balance, ingest, stock_up
+from tests.helpers.shop import assert_books_balance, ingest, stock_up
 
 
 def make_wave(engine, courier="yuantong", **filters):

@@ -12,36 +12,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from oms_tui.db import make_engine, read_session, session_scope
+from oms_tui.db import make_engine, read_session
 from oms_tui.models import Order, OrderLine, ShopSync, StockMove, SyncProblem, utcnow
-from oms_tui.platforms.base import RetryPolicy
-from oms_tui.platforms.registry import client_for
-from oms_tui.services.catalogue import skus as catalogue
-from oms_tui.services.core.actor import Actor
-from oms_tui.services.intake import sync
-from oms_tui.services.orders import allocation
-from oms_tui.services.stock import ledger
 from oms_tui.services.stock.check import run_checks
-from tests.conftest import SIM_SKUS as SKUS
-from tests.conftest import seed_catalogue
-
-
-def plenty_of_stock(engine, qty=5000):
-    with session_scope(engine) as s:
-        wh = catalogue.get_warehouse(s, "WH1")
-        for code in SKUS:
-            sku = catalogue.get_sku(s, code)
-            ledger.purchase(s, wh, sku, qty, actor=Actor.system("t"))
-            allocation.receive_stock(s, wh, sku, qty, actor=Actor.system("t"))
-
-
-def shop(sim, platform):
-    return next(s for s in sim.shop_configs() if s.platform == platform)
-
-
-def run_once(engine, config, **kw):
-    with client_for(config, retry=RetryPolicy.no_wait(), page_size=20) as client:
-        return sync.sync_shop(engine, config.name, config.platform, client, **kw)
+from tests.helpers.shop import SIM_SKUS as SKUS
+from tests.helpers.shop import seed_catalogue
+from tests.helpers.sync import plenty_of_stock, run_once, shop
 
 
 @pytest.mark.parametrize("platform", ["taobao", "jd", "pdd"])
@@ -198,7 +174,7 @@ def pg_or_sqlite_twin(request, db_url, tmp_path, sqlite_template):
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    from tests.conftest import create_pg_database, drop_pg_database
+    from tests.helpers.db import create_pg_database, drop_pg_database
 
     url, name = create_pg_database("oms_twin")
     yield url

@@ -13,8 +13,7 @@ from oms_tui.errors import OmsError
 from oms_tui.models import Order, WebhookEvent
 from oms_tui.platforms.webhook_server import build_webhook_app
 from oms_tui.services.intake import webhook
-from tests.conftest import normalized
-from tests.services.stock.test_inventory import assert_books_balance, stock_up
+from tests.helpers.shop import assert_books_balance, normalized, stock_up
 
 SHOP = ShopConfig(name="tb-main", platform="taobao", base_url="http://127.0.0.1:1", app_key="k", app_secret="s3cret")
 

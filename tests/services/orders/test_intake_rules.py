@@ -13,12 +13,7 @@ from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import review
 from oms_tui.services.orders import actions, holds, queries
 from oms_tui.services.orders import intake_rules as review_rules
-from tests.services.stock.test_inventory import (
-    assert_books_balance,
-    ingest,
-    level,
-    stock_up,
-)
+from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 PDD_MASKED = dict(platform="pdd", buyer_id="", receiver_name="张*", receiver_phone="1*********0")
 

@@ -17,13 +17,7 @@ from oms_tui.services.orders import (
     queries,
     upsert,
 )
-from tests.conftest import normalized
-from tests.services.stock.test_inventory import (
-    assert_books_balance,
-    ingest,
-    level,
-    stock_up,
-)
+from tests.helpers.shop import assert_books_balance, ingest, level, normalized, stock_up
 
 
 def test_same_platform_order_twice_is_one_row_and_the_second_an_update(seeded):

@@ -5,7 +5,7 @@ from sqlalchemy import update
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import OrderLine, StockLevel
 from oms_tui.services.stock.check import run_checks
-from tests.services.stock.test_inventory import ingest, stock_up
+from tests.helpers.shop import ingest, stock_up
 
 
 def violations(engine):

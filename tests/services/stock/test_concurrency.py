@@ -9,8 +9,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.models import Order, OrderStatus
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
-from tests.conftest import normalized
-from tests.services.stock.test_inventory import assert_books_balance, level, stock_up
+from tests.helpers.shop import assert_books_balance, level, normalized, stock_up
 
 WORKERS = 12
 UNITS = 5

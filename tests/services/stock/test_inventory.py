@@ -10,34 +10,9 @@ from oms_tui.errors import InsufficientStock, ValidationError
 from oms_tui.models import Hold, HoldKind, OrderStatus, StockMove, utcnow
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
-from oms_tui.services.orders import actions, allocation, queries, upsert
+from oms_tui.services.orders import actions, allocation, queries
 from oms_tui.services.stock import ledger, reservations
-from oms_tui.services.stock.check import run_checks
-from tests.conftest import normalized
-
-
-def level(engine, code="HG-001"):
-    with read_session(engine) as s:
-        sku = catalogue.get_sku(s, code)
-        return ledger.get_level(s, catalogue.get_warehouse(s, "WH1").id, sku.id)
-
-
-def stock_up(engine, code="HG-001", qty=10, receive=None):
-    with session_scope(engine) as s:
-        wh, sku = catalogue.get_warehouse(s, "WH1"), catalogue.get_sku(s, code)
-        ledger.purchase(s, wh, sku, qty, actor=Actor.system("t"))
-        allocation.receive_stock(s, wh, sku, qty if receive is None else receive, actor=Actor.system("t"))
-
-
-def ingest(engine, pid, lines, **kw):
-    with session_scope(engine) as s:
-        result = upsert.upsert_order(s, normalized(pid, lines, **kw), warehouse=catalogue.get_warehouse(s, "WH1"))
-        return result.order
-
-
-def assert_books_balance(engine):
-    with read_session(engine) as s:
-        assert run_checks(s) == []
+from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 
 def test_purchase_then_receive_moves_inbound_to_on_hand(seeded):
