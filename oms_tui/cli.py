@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.table import Table
@@ -25,7 +26,9 @@ from oms_tui.commands.print_cmd import print_app
 from oms_tui.config import Settings, get_settings
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError, ValidationError
+from oms_tui.i18n import _, setup_language
 from oms_tui.money import yuan
+from oms_tui.redaction import redact
 from oms_tui.services.orders import actions, allocation
 from oms_tui.services.orders import queries as order_queries
 from oms_tui.services.stock import ledger
@@ -437,7 +440,7 @@ def simulate(
     typer.echo(f"simulator on {handle.base_url}; add these shops to your OMS_CONFIG file:\n")
     for shop in handle.shop_configs():
         typer.echo("[[shops]]")
-        for key, value in shop.model_dump().items():
+        for key, value in shop.as_config().items():  # the simulator's own demo secrets, to copy
             typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
         typer.echo("")
     try:
@@ -574,6 +577,7 @@ def bench(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; errors become one line on stderr and a non-zero exit, never a traceback."""
+    setup_language(_configured_language())
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting.
         code = app(args=argv, prog_name="oms", standalone_mode=False)
@@ -588,17 +592,33 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(getattr(exc, "exit_code", 2))
     except OmsError as exc:
-        sys.stderr.write(f"oms: error: {exc}\n")
-        sys.exit(1)
+        _fail(str(exc))
     except OperationalError as exc:
-        sys.stderr.write(f"oms: error: database unavailable: {str(exc.orig).strip().splitlines()[0]}\n")
-        sys.exit(1)
+        _fail(f"database unavailable: {str(exc.orig).strip().splitlines()[0]}")
     except DBAPIError as exc:
-        sys.stderr.write(f"oms: error: database refused the change: {str(exc.orig).strip().splitlines()[0]}\n")
-        sys.exit(1)
+        _fail(f"database refused the change: {str(exc.orig).strip().splitlines()[0]}")
     except OSError as exc:
-        sys.stderr.write(f"oms: error: {exc}\n")
-        sys.exit(1)
+        _fail(str(exc))
+
+
+def _configured_language() -> str | None:
+    """The configured language (None: the locale's). When the configuration cannot be read — the
+    command will say why in its own error — OMS_LANGUAGE still chooses the language of that error."""
+    try:
+        return get_settings().language
+    except Exception:
+        return os.environ.get("OMS_LANGUAGE")
+
+
+def _fail(message: str) -> NoReturn:
+    """``oms: error: …`` on stderr, exit 1. Errors quote URLs, replies and driver texts, so every
+    secret the configuration knows is masked, and so is anything shaped like one."""
+    try:
+        secrets = [value for shop in get_settings().shops for value in shop.secret_values()]
+    except Exception:  # the configuration is what failed: nothing to know
+        secrets = []
+    sys.stderr.write(_("oms: error: {message}").format(message=redact(message, secrets)) + "\n")
+    sys.exit(1)
 
 
 if __name__ == "__main__":

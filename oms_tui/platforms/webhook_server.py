@@ -34,7 +34,7 @@ def build_webhook_app(engine: Engine, shops: list[ShopConfig], *, clock: Callabl
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "body too large"}, status_code=413)
         try:
-            webhook.verify(shop.app_secret, request.headers.get("x-oms-timestamp"),
+            webhook.verify(shop.app_secret.get_secret_value(), request.headers.get("x-oms-timestamp"),
                            request.headers.get("x-oms-signature"), body, now_ts=clock())
             accepted = await run_in_threadpool(_accept, engine, shop, body)
         except webhook.WebhookRefused as exc:
