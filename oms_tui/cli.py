@@ -481,12 +481,10 @@ def webhook(
     port: Annotated[int, typer.Option(help="port", min=1, max=65535)] = 8710,
 ) -> None:
     """Receive pushed order notifications (POST /push/SHOP); the scheduler fetches the orders."""
-    import uvicorn
-
-    from oms_tui.platforms.webhook_server import build_webhook_app
+    from oms_tui.platforms.webhook_server import serve
 
     settings = get_settings()
-    uvicorn.run(build_webhook_app(open_engine(settings), settings.shops), host=host, port=port, log_level="info")
+    serve(open_engine(settings), settings.shops, host=host, port=port)
 
 
 # --- users -----------------------------------------------------------------------------------
