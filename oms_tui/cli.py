@@ -357,13 +357,16 @@ def import_cmd(
 
     settings = get_settings()
     report = order_import.import_file(open_engine(settings), Path(file), platform, shop=shop, dry_run=dry_run,
-                                      warehouse_code=settings.default_warehouse, user=cli_user())
+                                      warehouse_code=settings.default_warehouse, user=cli_user(),
+                                      max_rows=settings.import_max_rows)
     if fmt == OutputFormat.json:
         print_json(report.as_dict())
     else:
-        prefix = "dry run — nothing saved: " if dry_run else ""
-        typer.echo(f"{prefix}{report.rows} rows, {report.orders} orders: {report.new} new, {report.updated} updated, "
-                   f"{report.unchanged} unchanged, {report.skipped} not paid, {report.refused} refused")
+        prefix = _("dry run — nothing saved: ") if dry_run else ""
+        typer.echo(prefix + _("{rows} rows, {orders} orders: {new} new, {updated} updated, {unchanged} unchanged, "
+                              "{skipped} not paid, {refused} refused").format(
+            rows=report.rows, orders=report.orders, new=report.new, updated=report.updated,
+            unchanged=report.unchanged, skipped=report.skipped, refused=report.refused))
         for error in report.errors:
             typer.echo(f"  {error}")
     if report.errors:

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     default_warehouse: str = "WH1"
     lock_expiry_hours: float = 72.0
     sql_echo: bool = False
+    import_max_rows: int = Field(default=100_000, gt=0)
+    """`oms import`: order rows one file may hold; a bigger file is refused whole (split it)."""
     shops: list[ShopConfig] = Field(default_factory=list)
     printers: list[PrinterConfig] = Field(default_factory=list)
     review: ReviewConfig = Field(default_factory=ReviewConfig)

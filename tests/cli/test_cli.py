@@ -311,3 +311,14 @@ def test_bad_database_url_error_masks_its_password(oms, monkeypatch, url):
     assert code == 1 and err.startswith("oms: error: bad database URL") and err.count("\n") == 1
     assert "oms:***@127.0.0.1" in err
     _assert_clean(err)
+
+
+def test_import_over_the_configured_row_cap_is_one_line_and_imports_nothing(oms, cli_db, monkeypatch, tmp_path):
+    from tests.services.intake.test_order_import import taobao_row, write_csv
+
+    monkeypatch.setenv("OMS_IMPORT_MAX_ROWS", "3")
+    path = write_csv(tmp_path / "t.csv", [taobao_row(str(9100 + n), "HG-001", 1) for n in range(4)])
+    code, _, err = oms("import", str(path), "--platform", "taobao")
+    assert code == 1 and "t.csv has more than 3 order rows: nothing was imported" in err and err.count("\n") == 1
+    code, out, _ = oms("orders", "list", "--format", "json")
+    assert json.loads(out) == []
