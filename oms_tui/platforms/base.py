@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 import httpx
 
 from oms_tui.config import ShopConfig
+from oms_tui.errors import ConfigError
 from oms_tui.platforms.errors import (
     PlatformError,
     PlatformRateLimited,
@@ -173,7 +174,12 @@ class PlatformClient(ABC):
         if not 1 <= page_size <= self.max_page_size:
             raise ValueError(f"page_size must be 1..{self.max_page_size}")
         self.shop = shop
-        self.endpoint = endpoint_url(shop.base_url, self.default_path)
+        try:
+            self.endpoint = endpoint_url(shop.base_url, self.default_path)
+            httpx.URL(self.endpoint)
+        except (ValueError, httpx.InvalidURL) as exc:  # else raised by the first request, past every handler
+            raise ConfigError(redact(f"shop {shop.name!r}: base_url is not a URL ({exc}): {shop.base_url}",
+                                     shop.secret_values())) from None
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
         self.clock = clock

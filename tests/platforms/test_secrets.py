@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from oms_tui.config import ShopConfig
+from oms_tui.errors import ConfigError
 from oms_tui.platforms import PlatformError, PlatformUnavailable, RetryPolicy, client_for
 
 APP_SECRET = "AppSecret-7f3a9c1e"
@@ -89,3 +90,10 @@ def test_platform_reply_echoing_the_request_is_redacted(platform, kind, caplog):
     assert any(SESSION in str(p) for p in sent), "the session was not sent: the test would prove nothing"
     assert_clean(str(caught.value), *signs)
     assert_clean(caplog.text, *signs)
+
+
+def test_a_base_url_that_is_not_a_url_is_a_config_error_without_its_password():
+    with pytest.raises(ConfigError) as caught:
+        client_for(shop("taobao", f"http://relay:{DB_PASSWORD}@[::1/router"))
+    assert "base_url is not a URL" in str(caught.value) and "relay:***@" in str(caught.value)
+    assert_clean(str(caught.value))
