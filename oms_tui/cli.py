@@ -8,7 +8,9 @@ so building this app for ``oms --help`` loads none of them.
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import NoReturn
 
 import typer
 
@@ -52,6 +54,9 @@ def _error_line(exc: Exception) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; errors become one line on stderr and a non-zero exit, never a traceback."""
+    from oms_tui.i18n import setup_language
+
+    setup_language(_configured_language())
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting.
         code = app(args=argv, prog_name="oms", standalone_mode=False)
@@ -66,14 +71,38 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(getattr(exc, "exit_code", 2))
     except OmsError as exc:
-        sys.stderr.write(f"oms: error: {exc}\n")
-        sys.exit(1)
+        _fail(exc.localized())
     except Exception as exc:
         line = _error_line(exc)
         if line is None:
             raise
-        sys.stderr.write(f"oms: error: {line}\n")
-        sys.exit(1)
+        _fail(line)
+
+
+def _configured_language() -> str | None:
+    """The configured language (None: the locale's). When the configuration cannot be read — the
+    command will say why in its own error — OMS_LANGUAGE still chooses the language of that error."""
+    from oms_tui.commands.common import get_settings
+
+    try:
+        return get_settings().language
+    except Exception:  # noqa: BLE001 - the command itself reports a broken configuration
+        return os.environ.get("OMS_LANGUAGE")
+
+
+def _fail(message: str) -> NoReturn:
+    """``oms: error: …`` on stderr, exit 1. Errors quote URLs, replies and driver texts, so every
+    secret the configuration knows is masked, and so is anything shaped like one."""
+    from oms_tui.commands.common import get_settings
+    from oms_tui.i18n import _
+    from oms_tui.redaction import redact
+
+    try:
+        secrets = [value for shop in get_settings().shops for value in shop.secret_values()]
+    except Exception:  # noqa: BLE001 - the configuration is what failed: nothing to know
+        secrets = []
+    sys.stderr.write(_("oms: error: {message}").format(message=redact(message, secrets)) + "\n")
+    sys.exit(1)
 
 
 if __name__ == "__main__":

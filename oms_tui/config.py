@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +20,8 @@ from pydantic_settings import (
 )
 
 from oms_tui.errors import ConfigError
+from oms_tui.i18n import _
+from oms_tui.redaction import redact
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,15 +35,30 @@ def default_database_url() -> str:
 
 
 class ShopConfig(BaseModel):
+    # A validation error would otherwise quote the whole shop table, secrets included.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     name: str
     platform: Literal["taobao", "jd", "pdd"]
     base_url: str
     app_key: str
-    app_secret: str
-    session: str = ""
+    # SecretStr: repr, str, logs and model_dump show '**********'; the adapters ask for the value.
+    app_secret: SecretStr
+    session: SecretStr = SecretStr("")  # Taobao session key / JD and PDD access_token
     sync_minutes: float = Field(default=2.0, gt=0)
     # our courier code → the platform's courier id, where the adapter's built-in table lacks one
     courier_codes: dict[str, str] = Field(default_factory=dict)
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The shop's secrets in clear, for masking them out of messages (``redaction.redact``)."""
+        return tuple(v for v in (self.app_secret.get_secret_value(), self.session.get_secret_value()) if v)
+
+    def as_config(self) -> dict[str, Any]:
+        """The fields as a ``[[shops]]`` table holds them, secrets in clear: only for writing a config file."""
+        data = self.model_dump()
+        data["app_secret"] = self.app_secret.get_secret_value()
+        data["session"] = self.session.get_secret_value()
+        return data
 
 
 class PrinterConfig(BaseModel):
@@ -87,7 +105,8 @@ class ReviewConfig(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", env_nested_delimiter="__")
+    model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", env_nested_delimiter="__",
+                                      hide_input_in_errors=True)
 
     database_url: str = Field(default_factory=default_database_url)
     language: str | None = None  # None: from the locale (LANG / LC_ALL)
@@ -98,6 +117,8 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     cli_user: str | None = None
     """The user of ours whose roles `oms` commands act with (OMS_CLI_USER); unset: the machine's operator, as admin."""
+    import_max_rows: int = Field(default=100_000, gt=0)
+    """`oms import`: order rows one file may hold; a bigger file is refused whole (split it)."""
     shops: list[ShopConfig] = Field(default_factory=list)
     printers: list[PrinterConfig] = Field(default_factory=list)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
@@ -117,17 +138,35 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_path)))
         return tuple(sources)
 
+    # database_url stays a plain str for its one reader (open_engine), but a PostgreSQL password in
+    # it is masked wherever the settings are shown or dumped, as SecretStr fields are.
+    def __repr_args__(self):  # noqa: ANN204 - pydantic's own signature
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if name == "database_url" and isinstance(value, str) else value
+
+    @field_serializer("database_url")
+    def _database_url_without_password(self, value: str) -> str:
+        return redact(value)
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a missing or malformed config file is a ConfigError, not a traceback."""
     config_path = os.environ.get("OMS_CONFIG")
     if config_path and not Path(config_path).is_file():
-        raise ConfigError(f"config file not found: {config_path} (OMS_CONFIG)")
+        raise ConfigError(_("config file not found: {path} (OMS_CONFIG)").format(path=config_path))
     try:
         return Settings(**overrides)
-    except Exception as exc:  # pydantic ValidationError, TOML decode error
+    except PydanticValidationError as exc:
+        # Where and what, never the offending input: it may be a secret (or a table holding one).
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                    for e in exc.errors(include_url=False, include_input=False)]
+        more = len(problems) - 3
+        details = "; ".join(problems[:3]) + (f" (+{more})" if more > 0 else "")
+        raise ConfigError(_("bad configuration: {details}").format(details=redact(details))) from None
+    except Exception as exc:  # TOML decode error, an OMS_* variable that is not valid JSON
         first = str(exc).strip().splitlines()
-        raise ConfigError(f"bad configuration: {' '.join(first[:3])}") from exc
+        details = redact(" ".join(first[:3]))
+        raise ConfigError(_("bad configuration: {details}").format(details=details)) from None
 
 
 @lru_cache(maxsize=1)

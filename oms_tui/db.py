@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from oms_tui.errors import StorageError
+from oms_tui.redaction import redact
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "oms_read_only"
@@ -42,8 +43,8 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
     url = normalize_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StorageError(f"bad database URL {url!r}: expected sqlite:///PATH or postgresql://…") from exc
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise StorageError(f"bad database URL {redact(url)!r}: expected sqlite:///PATH or postgresql://…") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise StorageError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://…")
@@ -64,7 +65,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
             )
     except (ArgumentError, NoSuchModuleError) as exc:
-        raise StorageError(f"cannot use database URL {url!r}: {exc}") from exc
+        raise StorageError(redact(f"cannot use database URL {url!r}: {exc}")) from None
     return engine
 
 

@@ -37,13 +37,18 @@ def import_cmd(
 
     settings = get_settings()
     report = order_import.import_file(open_engine(settings), Path(file), platform, shop=shop, dry_run=dry_run,
-                                      warehouse_code=settings.default_warehouse, actor=cli_actor())
+                                      warehouse_code=settings.default_warehouse, actor=cli_actor(),
+                                      max_rows=settings.import_max_rows)
     if fmt == OutputFormat.json:
         print_json(report.as_dict())
     else:
-        prefix = "dry run — nothing saved: " if dry_run else ""
-        typer.echo(f"{prefix}{report.rows} rows, {report.orders} orders: {report.new} new, {report.updated} updated, "
-                   f"{report.unchanged} unchanged, {report.skipped} not paid, {report.refused} refused")
+        from oms_tui.i18n import _
+
+        prefix = _("dry run — nothing saved: ") if dry_run else ""
+        typer.echo(prefix + _("{rows} rows, {orders} orders: {new} new, {updated} updated, {unchanged} unchanged, "
+                              "{skipped} not paid, {refused} refused").format(
+            rows=report.rows, orders=report.orders, new=report.new, updated=report.updated,
+            unchanged=report.unchanged, skipped=report.skipped, refused=report.refused))
         for error in report.errors:
             typer.echo(f"  {error}")
     if report.errors:
@@ -118,7 +123,7 @@ def simulate(
     typer.echo(f"simulator on {handle.base_url}; add these shops to your OMS_CONFIG file:\n")
     for shop in handle.shop_configs():
         typer.echo("[[shops]]")
-        for key, value in shop.model_dump().items():
+        for key, value in shop.as_config().items():  # the simulator's own demo secrets, to copy
             typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
         typer.echo("")
     try:
@@ -135,9 +140,7 @@ def webhook(
     port: Annotated[int, typer.Option(help="port", min=1, max=65535)] = 8710,
 ) -> None:
     """Receive pushed order notifications (POST /push/SHOP); the scheduler fetches the orders."""
-    import uvicorn
-
-    from oms_tui.platforms.webhook_server import build_webhook_app
+    from oms_tui.platforms.webhook_server import serve
 
     settings = get_settings()
-    uvicorn.run(build_webhook_app(open_engine(settings), settings.shops), host=host, port=port, log_level="info")
+    serve(open_engine(settings), settings.shops, host=host, port=port)

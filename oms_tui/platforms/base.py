@@ -33,6 +33,7 @@ import httpx
 
 from oms_tui.clock import utcnow
 from oms_tui.config import ShopConfig
+from oms_tui.errors import ConfigError
 from oms_tui.money import InvalidAmount
 from oms_tui.platforms.errors import (
     PlatformError,
@@ -41,6 +42,7 @@ from oms_tui.platforms.errors import (
     PlatformUnavailable,
 )
 from oms_tui.platforms.mapping import BEIJING, MappingError
+from oms_tui.redaction import redact
 from oms_tui.services.orders.normalized import NormalizedOrder
 
 log = logging.getLogger(__name__)
@@ -170,7 +172,12 @@ class PlatformClient(ABC):
         if not 1 <= page_size <= self.max_page_size:
             raise ValueError(f"page_size must be 1..{self.max_page_size}")
         self.shop = shop
-        self.endpoint = endpoint_url(shop.base_url, self.default_path)
+        try:
+            self.endpoint = endpoint_url(shop.base_url, self.default_path)
+            httpx.URL(self.endpoint)
+        except (ValueError, httpx.InvalidURL) as exc:  # else raised by the first request, past every handler
+            raise ConfigError(redact(f"shop {shop.name!r}: base_url is not a URL ({exc}): {shop.base_url}",
+                                     shop.secret_values())) from None
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
         self.clock = clock
@@ -231,8 +238,19 @@ class PlatformClient(ABC):
     def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:
         """The API's response body, or raise the PlatformError the payload describes."""
 
-    def _error(self, cls: type[PlatformError], code: Any = None, detail: str = "", **kw: Any) -> PlatformError:
-        return cls(self.platform, self.shop.name, code, detail, **kw)
+    def _error(self, cls: type[PlatformError], code: Any = None, detail: str = "", *,
+               sent: Mapping[str, str] | None = None, **kw: Any) -> PlatformError:
+        """A ``cls`` for this shop, every secret masked (``sent``: the request's parameters, whose
+        signature a platform's error page may echo back)."""
+        return cls(self.platform, self.shop.name, code, detail, **kw).redact(self._secrets(sent))
+
+    def _secrets(self, sent: Mapping[str, str] | None = None) -> list[str]:
+        return [*self.shop.secret_values(), *([sent["sign"]] if sent and sent.get("sign") else [])]
+
+    def _response_text(self, response: httpx.Response, sent: Mapping[str, str], limit: int = 200) -> str:
+        """The start of a response body for an error message, secrets masked *before* cutting (a
+        secret cut in half would no longer be recognised)."""
+        return redact(response.text[:limit * 10], self._secrets(sent))[:limit]
 
     def _call(self, api: str, biz: Mapping[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
         """POST one API call; retry rate limiting and 5xx (and, if idempotent, network errors)."""
@@ -244,38 +262,46 @@ class PlatformClient(ABC):
                 log.info("%s shop %s: %s, retry %d/%d in %.2fs", self.platform, self.shop.name, last,
                          attempt, attempts - 1, pause)
                 self.retry.sleep(pause)
+            params = self._request_params(api, biz)
             try:
-                response = self._http.post(self.endpoint, data=self._request_params(api, biz))
+                response = self._http.post(self.endpoint, data=params)
             except httpx.TimeoutException as exc:
                 last = self._error(PlatformUnavailable, None, f"timed out: {exc.__class__.__name__}", api=api)
                 if idempotent:
                     continue
-                raise last from exc
+                raise last from None  # its text is in the message, redacted; chained, a traceback would show it raw
             except httpx.TransportError as exc:
-                last = self._error(PlatformUnavailable, None, f"cannot reach {self.endpoint}: {exc}", api=api)
+                last = self._error(PlatformUnavailable, None, f"cannot reach {self.endpoint}: {exc}", sent=params,
+                                   api=api)
                 if idempotent:
                     continue
-                raise last from exc
+                raise last from None
             status = response.status_code
             if status == 429:
                 last = self._error(PlatformRateLimited, "HTTP 429", "too many requests", api=api)
                 last.retry_after = _retry_after(response)
                 continue
             if status >= 500:
-                last = self._error(PlatformUnavailable, f"HTTP {status}", response.text[:200], api=api)
+                last = self._error(PlatformUnavailable, f"HTTP {status}", self._response_text(response, params),
+                                   api=api)
                 last.retry_after = _retry_after(response)
                 continue
             if status >= 400:
-                raise self._error(PlatformResponseError, f"HTTP {status}", response.text[:200], api=api)
+                raise self._error(PlatformResponseError, f"HTTP {status}", self._response_text(response, params),
+                                  api=api)
             try:
                 payload = json.loads(response.content, parse_float=Decimal)
             except ValueError:
-                raise self._error(PlatformResponseError, None, f"not JSON: {response.text[:200]!r}", api=api) from None
+                raise self._error(PlatformResponseError, None, f"not JSON: {self._response_text(response, params)!r}",
+                                  api=api) from None
             try:
                 return self._unwrap(api, payload)
             except PlatformRateLimited as exc:
-                last = exc
+                last = exc.redact(self._secrets(params))
                 continue
+            except PlatformError as exc:
+                exc.redact(self._secrets(params))
+                raise
         assert last is not None
         raise last
 

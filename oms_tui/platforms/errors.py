@@ -6,7 +6,10 @@ record is yielded as a ``MalformedRecord`` instead (see ``base.py``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from oms_tui.errors import OmsError
+from oms_tui.redaction import redact
 
 
 class PlatformError(OmsError):
@@ -26,6 +29,14 @@ class PlatformError(OmsError):
         self.request_id = request_id
         self.api = api
         super().__init__(self._message())
+
+    def redact(self, secrets: Iterable[str | None]) -> PlatformError:
+        """Mask ``secrets`` (and anything shaped like a credential) in the texts the platform gave us."""
+        secrets = list(secrets)
+        self.detail = redact(self.detail, secrets)
+        self.sub_code = redact(self.sub_code, secrets) if self.sub_code else self.sub_code
+        self.args = (self._message(),)
+        return self
 
     def _message(self) -> str:
         parts = [f"{self.platform} shop '{self.shop}': {self.kind}"]

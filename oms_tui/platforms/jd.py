@@ -177,11 +177,11 @@ class JdClient(PlatformClient):
 
     def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
         params = as_str_params({
-            "method": api, "app_key": self.shop.app_key, "access_token": self.shop.session or None,
+            "method": api, "app_key": self.shop.app_key, "access_token": self.shop.session.get_secret_value() or None,
             "timestamp": beijing_timestamp(self.clock()), "format": "json", "v": "2.0", "sign_method": "md5",
             "360buy_param_json": json.dumps(as_str_params(biz), ensure_ascii=False, separators=(",", ":")),
         })
-        params["sign"] = jd_sign(params, self.shop.app_secret)
+        params["sign"] = jd_sign(params, self.shop.app_secret.get_secret_value())
         return params
 
     def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:

@@ -183,10 +183,10 @@ class PddClient(PlatformClient):
 
     def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
         params = as_str_params({
-            "type": api, "client_id": self.shop.app_key, "access_token": self.shop.session or None,
+            "type": api, "client_id": self.shop.app_key, "access_token": self.shop.session.get_secret_value() or None,
             "timestamp": int(self.clock().timestamp()), "data_type": "JSON", "version": "V1", **biz,
         })
-        params["sign"] = pdd_sign(params, self.shop.app_secret)
+        params["sign"] = pdd_sign(params, self.shop.app_secret.get_secret_value())
         return params
 
     def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:

@@ -205,11 +205,11 @@ class TaobaoClient(PlatformClient):
 
     def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
         params = as_str_params({
-            "method": api, "app_key": self.shop.app_key, "session": self.shop.session or None,
+            "method": api, "app_key": self.shop.app_key, "session": self.shop.session.get_secret_value() or None,
             "timestamp": beijing_timestamp(self.clock()), "format": "json", "v": "2.0",
             "sign_method": self.sign_method, **biz,
         })
-        params["sign"] = top_sign(params, self.shop.app_secret)
+        params["sign"] = top_sign(params, self.shop.app_secret.get_secret_value())
         return params
 
     def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:

@@ -240,3 +240,86 @@ def test_tui_with_an_unknown_user_is_refused_before_the_screen_opens(oms, cli_db
     monkeypatch.setattr(oms_tui.app, "run_tui", must_not_open)
     code, _, err = oms("tui", "--user", "ghost")
     assert code == 1 and "unknown user 'ghost'" in err
+
+
+# --- secrets stay out of the one-line errors -----------------------------------------------------
+
+APP_SECRET = "AppSecret-cli-4411"
+SESSION = "Session-cli-8823"
+DB_PASSWORD = "Passw0rd-cli"  # of a database or a relay URL
+
+
+def _shop_config(path, port: int, **changes: str):
+    # A relay's credentials in the URL, as some shops reach a platform through an authenticating proxy.
+    fields = {"name": '"tb-main"', "platform": '"taobao"',
+              "base_url": f'"http://relay:{DB_PASSWORD}@127.0.0.1:{port}/router/rest?token={SESSION}"',
+              "app_key": '"k1"', "app_secret": f'"{APP_SECRET}"', "session": f'"{SESSION}"', **changes}
+    path.write_text("[[shops]]\n" + "\n".join(f"{k} = {v}" for k, v in fields.items()) + "\n", encoding="utf-8")
+    return path
+
+
+def _assert_clean(*texts: str) -> None:
+    for text in texts:
+        for secret in (APP_SECRET, SESSION, DB_PASSWORD):
+            assert secret not in text, f"{secret!r} leaked into: {text}"
+
+
+def test_bad_config_file_error_is_one_line_without_the_secret(oms, monkeypatch, tmp_path):
+    monkeypatch.setenv("OMS_CONFIG", str(_shop_config(tmp_path / "oms.toml", 1, platform='"ebay"')))
+    code, out, err = oms("check")
+    assert code == 1 and err.startswith("oms: error: bad configuration") and "shops.0.platform" in err
+    assert err.count("\n") == 1
+    _assert_clean(out, err)
+
+
+def test_config_error_speaks_the_configured_language(oms, monkeypatch, tmp_path):
+    from oms_tui.i18n import setup_language
+
+    monkeypatch.setenv("OMS_CONFIG", str(_shop_config(tmp_path / "oms.toml", 1, platform='"ebay"')))
+    monkeypatch.setenv("OMS_LANGUAGE", "zh_CN")
+    try:
+        code, _, err = oms("check")
+    finally:
+        setup_language("en")  # the language is process-wide: later tests expect English
+    assert code == 1 and err.startswith("oms：错误：配置有误：") and "shops.0.platform" in err
+    _assert_clean(err)
+
+
+def test_failed_sync_to_a_closed_port_prints_no_secret(oms, cli_db, monkeypatch, tmp_path, caplog):
+    import socket
+
+    from oms_tui.platforms import RetryPolicy, registry
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("OMS_CONFIG", str(_shop_config(tmp_path / "oms.toml", port)))
+    real_client_for = registry.client_for
+    monkeypatch.setattr(registry, "client_for", lambda shop, **kw: real_client_for(shop, retry=RetryPolicy.no_wait()))
+    code, out, err = oms("sync", "--once")
+    assert code == 1 and "cannot reach http://relay:***@127.0.0.1" in out
+    _assert_clean(out, err, caplog.text)
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql//oms:{DB_PASSWORD}@127.0.0.1/none",  # a colon missing: not a URL at all
+    f"postgresql://oms:{DB_PASSWORD}@127.0.0.1:port/none",  # a port that is not a number
+])
+def test_bad_database_url_error_masks_its_password(oms, monkeypatch, url):
+    monkeypatch.delenv("OMS_CONFIG", raising=False)
+    monkeypatch.setenv("OMS_DATABASE_URL", url)
+    code, _, err = oms("check")
+    assert code == 1 and err.startswith("oms: error: bad database URL") and err.count("\n") == 1
+    assert "oms:***@127.0.0.1" in err
+    _assert_clean(err)
+
+
+def test_import_over_the_configured_row_cap_is_one_line_and_imports_nothing(oms, cli_db, monkeypatch, tmp_path):
+    from tests.services.intake.test_order_import import taobao_row, write_csv
+
+    monkeypatch.setenv("OMS_IMPORT_MAX_ROWS", "3")
+    path = write_csv(tmp_path / "t.csv", [taobao_row(str(9100 + n), "HG-001", 1) for n in range(4)])
+    code, _, err = oms("import", str(path), "--platform", "taobao")
+    assert code == 1 and "t.csv has more than 3 order rows: nothing was imported" in err and err.count("\n") == 1
+    code, out, _ = oms("orders", "list", "--format", "json")
+    assert json.loads(out) == []

@@ -35,7 +35,8 @@ CLIENT_TIMEOUT = 5.0
 def make_client(sim: SimulatorHandle, platform: str, retry: RetryPolicy | None = None, page_size: int = 100,
                 **overrides):
     shop = next(s for s in sim.state.shops if s.platform == platform)
-    config = sim.state.shop_config(shop, sim.base_url).model_copy(update=overrides)
+    config = sim.state.shop_config(shop, sim.base_url)
+    config = ShopConfig.model_validate(config.model_dump() | overrides)  # validated: secrets become SecretStr
     return client_for(config, retry=retry or RetryPolicy.no_wait(), page_size=page_size, timeout=CLIENT_TIMEOUT)
 
 

@@ -4,7 +4,9 @@ Signature (ours, shared with whoever pushes — a TMC relay, a platform's messag
 bridge): ``X-OMS-Timestamp`` is Unix seconds, ``X-OMS-Signature`` is
 hex(HMAC-SHA256(key=shop app_secret, f"{timestamp}\\n{raw body}")). A timestamp more than
 ``WINDOW`` away from our clock is refused (a captured request cannot be replayed later); a
-message id seen before is answered "duplicate" and changes nothing (platforms re-deliver).
+message id seen before *from the same shop* is answered "duplicate" and changes nothing
+(platforms re-deliver); two shops — two platforms — may well use the same id for different
+messages, so each is queued.
 
 The answer is fast because nothing is fetched while the pusher waits: the event row *is* the
 queue, worked off by ``process_pending``.
@@ -25,11 +27,13 @@ from sqlmodel import Session, col, select
 
 from oms_tui.db import session_scope
 from oms_tui.errors import OmsError
+from oms_tui.i18n import _
 from oms_tui.models import ProblemSource, WebhookEvent, utcnow
 from oms_tui.services.intake import sync
 
 WINDOW = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
+DEDUPE_KEY_MAX = 128  # WebhookEvent.message_id's length
 
 # Where each platform's pushed message names the order (Taobao TMC: tid; PDD: order_sn).
 # JD is not here: its documented API has no single-order call, so JD orders come by sync only.
@@ -54,6 +58,20 @@ class Accepted:
     platform_order_id: str
 
 
+def dedupe_key(shop: str, message_id: str) -> str:
+    """What ``WebhookEvent.message_id`` holds (and is unique on): the pusher's id within its shop.
+
+    ``shop/id`` while it fits the column, else a digest of it — never a cut, which would make two
+    long ids sharing a prefix one message. A shop name is one URL path segment (``/push/{shop}``),
+    so it holds no '/' and the key is unambiguous. Keeping the key in the existing column keeps
+    its unique constraint as it is: no migration.
+    """
+    key = f"{shop}/{message_id}"
+    if len(key) <= DEDUPE_KEY_MAX:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"\n" + body, hashlib.sha256).hexdigest()
 
@@ -61,15 +79,15 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 def verify(secret: str, timestamp: str | None, signature: str | None, body: bytes, *, now_ts: float) -> None:
     """Refuse a missing, stale or wrong signature; return quietly when it is good."""
     if not timestamp or not signature:
-        raise WebhookRefused(401, "missing X-OMS-Timestamp or X-OMS-Signature")
+        raise WebhookRefused(401, _("missing X-OMS-Timestamp or X-OMS-Signature"))
     try:
         sent = int(timestamp)
     except ValueError:
-        raise WebhookRefused(401, "X-OMS-Timestamp is not Unix seconds") from None
+        raise WebhookRefused(401, _("X-OMS-Timestamp is not Unix seconds")) from None
     if abs(now_ts - sent) > WINDOW.total_seconds():
-        raise WebhookRefused(401, "timestamp outside the accepted window (replay or clock skew)")
+        raise WebhookRefused(401, _("timestamp outside the accepted window (replay or clock skew)"))
     if not hmac.compare_digest(sign(secret, timestamp, body), signature.lower()):
-        raise WebhookRefused(401, "bad signature")
+        raise WebhookRefused(401, _("bad signature"))
 
 
 def accept(session: Session, *, shop: str, platform: str, body: bytes) -> Accepted:
@@ -77,21 +95,22 @@ def accept(session: Session, *, shop: str, platform: str, body: bytes) -> Accept
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WebhookRefused(400, "body is not JSON") from None
+        raise WebhookRefused(400, _("body is not JSON")) from None
     if not isinstance(payload, dict):
-        raise WebhookRefused(400, "body must be a JSON object")
+        raise WebhookRefused(400, _("body must be a JSON object"))
     topic = str(payload.get("topic", ""))
     if topic not in TOPICS.get(platform, ()):
-        raise WebhookRefused(400, f"unknown topic {topic!r} for {platform}")
+        raise WebhookRefused(400, _("unknown topic {topic!r} for {platform}").format(topic=topic, platform=platform))
     order_id = next((str(payload[k]) for k in ORDER_ID_KEYS if payload.get(k) not in (None, "")), "")
     message_id = str(payload.get("message_id", "")).strip()
     if not order_id or not message_id:
-        raise WebhookRefused(400, "message_id and the order id are required")
-    if session.exec(select(WebhookEvent.id).where(WebhookEvent.message_id == message_id)).first():
+        raise WebhookRefused(400, _("message_id and the order id are required"))
+    key = dedupe_key(shop, message_id)
+    if session.exec(select(WebhookEvent.id).where(WebhookEvent.message_id == key)).first():
         return Accepted("duplicate", message_id, order_id)
     try:
         with session.begin_nested():
-            session.add(WebhookEvent(message_id=message_id[:128], shop=shop, platform=platform, topic=topic,
+            session.add(WebhookEvent(message_id=key, shop=shop, platform=platform, topic=topic,
                                      platform_order_id=order_id[:64]))
     except IntegrityError:  # the same message delivered twice at once
         return Accepted("duplicate", message_id, order_id)

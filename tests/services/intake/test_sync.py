@@ -135,7 +135,7 @@ def test_killing_the_sync_process_loses_nothing_and_doubles_nothing(db_url, pg_o
     for s in sim.shop_configs():
         if s.platform == "taobao":
             lines += ["[[shops]]"] + [f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}"
-                                      for k, v in s.model_dump().items()]
+                                      for k, v in s.as_config().items()]
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     kills = []

@@ -89,3 +89,34 @@ def test_queue_fetches_the_full_order_and_retries_failures(client, seeded):
         events = s.exec(select(WebhookEvent).order_by(WebhookEvent.id)).all()
         assert [e.attempts for e in events] == [1, 2] and all(e.processed_at for e in events)
     assert_books_balance(seeded)
+
+
+PDD_SHOP = ShopConfig(name="pdd-main", platform="pdd", base_url="http://127.0.0.1:1", app_key="k2", app_secret="pdd-s3cret")
+
+
+def test_the_same_message_id_from_two_shops_is_two_messages(seeded):
+    """Taobao and Pinduoduo number their messages independently: an id first seen on one shop is
+    news on the other, and still a duplicate on its own."""
+    with TestClient(build_webhook_app(seeded, [SHOP, PDD_SHOP])) as client:
+        taobao = post(client, message("m-42", "5001"))
+        pdd_body = {"message_id": "m-42", "topic": "pdd_trade_TradeConfirmed", "order_sn": "240101-77"}
+        pdd = post(client, pdd_body, secret="pdd-s3cret", shop="pdd-main")
+        pdd_again = post(client, pdd_body, secret="pdd-s3cret", shop="pdd-main")
+        taobao_again = post(client, message("m-42", "5001"))
+    assert [r.json()["status"] for r in (taobao, pdd, pdd_again, taobao_again)] == \
+        ["queued", "queued", "duplicate", "duplicate"]
+    assert pdd.json()["message_id"] == "m-42"  # the pusher's id, as it sent it
+    with read_session(seeded) as s:
+        events = s.exec(select(WebhookEvent).order_by(WebhookEvent.id)).all()
+    assert [(e.shop, e.platform_order_id) for e in events] == [("tb-main", "5001"), ("pdd-main", "240101-77")]
+
+
+def test_long_message_ids_differing_only_at_the_end_are_two_messages(seeded):
+    prefix = "x" * 200
+    with TestClient(build_webhook_app(seeded, [SHOP])) as client:
+        first = post(client, message(prefix + "-1", "5001"))
+        second = post(client, message(prefix + "-2", "5002"))
+        again = post(client, message(prefix + "-2", "5002"))
+    assert [r.json()["status"] for r in (first, second, again)] == ["queued", "queued", "duplicate"]
+    assert webhook.dedupe_key("tb-main", prefix + "-1") != webhook.dedupe_key("tb-main", prefix + "-2")
+    assert len(webhook.dedupe_key("tb-main", prefix)) <= webhook.DEDUPE_KEY_MAX
