@@ -13,6 +13,7 @@ then look at the new SVGs (a browser shows them) before committing them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from escpos.printer import Dummy
 from textual.widgets import DataTable, Input
+from textual.worker import WorkerCancelled
 
 from oms_tui.app import OmsApp
 from oms_tui.config import PrinterConfig
@@ -53,11 +55,18 @@ NOW = datetime(2026, 11, 11, 2, 30, tzinfo=timezone.utc)
 TOWEL_BARCODE = "6901234567892"
 
 
+async def settled(pilot, app) -> None:
+    """``settle``, where a worker cancelled on purpose (a newer read of its group, e.g. the 2 s
+    change poll, replaced it: more likely on a loaded machine) is not a failure."""
+    with contextlib.suppress(WorkerCancelled):
+        await settle(pilot, app)
+
+
 async def until(pilot, app, ready: Callable[[], bool], what: str) -> None:
     """Let the app work until ``ready()``: workers and timers finish at their own pace, the more so
     under ``-n 2``, and a snapshot taken half-way would differ from run to run."""
     for _round in range(100):
-        await settle(pilot, app)
+        await settled(pilot, app)
         if ready():
             return
         await pilot.pause(0.05)
@@ -74,7 +83,8 @@ async def hold_still(pilot, app) -> None:
     # screen is narrower than its rows): draw every table afresh from its settled widths.
     for table in app.screen.query(DataTable):
         table.notify_style_update()
-    await settle(pilot, app)
+    await settled(pilot, app)
+    await pilot.pause()
 
 
 # --- sign-in and the menu ------------------------------------------------------------------------
