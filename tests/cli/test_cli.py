@@ -315,7 +315,7 @@ def test_bad_database_url_error_masks_its_password(oms, monkeypatch, url):
 
 
 def test_import_over_the_configured_row_cap_is_one_line_and_imports_nothing(oms, cli_db, monkeypatch, tmp_path):
-    from tests.services.intake.test_order_import import taobao_row, write_csv
+    from tests.helpers.order_import import taobao_row, write_csv
 
     monkeypatch.setenv("OMS_IMPORT_MAX_ROWS", "3")
     path = write_csv(tmp_path / "t.csv", [taobao_row(str(9100 + n), "HG-001", 1) for n in range(4)])

@@ -22,7 +22,7 @@ from oms_tui.services.floor import packing, printing, returns, waves
 from oms_tui.services.intake import order_import
 from oms_tui.services.orders import actions, allocation, queries
 from oms_tui.services.stock import ledger, reservations
-from tests.services.stock.test_inventory import ingest, stock_up
+from tests.helpers.shop import ingest, stock_up
 
 
 def test_admin_and_system_may_do_everything_and_every_role_is_known():
