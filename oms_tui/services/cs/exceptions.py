@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
 from oms_tui.models import Hold, HoldKind, Order, Outbox, utcnow
-from oms_tui.services.core import audit
+from oms_tui.services.core import audit, outbox
 from oms_tui.services.orders import actions
 
 BULK_SAFE_KINDS = frozenset({HoldKind.LOGISTICS_STALLED, HoldKind.NOTIFY_FAILED, HoldKind.PRINT_FAILED,
@@ -178,7 +178,7 @@ class AlertRow:
     platform_order_id: str | None
 
 
-_PENDING_ALERTS = (Outbox.kind == "alert", Outbox.status == "pending")
+_PENDING_ALERTS = (Outbox.kind == outbox.MessageKind.ALERT, col(Outbox.status).in_(outbox.OPEN_STATUSES))
 
 
 def count_alerts(session: Session) -> int:

@@ -110,7 +110,7 @@ def test_offline_printer_keeps_the_job_queued_then_prints_it_when_back(engine, l
     offline = job(engine, job_id)
     assert offline.status == "queued" and offline.attempts == 1 and offline.printed_at is None
     assert "打包台" in offline.last_error and "refused" in offline.last_error.lower()
-    assert offline.next_attempt_at == now + timedelta(seconds=printing.BACKOFF_BASE_SECONDS)
+    assert offline.next_attempt_at == now + timedelta(seconds=printing.BACKOFF.base_seconds)
 
     listener.start()
     assert printing.process_queue(engine, settings, now=now).printed == 0  # not due yet: backing off
