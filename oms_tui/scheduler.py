@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -30,11 +31,12 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ConfigError, OmsError
 from oms_tui.leadership import Leadership
 from oms_tui.models import utcnow
-from oms_tui.services.core import jobs
+from oms_tui.notifiers.smtp import SmtpMailer
+from oms_tui.services.core import jobs, outbox
 from oms_tui.services.core.outbox import DispatchResult, MessageKind
-from oms_tui.services.floor import printing
+from oms_tui.services.floor import printing, ship_notices
 from oms_tui.services.intake import sync, webhook
-from oms_tui.services.messaging import dispatch as outbox_dispatch
+from oms_tui.services.messaging import alerts
 from oms_tui.services.orders import allocation
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,42 @@ def default_client_factory(shop: ShopConfig):
 
     return client_for(shop)
 
+
+# --- the outbox's dispatcher table -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Adapters:
+    """How senders reach the outside: the platform clients and the mail server."""
+
+    client_factory: ClientFactory = default_client_factory
+    mailer_factory: alerts.MailerFactory = SmtpMailer
+
+
+# One sender per message kind, built from the settings and the adapters. A new channel (a DingTalk
+# or WeCom robot, SMS) is a MessageKind with its payload model in services/core/outbox.py and a line
+# here; job_specs gives it its own dispatch job (outbox:<kind>) by itself.
+SENDERS: dict[MessageKind, Callable[[Settings, Adapters], outbox.Sender]] = {
+    MessageKind.PLATFORM_SHIP: lambda settings, adapters: ship_notices.PlatformShipSender(
+        settings.shops, adapters.client_factory),
+    MessageKind.ALERT: lambda settings, adapters: alerts.AlertEmailSender(settings, adapters.mailer_factory),
+}
+
+
+def dispatch_outbox(engine: Engine, settings: Settings, adapters: Adapters | None = None, *,
+                    kinds: Iterable[MessageKind | str] | None = None, limit: int = 100,
+                    now: datetime | None = None) -> DispatchResult:
+    """Send the due messages of ``kinds`` (None: every kind), each through its kind's sender."""
+    adapters = adapters or Adapters()
+    chosen = [outbox.message_kind(kind) for kind in kinds] if kinds is not None else list(SENDERS)
+    senders = {kind: SENDERS[kind](settings, adapters) for kind in chosen}
+    try:
+        return outbox.dispatch(engine, senders, limit=limit, now=now)
+    finally:
+        for sender in senders.values():
+            sender.close()
+
+
+# --- the jobs ----------------------------------------------------------------------------------
 
 class JobKind(StrEnum):
     SHOP_SYNC = "shop_sync"  # target: the shop
@@ -75,7 +113,7 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
              for shop in settings.shops]
     specs.append(jobs.JobSpec("webhook", JobKind.WEBHOOK_FETCH, webhook_seconds))
     specs += [jobs.JobSpec(f"outbox:{kind.value}", JobKind.OUTBOX_DISPATCH, webhook_seconds, target=kind.value)
-              for kind in outbox_dispatch.SENDERS]
+              for kind in SENDERS]
     specs.append(jobs.JobSpec("printing", JobKind.PRINT_QUEUE, webhook_seconds, enabled=bool(settings.printers)))
     specs.append(jobs.JobSpec("lock-expiry", JobKind.LOCK_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
@@ -99,11 +137,12 @@ def describe_outcome(result: Any) -> tuple[str, str | None]:
 
 class OmsScheduler:
     def __init__(self, engine: Engine, settings: Settings, *, client_factory: ClientFactory = default_client_factory,
-                 leadership: Leadership | None = None, housekeeping_minutes: float = 10.0,
+                 mailer_factory: alerts.MailerFactory = SmtpMailer, leadership: Leadership | None = None, housekeeping_minutes: float = 10.0,
                  webhook_seconds: float = 15.0, tick_seconds: float = 1.0, max_workers: int = 8) -> None:
         self.engine = engine
         self.settings = settings
         self.client_factory = client_factory
+        self.mailer_factory = mailer_factory
         self.leadership = leadership or Leadership(engine)
         self.housekeeping_minutes = housekeeping_minutes
         self.webhook_seconds = webhook_seconds
@@ -221,7 +260,8 @@ class OmsScheduler:
     def run_outbox(self, kind: str | None = None) -> DispatchResult:
         """Send due outbox messages of ``kind`` (None: every kind): ship notices, alerts."""
         kinds = [MessageKind(kind)] if kind else None
-        return outbox_dispatch.dispatch(self.engine, self.settings, self.client_factory, kinds=kinds)
+        return dispatch_outbox(self.engine, self.settings, Adapters(self.client_factory, self.mailer_factory),
+                               kinds=kinds)
 
     def run_printing(self) -> printing.QueueRun | None:
         """Send queued print jobs; a printer that is off keeps its jobs queued for the next round."""

@@ -54,7 +54,7 @@ class PlatformShipSender(outbox.Sender):
 
 def dispatch(engine: Engine, shops: list[ShopConfig], client_factory: ClientFactory, *, limit: int = 100,
              now: datetime | None = None) -> DispatchResult:
-    """Send the due ship notices (only these; ``services/messaging/dispatch.py`` sends every kind)."""
+    """Send the due ship notices (only these; the scheduler's ``dispatch_outbox`` sends every kind)."""
     sender = PlatformShipSender(shops, client_factory)
     try:
         return outbox.dispatch(engine, {MessageKind.PLATFORM_SHIP: sender}, limit=limit, now=now)

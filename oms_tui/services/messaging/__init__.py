@@ -1,1 +1,1 @@
-"""Messaging: the outbox's senders and the table that picks one per message kind."""
+"""Messaging: the outbox senders that tell people things (alerts by e-mail; DingTalk, WeCom and SMS later)."""

@@ -6,11 +6,11 @@ down → it waits with back-off like any other message."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from oms_tui.config import Settings, SmtpConfig
 from oms_tui.i18n import N_, translator
-from oms_tui.notifiers.smtp import SmtpMailer
 from oms_tui.services.core import outbox
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,18 @@ LABELS = {
 }
 
 
+class Mailer(Protocol):
+    """An e-mail adapter (oms_tui/notifiers/smtp.py): sends one message, returns the recipients the
+    server refused while taking it for the others; raises an OmsError when it could not send it."""
+
+    def send(self, recipients: Sequence[str], subject: str, body: str) -> list[str]: ...
+
+
+MailerFactory = Callable[[SmtpConfig], Mailer]
+
+
 class AlertEmailSender(outbox.Sender):
-    def __init__(self, settings: Settings, *, mailer_factory: Callable[[SmtpConfig], SmtpMailer] = SmtpMailer) -> None:
+    def __init__(self, settings: Settings, mailer_factory: MailerFactory) -> None:
         self.settings = settings
         self.mailer_factory = mailer_factory
 

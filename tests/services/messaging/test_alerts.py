@@ -15,10 +15,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import select
 
 from oms_tui.config import load_settings
-from oms_tui.db import read_session, session_scope
+from oms_tui.db import read_session
 from oms_tui.models import Outbox, utcnow
 from oms_tui.services.core import outbox
-from oms_tui.services.messaging import alerts, dispatch
+from oms_tui.scheduler import SENDERS, dispatch_outbox
+from oms_tui.services.messaging import alerts
 from tests.no_transaction import assert_no_transaction_open
 from tests.services.stock.test_inventory import ingest
 
@@ -104,7 +105,7 @@ def alert_rows(engine) -> list[Outbox]:
 def test_a_stock_shortage_is_mailed_to_the_alert_recipients_with_no_transaction_open(seeded, smtp_server):
     short_order(seeded)
     smtp_server.inbox.during_send = lambda: assert_no_transaction_open(seeded)
-    result = dispatch.dispatch(seeded, settings_for(smtp_server.port), client_factory=None, kinds=["alert"])
+    result = dispatch_outbox(seeded, settings_for(smtp_server.port), kinds=["alert"])
     assert (result.sent, result.errors) == (1, [])
     assert smtp_server.inbox.check_failures == []
     [(sender, recipients, mail)] = smtp_server.inbox.messages
@@ -115,12 +116,12 @@ def test_a_stock_shortage_is_mailed_to_the_alert_recipients_with_no_transaction_
     assert "Event: Stock short" in body and "Order: TB-SHORT-1 (taobao)" in body and "SKUs: HG-001" in body
     [row] = alert_rows(seeded)
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
-    assert dispatch.dispatch(seeded, settings_for(smtp_server.port), None, kinds=["alert"]).sent == 0  # once
+    assert dispatch_outbox(seeded, settings_for(smtp_server.port), kinds=["alert"]).sent == 0  # once
 
 
 def test_the_mail_is_written_in_the_configured_language(seeded, smtp_server):
     short_order(seeded)
-    dispatch.dispatch(seeded, settings_for(smtp_server.port, language="zh_CN"), None, kinds=["alert"])
+    dispatch_outbox(seeded, settings_for(smtp_server.port, language="zh_CN"), kinds=["alert"])
     [(_sender, _recipients, mail)] = smtp_server.inbox.messages
     assert "事件: 缺货" in mail.get_content()
 
@@ -129,13 +130,13 @@ def test_no_recipients_marks_the_alert_not_sent_once_and_never_retries(seeded, s
     short_order(seeded)
     settings = settings_for(smtp_server.port, recipients=[])
     with caplog.at_level(logging.INFO):
-        result = dispatch.dispatch(seeded, settings, None, kinds=["alert"])
+        result = dispatch_outbox(seeded, settings, kinds=["alert"])
     assert (result.sent, result.skipped, result.retrying, result.failed) == (0, 1, 0, 0)
     [row] = alert_rows(seeded)
     assert row.status == "skipped" and row.last_error == alerts.NO_RECIPIENTS
     assert "no alert recipients are configured" in caplog.text
     later = utcnow() + timedelta(days=30)
-    assert dispatch.dispatch(seeded, settings, None, kinds=["alert"], now=later).skipped == 0
+    assert dispatch_outbox(seeded, settings, kinds=["alert"], now=later).skipped == 0
     assert smtp_server.inbox.messages == []
 
 
@@ -144,15 +145,15 @@ def test_a_mail_server_that_is_down_keeps_the_alert_until_it_is_back(seeded):
     server = SmtpServer()  # not started yet
     settings = settings_for(server.port)
     now = utcnow()
-    result = dispatch.dispatch(seeded, settings, None, kinds=["alert"], now=now)
+    result = dispatch_outbox(seeded, settings, kinds=["alert"], now=now)
     assert (result.sent, result.retrying) == (0, 1)
     [row] = alert_rows(seeded)
     assert row.status == "pending" and f"SMTP 127.0.0.1:{server.port}" in row.last_error
     server.start()
     try:
-        assert dispatch.dispatch(seeded, settings, None, kinds=["alert"], now=now).sent == 0  # backing off
+        assert dispatch_outbox(seeded, settings, kinds=["alert"], now=now).sent == 0  # backing off
         later = now + timedelta(seconds=outbox.BACKOFF.base_seconds)
-        assert dispatch.dispatch(seeded, settings, None, kinds=["alert"], now=later).sent == 1
+        assert dispatch_outbox(seeded, settings, kinds=["alert"], now=later).sent == 1
     finally:
         server.stop()
     assert len(server.inbox.messages) == 1
@@ -165,18 +166,18 @@ def test_the_smtp_password_is_in_no_repr_log_or_error(seeded, smtp_server, caplo
     assert PASSWORD not in repr(settings) and PASSWORD not in str(settings) and wrong not in repr(settings.smtp)
     assert wrong not in settings.model_dump_json()
     with caplog.at_level(logging.DEBUG):
-        result = dispatch.dispatch(seeded, settings, None, kinds=["alert"])
+        result = dispatch_outbox(seeded, settings, kinds=["alert"])
     assert result.retrying == 1 and smtp_server.inbox.messages == []
     [row] = alert_rows(seeded)
     assert "535" in row.last_error  # the server's "authentication failed" reached the row …
     for text in (row.last_error, caplog.text, *result.errors):
         assert wrong not in text  # … and the password did not
-    assert dispatch.dispatch(seeded, settings_for(smtp_server.port), None, kinds=["alert"],
+    assert dispatch_outbox(seeded, settings_for(smtp_server.port), kinds=["alert"],
                              now=utcnow() + timedelta(minutes=5)).sent == 1
 
 
 def test_every_message_kind_has_a_sender():
-    assert set(dispatch.SENDERS) == set(outbox.MessageKind) == set(outbox.PAYLOADS)
+    assert set(SENDERS) == set(outbox.MessageKind) == set(outbox.PAYLOADS)
 
 
 def test_a_bad_setting_is_one_line_without_the_secret():
