@@ -40,6 +40,11 @@ def test_two_schedulers_one_leader_syncs_every_shop(seeded, db_url, sim):
         states = s.exec(select(ShopSync)).all()
         assert len(states) == 3 and all(st.last_status == "ok" and st.runs >= 2 for st in states)
         assert len(s.exec(select(Order)).all()) == sum(st.total_new for st in states) > 0
+    # The jobs came from the config at start; the leader ran each shop's sync and recorded how it went.
+    rows = job_rows(seeded)
+    syncs = [rows[f"sync:{shop.name}"] for shop in shops]
+    assert all(job.last_status in ("ok", "running") and job.last_started_at for job in syncs)
+    assert len({job.run_by for job in rows.values() if job.run_by}) == 1
 
 
 class FixedLeadership:

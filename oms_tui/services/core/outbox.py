@@ -3,8 +3,9 @@ it reports, so it exists exactly when the change does. Dispatchers send pending 
 with retries and back-off; nothing is lost while a channel is down.
 
 Every message has a kind (``MessageKind``) and a payload model for that kind, checked when the
-row is written. ``dispatch`` sends due rows through a table of senders in three steps so no database transaction is open while a platform or a mail server is talked to (the
-table of senders, one per kind, is ``SENDERS`` in oms_tui/scheduler.py, where the adapters are wired):
+row is written. ``dispatch`` sends due rows through a sender per kind (the table is ``SENDERS`` in
+oms_tui/scheduler.py, where the adapters are wired) in three steps, so no database transaction is
+open while a platform or a mail server is talked to:
 
 1. claim — a short transaction marks the row ``sending`` with a lease (``next_attempt_at`` is
    when the lease runs out), conditional on the row still being due, so a second dispatcher
