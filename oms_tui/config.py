@@ -6,11 +6,19 @@ Environment variables win over the file, so secrets never have to be written int
 from __future__ import annotations
 
 import os
+from email.headerregistry import Address
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -104,6 +112,54 @@ class ReviewConfig(BaseModel):
     limits: list[PurchaseLimit] = Field(default_factory=list)  # e.g. [{sku="MB-DPR-001", qty=6, days=30}]
 
 
+def _mail_address(value: str) -> str:
+    """One plain address (name@example.com); ValueError otherwise."""
+    try:
+        address = Address(addr_spec=value.strip())
+    except (ValueError, IndexError, TypeError) as exc:
+        raise ValueError(f"not an e-mail address: {value!r}") from exc
+    if not address.username or not address.domain:
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return address.addr_spec
+
+
+class SmtpConfig(BaseModel):
+    """The mail server alerts go out through; ``[smtp]`` in the TOML file, ``OMS_SMTP__*`` in the environment."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    host: str = ""
+    """The SMTP server's name; empty: no e-mail is sent (alerts wait until it is set)."""
+    port: int = Field(default=587, ge=1, le=65535)
+    """587 for STARTTLS, 465 for SSL, 25 for a plain relay."""
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    """How the connection is encrypted: STARTTLS after connecting, SSL from the start, or none (a local relay)."""
+    user: str = ""
+    """The login name; empty: send without logging in."""
+    password: SecretStr = SecretStr("")
+    """The login password; set it as OMS_SMTP__PASSWORD. Never shown in a repr, a log line or an error."""
+    from_address: str = Field(default="", alias="from")
+    """The From address of the mail we send (``from`` in the file, OMS_SMTP__FROM); empty: the user."""
+    timeout: float = Field(default=10.0, gt=0)
+    """Seconds to connect and to wait for each answer; a dead server must not stall the dispatcher."""
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _password_as_text(cls, value: Any) -> Any:
+        # TOML reads password = 123456 as a number; refusing it would print the number in the error.
+        return str(value) if isinstance(value, int | float) else value
+
+    @field_validator("from_address")
+    @classmethod
+    def _from_is_an_address(cls, value: str) -> str:
+        return _mail_address(value) if value.strip() else ""
+
+    @property
+    def sender(self) -> str:
+        """The From address to use."""
+        return self.from_address or self.user
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", env_nested_delimiter="__",
                                       hide_input_in_errors=True)
@@ -122,6 +178,14 @@ class Settings(BaseSettings):
     shops: list[ShopConfig] = Field(default_factory=list)
     printers: list[PrinterConfig] = Field(default_factory=list)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    alert_recipients: list[str] = Field(default_factory=list)
+    """E-mail addresses every alert goes to (stock shortages, …); empty: alerts are not sent, and marked so."""
+
+    @field_validator("alert_recipients")
+    @classmethod
+    def _recipients_are_addresses(cls, value: list[str]) -> list[str]:
+        return [_mail_address(address) for address in value]
 
     @classmethod
     def settings_customise_sources(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 DOMAIN = "oms"
@@ -52,6 +52,12 @@ def setup_language(lang: str | None) -> str:
     _translation = gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[code], fallback=True)
     _language = code
     return code
+
+
+def translator(lang: str | None) -> Callable[[str], str]:
+    """``_`` for one language without switching everyone's (an e-mail for people who read another)."""
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[resolve_language(lang)],
+                               fallback=True).gettext
 
 
 def current_language() -> str:

@@ -156,8 +156,10 @@ class ReturnCondition(StrEnum):
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a dispatcher until next_attempt_at, its lease
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # given up: cannot be sent as written, or too many attempts
+    SKIPPED = "skipped"  # needs no sending (e.g. no alert recipients configured); last_error says why
 
 
 class ApprovalStatus(StrEnum):
@@ -433,6 +435,8 @@ class WebhookEvent(SQLModel, table=True):
     processed_at: datetime | None = None
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)
+    # Back-off after a failed fetch; while a scheduler fetches it, the end of that one's lease.
+    next_attempt_at: datetime = Field(default_factory=utcnow)
 
 
 class SchedulerLease(SQLModel, table=True):
@@ -441,6 +445,24 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)
     expires_at: datetime
+
+
+class Job(SQLModel, table=True):
+    """A scheduler job: what runs how often, and how its last run went (``oms jobs``). Rows come from
+    the configuration when a scheduler starts leading; a job whose shop left the config is disabled, not deleted."""
+
+    name: str = Field(primary_key=True, max_length=128)  # sync:SHOP, webhook, outbox:alert, …
+    kind: str = Field(max_length=32)  # a JobKind (oms_tui/scheduler.py)
+    target: str = Field(default="", max_length=128)  # what the job works on: the shop, the message kind…
+    interval_seconds: float
+    enabled: bool = True
+    next_due_at: datetime = Field(default_factory=utcnow)
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_status: str = Field(default="", max_length=16)  # running, ok, error
+    last_error: str = Field(default="", max_length=500)
+    last_result: str = Field(default="", max_length=500)  # one line: what the last run did
+    run_by: str = Field(default="", max_length=128)  # the scheduler process that ran it last
 
 
 # --- warehouse floor (waves, parcels, scans, printing, returns) ------------------------------

@@ -1,28 +1,42 @@
-"""The background scheduler: platform sync per shop, webhook fetches, ship notices, print queue, lock and
-quota expiry.
+"""The background scheduler: platform sync per shop, webhook fetches, the outbox (ship notices,
+alerts), the print queue, lock and quota expiry.
 
-APScheduler runs each job with ``max_instances=1`` (a shop's sync never overlaps itself) and
-``coalesce=True`` (runs missed while the machine slept collapse into one). Every job first asks
-``Leadership`` whether this process leads, so starting the scheduler on several machines is
-harmless: one works, the others wait to take over.
+What runs and how often is the ``job`` table (services/core/jobs.py), one row per job, filled from
+the configuration by ``job_specs`` whenever a process starts leading — a shop added to the config
+gets its sync job, one removed has its job disabled. ``JOB_KINDS`` says what each kind of job does.
+
+APScheduler ticks every second; on each tick the process asks ``Leadership`` whether it leads (so
+starting the scheduler on several machines is harmless: one works, the others wait to take over),
+then claims each due job in the table — a claim moves the job's ``next_due_at`` on, conditional on
+it still being due, so each due run happens once however many processes watch — and runs it on a
+thread pool. A job never overlaps itself in one process; its outcome goes back into its row.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from oms_tui.config import Settings, ShopConfig
-from oms_tui.db import session_scope
-from oms_tui.errors import ConfigError
+from oms_tui.db import read_session, session_scope
+from oms_tui.errors import ConfigError, OmsError
 from oms_tui.leadership import Leadership
+from oms_tui.models import utcnow
+from oms_tui.notifiers.smtp import SmtpMailer
+from oms_tui.services.core import jobs, outbox
+from oms_tui.services.core.outbox import DispatchResult, MessageKind
 from oms_tui.services.floor import printing, ship_notices
 from oms_tui.services.intake import sync, webhook
+from oms_tui.services.messaging import alerts
 from oms_tui.services.orders import allocation
 
 log = logging.getLogger(__name__)
@@ -36,34 +50,184 @@ def default_client_factory(shop: ShopConfig):
     return client_for(shop)
 
 
+# --- the outbox's dispatcher table -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Adapters:
+    """How senders reach the outside: the platform clients and the mail server."""
+
+    client_factory: ClientFactory = default_client_factory
+    mailer_factory: alerts.MailerFactory = SmtpMailer
+
+
+# One sender per message kind, built from the settings and the adapters. A new channel (a DingTalk
+# or WeCom robot, SMS) is a MessageKind with its payload model in services/core/outbox.py and a line
+# here; job_specs gives it its own dispatch job (outbox:<kind>) by itself.
+SENDERS: dict[MessageKind, Callable[[Settings, Adapters], outbox.Sender]] = {
+    MessageKind.PLATFORM_SHIP: lambda settings, adapters: ship_notices.PlatformShipSender(
+        settings.shops, adapters.client_factory),
+    MessageKind.ALERT: lambda settings, adapters: alerts.AlertEmailSender(settings, adapters.mailer_factory),
+}
+
+
+def dispatch_outbox(engine: Engine, settings: Settings, adapters: Adapters | None = None, *,
+                    kinds: Iterable[MessageKind | str] | None = None, limit: int = 100,
+                    now: datetime | None = None) -> DispatchResult:
+    """Send the due messages of ``kinds`` (None: every kind), each through its kind's sender."""
+    adapters = adapters or Adapters()
+    chosen = [outbox.message_kind(kind) for kind in kinds] if kinds is not None else list(SENDERS)
+    senders = {kind: SENDERS[kind](settings, adapters) for kind in chosen}
+    try:
+        return outbox.dispatch(engine, senders, limit=limit, now=now)
+    finally:
+        for sender in senders.values():
+            sender.close()
+
+
+# --- the jobs ----------------------------------------------------------------------------------
+
+class JobKind(StrEnum):
+    SHOP_SYNC = "shop_sync"  # target: the shop
+    WEBHOOK_FETCH = "webhook_fetch"
+    OUTBOX_DISPATCH = "outbox_dispatch"  # target: the message kind (platform_ship: the ship notices; alert)
+    PRINT_QUEUE = "print_queue"
+    LOCK_EXPIRY = "lock_expiry"
+    RESERVATION_EXPIRY = "reservation_expiry"
+
+
+# What each kind of job does: (scheduler, target) → what the run did.
+JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
+    JobKind.SHOP_SYNC: lambda scheduler, shop: scheduler.run_sync(shop),
+    JobKind.WEBHOOK_FETCH: lambda scheduler, _target: scheduler.run_webhook(),
+    JobKind.OUTBOX_DISPATCH: lambda scheduler, kind: scheduler.run_outbox(kind),
+    JobKind.PRINT_QUEUE: lambda scheduler, _target: scheduler.run_printing(),
+    JobKind.LOCK_EXPIRY: lambda scheduler, _target: scheduler.run_lock_expiry(),
+    JobKind.RESERVATION_EXPIRY: lambda scheduler, _target: scheduler.run_reservation_expiry(),
+}
+
+
+def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping_minutes: float = 10.0,
+              ) -> list[jobs.JobSpec]:
+    """The jobs the configuration asks for."""
+    specs = [jobs.JobSpec(f"sync:{shop.name}", JobKind.SHOP_SYNC, shop.sync_minutes * 60, target=shop.name)
+             for shop in settings.shops]
+    specs.append(jobs.JobSpec("webhook", JobKind.WEBHOOK_FETCH, webhook_seconds))
+    specs += [jobs.JobSpec(f"outbox:{kind.value}", JobKind.OUTBOX_DISPATCH, webhook_seconds, target=kind.value)
+              for kind in SENDERS]
+    specs.append(jobs.JobSpec("printing", JobKind.PRINT_QUEUE, webhook_seconds, enabled=bool(settings.printers)))
+    specs.append(jobs.JobSpec("lock-expiry", JobKind.LOCK_EXPIRY, housekeeping_minutes * 60))
+    specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
+    return specs
+
+
+def describe_outcome(result: Any) -> tuple[str, str | None]:
+    """One line saying what a run did, and its error if it reported one."""
+    if result is None:
+        return "", None
+    if isinstance(result, sync.SyncSummary):
+        return str(result), result.error
+    if isinstance(result, printing.QueueRun):
+        return f"printed {result.printed}, retrying {result.retrying}, failed {result.failed}", None
+    if isinstance(result, DispatchResult):
+        return str(result), None
+    if isinstance(result, dict):
+        return ", ".join(f"{key} {value}" for key, value in result.items()), None
+    return str(result), None
+
+
 class OmsScheduler:
     def __init__(self, engine: Engine, settings: Settings, *, client_factory: ClientFactory = default_client_factory,
-                 leadership: Leadership | None = None, housekeeping_minutes: float = 10.0,
-                 webhook_seconds: float = 15.0) -> None:
+                 mailer_factory: alerts.MailerFactory = SmtpMailer, leadership: Leadership | None = None, housekeeping_minutes: float = 10.0,
+                 webhook_seconds: float = 15.0, tick_seconds: float = 1.0, max_workers: int = 8) -> None:
         self.engine = engine
         self.settings = settings
         self.client_factory = client_factory
+        self.mailer_factory = mailer_factory
         self.leadership = leadership or Leadership(engine)
         self.housekeeping_minutes = housekeeping_minutes
         self.webhook_seconds = webhook_seconds
+        self.tick_seconds = tick_seconds
+        self.holder = getattr(self.leadership, "holder", "scheduler")
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
-            "max_instances": 1, "coalesce": True, "misfire_grace_time": 300,
+            "max_instances": 1, "coalesce": True, "misfire_grace_time": 30,
         })
+        self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="oms-job")
         self.last_summaries: dict[str, sync.SyncSummary] = {}
         self._lock = threading.Lock()
+        self._running: set[str] = set()
+        self._synced_while_leading = False
 
-    # jobs -----------------------------------------------------------------------------------
+    # the jobs table -------------------------------------------------------------------------
 
     def _leading(self) -> bool:
         try:
-            return self.leadership.try_acquire()
+            leads = self.leadership.try_acquire()
         except Exception:  # database away: nobody leads until it is back
             log.exception("leadership check failed")
-            return False
+            leads = False
+        if not leads:
+            self._synced_while_leading = False
+        return leads
 
-    def sync_job(self, shop: ShopConfig) -> sync.SyncSummary | None:
+    def sync_jobs(self) -> None:
+        """Write the configuration's jobs into the table (the leader's configuration is the one that counts)."""
+        jobs.sync_specs(self.engine, job_specs(self.settings, webhook_seconds=self.webhook_seconds,
+                                               housekeeping_minutes=self.housekeeping_minutes))
+        self._synced_while_leading = True
+
+    def tick(self) -> list[str]:
+        """If this process leads, start every due job not already running here; returns their names."""
         if not self._leading():
-            return None
+            return []
+        if not self._synced_while_leading:
+            self.sync_jobs()
+        with read_session(self.engine) as session:
+            names = [job.name for job in jobs.due(session)]
+        started = []
+        for name in names:
+            with self._lock:
+                if name in self._running:
+                    continue
+                self._running.add(name)
+            try:
+                self.pool.submit(self.run_job, name)
+            except RuntimeError:  # the pool is shutting down
+                with self._lock:
+                    self._running.discard(name)
+                break
+            started.append(name)
+        return started
+
+    def run_job(self, name: str) -> bool:
+        """Claim job ``name`` if it is due and run it, recording the outcome; returns whether it ran."""
+        try:
+            job = jobs.claim(self.engine, name, holder=self.holder)
+            if job is None:
+                return False  # another process ran it, or it is not due any more
+            runner = JOB_KINDS.get(job.kind)
+            try:
+                if runner is None:
+                    raise ConfigError(f"unknown job kind {job.kind!r}")
+                text, error = describe_outcome(runner(self, job.target))
+            except Exception as exc:  # noqa: BLE001 - one job's failure is its row's business, not the scheduler's
+                if not isinstance(exc, OmsError):
+                    log.exception("job %s failed", name)
+                text, error = "", str(exc) or type(exc).__name__
+            jobs.finish(self.engine, name, error=error, result=text)
+            return True
+        except Exception:  # noqa: BLE001 - the database went away mid-run; the next tick tries again
+            log.exception("job %s: claiming or recording failed", name)
+            return False
+        finally:
+            with self._lock:
+                self._running.discard(name)
+
+    # what the jobs do -----------------------------------------------------------------------
+
+    def run_sync(self, shop_name: str) -> sync.SyncSummary:
+        shop = next((s for s in self.settings.shops if s.name == shop_name), None)
+        if shop is None:
+            raise ConfigError(f"shop {shop_name!r} is no longer configured")
         client = self.client_factory(shop)
         try:
             summary = sync.sync_shop(self.engine, shop.name, shop.platform, client,
@@ -77,19 +241,8 @@ class OmsScheduler:
         log.info("sync %s", summary)
         return summary
 
-    def housekeeping_job(self) -> dict[str, int] | None:
-        if not self._leading():
-            return None
-        with session_scope(self.engine) as session:
-            expired_locks = allocation.expire_locks(session, hours=self.settings.lock_expiry_hours)
-        with session_scope(self.engine) as session:
-            expired_reservations = allocation.expire_reservations(session)
-        return {"expired_locks": expired_locks, "expired_reservations": expired_reservations}
-
-    def webhook_job(self) -> sync.SyncSummary | None:
+    def run_webhook(self) -> sync.SyncSummary:
         """Fetch the full orders that pushed notifications named."""
-        if not self._leading():
-            return None
         shops = {shop.name: shop for shop in self.settings.shops}
 
         def fetch(shop_name: str, platform_order_id: str):
@@ -104,41 +257,57 @@ class OmsScheduler:
 
         return webhook.process_pending(self.engine, fetch, warehouse_code=self.settings.default_warehouse)
 
-    def ship_notice_job(self):
-        """Tell the platforms about shipped parcels (outbox rows written at the pack station)."""
-        if not self._leading():
-            return None
-        return ship_notices.dispatch(self.engine, self.settings.shops, self.client_factory)
+    def run_outbox(self, kind: str | None = None) -> DispatchResult:
+        """Send due outbox messages of ``kind`` (None: every kind): ship notices, alerts."""
+        kinds = [MessageKind(kind)] if kind else None
+        return dispatch_outbox(self.engine, self.settings, Adapters(self.client_factory, self.mailer_factory),
+                               kinds=kinds)
 
-    def print_job(self):
+    def run_printing(self) -> printing.QueueRun | None:
         """Send queued print jobs; a printer that is off keeps its jobs queued for the next round."""
-        if not self._leading() or not self.settings.printers:
+        if not self.settings.printers:
             return None
         return printing.process_queue(self.engine, self.settings)
+
+    def run_lock_expiry(self) -> dict[str, int]:
+        with session_scope(self.engine) as session:
+            return {"expired_locks": allocation.expire_locks(session, hours=self.settings.lock_expiry_hours)}
+
+    def run_reservation_expiry(self) -> dict[str, int]:
+        with session_scope(self.engine) as session:
+            return {"expired_reservations": allocation.expire_reservations(session)}
+
+    # the same, run by hand: only on the leader ---------------------------------------------------
+
+    def sync_job(self, shop: ShopConfig) -> sync.SyncSummary | None:
+        return self.run_sync(shop.name) if self._leading() else None
+
+    def webhook_job(self) -> sync.SyncSummary | None:
+        return self.run_webhook() if self._leading() else None
+
+    def ship_notice_job(self) -> DispatchResult | None:
+        """Tell the platforms about shipped parcels (outbox rows written at the pack station)."""
+        return self.run_outbox(MessageKind.PLATFORM_SHIP) if self._leading() else None
+
+    def print_job(self) -> printing.QueueRun | None:
+        return self.run_printing() if self._leading() else None
+
+    def housekeeping_job(self) -> dict[str, int] | None:
+        if not self._leading():
+            return None
+        return self.run_lock_expiry() | self.run_reservation_expiry()
 
     # lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        for shop in self.settings.shops:
-            self.scheduler.add_job(self.sync_job, "interval", args=[shop], id=f"sync:{shop.name}",
-                                   minutes=shop.sync_minutes, next_run_time=_soon())
-        self.scheduler.add_job(self.webhook_job, "interval", id="webhook", seconds=self.webhook_seconds,
-                               next_run_time=_soon())
-        self.scheduler.add_job(self.ship_notice_job, "interval", id="ship-notices", seconds=self.webhook_seconds,
-                               next_run_time=_soon())
-        self.scheduler.add_job(self.print_job, "interval", id="printing", seconds=self.webhook_seconds,
-                               next_run_time=_soon())
-        self.scheduler.add_job(self.housekeeping_job, "interval", id="housekeeping",
-                               minutes=self.housekeeping_minutes, next_run_time=_soon())
+        if self._leading():
+            self.sync_jobs()
+        self.scheduler.add_job(self.tick, "interval", id="tick", seconds=self.tick_seconds,
+                               next_run_time=utcnow() + timedelta(milliseconds=100))
         self.scheduler.start()
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
         self.leadership.release()
-
-
-def _soon():
-    from oms_tui.models import utcnow
-
-    return utcnow() + timedelta(seconds=1)

@@ -42,6 +42,11 @@ def test_two_schedulers_one_leader_syncs_every_shop(seeded, db_url, sim):
         states = s.exec(select(ShopSync)).all()
         assert len(states) == 3 and all(st.last_status == "ok" and st.runs >= 2 for st in states)
         assert len(s.exec(select(Order)).all()) == sum(st.total_new for st in states) > 0
+    # The jobs came from the config at start; the leader ran each shop's sync and recorded how it went.
+    rows = job_rows(seeded)
+    syncs = [rows[f"sync:{shop.name}"] for shop in shops]
+    assert all(job.last_status in ("ok", "running") and job.last_started_at for job in syncs)
+    assert len({job.run_by for job in rows.values() if job.run_by}) == 1
 
 
 class FixedLeadership:
@@ -79,3 +84,101 @@ def test_housekeeping_expires_old_locks_and_quota_only_on_the_leader(seeded, db_
     with read_session(seeded) as s:
         assert s.get(Order, order.id).status == "short"
         assert s.exec(select(StockReservation)).one().released_at is not None
+
+
+# --- the jobs table ------------------------------------------------------------------------------
+
+def shop_config(name: str, minutes: float = 2.0):
+    from oms_tui.config import ShopConfig
+
+    return ShopConfig(name=name, platform="taobao", base_url="http://127.0.0.1:1", app_key="k", app_secret="s",
+                      sync_minutes=minutes)
+
+
+def job_rows(engine):
+    from oms_tui.services.core import jobs
+
+    with read_session(engine) as s:
+        return {job.name: job for job in jobs.list_jobs(s)}
+
+
+def test_the_jobs_table_follows_the_config(seeded, db_url):
+    settings = load_settings(database_url=db_url, shops=[shop_config("天猫店"), shop_config("拼多多店", 5)])
+    OmsScheduler(seeded, settings, leadership=FixedLeadership(True)).sync_jobs()
+    rows = job_rows(seeded)
+    assert set(rows) == {"sync:天猫店", "sync:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
+                         "lock-expiry", "reservation-expiry"}
+    assert (rows["sync:拼多多店"].kind, rows["sync:拼多多店"].target, rows["sync:拼多多店"].interval_seconds) == (
+        "shop_sync", "拼多多店", 300)
+    assert (rows["outbox:alert"].kind, rows["outbox:alert"].target) == ("outbox_dispatch", "alert")
+    assert not rows["printing"].enabled  # no printer configured
+    assert all(job.enabled for name, job in rows.items() if name != "printing")
+
+    # A shop added to the config gets its sync job; one removed keeps its row (its history), disabled.
+    moved = load_settings(database_url=db_url, shops=[shop_config("天猫店", 1), shop_config("京东店")])
+    OmsScheduler(seeded, moved, leadership=FixedLeadership(True)).sync_jobs()
+    rows = job_rows(seeded)
+    assert rows["sync:京东店"].enabled and rows["sync:京东店"].next_due_at <= utcnow()
+    assert not rows["sync:拼多多店"].enabled
+    assert rows["sync:天猫店"].interval_seconds == 60
+
+
+def test_each_due_job_runs_once_however_many_schedulers_claim_it(seeded, db_url, monkeypatch):
+    from collections import Counter
+
+    from oms_tui import scheduler as scheduler_module
+    from oms_tui.services.core import jobs
+
+    runs = Counter()
+    for kind in scheduler_module.JobKind:
+        monkeypatch.setitem(scheduler_module.JOB_KINDS, kind,
+                            lambda sched, target, kind=kind: runs.update([f"{kind}:{target}"]) or {"ran": 1})
+    settings = load_settings(database_url=db_url, shops=[shop_config("天猫店")])
+    # Both believe they lead (the worst case: a lease that ran out mid-tick); the table still decides.
+    schedulers = [OmsScheduler(seeded, settings, leadership=FixedLeadership(True)) for _ in range(3)]
+    schedulers[0].sync_jobs()
+    try:
+        for _round in range(3):
+            for sched in schedulers:
+                sched.tick()
+        for sched in schedulers:
+            sched.pool.shutdown(wait=True)
+    finally:
+        for sched in schedulers:
+            sched.shutdown()
+    expected = {f"{spec.kind}:{spec.target}" for spec in scheduler_module.job_specs(settings) if spec.enabled}
+    assert set(runs) == expected and set(runs.values()) == {1}
+    rows = job_rows(seeded)
+    assert {job.last_status for job in rows.values() if job.enabled} == {jobs.JobStatus.OK}
+    assert rows["webhook"].last_result == "ran 1" and rows["webhook"].next_due_at > utcnow()
+
+
+def test_a_failing_job_records_its_error_and_the_others_go_on(seeded, db_url, monkeypatch):
+    from oms_tui import scheduler as scheduler_module
+    from oms_tui.errors import OmsError
+
+    def broken(sched, target):
+        raise OmsError("taobao shop '天猫店': platform error (code 7: app call limited)")
+
+    monkeypatch.setitem(scheduler_module.JOB_KINDS, scheduler_module.JobKind.SHOP_SYNC, broken)
+    settings = load_settings(database_url=db_url, shops=[shop_config("天猫店")])
+    sched = OmsScheduler(seeded, settings, leadership=FixedLeadership(True))
+    sched.sync_jobs()
+    assert sched.run_job("sync:天猫店") and sched.run_job("reservation-expiry")
+    assert not sched.run_job("reservation-expiry")  # ran already: not due again for ten minutes
+    rows = job_rows(seeded)
+    failed, fine = rows["sync:天猫店"], rows["reservation-expiry"]
+    assert (failed.last_status, failed.last_error) == ("error", "taobao shop '天猫店': platform error (code 7: app "
+                                                                "call limited)")
+    assert failed.last_finished_at >= failed.last_started_at
+    assert (fine.last_status, fine.last_error, fine.last_result) == ("ok", "", "expired_reservations 0")
+    sched.shutdown()
+
+
+def test_a_follower_runs_nothing(seeded, db_url):
+    settings = load_settings(database_url=db_url, shops=[shop_config("天猫店")])
+    OmsScheduler(seeded, settings, leadership=FixedLeadership(True)).sync_jobs()
+    follower = OmsScheduler(seeded, settings, leadership=FixedLeadership(False))
+    assert follower.tick() == []
+    assert {job.last_status for job in job_rows(seeded).values()} == {""}
+    follower.shutdown()

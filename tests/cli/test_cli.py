@@ -323,3 +323,29 @@ def test_import_over_the_configured_row_cap_is_one_line_and_imports_nothing(oms,
     assert code == 1 and "t.csv has more than 3 order rows: nothing was imported" in err and err.count("\n") == 1
     code, out, _ = oms("orders", "list", "--format", "json")
     assert json.loads(out) == []
+
+
+def test_jobs_and_scheduler_list_show_the_jobs_table(oms, cli_db, monkeypatch):
+    from oms_tui.commands.common import console
+    from oms_tui.config import load_settings
+    from oms_tui.scheduler import job_specs
+    from oms_tui.services.core import jobs
+
+    code, out, _ = oms("jobs")
+    assert code == 0 and "No jobs yet" in out
+    engine = make_engine(cli_db)
+    jobs.sync_specs(engine, job_specs(load_settings(database_url=cli_db)))
+    assert jobs.claim(engine, "webhook", holder="host:1")
+    jobs.finish(engine, "webhook", error="taobao shop 'x': code 7 app call limited")
+    engine.dispose()
+    code, out, _ = oms("jobs", "--format", "json")
+    assert code == 0
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert set(rows) >= {"webhook", "outbox:alert", "outbox:platform_ship", "lock-expiry", "reservation-expiry"}
+    assert {k: rows["webhook"][k] for k in ("kind", "interval_seconds", "enabled", "last_status", "last_error",
+                                            "run_by")} == {
+        "kind": "webhook_fetch", "interval_seconds": 15.0, "enabled": True, "last_status": "error",
+        "last_error": "taobao shop 'x': code 7 app call limited", "run_by": "host:1"}
+    monkeypatch.setattr(console, "width", 200)  # the whole error on one line
+    code, out, _ = oms("scheduler", "--list")
+    assert code == 0 and "webhook" in out and "code 7 app call limited" in out and "10 min" in out

@@ -1,36 +1,143 @@
 """The transactional outbox: a message is a row written in the same transaction as the change
 it reports, so it exists exactly when the change does. Dispatchers send pending rows later,
-with retries and back-off; nothing is lost while a channel is down."""
+with retries and back-off; nothing is lost while a channel is down.
+
+Every message has a kind (``MessageKind``) and a payload model for that kind, checked when the
+row is written. ``dispatch`` sends due rows through a sender per kind (the table is ``SENDERS`` in
+oms_tui/scheduler.py, where the adapters are wired) in three steps, so no database transaction is
+open while a platform or a mail server is talked to:
+
+1. claim — a short transaction marks the row ``sending`` with a lease (``next_attempt_at`` is
+   when the lease runs out), conditional on the row still being due, so a second dispatcher
+   claims nothing;
+2. send — outside any transaction;
+3. record — another short transaction writes the outcome: sent, skipped (nothing to send it to;
+   ``last_error`` says why), retry with back-off, or failed (the sender's ``gave_up`` makes a
+   person see it, in that transaction).
+
+A dispatcher that dies between 2 and 3 leaves the row ``sending``; when the lease runs out the
+row is due again and sent again (a possible duplicate is better than a lost message).
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from oms_tui.db import read_session, session_scope
+from oms_tui.errors import OmsError, ValidationError
 from oms_tui.models import Outbox, OutboxStatus, utcnow
+from oms_tui.services.core.backoff import BackoffPolicy
 
-MAX_ATTEMPTS = 10
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_CAP_SECONDS = 3600
+log = logging.getLogger(__name__)
 
 
-def enqueue(session: Session, kind: str, *, channel: str = "", target: str = "", subject: str = "",
-            payload: dict[str, Any] | None = None, order_id: int | None = None) -> Outbox:
-    """Add a message to the outbox inside the caller's transaction."""
-    message = Outbox(kind=kind, channel=channel, target=target, subject=subject[:200], order_id=order_id,
-                     payload=json.dumps(payload or {}, ensure_ascii=False, default=str))
+class MessageKind(StrEnum):
+    """What a message is; each kind has one payload model and one sender."""
+
+    PLATFORM_SHIP = "platform_ship"  # tell a platform a parcel shipped (services/floor/ship_notices.py)
+    ALERT = "alert"  # tell people something needs them (services/messaging/alerts.py)
+
+
+OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+# 30 s, 1 min, 2 min … at most an hour; ten failed attempts and the message fails.
+BACKOFF = BackoffPolicy(base_seconds=30, cap_seconds=3600, max_attempts=10)
+# Longer than any one send may take (a platform call with its own retries, an SMTP timeout).
+LEASE_SECONDS = 300
+
+
+class PlatformShip(BaseModel):
+    """A parcel left: the platform is told the waybill and the courier."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform_order_id: str = Field(min_length=1)
+    waybill: str = Field(min_length=1)
+    courier: str = Field(min_length=1)  # our courier code; the adapter maps it to the platform's
+
+
+class Alert(BaseModel):
+    """Something people (purchasing, operations) must hear about."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event: str = Field(min_length=1)  # stock_short, …
+    order: str = ""  # the platform order id it is about, if any
+    platform: str = ""
+    skus: list[str] = Field(default_factory=list)
+    detail: dict[str, str] = Field(default_factory=dict)  # anything else worth saying, shown as is
+
+
+PAYLOADS: dict[MessageKind, type[BaseModel]] = {
+    MessageKind.PLATFORM_SHIP: PlatformShip,
+    MessageKind.ALERT: Alert,
+}
+
+
+def message_kind(kind: MessageKind | str) -> MessageKind:
+    try:
+        return MessageKind(kind)
+    except ValueError:
+        raise ValidationError(f"unknown outbox message kind {kind!r}: use one of "
+                              f"{', '.join(k.value for k in MessageKind)}") from None
+
+
+def parse_payload(kind: MessageKind | str, payload: BaseModel | Mapping[str, Any] | str | None) -> BaseModel:
+    """The payload as its kind's model; ValidationError (one line) when it does not fit."""
+    kind = message_kind(kind)
+    model = PAYLOADS[kind]
+    if isinstance(payload, model):
+        return payload
+    try:
+        if isinstance(payload, str):
+            return model.model_validate_json(payload or "{}")
+        if isinstance(payload, BaseModel):
+            payload = payload.model_dump()
+        return model.model_validate(dict(payload or {}))
+    except pydantic.ValidationError as exc:
+        raise ValidationError(_payload_error(kind, exc)) from None
+
+
+def _payload_error(kind: MessageKind, exc: pydantic.ValidationError) -> str:
+    errors = exc.errors(include_input=False, include_url=False)
+    missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"]]
+    if missing:
+        return "payload lacks " + ", ".join(repr(name) for name in missing)
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or "payload"
+    return f"bad {kind.value} payload: {where}: {first['msg']}"
+
+
+def enqueue(session: Session, kind: MessageKind | str, *, channel: str = "", target: str = "", subject: str = "",
+            payload: BaseModel | Mapping[str, Any] | None = None, order_id: int | None = None) -> Outbox:
+    """Add a message to the outbox inside the caller's transaction; its payload is checked now."""
+    kind = message_kind(kind)
+    model = parse_payload(kind, payload)
+    message = Outbox(kind=kind.value, channel=channel, target=target, subject=subject[:200], order_id=order_id,
+                     payload=model.model_dump_json())
     session.add(message)
     return message
 
 
-def due(session: Session, kind: str | None = None, limit: int = 100) -> list[Outbox]:
-    """Pending messages whose next attempt is due, oldest first."""
-    stmt = select(Outbox).where(Outbox.status == OutboxStatus.PENDING, col(Outbox.next_attempt_at) <= utcnow())
-    if kind:
-        stmt = stmt.where(Outbox.kind == kind)
+def due(session: Session, kind: MessageKind | str | list[MessageKind] | None = None, limit: int = 100, *,
+        now: datetime | None = None) -> list[Outbox]:
+    """Messages whose next attempt is due (pending, or claimed by a dispatcher whose lease ran out), oldest first."""
+    stmt = select(Outbox).where(col(Outbox.status).in_(OPEN_STATUSES), col(Outbox.next_attempt_at) <= (now or utcnow()))
+    if isinstance(kind, list):
+        stmt = stmt.where(col(Outbox.kind).in_([message_kind(k).value for k in kind]))
+    elif kind:
+        stmt = stmt.where(Outbox.kind == message_kind(kind).value)
     return list(session.exec(stmt.order_by(col(Outbox.id)).limit(limit)))
 
 
@@ -38,18 +145,28 @@ def mark_sent(session: Session, message: Outbox) -> None:
     message.status = OutboxStatus.SENT
     message.sent_at = utcnow()
     message.attempts += 1
+    message.last_error = ""
     session.add(message)
 
 
-def mark_failed(session: Session, message: Outbox, error: str, *, permanent: bool = False) -> None:
-    """Record a failed attempt; retry later with exponential back-off, or give up after MAX_ATTEMPTS."""
+def mark_skipped(session: Session, message: Outbox, reason: str) -> None:
+    """The message needs no sending (``reason`` says why); it is not retried."""
+    message.status = OutboxStatus.SKIPPED
+    message.attempts += 1
+    message.last_error = reason[:500]
+    session.add(message)
+
+
+def mark_failed(session: Session, message: Outbox, error: str, *, permanent: bool = False,
+                now: datetime | None = None) -> None:
+    """Record a failed attempt; retry later with back-off, or give up when permanent or out of attempts."""
     message.attempts += 1
     message.last_error = error[:500]
-    if permanent or message.attempts >= MAX_ATTEMPTS:
+    if permanent or BACKOFF.gives_up(message.attempts):
         message.status = OutboxStatus.FAILED
     else:
-        delay = min(BACKOFF_BASE_SECONDS * 2 ** (message.attempts - 1), BACKOFF_CAP_SECONDS)
-        message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        message.status = OutboxStatus.PENDING
+        message.next_attempt_at = BACKOFF.next_attempt(message.attempts, now or utcnow())
     session.add(message)
 
 
@@ -65,3 +182,142 @@ def list_messages(session: Session, *, status: str | None = None, kind: str | No
     if kind:
         stmt = stmt.where(Outbox.kind == kind)
     return list(session.exec(stmt.order_by(col(Outbox.id).desc()).limit(limit).offset(offset)))
+
+
+# --- dispatching -------------------------------------------------------------------------------
+
+class Undeliverable(OmsError):
+    """A sender's verdict: this message can never be sent as written. It fails now, without retries."""
+
+
+class NotNeeded(OmsError):
+    """A sender's verdict: there is nobody to send this message to. It is marked skipped, with this reason."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message a dispatcher holds the lease on, with its payload parsed."""
+
+    id: int
+    kind: MessageKind
+    channel: str
+    target: str
+    subject: str
+    payload: Any  # the kind's payload model
+    order_id: int | None
+    attempts: int  # failed attempts before this one
+
+
+class Sender:
+    """Sends the messages of one kind. ``send`` returns when the message went out; it raises
+    ``Undeliverable`` or ``NotNeeded`` for the verdicts above, and anything else to be retried."""
+
+    def send(self, message: Claimed) -> None:
+        raise NotImplementedError
+
+    def gave_up(self, session: Session, message: Outbox) -> None:
+        """Called in the transaction that marks ``message`` failed, to make a person see it."""
+
+    def close(self) -> None:
+        """Let go of connections kept between messages."""
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "retrying": self.retrying, "failed": self.failed, "skipped": self.skipped,
+                "errors": self.errors}
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, skipped {self.skipped}"
+
+
+@dataclass(frozen=True)
+class _Lease:
+    row: Outbox
+    until: datetime
+
+
+def claim(engine: Engine, message_id: int, *, now: datetime | None = None,
+          lease_seconds: float = LEASE_SECONDS) -> _Lease | None:
+    """Take the lease on a due message in a short transaction; None when it is not due or someone else has it."""
+    now = now or utcnow()
+    until = now + timedelta(seconds=lease_seconds)
+    with session_scope(engine) as session:
+        # Conditional on the row still being due: of two dispatchers, the second updates nothing
+        # (PostgreSQL re-checks the condition after waiting for the first one's row lock).
+        taken = session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == message_id, col(Outbox.status).in_(OPEN_STATUSES),
+                   col(Outbox.next_attempt_at) <= now)
+            .values(status=OutboxStatus.SENDING.value, next_attempt_at=until)
+        )
+        if taken.rowcount != 1:
+            return None
+        return _Lease(session.get(Outbox, message_id), until)
+
+
+def dispatch(engine: Engine, senders: Mapping[MessageKind, Sender], *, limit: int = 100,
+             now: datetime | None = None, lease_seconds: float = LEASE_SECONDS) -> DispatchResult:
+    """Send the due messages of the kinds ``senders`` covers: claim, send, record (see the module docstring)."""
+    result = DispatchResult()
+    if not senders:
+        return result
+    with read_session(engine) as session:
+        due_ids = [m.id for m in due(session, list(senders), limit, now=now)]
+    for message_id in due_ids:
+        at = now or utcnow()
+        lease = claim(engine, message_id, now=at, lease_seconds=lease_seconds)
+        if lease is None:
+            continue
+        row = lease.row
+        kind = MessageKind(row.kind)
+        sender = senders[kind]
+        outcome, error = OutboxStatus.SENT, ""
+        try:
+            payload = parse_payload(kind, row.payload)
+            sender.send(Claimed(row.id, kind, row.channel, row.target, row.subject, payload, row.order_id,
+                                row.attempts))
+        except NotNeeded as exc:
+            outcome, error = OutboxStatus.SKIPPED, str(exc)
+        except (Undeliverable, ValidationError) as exc:  # a row written wrong never gets better
+            outcome, error = OutboxStatus.FAILED, str(exc)
+        except OmsError as exc:  # the channel refused or is down: try again later
+            outcome, error = OutboxStatus.PENDING, str(exc)
+        except Exception as exc:  # noqa: BLE001 - a network error or a bug: retried, never the end of the run
+            log.exception("sending outbox message %s (%s) failed", message_id, kind.value)
+            outcome, error = OutboxStatus.PENDING, f"{type(exc).__name__}: {exc}"
+        _record(engine, lease, sender, outcome, error, at, result)
+    return result
+
+
+def _record(engine: Engine, lease: _Lease, sender: Sender, outcome: OutboxStatus, error: str, now: datetime,
+            result: DispatchResult) -> None:
+    with session_scope(engine) as session:
+        message = session.get(Outbox, lease.row.id)
+        if message is None or message.status != OutboxStatus.SENDING or message.next_attempt_at != lease.until:
+            # Our lease ran out and another dispatcher took the message over: its outcome stands.
+            log.warning("outbox message %s: lease lost before the outcome (%s) was recorded", lease.row.id, outcome)
+            return
+        if outcome == OutboxStatus.SENT:
+            mark_sent(session, message)
+            result.sent += 1
+            return
+        if outcome == OutboxStatus.SKIPPED:
+            mark_skipped(session, message, error)
+            result.skipped += 1
+            log.info("outbox message %s not sent: %s", message.id, error)
+            return
+        mark_failed(session, message, error, permanent=outcome == OutboxStatus.FAILED, now=now)
+        result.errors.append(f"{message.kind} {message.id}: {error}")
+        if message.status == OutboxStatus.FAILED:
+            result.failed += 1
+            sender.gave_up(session, message)
+        else:
+            result.retrying += 1

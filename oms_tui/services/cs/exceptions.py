@@ -18,8 +18,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
-from oms_tui.models import Hold, HoldKind, Order, Outbox, OutboxStatus, utcnow
-from oms_tui.services.core import audit
+from oms_tui.models import Hold, HoldKind, Order, Outbox, utcnow
+from oms_tui.services.core import audit, outbox
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import actions
 
@@ -176,7 +176,7 @@ class AlertRow:
     platform_order_id: str | None
 
 
-_PENDING_ALERTS = (Outbox.kind == "alert", Outbox.status == OutboxStatus.PENDING)
+_PENDING_ALERTS = (Outbox.kind == outbox.MessageKind.ALERT, col(Outbox.status).in_(outbox.OPEN_STATUSES))
 
 
 def count_alerts(session: Session) -> int:

@@ -401,8 +401,8 @@ class PackSession:
             actions.ship(session, order, waybill=waybill, courier=courier, user=self.user, shipped_at=now)
             order.parcel_id = parcel.id
             session.add(order)
-            outbox.enqueue(session, "platform_ship", channel=order.platform, target=order.shop, order_id=order.id,
-                           subject=f"{order.platform_order_id} {courier} {waybill}",
+            outbox.enqueue(session, outbox.MessageKind.PLATFORM_SHIP, channel=order.platform, target=order.shop,
+                           order_id=order.id, subject=f"{order.platform_order_id} {courier} {waybill}",
                            payload={"platform_order_id": order.platform_order_id, "waybill": waybill,
                                     "courier": courier})
         parcel.status = ParcelStatus.SHIPPED

@@ -34,13 +34,14 @@ from oms_tui.printers.errors import PrinterOffline
 from oms_tui.printers.transports import PrinterLink, TransportFactory, open_printer
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
+from oms_tui.services.core.backoff import BackoffPolicy
 
 STATUSES = tuple(PrintStatus)
 PENDING = (PrintStatus.QUEUED, PrintStatus.PRINTING)
 DOCUMENTS = documents.DOCUMENTS
 
-BACKOFF_BASE_SECONDS = 10
-BACKOFF_CAP_SECONDS = 300
+# 10 s, 20 s, 40 s … at most 5 minutes; never given up (jobs are never dropped).
+BACKOFF = BackoffPolicy(base_seconds=10, cap_seconds=300)
 LEASE_SECONDS = 120  # how long a claimed job may take before another run may send it again
 
 
@@ -57,11 +58,6 @@ class QueueRun:
     def as_dict(self) -> dict[str, Any]:
         return {"printed": self.printed, "retrying": self.retrying, "failed": self.failed, "errors": self.errors,
                 "offline": self.offline}
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait after the ``attempts``-th failed attempt: 10 s, 20 s, 40 s … at most 5 minutes."""
-    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1), BACKOFF_CAP_SECONDS))
 
 
 # --- choosing a printer ----------------------------------------------------------------------
@@ -299,7 +295,7 @@ def _retry_later(engine: Engine, job_id: int, error: str, now: datetime) -> None
         job.attempts += 1
         job.last_error = error[:500]
         job.status = PrintStatus.QUEUED
-        job.next_attempt_at = now + backoff(job.attempts)
+        job.next_attempt_at = BACKOFF.next_attempt(job.attempts, now)
         session.add(job)
 
 

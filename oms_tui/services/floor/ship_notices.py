@@ -1,70 +1,62 @@
 """Tell the platforms that orders shipped: the `platform_ship` rows of the outbox, sent by the
 shop's adapter. A platform that is down leaves the row pending with back-off; one that keeps
-refusing turns into a `notify_failed` hold on the order so a person sees it."""
+refusing turns into a `notify_failed` hold on the order so a person sees it.
+
+The platform is called outside any database transaction (``outbox.dispatch`` claims the row,
+calls ``PlatformShipSender.send``, then records the outcome)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from oms_tui.config import ShopConfig
-from oms_tui.db import session_scope
-from oms_tui.errors import OmsError
-from oms_tui.models import HoldKind, OutboxStatus
+from oms_tui.models import HoldKind, Outbox
 from oms_tui.services.core import outbox
+from oms_tui.services.core.outbox import DispatchResult, MessageKind
 from oms_tui.services.orders import holds, queries
 
-log = logging.getLogger(__name__)
+__all__ = ["DispatchResult", "PlatformShipSender", "dispatch"]
+
+ClientFactory = Callable[[ShopConfig], object]
 
 
-@dataclass
-class DispatchResult:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
+class PlatformShipSender(outbox.Sender):
+    """Sends `platform_ship` messages through each shop's adapter, one client per shop per run."""
 
+    def __init__(self, shops: list[ShopConfig], client_factory: ClientFactory) -> None:
+        self.shops = {shop.name: shop for shop in shops}
+        self.client_factory = client_factory
+        self.clients: dict[str, object] = {}
 
-def dispatch(engine: Engine, shops: list[ShopConfig], client_factory: Callable[[ShopConfig], object], *,
-             limit: int = 100) -> DispatchResult:
-    result = DispatchResult()
-    by_name = {shop.name: shop for shop in shops}
-    with session_scope(engine) as session:
-        due_ids = [m.id for m in outbox.due(session, "platform_ship", limit)]
-    clients: dict[str, object] = {}
-    try:
-        for message_id in due_ids:
-            with session_scope(engine) as session:
-                message = session.get(outbox.Outbox, message_id)
-                if message is None or message.status != OutboxStatus.PENDING:
-                    continue
-                payload = outbox.payload_of(message)
-                shop = by_name.get(message.target)
-                if shop is None:
-                    outbox.mark_failed(session, message, f"shop {message.target!r} is not configured", permanent=True)
-                else:
-                    if shop.name not in clients:
-                        clients[shop.name] = client_factory(shop)
-                    client = clients[shop.name]
-                    try:
-                        client.ship(payload["platform_order_id"], payload["waybill"], payload["courier"])
-                        outbox.mark_sent(session, message)
-                        result.sent += 1
-                        continue
-                    except OmsError as exc:
-                        outbox.mark_failed(session, message, str(exc))
-                    except KeyError as exc:  # a row we wrote wrong never gets better: stop retrying it
-                        outbox.mark_failed(session, message, f"payload lacks {exc}", permanent=True)
-                if message.status == OutboxStatus.FAILED:
-                    result.failed += 1
-                    if message.order_id is not None:
-                        holds.open_hold(session, queries.get_order(session, message.order_id), HoldKind.NOTIFY_FAILED,
-                                        reason=f"platform not told of shipment: {message.last_error}")
-                else:
-                    result.retrying += 1
-    finally:
+    def send(self, message: outbox.Claimed) -> None:
+        shop = self.shops.get(message.target)
+        if shop is None:
+            raise outbox.Undeliverable(f"shop {message.target!r} is not configured")
+        if shop.name not in self.clients:
+            self.clients[shop.name] = self.client_factory(shop)
+        notice: outbox.PlatformShip = message.payload
+        self.clients[shop.name].ship(notice.platform_order_id, notice.waybill, notice.courier)
+
+    def gave_up(self, session: Session, message: Outbox) -> None:
+        if message.order_id is not None:
+            holds.open_hold(session, queries.get_order(session, message.order_id), HoldKind.NOTIFY_FAILED,
+                            reason=f"platform not told of shipment: {message.last_error}")
+
+    def close(self) -> None:
+        clients, self.clients = self.clients, {}
         for client in clients.values():
             client.close()
-    return result
+
+
+def dispatch(engine: Engine, shops: list[ShopConfig], client_factory: ClientFactory, *, limit: int = 100,
+             now: datetime | None = None) -> DispatchResult:
+    """Send the due ship notices (only these; the scheduler's ``dispatch_outbox`` sends every kind)."""
+    sender = PlatformShipSender(shops, client_factory)
+    try:
+        return outbox.dispatch(engine, {MessageKind.PLATFORM_SHIP: sender}, limit=limit, now=now)
+    finally:
+        sender.close()

@@ -9,7 +9,7 @@ message id seen before *from the same shop* is answered "duplicate" and changes 
 messages, so each is queued.
 
 The answer is fast because nothing is fetched while the pusher waits: the event row *is* the
-queue, worked off by ``process_pending``.
+queue, worked off by ``process_pending`` (claim with a lease, fetch outside any transaction, record).
 """
 
 from __future__ import annotations
@@ -17,23 +17,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from oms_tui.db import session_scope
+from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError
 from oms_tui.i18n import _
 from oms_tui.models import ProblemSource, WebhookEvent, utcnow
+from oms_tui.services.core.backoff import BackoffPolicy
 from oms_tui.services.intake import sync
 
+log = logging.getLogger(__name__)
+
 WINDOW = timedelta(minutes=5)
-MAX_ATTEMPTS = 8
 DEDUPE_KEY_MAX = 128  # WebhookEvent.message_id's length
+# A failed fetch (often a platform's rate limit) waits 5 s, 10 s … at most 10 minutes, each wait
+# jittered so the events of one burst do not all come back together; after 8 failures it stays unfetched.
+BACKOFF = BackoffPolicy(base_seconds=5, cap_seconds=600, max_attempts=8, jitter=0.2)
+LEASE_SECONDS = 120  # longer than one fetch may take
 
 # Where each platform's pushed message names the order (Taobao TMC: tid; PDD: order_sn).
 # JD is not here: its documented API has no single-order call, so JD orders come by sync only.
@@ -117,32 +124,60 @@ def accept(session: Session, *, shop: str, platform: str, body: bytes) -> Accept
     return Accepted("queued", message_id, order_id)
 
 
-def pending(session: Session, limit: int = 100) -> list[WebhookEvent]:
+def pending(session: Session, limit: int = 100, *, now: datetime | None = None) -> list[WebhookEvent]:
+    """Events still to fetch whose next attempt is due, oldest first."""
     return list(session.exec(
-        select(WebhookEvent).where(col(WebhookEvent.processed_at).is_(None), WebhookEvent.attempts < MAX_ATTEMPTS)
+        select(WebhookEvent).where(col(WebhookEvent.processed_at).is_(None),
+                                   col(WebhookEvent.attempts) < BACKOFF.max_attempts,
+                                   col(WebhookEvent.next_attempt_at) <= (now or utcnow()))
         .order_by(col(WebhookEvent.id)).limit(limit)
     ))
 
 
-def process_pending(engine: Engine, fetch_order: Callable[[str, str], object], *, warehouse_code: str | None = None,
-                    limit: int = 100) -> sync.SyncSummary:
-    """Fetch the full order for each queued event and take it in; failures stay queued with a count.
+def claim(engine: Engine, event_id: int, *, now: datetime | None = None) -> WebhookEvent | None:
+    """Take the lease on a due event in a short transaction; None when it is not due or someone else has it."""
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        taken = session.execute(
+            update(WebhookEvent)
+            .where(col(WebhookEvent.id) == event_id, col(WebhookEvent.processed_at).is_(None),
+                   col(WebhookEvent.next_attempt_at) <= now)
+            .values(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
+        )
+        if taken.rowcount != 1:
+            return None
+        return session.get(WebhookEvent, event_id)
 
-    ``fetch_order(shop, platform_order_id)`` goes through the shop's platform adapter.
+
+def process_pending(engine: Engine, fetch_order: Callable[[str, str], object], *, warehouse_code: str | None = None,
+                    limit: int = 100, now: datetime | None = None) -> sync.SyncSummary:
+    """Fetch the full order for each due event and take it in; a failed fetch waits with back-off.
+
+    ``fetch_order(shop, platform_order_id)`` goes through the shop's platform adapter. It is called
+    outside any database transaction: the event is claimed (a lease) in one, recorded in another.
     """
     summary = sync.SyncSummary(shop="webhook", platform="*")
-    with session_scope(engine) as session:
-        events = pending(session, limit)
-    for event in events:
+    with read_session(engine) as session:
+        due_ids = [event.id for event in pending(session, limit, now=now)]
+    for event_id in due_ids:
+        at = now or utcnow()
+        event = claim(engine, event_id, now=at)
+        if event is None:
+            continue
         try:
             record = fetch_order(event.shop, event.platform_order_id)
-        except OmsError as exc:
+        except Exception as exc:  # noqa: BLE001 - a platform error or a bug: counted, retried with back-off
+            if not isinstance(exc, OmsError):
+                log.exception("fetching %s %s for webhook event %s failed", event.shop, event.platform_order_id,
+                              event.id)
+            error = str(exc) if isinstance(exc, OmsError) else f"{type(exc).__name__}: {exc}"
             with session_scope(engine) as session:
                 row = session.get(WebhookEvent, event.id)
                 row.attempts += 1
-                row.last_error = str(exc)[:500]
+                row.last_error = error[:500]
+                row.next_attempt_at = BACKOFF.next_attempt(row.attempts, at)
                 session.add(row)
-            summary.error = str(exc)
+            summary.error = error
             continue
         sync.ingest_batch(engine, event.shop, event.platform, [record], summary, warehouse_code=warehouse_code,
                           user="webhook", source=ProblemSource.WEBHOOK)

@@ -114,7 +114,7 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
         if not holds.has_open(session, order.id, HoldKind.STOCK_SHORT):
             holds.open_hold(session, order, HoldKind.STOCK_SHORT, reason=f"short: {', '.join(short)}", user=user)
             # Purchasing and operations hear of a shortage once per order, in this same transaction.
-            outbox.enqueue(session, "alert", target="purchasing,operations", order_id=order.id,
+            outbox.enqueue(session, outbox.MessageKind.ALERT, target="purchasing,operations", order_id=order.id,
                            subject=f"stock short: {', '.join(short)}",
                            payload={"event": "stock_short", "order": order.platform_order_id,
                                     "platform": order.platform, "skus": short})

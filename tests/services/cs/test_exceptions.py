@@ -128,8 +128,9 @@ def test_pending_alerts(seeded):
     ingest(seeded, "T1", {"HG-001": 1})
     ingest(seeded, "T2", {"MB-001": 2})
     with session_scope(seeded) as s:
-        outbox.enqueue(s, "sms", target="13800138000", subject="not an alert")
-        sent = outbox.enqueue(s, "alert", target="operations", subject="already sent")
+        outbox.enqueue(s, "platform_ship", target="tb-main", subject="not an alert",
+                       payload={"platform_order_id": "T1", "waybill": "YT1", "courier": "yuantong"})
+        sent = outbox.enqueue(s, "alert", target="operations", subject="already sent", payload={"event": "test"})
         s.flush()
         outbox.mark_sent(s, sent)
     with read_session(seeded) as s:

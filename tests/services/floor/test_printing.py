@@ -110,7 +110,7 @@ def test_offline_printer_keeps_the_job_queued_then_prints_it_when_back(engine, l
     offline = job(engine, job_id)
     assert offline.status == "queued" and offline.attempts == 1 and offline.printed_at is None
     assert "打包台" in offline.last_error and "refused" in offline.last_error.lower()
-    assert offline.next_attempt_at == now + timedelta(seconds=printing.BACKOFF_BASE_SECONDS)
+    assert offline.next_attempt_at == now + timedelta(seconds=printing.BACKOFF.base_seconds)
 
     listener.start()
     assert printing.process_queue(engine, settings, now=now).printed == 0  # not due yet: backing off
@@ -265,3 +265,24 @@ def test_list_and_count_jobs(engine):
         assert [j.id for j in printing.list_jobs(session, printer="打包台", limit=2, offset=1)] == ids[1::-1]
         with pytest.raises(ValidationError, match="unknown print job status"):
             printing.list_jobs(session, status="lost")
+
+
+def test_the_printer_is_written_to_with_no_transaction_open(engine):
+    from tests.no_transaction import assert_no_transaction_open
+
+    settings = settings_with(dummy("打包台"))
+    enqueue(engine, settings)
+    printers = DummyPrinters()
+
+    def checking_factory(config):
+        printer = printers(config)
+        raw = printer._raw
+
+        def write(payload):
+            assert_no_transaction_open(engine)
+            raw(payload)
+        printer._raw = write
+        return printer
+
+    assert printing.process_queue(engine, settings, transport_factory=checking_factory).printed == 1
+    assert printers.output("打包台")

@@ -66,7 +66,7 @@ def test_refusing_platform_retries_then_becomes_a_notify_failed_hold(seeded, sim
     assert first.retrying > 0 and first.sent == 0
     with session_scope(seeded) as s:  # make the retries due at once, as if the back-off had passed
         for message in s.exec(select(Outbox)).all():
-            message.attempts = outbox.MAX_ATTEMPTS - 1
+            message.attempts = outbox.BACKOFF.max_attempts - 1
             message.next_attempt_at = utcnow()
             s.add(message)
     last = ship_notices.dispatch(seeded, [config], factory(sim))
@@ -86,8 +86,9 @@ def test_a_broken_row_or_unknown_shop_fails_alone_and_the_rest_go_out(seeded, si
     with session_scope(seeded) as s:
         good = s.exec(select(Outbox).where(Outbox.kind == "platform_ship")).all()
         first_order = good[0].order_id
-        outbox.enqueue(s, "platform_ship", channel="pdd", target=config.name, order_id=first_order,
-                       payload={"platform_order_id": "x"})  # no waybill: written wrong
+        # no waybill: written wrong (by hand or an older version; enqueue refuses it now)
+        s.add(Outbox(kind="platform_ship", channel="pdd", target=config.name, order_id=first_order,
+                     payload='{"platform_order_id": "x"}'))
         outbox.enqueue(s, "platform_ship", channel="pdd", target="gone shop", order_id=first_order,
                        payload={"platform_order_id": "x", "waybill": "y", "courier": "yuantong"})
     result = ship_notices.dispatch(seeded, [config], factory(sim))
@@ -100,10 +101,11 @@ def test_a_broken_row_or_unknown_shop_fails_alone_and_the_rest_go_out(seeded, si
 
 def test_failed_sends_back_off_exponentially_then_give_up(seeded):
     with session_scope(seeded) as s:
-        message = outbox.enqueue(s, "platform_ship", target="x", payload={})
+        message = outbox.enqueue(s, "platform_ship", target="x",
+                                 payload={"platform_order_id": "1", "waybill": "YT1", "courier": "yuantong"})
         s.flush()
         delays = []
-        for _ in range(outbox.MAX_ATTEMPTS - 1):
+        for _ in range(outbox.BACKOFF.max_attempts - 1):
             before = utcnow()
             outbox.mark_failed(s, message, "platform down")
             delays.append(round((message.next_attempt_at - before).total_seconds()))
@@ -111,4 +113,26 @@ def test_failed_sends_back_off_exponentially_then_give_up(seeded):
         outbox.mark_failed(s, message, "platform down")
         assert message.status == "failed"
         assert outbox.due(s, "platform_ship") == []
-    assert delays[:4] == [30, 60, 120, 240] and max(delays) == outbox.BACKOFF_CAP_SECONDS
+    assert delays[:4] == [30, 60, 120, 240] and max(delays) == outbox.BACKOFF.cap_seconds
+
+
+def test_the_platform_is_called_with_no_transaction_open(seeded):
+    from oms_tui.config import ShopConfig
+    from tests.no_transaction import assert_no_transaction_open
+
+    config = ShopConfig(name="tb-main", platform="taobao", base_url="http://127.0.0.1:1", app_key="k", app_secret="s")
+    with session_scope(seeded) as s:
+        outbox.enqueue(s, outbox.MessageKind.PLATFORM_SHIP, target="tb-main",
+                       payload={"platform_order_id": "TB1", "waybill": "YT1", "courier": "yuantong"})
+    calls = []
+
+    class CheckingClient:
+        def ship(self, platform_order_id, waybill, courier):
+            assert_no_transaction_open(seeded)
+            calls.append((platform_order_id, waybill, courier))
+
+        def close(self):
+            pass
+
+    assert ship_notices.dispatch(seeded, [config], lambda shop: CheckingClient()).sent == 1
+    assert calls == [("TB1", "YT1", "yuantong")]

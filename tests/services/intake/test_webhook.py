@@ -2,6 +2,7 @@
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -10,7 +11,7 @@ from starlette.testclient import TestClient
 from oms_tui.config import ShopConfig
 from oms_tui.db import read_session
 from oms_tui.errors import OmsError
-from oms_tui.models import Order, WebhookEvent
+from oms_tui.models import Order, WebhookEvent, utcnow
 from oms_tui.platforms.webhook_server import build_webhook_app
 from oms_tui.services.intake import webhook
 from tests.helpers.shop import assert_books_balance, normalized, stock_up
@@ -81,7 +82,9 @@ def test_queue_fetches_the_full_order_and_retries_failures(client, seeded):
 
     first = webhook.process_pending(seeded, fetch)
     assert (first.new, first.error) == (1, "taobao tb-main: code 7 app call limited")
-    second = webhook.process_pending(seeded, fetch)
+    assert webhook.process_pending(seeded, fetch).new == 0 and calls.count("5002") == 1  # backing off
+    later = utcnow() + timedelta(seconds=webhook.BACKOFF.base_seconds)
+    second = webhook.process_pending(seeded, fetch, now=later)
     assert second.new == 1 and second.error is None
     assert webhook.process_pending(seeded, fetch).new == 0  # nothing left
     with read_session(seeded) as s:
@@ -120,3 +123,46 @@ def test_long_message_ids_differing_only_at_the_end_are_two_messages(seeded):
     assert [r.json()["status"] for r in (first, second, again)] == ["queued", "queued", "duplicate"]
     assert webhook.dedupe_key("tb-main", prefix + "-1") != webhook.dedupe_key("tb-main", prefix + "-2")
     assert len(webhook.dedupe_key("tb-main", prefix)) <= webhook.DEDUPE_KEY_MAX
+
+
+def test_failed_fetches_back_off_with_jitter_then_stop(client, seeded):
+    post(client, message("m1", "5001"))
+    now = utcnow()
+    waits = []
+
+    def fetch(shop, order_id):
+        raise OmsError("taobao tb-main: code 7 app call limited")
+
+    for _ in range(webhook.BACKOFF.max_attempts):
+        assert webhook.process_pending(seeded, fetch, now=now).error
+        with read_session(seeded) as s:
+            event = s.exec(select(WebhookEvent)).one()
+        waits.append((event.next_attempt_at - now).total_seconds())
+        now = event.next_attempt_at
+    exact = [min(webhook.BACKOFF.base_seconds * 2 ** (n - 1), webhook.BACKOFF.cap_seconds)
+             for n in range(1, webhook.BACKOFF.max_attempts + 1)]
+    assert all((1 - webhook.BACKOFF.jitter) * e <= w <= e for w, e in zip(waits, exact, strict=True))
+    assert webhook.process_pending(seeded, fetch, now=now + timedelta(days=1)).error is None  # given up
+    assert event.attempts == webhook.BACKOFF.max_attempts and event.processed_at is None
+
+
+def test_the_order_is_fetched_with_no_transaction_open_and_a_dead_fetchers_lease_runs_out(client, seeded):
+    from tests.no_transaction import assert_no_transaction_open
+
+    stock_up(seeded, "HG-001", 5)
+    post(client, message("m1", "5001"))
+    with read_session(seeded) as s:
+        event_id = s.exec(select(WebhookEvent)).one().id
+    now = utcnow()
+    assert webhook.claim(seeded, event_id, now=now) is not None  # a scheduler took it and died
+    fetched = []
+
+    def fetch(shop, order_id):
+        assert_no_transaction_open(seeded)
+        fetched.append(order_id)
+        return normalized(order_id, {"HG-001": 1})
+
+    assert webhook.process_pending(seeded, fetch, now=now).new == 0
+    later = now + timedelta(seconds=webhook.LEASE_SECONDS + 1)
+    assert webhook.process_pending(seeded, fetch, now=later).new == 1
+    assert fetched == ["5001"]

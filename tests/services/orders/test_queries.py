@@ -7,6 +7,7 @@ import pytest
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import NotFound
 from oms_tui.models import Parcel
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import lookup
 from oms_tui.services.floor import packing
 from oms_tui.services.orders import queries
@@ -95,7 +96,7 @@ def test_a_parcel_waybill_names_its_orders_and_a_merged_one_is_ambiguous(orders)
 
 def test_the_pack_station_refuses_an_ambiguous_slip_and_reads_no_full_width_id(orders):
     engine, made = orders
-    pack = packing.PackSession(station="P1", user="li")
+    pack = packing.PackSession(station="P1", actor=Actor("li", {"warehouse"}))
     refused = pack.scan(engine, "X1")
     assert refused.result == "refused" and refused.is_error and pack.work is None
     assert f"taobao #{made['x1_tb'].id}" in refused.message and f"pdd #{made['x1_pdd'].id}" in refused.message
