@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from textual.binding import BindingsMap
@@ -19,12 +19,17 @@ from textual.worker import get_current_worker
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError, PermissionDenied
 from oms_tui.i18n import N_, _
+from oms_tui.screens.host import OmsHost
 from oms_tui.services.core.actor import Actor
 
-if TYPE_CHECKING:
-    from oms_tui.app import OmsApp
-
 T = TypeVar("T")
+
+
+class _EngineHolder(Protocol):
+    """What only this module asks of the app: its engine. Screens reach the database through
+    ``OmsScreen.read`` / ``write``, never directly, so ``OmsHost`` leaves it out."""
+
+    engine: Engine
 
 
 def localize_bindings(node: DOMNode) -> None:
@@ -79,8 +84,9 @@ class OmsScreen(Screen):
             self.sub_title = _(self.TITLE_ID)
 
     @property
-    def oms(self) -> OmsApp:
-        return self.app  # type: ignore[return-value]
+    def oms(self) -> OmsHost:
+        """The app, as far as a screen may use it (navigation, settings, who is signed in)."""
+        return cast(OmsHost, self.app)
 
     @property
     def actor(self) -> Actor:
@@ -95,6 +101,10 @@ class OmsScreen(Screen):
         """Who the audit trail records for what is done on this screen."""
         operator = self.oms.operator
         return operator.name if operator else "system"
+
+    @property
+    def _engine(self) -> Engine:
+        return cast(_EngineHolder, self.app).engine
 
     def on_data_changed(self) -> None:
         """Someone (on this terminal or another) committed a change; screens that show data re-read it."""
@@ -123,7 +133,7 @@ class OmsScreen(Screen):
     def _in_thread(self, open_session, fetch: Callable[[Session], T], done: Callable[[T], Any]) -> None:  # noqa: ANN001
         worker = get_current_worker()
         try:
-            with open_session(self.oms.engine) as session:
+            with open_session(self._engine) as session:
                 result = fetch(session)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
             if not worker.is_cancelled:
@@ -143,16 +153,3 @@ class OmsScreen(Screen):
     def clear_error(self) -> None:
         for line in self.query(ErrorLine):
             line.show("")
-
-
-@dataclass(frozen=True)
-class Operator:
-    """The person signed in at this terminal, as plain values (no ORM object outlives its session)."""
-
-    name: str
-    display_name: str
-    roles: tuple[str, ...]
-
-    @classmethod
-    def from_user(cls, user) -> Operator:  # noqa: ANN001 - a models.User
-        return cls(user.name, user.display_name or user.name, tuple(user.role_list))

@@ -211,9 +211,7 @@ class ExceptionsScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from oms_tui.screens.order_detail import OrderDetailScreen
-
-        self.app.push_screen(OrderDetailScreen(int(str(event.row_key.value).split(":")[1])))
+        self.oms.open_order(int(str(event.row_key.value).split(":")[1]))
 
     def action_resolve(self) -> None:
         selected = self._selected()

@@ -137,9 +137,7 @@ class LookupScreen(OmsScreen):
 
     @on(DataTable.RowSelected, "#orders")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from oms_tui.screens.order_detail import OrderDetailScreen
-
-        self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
+        self.oms.open_order(int(event.row_key.value))
 
     def action_focus_query(self) -> None:
         query = self.query_one("#query", Input)

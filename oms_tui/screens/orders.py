@@ -175,6 +175,4 @@ class OrdersScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_detail(self, event: DataTable.RowSelected) -> None:
-        from oms_tui.screens.order_detail import OrderDetailScreen
-
-        self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
+        self.oms.open_order(int(event.row_key.value))

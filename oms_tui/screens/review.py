@@ -150,9 +150,7 @@ class ReviewScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from oms_tui.screens.order_detail import OrderDetailScreen
-
-        self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
+        self.oms.open_order(int(event.row_key.value))
 
     def selected_order_id(self) -> int | None:
         table = self.table

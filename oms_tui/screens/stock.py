@@ -141,6 +141,4 @@ class StockScreen(PagedTableScreen):
     @on(DataTable.RowSelected, "#table")
     def _open_ledger(self, event: DataTable.RowSelected) -> None:
         warehouse, sku = str(event.row_key.value).split("\t", 1)
-        from oms_tui.screens.ledger import SkuLedgerScreen
-
-        self.app.push_screen(SkuLedgerScreen(sku, warehouse_code=warehouse))
+        self.oms.open_sku(sku, warehouse_code=warehouse)
