@@ -3,17 +3,13 @@ as a red line and a notification (never a traceback)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
-from textual.binding import BindingsMap
-from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from oms_tui.db import read_session, session_scope
@@ -21,6 +17,8 @@ from oms_tui.errors import OmsError, PermissionDenied
 from oms_tui.i18n import N_, _
 from oms_tui.screens.host import OmsHost
 from oms_tui.services.core.actor import Actor
+from oms_tui.widgets.bindings import localize_bindings
+from oms_tui.widgets.error_line import ErrorLine
 
 T = TypeVar("T")
 
@@ -32,23 +30,6 @@ class _EngineHolder(Protocol):
     engine: Engine
 
 
-def localize_bindings(node: DOMNode) -> None:
-    """Give ``node`` its class bindings with descriptions in the current language.
-
-    BINDINGS carry ``N_()``-marked English ids; Textual copies them per instance, so translating
-    the copy when the node is built (or the language changes) is enough for the Footer.
-    """
-    merged = type(node)._merged_bindings
-    if merged is None:
-        return
-    translated = BindingsMap()
-    for _key, binding in merged:
-        if binding.description:
-            binding = dataclasses.replace(binding, description=_(binding.description))
-        translated._add_binding(binding)
-    node._bindings = translated
-
-
 def describe_error(exc: BaseException) -> str:
     """One line a user can read: the domain message, or what kind of storage failure it was."""
     if isinstance(exc, OmsError):
@@ -58,18 +39,6 @@ def describe_error(exc: BaseException) -> str:
         detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).splitlines()[0][:200]
         return _("Database error: {error}").format(error=detail)
     return _("Unexpected error: {error}").format(error=exc)
-
-
-class ErrorLine(Static):
-    """A red one-line message under a form or table; empty and hidden when there is nothing to say."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id, classes="error-line", markup=False)
-        self.display = False
-
-    def show(self, message: str) -> None:
-        self.update(message)
-        self.display = bool(message)
 
 
 class OmsScreen(Screen):

@@ -17,8 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import utcnow
-from oms_tui.screens.base import ErrorLine
-from oms_tui.screens.cs_dialogs import TextPrompt, format_age
+from oms_tui.screens.cs_dialogs import format_age
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
@@ -28,9 +27,12 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
-from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.cs import exceptions
 from oms_tui.services.cs.exceptions import BULK_SAFE_KINDS, ExceptionFilter
+from oms_tui.widgets.dialogs import TextPrompt
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 RATIO_HOURS = 24
 ALERT_ROWS = 20

@@ -10,7 +10,6 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.formatting import (
     MOVE_NAMES,
     delta,
@@ -19,10 +18,12 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
-from oms_tui.screens.paging import PagedTableScreen, PageResult, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import queries as order_queries
 from oms_tui.services.stock import queries as stock_queries
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import PageResult, TableRow
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
@@ -27,11 +27,12 @@ from oms_tui.screens.formatting import (
     shop_zone,
     yuan,
 )
-from oms_tui.screens.paging import TableRow
 from oms_tui.services.core import audit
 from oms_tui.services.orders import holds
 from oms_tui.services.orders import queries as order_queries
 from oms_tui.services.stock import queries as stock_queries
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import OrderStatus
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
@@ -26,9 +25,11 @@ from oms_tui.screens.formatting import (
     shop_zone,
     start_of_day_utc,
 )
-from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.orders import queries
 from oms_tui.services.orders.queries import OrderFilter
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 TYPING_DELAY = 0.5  # seconds of no typing before the date or search filter applies itself
 

@@ -20,10 +20,12 @@ from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.printers.transports import TransportFactory, open_printer
-from oms_tui.screens.base import ErrorLine, describe_error
+from oms_tui.screens.base import describe_error
 from oms_tui.screens.formatting import local_time, named, plain, shop_zone
-from oms_tui.screens.paging import PagedTableScreen, PageResult, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.floor import printing
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import PageResult, TableRow
 
 JOB_STATUS_NAMES: dict[str, str] = {
     printing.QUEUED: N_("queued"),

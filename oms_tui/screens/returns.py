@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label
 
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.floor import courier_label, print_note
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
@@ -30,6 +30,7 @@ from oms_tui.screens.formatting import (
 from oms_tui.services.floor import returns
 from oms_tui.services.floor.print_request import PrintOutcome
 from oms_tui.services.orders import queries
+from oms_tui.widgets.error_line import ErrorLine
 
 CONDITION_NAMES = {"resaleable": N_("resaleable"), "damaged": N_("damaged")}
 

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Label
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
     local_time,
@@ -21,6 +21,7 @@ from oms_tui.screens.formatting import (
     shop_zone,
 )
 from oms_tui.services.intake import sync
+from oms_tui.widgets.error_line import ErrorLine
 
 
 @dataclass(frozen=True)

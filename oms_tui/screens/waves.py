@@ -14,12 +14,13 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.floor import courier_label, courier_options, print_note
 from oms_tui.screens.formatting import PLATFORM_NAMES, local_time, num, plain, shop_zone
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.floor import waves
 from oms_tui.services.floor.print_request import PrintOutcome
+from oms_tui.widgets.error_line import ErrorLine
 
 PREVIEW_DELAY = 0.3  # seconds of no typing before the match count is read again
 DEFAULT_MAX_ORDERS = 200
