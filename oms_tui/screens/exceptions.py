@@ -123,12 +123,13 @@ class ExceptionsScreen(PagedTableScreen):
         zone = shop_zone(self.oms.settings.timezone)
 
         def fetch(session: Session) -> Summary:
-            ratio = exceptions.exception_ratio(session, since=utcnow() - timedelta(hours=RATIO_HOURS))
+            desk = exceptions.desk_summary(session, since=utcnow() - timedelta(hours=RATIO_HOURS),
+                                           alert_limit=ALERT_ROWS)
             rows = [TableRow(str(a.id), (plain(local_time(a.created_at, zone)), plain(a.subject), plain(a.target),
                                          plain(a.platform_order_id or ""), plain(str(a.attempts)),
                                          plain(a.last_error)))
-                    for a in exceptions.pending_alerts(session, limit=ALERT_ROWS)]
-            return Summary(ratio, exceptions.count_open(session), exceptions.count_alerts(session), rows)
+                    for a in desk.pending]
+            return Summary(desk.ratio, desk.open_holds, desk.alerts, rows)
 
         self.read(fetch, self._show_summary, group="summary")
 

@@ -104,12 +104,10 @@ class OrdersScreen(PagedTableScreen):
         return queries.count_orders(session, query.as_filter())
 
     def fetch_rows(self, session: Session, query: OrdersQuery, limit: int, offset: int) -> list[TableRow]:
-        page = queries.list_orders(session, query.as_filter(), limit=limit, offset=offset)
-        open_holds = queries.open_holds_of(session, [o.id for o in page])
         zone = shop_zone(self.oms.settings.timezone)
         rows = []
-        for o in page:
-            holds = ", ".join(named(HOLD_NAMES, h.kind) for h in open_holds[o.id])
+        for o in queries.list_order_rows(session, query.as_filter(), limit=limit, offset=offset):
+            holds = ", ".join(named(HOLD_NAMES, kind) for kind in o.open_hold_kinds)
             rows.append(TableRow(
                 key=str(o.id),
                 cells=(plain(o.platform_order_id), plain(named(PLATFORM_NAMES, o.platform)), plain(o.shop),

@@ -129,14 +129,6 @@ def _order_dict(o, lines, open_holds) -> dict:  # noqa: ANN001 - an Order or an 
     }
 
 
-def order_references(session: Session, order_ids: list[int]) -> dict[int, str]:
-    """Order id → the platform's order id, for the ids on one page of ledger rows."""
-    ids = sorted({i for i in order_ids if i is not None})
-    if not ids:
-        return {}
-    return dict(session.exec(select(Order.id, Order.platform_order_id).where(col(Order.id).in_(ids))).all())
-
-
 @dataclass(frozen=True)
 class OrderHit:
     id: int
@@ -158,6 +150,35 @@ def find_orders(session: Session, text: str, *, limit: int = 8) -> list[OrderHit
         .limit(limit)
     )
     return [OrderHit(*row) for row in session.exec(stmt)]
+
+
+# --- a page of the orders table -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OrderListRow:
+    id: int
+    platform_order_id: str
+    platform: str
+    shop: str
+    status: str
+    receiver_name: str
+    receiver_province: str
+    receiver_city: str
+    total_fen: int
+    created_at: datetime
+    waybill: str | None
+    open_hold_kinds: tuple[str, ...]
+
+
+def list_order_rows(session: Session, flt: OrderFilter | None = None, *, limit: int = 50,
+                    offset: int = 0) -> list[OrderListRow]:
+    """One page of ``list_orders`` with each order's open hold kinds (the orders screen's table)."""
+    page = list_orders(session, flt, limit=limit, offset=offset)
+    open_ = open_holds_of(session, [o.id for o in page])
+    return [OrderListRow(o.id, o.platform_order_id, o.platform, o.shop, o.status, o.receiver_name,
+                         o.receiver_province, o.receiver_city, o.total_fen, o.created_at, o.waybill,
+                         tuple(h.kind for h in open_[o.id]))
+            for o in page]
 
 
 # --- one order in full: what the order screen and `oms orders show` read ------------------------

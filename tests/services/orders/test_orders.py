@@ -171,6 +171,17 @@ def test_list_filters_pages_and_dicts(no_duplicate_check, seeded):
     assert set(dicts[0]) >= {"platform", "platform_order_id", "status", "total_fen", "holds", "lines"}
 
 
+def test_list_order_rows_is_a_page_with_its_open_hold_kinds(no_duplicate_check, seeded):
+    stock_up(seeded, "HG-001", 1)
+    ingest(seeded, "T1", {"HG-001": 1}, paid_minutes_ago=30)
+    ingest(seeded, "T2", {"HG-001": 1}, paid_minutes_ago=20, buyer_remark="请发顺丰")  # no stock left: short
+    with read_session(seeded) as s:
+        rows = queries.list_order_rows(s, limit=2)
+        assert [r.id for r in rows] == [o.id for o in queries.list_orders(s, limit=2)]
+    assert [(r.platform_order_id, r.open_hold_kinds) for r in rows] == [
+        ("T2", (HoldKind.BUYER_REMARK, HoldKind.STOCK_SHORT)), ("T1", ())]
+
+
 def test_order_detail_is_the_whole_order_in_plain_values(seeded):
     stock_up(seeded, "HG-001", 5)
     order = ingest(seeded, "T1", {"HG-001": 2, "NO-SUCH": 1}, buyer_remark="请发顺丰")
