@@ -1,5 +1,9 @@
-"""What every screen shares: translated key descriptions, database reads in a worker, errors shown
-as a red line and a notification (never a traceback)."""
+"""What every screen shares: translated key descriptions, services run in a worker, errors shown as
+a red line and a notification (never a traceback).
+
+This is the only module under ``screens/`` that touches the engine or opens a session: a screen
+hands ``read`` / ``write`` a function of a session that calls one service, or names a service that
+manages its own transactions to ``run_service`` (tests/screens/test_boundaries.py checks it)."""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ T = TypeVar("T")
 
 class _EngineHolder(Protocol):
     """What only this module asks of the app: its engine. Screens reach the database through
-    ``OmsScreen.read`` / ``write``, never directly, so ``OmsHost`` leaves it out."""
+    ``OmsScreen.read`` / ``write`` / ``run_service``, never directly, so ``OmsHost`` leaves it out."""
 
     engine: Engine
 
@@ -42,7 +46,7 @@ def describe_error(exc: BaseException) -> str:
 
 
 class OmsScreen(Screen):
-    """Base of the app's screens: translated bindings and a safe way to read the database."""
+    """Base of the app's screens: translated bindings, the signed-in actor, services run safely in workers."""
 
     TITLE_ID = ""  # N_() text shown as the Header's sub-title
 
@@ -94,6 +98,29 @@ class OmsScreen(Screen):
         """
         self.run_worker(lambda: self._in_thread(session_scope, work, done), thread=True, group=group,
                         exit_on_error=False, name=f"write:{group}")
+
+    def run_service(self, service: Callable[..., T], /, *args: Any, done: Callable[[T], Any],
+                    failed: Callable[[str], Any] | None = None, group: str = "service", **kwargs: Any) -> None:
+        """Run ``service(engine, *args, **kwargs)`` in a worker thread; hand its result to ``done``.
+
+        For services that open their own short transactions around printer or network I/O (such as
+        ``printing.send_now``): the screen names the service, this hands it the engine. A failure
+        becomes one line for ``failed`` (default: the red line). Never cancelled by a newer call.
+        """
+        def run() -> None:
+            try:
+                result = self.call_service(service, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
+                self.app.call_from_thread(failed or self.show_error, describe_error(exc))
+                return
+            self.app.call_from_thread(done, result)
+
+        self.run_worker(run, thread=True, group=group, exit_on_error=False, name=f"service:{group}")
+
+    def call_service(self, service: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``service(engine, *args, **kwargs)`` on the calling thread, which must be a worker's: for a
+        worker that handles its items one by one in order (the pack station's scans)."""
+        return service(self._engine, *args, **kwargs)
 
     def _read_worker(self, fetch: Callable[[Session], T], done: Callable[[T], Any], *, group: str) -> None:
         self.run_worker(lambda: self._in_thread(read_session, fetch, done), thread=True, exclusive=True,

@@ -141,7 +141,6 @@ class PackStationScreen(OmsScreen):
 
     def _drain(self) -> None:
         """Handle queued scans one at a time, oldest first, until the queue is empty."""
-        engine = self.oms.engine
         while True:
             with self._lock:
                 if not self._pending:
@@ -153,7 +152,7 @@ class PackStationScreen(OmsScreen):
                 continue
             code, at = item
             try:
-                result = self.pack.scan(engine, code)
+                result = self.call_service(self.pack.scan, code)  # in this worker: scans stay in order
             except Exception as exc:  # noqa: BLE001 - reported as a red line; the next scan goes on
                 self.post_message(self.ScanFailed(code, describe_error(exc), at))
                 continue
