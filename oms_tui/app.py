@@ -18,12 +18,14 @@ from oms_tui.config import Settings
 from oms_tui.db import read_session
 from oms_tui.errors import NotFound
 from oms_tui.i18n import N_, _, current_language, setup_language
-from oms_tui.screens.base import Operator, describe_error, localize_bindings
+from oms_tui.screens.base import describe_error
 from oms_tui.screens.formatting import STATUS_NAMES, named
+from oms_tui.screens.host import Operator
 from oms_tui.screens.registry import BY_KEY, may_open, screens_for
 from oms_tui.services.catalogue import skus
 from oms_tui.services.core import changes, users
 from oms_tui.services.orders import queries
+from oms_tui.widgets.bindings import localize_bindings
 
 # How often a terminal looks whether anyone committed a change (two primary-key maxima).
 CHANGE_POLL_SECONDS = 2.0

@@ -66,22 +66,13 @@ def orders_list(
 def orders_show(reference: Annotated[str, typer.Argument(help="platform order id, waybill or our id")],
                 fmt: FormatOption = OutputFormat.table) -> None:
     """One order with its lines, holds and history."""
-    from oms_tui.services.core import audit
-    from oms_tui.services.orders import holds
     from oms_tui.services.orders import queries as order_queries
 
     settings = get_settings()
     with read_session(open_engine(settings)) as session:
-        order = order_queries.find_by_reference(session, reference)
-        detail = order_queries.as_dicts(session, [order])[0]
-        all_holds = holds.holds_of(session, order.id)
-        events = audit.history(session, "order", order.id)
-    detail["all_holds"] = [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": h.reason,
-                            "opened_at": h.opened_at.isoformat(),
-                            "resolved_at": h.resolved_at.isoformat() if h.resolved_at else None,
-                            "resolved_by": h.resolved_by, "resolution": h.resolution} for h in all_holds]
-    detail["history"] = [{"at": e.at.isoformat(), "user": e.user, "action": e.action, "detail": e.detail}
-                         for e in events]
+        order = order_queries.find_order_detail(session, reference)
+    detail = order.as_dict()
+    all_holds, events = order.holds, order.history
     if fmt == OutputFormat.json:
         print_json(detail)
         return

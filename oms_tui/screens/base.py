@@ -1,47 +1,37 @@
-"""What every screen shares: translated key descriptions, database reads in a worker, errors shown
-as a red line and a notification (never a traceback)."""
+"""What every screen shares: translated key descriptions, services run in a worker, errors shown as
+a red line and a notification (never a traceback).
+
+This is the only module under ``screens/`` that touches the engine or opens a session: a screen
+hands ``read`` / ``write`` a function of a session that calls one service, or names a service that
+manages its own transactions to ``run_service`` (tests/screens/test_boundaries.py checks it)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
-from textual.binding import BindingsMap
-from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError, PermissionDenied
 from oms_tui.i18n import N_, _
+from oms_tui.screens.host import OmsHost
 from oms_tui.services.core.actor import Actor
-
-if TYPE_CHECKING:
-    from oms_tui.app import OmsApp
+from oms_tui.widgets.bindings import localize_bindings
+from oms_tui.widgets.error_line import ErrorLine
 
 T = TypeVar("T")
 
 
-def localize_bindings(node: DOMNode) -> None:
-    """Give ``node`` its class bindings with descriptions in the current language.
+class _EngineHolder(Protocol):
+    """What only this module asks of the app: its engine. Screens reach the database through
+    ``OmsScreen.read`` / ``write`` / ``run_service``, never directly, so ``OmsHost`` leaves it out."""
 
-    BINDINGS carry ``N_()``-marked English ids; Textual copies them per instance, so translating
-    the copy when the node is built (or the language changes) is enough for the Footer.
-    """
-    merged = type(node)._merged_bindings
-    if merged is None:
-        return
-    translated = BindingsMap()
-    for _key, binding in merged:
-        if binding.description:
-            binding = dataclasses.replace(binding, description=_(binding.description))
-        translated._add_binding(binding)
-    node._bindings = translated
+    engine: Engine
 
 
 def describe_error(exc: BaseException) -> str:
@@ -55,20 +45,8 @@ def describe_error(exc: BaseException) -> str:
     return _("Unexpected error: {error}").format(error=exc)
 
 
-class ErrorLine(Static):
-    """A red one-line message under a form or table; empty and hidden when there is nothing to say."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id, classes="error-line", markup=False)
-        self.display = False
-
-    def show(self, message: str) -> None:
-        self.update(message)
-        self.display = bool(message)
-
-
 class OmsScreen(Screen):
-    """Base of the app's screens: translated bindings and a safe way to read the database."""
+    """Base of the app's screens: translated bindings, the signed-in actor, services run safely in workers."""
 
     TITLE_ID = ""  # N_() text shown as the Header's sub-title
 
@@ -79,8 +57,9 @@ class OmsScreen(Screen):
             self.sub_title = _(self.TITLE_ID)
 
     @property
-    def oms(self) -> OmsApp:
-        return self.app  # type: ignore[return-value]
+    def oms(self) -> OmsHost:
+        """The app, as far as a screen may use it (navigation, settings, who is signed in)."""
+        return cast(OmsHost, self.app)
 
     @property
     def actor(self) -> Actor:
@@ -95,6 +74,10 @@ class OmsScreen(Screen):
         """Who the audit trail records for what is done on this screen."""
         operator = self.oms.operator
         return operator.name if operator else "system"
+
+    @property
+    def _engine(self) -> Engine:
+        return cast(_EngineHolder, self.app).engine
 
     def on_data_changed(self) -> None:
         """Someone (on this terminal or another) committed a change; screens that show data re-read it."""
@@ -116,6 +99,29 @@ class OmsScreen(Screen):
         self.run_worker(lambda: self._in_thread(session_scope, work, done), thread=True, group=group,
                         exit_on_error=False, name=f"write:{group}")
 
+    def run_service(self, service: Callable[..., T], /, *args: Any, done: Callable[[T], Any],
+                    failed: Callable[[str], Any] | None = None, group: str = "service", **kwargs: Any) -> None:
+        """Run ``service(engine, *args, **kwargs)`` in a worker thread; hand its result to ``done``.
+
+        For services that open their own short transactions around printer or network I/O (such as
+        ``printing.send_now``): the screen names the service, this hands it the engine. A failure
+        becomes one line for ``failed`` (default: the red line). Never cancelled by a newer call.
+        """
+        def run() -> None:
+            try:
+                result = self.call_service(service, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
+                self.app.call_from_thread(failed or self.show_error, describe_error(exc))
+                return
+            self.app.call_from_thread(done, result)
+
+        self.run_worker(run, thread=True, group=group, exit_on_error=False, name=f"service:{group}")
+
+    def call_service(self, service: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``service(engine, *args, **kwargs)`` on the calling thread, which must be a worker's: for a
+        worker that handles its items one by one in order (the pack station's scans)."""
+        return service(self._engine, *args, **kwargs)
+
     def _read_worker(self, fetch: Callable[[Session], T], done: Callable[[T], Any], *, group: str) -> None:
         self.run_worker(lambda: self._in_thread(read_session, fetch, done), thread=True, exclusive=True,
                         group=group, exit_on_error=False, name=f"read:{group}")
@@ -123,7 +129,7 @@ class OmsScreen(Screen):
     def _in_thread(self, open_session, fetch: Callable[[Session], T], done: Callable[[T], Any]) -> None:  # noqa: ANN001
         worker = get_current_worker()
         try:
-            with open_session(self.oms.engine) as session:
+            with open_session(self._engine) as session:
                 result = fetch(session)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
             if not worker.is_cancelled:
@@ -143,16 +149,3 @@ class OmsScreen(Screen):
     def clear_error(self) -> None:
         for line in self.query(ErrorLine):
             line.show("")
-
-
-@dataclass(frozen=True)
-class Operator:
-    """The person signed in at this terminal, as plain values (no ORM object outlives its session)."""
-
-    name: str
-    display_name: str
-    roles: tuple[str, ...]
-
-    @classmethod
-    def from_user(cls, user) -> Operator:  # noqa: ANN001 - a models.User
-        return cls(user.name, user.display_name or user.name, tuple(user.role_list))

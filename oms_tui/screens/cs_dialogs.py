@@ -1,5 +1,6 @@
 """What the customer-service screens (review queue, exceptions, look-up) share: ages as people say
-them, and the small dialogs (a line of text, the receiver's address, an approval request)."""
+them, and their forms (the receiver's address, an approval request). The generic dialogs (a line of
+text) are in ``oms_tui.widgets.dialogs``."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.containers import Grid, Vertical
+from textual.widgets import Input, Label, Select
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine, localize_bindings
 from oms_tui.services.orders import intake_rules as review_rules
+from oms_tui.widgets.dialogs import DIALOG_CSS, Dialog
+from oms_tui.widgets.error_line import ErrorLine
 
 CREDIT_LEVELS = {"good": N_("good"), "normal": N_("normal"), "watch": N_("watch")}
 APPROVAL_KINDS = {"price_change": N_("price change"), "gift": N_("gift")}
@@ -30,67 +30,10 @@ def format_age(hours: float) -> str:
     return _("{days} d {hours} h").format(days=minutes // (24 * 60), hours=minutes % (24 * 60) // 60)
 
 
-class _Dialog(ModalScreen):
-    """A small form over the screen: Enter in the last field or the OK button submits, Escape cancels."""
+class CsDialog(Dialog):
+    """A customer-service form: the dialogs' looks plus this module's own."""
 
-    CSS_PATH = "cs_dialogs.tcss"
-    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
-
-    def __init__(self) -> None:
-        super().__init__()
-        localize_bindings(self)
-
-    def buttons(self) -> ComposeResult:
-        with Horizontal(classes="buttons"):
-            yield Button(_("OK"), variant="primary", id="ok")
-            yield Button(_("Cancel"), id="cancel")
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#ok")
-    def _ok(self) -> None:
-        self.submit()
-
-    def submit(self) -> None:
-        raise NotImplementedError
-
-    def complain(self, message: str) -> None:
-        self.query_one(ErrorLine).show(message)
-
-
-class TextPrompt(_Dialog):
-    """One line of text (a reason, a resolution, a note); dismisses with the text or None."""
-
-    def __init__(self, title: str, *, label: str = "", value: str = "", placeholder: str = "",
-                 required: bool = True) -> None:
-        super().__init__()
-        self.title_text, self.label, self.value, self.placeholder, self.required = (
-            title, label, value, placeholder, required)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title", markup=False)
-            if self.label:
-                yield Label(self.label, classes="dialog-text", markup=False)
-            yield Input(value=self.value, placeholder=self.placeholder, id="text")
-            yield ErrorLine()
-            yield from self.buttons()
-
-    def on_mount(self) -> None:
-        self.query_one("#text", Input).focus()
-
-    @on(Input.Submitted, "#text")
-    def _entered(self) -> None:
-        self.submit()
-
-    def submit(self) -> None:
-        text = self.query_one("#text", Input).value.strip()
-        if self.required and not text:
-            self.complain(_("Please write something first"))
-            return
-        self.dismiss(text)
+    CSS_PATH = [DIALOG_CSS, "cs_dialogs.tcss"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +50,7 @@ _ADDRESS_FIELDS = (("name", N_("Receiver")), ("phone", N_("Phone")), ("province"
                    ("city", N_("City")), ("district", N_("District")), ("address", N_("Address")))
 
 
-class AddressDialog(_Dialog):
+class AddressDialog(CsDialog):
     """The receiver's name, phone and address, checked by the same rule intake uses before it is saved."""
 
     def __init__(self, current: AddressInput, *, order_ref: str = "") -> None:
@@ -157,7 +100,7 @@ class ApprovalInput:
     detail: str
 
 
-class ApprovalDialog(_Dialog):
+class ApprovalDialog(CsDialog):
     """Ask a lead to approve a price change or a gift: the kind, why, and what exactly."""
 
     def __init__(self, order_ref: str) -> None:

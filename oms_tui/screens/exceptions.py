@@ -17,8 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import utcnow
-from oms_tui.screens.base import ErrorLine
-from oms_tui.screens.cs_dialogs import TextPrompt, format_age
+from oms_tui.screens.cs_dialogs import format_age
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
@@ -28,9 +27,12 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
-from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.cs import exceptions
 from oms_tui.services.cs.exceptions import BULK_SAFE_KINDS, ExceptionFilter
+from oms_tui.widgets.dialogs import TextPrompt
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 RATIO_HOURS = 24
 ALERT_ROWS = 20
@@ -121,12 +123,13 @@ class ExceptionsScreen(PagedTableScreen):
         zone = shop_zone(self.oms.settings.timezone)
 
         def fetch(session: Session) -> Summary:
-            ratio = exceptions.exception_ratio(session, since=utcnow() - timedelta(hours=RATIO_HOURS))
+            desk = exceptions.desk_summary(session, since=utcnow() - timedelta(hours=RATIO_HOURS),
+                                           alert_limit=ALERT_ROWS)
             rows = [TableRow(str(a.id), (plain(local_time(a.created_at, zone)), plain(a.subject), plain(a.target),
                                          plain(a.platform_order_id or ""), plain(str(a.attempts)),
                                          plain(a.last_error)))
-                    for a in exceptions.pending_alerts(session, limit=ALERT_ROWS)]
-            return Summary(ratio, exceptions.count_open(session), exceptions.count_alerts(session), rows)
+                    for a in desk.pending]
+            return Summary(desk.ratio, desk.open_holds, desk.alerts, rows)
 
         self.read(fetch, self._show_summary, group="summary")
 
@@ -211,9 +214,7 @@ class ExceptionsScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from oms_tui.screens.order_detail import OrderDetailScreen
-
-        self.app.push_screen(OrderDetailScreen(int(str(event.row_key.value).split(":")[1])))
+        self.oms.open_order(int(str(event.row_key.value).split(":")[1]))
 
     def action_resolve(self) -> None:
         selected = self._selected()

@@ -10,7 +10,6 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.formatting import (
     MOVE_NAMES,
     delta,
@@ -19,25 +18,16 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
-from oms_tui.screens.paging import PagedTableScreen, PageResult, TableRow
-from oms_tui.services.catalogue import skus as catalogue
-from oms_tui.services.orders import queries as order_queries
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.stock import queries as stock_queries
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import PageResult, TableRow
 
 
 @dataclass(frozen=True)
 class LedgerQuery:
     sku_code: str
     warehouse_code: str | None
-
-
-@dataclass(frozen=True)
-class SkuSummary:
-    code: str
-    name: str
-    spec: str
-    bin_location: str
-    levels: list[stock_queries.StockRow]
 
 
 class SkuLedgerScreen(PagedTableScreen):
@@ -67,16 +57,10 @@ class SkuLedgerScreen(PagedTableScreen):
 
     def load_summary(self) -> None:
         code, warehouse = self.sku_code, self.warehouse_code
+        self.read(lambda session: stock_queries.sku_summary(session, code, warehouse_code=warehouse),
+                  self._show_summary, group="summary")
 
-        def fetch(session: Session) -> SkuSummary:
-            sku = catalogue.get_sku(session, code)
-            levels = [row for row in stock_queries.list_stock(session, search=sku.code, warehouse_code=warehouse,
-                                                          limit=20) if row.sku == sku.code]
-            return SkuSummary(sku.code, sku.name, sku.spec, sku.bin_location, levels)
-
-        self.read(fetch, self._show_summary, group="summary")
-
-    def _show_summary(self, summary: SkuSummary) -> None:
+    def _show_summary(self, summary: stock_queries.SkuSummary) -> None:
         self.sku_code = summary.code  # a barcode from the palette becomes the code
         parts = [f"{summary.code}  {summary.name}  {summary.spec}".rstrip()]
         if summary.bin_location:
@@ -101,24 +85,20 @@ class SkuLedgerScreen(PagedTableScreen):
         return LedgerQuery(self.sku_code, self.warehouse_code)
 
     def fetch_count(self, session: Session, query: LedgerQuery) -> int:
-        sku = catalogue.get_sku(session, query.sku_code)
-        return stock_queries.count_sku_ledger(session, sku, warehouse_code=query.warehouse_code)
+        return stock_queries.count_ledger_rows(session, query.sku_code, warehouse_code=query.warehouse_code)
 
     def fetch_rows(self, session: Session, query: LedgerQuery, limit: int, offset: int) -> list[TableRow]:
-        sku = catalogue.get_sku(session, query.sku_code)
-        moves = stock_queries.sku_ledger(session, sku, warehouse_code=query.warehouse_code, limit=limit, offset=offset)
-        warehouses = stock_queries.warehouse_codes(session)
-        orders = order_queries.order_references(session, [m.order_id for m in moves])
         zone = shop_zone(self.oms.settings.timezone)
         return [
             TableRow(
                 key=str(m.id),
-                cells=(plain(local_time(m.at, zone, seconds=True)), plain(warehouses.get(m.warehouse_id, "")),
+                cells=(plain(local_time(m.at, zone, seconds=True)), plain(m.warehouse),
                        plain(named(MOVE_NAMES, m.kind)), delta(m.d_on_hand), delta(m.d_inbound),
                        delta(m.d_locked), delta(m.d_reserved), delta(m.d_damaged),
-                       plain(orders.get(m.order_id, "") if m.order_id else ""), plain(m.user), plain(m.reason)),
+                       plain(m.order_ref), plain(m.user), plain(m.reason)),
             )
-            for m in moves
+            for m in stock_queries.ledger_rows(session, query.sku_code, warehouse_code=query.warehouse_code,
+                                               limit=limit, offset=offset)
         ]
 
     def on_page_shown(self, result: PageResult) -> None:

@@ -9,8 +9,10 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Header, Input, Label
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine, OmsScreen, Operator
+from oms_tui.screens.base import OmsScreen
+from oms_tui.screens.host import Operator
 from oms_tui.services.core import users
+from oms_tui.widgets.error_line import ErrorLine
 
 
 class LoginScreen(OmsScreen):

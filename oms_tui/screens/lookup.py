@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
     STATUS_NAMES,
@@ -25,8 +25,9 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
-from oms_tui.screens.paging import TableRow
 from oms_tui.services.cs import lookup
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 KIND_NAMES = {
     "mobile": N_("mobile number"), "masked_phone": N_("masked phone"), "order": N_("order number"),
@@ -138,9 +139,7 @@ class LookupScreen(OmsScreen):
 
     @on(DataTable.RowSelected, "#orders")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from oms_tui.screens.order_detail import OrderDetailScreen
-
-        self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
+        self.oms.open_order(int(event.row_key.value))
 
     def action_focus_query(self) -> None:
         query = self.query_one("#query", Input)

@@ -1,20 +1,21 @@
-"""One order: its header fields, lines, holds (open and resolved) and audit history."""
+"""One order: its header fields, lines, holds (open and resolved) and audit history, as
+``orders.queries.order_detail`` reads them."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
@@ -27,11 +28,9 @@ from oms_tui.screens.formatting import (
     shop_zone,
     yuan,
 )
-from oms_tui.screens.paging import TableRow
-from oms_tui.services.core import audit
-from oms_tui.services.orders import holds
 from oms_tui.services.orders import queries as order_queries
-from oms_tui.services.stock import queries as stock_queries
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,45 @@ def _detail_text(detail: str) -> str:
     if not isinstance(data, dict):
         return str(data)
     return ", ".join(f"{key}={value}" for key, value in data.items())
+
+
+def as_shown(o: order_queries.OrderDetailView, zone: ZoneInfo) -> OrderDetail:
+    """The order's read model as the screen draws it: labelled fields, table rows, newest history first."""
+    address = " ".join(p for p in (o.receiver_province, o.receiver_city, o.receiver_district, o.receiver_address) if p)
+    fields = [
+        (_("Order"), o.platform_order_id), (_("Platform"), named(PLATFORM_NAMES, o.platform)),
+        (_("Shop"), o.shop), (_("Status"), named(STATUS_NAMES, o.status)),
+        (_("Platform status"), o.platform_status), (_("Warehouse"), o.warehouse_code),
+        (_("Created"), local_time(o.created_at, zone)), (_("Paid"), local_time(o.paid_at, zone)),
+        (_("Receiver"), o.receiver_name), (_("Phone"), o.receiver_phone),
+        (_("Address"), address), (_("Buyer"), o.buyer_id),
+        (_("Total"), yuan(o.total_fen)), (_("Paid amount"), yuan(o.paid_fen)),
+        (_("Discount"), yuan(o.discount_fen)), (_("Postage"), yuan(o.post_fee_fen)),
+        (_("Buyer remark"), o.buyer_remark), (_("Seller memo"), o.seller_memo),
+        (_("Courier"), o.courier or ""), (_("Waybill"), o.waybill or ""),
+        (_("Shipped"), local_time(o.shipped_at, zone)), (_("Stock locked"), local_time(o.locked_at, zone)),
+    ]
+    lines = [
+        TableRow(str(line.id), (plain(line.sku_code), plain(line.title), num(line.qty), money(line.price_fen),
+                                num(line.locked_qty), num(line.returned_qty)))
+        for line in o.lines
+    ]
+    hold_rows = [
+        TableRow(str(h.id), (
+            Text(named(HOLD_NAMES, h.kind), style="bold red" if h.is_open else "dim"),
+            plain(_("yes") if h.blocking else _("no")), plain(local_time(h.opened_at, zone)),
+            plain(h.opened_by), plain(h.reason),
+            plain(_("open") if h.is_open else local_time(h.resolved_at, zone)),
+            plain(h.resolved_by or ""), plain(h.resolution or ""),
+        ))
+        for h in o.holds
+    ]
+    history = [
+        TableRow(str(e.id), (plain(local_time(e.at, zone, seconds=True)), plain(e.user), plain(e.action),
+                             plain(_detail_text(e.detail))))
+        for e in reversed(o.history)
+    ]
+    return OrderDetail(o.platform_order_id, fields, lines, hold_rows, len(o.open_holds), history)
 
 
 class OrderDetailScreen(OmsScreen):
@@ -96,50 +134,7 @@ class OrderDetailScreen(OmsScreen):
     def load(self) -> None:
         order_id = self.order_id
         zone = shop_zone(self.oms.settings.timezone)
-
-        def fetch(session: Session) -> OrderDetail:
-            o = order_queries.get_order(session, order_id)
-            warehouse = stock_queries.warehouse_codes(session).get(o.warehouse_id, "")
-            address = " ".join(p for p in (o.receiver_province, o.receiver_city, o.receiver_district,
-                                           o.receiver_address) if p)
-            fields = [
-                (_("Order"), o.platform_order_id), (_("Platform"), named(PLATFORM_NAMES, o.platform)),
-                (_("Shop"), o.shop), (_("Status"), named(STATUS_NAMES, o.status)),
-                (_("Platform status"), o.platform_status), (_("Warehouse"), warehouse),
-                (_("Created"), local_time(o.created_at, zone)), (_("Paid"), local_time(o.paid_at, zone)),
-                (_("Receiver"), o.receiver_name), (_("Phone"), o.receiver_phone),
-                (_("Address"), address), (_("Buyer"), o.buyer_id),
-                (_("Total"), yuan(o.total_fen)), (_("Paid amount"), yuan(o.paid_fen)),
-                (_("Discount"), yuan(o.discount_fen)), (_("Postage"), yuan(o.post_fee_fen)),
-                (_("Buyer remark"), o.buyer_remark), (_("Seller memo"), o.seller_memo),
-                (_("Courier"), o.courier or ""), (_("Waybill"), o.waybill or ""),
-                (_("Shipped"), local_time(o.shipped_at, zone)), (_("Stock locked"), local_time(o.locked_at, zone)),
-            ]
-            lines = [
-                TableRow(str(line.id), (plain(line.sku_code), plain(line.title), num(line.qty),
-                                        money(line.price_fen), num(line.locked_qty), num(line.returned_qty)))
-                for line in order_queries.lines_of(session, [o.id])[o.id]
-            ]
-            all_holds = holds.holds_of(session, o.id)
-            hold_rows = [
-                TableRow(str(h.id), (
-                    Text(named(HOLD_NAMES, h.kind), style="bold red" if h.resolved_at is None else "dim"),
-                    plain(_("yes") if h.blocking else _("no")), plain(local_time(h.opened_at, zone)),
-                    plain(h.opened_by), plain(h.reason),
-                    plain(local_time(h.resolved_at, zone) if h.resolved_at else _("open")),
-                    plain(h.resolved_by or ""), plain(h.resolution or ""),
-                ))
-                for h in all_holds
-            ]
-            history = [
-                TableRow(str(e.id), (plain(local_time(e.at, zone, seconds=True)), plain(e.user), plain(e.action),
-                                     plain(_detail_text(e.detail))))
-                for e in reversed(audit.history(session, "order", o.id))
-            ]
-            return OrderDetail(o.platform_order_id, fields, lines, hold_rows,
-                               sum(1 for h in all_holds if h.resolved_at is None), history)
-
-        self.read(fetch, self._show)
+        self.read(lambda session: as_shown(order_queries.order_detail(session, order_id), zone), self._show)
 
     def _show(self, detail: OrderDetail) -> None:
         self.detail = detail

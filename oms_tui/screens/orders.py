@@ -14,7 +14,6 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import OrderStatus
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
@@ -26,9 +25,11 @@ from oms_tui.screens.formatting import (
     shop_zone,
     start_of_day_utc,
 )
-from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.orders import queries
 from oms_tui.services.orders.queries import OrderFilter
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 TYPING_DELAY = 0.5  # seconds of no typing before the date or search filter applies itself
 
@@ -103,12 +104,10 @@ class OrdersScreen(PagedTableScreen):
         return queries.count_orders(session, query.as_filter())
 
     def fetch_rows(self, session: Session, query: OrdersQuery, limit: int, offset: int) -> list[TableRow]:
-        page = queries.list_orders(session, query.as_filter(), limit=limit, offset=offset)
-        open_holds = queries.open_holds_of(session, [o.id for o in page])
         zone = shop_zone(self.oms.settings.timezone)
         rows = []
-        for o in page:
-            holds = ", ".join(named(HOLD_NAMES, h.kind) for h in open_holds[o.id])
+        for o in queries.list_order_rows(session, query.as_filter(), limit=limit, offset=offset):
+            holds = ", ".join(named(HOLD_NAMES, kind) for kind in o.open_hold_kinds)
             rows.append(TableRow(
                 key=str(o.id),
                 cells=(plain(o.platform_order_id), plain(named(PLATFORM_NAMES, o.platform)), plain(o.shop),
@@ -175,6 +174,4 @@ class OrdersScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_detail(self, event: DataTable.RowSelected) -> None:
-        from oms_tui.screens.order_detail import OrderDetailScreen
-
-        self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
+        self.oms.open_order(int(event.row_key.value))

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import ScanOutcome
@@ -28,38 +28,11 @@ from oms_tui.screens.base import OmsScreen, describe_error
 from oms_tui.screens.floor import courier_label
 from oms_tui.screens.formatting import HOLD_NAMES, STATUS_NAMES, named, num, plain
 from oms_tui.services.floor import packing
+from oms_tui.widgets.scan_input import ScanInput
 
 _CLEAR = object()  # queued like a scan, so Escape applies after the scans typed before it
 HISTORY_ROWS = 50
 LATENCY_SAMPLES = 1000
-
-
-class ScanInput(Input):
-    """The gun's input: Enter hands the code over and empties the box in one step."""
-
-    class Scanned(Message):
-        def __init__(self, code: str) -> None:
-            super().__init__()
-            self.code = code
-            self.at = time.perf_counter()  # when Enter handed it over
-
-    async def _on_key(self, event: events.Key) -> None:
-        # Enter is handled here, in the input's own queue, in order with the characters. Left to the
-        # Enter *binding*, it would run only after the key bubbled up to the App — and in a burst
-        # the next code's characters reach the box first and stick to this one.
-        if event.key == "enter":
-            event.stop()
-            event.prevent_default()
-            self.hand_over()
-
-    async def action_submit(self) -> None:
-        self.hand_over()
-
-    def hand_over(self) -> None:
-        code = self.value
-        self.value = ""
-        if code.strip():
-            self.post_message(self.Scanned(code))
 
 
 class PackStationScreen(OmsScreen):
@@ -169,7 +142,6 @@ class PackStationScreen(OmsScreen):
 
     def _drain(self) -> None:
         """Handle queued scans one at a time, oldest first, until the queue is empty."""
-        engine = self.oms.engine
         while True:
             with self._lock:
                 if not self._pending:
@@ -181,7 +153,7 @@ class PackStationScreen(OmsScreen):
                 continue
             code, at = item
             try:
-                result = self.pack.scan(engine, code)
+                result = self.call_service(self.pack.scan, code)  # in this worker: scans stay in order
             except Exception as exc:  # noqa: BLE001 - reported as a red line; the next scan goes on
                 self.post_message(self.ScanFailed(code, describe_error(exc), at))
                 continue

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rich.text import Text
-from sqlalchemy import Engine
 from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
@@ -21,10 +21,11 @@ from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 from oms_tui.i18n import N_, _
 from oms_tui.models import PrintStatus
 from oms_tui.printers.transports import TransportFactory, open_printer
-from oms_tui.screens.base import ErrorLine, describe_error
 from oms_tui.screens.formatting import local_time, named, plain, shop_zone
-from oms_tui.screens.paging import PagedTableScreen, PageResult, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.floor import printing
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import PageResult, TableRow
 
 JOB_STATUS_NAMES: dict[str, str] = {
     PrintStatus.QUEUED: N_("queued"),
@@ -42,6 +43,7 @@ DOCUMENT_NAMES: dict[str, str] = {
     "test_page": N_("test page"),
 }
 
+T = TypeVar("T")
 ERROR_CELL_CHARS = 60  # the full error shows under the table for the highlighted job
 
 
@@ -169,14 +171,7 @@ class PrintQueueScreen(PagedTableScreen):
     # --- actions -----------------------------------------------------------------------------
 
     def action_retry(self) -> None:
-        job_id = self.selected_job()
-        actor = self.actor
-
-        def work(engine: Engine) -> Outcome:
-            return Outcome(printing.send_now(engine, self.oms.settings, job_id, actor=actor,
-                                             transport_factory=self.transport_factory))
-
-        self._print_in_worker(work)
+        self._send(printing.send_now, self.selected_job(), done=lambda run: self._done(Outcome(run)))
 
     def action_reprint(self) -> None:
         job_id = self.selected_job()
@@ -184,32 +179,18 @@ class PrintQueueScreen(PagedTableScreen):
             self.app.bell()
             self.notify(_("Select a job first"), severity="warning")
             return
-        actor = self.actor
+        self._send(printing.reprint_now, job_id,
+                   done=lambda result: self._done(Outcome(result[1], reprint_id=result[0])))
 
-        def work(engine: Engine) -> Outcome:
-            copy_id, run = printing.reprint_now(engine, self.oms.settings, job_id, actor=actor,
-                                                transport_factory=self.transport_factory)
-            return Outcome(run, reprint_id=copy_id)
-
-        self._print_in_worker(work)
-
-    def _print_in_worker(self, work: Callable[[Engine], Outcome]) -> None:
+    def _send(self, service: Callable[..., T], job_id: int | None, *, done: Callable[[T], None]) -> None:
+        """Run a printing service that talks to printers (its own short transactions) in a worker."""
         if self.busy:
             self.notify(_("Still sending to the printers…"), severity="warning")
             return
         self.busy = True
         self.clear_error()
-        engine = self.oms.engine
-
-        def run() -> None:
-            try:
-                outcome = work(engine)
-            except Exception as exc:  # noqa: BLE001 - shown as a line, never a traceback
-                self.app.call_from_thread(self._failed, describe_error(exc))
-                return
-            self.app.call_from_thread(self._done, outcome)
-
-        self.run_worker(run, thread=True, group="print", exit_on_error=False, name="print")
+        self.run_service(service, self.oms.settings, job_id, actor=self.actor,
+                         transport_factory=self.transport_factory, done=done, failed=self._failed, group="print")
 
     def _failed(self, message: str) -> None:
         self.busy = False

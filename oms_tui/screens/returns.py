@@ -3,7 +3,7 @@ units that came back and their condition with keys, confirm: stock back in and t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.text import Text
 from sqlmodel import Session
@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
 from oms_tui.models import ReturnCondition
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.floor import courier_label, print_note
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
@@ -29,8 +29,7 @@ from oms_tui.screens.formatting import (
     yuan,
 )
 from oms_tui.services.floor import returns
-from oms_tui.services.floor.print_request import PrintOutcome
-from oms_tui.services.orders import queries
+from oms_tui.widgets.error_line import ErrorLine
 
 CONDITION_NAMES = {ReturnCondition.RESALEABLE: N_("resaleable"), ReturnCondition.DAMAGED: N_("damaged")}
 
@@ -53,15 +52,6 @@ class Pick:
     line: returns.ReturnableLine
     qty: int = 0
     condition: str = ReturnCondition.RESALEABLE
-
-
-@dataclass(frozen=True)
-class Recorded:
-    return_id: int
-    refund_fen: int
-    units: int
-    print_outcome: PrintOutcome
-    lines: list[returns.ReturnableLine] = field(default_factory=list)
 
 
 class ReturnsScreen(OmsScreen):
@@ -157,15 +147,12 @@ class ReturnsScreen(OmsScreen):
         self.query_one("#lines", DataTable).focus()
 
     def load_lines(self, order_id: int) -> None:
-        def fetch(session: Session) -> list[returns.ReturnableLine]:
-            return returns.returnable_lines(session, queries.get_order(session, order_id))
-
         def done(lines: list[returns.ReturnableLine]) -> None:
             self.order_id = order_id
             self.picks = [Pick(line) for line in lines]
             self._show_lines()
 
-        self.read(fetch, done, group="lines")
+        self.read(lambda session: returns.lines_for_return(session, order_id), done, group="lines")
 
     # --- choosing units -------------------------------------------------------------------------
 
@@ -246,17 +233,11 @@ class ReturnsScreen(OmsScreen):
         actor = self.actor
         settings = self.oms.settings
 
-        def work(session: Session) -> Recorded:
-            order = queries.get_order(session, order_id)
-            record = returns.record_return(session, order, chosen, reason=reason, refund_fen=refund,
-                                           waybill_in=waybill_in, actor=actor)
-            outcome = returns.print_return_slip(session, record, actor=actor, settings=settings)
-            return Recorded(record.id, record.refund_fen, sum(q for _i, q, _c in chosen), outcome,
-                            returns.returnable_lines(session, order))
+        self.write(lambda session: returns.record_and_print(
+            session, order_id, chosen, reason=reason, refund_fen=refund, waybill_in=waybill_in, actor=actor,
+            settings=settings), self._recorded, group="confirm")
 
-        self.write(work, self._recorded, group="confirm")
-
-    def _recorded(self, done: Recorded) -> None:
+    def _recorded(self, done: returns.RecordedReturn) -> None:
         self.picks = [Pick(line) for line in done.lines]
         self._show_lines()
         for widget_id in ("#reason", "#refund", "#waybill-in"):

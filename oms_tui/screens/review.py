@@ -19,14 +19,12 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import HoldKind, utcnow
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.cs_dialogs import (
     CREDIT_LEVELS,
     AddressDialog,
     AddressInput,
     ApprovalDialog,
     ApprovalInput,
-    TextPrompt,
     format_age,
 )
 from oms_tui.screens.formatting import (
@@ -41,8 +39,11 @@ from oms_tui.screens.formatting import (
     shop_zone,
     yuan,
 )
-from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.cs import review
+from oms_tui.widgets.dialogs import TextPrompt
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 DETAIL_DELAY = 0.15  # seconds the cursor rests on a row before its detail is read
 
@@ -150,9 +151,7 @@ class ReviewScreen(PagedTableScreen):
 
     @on(DataTable.RowSelected, "#table")
     def _open_order(self, event: DataTable.RowSelected) -> None:
-        from oms_tui.screens.order_detail import OrderDetailScreen
-
-        self.app.push_screen(OrderDetailScreen(int(event.row_key.value)))
+        self.oms.open_order(int(event.row_key.value))
 
     def selected_order_id(self) -> int | None:
         table = self.table

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
-from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Label
 
 from oms_tui.i18n import N_, _
-from oms_tui.models import SyncStatus
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
     local_time,
@@ -22,36 +18,11 @@ from oms_tui.screens.formatting import (
     shop_zone,
 )
 from oms_tui.services.intake import sync
+from oms_tui.widgets.error_line import ErrorLine
 
-
-@dataclass(frozen=True)
-class ShopRow:
-    shop: str
-    platform: str
-    status: str
-    last_finished_at: object
-    last_new: int
-    last_updated: int
-    last_malformed: int
-    total_new: int
-    runs: int
-    errors: int
-    last_error: str
-
-
-@dataclass(frozen=True)
-class ProblemRow:
-    at: object
-    shop: str
-    order: str
-    source: str
-    reason: str
-
-
-STATUS_STYLE = {SyncStatus.OK: "green", SyncStatus.ERROR: "bold red", SyncStatus.RUNNING: "yellow",
-                SyncStatus.NEVER: "dim"}
-STATUS_TEXT = {SyncStatus.OK: N_("ok"), SyncStatus.ERROR: N_("error"), SyncStatus.RUNNING: N_("running"),
-               SyncStatus.NEVER: N_("never run")}
+PROBLEM_ROWS = 50
+STATUS_STYLE = {"ok": "green", "error": "bold red", "running": "yellow", "never": "dim"}
+STATUS_TEXT = {"ok": N_("ok"), "error": N_("error"), "running": N_("running"), "never": N_("never run")}
 
 
 class ShopsScreen(OmsScreen):
@@ -83,18 +54,10 @@ class ShopsScreen(OmsScreen):
         self.action_refresh()  # every sync run writes orders, audit rows or problems
 
     def action_refresh(self) -> None:
-        def fetch(session: Session) -> tuple[list[ShopRow], list[ProblemRow]]:
-            shops = [ShopRow(s.shop, s.platform, s.last_status, s.last_finished_at, s.last_new, s.last_updated,
-                             s.last_malformed, s.total_new, s.runs, s.errors, s.last_error)
-                     for s in sync.list_shop_states(session)]
-            problems = [ProblemRow(p.at, p.shop, p.platform_order_id or "", p.source, p.reason)
-                        for p in sync.recent_problems(session, limit=50)]
-            return shops, problems
+        self.read(lambda session: sync.sync_overview(session, problem_limit=PROBLEM_ROWS), self._show)
 
-        self.read(fetch, self._show)
-
-    def _show(self, result: tuple[list[ShopRow], list[ProblemRow]]) -> None:
-        shops, problems = result
+    def _show(self, overview: sync.SyncOverview) -> None:
+        shops, problems = overview.shops, overview.problems
         zone = shop_zone(self.oms.settings.timezone)
         table = self.query_one("#shops", DataTable)
         table.clear()

@@ -12,10 +12,11 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label
 
 from oms_tui.i18n import N_, _
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.formatting import num, plain
-from oms_tui.screens.paging import PagedTableScreen, TableRow
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.stock import queries
+from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.paging import TableRow
 
 SEARCH_DELAY = 0.4  # seconds of no typing before a search runs by itself
 
@@ -141,6 +142,4 @@ class StockScreen(PagedTableScreen):
     @on(DataTable.RowSelected, "#table")
     def _open_ledger(self, event: DataTable.RowSelected) -> None:
         warehouse, sku = str(event.row_key.value).split("\t", 1)
-        from oms_tui.screens.ledger import SkuLedgerScreen
-
-        self.app.push_screen(SkuLedgerScreen(sku, warehouse_code=warehouse))
+        self.oms.open_sku(sku, warehouse_code=warehouse)

@@ -15,12 +15,12 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
 from oms_tui.models import WaveStatus
-from oms_tui.screens.base import ErrorLine, OmsScreen
+from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.floor import courier_label, courier_options, print_note
 from oms_tui.screens.formatting import PLATFORM_NAMES, local_time, num, plain, shop_zone
-from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.floor import waves
 from oms_tui.services.floor.print_request import PrintOutcome
+from oms_tui.widgets.error_line import ErrorLine
 
 PREVIEW_DELAY = 0.3  # seconds of no typing before the match count is read again
 DEFAULT_MAX_ORDERS = 200
@@ -131,12 +131,8 @@ class PickListScreen(OmsScreen):
             self.show_error(str(exc))
             return
         code = self.warehouse_code()
-
-        def fetch(session: Session) -> int:
-            wh = catalogue.default_warehouse(session, code)
-            return waves.count_candidates(session, warehouse_id=wh.id, **choice.filters())
-
-        self.read(fetch, self._show_preview, group="preview")
+        self.read(lambda session: waves.count_candidates_in(session, code, **choice.filters()), self._show_preview,
+                  group="preview")
 
     def _show_preview(self, count: int) -> None:
         try:
@@ -167,11 +163,10 @@ class PickListScreen(OmsScreen):
         zone = shop_zone(self.oms.settings.timezone)
 
         def fetch(session: Session) -> list[tuple]:
-            wh = catalogue.default_warehouse(session, code)
             return [(str(w.id), (plain(w.code), plain(_(WAVE_STATUS_NAMES.get(w.status, w.status))),
                                  plain(courier_label(w.courier)), num(w.orders), num(w.shipped),
                                  plain(local_time(w.created_at, zone))))
-                    for w in waves.list_waves(session, warehouse_id=wh.id)]
+                    for w in waves.waves_in(session, code)]
 
         self.read(fetch, self._show_waves, group="waves")
 
@@ -191,14 +186,11 @@ class PickListScreen(OmsScreen):
         code = self.warehouse_code()
         actor = self.actor
 
-        def work(session: Session) -> int:
-            wh = catalogue.default_warehouse(session, code)
-            wave = waves.create_wave(session, wh, courier=choice.courier, max_orders=choice.max_orders, actor=actor,
-                                     **choice.filters())
-            return wave.id
-
         self.query_one("#page-label", Label).update(_("Creating the wave…"))
-        self.write(work, self._wave_created, group="create")
+        self.write(lambda session: waves.create_wave_in(session, code, courier=choice.courier,
+                                                        max_orders=choice.max_orders, actor=actor,
+                                                        **choice.filters()),
+                   self._wave_created, group="create")
 
     def _wave_created(self, wave_id: int) -> None:
         self.wave_id = wave_id
@@ -212,9 +204,8 @@ class PickListScreen(OmsScreen):
         settings = self.oms.settings
 
         def work(session: Session) -> WaveView:
-            wave = waves.get_wave(session, wave_id)
-            outcome = waves.print_pick_list(session, wave, actor=actor, settings=settings)
-            return WaveView(wave_id, waves.pick_list(session, wave), outcome)
+            printed = waves.print_and_show(session, wave_id, actor=actor, settings=settings)
+            return WaveView(wave_id, printed.picks, printed.outcome)
 
         def done(view: WaveView) -> None:
             self._show_wave(view)
@@ -238,7 +229,7 @@ class PickListScreen(OmsScreen):
 
     def show_wave(self, wave_id: int) -> None:
         def fetch(session: Session) -> WaveView:
-            return WaveView(wave_id, waves.pick_list(session, waves.get_wave(session, wave_id)))
+            return WaveView(wave_id, waves.pick_list_of(session, wave_id))
 
         self.read(fetch, self._show_wave, group="wave")
 

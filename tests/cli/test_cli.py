@@ -140,6 +140,32 @@ def test_orders_list_json_filters_and_pages(no_duplicate_check, oms, cli_db):
     assert oms("check")[0] == 0
 
 
+def test_orders_show_is_the_listing_plus_every_hold_and_the_history(oms, cli_db):
+    from oms_tui.db import session_scope
+    from oms_tui.services.catalogue import skus as catalogue
+    from oms_tui.services.orders import holds, queries
+    from tests.helpers.shop import normalized
+
+    engine = make_engine(cli_db)
+    with session_scope(engine) as s:
+        upsert.upsert_order(s, normalized("S1", {"HG-001": 2}, buyer_remark="请发顺丰"),
+                            warehouse=catalogue.get_warehouse(s, "WH1"))
+        order = queries.find_order(s, "taobao", "S1")
+        remark = next(h for h in holds.open_holds(s, order.id) if h.kind == "buyer_remark")
+        holds.resolve(s, remark, user="zhang", resolution="已备注顺丰")
+    engine.dispose()
+    code, out, _ = oms("orders", "show", "S1", "--format", "json")
+    shown = json.loads(out)
+    (listed,) = json.loads(oms("orders", "list", "--format", "json")[1])
+    assert code == 0 and {k: v for k, v in shown.items() if k not in ("all_holds", "history")} == listed
+    assert [(h["kind"], h["resolution"]) for h in shown["all_holds"]] == [("buyer_remark", "已备注顺丰"),
+                                                                          ("stock_short", None)]
+    assert shown["history"][0]["action"] == "order.create" and shown["history"][-1]["action"] == "hold.resolve"
+    code, out, _ = oms("orders", "show", str(shown["id"]))
+    assert code == 0 and "taobao S1" in out and "buyer remark: 请发顺丰" in out and "已备注顺丰" in out
+    assert "open" in out and "stock_short" in out and "hold.resolve" in out
+
+
 def test_user_add_and_list(oms, cli_db):
     assert oms("user", "add", "wh1", "--roles", "warehouse,warehouse_lead", "--pin", "2468")[0] == 0
     code, out, _ = oms("user", "list", "--format", "json")

@@ -11,12 +11,12 @@ from textual.widgets import DataTable, Input, Label, Select
 from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import Hold, HoldKind, OrderStatus, utcnow
-from oms_tui.screens.base import ErrorLine
-from oms_tui.screens.cs_dialogs import TextPrompt
 from oms_tui.screens.exceptions import ExceptionsScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import holds, queries, upsert
+from oms_tui.widgets.dialogs import TextPrompt
+from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import SIZE, column, make_order, settle
 
 

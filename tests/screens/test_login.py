@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.widgets import Input, OptionList
 
 from oms_tui.app import OmsApp
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.login import LoginScreen
 from oms_tui.screens.menu import MenuScreen
 from oms_tui.screens.stock import StockScreen
+from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import SIZE, settle
 
 

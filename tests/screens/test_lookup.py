@@ -8,11 +8,11 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from oms_tui.app import OmsApp
 from oms_tui.db import session_scope
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.lookup import LookupScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import actions, upsert
+from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import SIZE, column, make_order, settle
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Label, Select
 
 from oms_tui.app import OmsApp
-from oms_tui.screens.base import ErrorLine
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.orders import OrdersScreen
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, queries
+from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import SIZE, column, settle
 
 

@@ -13,14 +13,15 @@ from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import ApprovalRequest, HoldKind, OrderStatus
 from oms_tui.screens import review as review_screen
-from oms_tui.screens.base import ErrorLine
-from oms_tui.screens.cs_dialogs import AddressDialog, ApprovalDialog, TextPrompt
+from oms_tui.screens.cs_dialogs import AddressDialog, ApprovalDialog
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.review import ReviewScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
 from oms_tui.services.orders import holds, queries, upsert
 from oms_tui.services.orders import intake_rules as review_rules
+from oms_tui.widgets.dialogs import TextPrompt
+from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import FIRST_ORDER_AT, SIZE, column, make_order, settle
 
 

@@ -190,3 +190,19 @@ def pending_alerts(session: Session, *, limit: int = 50, offset: int = 0) -> lis
         .where(*_PENDING_ALERTS).order_by(col(Outbox.id).desc()).limit(limit).offset(offset))
     return [AlertRow(m.id, m.created_at, m.subject, m.target, m.channel, m.status, m.attempts, m.last_error,
                      m.order_id, poid) for m, poid in rows]
+
+
+@dataclass(frozen=True)
+class DeskSummary:
+    """The exceptions desk's header and alert list: the ratio since a time, the open holds, the alerts waiting."""
+
+    ratio: ExceptionRatio
+    open_holds: int
+    alerts: int
+    pending: list[AlertRow]
+
+
+def desk_summary(session: Session, *, since: datetime, alert_limit: int = 20) -> DeskSummary:
+    """Everything the desk shows beside its table, in one read."""
+    return DeskSummary(exception_ratio(session, since=since), count_open(session), count_alerts(session),
+                       pending_alerts(session, limit=alert_limit))

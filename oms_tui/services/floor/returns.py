@@ -31,6 +31,7 @@ from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import identity, normalize
 from oms_tui.services.floor.print_request import PrintOutcome, request_print
 from oms_tui.services.orders import allocation, queries
+from oms_tui.services.orders.queries import get_order
 from oms_tui.services.stock import ledger
 
 RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
@@ -189,6 +190,37 @@ def print_return_slip(session: Session, record: ReturnRecord, *, actor: Actor, p
         audit.record(session, user, "return.print", "order", record.order_id, return_id=record.id,
                      job=outcome.job_id)
     return outcome
+
+
+# --- the returns desk: one call per key ---------------------------------------------------------
+
+def lines_for_return(session: Session, order_id: int) -> list[ReturnableLine]:
+    """``returnable_lines`` of the order with this id (NotFound for an unknown id)."""
+    return returnable_lines(session, get_order(session, order_id))
+
+
+@dataclass(frozen=True)
+class RecordedReturn:
+    """What the returns desk shows once a return is confirmed."""
+
+    return_id: int
+    refund_fen: int
+    units: int
+    print_outcome: PrintOutcome
+    lines: list[ReturnableLine]  # the order's lines as they stand now, for a further return
+
+
+def record_and_print(session: Session, order_id: int, lines: list[tuple[int, int, str]], *, reason: str,
+                     refund_fen: int | None = None, waybill_in: str = "", actor: Actor, printer: str | None = None,
+                     settings=None) -> RecordedReturn:  # noqa: ANN001 - the app's Settings, or None
+    """Confirm a return in one transaction: ``record_return``, then queue its slip (a missing printer is
+    an outcome and never undoes the return); the lines are read again for the next return."""
+    order = get_order(session, order_id)
+    record = record_return(session, order, lines, reason=reason, refund_fen=refund_fen, waybill_in=waybill_in,
+                           actor=actor)
+    outcome = print_return_slip(session, record, actor=actor, printer=printer, settings=settings)
+    return RecordedReturn(record.id, record.refund_fen, sum(qty for _line, qty, _condition in lines), outcome,
+                          returnable_lines(session, order))
 
 
 def parse_yuan(text: str) -> int | None:

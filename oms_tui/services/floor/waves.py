@@ -32,6 +32,7 @@ from oms_tui.models import (
     utcnow,
 )
 from oms_tui.services.catalogue import couriers
+from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import normalize
@@ -360,3 +361,49 @@ def list_waves(session: Session, *, warehouse_id: int | None = None, limit: int 
             counts[wave_id] = (int(total), int(done or 0))
     return [WaveSummary(w.id, w.code, w.status, wave_courier(w), w.created_at, w.created_by,
                         *counts.get(w.id, (0, 0))) for w in waves]
+
+
+# --- the pick-list screen: one call per key, in the shop's warehouse ----------------------------
+# ``warehouse_code`` is the configured one; like intake, an unknown or empty code means the first.
+
+def count_candidates_in(session: Session, warehouse_code: str | None, *, province: str | None = None,
+                        city: str | None = None, platform: str | None = None, items: ItemsFilter = None) -> int:
+    """``count_candidates`` in the warehouse ``warehouse_code`` names (the preview of a new wave)."""
+    warehouse = catalogue.default_warehouse(session, warehouse_code)
+    return count_candidates(session, province=province, city=city, platform=platform, items=items,
+                            warehouse_id=warehouse.id)
+
+
+def waves_in(session: Session, warehouse_code: str | None, *, limit: int = 20) -> list[WaveSummary]:
+    """``list_waves`` of the warehouse ``warehouse_code`` names."""
+    warehouse = catalogue.default_warehouse(session, warehouse_code)
+    return list_waves(session, warehouse_id=warehouse.id, limit=limit)
+
+
+def create_wave_in(session: Session, warehouse_code: str | None, *, courier: str, province: str | None = None,
+                   city: str | None = None, platform: str | None = None, items: ItemsFilter = None,
+                   max_orders: int = 200, actor: Actor) -> int:
+    """``create_wave`` in the warehouse ``warehouse_code`` names; the new wave's id."""
+    warehouse = catalogue.default_warehouse(session, warehouse_code)
+    return create_wave(session, warehouse, courier=courier, province=province, city=city, platform=platform,
+                       items=items, max_orders=max_orders, actor=actor).id
+
+
+def pick_list_of(session: Session, wave_id: int) -> PickList:
+    """The pick list of the wave with this id (NotFound for an unknown one)."""
+    return pick_list(session, get_wave(session, wave_id))
+
+
+@dataclass(frozen=True)
+class PrintedPickList:
+    picks: PickList
+    outcome: PrintOutcome
+
+
+def print_and_show(session: Session, wave_id: int, *, actor: Actor, printer: str | None = None,
+                   settings=None) -> PrintedPickList:  # noqa: ANN001 - the app's Settings, or None
+    """Queue the wave's pick list (``print_pick_list``) and return it for the screen; called in its own
+    transaction after the wave's, so a printer problem never undoes the wave."""
+    wave = get_wave(session, wave_id)
+    outcome = print_pick_list(session, wave, actor=actor, printer=printer, settings=settings)
+    return PrintedPickList(pick_list(session, wave), outcome)

@@ -91,6 +91,48 @@ def recent_problems(session: Session, *, limit: int = 50, offset: int = 0) -> li
     return list(session.exec(select(SyncProblem).order_by(col(SyncProblem.id).desc()).limit(limit).offset(offset)))
 
 
+@dataclass(frozen=True)
+class ShopRow:
+    """One shop's sync as the shops screen lists it."""
+
+    shop: str
+    platform: str
+    status: str
+    last_finished_at: datetime | None
+    last_new: int
+    last_updated: int
+    last_malformed: int
+    total_new: int
+    runs: int
+    errors: int
+    last_error: str
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    at: datetime
+    shop: str
+    order: str
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SyncOverview:
+    shops: list[ShopRow]
+    problems: list[ProblemRow]  # newest first
+
+
+def sync_overview(session: Session, *, problem_limit: int = 50) -> SyncOverview:
+    """Every shop's sync state and the newest records the sync could not take in, in one read."""
+    shops = [ShopRow(s.shop, s.platform, s.last_status, s.last_finished_at, s.last_new, s.last_updated,
+                     s.last_malformed, s.total_new, s.runs, s.errors, s.last_error)
+             for s in list_shop_states(session)]
+    problems = [ProblemRow(p.at, p.shop, p.platform_order_id or "", p.source, p.reason)
+                for p in recent_problems(session, limit=problem_limit)]
+    return SyncOverview(shops, problems)
+
+
 def record_problem(session: Session, *, shop: str, platform: str, platform_order_id: str | None, reason: str,
                    raw: Any = None, source: str = ProblemSource.SYNC) -> bool:
     """Keep a record we could not take in; the same problem seen again is not stored twice."""

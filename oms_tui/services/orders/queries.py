@@ -1,4 +1,4 @@
-"""Reading orders: by id or reference, filtered pages, lines and holds, palette hits."""
+"""Reading orders: by id or reference, filtered pages, lines and holds, palette hits, one order in full."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from oms_tui.models import (
     OrderLine,
     OrderStatus,
     Parcel,
+    Warehouse,
 )
 from oms_tui.services.catalogue.couriers import normalize_waybill
+from oms_tui.services.core import audit
 
 
 def find_order(session: Session, platform: str, platform_order_id: str) -> Order | None:
@@ -178,27 +180,21 @@ def as_dicts(session: Session, orders: list[Order]) -> list[dict]:
     ids = [o.id for o in orders]
     lines = lines_of(session, ids)
     open_ = open_holds_of(session, ids)
-    return [
-        {
-            "id": o.id, "platform": o.platform, "platform_order_id": o.platform_order_id, "shop": o.shop,
-            "status": o.status, "total_fen": o.total_fen, "paid_fen": o.paid_fen,
-            "created_at": o.created_at.isoformat(), "paid_at": o.paid_at.isoformat() if o.paid_at else None,
-            "receiver_name": o.receiver_name, "receiver_province": o.receiver_province,
-            "receiver_city": o.receiver_city, "waybill": o.waybill, "courier": o.courier,
-            "holds": [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": h.reason} for h in open_[o.id]],
-            "lines": [{"sku": line.sku_code, "title": line.title, "qty": line.qty, "price_fen": line.price_fen,
-                       "locked_qty": line.locked_qty} for line in lines[o.id]],
-        }
-        for o in orders
-    ]
+    return [_order_dict(o, lines[o.id], open_[o.id]) for o in orders]
 
 
-def order_references(session: Session, order_ids: list[int]) -> dict[int, str]:
-    """Order id → the platform's order id, for the ids on one page of ledger rows."""
-    ids = sorted({i for i in order_ids if i is not None})
-    if not ids:
-        return {}
-    return dict(session.exec(select(Order.id, Order.platform_order_id).where(col(Order.id).in_(ids))).all())
+def _order_dict(o, lines, open_holds) -> dict:  # noqa: ANN001 - an Order or an OrderDetailView, their lines and holds
+    """One order's `--format json` shape, shared by `oms orders list` and `oms orders show`."""
+    return {
+        "id": o.id, "platform": o.platform, "platform_order_id": o.platform_order_id, "shop": o.shop,
+        "status": o.status, "total_fen": o.total_fen, "paid_fen": o.paid_fen,
+        "created_at": o.created_at.isoformat(), "paid_at": o.paid_at.isoformat() if o.paid_at else None,
+        "receiver_name": o.receiver_name, "receiver_province": o.receiver_province,
+        "receiver_city": o.receiver_city, "waybill": o.waybill, "courier": o.courier,
+        "holds": [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": h.reason} for h in open_holds],
+        "lines": [{"sku": line.sku_code, "title": line.title, "qty": line.qty, "price_fen": line.price_fen,
+                   "locked_qty": line.locked_qty} for line in lines],
+    }
 
 
 @dataclass(frozen=True)
@@ -230,3 +226,150 @@ def find_orders(session: Session, text: str, *, limit: int = 8) -> list[OrderHit
         )
         hits += [OrderHit(*row) for row in session.exec(stmt)]
     return hits
+
+
+# --- a page of the orders table -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OrderListRow:
+    id: int
+    platform_order_id: str
+    platform: str
+    shop: str
+    status: str
+    receiver_name: str
+    receiver_province: str
+    receiver_city: str
+    total_fen: int
+    created_at: datetime
+    waybill: str | None
+    open_hold_kinds: tuple[str, ...]
+
+
+def list_order_rows(session: Session, flt: OrderFilter | None = None, *, limit: int = 50,
+                    offset: int = 0) -> list[OrderListRow]:
+    """One page of ``list_orders`` with each order's open hold kinds (the orders screen's table)."""
+    page = list_orders(session, flt, limit=limit, offset=offset)
+    open_ = open_holds_of(session, [o.id for o in page])
+    return [OrderListRow(o.id, o.platform_order_id, o.platform, o.shop, o.status, o.receiver_name,
+                         o.receiver_province, o.receiver_city, o.total_fen, o.created_at, o.waybill,
+                         tuple(h.kind for h in open_[o.id]))
+            for o in page]
+
+
+# --- one order in full: what the order screen and `oms orders show` read ------------------------
+
+@dataclass(frozen=True)
+class DetailLine:
+    id: int
+    sku_code: str
+    title: str
+    qty: int
+    price_fen: int
+    locked_qty: int
+    returned_qty: int
+
+
+@dataclass(frozen=True)
+class DetailHold:
+    id: int
+    kind: str
+    blocking: bool
+    reason: str
+    opened_at: datetime
+    opened_by: str
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    at: datetime
+    user: str
+    action: str
+    detail: str  # the audit row's detail as stored (JSON text, or empty)
+
+
+@dataclass(frozen=True)
+class OrderDetailView:
+    """One order as plain values: its fields, warehouse, lines, every hold (open and resolved) and its
+    audit history, oldest first."""
+
+    id: int
+    platform: str
+    platform_order_id: str
+    shop: str
+    status: str
+    platform_status: str
+    warehouse_code: str
+    created_at: datetime
+    paid_at: datetime | None
+    buyer_id: str
+    receiver_name: str
+    receiver_phone: str
+    receiver_province: str
+    receiver_city: str
+    receiver_district: str
+    receiver_address: str
+    total_fen: int
+    paid_fen: int
+    discount_fen: int
+    post_fee_fen: int
+    buyer_remark: str
+    seller_memo: str
+    courier: str | None
+    waybill: str | None
+    shipped_at: datetime | None
+    locked_at: datetime | None
+    lines: tuple[DetailLine, ...]
+    holds: tuple[DetailHold, ...]
+    history: tuple[HistoryEntry, ...]
+
+    @property
+    def open_holds(self) -> list[DetailHold]:
+        return [h for h in self.holds if h.is_open]
+
+    def as_dict(self) -> dict:
+        """The `--format json` shape of `oms orders show`: the listing's fields, every hold, the history."""
+        return _order_dict(self, self.lines, self.open_holds) | {
+            "all_holds": [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": h.reason,
+                           "opened_at": h.opened_at.isoformat(),
+                           "resolved_at": h.resolved_at.isoformat() if h.resolved_at else None,
+                           "resolved_by": h.resolved_by, "resolution": h.resolution} for h in self.holds],
+            "history": [{"at": e.at.isoformat(), "user": e.user, "action": e.action, "detail": e.detail}
+                        for e in self.history],
+        }
+
+
+def order_detail(session: Session, order_id: int) -> OrderDetailView:
+    """Everything about one order a person reads, in one read (NotFound for an unknown id)."""
+    return _detail_of(session, get_order(session, order_id))
+
+
+def find_order_detail(session: Session, reference: str) -> OrderDetailView:
+    """``order_detail`` of the order a platform order id, waybill or our id names (see ``find_by_reference``)."""
+    return _detail_of(session, find_by_reference(session, reference))
+
+
+def _detail_of(session: Session, o: Order) -> OrderDetailView:
+    warehouse = session.get(Warehouse, o.warehouse_id) if o.warehouse_id is not None else None
+    holds = session.exec(select(Hold).where(Hold.order_id == o.id).order_by(col(Hold.id)))
+    return OrderDetailView(
+        o.id, o.platform, o.platform_order_id, o.shop, o.status, o.platform_status,
+        warehouse.code if warehouse else "", o.created_at, o.paid_at, o.buyer_id, o.receiver_name,
+        o.receiver_phone, o.receiver_province, o.receiver_city, o.receiver_district, o.receiver_address,
+        o.total_fen, o.paid_fen, o.discount_fen, o.post_fee_fen, o.buyer_remark, o.seller_memo, o.courier,
+        o.waybill, o.shipped_at, o.locked_at,
+        lines=tuple(DetailLine(line.id, line.sku_code, line.title, line.qty, line.price_fen, line.locked_qty,
+                               line.returned_qty) for line in lines_of(session, [o.id])[o.id]),
+        holds=tuple(DetailHold(h.id, h.kind, h.blocking, h.reason, h.opened_at, h.opened_by, h.resolved_at,
+                               h.resolved_by, h.resolution) for h in holds),
+        history=tuple(HistoryEntry(e.id, e.at, e.user, e.action, e.detail)
+                      for e in audit.history(session, "order", o.id)),
+    )

@@ -1,18 +1,21 @@
-"""Reading stock: pages of levels, a SKU's ledger, warehouse codes."""
+"""Reading stock: pages of levels, a SKU's ledger (also as the ledger screen shows it), warehouse codes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.models import (
+    Order,
     Sku,
     StockLevel,
     StockMove,
     Warehouse,
 )
+from oms_tui.services.catalogue.skus import get_sku
 
 # --- reading ---------------------------------------------------------------------------------
 
@@ -89,3 +92,58 @@ def count_sku_ledger(session: Session, sku: Sku, *, warehouse_code: str | None =
 def warehouse_codes(session: Session) -> dict[int, str]:
     """Warehouse id → code (a shop has a handful)."""
     return dict(session.exec(select(Warehouse.id, Warehouse.code)).all())
+
+
+# --- one SKU's ledger, as the ledger screen reads it ------------------------------------------------
+
+@dataclass(frozen=True)
+class SkuSummary:
+    code: str
+    name: str
+    spec: str
+    bin_location: str
+    levels: list[StockRow]  # per warehouse
+
+
+def sku_summary(session: Session, code_or_barcode: str, *, warehouse_code: str | None = None) -> SkuSummary:
+    """The SKU a code or barcode names and its stock per warehouse (NotFound for an unknown one)."""
+    sku = get_sku(session, code_or_barcode)
+    levels = [row for row in list_stock(session, search=sku.code, warehouse_code=warehouse_code, limit=20)
+              if row.sku == sku.code]
+    return SkuSummary(sku.code, sku.name, sku.spec, sku.bin_location, levels)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    id: int
+    at: datetime
+    warehouse: str
+    kind: str
+    d_on_hand: int
+    d_inbound: int
+    d_locked: int
+    d_reserved: int
+    d_damaged: int
+    order_ref: str  # the platform's order id, empty when the change was not for an order
+    user: str
+    reason: str
+
+
+def count_ledger_rows(session: Session, code_or_barcode: str, *, warehouse_code: str | None = None) -> int:
+    """``count_sku_ledger`` of the SKU a code or barcode names."""
+    return count_sku_ledger(session, get_sku(session, code_or_barcode), warehouse_code=warehouse_code)
+
+
+def ledger_rows(session: Session, code_or_barcode: str, *, warehouse_code: str | None = None, limit: int = 100,
+                offset: int = 0) -> list[LedgerRow]:
+    """One page of ``sku_ledger`` with each change's warehouse code and order reference, newest first."""
+    moves = sku_ledger(session, get_sku(session, code_or_barcode), warehouse_code=warehouse_code, limit=limit,
+                       offset=offset)
+    warehouses = warehouse_codes(session)
+    order_ids = sorted({m.order_id for m in moves if m.order_id is not None})
+    refs: dict[int, str] = {}
+    if order_ids:
+        refs = dict(session.exec(select(Order.id, Order.platform_order_id).where(col(Order.id).in_(order_ids))).all())
+    return [LedgerRow(m.id, m.at, warehouses.get(m.warehouse_id, ""), m.kind, m.d_on_hand, m.d_inbound, m.d_locked,
+                      m.d_reserved, m.d_damaged, refs.get(m.order_id, "") if m.order_id else "", m.user, m.reason)
+            for m in moves]

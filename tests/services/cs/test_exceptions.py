@@ -138,3 +138,13 @@ def test_pending_alerts(seeded):
         assert exceptions.count_alerts(s) == 2
     assert [a.platform_order_id for a in alerts] == ["T2", "T1"]  # newest first
     assert alerts[0].subject == "stock short: MB-001" and alerts[0].target == "purchasing,operations"
+
+
+def test_desk_summary_is_the_header_and_the_alerts_in_one_read(shop):
+    engine, _made = shop
+    with read_session(engine) as s:
+        desk = exceptions.desk_summary(s, since=utcnow() - timedelta(hours=24), alert_limit=1)
+        ratio = exceptions.exception_ratio(s, since=desk.ratio.since, until=desk.ratio.until)
+    assert (desk.ratio.orders, desk.ratio.with_holds) == (ratio.orders, ratio.with_holds) == (5, 4)  # T3: 30 h ago
+    assert desk.open_holds == 5 and desk.alerts == 1  # the shortage's alert
+    assert [a.subject for a in desk.pending] == ["stock short: MB-001"]

@@ -3,9 +3,17 @@
 import pytest
 from sqlmodel import select
 
+from oms_tui.config import PrinterConfig, Settings
 from oms_tui.db import read_session, session_scope
-from oms_tui.errors import ValidationError
-from oms_tui.models import AuditEvent, OrderLine, ReturnLine, ReturnRecord, StockMove
+from oms_tui.errors import PermissionDenied, ValidationError
+from oms_tui.models import (
+    AuditEvent,
+    OrderLine,
+    PrintJob,
+    ReturnLine,
+    ReturnRecord,
+    StockMove,
+)
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import returns
 from oms_tui.services.orders import actions, queries
@@ -120,6 +128,36 @@ def test_explicit_refund_and_unshipped_order(shipped):
             line = s.exec(select(OrderLine).where(OrderLine.order_id == pending.id)).one()
             returns.record_return(s, queries.get_order(s, pending.id), [(line.id, 1, "resaleable")], reason="",
                                   actor=Actor.system("li"))
+
+
+def test_record_and_print_is_the_desks_confirm_in_one_call(shipped):
+    engine, order_id = shipped
+    lines = lines_by_sku(engine, order_id)
+    slip_printer = Settings(database_url="sqlite://", printers=[
+        PrinterConfig(name="desk", kind="file", device="/dev/null", documents=["return_slip"])])
+    with read_session(engine) as s:
+        before = {line.sku: line.returnable for line in returns.lines_for_return(s, order_id)}
+    with session_scope(engine) as s:
+        done = returns.record_and_print(s, order_id, [(lines["HG-001"].id, 2, "resaleable")], reason="不喜欢",
+                                        actor=Actor("li", {"warehouse"}), settings=slip_printer)
+    assert (done.units, done.refund_fen, done.print_outcome.printer) == (2, 2 * 1990, "desk")
+    assert before == {"HG-001": 3, "MB-001": 1}
+    assert {line.sku: line.returnable for line in done.lines} == {"HG-001": 1, "MB-001": 1}
+    with read_session(engine) as s:
+        assert s.get(ReturnRecord, done.return_id).reason == "不喜欢"
+        assert s.get(PrintJob, done.print_outcome.job_id).ref == f"R{done.return_id}"
+    with session_scope(engine) as s:  # no printer configured: the return stands, the outcome says so
+        unprinted = returns.record_and_print(s, order_id, [(lines["MB-001"].id, 1, "damaged")], reason="",
+                                             actor=Actor("li", {"warehouse"}),
+                                             settings=Settings(database_url="sqlite://"))
+    assert unprinted.print_outcome.no_printer and unprinted.lines[1].returnable == 0
+    with pytest.raises(PermissionDenied):  # nothing recorded for someone who may not receive returns
+        with session_scope(engine) as s:
+            returns.record_and_print(s, order_id, [(lines["HG-001"].id, 1, "resaleable")], reason="",
+                                     actor=Actor("cw", {"finance"}))
+    with read_session(engine) as s:
+        assert len(s.exec(select(ReturnRecord)).all()) == 2
+    assert_books_balance(engine)
 
 
 def test_parse_yuan():

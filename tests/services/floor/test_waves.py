@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from oms_tui.db import read_session, session_scope
-from oms_tui.errors import ValidationError
+from oms_tui.errors import PermissionDenied, ValidationError
 from oms_tui.models import AuditEvent, Order, OrderStatus, Parcel, Wave
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
@@ -197,3 +197,31 @@ def test_print_with_a_configured_printer_queues_the_pick_list(seeded, tmp_path):
         data = json.loads(job.data)
         assert (job.document, job.ref, job.printer) == ("pick_list", s.get(Wave, wave_id).code, "floor")
         assert data["orders"] == [{"ref": "P1", "receiver": "张三", "items": 2}]
+
+
+def test_the_pick_list_screen_calls_in_the_configured_warehouse(seeded, tmp_path):
+    """Preview, create, list, print-and-show: one call each, the warehouse named by its code (an
+    unknown code falls back to the first warehouse, as intake does)."""
+    from oms_tui.config import PrinterConfig, Settings
+
+    stock_up(seeded, "HG-001", 5)
+    ingest(seeded, "S1", {"HG-001": 1}, receiver_province="浙江省")
+    ingest(seeded, "S2", {"HG-001": 2}, receiver_province="上海市", receiver_name="李四")
+    li = Actor("li", {"warehouse"})
+    with read_session(seeded) as s:
+        assert waves.count_candidates_in(s, "WH1", province="浙江") == 1
+        assert waves.count_candidates_in(s, "NO-SUCH") == 2
+    with session_scope(seeded) as s:
+        wave_id = waves.create_wave_in(s, "WH1", courier="yuantong", province="浙江", actor=li)
+    with read_session(seeded) as s:
+        assert [w.id for w in waves.waves_in(s, "WH1")] == [wave_id]
+        assert [o.ref for o in waves.pick_list_of(s, wave_id).orders] == ["S1"]
+    settings = Settings(printers=[PrinterConfig(name="floor", kind="file", device=str(tmp_path / "floor.bin"))])
+    with session_scope(seeded) as s:
+        printed = waves.print_and_show(s, wave_id, actor=li, settings=settings)
+    assert printed.outcome.printer == "floor" and [line.qty for line in printed.picks.lines] == [1]
+    with pytest.raises(PermissionDenied):
+        with session_scope(seeded) as s:
+            waves.create_wave_in(s, "WH1", courier="yuantong", actor=Actor("cw", {"finance"}))
+    with read_session(seeded) as s:
+        assert waves.count_candidates_in(s, "WH1") == 1  # S2 still waits

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from oms_tui.db import make_engine, read_session
 from oms_tui.models import Order, OrderLine, ShopSync, StockMove, SyncProblem, utcnow
+from oms_tui.services.intake import sync
 from oms_tui.services.stock.check import run_checks
 from tests.helpers.shop import SIM_SKUS as SKUS
 from tests.helpers.shop import seed_catalogue
@@ -79,7 +80,11 @@ def test_malformed_records_are_kept_as_problems_and_the_rest_goes_in(seeded, sim
     run_once(seeded, config)  # seen again in the overlap: not stored twice
     with read_session(seeded) as s:
         problems = s.exec(select(SyncProblem)).all()
+        overview = sync.sync_overview(s, problem_limit=1)  # what the shops screen shows
     assert len(problems) == 2 and all(p.shop == config.name for p in problems)
+    assert [(row.shop, row.status, row.runs) for row in overview.shops] == [(config.name, "ok", 2)]
+    newest = max(problems, key=lambda p: p.id)
+    assert [(p.shop, p.reason) for p in overview.problems] == [(newest.shop, newest.reason)]
 
 
 def test_rate_limit_is_retried(seeded, sim):

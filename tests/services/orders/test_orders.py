@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import select
 
 from oms_tui.db import read_session, session_scope
-from oms_tui.errors import IllegalTransition, ValidationError
+from oms_tui.errors import IllegalTransition, NotFound, ValidationError
 from oms_tui.models import AuditEvent, HoldKind, Order, OrderStatus
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
@@ -163,6 +163,41 @@ def test_list_filters_pages_and_dicts(no_duplicate_check, seeded):
     assert {o.platform for o in jd} == {"jd"} and len(jd) == 4
     assert dicts[0]["lines"] == [{"sku": "HG-001", "title": "", "qty": 1, "price_fen": 1990, "locked_qty": 1}]
     assert set(dicts[0]) >= {"platform", "platform_order_id", "status", "total_fen", "holds", "lines"}
+
+
+def test_list_order_rows_is_a_page_with_its_open_hold_kinds(no_duplicate_check, seeded):
+    stock_up(seeded, "HG-001", 1)
+    ingest(seeded, "T1", {"HG-001": 1}, paid_minutes_ago=30)
+    ingest(seeded, "T2", {"HG-001": 1}, paid_minutes_ago=20, buyer_remark="请发顺丰")  # no stock left: short
+    with read_session(seeded) as s:
+        rows = queries.list_order_rows(s, limit=2)
+        assert [r.id for r in rows] == [o.id for o in queries.list_orders(s, limit=2)]
+    assert [(r.platform_order_id, r.open_hold_kinds) for r in rows] == [
+        ("T2", (HoldKind.BUYER_REMARK, HoldKind.STOCK_SHORT)), ("T1", ())]
+
+
+def test_order_detail_is_the_whole_order_in_plain_values(seeded):
+    stock_up(seeded, "HG-001", 5)
+    order = ingest(seeded, "T1", {"HG-001": 2, "NO-SUCH": 1}, buyer_remark="请发顺丰")
+    with session_scope(seeded) as s:
+        remark = next(h for h in holds.open_holds(s, order.id) if h.kind == HoldKind.BUYER_REMARK)
+        holds.resolve(s, remark, user="zhang", resolution="已备注")
+    with read_session(seeded) as s:
+        view = queries.order_detail(s, order.id)
+        assert queries.find_order_detail(s, "T1") == view
+        listed = queries.as_dicts(s, [queries.get_order(s, order.id)])[0]
+        with pytest.raises(NotFound):
+            queries.order_detail(s, order.id + 1000)
+    assert (view.platform_order_id, view.warehouse_code, view.buyer_remark) == ("T1", "WH1", "请发顺丰")
+    assert [(line.sku_code, line.qty) for line in view.lines] == [("HG-001", 2), ("NO-SUCH", 1)]
+    assert [(h.kind, h.is_open) for h in view.holds] == [(HoldKind.SYNC_CONFLICT, True), (HoldKind.BUYER_REMARK, False)]
+    assert view.holds[1].resolved_by == "zhang" and view.open_holds == [view.holds[0]]
+    assert view.history[0].action == "order.create" and view.history[-1].action == "hold.resolve"  # oldest first
+    # `oms orders show --format json`: what `oms orders list` says of the order, plus every hold and the history
+    shown = view.as_dict()
+    assert {key: value for key, value in shown.items() if key not in ("all_holds", "history")} == listed
+    assert [h["resolution"] for h in shown["all_holds"]] == [None, "已备注"]
+    assert [e["action"] for e in shown["history"]] == [e.action for e in view.history]
 
 
 def test_address_change_after_picking_began_stops_the_order(seeded):

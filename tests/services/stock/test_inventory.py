@@ -6,12 +6,13 @@ import pytest
 from sqlmodel import select
 
 from oms_tui.db import read_session, session_scope
-from oms_tui.errors import InsufficientStock, ValidationError
+from oms_tui.errors import InsufficientStock, NotFound, ValidationError
 from oms_tui.models import Hold, HoldKind, OrderStatus, StockMove, utcnow
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, allocation, queries
 from oms_tui.services.stock import ledger, reservations
+from oms_tui.services.stock import queries as stock_queries
 from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 
@@ -246,3 +247,19 @@ def test_a_released_reservation_cannot_be_released_again(seeded):
     with read_session(seeded) as s:
         assert len(s.exec(select(StockMove).where(StockMove.kind == "unreserve")).all()) == 1
     assert_books_balance(seeded)
+
+
+def test_the_ledger_as_the_ledger_screen_reads_it(seeded):
+    stock_up(seeded, "HG-001", 5)
+    ingest(seeded, "L1", {"HG-001": 2})
+    with read_session(seeded) as s:
+        summary = stock_queries.sku_summary(s, "6901234567892")  # by barcode, as a gun types it
+        rows = stock_queries.ledger_rows(s, "HG-001", warehouse_code="WH1", limit=2)
+        assert stock_queries.count_ledger_rows(s, "6901234567892") == 3
+        assert stock_queries.count_ledger_rows(s, "HG-001", warehouse_code="NO-SUCH") == 0
+        with pytest.raises(NotFound):
+            stock_queries.ledger_rows(s, "NO-SUCH")
+    assert (summary.code, [(lv.warehouse, lv.on_hand, lv.locked) for lv in summary.levels]) == (
+        "HG-001", [("WH1", 5, 2)])
+    assert [(r.kind, r.warehouse, r.d_locked, r.order_ref) for r in rows] == [("lock", "WH1", 2, "L1"),
+                                                                              ("receive", "WH1", 0, "")]
