@@ -23,7 +23,7 @@ from oms_tui.commands.common import (
 )
 from oms_tui.commands.print_cmd import print_app
 from oms_tui.config import Settings, get_settings
-from oms_tui.db import read_session, session_scope
+from oms_tui.db import read_session, retrying_transaction, session_scope
 from oms_tui.errors import OmsError, ValidationError
 from oms_tui.money import yuan
 from oms_tui.services.orders import actions, allocation
@@ -182,9 +182,11 @@ def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
                   reason: Annotated[str, typer.Option(help="delivery note reference")] = "") -> None:
     """Receive goods from the supplier (inbound → on_hand); short orders are served first."""
 
-    with session_scope(open_engine()) as session:
+    def receive(session):
         wh, item = _stock_target(session, sku, warehouse)
-        served = allocation.receive_stock(session, wh, item, qty, user=cli_user(), reason=reason)
+        return wh, item, allocation.receive_stock(session, wh, item, qty, user=cli_user(), reason=reason)
+
+    wh, item, served = retrying_transaction(open_engine(), receive)  # serving short orders can meet a cancel
     typer.echo(f"{item.code}: received {qty} at {wh.code}; {served} short order(s) allocated")
 
 
@@ -198,9 +200,12 @@ def stock_adjust(
 ) -> None:
     """Correct on_hand after a stock count."""
 
-    with session_scope(open_engine()) as session:
+    def adjust(session):
         wh, item = _stock_target(session, sku, warehouse)
-        applied = allocation.adjust_stock(session, wh, item, counted=counted, delta=delta, reason=reason, user=cli_user())
+        return wh, item, allocation.adjust_stock(session, wh, item, counted=counted, delta=delta, reason=reason,
+                                                 user=cli_user())
+
+    wh, item, applied = retrying_transaction(open_engine(), adjust)
     typer.echo(f"{item.code}: on_hand {applied:+d} at {wh.code}")
 
 
@@ -331,9 +336,12 @@ def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, plat
 def orders_cancel(reference: str, reason: Annotated[str, typer.Option(help="why it is cancelled")]) -> None:
     """Cancel an order that has not shipped; its stock is released."""
 
-    with session_scope(open_engine()) as session:
+    def cancel(session):
         order = order_queries.find_by_reference(session, reference)
         actions.cancel(session, order, user=cli_user(), reason=reason)
+        return order
+
+    order = retrying_transaction(open_engine(), cancel)  # the pack station may be shipping it this moment
     typer.echo(f"order {order.platform_order_id} cancelled")
 
 

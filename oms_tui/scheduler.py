@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from oms_tui.config import Settings, ShopConfig
-from oms_tui.db import session_scope
+from oms_tui.db import retrying_transaction
 from oms_tui.errors import ConfigError
 from oms_tui.leadership import Leadership
 from oms_tui.services.floor import printing, ship_notices
@@ -80,10 +80,10 @@ class OmsScheduler:
     def housekeeping_job(self) -> dict[str, int] | None:
         if not self._leading():
             return None
-        with session_scope(self.engine) as session:
-            expired_locks = allocation.expire_locks(session, hours=self.settings.lock_expiry_hours)
-        with session_scope(self.engine) as session:
-            expired_reservations = allocation.expire_reservations(session)
+        # Both release stock and serve short orders, which can meet a cancel or a sync batch head on.
+        expired_locks = retrying_transaction(
+            self.engine, lambda session: allocation.expire_locks(session, hours=self.settings.lock_expiry_hours))
+        expired_reservations = retrying_transaction(self.engine, allocation.expire_reservations)
         return {"expired_locks": expired_locks, "expired_reservations": expired_reservations}
 
     def webhook_job(self) -> sync.SyncSummary | None:
