@@ -173,7 +173,8 @@ def test_check_exits_1_on_an_order_the_stock_contradicts(oms, cli_db):
     from tests.conftest import normalized
 
     with session_scope(engine) as s:
-        order = upsert.upsert_order(s, normalized("RACE1", {"HG-001": 1}), warehouse=catalogue.get_warehouse(s, "WH1")).order
+        wh = catalogue.get_warehouse(s, "WH1")
+        order = upsert.upsert_order(s, normalized("RACE1", {"HG-001": 1}), warehouse=wh).order
         outbox.enqueue(s, "platform_ship", channel="taobao", order_id=order.id, payload={"waybill": "YT1234567890123"})
     assert oms("orders", "cancel", "RACE1", "--reason", "buyer asked")[0] == 0
     with engine.begin() as conn:

@@ -84,7 +84,8 @@ class Racer:
     def __init__(self) -> None:
         self.pool = ThreadPoolExecutor(max_workers=2)
 
-    def race(self, first: Callable[[], Outcome | None], second: Callable[[], Outcome | None]) -> tuple[Outcome, Outcome]:
+    def race(self, first: Callable[[], Outcome | None],
+             second: Callable[[], Outcome | None]) -> tuple[Outcome, Outcome]:
         barrier = threading.Barrier(2)
 
         def run(call):

@@ -111,8 +111,9 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
     """Take one batch of fetched records in, in one transaction; one bad record never sinks the batch.
 
     The batch's order rows and then its stock rows are taken up front, each in one global order, so
-    two batches (or a batch and the pack station) wanting the same rows queue instead of deadlocking; a batch the database still picks as a deadlock victim
-    runs again whole (``retrying_transaction``), and only the attempt that commits is counted.
+    two batches (or a batch and the pack station) wanting the same rows queue instead of deadlocking.
+    A batch the database still picks as a deadlock victim runs again whole (``retrying_transaction``),
+    and only the attempt that commits is counted.
     """
     records = list(records)
 

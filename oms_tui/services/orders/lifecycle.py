@@ -51,7 +51,7 @@ def lock_for_change(session: Session, order: Order) -> OrderStatus:
     """
     if order not in session:
         session.add(order)  # an order read in an earlier session: this one reads it again below
-    elif order in session.dirty:
+    elif order in session.new or order in session.dirty:
         session.flush()  # a refresh would throw away this transaction's own unsaved changes
     session.refresh(order, with_for_update=True)
     return OrderStatus(order.status)

@@ -84,8 +84,10 @@ def test_cancelled_order_with_a_ship_row_in_the_ledger_is_reported(seeded):
 def test_shipped_order_without_a_ship_row_is_reported(seeded):
     order = shipped_order(seeded)
     with session_scope(seeded) as s:  # the sums still balance: only the kind of the move is wrong
-        s.execute(update(StockMove).where(StockMove.order_id == order.id, StockMove.kind == "ship").values(kind="adjust"))
-    assert violations(seeded) == ["shipped: WH1/HG-001: shipped order S1 holds 2 but the ledger ships 0 in 0 ship row(s)"]
+        s.execute(update(StockMove).where(StockMove.order_id == order.id, StockMove.kind == "ship")
+                  .values(kind="adjust"))
+    assert violations(seeded) == [
+        "shipped: WH1/HG-001: shipped order S1 holds 2 but the ledger ships 0 in 0 ship row(s)"]
 
 
 def test_shipped_order_with_two_ship_rows_is_reported(seeded):
