@@ -5,17 +5,26 @@ with ``BEGIN IMMEDIATE`` so two terminals never both believe they hold the last 
 waits for the first instead of failing at commit). Read-only sessions start a deferred
 transaction so a screen reading stock never blocks the pack station. PostgreSQL goes through
 psycopg 3.
+
+Two transactions can still collide: PostgreSQL picks one as a deadlock victim, SQLite gives up
+with "database is locked" after the busy timeout. ``retrying_transaction`` runs a unit of work
+again from the start in that case, a bounded number of times.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -24,6 +33,13 @@ from oms_tui.redaction import redact
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "oms_read_only"
+TRANSACTION_ATTEMPTS = 3
+RETRY_BACKOFF_SECONDS = 0.05  # doubled per attempt, jittered so two victims do not collide again
+# PostgreSQL: deadlock_detected, serialization_failure.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -108,3 +124,36 @@ def read_session(engine: Engine) -> Iterator[Session]:
     # may use the returned objects after the block.
     with Session(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False) as session:
         yield session
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether the database refused ``exc``'s transaction only because another one was in the way:
+    a PostgreSQL deadlock victim or serialization failure, or SQLite still locked after busy_timeout."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
+
+
+def retrying_transaction(engine: Engine, work: Callable[[Session], T], *,
+                         attempts: int = TRANSACTION_ATTEMPTS) -> T:
+    """Run ``work(session)`` in one writing transaction; when the database rolls it back as a deadlock
+    victim (or SQLite stays locked), run it again from the start, up to ``attempts`` times in all.
+
+    ``work`` must keep its effects inside the transaction (count into locals, not the caller's
+    objects), since a failed attempt leaves nothing behind. The last failure propagates.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            delay = RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+            log.info("transaction attempt %d of %d lost to a concurrent one (%s); again in %.2fs", attempt,
+                     attempts, str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # the loop returns or raises

@@ -27,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from oms_tui.config import Settings, ShopConfig
-from oms_tui.db import read_session, session_scope
+from oms_tui.db import read_session, retrying_transaction
 from oms_tui.errors import ConfigError, OmsError
 from oms_tui.leadership import Leadership
 from oms_tui.models import utcnow
@@ -270,12 +270,12 @@ class OmsScheduler:
         return printing.process_queue(self.engine, self.settings)
 
     def run_lock_expiry(self) -> dict[str, int]:
-        with session_scope(self.engine) as session:
-            return {"expired_locks": allocation.expire_locks(session, hours=self.settings.lock_expiry_hours)}
+        # Releasing stock serves short orders, which can meet a cancel or a sync batch head on.
+        return {"expired_locks": retrying_transaction(
+            self.engine, lambda session: allocation.expire_locks(session, hours=self.settings.lock_expiry_hours))}
 
     def run_reservation_expiry(self) -> dict[str, int]:
-        with session_scope(self.engine) as session:
-            return {"expired_reservations": allocation.expire_reservations(session)}
+        return {"expired_reservations": retrying_transaction(self.engine, allocation.expire_reservations)}
 
     # the same, run by hand: only on the leader ---------------------------------------------------
 

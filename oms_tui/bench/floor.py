@@ -73,7 +73,8 @@ def load_floor(engine: Engine, n_orders: int, *, rng: random.Random) -> dict:
     """A warehouse, SKUs with barcodes and stock, and N picking orders in waves and parcels (Core inserts).
 
     Every 10th parcel holds two orders to one receiver (a merged parcel). Stock on hand covers every
-    order; what the orders hold is locked, with one ledger row per SKU so the books balance.
+    order; what the orders hold is locked, with a ledger row per order line (as intake writes them) so the
+    books balance order by order, not only in total.
     """
     if n_orders <= 0:
         raise ValueError("n_orders must be positive")
@@ -99,7 +100,7 @@ def load_floor(engine: Engine, n_orders: int, *, rng: random.Random) -> dict:
             for w in range(n_waves)])
         order_id = line_id = parcel_id = 0
         while order_id < n_orders:
-            orders, lines, parcels = [], [], []
+            orders, lines, parcels, locks = [], [], [], []
             while order_id < n_orders and len(orders) < BATCH:
                 parcel_id += 1
                 wave = order_id // WAVE_SIZE + 1
@@ -125,19 +126,21 @@ def load_floor(engine: Engine, n_orders: int, *, rng: random.Random) -> dict:
                         lines.append(dict(id=line_id, order_id=order_id, sku_id=sku_index + 1,
                                           sku_code=f"B-{sku_index:04d}", title="", qty=qty, price_fen=1990,
                                           locked_qty=qty, returned_qty=0))
+                        locks.append(dict(at=now, warehouse_id=wh_id, sku_id=sku_index + 1, kind=str(MoveKind.LOCK),
+                                          d_on_hand=0, d_inbound=0, d_locked=qty, d_reserved=0, d_damaged=0,
+                                          order_id=order_id, user="bench", reason="bench load"))
             conn.execute(insert(Parcel.__table__), parcels)
             conn.execute(insert(Order.__table__), orders)
             conn.execute(insert(OrderLine.__table__), lines)
-        # On hand covers every order and then some; locked is what the orders hold. One ledger row each.
+            conn.execute(insert(StockMove.__table__), locks)
+        # On hand covers every order and then some; locked is what the orders hold (their lock rows above).
         for sku_id, qty in held.items():
             conn.execute(update(StockLevel.__table__).where(StockLevel.warehouse_id == wh_id,
                                                              StockLevel.sku_id == sku_id)
                          .values(on_hand=qty + 100, locked=qty, updated_at=now))
             conn.execute(insert(StockMove.__table__), [
                 dict(at=now, warehouse_id=wh_id, sku_id=sku_id, kind=str(MoveKind.RECEIVE), d_on_hand=qty + 100,
-                     d_inbound=0, d_locked=0, d_reserved=0, d_damaged=0, user="bench", reason="bench load"),
-                dict(at=now, warehouse_id=wh_id, sku_id=sku_id, kind=str(MoveKind.LOCK), d_on_hand=0, d_inbound=0,
-                     d_locked=qty, d_reserved=0, d_damaged=0, user="bench", reason="bench load")])
+                     d_inbound=0, d_locked=0, d_reserved=0, d_damaged=0, user="bench", reason="bench load")])
         if engine.dialect.name == "postgresql":
             for table in ("wave", "parcel", "order", "orderline"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "

@@ -23,7 +23,6 @@ from oms_tui.commands.common import (
     parse_day,
     print_json,
     read_session,
-    session_scope,
 )
 from oms_tui.money import yuan
 
@@ -124,10 +123,16 @@ def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, plat
 @orders_app.command("cancel")
 def orders_cancel(reference: str, reason: Annotated[str, typer.Option(help="why it is cancelled")]) -> None:
     """Cancel an order that has not shipped; its stock is released."""
+    from oms_tui.db import retrying_transaction
     from oms_tui.services.orders import actions
     from oms_tui.services.orders import queries as order_queries
 
-    with session_scope(open_engine()) as session:
+    actor = cli_actor()
+
+    def cancel(session):  # noqa: ANN001, ANN202
         order = order_queries.find_by_reference(session, reference)
-        actions.cancel(session, order, actor=cli_actor(), reason=reason)
+        actions.cancel(session, order, actor=actor, reason=reason)
+        return order
+
+    order = retrying_transaction(open_engine(), cancel)  # the pack station may be shipping it this moment
     typer.echo(f"order {order.platform_order_id} cancelled")

@@ -89,11 +89,16 @@ def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
 def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
                   reason: Annotated[str, typer.Option(help="delivery note reference")] = "") -> None:
     """Receive goods from the supplier (inbound → on_hand); short orders are served first."""
+    from oms_tui.db import retrying_transaction
     from oms_tui.services.orders import allocation
 
-    with session_scope(open_engine()) as session:
+    actor = cli_actor()
+
+    def receive(session):  # noqa: ANN001, ANN202
         wh, item = _stock_target(session, sku, warehouse)
-        served = allocation.receive_stock(session, wh, item, qty, actor=cli_actor(), reason=reason)
+        return wh, item, allocation.receive_stock(session, wh, item, qty, actor=actor, reason=reason)
+
+    wh, item, served = retrying_transaction(open_engine(), receive)  # serving short orders can meet a cancel
     typer.echo(f"{item.code}: received {qty} at {wh.code}; {served} short order(s) allocated")
 
 
@@ -106,11 +111,17 @@ def stock_adjust(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Correct on_hand after a stock count."""
+    from oms_tui.db import retrying_transaction
     from oms_tui.services.orders import allocation
 
-    with session_scope(open_engine()) as session:
+    actor = cli_actor()
+
+    def adjust(session):  # noqa: ANN001, ANN202
         wh, item = _stock_target(session, sku, warehouse)
-        applied = allocation.adjust_stock(session, wh, item, counted=counted, delta=delta, reason=reason, actor=cli_actor())
+        return wh, item, allocation.adjust_stock(session, wh, item, counted=counted, delta=delta, reason=reason,
+                                                 actor=actor)
+
+    wh, item, applied = retrying_transaction(open_engine(), adjust)
     typer.echo(f"{item.code}: on_hand {applied:+d} at {wh.code}")
 
 

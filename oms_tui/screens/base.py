@@ -16,7 +16,7 @@ from sqlmodel import Session
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from oms_tui.db import read_session, session_scope
+from oms_tui.db import read_session, retrying_transaction
 from oms_tui.errors import OmsError, PermissionDenied
 from oms_tui.i18n import N_, _
 from oms_tui.screens.host import OmsHost
@@ -43,6 +43,11 @@ def describe_error(exc: BaseException) -> str:
         detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).splitlines()[0][:200]
         return _("Database error: {error}").format(error=detail)
     return _("Unexpected error: {error}").format(error=exc)
+
+
+def _read(engine: Engine, fetch: Callable[[Session], T]) -> T:
+    with read_session(engine) as session:
+        return fetch(session)
 
 
 class OmsScreen(Screen):
@@ -96,7 +101,8 @@ class OmsScreen(Screen):
         ``work`` returns plain values; any failure rolls the whole transaction back and becomes the
         screen's red line. Writes are never cancelled by a newer one (each is a user's action).
         """
-        self.run_worker(lambda: self._in_thread(session_scope, work, done), thread=True, group=group,
+        # Run again from the start when the database picks it as a deadlock victim (two desks, one order).
+        self.run_worker(lambda: self._in_thread(retrying_transaction, work, done), thread=True, group=group,
                         exit_on_error=False, name=f"write:{group}")
 
     def run_service(self, service: Callable[..., T], /, *args: Any, done: Callable[[T], Any],
@@ -123,14 +129,13 @@ class OmsScreen(Screen):
         return service(self._engine, *args, **kwargs)
 
     def _read_worker(self, fetch: Callable[[Session], T], done: Callable[[T], Any], *, group: str) -> None:
-        self.run_worker(lambda: self._in_thread(read_session, fetch, done), thread=True, exclusive=True,
+        self.run_worker(lambda: self._in_thread(_read, fetch, done), thread=True, exclusive=True,
                         group=group, exit_on_error=False, name=f"read:{group}")
 
-    def _in_thread(self, open_session, fetch: Callable[[Session], T], done: Callable[[T], Any]) -> None:  # noqa: ANN001
+    def _in_thread(self, run, fetch: Callable[[Session], T], done: Callable[[T], Any]) -> None:  # noqa: ANN001
         worker = get_current_worker()
         try:
-            with open_session(self._engine) as session:
-                result = fetch(session)
+            result = run(self._engine, fetch)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
             if not worker.is_cancelled:
                 self.app.call_from_thread(self.show_error, describe_error(exc))

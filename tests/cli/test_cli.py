@@ -186,6 +186,34 @@ def test_check_exits_1_and_prints_each_violation(oms, cli_db):
     assert code == 1 and out.count("ledger:") == 3 and "3 violation(s)" in err
 
 
+def test_check_exits_1_on_an_order_the_stock_contradicts(oms, cli_db):
+    """A cancelled order that still has a waybill and a pending platform ship notice (what a cancel racing a
+    ship used to leave): the stock buckets balance, yet `oms check` says what is wrong and exits 1."""
+    from sqlalchemy import text
+
+    assert oms("stock", "purchase", "HG-001", "5")[0] == 0
+    assert oms("stock", "receive", "HG-001", "5")[0] == 0
+    engine = make_engine(cli_db)
+    from oms_tui.db import session_scope
+    from oms_tui.services.catalogue import skus as catalogue
+    from oms_tui.services.core import outbox
+    from tests.helpers.shop import normalized
+
+    with session_scope(engine) as s:
+        wh = catalogue.get_warehouse(s, "WH1")
+        order = upsert.upsert_order(s, normalized("RACE1", {"HG-001": 1}), warehouse=wh).order
+        outbox.enqueue(s, "platform_ship", channel="taobao", order_id=order.id, payload={"platform_order_id": order.platform_order_id,
+                                                                                        "waybill": "YT1234567890123", "courier": "yuantong"})
+    assert oms("orders", "cancel", "RACE1", "--reason", "buyer asked")[0] == 0
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE \"order\" SET waybill = 'YT1234567890123'"))
+    engine.dispose()
+    code, out, err = oms("check")
+    assert code == 1 and "2 violation(s)" in err
+    assert "cancelled: -/-: cancelled order RACE1 has waybill YT1234567890123" in out
+    assert "ship-notice: -/-: cancelled order RACE1 has a pending platform ship notice" in out
+
+
 def test_console_script_errors_have_no_traceback(tmp_path):
     """The installed entry point, in a real process: usage errors exit 2, domain errors exit 1."""
     env = dict(os.environ, OMS_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
-from oms_tui.db import session_scope
+from oms_tui.db import retrying_transaction, session_scope
 from oms_tui.errors import NotFound, OmsError
 from oms_tui.i18n import N_
 from oms_tui.models import (
@@ -45,6 +45,7 @@ from oms_tui.services.core import audit, outbox
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.floor import waves
 from oms_tui.services.orders import actions, queries
+from oms_tui.services.stock import ledger
 
 IDLE = "idle"  # nothing on the bench: scan an order or slip
 ITEMS = "items"  # verifying the parcel's items
@@ -197,8 +198,9 @@ class PackSession:
         if index is not None:
             result = self._item(engine, code, index, started)
         else:
-            with session_scope(engine) as session:
-                result = self._classify(session, code, started)
+            # Nothing in memory changes before the database has done its part, so a transaction the
+            # database picked as a deadlock victim can simply run again.
+            result = retrying_transaction(engine, lambda session: self._classify(session, code, started))
         self.scans += 1
         if result.is_error:
             self.errors += 1
@@ -394,6 +396,11 @@ class PackSession:
         if parcel.status == ParcelStatus.SHIPPED:
             raise _Refused(N_("Order {order} already shipped with waybill {waybill}"),
                            order=members[0].platform_order_id, waybill=parcel.waybill or "")
+        # Every member's stock rows in the global order before the first is shipped: a merged parcel's
+        # orders would otherwise take them order by order, not in the order other transactions do.
+        ledger.lock_levels(session, [(o.warehouse_id, sku_id) for o in members
+                                     for sku_id in {line.sku_id for line in ledger.order_lines(session, o.id)}
+                                     if sku_id is not None])
         now = utcnow()
         for order in members:
             if order.status == OrderStatus.PICKING:

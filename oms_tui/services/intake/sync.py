@@ -24,12 +24,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from oms_tui.db import session_scope
+from oms_tui.db import retrying_transaction, session_scope
 from oms_tui.errors import OmsError
-from oms_tui.models import ProblemSource, ShopSync, SyncProblem, SyncStatus, utcnow
+from oms_tui.models import ProblemSource, ShopSync, Sku, SyncProblem, SyncStatus, utcnow
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
 from oms_tui.services.orders.normalized import NormalizedOrder
+from oms_tui.services.stock import ledger
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
 FIRST_LOOKBACK = timedelta(days=1)
@@ -149,14 +150,28 @@ def record_problem(session: Session, *, shop: str, platform: str, platform_order
 
 def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any], summary: SyncSummary, *,
                  warehouse_code: str | None, user: str, source: str = ProblemSource.SYNC) -> None:
-    """Take one batch of fetched records in, in one transaction; one bad record never sinks the batch."""
-    with session_scope(engine) as session:
+    """Take one batch of fetched records in, in one transaction; one bad record never sinks the batch.
+
+    The batch's order rows and then its stock rows are taken up front, each in one global order, so
+    two batches (or a batch and the pack station) wanting the same rows queue instead of deadlocking.
+    A batch the database still picks as a deadlock victim runs again whole (``retrying_transaction``),
+    and only the attempt that commits is counted.
+    """
+    records = list(records)
+
+    def attempt(session: Session) -> SyncSummary:
+        tally = SyncSummary(shop=shop, platform=platform)
         warehouse = catalogue.default_warehouse(session, warehouse_code)
+        orders = [record for record in records if isinstance(record, NormalizedOrder)]
+        upsert.lock_existing(session, orders)
+        codes = {line.sku_code for record in orders for line in record.lines}
+        sku_ids = session.exec(select(Sku.id).where(col(Sku.code).in_(codes))).all() if codes else []
+        ledger.lock_levels(session, [(warehouse.id, sku_id) for sku_id in sku_ids])
         for record in records:
             if not isinstance(record, NormalizedOrder):
-                summary.malformed += 1
+                tally.malformed += 1
                 reason = getattr(record, "reason", str(record))
-                summary.problems.append(str(record))
+                tally.problems.append(str(record))
                 record_problem(session, shop=shop, platform=platform, source=source,
                                platform_order_id=getattr(record, "platform_order_id", None), reason=reason,
                                raw=getattr(record, "raw", None))
@@ -165,12 +180,18 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
                 with session.begin_nested():
                     result = upsert.upsert_order(session, record, warehouse=warehouse, user=user)
             except (OmsError, PydanticValidationError, IntegrityError) as exc:
-                summary.malformed += 1
-                summary.problems.append(f"{record.platform_order_id}: {exc}")
+                tally.malformed += 1
+                tally.problems.append(f"{record.platform_order_id}: {exc}")
                 record_problem(session, shop=shop, platform=platform, platform_order_id=record.platform_order_id,
                                reason=f"refused: {exc}", raw=record.model_dump(mode="json"), source=source)
                 continue
-            setattr(summary, result.outcome, getattr(summary, result.outcome) + 1)
+            setattr(tally, result.outcome, getattr(tally, result.outcome) + 1)
+        return tally
+
+    tally = retrying_transaction(engine, attempt)
+    for outcome in ("new", "updated", "unchanged", "skipped", "malformed"):
+        setattr(summary, outcome, getattr(summary, outcome) + getattr(tally, outcome))
+    summary.problems.extend(tally.problems)
 
 
 def sync_shop(engine: Engine, shop: str, platform: str, client: ChangedOrdersSource, *,

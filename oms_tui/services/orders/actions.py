@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from oms_tui.errors import IllegalTransition, ValidationError
+from oms_tui.i18n import _
 from oms_tui.models import (
     HoldKind,
     Order,
@@ -19,6 +20,7 @@ from oms_tui.services.orders import intake_rules as review_rules
 from oms_tui.services.orders.lifecycle import (
     PRE_PICK,
     fully_locked,
+    lock_for_change,
     settle_status,
     transition,
 )
@@ -33,8 +35,13 @@ def cancel(session: Session, order: Order, *, actor: Actor, reason: str) -> None
     user = actor.name
     if not reason.strip():
         raise ValidationError("a cancellation needs a reason")
-    if order.status == OrderStatus.CANCELLED:
-        raise IllegalTransition(f"order {order.platform_order_id} is already cancelled")
+    # The order row first: a ship (or another cancel) at the same moment waits, then sees this one.
+    status = lock_for_change(session, order)
+    if status == OrderStatus.CANCELLED:
+        raise IllegalTransition(_("Order {order} is already cancelled").format(order=order.platform_order_id))
+    if status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        raise IllegalTransition(_("Order {order} has already shipped ({waybill}): it cannot be cancelled").format(
+            order=order.platform_order_id, waybill=order.waybill or ""))
     partners = review_rules.duplicate_partners(session, order)  # read while this order's hold is open
     transition(session, order, OrderStatus.CANCELLED, user=user, reason=reason)
     released = allocation.unlock_order(session, order, user=user, reason=f"cancelled: {reason}")
@@ -52,6 +59,7 @@ def cancel(session: Session, order: Order, *, actor: Actor, reason: str) -> None
 
 
 def start_picking(session: Session, order: Order, *, user: str) -> None:
+    lock_for_change(session, order)
     blocking = [h.kind for h in holds.open_holds(session, order.id) if h.blocking]
     if blocking:
         raise IllegalTransition(f"order {order.platform_order_id} has open holds: {', '.join(blocking)}")
@@ -61,6 +69,7 @@ def start_picking(session: Session, order: Order, *, user: str) -> None:
 
 
 def mark_packed(session: Session, order: Order, *, user: str) -> None:
+    lock_for_change(session, order)
     transition(session, order, OrderStatus.PACKED, user=user)
 
 
@@ -72,8 +81,12 @@ def ship(session: Session, order: Order, *, waybill: str, courier: str, user: st
     """
     if not waybill.strip():
         raise ValidationError("a shipment needs a waybill number")
-    if order.status != OrderStatus.PACKED:
-        raise IllegalTransition(f"order {order.platform_order_id} is {order.status}; only packed orders ship")
+    # The order row before its stock rows, as cancel takes them: two actions on one order never deadlock,
+    # and a second ship waits for the first and then sees the order shipped.
+    status = lock_for_change(session, order)
+    if status != OrderStatus.PACKED:
+        raise IllegalTransition(_("Order {order} is {status}; only packed orders ship").format(
+            order=order.platform_order_id, status=status))
     ledger.ship_order_stock(session, order, user=user)
     order.waybill = waybill.strip()
     order.courier = courier
@@ -86,8 +99,10 @@ def resolve_hold(session: Session, hold_id: int, *, actor: Actor, resolution: st
     require(actor, "orders.resolve_hold")
     user = actor.name
     hold = holds.get_hold(session, hold_id)
-    holds.resolve(session, hold, user=user, resolution=resolution)
     order = get_order(session, hold.order_id)
+    lock_for_change(session, order)
+    session.refresh(hold)  # someone may have resolved it while we waited for the order
+    holds.resolve(session, hold, user=user, resolution=resolution)
     if OrderStatus(order.status) in PRE_PICK:
         if hold.kind in holds.ALLOCATION_KINDS and not fully_locked(session, order):
             allocation.lock_order(session, order, user=user)

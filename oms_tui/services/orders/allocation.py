@@ -178,8 +178,17 @@ def allocate_short_orders(session: Session, warehouse_id: int, sku_ids: list[int
         .order_by(func.coalesce(Customer.is_vip, False).desc(), col(Order.paid_at).asc(), col(Order.id))
         .limit(limit)
     ))
+    if not candidates:
+        return 0
+    # All the stock rows these orders may take, in the global order, before any one of them locks.
+    needed = session.exec(select(OrderLine.sku_id).where(col(OrderLine.order_id).in_([o.id for o in candidates]),
+                                                         col(OrderLine.sku_id).is_not(None))).all()
+    ledger.lock_levels(session, [(warehouse_id, sku_id) for sku_id in needed])
     served = 0
     for order in candidates:
+        # Read again under the order's row lock: CS may have cancelled it or locked it meanwhile.
+        if lifecycle.lock_for_change(session, order) != OrderStatus.SHORT:
+            continue
         if lock_order(session, order, user=user):
             lifecycle.settle_status(session, order, user=user)
             served += 1
@@ -194,21 +203,24 @@ def expire_locks(session: Session, *, hours: float, now: datetime | None = None,
     """
 
     cutoff = (now or utcnow()) - timedelta(hours=hours)
-    stale = list(session.exec(
-        select(Order)
-        .where(col(Order.locked_at).is_not(None), col(Order.locked_at) < cutoff,
-               col(Order.status).in_([OrderStatus.NEW, OrderStatus.REVIEW, OrderStatus.APPROVAL,
-                                      OrderStatus.READY, OrderStatus.SHORT]))
-        .order_by(col(Order.id))
-    ))
+    is_stale = (col(Order.locked_at).is_not(None), col(Order.locked_at) < cutoff,
+                col(Order.status).in_([OrderStatus.NEW, OrderStatus.REVIEW, OrderStatus.APPROVAL,
+                                       OrderStatus.READY, OrderStatus.SHORT]))
+    stale = list(session.exec(select(Order).where(*is_stale).order_by(col(Order.id))))
+    expired = 0
     for order in stale:
+        # Asked again under the order's row lock: a wave may have started picking it meanwhile.
+        lifecycle.lock_for_change(session, order)
+        if session.exec(select(Order.id).where(Order.id == order.id, *is_stale)).first() is None:
+            continue
+        expired += 1
         released = unlock_order(session, order, user=user, kind=MoveKind.LOCK_EXPIRE,
                                 reason=f"lock older than {hours:g} h")
         holds.open_hold(session, order, HoldKind.LOCK_EXPIRED, reason=f"stock locked over {hours:g} h, released",
                         user=user)
         lifecycle.settle_status(session, order, user=user)
         allocate_short_orders(session, order.warehouse_id, released, user=user)
-    return len(stale)
+    return expired
 
 
 # --- stock came back: the stock layer changes the buckets, this layer serves the short orders ----

@@ -267,7 +267,8 @@ def check_duplicates(session: Session, order: Order, config: ReviewConfig | None
     other_codes = _sku_codes(session, [o.id for o, _basis in found])
     flagged = []
     for other, basis in found:
-        if _decided(session, order, other):
+        # Its row first, as every status change takes it: it may have shipped since the search read it.
+        if lifecycle.lock_for_change(session, other) not in OPEN_STATUSES or _decided(session, order, other):
             continue
         shared = ", ".join(sorted(codes & other_codes[other.id]))
         gap = _gap(order.created_at, other.created_at)

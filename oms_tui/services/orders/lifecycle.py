@@ -1,11 +1,20 @@
-"""The order lifecycle: the status table, ``transition`` and ``settle_status``."""
+"""The order lifecycle: the status table, ``transition`` and ``settle_status``.
+
+Two people (or a person and the platform) may act on one order at the same moment. Every action
+that changes an order's status takes the order's row first (``lock_for_change``) and decides on
+the status it reads then; ``transition`` writes the new status only if the row still has the old
+one. So exactly one of two racing actions wins and the other gets an IllegalTransition, and since
+the order row always comes before its stock rows, two actions on one order cannot deadlock.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import IllegalTransition
+from oms_tui.i18n import _
 from oms_tui.models import (
     HoldKind,
     Order,
@@ -33,23 +42,50 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 PRE_PICK = frozenset({S.NEW, S.REVIEW, S.APPROVAL, S.SHORT, S.READY})
 
 
+def lock_for_change(session: Session, order: Order) -> OrderStatus:
+    """Take the order's row for a status change and return its status as it is now.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` waits while another transaction holds the order, then reads
+    what it committed. SQLite: the writing transaction (BEGIN IMMEDIATE) already keeps every other
+    writer out; reading the row again drops whatever an earlier transaction showed.
+    """
+    if order not in session:
+        session.add(order)  # an order read in an earlier session: this one reads it again below
+    elif order in session.new or order in session.dirty:
+        session.flush()  # a refresh would throw away this transaction's own unsaved changes
+    session.refresh(order, with_for_update=True)
+    return OrderStatus(order.status)
+
+
 def transition(session: Session, order: Order, to: OrderStatus, *, user: str, reason: str = "") -> None:
-    """Move the order to ``to``; a move the lifecycle does not allow is an IllegalTransition."""
+    """Move the order to ``to``; a move the lifecycle does not allow is an IllegalTransition.
+
+    The UPDATE is guarded by the status the caller saw, so a caller that did not take the row
+    first still cannot overwrite a change committed meanwhile: it gets an IllegalTransition.
+    """
     current = OrderStatus(order.status)
     if to == current:
         return
     if to not in TRANSITIONS[current]:
-        raise IllegalTransition(f"order {order.platform_order_id}: cannot go from {current} to {to}")
-    order.status = to
-    order.updated_at = utcnow()
-    session.add(order)
+        raise IllegalTransition(_("Order {order}: cannot go from {status} to {to}").format(
+            order=order.platform_order_id, status=current, to=to))
+    now = utcnow()
+    changed = session.execute(
+        update(Order).where(col(Order.id) == order.id, col(Order.status) == str(current))
+        .values(status=str(to), updated_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise IllegalTransition(_("Order {order} was changed by someone else meanwhile: look at it again").format(
+            order=order.platform_order_id))
+    set_committed_value(order, "status", str(to))
+    set_committed_value(order, "updated_at", now)
     audit.record(session, user, "order.status", "order", order.id, **{"from": str(current), "to": str(to)},
                  reason=reason)
 
 
 def settle_status(session: Session, order: Order, *, user: str) -> OrderStatus:
     """Derive a not-yet-picked order's status from its open holds and its lock."""
-    current = OrderStatus(order.status)
+    current = lock_for_change(session, order)
     if current not in PRE_PICK:
         return current
     open_kinds = {HoldKind(h.kind) for h in holds.open_holds(session, order.id) if h.blocking}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,7 +23,7 @@ from oms_tui.services.customers import identity
 from oms_tui.services.orders import after_sale, allocation, holds
 from oms_tui.services.orders import intake_rules as review_rules
 from oms_tui.services.orders.actions import cancel
-from oms_tui.services.orders.lifecycle import settle_status, transition
+from oms_tui.services.orders.lifecycle import lock_for_change, settle_status, transition
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 from oms_tui.services.orders.queries import find_order
 
@@ -72,6 +73,20 @@ def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehous
     return _update(session, existing, data, user=user)
 
 
+def lock_existing(session: Session, records: list[NormalizedOrder]) -> None:
+    """Take the rows of the orders these records will update, in id order, before any stock row.
+
+    A batch of many orders then holds order rows before stock rows as a single action does, and two
+    transactions wanting the same orders queue instead of deadlocking. SQLite needs nothing: its
+    writing transaction (BEGIN IMMEDIATE) already has the database alone.
+    """
+    if not records or session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({(r.platform, r.platform_order_id) for r in records})
+    session.exec(select(Order.id).where(tuple_(Order.platform, Order.platform_order_id).in_(keys))
+                 .order_by(col(Order.id)).with_for_update()).all()
+
+
 def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
     customer = identity.identify(
         session, platform=data.platform, buyer_id=data.buyer_id, name=data.receiver_name, phone=data.receiver_phone,
@@ -104,6 +119,9 @@ def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, us
 
 
 def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str) -> UpsertResult:
+    # The order row first, as every status change takes it: a platform cancel arriving while the pack
+    # station ships waits for the station and then sees the parcel gone (an after-sale, not a cancel).
+    lock_for_change(session, order)
     changed = []
     for field in _UPDATABLE_FIELDS:
         new = getattr(data, field)

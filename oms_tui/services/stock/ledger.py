@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import and_, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -107,6 +109,33 @@ def apply_move(
                                    **deltas, "order_id": order_id, "reservation_id": reservation_id, "user": user,
                                    "reason": reason[:500]})
     return True
+
+
+def stock_order(keys: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(warehouse_id, SKU id) pairs in the one order every transaction takes stock rows in.
+
+    Two transactions that take the same rows in the same order queue behind each other; in opposite
+    orders they can deadlock.
+    """
+    return sorted(set(keys))
+
+
+def lock_levels(session: Session, keys: Iterable[tuple[int, int]]) -> None:
+    """Take the stock rows of these (warehouse, SKU) pairs now, in the global order, for a transaction
+    about to move stock of several orders (a sync batch): its later moves then wait for nobody.
+
+    SQLite needs nothing: its writing transaction (BEGIN IMMEDIATE) already has the database alone.
+    """
+    ordered = stock_order(keys)
+    if not ordered or session.get_bind().dialect.name != "postgresql":
+        return
+    level = StockLevel.__table__.c
+    for warehouse_id in sorted({wh for wh, _sku in ordered}):
+        sku_ids = [sku for wh, sku in ordered if wh == warehouse_id]
+        session.execute(
+            select(level.id).where(level.warehouse_id == warehouse_id, level.sku_id.in_(sku_ids))
+            .order_by(level.warehouse_id, level.sku_id).with_for_update()
+        ).all()
 
 
 def get_level(session: Session, warehouse_id: int, sku_id: int) -> StockLevel:

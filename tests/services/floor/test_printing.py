@@ -7,25 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from oms_tui.config import PrinterConfig, Settings
+from oms_tui.config import PrinterConfig
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import NotFound, ValidationError
 from oms_tui.models import PrintJob, utcnow
-from oms_tui.printers.documents import render_bytes
 from oms_tui.printers.transports import DummyPrinters
 from oms_tui.services.floor import printing
 from tests.helpers.documents import PACKING_SLIP, PICK_LIST
-from tests.helpers.printer_listener import PrinterListener
-
-SHOP = "测试旗舰店"
-
-
-def settings_with(*printers: PrinterConfig) -> Settings:
-    return Settings(database_url="sqlite://", shop_name=SHOP, timezone="Asia/Shanghai", printers=list(printers))
-
-
-def network(name: str, listener: PrinterListener, **kw) -> PrinterConfig:
-    return PrinterConfig(name=name, kind="network", host="127.0.0.1", port=listener.port, timeout=2, **kw)
+from tests.helpers.printing import expected_bytes, network, settings_with
 
 
 def dummy(name: str, **kw) -> PrinterConfig:
@@ -42,11 +31,6 @@ def enqueue(engine, settings, document="packing_slip", data=None, *, ref="TB2026
 def job(engine, job_id) -> PrintJob:
     with read_session(engine) as session:
         return printing.get_job(session, job_id)
-
-
-def expected_bytes(document, data, config: PrinterConfig) -> bytes:
-    return render_bytes(document, data, width_mm=config.width_mm, shop_name=SHOP, encoding=config.encoding,
-                        timezone="Asia/Shanghai")
 
 
 # --- choosing the printer and queueing -------------------------------------------------------

@@ -1,0 +1,39 @@
+"""A platform that rate-limits: the adapter backs off and tries again, and every order still arrives."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from oms_tui.db import read_session
+from oms_tui.models import Order, utcnow
+from oms_tui.platforms.base import RetryPolicy
+from oms_tui.platforms.registry import client_for
+from oms_tui.services.intake import sync
+from tests.helpers.faults import violations
+from tests.helpers.shop import SIM_SKUS, seed_catalogue
+from tests.helpers.sync import plenty_of_stock
+
+
+@pytest.mark.parametrize("platform", ["taobao", "jd", "pdd"])
+def test_rate_limited_calls_back_off_and_all_orders_arrive(sqlite_engine, sim, platform):
+    seed_catalogue(sqlite_engine)
+    plenty_of_stock(sqlite_engine)
+    sim.state.generate(60, utcnow(), random.Random(21), SIM_SKUS, spread=timedelta(hours=1), platforms=[platform])
+    expected = {o.key for o in sim.state.orders(platform) if o.draft is not None and o.draft.status == "paid"}
+    sim.state.inject_rate_limit(platform, 3)  # the next three calls are refused as over the limit
+    pauses: list[float] = []
+    policy = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.1, jitter=0.0, sleep=pauses.append)
+    config = next(s for s in sim.shop_configs() if s.platform == platform)
+    with client_for(config, retry=policy, page_size=20) as client:
+        summary = sync.sync_shop(sqlite_engine, config.name, platform, client)
+    assert summary.ok, summary.error
+    assert pauses == [0.01, 0.02, 0.04]  # backed off, doubling, once per refused call
+    refused = [c.outcome for c in sim.state.calls if c.platform == platform and c.outcome != "ok"]
+    assert len(refused) == 3, refused  # Taobao error 7, JD HTTP 429, PDD error 52001
+    with read_session(sqlite_engine) as s:
+        assert set(s.exec(select(Order.platform_order_id)).all()) == expected
+    assert violations(sqlite_engine) == []

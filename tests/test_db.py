@@ -1,0 +1,73 @@
+"""Engines and transactions: a transaction the database gives up on for another's sake runs again."""
+
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from oms_tui import db
+from oms_tui.db import is_retryable, retrying_transaction, session_scope
+from oms_tui.services.catalogue import skus as catalogue
+
+
+def test_two_transactions_locking_rows_in_opposite_order_both_commit_on_postgresql(seeded, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer in at a time: there is no deadlock to lose")
+    with session_scope(seeded) as s:
+        skus = [catalogue.get_sku(s, "HG-001").id, catalogue.get_sku(s, "MB-001").id]
+    both_hold_one = threading.Barrier(2)
+    attempts = {0: 0, 1: 0}
+
+    def work(i):
+        def touch(session):
+            attempts[i] += 1
+            first, second = skus if i == 0 else skus[::-1]
+            session.execute(text("UPDATE sku SET price_fen = price_fen + 1 WHERE id = :id"), {"id": first})
+            if attempts[i] == 1:
+                both_hold_one.wait(timeout=10)  # now each holds the row the other wants next
+            session.execute(text("UPDATE sku SET price_fen = price_fen + 1 WHERE id = :id"), {"id": second})
+
+        retrying_transaction(seeded, touch)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(attempts.values()) == [1, 2]  # the deadlock victim ran again, once
+    with session_scope(seeded) as s:
+        prices = s.execute(text("SELECT price_fen FROM sku WHERE id IN (:a, :b) ORDER BY id"),
+                           {"a": skus[0], "b": skus[1]}).scalars().all()
+    assert sorted(prices) == sorted([1990 + 2, 2990 + 2])  # both transactions' changes, each once
+
+
+def _locked() -> OperationalError:
+    return OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+
+
+def test_a_lost_transaction_is_tried_a_bounded_number_of_times_then_fails(sqlite_engine, monkeypatch):
+    monkeypatch.setattr(db, "RETRY_BACKOFF_SECONDS", 0.001)
+    calls = []
+
+    def work(session):
+        calls.append(1)
+        raise _locked()
+
+    with pytest.raises(OperationalError, match="database is locked"):
+        retrying_transaction(sqlite_engine, work)
+    assert len(calls) == db.TRANSACTION_ATTEMPTS == 3
+
+
+def test_other_database_errors_are_not_retried(sqlite_engine):
+    calls = []
+
+    def work(session):
+        calls.append(1)
+        raise IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed"))
+
+    with pytest.raises(IntegrityError):
+        retrying_transaction(sqlite_engine, work)
+    assert len(calls) == 1
+    assert is_retryable(_locked()) and not is_retryable(ValueError("database is locked"))
