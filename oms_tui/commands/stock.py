@@ -25,6 +25,7 @@ from oms_tui.commands.common import (
     session_scope,
 )
 from oms_tui.errors import ValidationError
+from oms_tui.limits import MAX_QUANTITY
 
 stock_app = typer.Typer(help="Stock levels, purchases, receipts and counts", no_args_is_help=True)
 
@@ -71,10 +72,12 @@ def _stock_target(session, sku: str, warehouse: str | None):
 
 
 WarehouseOption = Annotated[Optional[str], typer.Option(help="warehouse code (default: the configured one)")]
+# The upper bound only: zero and negative quantities reach the service, which says why they are refused.
+QtyArgument = Annotated[int, typer.Argument(help="units", max=MAX_QUANTITY)]
 
 
 @stock_app.command("purchase")
-def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
+def stock_purchase(sku: str, qty: QtyArgument, warehouse: WarehouseOption = None,
                    reason: Annotated[str, typer.Option(help="purchase order reference")] = "") -> None:
     """Record goods ordered from the supplier (inbound goes up)."""
     from oms_tui.services.stock import ledger
@@ -86,7 +89,7 @@ def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
 
 
 @stock_app.command("receive")
-def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
+def stock_receive(sku: str, qty: QtyArgument, warehouse: WarehouseOption = None,
                   reason: Annotated[str, typer.Option(help="delivery note reference")] = "") -> None:
     """Receive goods from the supplier (inbound → on_hand); short orders are served first."""
     from oms_tui.services.orders import allocation
@@ -101,8 +104,10 @@ def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
 def stock_adjust(
     sku: str,
     reason: Annotated[str, typer.Option(help="why (e.g. 'cycle count 2026-11')")],
-    counted: Annotated[Optional[int], typer.Option(help="the quantity counted on the shelf")] = None,
-    delta: Annotated[Optional[int], typer.Option(help="change on_hand by this much instead")] = None,
+    counted: Annotated[Optional[int], typer.Option(help="the quantity counted on the shelf", min=0,
+                                                   max=MAX_QUANTITY)] = None,
+    delta: Annotated[Optional[int], typer.Option(help="change on_hand by this much instead", min=-MAX_QUANTITY,
+                                                 max=MAX_QUANTITY)] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Correct on_hand after a stock count."""

@@ -8,6 +8,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
+from oms_tui.limits import require_fen
 from oms_tui.models import Sku, SkuBarcode, StockLevel, Supplier, Warehouse
 from oms_tui.services.core import audit
 
@@ -98,8 +100,8 @@ def add_sku(
     """Add a SKU with its barcodes and an empty stock level in every warehouse."""
     if not code.strip() or not name.strip():
         raise ValidationError("a SKU needs a code and a name")
-    if cost_fen < 0 or price_fen < 0:
-        raise ValidationError("cost and price cannot be negative")
+    require_fen(cost_fen, N_("cost"))
+    require_fen(price_fen, N_("price"))
     for barcode in barcodes:
         if barcode.isdigit() and len(barcode) == 13 and not is_valid_ean13(barcode):
             raise ValidationError(f"barcode {barcode} has a wrong EAN-13 check digit")
