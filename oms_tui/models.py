@@ -46,6 +46,14 @@ OPEN_STATUSES = (
 )
 
 
+class Platform(StrEnum):
+    """The platforms orders come from (Order.platform): one adapter each in oms_tui/platforms."""
+
+    TAOBAO = "taobao"
+    JD = "jd"
+    PDD = "pdd"
+
+
 class HoldKind(StrEnum):
     ADDRESS_INVALID = "address_invalid"
     BUYER_REMARK = "buyer_remark"

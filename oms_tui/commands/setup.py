@@ -11,12 +11,15 @@ from typing import Annotated, Optional
 import typer
 
 from oms_tui.commands.common import console, get_settings, open_engine, read_session
+from oms_tui.limits import INT64_MAX
+
+MAX_DEMO_ORDERS = 1_000_000  # a million already takes minutes to generate
 
 
 def init(
     demo: Annotated[bool, typer.Option("--demo", help="also load the demo catalogue, stock and orders")] = False,
-    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0)] = 300,
-    seed: Annotated[int, typer.Option(help="demo random seed")] = 2026,
+    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0, max=MAX_DEMO_ORDERS)] = 300,
+    seed: Annotated[int, typer.Option(help="demo random seed", min=0, max=INT64_MAX)] = 2026,
 ) -> None:
     """Create or upgrade the database schema (safe to repeat); --demo loads the demo data."""
     settings = get_settings()
@@ -31,7 +34,7 @@ def init(
 
 
 def demo_cmd(
-    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0)] = 300,
+    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0, max=MAX_DEMO_ORDERS)] = 300,
     db: Annotated[Optional[str], typer.Option(help="SQLite file for the demo (recreated)")] = None,
     user: Annotated[Optional[str], typer.Option(help="log in as this user, skipping the login screen")] = None,
 ) -> None:

@@ -44,6 +44,8 @@ def stock_show(
 
     engine = open_engine()
     with read_session(engine) as session:
+        if warehouse:
+            catalogue.get_warehouse(session, warehouse)  # an unknown code is an error naming the known ones
         exact = catalogue.find_sku(session, sku) if sku else None
         search = exact.code if exact else sku
         rows = stock_queries.list_stock(session, search=search, warehouse_code=warehouse, limit=limit, offset=offset)
@@ -129,6 +131,8 @@ def stock_ledger(sku: str, warehouse: WarehouseOption = None, fmt: FormatOption 
     settings = get_settings()
     with read_session(open_engine(settings)) as session:
         item = catalogue.get_sku(session, sku)
+        if warehouse:
+            catalogue.get_warehouse(session, warehouse)
         moves = stock_queries.sku_ledger(session, item, warehouse_code=warehouse, limit=limit, offset=offset)
     rows = [{"id": m.id, "at": m.at.isoformat(), "kind": m.kind, "on_hand": m.d_on_hand, "inbound": m.d_inbound,
              "locked": m.d_locked, "reserved": m.d_reserved, "damaged": m.d_damaged, "order_id": m.order_id,

@@ -40,7 +40,7 @@ def add_user(session: Session, name: str, pin: str, roles: list[str], *, display
     name = name.strip()
     if not name:
         raise ValidationError("a user needs a name")
-    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):  # '²' and full-width '１' pass isdigit
         raise ValidationError("a PIN is 4 to 8 digits")
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:

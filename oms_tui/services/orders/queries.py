@@ -9,11 +9,14 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
+from oms_tui.limits import MAX_ID
 from oms_tui.models import (
     Hold,
     Order,
     OrderLine,
     OrderStatus,
+    Platform,
 )
 
 
@@ -39,7 +42,9 @@ def find_by_reference(session: Session, reference: str) -> Order:
     found = list(session.exec(select(Order).where(Order.platform_order_id == text).order_by(col(Order.id)).limit(2)))
     if not found:
         found = list(session.exec(select(Order).where(Order.waybill == text).order_by(col(Order.id)).limit(2)))
-    if not found and text.isdigit():
+    # Our id is ASCII digits in the key's range: '²' and full-width '１２' pass str.isdigit, and a longer
+    # number would overflow the driver before it reached the table.
+    if not found and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
         order = session.get(Order, int(text))
         found = [order] if order is not None else []
     if not found:
@@ -63,13 +68,16 @@ class OrderFilter:
                 raise ValidationError(f"unknown status {self.status!r}; one of: {', '.join(s.value for s in OrderStatus)}")
             stmt = stmt.where(Order.status == self.status)
         if self.platform:
+            if self.platform not in {p.value for p in Platform}:
+                raise ValidationError(N_("unknown platform {platform!r}; one of: {known}"), platform=self.platform,
+                                      known=", ".join(p.value for p in Platform))
             stmt = stmt.where(Order.platform == self.platform)
         if self.since:
             stmt = stmt.where(col(Order.created_at) >= self.since)
         if self.search:
             text = self.search.strip()
             stmt = stmt.where((Order.platform_order_id == text) | (Order.waybill == text)
-                              | col(Order.receiver_name).startswith(text))
+                              | col(Order.receiver_name).startswith(text, autoescape=True))
         return stmt
 
 

@@ -18,7 +18,8 @@ def test_pin_is_hashed_and_checked(engine):
         assert users.authenticate(s, "nobody", "1234") is None
 
 
-@pytest.mark.parametrize("pin, roles", [("12", ["cs"]), ("abcd", ["cs"]), ("1234", ["king"]), ("1234", [])])
+@pytest.mark.parametrize("pin, roles", [("12", ["cs"]), ("abcd", ["cs"]), ("1234", ["king"]), ("1234", []),
+                                       ("１２３４", ["cs"]), ("12²4", ["cs"])])  # digits a keypad cannot type
 def test_bad_pin_or_role_is_refused(engine, pin, roles):
     with pytest.raises(ValidationError):
         with session_scope(engine) as s:
