@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     cli_user: str | None = None
     """The user of ours whose roles `oms` commands act with (OMS_CLI_USER); unset: the machine's operator, as admin."""
+    trusted_terminal: bool = False
+    """`oms tui --user NAME` signs NAME in without a PIN (OMS_TRUSTED_TERMINAL): only where the terminal itself
+    proves who sits at it. Unset: the sign-in screen opens with the name filled in and asks for the PIN."""
     shops: list[ShopConfig] = Field(default_factory=list)
     printers: list[PrinterConfig] = Field(default_factory=list)
     review: ReviewConfig = Field(default_factory=ReviewConfig)

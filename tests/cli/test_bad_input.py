@@ -101,6 +101,7 @@ BAD_INPUT = [
     (("stock", "show", "--warehouse", "NOPE"), 1, "unknown warehouse 'NOPE'; known: WH1"),
     (("stock", "ledger", "HG-001", "--warehouse", "NOPE"), 1, "unknown warehouse 'NOPE'; known: WH1"),
     (("stock", "purchase", "HG-001", "1", "--warehouse", "NOPE"), 1, "unknown warehouse 'NOPE'; known: WH1"),
+    (("user", "unlock", "ghost"), 1, "unknown user 'ghost'"),
     # '%' and '_' are themselves in a search, not wildcards that match every SKU
     (("stock", "show", "%"), 1, "no SKU matches '%'"),
     (("stock", "show", "HG_001"), 1, "no SKU matches 'HG_001'"),
