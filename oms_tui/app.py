@@ -88,7 +88,12 @@ class OmsCommands(Provider):
 
 
 class OmsApp(App):
-    """The order-management TUI over one engine; ``user_name`` signs that user in without a PIN."""
+    """The order-management TUI over one engine.
+
+    ``user_name`` signs that user in without a PIN: the caller vouches for who sits at the terminal.
+    With ``ask_pin`` the sign-in screen opens with the name filled in instead (``build_app`` chooses
+    from ``trusted_terminal``).
+    """
 
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {OmsCommands}
@@ -98,13 +103,15 @@ class OmsApp(App):
         Binding("ctrl+p", "command_palette", N_("Jump to…"), show=False, priority=True),
     ]
 
-    def __init__(self, engine: Engine, settings: Settings, user_name: str | None = None) -> None:
+    def __init__(self, engine: Engine, settings: Settings, user_name: str | None = None, *,
+                 ask_pin: bool = False) -> None:
         self.language = setup_language(settings.language)
         super().__init__()
         localize_bindings(self)
         self.engine = engine
         self.settings = settings
         self.initial_user = user_name.strip() if user_name else None
+        self.ask_pin = ask_pin
         self.operator: Operator | None = None
         self.title = settings.shop_name
 
@@ -112,10 +119,10 @@ class OmsApp(App):
         self.theme = DEFAULT_THEME
         self._change_token: tuple[int, int] | None = None
         self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes)
-        if self.initial_user:
+        if self.initial_user and not self.ask_pin:
             self.run_worker(self._sign_in_named, thread=True, exit_on_error=False, name="sign-in")
         else:
-            self._reset_to(self._login())
+            self._reset_to(self._login(self.initial_user or ""))
 
     # --- other terminals' changes ------------------------------------------------------------
 
@@ -149,7 +156,7 @@ class OmsApp(App):
         return LoginScreen(user_name, message)
 
     def _sign_in_named(self) -> None:
-        """The ``--user NAME`` path (an SSH desk already authenticated the person): no PIN."""
+        """The trusted ``--user NAME`` path (the terminal already proved who sits at it): no PIN."""
         name = self.initial_user or ""
         try:
             with read_session(self.engine) as session:
@@ -244,6 +251,14 @@ class OmsApp(App):
         yield SystemCommand(_("Quit"), _("Quit the application"), self.action_quit)
 
 
-def run_tui(engine: Engine, settings: Settings, user_name: str | None = None) -> None:
-    """Run the TUI until the user quits (``oms tui [--user NAME]``)."""
-    OmsApp(engine, settings, user_name=user_name).run()
+def build_app(engine: Engine, settings: Settings, user_name: str | None = None) -> OmsApp:
+    """The app ``oms tui [--user NAME]`` runs: NAME signs in without a PIN only where ``trusted_terminal`` is
+    set; elsewhere the sign-in screen opens with the name filled in and asks for the PIN."""
+    return OmsApp(engine, settings, user_name=user_name, ask_pin=not settings.trusted_terminal)
+
+
+def run_tui(engine: Engine, settings: Settings, user_name: str | None = None) -> int:
+    """Run the TUI until the user quits; the exit code (non-zero when the app stopped on an error)."""
+    app = build_app(engine, settings, user_name)
+    app.run()
+    return app.return_code or 0

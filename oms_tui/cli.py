@@ -53,6 +53,20 @@ def _error_line(exc: Exception) -> str | None:
     return None
 
 
+def _usage_error(exc: typer.TyperException) -> int:
+    """Show a usage error as one line naming the command's help (help asked for is shown whole); its exit code."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None or type(exc).__name__ == "NoArgsIsHelpError":  # `oms stock` alone: the group's help
+        exc.show()
+        return getattr(exc, "exit_code", 2)
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if not message.strip():
+        exc.show()
+    else:
+        sys.stderr.write(f"oms: error: {message} (see: {ctx.command_path} --help)\n")
+    return getattr(exc, "exit_code", 2)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; errors become one line on stderr and a non-zero exit, never a traceback."""
     from oms_tui.i18n import setup_language
@@ -69,8 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("aborted\n")
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors: wrong option, missing argument, bad value
-        exc.show()
-        sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(_usage_error(exc))
     except OmsError as exc:
         _fail(exc.localized())
     except Exception as exc:

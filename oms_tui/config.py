@@ -175,6 +175,9 @@ class Settings(BaseSettings):
     """The user of ours whose roles `oms` commands act with (OMS_CLI_USER); unset: the machine's operator, as admin."""
     import_max_rows: int = Field(default=100_000, gt=0)
     """`oms import`: order rows one file may hold; a bigger file is refused whole (split it)."""
+    trusted_terminal: bool = False
+    """`oms tui --user NAME` signs NAME in without a PIN (OMS_TRUSTED_TERMINAL): only where the terminal itself
+    proves who sits at it. Unset: the sign-in screen opens with the name filled in and asks for the PIN."""
     shops: list[ShopConfig] = Field(default_factory=list)
     printers: list[PrinterConfig] = Field(default_factory=list)
     review: ReviewConfig = Field(default_factory=ReviewConfig)

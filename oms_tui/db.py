@@ -14,6 +14,7 @@ again from the start in that case, a bounded number of times.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import sqlite3
 import time
@@ -67,8 +68,8 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
     try:
         if backend == "sqlite":
             database = parsed.database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if database and database != ":memory:" and not database.startswith("file:"):
+                create_private_file(Path(database))
             engine = create_engine(
                 url,
                 echo=echo,
@@ -83,6 +84,19 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
     except (ArgumentError, NoSuchModuleError) as exc:
         raise StorageError(redact(f"cannot use database URL {url!r}: {exc}")) from None
     return engine
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), if it is not there yet.
+
+    It holds the users' PIN hashes. SQLite gives the -wal and -shm files it makes beside it the
+    database file's own mode, so they are private too. An existing file keeps the mode it has.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _configure_sqlite(engine: Engine) -> None:

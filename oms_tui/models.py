@@ -19,10 +19,18 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from oms_tui.clock import utcnow  # services import it from here too, with the tables
+from oms_tui.limits import MAX_FEN, MAX_QUANTITY
 
 
 class OrderStatus(StrEnum):
@@ -48,6 +56,14 @@ OPEN_STATUSES = (
     OrderStatus.PICKING,
     OrderStatus.PACKED,
 )
+
+
+class Platform(StrEnum):
+    """The platforms orders come from (Order.platform): one adapter each in oms_tui/platforms."""
+
+    TAOBAO = "taobao"
+    JD = "jd"
+    PDD = "pdd"
 
 
 class HoldKind(StrEnum):
@@ -186,7 +202,15 @@ class Supplier(SQLModel, table=True):
     lead_days: int = 7
 
 
+def within(table: str, column: str, low: int | str, high: int | str) -> CheckConstraint:
+    """The database's own guard that ``column`` stays in [low, high] (limits.py holds the bounds;
+    migration 0007 adds the same constraints, by these names, to existing databases)."""
+    return CheckConstraint(f"{column} >= {low} AND {column} <= {high}", name=f"ck_{table}_{column}")
+
+
 class Sku(SQLModel, table=True):
+    __table_args__ = (within("sku", "cost_fen", 0, MAX_FEN), within("sku", "price_fen", 0, MAX_FEN))
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True, max_length=64)
     name: str = Field(max_length=200)
@@ -214,7 +238,11 @@ class SkuBarcode(SQLModel, table=True):
 
 
 class StockLevel(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("warehouse_id", "sku_id", name="uq_stock_level_wh_sku"),)
+    __table_args__ = (
+        UniqueConstraint("warehouse_id", "sku_id", name="uq_stock_level_wh_sku"),
+        *(within("stocklevel", bucket, 0, MAX_QUANTITY)
+          for bucket in ("on_hand", "inbound", "locked", "reserved", "damaged")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     warehouse_id: int = Field(foreign_key="warehouse.id")
@@ -255,6 +283,8 @@ class StockMove(SQLModel, table=True):
 class StockReservation(SQLModel, table=True):
     """Quota held back for a promotion or for VIP customers until it expires."""
 
+    __table_args__ = (within("stockreservation", "qty", 0, MAX_QUANTITY),)
+
     id: int | None = Field(default=None, primary_key=True)
     warehouse_id: int = Field(foreign_key="warehouse.id")
     sku_id: int = Field(foreign_key="sku.id", index=True)
@@ -290,6 +320,7 @@ class Order(SQLModel, table=True):
         # A scanned or typed order number does not say its platform.
         Index("ix_order_platform_order_id", "platform_order_id"),
         Index("ix_order_receiver_phone", "receiver_phone"),  # "where is my order?" by phone
+        *(within("order", amount, 0, MAX_FEN) for amount in ("total_fen", "paid_fen", "discount_fen", "post_fee_fen")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -328,6 +359,13 @@ class Order(SQLModel, table=True):
 
 
 class OrderLine(SQLModel, table=True):
+    __table_args__ = (
+        within("orderline", "qty", 1, MAX_QUANTITY),
+        within("orderline", "price_fen", 0, MAX_FEN),
+        within("orderline", "locked_qty", 0, "qty"),
+        within("orderline", "returned_qty", 0, "qty"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
     sku_id: int | None = Field(default=None, foreign_key="sku.id", index=True)
@@ -533,6 +571,8 @@ class PrintJob(SQLModel, table=True):
 class ReturnRecord(SQLModel, table=True):
     """Goods that came back after shipping, and the refund owed for them."""
 
+    __table_args__ = (within("returnrecord", "refund_fen", 0, MAX_FEN),)
+
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
     waybill_in: str = Field(default="", max_length=64)  # the buyer's return parcel
@@ -544,6 +584,8 @@ class ReturnRecord(SQLModel, table=True):
 
 
 class ReturnLine(SQLModel, table=True):
+    __table_args__ = (within("returnline", "qty", 1, MAX_QUANTITY),)
+
     id: int | None = Field(default=None, primary_key=True)
     return_id: int = Field(foreign_key="returnrecord.id", index=True)
     order_line_id: int = Field(foreign_key="orderline.id")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from oms_tui.errors import StorageError
@@ -28,12 +30,42 @@ def upgrade_to_head(engine: Engine) -> str:
     """Bring the database to the newest schema; return the revision it is at."""
     cfg = alembic_config()
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with engine.connect() as conn, sqlite_foreign_keys_off(conn):
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")  # migrations/env.py checks the foreign keys before the commit
         return current_revision(engine) or ""
     except OperationalError as exc:
         raise StorageError(f"cannot reach the database: {exc.orig}") from exc
+
+
+@contextmanager
+def sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off while migrations run, on again afterwards.
+
+    Batch mode changes a table by copying it and dropping the original, which rows of other tables
+    point at; with foreign keys on, the drop fails. The pragma is ignored inside a transaction, so it
+    is set on the driver's connection before one starts; ``check_foreign_keys`` then proves, before the
+    commit, that every reference still holds.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def check_foreign_keys(conn: Connection) -> None:
+    """On SQLite, refuse (and so roll back) a migration that left a row pointing at nothing."""
+    if conn.dialect.name == "sqlite":
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            table, rowid, parent, _fk = broken[0]
+            raise StorageError(f"migration left {len(broken)} broken reference(s), e.g. {table} row {rowid} → {parent}")
 
 
 def current_revision(engine: Engine) -> str | None:

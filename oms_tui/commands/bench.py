@@ -16,10 +16,10 @@ def bench(
     what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
                                              "raw executemany), locks (concurrent locks/s) or scan (pack "
                                              "station scan latency)")] = "stock",
-    orders: Annotated[int, typer.Option(help="orders to process", min=1)] = 100_000,
+    orders: Annotated[int, typer.Option(help="orders to process", min=1, max=10_000_000)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
-    workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1)] = 16,
-    scans: Annotated[int, typer.Option(help="scans to time for `scan`", min=1)] = 2000,
+    workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1, max=256)] = 16,
+    scans: Annotated[int, typer.Option(help="scans to time for `scan`", min=1, max=1_000_000)] = 2000,
     pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
 ) -> None:
     """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""

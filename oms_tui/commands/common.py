@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 
 from oms_tui.errors import ValidationError
+from oms_tui.i18n import N_
+from oms_tui.limits import EARLIEST_DAY, INT64_MAX, require_day
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -37,7 +39,7 @@ class OutputFormat(StrEnum):
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table for people, json for scripts")]
 LimitOption = Annotated[int, typer.Option(help="rows per page", min=1, max=10_000)]
-OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0)]
+OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0, max=INT64_MAX)]
 
 
 def cli_user() -> str:
@@ -114,11 +116,22 @@ def local_time(value: datetime | None, settings: Settings) -> str:
 
 
 def parse_day(text: str, settings: Settings) -> datetime:
-    """A YYYY-MM-DD day (or an 'Nd' age such as 7d) in the shop's time zone, as an aware datetime."""
+    """A YYYY-MM-DD day (or an 'Nd' age such as 7d) in the shop's time zone, as an aware datetime;
+    a day outside ``limits.EARLIEST_DAY``…``LATEST_DAY`` is refused (it would overflow on the way to UTC)."""
     tz = ZoneInfo(settings.timezone)
-    if text.endswith("d") and text[:-1].isdigit():
-        return datetime.now(tz) - timedelta(days=int(text[:-1]))
+    now = datetime.now(tz)
+    days = text[:-1]
+    if text.endswith("d") and days.isascii() and days.isdigit():  # not '²d' or full-width '７d'
+        most = (now.date() - EARLIEST_DAY).days
+        if int(days) > most:
+            raise ValidationError(N_("--since {value}: at most {most}d, back to {earliest}"), value=text, most=most,
+                                  earliest=EARLIEST_DAY.isoformat())
+        return now - timedelta(days=int(days))
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=tz)
+        day = datetime.strptime(text, "%Y-%m-%d").date() if text.isascii() else None
     except ValueError:
-        raise ValidationError(f"--since wants YYYY-MM-DD or a number of days like 7d, got {text!r}") from None
+        day = None
+    if day is None:
+        raise ValidationError(f"--since wants YYYY-MM-DD or a number of days like 7d, got {text!r}")
+    require_day(day, "--since")
+    return datetime(day.year, day.month, day.day, tzinfo=tz)

@@ -18,6 +18,7 @@ from oms_tui.commands.common import (
     print_json,
 )
 from oms_tui.errors import ValidationError
+from oms_tui.limits import INT64_MAX
 
 if TYPE_CHECKING:
     from oms_tui.config import Settings
@@ -68,7 +69,8 @@ def sync_cmd(
     shop: Annotated[Optional[str], typer.Option(help="only this shop (its name in the config)")] = None,
     platform: Annotated[Optional[str], typer.Option(help="only shops on taobao, jd or pdd")] = None,
     once: Annotated[bool, typer.Option("--once", help="one run, then exit (default: repeat until Ctrl-C)")] = False,
-    every: Annotated[float, typer.Option(help="minutes between runs when repeating", min=0.1)] = 2.0,
+    every: Annotated[float, typer.Option(help="minutes between runs when repeating", min=0.1,
+                                                  max=7 * 24 * 60)] = 2.0,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Fetch the orders that changed on the platforms since the last run; print a summary per shop."""
@@ -103,9 +105,9 @@ def sync_cmd(
 def simulate(
     host: Annotated[str, typer.Option(help="listen address (loopback by default)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port", min=0, max=65535)] = 8700,
-    rate: Annotated[float, typer.Option(help="new platform events per minute")] = 6.0,
-    orders: Annotated[int, typer.Option(help="orders to generate at start", min=0)] = 50,
-    seed: Annotated[Optional[int], typer.Option(help="random seed")] = None,
+    rate: Annotated[float, typer.Option(help="new platform events per minute", min=0, max=10_000)] = 6.0,
+    orders: Annotated[int, typer.Option(help="orders to generate at start", min=0, max=1_000_000)] = 50,
+    seed: Annotated[Optional[int], typer.Option(help="random seed", min=0, max=INT64_MAX)] = None,
 ) -> None:
     """Serve Taobao, JD and Pinduoduo's order APIs on loopback, with generated orders."""
     import json as json_module

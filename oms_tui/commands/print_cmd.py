@@ -14,6 +14,7 @@ from rich.table import Table
 
 from oms_tui.commands import common
 from oms_tui.commands.common import get_settings, read_session, session_scope
+from oms_tui.limits import INT64_MAX, MAX_ID
 
 if TYPE_CHECKING:  # the commands import these when they run, so `oms --help` does not load the database layer
     from sqlalchemy import Engine
@@ -28,7 +29,7 @@ class OutputFormat(StrEnum):
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table for people, json for scripts")]
 LimitOption = Annotated[int, typer.Option(help="rows per page", min=1, max=10_000)]
-OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0)]
+OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0, max=INT64_MAX)]
 
 print_app = typer.Typer(help="Thermal printers: a test page, the print queue, retries and reprints",
                         no_args_is_help=True)
@@ -103,7 +104,8 @@ def print_jobs(
 
 
 @print_app.command("retry")
-def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make this job due now first")] = None
+def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make this job due now first",
+                                                                      min=1, max=MAX_ID)] = None
                 ) -> None:
     """Send due jobs now (with --job: that one too, even if it is backing off); exit 1 if any failed."""
     from oms_tui.services.floor import printing
@@ -125,7 +127,7 @@ def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make t
 
 
 @print_app.command("reprint")
-def print_reprint(job: Annotated[int, typer.Argument(help="the job to print again")],
+def print_reprint(job: Annotated[int, typer.Argument(help="the job to print again", min=1, max=MAX_ID)],
                   printer: PrinterOption = None) -> None:
     """Print a job again as a new job (same document, same data; --printer to send it elsewhere)."""
     from oms_tui.services.floor import printing

@@ -11,12 +11,15 @@ from typing import Annotated, Optional
 import typer
 
 from oms_tui.commands.common import console, get_settings, open_engine, read_session
+from oms_tui.limits import INT64_MAX
+
+MAX_DEMO_ORDERS = 1_000_000  # a million already takes minutes to generate
 
 
 def init(
     demo: Annotated[bool, typer.Option("--demo", help="also load the demo catalogue, stock and orders")] = False,
-    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0)] = 300,
-    seed: Annotated[int, typer.Option(help="demo random seed")] = 2026,
+    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0, max=MAX_DEMO_ORDERS)] = 300,
+    seed: Annotated[int, typer.Option(help="demo random seed", min=0, max=INT64_MAX)] = 2026,
 ) -> None:
     """Create or upgrade the database schema (safe to repeat); --demo loads the demo data."""
     settings = get_settings()
@@ -31,7 +34,7 @@ def init(
 
 
 def demo_cmd(
-    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0)] = 300,
+    orders: Annotated[int, typer.Option(help="demo orders to generate", min=0, max=MAX_DEMO_ORDERS)] = 300,
     db: Annotated[Optional[str], typer.Option(help="SQLite file for the demo (recreated)")] = None,
     user: Annotated[Optional[str], typer.Option(help="log in as this user, skipping the login screen")] = None,
 ) -> None:
@@ -44,7 +47,8 @@ def demo_cmd(
     path = Path(db) if db else default_data_dir() / "demo.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    settings = load_settings(database_url=f"sqlite:///{path}")
+    # The demo's PINs are in the README and its database is made afresh: --user may skip the PIN.
+    settings = load_settings(database_url=f"sqlite:///{path}", trusted_terminal=True)
     engine = open_engine(settings, migrate=True)
     console.print(f"loading demo data into {path} …")
     demo_service.load_demo(engine, default_data_dir(), orders=orders)
@@ -53,12 +57,16 @@ def demo_cmd(
 
     runtime, settings = demo_runtime.start(engine, settings, default_data_dir(), log_file=path.with_suffix(".log"))
     try:
-        run_tui(engine, settings, user_name=user)
+        code = run_tui(engine, settings, user_name=user)
     finally:
         runtime.stop()
+    if code:
+        raise typer.Exit(code)
 
 
-def tui(user: Annotated[Optional[str], typer.Option(help="skip the login (for SSH desks)")] = None) -> None:
+def tui(user: Annotated[Optional[str], typer.Option(
+        help="fill in the sign-in with this name (signs in without a PIN where trusted_terminal = true)")] = None,
+        ) -> None:
     """Open the terminal app."""
     from oms_tui.app import run_tui
 
@@ -69,7 +77,9 @@ def tui(user: Annotated[Optional[str], typer.Option(help="skip the login (for SS
 
         with read_session(engine) as session:
             users.get_user(session, user)  # an unknown name is a clear error before the screen opens
-    run_tui(engine, settings, user_name=user)
+    code = run_tui(engine, settings, user_name=user)
+    if code:  # the app stopped on an error (it said which): not a success for scripts either
+        raise typer.Exit(code)
 
 
 def check() -> None:

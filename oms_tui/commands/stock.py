@@ -25,6 +25,7 @@ from oms_tui.commands.common import (
     session_scope,
 )
 from oms_tui.errors import ValidationError
+from oms_tui.limits import MAX_QUANTITY
 
 stock_app = typer.Typer(help="Stock levels, purchases, receipts and counts", no_args_is_help=True)
 
@@ -43,6 +44,8 @@ def stock_show(
 
     engine = open_engine()
     with read_session(engine) as session:
+        if warehouse:
+            catalogue.get_warehouse(session, warehouse)  # an unknown code is an error naming the known ones
         exact = catalogue.find_sku(session, sku) if sku else None
         search = exact.code if exact else sku
         rows = stock_queries.list_stock(session, search=search, warehouse_code=warehouse, limit=limit, offset=offset)
@@ -71,10 +74,12 @@ def _stock_target(session, sku: str, warehouse: str | None):
 
 
 WarehouseOption = Annotated[Optional[str], typer.Option(help="warehouse code (default: the configured one)")]
+# The upper bound only: zero and negative quantities reach the service, which says why they are refused.
+QtyArgument = Annotated[int, typer.Argument(help="units", max=MAX_QUANTITY)]
 
 
 @stock_app.command("purchase")
-def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
+def stock_purchase(sku: str, qty: QtyArgument, warehouse: WarehouseOption = None,
                    reason: Annotated[str, typer.Option(help="purchase order reference")] = "") -> None:
     """Record goods ordered from the supplier (inbound goes up)."""
     from oms_tui.services.stock import ledger
@@ -86,7 +91,7 @@ def stock_purchase(sku: str, qty: int, warehouse: WarehouseOption = None,
 
 
 @stock_app.command("receive")
-def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
+def stock_receive(sku: str, qty: QtyArgument, warehouse: WarehouseOption = None,
                   reason: Annotated[str, typer.Option(help="delivery note reference")] = "") -> None:
     """Receive goods from the supplier (inbound → on_hand); short orders are served first."""
     from oms_tui.db import retrying_transaction
@@ -106,8 +111,10 @@ def stock_receive(sku: str, qty: int, warehouse: WarehouseOption = None,
 def stock_adjust(
     sku: str,
     reason: Annotated[str, typer.Option(help="why (e.g. 'cycle count 2026-11')")],
-    counted: Annotated[Optional[int], typer.Option(help="the quantity counted on the shelf")] = None,
-    delta: Annotated[Optional[int], typer.Option(help="change on_hand by this much instead")] = None,
+    counted: Annotated[Optional[int], typer.Option(help="the quantity counted on the shelf", min=0,
+                                                   max=MAX_QUANTITY)] = None,
+    delta: Annotated[Optional[int], typer.Option(help="change on_hand by this much instead", min=-MAX_QUANTITY,
+                                                 max=MAX_QUANTITY)] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Correct on_hand after a stock count."""
@@ -135,6 +142,8 @@ def stock_ledger(sku: str, warehouse: WarehouseOption = None, fmt: FormatOption 
     settings = get_settings()
     with read_session(open_engine(settings)) as session:
         item = catalogue.get_sku(session, sku)
+        if warehouse:
+            catalogue.get_warehouse(session, warehouse)
         moves = stock_queries.sku_ledger(session, item, warehouse_code=warehouse, limit=limit, offset=offset)
     rows = [{"id": m.id, "at": m.at.isoformat(), "kind": m.kind, "on_hand": m.d_on_hand, "inbound": m.d_inbound,
              "locked": m.d_locked, "reserved": m.d_reserved, "damaged": m.d_damaged, "order_id": m.order_id,

@@ -62,3 +62,13 @@ def user_list(fmt: FormatOption = OutputFormat.table) -> None:
     for row in rows:
         table.add_row(row["name"], row["display_name"], ", ".join(row["roles"]), "yes" if row["active"] else "no")
     console.print(table)
+
+
+@user_app.command("unlock")
+def user_unlock(name: Annotated[str, typer.Argument(help="the user locked out after too many wrong PINs")]) -> None:
+    """Let a user locked out by wrong PINs sign in again now (leads and managers; audited)."""
+    from oms_tui.services.core import users
+
+    with session_scope(open_engine()) as session:
+        was_locked = users.unlock(session, name, actor=cli_actor())
+    typer.echo(f"user {name} unlocked" if was_locked else f"user {name} was not locked out")

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 from oms_tui import models  # noqa: F401  (registers the tables)
 from oms_tui.db import make_engine
+from oms_tui.schema import check_foreign_keys, sqlite_foreign_keys_off
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -16,7 +17,7 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as conn:
+    with engine.connect() as conn, sqlite_foreign_keys_off(conn):
         _run(conn)
 
 
@@ -29,6 +30,7 @@ def _run(connection) -> None:  # noqa: ANN001
     )
     with context.begin_transaction():
         context.run_migrations()
+        check_foreign_keys(connection)
 
 
 if context.is_offline_mode():

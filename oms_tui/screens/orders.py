@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
+from oms_tui.limits import OutOfBounds, require_day
 from oms_tui.models import OrderStatus
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
@@ -46,11 +47,12 @@ class OrdersQuery:
 
 
 def parse_day(text: str) -> date | None:
-    """'2026-11-11' → a date; empty → None; anything else raises ValueError."""
+    """'2026-11-11' → a date; empty → None; not a date: ValueError; a day outside ``limits``' range
+    (its start would not be a UTC instant): OutOfBounds."""
     text = text.strip()
     if not text:
         return None
-    return datetime.strptime(text, "%Y-%m-%d").date()
+    return require_day(datetime.strptime(text, "%Y-%m-%d").date())
 
 
 class OrdersScreen(PagedTableScreen):
@@ -158,6 +160,9 @@ class OrdersScreen(PagedTableScreen):
             day = parse_day(self.query_one("#since", Input).value)
         except ValueError:
             self.show_error(_("The date must look like 2026-11-11 (YYYY-MM-DD)"))
+            return False
+        except OutOfBounds as exc:
+            self.show_error(exc.localized())
             return False
         since = start_of_day_utc(day, shop_zone(self.oms.settings.timezone)) if day else None
         search = self.query_one("#search", Input).value.strip()

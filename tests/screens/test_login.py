@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from textual.widgets import Input, OptionList
 
-from oms_tui.app import OmsApp
-from oms_tui.screens.login import LoginScreen
+from oms_tui.app import OmsApp, build_app
+from oms_tui.db import read_session
+from oms_tui.screens.login import LoginScreen, UnlockDialog
 from oms_tui.screens.menu import MenuScreen
 from oms_tui.screens.stock import StockScreen
+from oms_tui.services.core import audit
 from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import SIZE, settle
 
@@ -142,3 +144,84 @@ async def test_five_wrong_pins_lock_the_name(shop, settings):
         await settle(pilot, app)
         assert isinstance(app.screen, LoginScreen) and app.operator is None
         assert "too many wrong PINs for zhang" in str(app.screen.query_one("#login-error", ErrorLine).render())
+
+
+async def test_user_option_asks_for_the_pin_unless_the_terminal_is_trusted(shop, settings):
+    """`oms tui --user li` on an ordinary terminal: the sign-in screen, name filled in, cursor on the PIN."""
+    app = build_app(shop, settings, "li")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert isinstance(app.screen, LoginScreen) and app.operator is None
+        assert app.screen.query_one("#user", Input).value == "li"
+        assert app.focused is app.screen.query_one("#pin", Input)
+        await pilot.press(*"5678", "enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, MenuScreen) and app.operator.name == "li"
+
+    trusted = build_app(shop, settings.model_copy(update={"trusted_terminal": True}), "li")
+    async with trusted.run_test(size=SIZE) as pilot:
+        await settle(pilot, trusted)
+        assert isinstance(trusted.screen, MenuScreen) and trusted.operator.name == "li"
+
+
+def add_lead(engine) -> None:
+    from oms_tui.db import session_scope
+    from oms_tui.services.core import users
+    from oms_tui.services.core.actor import Actor
+
+    with session_scope(engine) as s:
+        users.add_user(s, "wang", "2323", ["warehouse_lead"], display_name="王组长", actor=Actor.system("test"))
+
+
+async def lock_out(pilot, app, name: str) -> None:
+    await pilot.press(*name, "enter")
+    for _ in range(5):
+        await pilot.press(*"9999", "enter")
+        await settle(pilot, app)
+
+
+async def unlock_with(pilot, app, lead: str, pin: str) -> None:
+    await pilot.press("f3")
+    await settle(pilot, app)
+    dialog = app.screen
+    assert isinstance(dialog, UnlockDialog)
+    assert dialog.query_one("#unlock-user", Input).value == "li"  # the name typed on the sign-in screen
+    assert app.focused is dialog.query_one("#unlock-lead", Input)
+    await pilot.press(*lead, "enter", *pin, "enter")
+    await settle(pilot, app)
+    assert isinstance(app.screen, LoginScreen)
+
+
+async def test_a_lead_unlocks_a_locked_out_user_at_the_same_terminal(shop, settings):
+    """The packer typed five wrong PINs; the lead walks over, presses F3, gives their own name and PIN."""
+    add_lead(shop)
+    app = OmsApp(shop, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await lock_out(pilot, app, "li")
+        f3 = app.screen.active_bindings["f3"].binding  # shown in the footer: a lead finds it there
+        assert f3.show and f3.description == "解锁用户"
+        await unlock_with(pilot, app, "wang", "2323")
+        assert not app.screen.query_one("#login-error", ErrorLine).display
+        assert app.focused is app.screen.query_one("#pin", Input)
+        await pilot.press(*"5678", "enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, MenuScreen) and app.operator.name == "li"
+    with read_session(shop) as s:
+        (event,) = [e for e in audit.history(s, "user", "li") if e.action == "user.unlock"]
+        assert event.user == "wang"
+
+
+async def test_unlocking_needs_a_lead_with_the_right_pin(shop, settings):
+    app = OmsApp(shop, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await lock_out(pilot, app, "li")
+        await unlock_with(pilot, app, "boss", "1111")  # a wrong PIN
+        assert str(app.screen.query_one("#login-error", ErrorLine).render()) == "组长用户名或 PIN 码错误：未解锁任何用户"
+        await unlock_with(pilot, app, "zhang", "1234")  # customer service may not unlock
+        assert str(app.screen.query_one("#login-error", ErrorLine).render()) == "zhang 无权解锁被锁定的用户"
+        await pilot.press(*"5678", "enter")  # li is still locked out
+        await settle(pilot, app)
+        assert isinstance(app.screen, LoginScreen) and app.operator is None
+        assert "too many wrong PINs for li" in str(app.screen.query_one("#login-error", ErrorLine).render())

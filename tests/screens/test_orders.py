@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input, Label, Select
 
 from oms_tui.app import OmsApp
 from oms_tui.screens.order_detail import OrderDetailScreen
-from oms_tui.screens.orders import OrdersScreen
+from oms_tui.screens.orders import TYPING_DELAY, OrdersScreen
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, queries
 from oms_tui.widgets.error_line import ErrorLine
@@ -113,6 +114,25 @@ async def test_a_bad_date_shows_a_red_line_not_a_traceback(shop_with_orders, set
         assert error.display
         assert "YYYY-MM-DD" in str(error.render())
         assert screen.query_one("#table", DataTable).row_count == 50  # the last good result stays
+
+
+@pytest.mark.parametrize("typed, enter", [("0001-01-01", True), ("0001-01-01", False), ("9999-12-31", True)])
+async def test_a_day_out_of_range_is_a_red_line_and_the_app_keeps_running(shop_with_orders, settings, typed, enter):
+    """0001-01-01 in Shanghai is before the first UTC instant: it used to stop the whole app (exit 0)
+    from the typing timer or Enter alike."""
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        screen.query_one("#since", Input).focus()
+        await pilot.press(*typed, *(["enter"] if enter else []))
+        await pilot.pause(TYPING_DELAY + 0.3)  # the typing timer applies the filter on its own
+        await settle(pilot, app)
+        assert app.is_running and app.screen is screen
+        error = screen.query_one(ErrorLine)
+        assert error.display
+        assert str(error.render()) == f"日期必须在 1970-01-01 与 9999-12-30 之间，收到 {typed}"
+        assert screen.query_one("#table", DataTable).row_count == 50  # the last good result stays
+    assert app.return_code in (None, 0)
 
 
 async def test_service_errors_show_as_a_message(shop_with_orders, settings):

@@ -8,6 +8,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
+from oms_tui.limits import require_fen
 from oms_tui.models import Sku, SkuBarcode, StockLevel, Supplier, Warehouse
 from oms_tui.services.core import audit
 
@@ -19,13 +21,15 @@ def ean13_check_digit(first12: str) -> int:
 
 
 def is_valid_ean13(code: str) -> bool:
-    return len(code) == 13 and code.isdigit() and ean13_check_digit(code[:12]) == int(code[12])
+    # ASCII only: a gun types ASCII digits, and '²' or full-width '６' would pass str.isdigit
+    return len(code) == 13 and code.isascii() and code.isdigit() and ean13_check_digit(code[:12]) == int(code[12])
 
 
 def get_warehouse(session: Session, code: str) -> Warehouse:
     wh = session.exec(select(Warehouse).where(Warehouse.code == code)).first()
     if wh is None:
-        raise NotFound(f"unknown warehouse {code!r}")
+        known = ", ".join(session.exec(select(Warehouse.code).order_by(col(Warehouse.code)))) or "-"
+        raise NotFound(N_("unknown warehouse {code!r}; known: {known}"), code=code, known=known)
     return wh
 
 
@@ -98,8 +102,8 @@ def add_sku(
     """Add a SKU with its barcodes and an empty stock level in every warehouse."""
     if not code.strip() or not name.strip():
         raise ValidationError("a SKU needs a code and a name")
-    if cost_fen < 0 or price_fen < 0:
-        raise ValidationError("cost and price cannot be negative")
+    require_fen(cost_fen, N_("cost"))
+    require_fen(price_fen, N_("price"))
     for barcode in barcodes:
         if barcode.isdigit() and len(barcode) == 13 and not is_valid_ean13(barcode):
             raise ValidationError(f"barcode {barcode} has a wrong EAN-13 check digit")
@@ -122,13 +126,13 @@ def add_sku(
 
 
 def search_skus_clause(text: str):
-    """WHERE clause matching a SKU by code prefix, name or spec substring, or exact barcode."""
-    like = f"%{text}%"
+    """WHERE clause matching a SKU by code prefix, name or spec substring, or exact barcode.
+    '%' and '_' in ``text`` are themselves, not LIKE wildcards."""
     barcode_match = select(SkuBarcode.sku_id).where(SkuBarcode.barcode == text)
     return or_(
-        col(Sku.code).startswith(text),
-        col(Sku.name).like(like),
-        col(Sku.spec).like(like),
+        col(Sku.code).startswith(text, autoescape=True),
+        col(Sku.name).contains(text, autoescape=True),
+        col(Sku.spec).contains(text, autoescape=True),
         col(Sku.id).in_(barcode_match),
     )
 

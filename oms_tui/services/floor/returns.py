@@ -14,6 +14,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
+from oms_tui.i18n import N_
+from oms_tui.limits import MAX_FEN, require_fen
 from oms_tui.models import (
     Customer,
     Order,
@@ -137,10 +139,8 @@ def record_return(session: Session, order: Order, lines: list[tuple[int, int, st
     already = refunded_so_far(session, order.id)
     ceiling = max(order.paid_fen, sum(l.price_fen * l.qty for l in own.values())) - already
     if refund_fen is None:
-        refund_fen = max(0, min(value, ceiling))
-    elif isinstance(refund_fen, bool) or not isinstance(refund_fen, int) or refund_fen < 0:
-        raise ValidationError(f"refund must be zero or more fen, got {refund_fen!r}")
-    elif refund_fen > ceiling:
+        refund_fen = max(0, min(value, ceiling, MAX_FEN))
+    elif require_fen(refund_fen, N_("refund")) > ceiling:
         raise ValidationError(f"refund {refund_fen} fen is more than the {max(ceiling, 0)} fen left to refund "
                               f"on order {order.platform_order_id}")
     record = ReturnRecord(order_id=order.id, waybill_in=couriers.normalize_waybill(waybill_in)[:64],

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, case, func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.limits import MAX_ID
 from oms_tui.models import (
     Hold,
     Order,
@@ -204,8 +205,8 @@ def create_wave(session: Session, warehouse: Warehouse, *, courier: str, provinc
 def get_wave(session: Session, ref: int | str) -> Wave:
     """A wave by id or code."""
     wave = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        wave = session.get(Wave, int(ref))
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):  # not '²' or '１'
+        wave = session.get(Wave, int(ref)) if 0 < int(ref) <= MAX_ID else None
     if wave is None and isinstance(ref, str):
         wave = session.exec(select(Wave).where(Wave.code == ref.strip())).first()
     if wave is None:

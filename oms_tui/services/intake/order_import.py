@@ -365,7 +365,12 @@ def _parse_order(platform, shop, order_id, numbered, columns, errors) -> Normali
             fail(number, "price", N_("not an amount: {value!r}"), value=get(row, "price"))
             price = 0
         if code and qty > 0:
-            lines.append(NormalizedLine(sku_code=code, title=title, qty=qty, price_fen=price))
+            try:
+                lines.append(NormalizedLine(sku_code=code, title=title, qty=qty, price_fen=price))
+            except PydanticValidationError as exc:  # beyond limits.py's bounds
+                problem = exc.errors()[0]
+                field = {"price_fen": "price"}.get(str(problem["loc"][0]), str(problem["loc"][0]))
+                fail(number, field, f"{problem['msg']}: {problem['input']!r}")
     amounts = {}
     for key in ("paid", "total", "post_fee"):
         try:

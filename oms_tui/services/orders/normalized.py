@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
+from oms_tui.limits import MAX_FEN, MAX_QUANTITY
+
 
 class PlatformState(StrEnum):
     """Where the order stands on the platform, reduced to what matters to us."""
@@ -21,8 +23,9 @@ class PlatformState(StrEnum):
 class NormalizedLine(BaseModel):
     sku_code: str = Field(min_length=1)  # the merchant's outer SKU code
     title: str = ""
-    qty: int = Field(gt=0)
-    price_fen: int = Field(ge=0, default=0)
+    # limits.py's bounds: an absurd quantity or price is refused here, before it reaches a table
+    qty: int = Field(gt=0, le=MAX_QUANTITY)
+    price_fen: int = Field(ge=0, le=MAX_FEN, default=0)
     platform_line_id: str = ""
 
 
@@ -41,10 +44,10 @@ class NormalizedOrder(BaseModel):
     receiver_address: str = ""
     buyer_remark: str = ""
     seller_memo: str = ""
-    total_fen: int = Field(ge=0, default=0)
-    paid_fen: int = Field(ge=0, default=0)
-    discount_fen: int = Field(ge=0, default=0)
-    post_fee_fen: int = Field(ge=0, default=0)
+    total_fen: int = Field(ge=0, le=MAX_FEN, default=0)
+    paid_fen: int = Field(ge=0, le=MAX_FEN, default=0)
+    discount_fen: int = Field(ge=0, le=MAX_FEN, default=0)
+    post_fee_fen: int = Field(ge=0, le=MAX_FEN, default=0)
     created_at: datetime
     paid_at: datetime | None = None
     modified_at: datetime | None = None

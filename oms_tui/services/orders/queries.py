@@ -10,12 +10,14 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import (
     Hold,
     Order,
     OrderLine,
     OrderStatus,
     Parcel,
+    Platform,
     Warehouse,
 )
 from oms_tui.services.catalogue.couriers import normalize_waybill
@@ -133,13 +135,16 @@ class OrderFilter:
                 raise ValidationError(f"unknown status {self.status!r}; one of: {', '.join(s.value for s in OrderStatus)}")
             stmt = stmt.where(Order.status == self.status)
         if self.platform:
+            if self.platform not in {p.value for p in Platform}:
+                raise ValidationError(N_("unknown platform {platform!r}; one of: {known}"), platform=self.platform,
+                                      known=", ".join(p.value for p in Platform))
             stmt = stmt.where(Order.platform == self.platform)
         if self.since:
             stmt = stmt.where(col(Order.created_at) >= self.since)
         if self.search:
             text = self.search.strip()
             stmt = stmt.where((Order.platform_order_id == text) | (Order.waybill == text)
-                              | col(Order.receiver_name).startswith(text))
+                              | col(Order.receiver_name).startswith(text, autoescape=True))
         return stmt
 
 

@@ -9,6 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import InsufficientStock, NotFound, ValidationError
+from oms_tui.i18n import N_
+from oms_tui.limits import MAX_QUANTITY, OutOfBounds, require_delta, require_quantity
 from oms_tui.models import (
     MoveKind,
     Order,
@@ -25,13 +27,9 @@ from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 
 
-def require_positive(qty: int, what: str = "quantity") -> int:
-    """Quantities of stock operations are whole positive numbers; anything else is refused."""
-    if isinstance(qty, bool) or not isinstance(qty, int):
-        raise ValidationError(f"{what} must be a whole number, got {qty!r}")
-    if qty <= 0:
-        raise ValidationError(f"{what} must be positive, got {qty}")
-    return qty
+def require_positive(qty: int, what: str = N_("quantity")) -> int:
+    """Quantities of stock operations are whole numbers from 1 to ``limits.MAX_QUANTITY``; anything else is refused."""
+    return require_quantity(qty, what)
 
 
 def ensure_level(session: Session, warehouse_id: int, sku_id: int) -> None:
@@ -48,19 +46,21 @@ _BUCKETS = ("on_hand", "inbound", "locked", "reserved", "damaged")
 _move_statements: dict[tuple, object] = {}
 
 
-def _guarded_update(shrinking: tuple[str, ...], guard_available: bool):
+def _guarded_update(shrinking: tuple[str, ...], growing: tuple[str, ...], guard_available: bool):
     """The conditional UPDATE for one shape of change, built once and reused.
 
     Building SQLAlchemy statements costs more than running them on this hot path, so each
-    shape (which buckets shrink, whether available shrinks) is compiled once with bind
-    parameters for the deltas.
+    shape (which buckets shrink, which grow, whether available shrinks) is compiled once with
+    bind parameters for the deltas. A growing bucket stops at ``limits.MAX_QUANTITY``, which the
+    schema's CHECK constraints would refuse anyway, less clearly.
     """
-    key = (shrinking, guard_available)
+    key = (shrinking, growing, guard_available)
     stmt = _move_statements.get(key)
     if stmt is None:
         level = StockLevel.__table__.c
         guards = [level.warehouse_id == bindparam("wh"), level.sku_id == bindparam("sku")]
         guards += [level[b] >= -bindparam(f"d_{b}") for b in shrinking]
+        guards += [level[b] <= MAX_QUANTITY - bindparam(f"d_{b}") for b in growing]
         if guard_available:
             guards.append(level.on_hand - level.locked - level.reserved >= -bindparam("d_available"))
         stmt = (
@@ -91,16 +91,21 @@ def apply_move(
     user: str,
     reason: str = "",
 ) -> bool:
-    """Apply the deltas if no bucket and not `available` would go negative; write the ledger row.
+    """Apply the deltas if no bucket and not `available` would go negative and no bucket would pass
+    ``limits.MAX_QUANTITY``; write the ledger row.
 
-    Returns False (and changes nothing) when the guard refuses.
+    Returns False (and changes nothing) when the guard refuses (``why_refused`` says why).
     """
     deltas = {"d_on_hand": d_on_hand, "d_inbound": d_inbound, "d_locked": d_locked, "d_reserved": d_reserved,
               "d_damaged": d_damaged}
+    if any(not -MAX_QUANTITY <= delta <= MAX_QUANTITY for delta in deltas.values()):
+        for name, delta in deltas.items():  # a larger step could never land inside the bounds
+            require_delta(delta, name)
     shrinking = tuple(b for b in _BUCKETS if deltas[f"d_{b}"] < 0)
+    growing = tuple(b for b in _BUCKETS if deltas[f"d_{b}"] > 0)
     d_available = d_on_hand - d_locked - d_reserved
     now = utcnow()
-    stmt = _guarded_update(shrinking, d_available < 0)
+    stmt = _guarded_update(shrinking, growing, d_available < 0)
     result = session.execute(stmt, {"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": d_available,
                                     **deltas})
     if result.rowcount != 1:
@@ -148,12 +153,25 @@ def get_level(session: Session, warehouse_id: int, sku_id: int) -> StockLevel:
     return level
 
 
-def why_refused(session: Session, warehouse_id: int, sku: Sku, asked: int, bucket: str) -> InsufficientStock:
+def why_refused(session: Session, warehouse_id: int, sku: Sku, asked: int, bucket: str,
+                grows: tuple[str, ...] = ()) -> InsufficientStock | OutOfBounds:
+    """Why ``apply_move`` refused to take ``asked`` from ``bucket`` (and add it to ``grows``): too little
+    there, or a bucket that would pass ``limits.MAX_QUANTITY``."""
     level = session.exec(
         select(StockLevel).where(StockLevel.warehouse_id == warehouse_id, StockLevel.sku_id == sku.id)
     ).first()
+    if level is not None:
+        session.refresh(level)
+        for full in grows:
+            if getattr(level, full) + asked > MAX_QUANTITY:
+                return too_full(sku, full, getattr(level, full), asked)
     have = 0 if level is None else (level.available if bucket == "available" else getattr(level, bucket))
     return InsufficientStock(f"{sku.code}: asked {asked}, only {have} {bucket}")
+
+
+def too_full(sku: Sku, bucket: str, have: int, adding: int) -> OutOfBounds:
+    return OutOfBounds(N_("{sku}: {bucket} would be {total}, more than the {limit} units one bucket may hold"),
+                       sku=sku.code, bucket=bucket, total=have + adding, limit=MAX_QUANTITY)
 
 
 # --- purchasing ------------------------------------------------------------------------------
@@ -164,7 +182,9 @@ def purchase(session: Session, wh: Warehouse, sku: Sku, qty: int, *, actor: Acto
     user = actor.name
     require_positive(qty)
     ensure_level(session, wh.id, sku.id)
-    apply_move(session, wh.id, sku.id, MoveKind.PURCHASE, d_inbound=qty, user=user, reason=reason or "purchase order")
+    if not apply_move(session, wh.id, sku.id, MoveKind.PURCHASE, d_inbound=qty, user=user,
+                      reason=reason or "purchase order"):
+        raise too_full(sku, "inbound", get_level(session, wh.id, sku.id).inbound, qty)
     audit.record(session, user, "stock.purchase", "sku", sku.code, warehouse=wh.code, qty=qty, reason=reason)
 
 
@@ -175,7 +195,7 @@ def receive(session: Session, wh: Warehouse, sku: Sku, qty: int, *, user: str, r
     ensure_level(session, wh.id, sku.id)
     if not apply_move(session, wh.id, sku.id, MoveKind.RECEIVE, d_inbound=-qty, d_on_hand=qty, user=user,
                  reason=reason or "received from supplier"):
-        raise why_refused(session, wh.id, sku, qty, "inbound")
+        raise why_refused(session, wh.id, sku, qty, "inbound", grows=("on_hand",))
     audit.record(session, user, "stock.receive", "sku", sku.code, warehouse=wh.code, qty=qty, reason=reason)
 
 
@@ -189,14 +209,16 @@ def adjust(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = N
     ensure_level(session, wh.id, sku.id)
     level = get_level(session, wh.id, sku.id)
     if counted is not None:
-        if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
-            raise ValidationError(f"counted quantity must be zero or more, got {counted!r}")
+        require_quantity(counted, N_("counted quantity"), allow_zero=True)
         delta = counted - level.on_hand
-    elif isinstance(delta, bool) or not isinstance(delta, int):
-        raise ValidationError(f"an adjustment is a whole number of units, got {delta!r}")
+    else:
+        require_delta(delta)
     if delta == 0:
         return 0
     if not apply_move(session, wh.id, sku.id, MoveKind.ADJUST, d_on_hand=delta, user=user, reason=reason):
+        level = get_level(session, wh.id, sku.id)
+        if level.on_hand + delta > MAX_QUANTITY:
+            raise too_full(sku, "on_hand", level.on_hand, delta)
         held = level.locked + level.reserved
         raise InsufficientStock(
             f"{sku.code}: cannot take on_hand to {level.on_hand + delta}: {level.locked} locked by orders and "
@@ -233,12 +255,11 @@ def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, c
     if line.returned_qty + qty > line.qty:
         raise ValidationError(f"{line.sku_code}: {line.qty} shipped, {line.returned_qty} already returned; "
                               f"cannot return {qty} more")
-    if condition == ReturnCondition.RESALEABLE:
-        apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RETURN, d_on_hand=qty, order_id=order.id,
-              user=user, reason=reason or "return, resaleable")
-    else:
-        apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RETURN, d_damaged=qty, order_id=order.id,
-              user=user, reason=reason or "return, damaged")
+    bucket = "on_hand" if condition == ReturnCondition.RESALEABLE else "damaged"
+    if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RETURN, **{f"d_{bucket}": qty},
+                      order_id=order.id, user=user, reason=reason or f"return, {condition}"):
+        sku = session.get(Sku, line.sku_id)
+        raise too_full(sku, bucket, getattr(get_level(session, order.warehouse_id, line.sku_id), bucket), qty)
     line.returned_qty += qty
     session.add(line)
     audit.record(session, user, "order.return", "order", order.id, sku=line.sku_code, qty=qty, condition=condition)

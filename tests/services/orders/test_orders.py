@@ -257,3 +257,22 @@ def test_an_order_number_on_two_platforms_is_ambiguous_not_a_guess(seeded):
         assert queries.find_by_reference(s, str(a.id)).platform == "taobao"
         with pytest.raises(NotFound):
             queries.find_by_reference(s, "nope")
+
+
+def test_percent_and_underscore_in_a_search_are_themselves(seeded):
+    with session_scope(seeded) as s:
+        wh = catalogue.get_warehouse(s, "WH1")
+        upsert.upsert_order(s, normalized("P1", {"HG-001": 1}, receiver_name="王_小明"), warehouse=wh)
+        upsert.upsert_order(s, normalized("P2", {"HG-001": 1}, receiver_name="王大明"), warehouse=wh)
+    with read_session(seeded) as s:
+        def found(text):
+            return [o.platform_order_id for o in queries.list_orders(s, queries.OrderFilter(search=text))]
+
+        assert found("%") == [] and found("_") == []
+        assert found("王_") == ["P1"]  # not 王大明 too
+        assert found("王") == ["P2", "P1"]
+
+
+def test_an_unknown_platform_is_an_error_naming_the_known_ones(seeded):
+    with read_session(seeded) as s, pytest.raises(ValidationError, match="one of: taobao, jd, pdd"):
+        queries.list_orders(s, queries.OrderFilter(platform="douyin "))
