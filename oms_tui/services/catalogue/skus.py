@@ -8,6 +8,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import Sku, SkuBarcode, StockLevel, Supplier, Warehouse
 from oms_tui.services.core import audit
 
@@ -25,7 +26,7 @@ def is_valid_ean13(code: str) -> bool:
 def get_warehouse(session: Session, code: str) -> Warehouse:
     wh = session.exec(select(Warehouse).where(Warehouse.code == code)).first()
     if wh is None:
-        raise NotFound(f"unknown warehouse {code!r}")
+        raise NotFound(N_("unknown warehouse {code!r}"), code=code)
     return wh
 
 
@@ -37,7 +38,7 @@ def default_warehouse(session: Session, code: str | None = None) -> Warehouse:
             return wh
     wh = session.exec(select(Warehouse).order_by(col(Warehouse.id))).first()
     if wh is None:
-        raise NotFound("no warehouse defined: run `oms init --demo` or add one")
+        raise NotFound(N_("no warehouse defined: run `oms init --demo` or add one"))
     return wh
 
 
@@ -57,7 +58,7 @@ def find_sku(session: Session, code_or_barcode: str) -> Sku | None:
 def get_sku(session: Session, code_or_barcode: str) -> Sku:
     sku = find_sku(session, code_or_barcode)
     if sku is None:
-        raise NotFound(f"unknown SKU or barcode {code_or_barcode!r}")
+        raise NotFound(N_("unknown SKU or barcode {code!r}"), code=code_or_barcode)
     return sku
 
 
@@ -97,17 +98,17 @@ def add_sku(
 ) -> Sku:
     """Add a SKU with its barcodes and an empty stock level in every warehouse."""
     if not code.strip() or not name.strip():
-        raise ValidationError("a SKU needs a code and a name")
+        raise ValidationError(N_("a SKU needs a code and a name"))
     if cost_fen < 0 or price_fen < 0:
-        raise ValidationError("cost and price cannot be negative")
+        raise ValidationError(N_("cost and price cannot be negative"))
     for barcode in barcodes:
         if barcode.isdigit() and len(barcode) == 13 and not is_valid_ean13(barcode):
-            raise ValidationError(f"barcode {barcode} has a wrong EAN-13 check digit")
+            raise ValidationError(N_("barcode {barcode} has a wrong EAN-13 check digit"), barcode=barcode)
     supplier_id = None
     if supplier_code:
         supplier = session.exec(select(Supplier).where(Supplier.code == supplier_code)).first()
         if supplier is None:
-            raise NotFound(f"unknown supplier {supplier_code!r}")
+            raise NotFound(N_("unknown supplier {code!r}"), code=supplier_code)
         supplier_id = supplier.id
     sku = Sku(code=code.strip(), name=name.strip(), spec=spec, unit=unit, category=category, tags=",".join(tags),
               supplier_id=supplier_id, bin_location=bin_location, cost_fen=cost_fen, price_fen=price_fen)

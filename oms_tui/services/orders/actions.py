@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from oms_tui.errors import IllegalTransition, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import (
     HoldKind,
     Order,
@@ -32,9 +33,9 @@ def cancel(session: Session, order: Order, *, actor: Actor, reason: str) -> None
     require(actor, "orders.cancel")
     user = actor.name
     if not reason.strip():
-        raise ValidationError("a cancellation needs a reason")
+        raise ValidationError(N_("a cancellation needs a reason"))
     if order.status == OrderStatus.CANCELLED:
-        raise IllegalTransition(f"order {order.platform_order_id} is already cancelled")
+        raise IllegalTransition(N_("order {order} is already cancelled"), order=order.platform_order_id)
     partners = review_rules.duplicate_partners(session, order)  # read while this order's hold is open
     transition(session, order, OrderStatus.CANCELLED, user=user, reason=reason)
     released = allocation.unlock_order(session, order, user=user, reason=f"cancelled: {reason}")
@@ -54,9 +55,11 @@ def cancel(session: Session, order: Order, *, actor: Actor, reason: str) -> None
 def start_picking(session: Session, order: Order, *, user: str) -> None:
     blocking = [h.kind for h in holds.open_holds(session, order.id) if h.blocking]
     if blocking:
-        raise IllegalTransition(f"order {order.platform_order_id} has open holds: {', '.join(blocking)}")
+        raise IllegalTransition(N_("order {order} has open holds: {holds}"), order=order.platform_order_id,
+                                holds=", ".join(blocking))
     if order.status != OrderStatus.READY:
-        raise IllegalTransition(f"order {order.platform_order_id} is {order.status}, not ready to pick")
+        raise IllegalTransition(N_("order {order} is {status}, not ready to pick"), order=order.platform_order_id,
+                                status=order.status)
     transition(session, order, OrderStatus.PICKING, user=user)
 
 
@@ -71,9 +74,10 @@ def ship(session: Session, order: Order, *, waybill: str, courier: str, user: st
     ``shipped_at`` records a parcel that left earlier than it is entered (defaults to now).
     """
     if not waybill.strip():
-        raise ValidationError("a shipment needs a waybill number")
+        raise ValidationError(N_("a shipment needs a waybill number"))
     if order.status != OrderStatus.PACKED:
-        raise IllegalTransition(f"order {order.platform_order_id} is {order.status}; only packed orders ship")
+        raise IllegalTransition(N_("order {order} is {status}; only packed orders ship"), order=order.platform_order_id,
+                                status=order.status)
     ledger.ship_order_stock(session, order, user=user)
     order.waybill = waybill.strip()
     order.courier = courier

@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import IllegalTransition
+from oms_tui.i18n import N_
 from oms_tui.models import (
     HoldKind,
     Order,
@@ -39,7 +40,8 @@ def transition(session: Session, order: Order, to: OrderStatus, *, user: str, re
     if to == current:
         return
     if to not in TRANSITIONS[current]:
-        raise IllegalTransition(f"order {order.platform_order_id}: cannot go from {current} to {to}")
+        raise IllegalTransition(N_("order {order}: cannot go from {current} to {to}"), order=order.platform_order_id,
+                                current=current, to=to)
     order.status = to
     order.updated_at = utcnow()
     session.add(order)
