@@ -141,4 +141,4 @@ async def test_five_wrong_pins_lock_the_name(shop, settings):
         await pilot.press(*"1234", "enter")  # the right PIN, too late
         await settle(pilot, app)
         assert isinstance(app.screen, LoginScreen) and app.operator is None
-        assert "too many wrong PINs for zhang" in str(app.screen.query_one("#login-error", ErrorLine).render())
+        assert "zhang 的 PIN 码错误次数过多" in str(app.screen.query_one("#login-error", ErrorLine).render())
