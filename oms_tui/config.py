@@ -28,7 +28,7 @@ from pydantic_settings import (
 )
 
 from oms_tui.errors import ConfigError
-from oms_tui.i18n import _
+from oms_tui.i18n import N_
 from oms_tui.redaction import redact
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +220,7 @@ def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a missing or malformed config file is a ConfigError, not a traceback."""
     config_path = os.environ.get("OMS_CONFIG")
     if config_path and not Path(config_path).is_file():
-        raise ConfigError(_("config file not found: {path} (OMS_CONFIG)").format(path=config_path))
+        raise ConfigError(N_("config file not found: {path} (OMS_CONFIG)"), path=config_path)
     try:
         return Settings(**overrides)
     except PydanticValidationError as exc:
@@ -229,11 +229,11 @@ def load_settings(**overrides: Any) -> Settings:
                     for e in exc.errors(include_url=False, include_input=False)]
         more = len(problems) - 3
         details = "; ".join(problems[:3]) + (f" (+{more})" if more > 0 else "")
-        raise ConfigError(_("bad configuration: {details}").format(details=redact(details))) from None
+        raise ConfigError(N_("bad configuration: {details}"), details=redact(details)) from None
     except Exception as exc:  # TOML decode error, an OMS_* variable that is not valid JSON
         first = str(exc).strip().splitlines()
         details = redact(" ".join(first[:3]))
-        raise ConfigError(_("bad configuration: {details}").format(details=details)) from None
+        raise ConfigError(N_("bad configuration: {details}"), details=details) from None
 
 
 @lru_cache(maxsize=1)

@@ -51,6 +51,7 @@ from escpos.printer import Dummy
 
 from oms_tui import money
 from oms_tui.errors import ValidationError
+from oms_tui.i18n import N_
 
 DOCUMENTS = ("test_page", "pick_list", "packing_slip", "return_slip")
 COLUMNS = {58: 32, 80: 48}  # ASCII columns at normal size (font A, 12 dots)
@@ -218,11 +219,12 @@ class Sheet:
 
     def __init__(self, printer: Escpos, *, width_mm: int, encoding: str = "gb18030") -> None:
         if width_mm not in COLUMNS:
-            raise ValidationError(f"paper width must be 58 or 80 mm, not {width_mm}")
+            raise ValidationError(N_("paper width must be 58 or 80 mm, not {width}"), width=width_mm)
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise ValidationError(f"unknown printer encoding {encoding!r} (use gb18030)") from None
+            raise ValidationError(N_("unknown printer encoding {encoding!r} (use gb18030)"),
+                                  encoding=encoding) from None
         self.printer = printer
         self.width_mm = width_mm
         self.columns = COLUMNS[width_mm]
@@ -346,7 +348,7 @@ def _qty(value: object) -> int:
     try:
         return int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValidationError(f"quantity must be a whole number, got {value!r}") from None
+        raise ValidationError(N_("quantity must be a whole number, got {value!r}"), value=value) from None
 
 
 def _test_page(sheet: Sheet, data: dict[str, Any], *, shop_name: str, zone: ZoneInfo) -> None:
@@ -484,20 +486,22 @@ _ROWS = {"pick_list": ("lines", "orders"), "packing_slip": ("items",), "return_s
 def validate(document: str, data: object) -> None:
     """Raise ValidationError when ``document`` is unknown or ``data`` lacks what it needs."""
     if document not in RENDERERS:
-        raise ValidationError(f"unknown document {document!r}: use one of {', '.join(DOCUMENTS)}")
+        raise ValidationError(N_("unknown document {document!r}: use one of {documents}"), document=document,
+                              documents=", ".join(DOCUMENTS))
     if not isinstance(data, dict):
-        raise ValidationError(f"{document} data must be a JSON object")
+        raise ValidationError(N_("{document} data must be a JSON object"), document=document)
     for key, kind in _REQUIRED[document]:
         if not isinstance(data.get(key), kind):
-            raise ValidationError(f"{document} data needs {key!r} ({'list' if kind is list else 'text'})")
+            raise ValidationError(N_("{document} data needs {key!r} ({kind})"), document=document, key=key,
+                                  kind="list" if kind is list else "text")
     for key in _ROWS.get(document, ()):
         rows = data.get(key) or []
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise ValidationError(f"{document} data: {key!r} must be a list of objects")
+            raise ValidationError(N_("{document} data: {key!r} must be a list of objects"), document=document, key=key)
         for row in rows:
             if key == "orders":
                 if not str(row.get("ref") or "").strip():
-                    raise ValidationError("pick_list data: every order needs its 'ref' (platform order id)")
+                    raise ValidationError(N_("pick_list data: every order needs its 'ref' (platform order id)"))
                 _qty(row.get("items", 0))
             else:
                 _qty(row.get("qty"))
@@ -505,7 +509,7 @@ def validate(document: str, data: object) -> None:
         try:
             int(data.get("refund_fen") or 0)
         except (TypeError, ValueError):
-            raise ValidationError("return_slip data: 'refund_fen' must be whole fen") from None
+            raise ValidationError(N_("return_slip data: 'refund_fen' must be whole fen")) from None
 
 
 def render(printer: Escpos, document: str, data: dict[str, Any], *, width_mm: int, shop_name: str,

@@ -17,6 +17,7 @@ from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Dummy, File, Network, Serial, Usb
 
 from oms_tui.config import PrinterConfig
+from oms_tui.i18n import N_
 from oms_tui.printers.errors import PrinterOffline
 
 TransportFactory = Callable[[PrinterConfig], Escpos]
@@ -49,25 +50,27 @@ def open_printer(config: PrinterConfig) -> Escpos:
     name = config.name
     if config.kind == "network":
         if not config.host:
-            raise PrinterOffline(f"printer {name}: no host configured")
+            raise PrinterOffline(N_("printer {name}: no host configured"), name=name)
         return Network(config.host, config.port, timeout=config.timeout)
     if config.kind == "usb":
         if not Usb.is_usable():
-            raise PrinterOffline(f"printer {name}: USB printing needs the pyusb package (pip install pyusb)")
+            raise PrinterOffline(N_("printer {name}: USB printing needs the pyusb package (pip install pyusb)"),
+                                 name=name)
         if config.vendor_id is None or config.product_id is None:
-            raise PrinterOffline(f"printer {name}: vendor_id and product_id are needed for a USB printer")
+            raise PrinterOffline(N_("printer {name}: vendor_id and product_id are needed for a USB printer"), name=name)
         return Usb(config.vendor_id, config.product_id, timeout=int(config.timeout * 1000))
     if config.kind == "serial":
         if not Serial.is_usable():
-            raise PrinterOffline(f"printer {name}: serial printing needs the pyserial package (pip install pyserial)")
+            raise PrinterOffline(
+                N_("printer {name}: serial printing needs the pyserial package (pip install pyserial)"), name=name)
         if not config.device:
-            raise PrinterOffline(f"printer {name}: no serial device configured")
+            raise PrinterOffline(N_("printer {name}: no serial device configured"), name=name)
         return Serial(config.device, baudrate=config.baudrate, timeout=config.timeout)
     if config.kind == "file":
         if not config.device:
-            raise PrinterOffline(f"printer {name}: no device path configured")
+            raise PrinterOffline(N_("printer {name}: no device path configured"), name=name)
         return AppendFile(config.device)
-    raise PrinterOffline(f"printer {name}: unknown kind {config.kind!r}")
+    raise PrinterOffline(N_("printer {name}: unknown kind {kind!r}"), name=name, kind=config.kind)
 
 
 def _reason(exc: BaseException) -> str:
@@ -103,8 +106,8 @@ class PrinterLink:
             raise
         except Exception as exc:
             self.close()
-            raise PrinterOffline(
-                f"printer {self.config.name} ({describe(self.config)}) is offline: {_reason(exc)}") from exc
+            raise PrinterOffline(N_("printer {name} ({where}) is offline: {reason}"), name=self.config.name,
+                                 where=describe(self.config), reason=_reason(exc)) from exc
 
     def close(self) -> None:
         printer, self._printer = self._printer, None
@@ -140,7 +143,8 @@ class DummyPrinters:
 
     def __call__(self, config: PrinterConfig) -> Escpos:
         if config.name in self.offline:
-            raise PrinterOffline(f"printer {config.name} ({describe(config)}) is offline: switched off (dummy)")
+            raise PrinterOffline(N_("printer {name} ({where}) is offline: {reason}"), name=config.name,
+                                 where=describe(config), reason="switched off (dummy)")
         return self.printers.setdefault(config.name, Dummy())
 
     def output(self, name: str) -> bytes:

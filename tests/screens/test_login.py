@@ -143,7 +143,7 @@ async def test_five_wrong_pins_lock_the_name(shop, settings):
         await pilot.press(*"1234", "enter")  # the right PIN, too late
         await settle(pilot, app)
         assert isinstance(app.screen, LoginScreen) and app.operator is None
-        assert "too many wrong PINs for zhang" in str(app.screen.query_one("#login-error", ErrorLine).render())
+        assert "zhang 的 PIN 码错误次数过多" in str(app.screen.query_one("#login-error", ErrorLine).render())
 
 
 async def test_user_option_asks_for_the_pin_unless_the_terminal_is_trusted(shop, settings):
@@ -224,4 +224,4 @@ async def test_unlocking_needs_a_lead_with_the_right_pin(shop, settings):
         await pilot.press(*"5678", "enter")  # li is still locked out
         await settle(pilot, app)
         assert isinstance(app.screen, LoginScreen) and app.operator is None
-        assert "too many wrong PINs for li" in str(app.screen.query_one("#login-error", ErrorLine).render())
+        assert "li 的 PIN 码错误次数过多" in str(app.screen.query_one("#login-error", ErrorLine).render())

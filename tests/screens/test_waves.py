@@ -60,7 +60,7 @@ async def test_preview_create_and_pick_list(no_duplicate_check, shop, settings):
         assert label(screen, "#preview").startswith("0 个")
         await pilot.press("f9")  # nothing left to take
         await settle(pilot, app)
-        assert "no ready orders" in str(screen.query_one(".error-line").render())
+        assert "没有符合条件的待拣货订单" in str(screen.query_one(".error-line").render())
     with read_session(shop) as s:
         assert len(s.exec(select(Wave)).all()) == 1
         assert {o.status for o in s.exec(select(Order))} == {OrderStatus.PICKING}

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from oms_tui.errors import ValidationError
+from oms_tui.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ _NOISE = re.compile(r"[\s\-]")
 def get_courier(code: str) -> Courier:
     courier = COURIERS.get((code or "").strip().lower())
     if courier is None:
-        raise ValidationError(f"unknown courier {code!r}; one of: {', '.join(COURIERS)}")
+        raise ValidationError(N_("unknown courier {code!r}; one of: {couriers}"), code=code,
+                              couriers=", ".join(COURIERS))
     return courier
 
 
@@ -60,9 +62,10 @@ def validate_waybill(courier: str, waybill: str) -> str:
     found = get_courier(courier)
     text = normalize_waybill(waybill)
     if not text:
-        raise ValidationError("a shipment needs a waybill number")
+        raise ValidationError(N_("a shipment needs a waybill number"))
     if not found.pattern.fullmatch(text):
-        raise ValidationError(f"{text} is not a {found.name} ({found.code}) waybill: expected {found.shape}")
+        raise ValidationError(N_("{waybill} is not a {courier} ({code}) waybill: expected {shape}"), waybill=text,
+                              courier=found.name, code=found.code, shape=found.shape)
     return text
 
 

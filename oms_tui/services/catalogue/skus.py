@@ -41,7 +41,7 @@ def default_warehouse(session: Session, code: str | None = None) -> Warehouse:
             return wh
     wh = session.exec(select(Warehouse).order_by(col(Warehouse.id))).first()
     if wh is None:
-        raise NotFound("no warehouse defined: run `oms init --demo` or add one")
+        raise NotFound(N_("no warehouse defined: run `oms init --demo` or add one"))
     return wh
 
 
@@ -61,7 +61,7 @@ def find_sku(session: Session, code_or_barcode: str) -> Sku | None:
 def get_sku(session: Session, code_or_barcode: str) -> Sku:
     sku = find_sku(session, code_or_barcode)
     if sku is None:
-        raise NotFound(f"unknown SKU or barcode {code_or_barcode!r}")
+        raise NotFound(N_("unknown SKU or barcode {code!r}"), code=code_or_barcode)
     return sku
 
 
@@ -101,17 +101,17 @@ def add_sku(
 ) -> Sku:
     """Add a SKU with its barcodes and an empty stock level in every warehouse."""
     if not code.strip() or not name.strip():
-        raise ValidationError("a SKU needs a code and a name")
+        raise ValidationError(N_("a SKU needs a code and a name"))
     require_fen(cost_fen, N_("cost"))
     require_fen(price_fen, N_("price"))
     for barcode in barcodes:
         if barcode.isdigit() and len(barcode) == 13 and not is_valid_ean13(barcode):
-            raise ValidationError(f"barcode {barcode} has a wrong EAN-13 check digit")
+            raise ValidationError(N_("barcode {barcode} has a wrong EAN-13 check digit"), barcode=barcode)
     supplier_id = None
     if supplier_code:
         supplier = session.exec(select(Supplier).where(Supplier.code == supplier_code)).first()
         if supplier is None:
-            raise NotFound(f"unknown supplier {supplier_code!r}")
+            raise NotFound(N_("unknown supplier {code!r}"), code=supplier_code)
         supplier_id = supplier.id
     sku = Sku(code=code.strip(), name=name.strip(), spec=spec, unit=unit, category=category, tags=",".join(tags),
               supplier_id=supplier_id, bin_location=bin_location, cost_fen=cost_fen, price_fen=price_fen)

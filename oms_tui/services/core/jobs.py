@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from oms_tui.db import session_scope
 from oms_tui.errors import NotFound
+from oms_tui.i18n import N_
 from oms_tui.models import Job, utcnow
 
 
@@ -125,7 +126,7 @@ def list_jobs(session: Session) -> list[Job]:
 def get_job(session: Session, name: str) -> Job:
     job = session.get(Job, name)
     if job is None:
-        raise NotFound(f"no job {name!r} (oms jobs lists them)")
+        raise NotFound(N_("no job {name!r} (oms jobs lists them)"), name=name)
     return job
 
 

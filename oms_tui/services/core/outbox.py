@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import Outbox, OutboxStatus, utcnow
 from oms_tui.services.core.backoff import BackoffPolicy
 
@@ -89,8 +90,8 @@ def message_kind(kind: MessageKind | str) -> MessageKind:
     try:
         return MessageKind(kind)
     except ValueError:
-        raise ValidationError(f"unknown outbox message kind {kind!r}: use one of "
-                              f"{', '.join(k.value for k in MessageKind)}") from None
+        raise ValidationError(N_("unknown outbox message kind {kind!r}: use one of {kinds}"), kind=kind,
+                              kinds=", ".join(k.value for k in MessageKind)) from None
 
 
 def parse_payload(kind: MessageKind | str, payload: BaseModel | Mapping[str, Any] | str | None) -> BaseModel:
@@ -106,17 +107,18 @@ def parse_payload(kind: MessageKind | str, payload: BaseModel | Mapping[str, Any
             payload = payload.model_dump()
         return model.model_validate(dict(payload or {}))
     except pydantic.ValidationError as exc:
-        raise ValidationError(_payload_error(kind, exc)) from None
+        raise _payload_error(kind, exc) from None
 
 
-def _payload_error(kind: MessageKind, exc: pydantic.ValidationError) -> str:
+def _payload_error(kind: MessageKind, exc: pydantic.ValidationError) -> ValidationError:
     errors = exc.errors(include_input=False, include_url=False)
     missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"]]
     if missing:
-        return "payload lacks " + ", ".join(repr(name) for name in missing)
+        return ValidationError(N_("payload lacks {fields}"), fields=", ".join(repr(name) for name in missing))
     first = errors[0]
     where = ".".join(str(part) for part in first["loc"]) or "payload"
-    return f"bad {kind.value} payload: {where}: {first['msg']}"
+    return ValidationError(N_("bad {kind} payload: {where}: {problem}"), kind=kind.value, where=where,
+                           problem=first["msg"])
 
 
 def enqueue(session: Session, kind: MessageKind | str, *, channel: str = "", target: str = "", subject: str = "",

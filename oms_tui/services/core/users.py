@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import AccountLocked, NotFound, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import User, utcnow
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
@@ -39,14 +40,14 @@ def add_user(session: Session, name: str, pin: str, roles: list[str], *, display
     by = actor.name
     name = name.strip()
     if not name:
-        raise ValidationError("a user needs a name")
+        raise ValidationError(N_("a user needs a name"))
     if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):  # '²' and full-width '１' pass isdigit
-        raise ValidationError("a PIN is 4 to 8 digits")
+        raise ValidationError(N_("a PIN is 4 to 8 digits"))
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
-        raise ValidationError(f"roles must be among: {', '.join(ROLES)}")
+        raise ValidationError(N_("roles must be among: {roles}"), roles=", ".join(ROLES))
     if session.exec(select(User).where(User.name == name)).first():
-        raise ValidationError(f"user {name!r} already exists")
+        raise ValidationError(N_("user {name!r} already exists"), name=name)
     user = User(name=name, display_name=display_name or name, roles=",".join(roles), pin_hash=hash_pin(pin))
     session.add(user)
     session.flush()
@@ -57,7 +58,7 @@ def add_user(session: Session, name: str, pin: str, roles: list[str], *, display
 def get_user(session: Session, name: str) -> User:
     user = session.exec(select(User).where(User.name == name, col(User.active).is_(True))).first()
     if user is None:
-        raise NotFound(f"unknown user {name!r}")
+        raise NotFound(N_("unknown user {name!r}"), name=name)
     return user
 
 
@@ -77,7 +78,8 @@ def authenticate(session: Session, name: str, pin: str) -> User | None:
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         wait = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise AccountLocked(f"too many wrong PINs for {name}: try again in {wait} min or ask a lead")
+        raise AccountLocked(N_("too many wrong PINs for {name}: try again in {wait} min or ask a lead"), name=name,
+                            wait=wait)
     if not verify_pin(pin, user.pin_hash):
         user.failed_pins += 1
         if user.failed_pins >= MAX_WRONG_PINS:

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import Hold, HoldKind, Order, Outbox, utcnow
 from oms_tui.services.core import audit, outbox
 from oms_tui.services.core.actor import Actor, require
@@ -38,13 +39,14 @@ class ExceptionFilter:
         stmt = stmt.where(col(Hold.resolved_at).is_(None))
         if self.kind:
             if self.kind not in {k.value for k in HoldKind}:
-                raise ValidationError(f"unknown hold kind {self.kind!r}; one of: {', '.join(k.value for k in HoldKind)}")
+                raise ValidationError(N_("unknown hold kind {kind!r}; one of: {kinds}"), kind=self.kind,
+                                      kinds=", ".join(k.value for k in HoldKind))
             stmt = stmt.where(Hold.kind == self.kind)
         if self.blocking is not None:
             stmt = stmt.where(col(Hold.blocking).is_(self.blocking))
         if self.min_age_hours:
             if self.min_age_hours < 0:
-                raise ValidationError("the age must be zero or more hours")
+                raise ValidationError(N_("the age must be zero or more hours"))
             stmt = stmt.where(col(Hold.opened_at) <= (now or utcnow()) - timedelta(hours=self.min_age_hours))
         return stmt
 
@@ -74,7 +76,7 @@ def list_open(session: Session, flt: ExceptionFilter | None = None, *, limit: in
               now: datetime | None = None) -> list[ExceptionRow]:
     """One page of open holds, the oldest first, with their order."""
     if limit <= 0 or offset < 0:
-        raise ValidationError("limit must be positive and offset zero or more")
+        raise ValidationError(N_("limit must be positive and offset zero or more"))
     stmt = (flt or ExceptionFilter()).apply(
         select(Hold, Order.platform, Order.platform_order_id, Order.status)
         .join(Order, col(Order.id) == col(Hold.order_id)), now)
@@ -106,7 +108,7 @@ def resolve(session: Session, hold_id: int, *, actor: Actor, resolution: str) ->
     """Resolve one hold (a person decided); the order's status follows its remaining holds."""
     require(actor, "exceptions.resolve")
     if not resolution.strip():
-        raise ValidationError("say how the exception was resolved")
+        raise ValidationError(N_("say how the exception was resolved"))
     return actions.resolve_hold(session, hold_id, actor=actor, resolution=resolution.strip())
 
 
@@ -121,9 +123,10 @@ def bulk_resolve(session: Session, kind: str, *, actor: Actor, resolution: str, 
     user = actor.name
     if kind not in BULK_SAFE_KINDS:
         safe = ", ".join(sorted(BULK_SAFE_KINDS))
-        raise ValidationError(f"{kind} holds need a decision per order; only these resolve in bulk: {safe}")
+        raise ValidationError(N_("{kind} holds need a decision per order; only these resolve in bulk: {safe}"),
+                              kind=kind, safe=safe)
     if not resolution.strip():
-        raise ValidationError("say how the exceptions were resolved")
+        raise ValidationError(N_("say how the exceptions were resolved"))
     stmt = ExceptionFilter(kind=kind, min_age_hours=min_age_hours).apply(select(Hold.id))
     if hold_ids is not None:
         if not hold_ids:
@@ -153,7 +156,7 @@ def exception_ratio(session: Session, *, since: datetime, until: datetime | None
     """Orders created in [since, until) that had any hold opened in it ÷ all orders created in it."""
     until = until or utcnow()
     if until <= since:
-        raise ValidationError("the period must end after it starts")
+        raise ValidationError(N_("the period must end after it starts"))
     in_period = (col(Order.created_at) >= since) & (col(Order.created_at) < until)
     total = session.exec(select(func.count()).select_from(Order).where(in_period)).one()
     held = select(Hold.id).where(Hold.order_id == Order.id, col(Hold.opened_at) >= since,

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import Customer, Order
 from oms_tui.services.customers import identity, normalize
 from oms_tui.services.customers.normalize import PhoneKind
@@ -88,7 +89,7 @@ def lookup(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> Looku
     """The customer(s) the query points at and all their orders, newest first (at most ``limit``)."""
     text = (query or "").strip()
     if not text:
-        raise ValidationError("type a phone number, a platform order number or a waybill")
+        raise ValidationError(N_("type a phone number, a platform order number or a waybill"))
     phone = normalize.classify_phone(text)
     matched_orders: list[Order] = []
     matched_customers: dict[int, str] = {}  # customer id → basis

@@ -27,6 +27,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import IllegalTransition, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import ApprovalRequest, HoldKind, Order, OrderStatus, utcnow
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
@@ -83,7 +84,7 @@ def count_queue(session: Session) -> int:
 def list_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[QueueItem]:
     """One page of orders in review, the longest waiting first, each with its open holds."""
     if limit <= 0 or offset < 0:
-        raise ValidationError("limit must be positive and offset zero or more")
+        raise ValidationError(N_("limit must be positive and offset zero or more"))
     page = list(session.exec(select(Order).where(_IN_REVIEW)
                              .order_by(col(Order.paid_at), col(Order.created_at), col(Order.id))
                              .limit(limit).offset(offset)))
@@ -163,8 +164,8 @@ _open_duplicate_hold = review_rules.open_duplicate_hold
 
 def _editable(order: Order) -> None:
     if OrderStatus(order.status) not in lifecycle.PRE_PICK:
-        raise IllegalTransition(f"order {order.platform_order_id} is {order.status}; only orders not yet picked "
-                                "can be changed here")
+        raise IllegalTransition(N_("order {order} is {status}; only orders not yet picked can be changed here"),
+                                order=order.platform_order_id, status=order.status)
 
 
 def _resolve_kind(session: Session, order: Order, kind: HoldKind, *, actor: Actor, resolution: str) -> int:
@@ -198,7 +199,7 @@ def update_address(session: Session, order_id: int, *, actor: Actor, province: s
         province=new["receiver_province"], city=new["receiver_city"], address=new["receiver_address"],
         phone=new["receiver_phone"], min_chars=review_rules.current_config().min_address_chars)
     if problems:
-        raise ValidationError("; ".join(problems))
+        raise ValidationError(N_("the address cannot be shipped to: {problems}"), problems="; ".join(problems))
     changes = {field: [getattr(order, field), value] for field, value in new.items() if getattr(order, field) != value}
     for field, (_old, value) in changes.items():
         setattr(order, field, value)
@@ -224,7 +225,7 @@ def confirm_address(session: Session, order_id: int, *, actor: Actor, note: str 
     user = actor.name
     order = queries.get_order(session, order_id)
     if not holds.has_open(session, order.id, HoldKind.ADDRESS_INVALID):
-        raise ValidationError(f"order {order.platform_order_id} has no open address hold")
+        raise ValidationError(N_("order {order} has no open address hold"), order=order.platform_order_id)
     audit.record(session, user, "review.address_confirmed", "order", order.id, note=note)
     _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, actor=actor,
                   resolution=f"address confirmed as it is{': ' + note if note else ''}")
@@ -237,7 +238,7 @@ def accept_remark(session: Session, order_id: int, *, actor: Actor, note: str = 
     user = actor.name
     order = queries.get_order(session, order_id)
     if not holds.has_open(session, order.id, HoldKind.BUYER_REMARK):
-        raise ValidationError(f"order {order.platform_order_id} has no open remark hold")
+        raise ValidationError(N_("order {order} has no open remark hold"), order=order.platform_order_id)
     audit.record(session, user, "review.remark_accepted", "order", order.id, remark=order.buyer_remark, note=note)
     _resolve_kind(session, order, HoldKind.BUYER_REMARK, actor=actor,
                   resolution=f"remark accepted{': ' + note if note else ''}")
@@ -248,7 +249,7 @@ def _duplicate_group(session: Session, order_id: int) -> tuple[Order, list[Order
     order = queries.get_order(session, order_id)
     partners = duplicate_partners(session, order)
     if _open_duplicate_hold(session, order.id) is None or not partners:
-        raise ValidationError(f"order {order.platform_order_id} has no open duplicate suspicion")
+        raise ValidationError(N_("order {order} has no open duplicate suspicion"), order=order.platform_order_id)
     return order, partners
 
 
@@ -294,7 +295,7 @@ def cancel_order(session: Session, order_id: int, *, actor: Actor, reason: str) 
     require(actor, "review.decide")
     user = actor.name
     if not reason.strip():
-        raise ValidationError("a cancellation needs a reason")
+        raise ValidationError(N_("a cancellation needs a reason"))
     order = queries.get_order(session, order_id)
     audit.record(session, user, "review.cancel", "order", order.id, reason=reason,
                  duplicate_of=[p.id for p in duplicate_partners(session, order)])
@@ -308,9 +309,9 @@ def release_hold(session: Session, hold_id: int, *, actor: Actor, note: str = ""
     user = actor.name
     hold = holds.get_hold(session, hold_id)
     if hold.kind in holds.APPROVAL_KINDS:
-        raise ValidationError("an approval hold is decided on the approvals screen")
+        raise ValidationError(N_("an approval hold is decided on the approvals screen"))
     if hold.resolved_at is not None:
-        raise ValidationError(f"hold {hold.id} ({hold.kind}) is already resolved")
+        raise ValidationError(N_("hold {hold} ({kind}) is already resolved"), hold=hold.id, kind=hold.kind)
     audit.record(session, user, "review.release", "order", hold.order_id, hold=hold.id, kind=hold.kind, note=note)
     return actions.resolve_hold(session, hold.id, actor=actor, resolution=f"released by CS{': ' + note if note else ''}")
 
@@ -321,9 +322,10 @@ def request_approval(session: Session, order_id: int, *, kind: str, reason: str,
     require(actor, "approvals.request")
     user = actor.name
     if kind not in APPROVAL_REQUEST_KINDS:
-        raise ValidationError(f"unknown approval kind {kind!r}; one of: {', '.join(APPROVAL_REQUEST_KINDS)}")
+        raise ValidationError(N_("unknown approval kind {kind!r}; one of: {kinds}"), kind=kind,
+                              kinds=", ".join(APPROVAL_REQUEST_KINDS))
     if not reason.strip():
-        raise ValidationError("an approval request needs a reason")
+        raise ValidationError(N_("an approval request needs a reason"))
     order = queries.get_order(session, order_id)
     _editable(order)
     request = ApprovalRequest(order_id=order.id, kind=kind, reason=reason.strip()[:500], requested_by=user,

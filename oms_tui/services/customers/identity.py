@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import (
     Customer,
     Order,
@@ -64,7 +65,7 @@ def set_vip(session: Session, customer: Customer, vip: bool, *, actor: Actor) ->
 def get_customer(session: Session, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"unknown customer {customer_id}")
+        raise NotFound(N_("unknown customer {customer}"), customer=customer_id)
     return customer
 
 
@@ -100,12 +101,14 @@ def merge_customers(session: Session, keep_id: int, merge_id: int, *, actor: Act
     require(actor, "customers.merge")
     user = actor.name
     if keep_id == merge_id:
-        raise ValidationError("a customer cannot be merged into itself")
+        raise ValidationError(N_("a customer cannot be merged into itself"))
     keep, merged = get_customer(session, keep_id), get_customer(session, merge_id)
     if merged.merged_into_id is not None:
-        raise ValidationError(f"customer {merge_id} is already merged into customer {merged.merged_into_id}")
+        raise ValidationError(N_("customer {customer} is already merged into customer {into}"), customer=merge_id,
+                              into=merged.merged_into_id)
     if keep.merged_into_id is not None:
-        raise ValidationError(f"customer {keep_id} is merged into customer {keep.merged_into_id}; merge into that one")
+        raise ValidationError(N_("customer {customer} is merged into customer {into}; merge into that one"),
+                              customer=keep_id, into=keep.merged_into_id)
     moved = list(session.exec(select(Order).where(Order.customer_id == merged.id)))
     for order in moved:
         order.customer_id = keep.id

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from oms_tui.config import PrinterConfig, Settings, get_settings
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import PrintJob, PrintStatus, utcnow
 from oms_tui.printers import documents
 from oms_tui.printers.errors import PrinterOffline
@@ -65,16 +66,17 @@ class QueueRun:
 def choose_printer(settings: Settings, document: str, name: str | None = None) -> PrinterConfig:
     """The printer ``name``, or the default one for ``document``; ValidationError if there is none."""
     if document not in DOCUMENTS:
-        raise ValidationError(f"unknown document {document!r}: use one of {', '.join(DOCUMENTS)}")
+        raise ValidationError(N_("unknown document {document!r}: use one of {documents}"), document=document,
+                              documents=", ".join(DOCUMENTS))
     printers = settings.printers
     if name:
         for printer in printers:
             if printer.name == name:
                 return printer
         known = ", ".join(p.name for p in printers) or "none configured"
-        raise ValidationError(f"no printer named {name!r} (printers: {known})")
+        raise ValidationError(N_("no printer named {name!r} (printers: {known})"), name=name, known=known)
     if not printers:
-        raise ValidationError("no printer is configured: add a [[printers]] table to the config file")
+        raise ValidationError(N_("no printer is configured: add a [[printers]] table to the config file"))
     for printer in printers:
         if document in printer.documents:
             return printer
@@ -102,7 +104,7 @@ def enqueue(session: Session, document: str, *, ref: str, data: dict[str, Any], 
     try:
         stored = json.dumps(data, ensure_ascii=False, default=str)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{document} data cannot be stored: {exc}") from None
+        raise ValidationError(N_("{document} data cannot be stored: {reason}"), document=document, reason=exc) from None
     job = PrintJob(printer=config.name, document=document, ref=str(ref or "")[:64], data=stored,
                    status=PrintStatus.QUEUED, created_by=user[:64], created_at=utcnow(), next_attempt_at=utcnow())
     session.add(job)
@@ -113,7 +115,7 @@ def enqueue(session: Session, document: str, *, ref: str, data: dict[str, Any], 
 def get_job(session: Session, job_id: int) -> PrintJob:
     job = session.get(PrintJob, job_id)
     if job is None:
-        raise NotFound(f"no print job {job_id}")
+        raise NotFound(N_("no print job {job}"), job=job_id)
     return job
 
 
@@ -124,7 +126,8 @@ def job_data(job: PrintJob) -> dict[str, Any]:
 def _filtered(stmt, status: str | None, printer: str | None):
     if status:
         if status not in STATUSES:
-            raise ValidationError(f"unknown print job status {status!r}: use one of {', '.join(STATUSES)}")
+            raise ValidationError(N_("unknown print job status {status!r}: use one of {statuses}"), status=status,
+                                  statuses=", ".join(STATUSES))
         stmt = stmt.where(PrintJob.status == status)
     if printer:
         stmt = stmt.where(PrintJob.printer == printer)
@@ -164,9 +167,9 @@ def retry_now(session: Session, job_id: int, *, user: str = "system", now: datet
     now = now or utcnow()
     job = get_job(session, job_id)
     if job.status == PrintStatus.DONE:
-        raise ValidationError(f"print job {job_id} is already printed; reprint it instead")
+        raise ValidationError(N_("print job {job} is already printed; reprint it instead"), job=job_id)
     if job.status == PrintStatus.PRINTING and job.next_attempt_at > now:
-        raise ValidationError(f"print job {job_id} is being sent right now")
+        raise ValidationError(N_("print job {job} is being sent right now"), job=job_id)
     session.execute(
         update(PrintJob)
         .where(PrintJob.printer == job.printer, PrintJob.status == PrintStatus.QUEUED, col(PrintJob.id) < job.id,

@@ -46,7 +46,7 @@ def find_for_return(session: Session, query: str) -> list[Order]:
     the buyer's phone's, newest shipped first."""
     text = (query or "").strip()
     if not text:
-        raise ValidationError("scan or type a waybill, an order id or a phone number")
+        raise ValidationError(N_("scan or type a waybill, an order id or a phone number"))
     found: dict[int, Order] = {}
 
     def take(rows) -> None:  # noqa: ANN001 - query results or a list
@@ -115,34 +115,36 @@ def record_return(session: Session, order: Order, lines: list[tuple[int, int, st
     require(actor, "returns.receive")
     user = actor.name
     if order.status not in RETURNABLE:
-        raise ValidationError(f"order {order.platform_order_id} has not shipped; cancel it instead")
+        raise ValidationError(N_("order {order} has not shipped; cancel it instead"), order=order.platform_order_id)
     if not lines:
-        raise ValidationError("say which lines came back")
+        raise ValidationError(N_("say which lines came back"))
     own = {line.id: line for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))}
     wanted: dict[int, int] = defaultdict(int)
     for line_id, qty, condition in lines:
         line = own.get(line_id)
         if line is None:
-            raise ValidationError(f"line {line_id} is not on order {order.platform_order_id}")
+            raise ValidationError(N_("line {line} is not on order {order}"), line=line_id,
+                                  order=order.platform_order_id)
         ledger.require_positive(qty, f"{line.sku_code} quantity")
         if condition not in CONDITIONS:
-            raise ValidationError(f"condition must be one of {', '.join(CONDITIONS)}, got {condition!r}")
+            raise ValidationError(N_("condition must be one of {conditions}, got {condition!r}"),
+                                  conditions=", ".join(CONDITIONS), condition=condition)
         if line.sku_id is None:
-            raise ValidationError(f"{line.sku_code} is not a SKU we stock; it cannot come back into stock")
+            raise ValidationError(N_("{sku} is not a SKU we stock; it cannot come back into stock"), sku=line.sku_code)
         wanted[line_id] += qty
     for line_id, qty in wanted.items():
         line = own[line_id]
         if line.returned_qty + qty > line.qty:
-            raise ValidationError(f"{line.sku_code}: {line.qty} shipped, {line.returned_qty} already returned; "
-                                  f"cannot return {qty} more")
+            raise ValidationError(N_("{sku}: {shipped} shipped, {returned} already returned; cannot return {qty} more"),
+                                  sku=line.sku_code, shipped=line.qty, returned=line.returned_qty, qty=qty)
     value = sum(own[line_id].price_fen * qty for line_id, qty in wanted.items())
     already = refunded_so_far(session, order.id)
     ceiling = max(order.paid_fen, sum(l.price_fen * l.qty for l in own.values())) - already
     if refund_fen is None:
         refund_fen = max(0, min(value, ceiling, MAX_FEN))
     elif require_fen(refund_fen, N_("refund")) > ceiling:
-        raise ValidationError(f"refund {refund_fen} fen is more than the {max(ceiling, 0)} fen left to refund "
-                              f"on order {order.platform_order_id}")
+        raise ValidationError(N_("refund {refund} fen is more than the {left} fen left to refund on order {order}"),
+                              refund=refund_fen, left=max(ceiling, 0), order=order.platform_order_id)
     record = ReturnRecord(order_id=order.id, waybill_in=couriers.normalize_waybill(waybill_in)[:64],
                           reason=(reason or "").strip()[:300], refund_fen=refund_fen, created_by=user)
     session.add(record)
@@ -230,5 +232,5 @@ def parse_yuan(text: str) -> int | None:
         return None
     match = re.fullmatch(r"(\d+)(?:\.(\d{1,2}))?", cleaned)
     if not match:
-        raise ValidationError(f"not an amount in yuan: {text!r}")
+        raise ValidationError(N_("not an amount in yuan: {text!r}"), text=text)
     return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))

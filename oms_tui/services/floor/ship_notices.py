@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from oms_tui.config import ShopConfig
+from oms_tui.i18n import N_
 from oms_tui.models import HoldKind, Outbox
 from oms_tui.services.core import outbox
 from oms_tui.services.core.outbox import DispatchResult, MessageKind
@@ -35,7 +36,7 @@ class PlatformShipSender(outbox.Sender):
     def send(self, message: outbox.Claimed) -> None:
         shop = self.shops.get(message.target)
         if shop is None:
-            raise outbox.Undeliverable(f"shop {message.target!r} is not configured")
+            raise outbox.Undeliverable(N_("shop {shop!r} is not configured"), shop=message.target)
         if shop.name not in self.clients:
             self.clients[shop.name] = self.client_factory(shop)
         notice: outbox.PlatformShip = message.payload

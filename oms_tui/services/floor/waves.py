@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, case, func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.limits import MAX_ID
 from oms_tui.models import (
     Hold,
@@ -57,7 +58,7 @@ class WaveFilter:
 
     def __post_init__(self) -> None:
         if self.items not in (None, "single", "multi"):
-            raise ValidationError(f"items must be 'single', 'multi' or empty, got {self.items!r}")
+            raise ValidationError(N_("items must be 'single', 'multi' or empty, got {items!r}"), items=self.items)
 
     def where(self, stmt):
         blocking = (
@@ -92,7 +93,7 @@ def candidate_orders(session: Session, *, province: str | None = None, city: str
                      warehouse_id: int | None = None, for_update: bool = False) -> list[Order]:
     """Ready orders a new wave would take, oldest paid first."""
     if limit <= 0:
-        raise ValidationError("limit must be positive")
+        raise ValidationError(N_("limit must be positive"))
     flt = WaveFilter(province, city, platform, items, warehouse_id)
     stmt = flt.where(select(Order)).order_by(col(Order.paid_at), col(Order.id)).limit(limit)
     if for_update:
@@ -155,12 +156,13 @@ def create_wave(session: Session, warehouse: Warehouse, *, courier: str, provinc
     user = actor.name
     couriers.get_courier(courier)
     if isinstance(max_orders, bool) or not isinstance(max_orders, int) or not 0 < max_orders <= MAX_WAVE_ORDERS:
-        raise ValidationError(f"a wave takes 1 to {MAX_WAVE_ORDERS} orders, not {max_orders!r}")
+        raise ValidationError(N_("a wave takes 1 to {max} orders, not {asked!r}"), max=MAX_WAVE_ORDERS,
+                              asked=max_orders)
     flt = WaveFilter(province, city, platform, items, warehouse.id)
     taken = candidate_orders(session, province=province, city=city, platform=platform, items=items,
                              limit=max_orders, warehouse_id=warehouse.id, for_update=True)
     if not taken:
-        raise ValidationError("no ready orders match this choice")
+        raise ValidationError(N_("no ready orders match this choice"))
     taken += _parcel_partners(session, taken)
     wave = Wave(code=f"tmp-{uuid.uuid4().hex[:16]}", warehouse_id=warehouse.id, status=WaveStatus.PICKING,
                 created_by=user, courier=courier, filters=json.dumps(flt.as_dict() | {"max_orders": max_orders},
@@ -210,7 +212,7 @@ def get_wave(session: Session, ref: int | str) -> Wave:
     if wave is None and isinstance(ref, str):
         wave = session.exec(select(Wave).where(Wave.code == ref.strip())).first()
     if wave is None:
-        raise NotFound(f"unknown wave {ref!r}")
+        raise NotFound(N_("unknown wave {wave!r}"), wave=ref)
     return wave
 
 

@@ -148,14 +148,14 @@ def read_sheet(path: Path, *, max_rows: int = MAX_ROWS) -> Sheet:
     """The file's header and non-blank rows, read one row at a time. CSV in UTF-8 (with or without
     BOM) or GB18030; XLSX (the first sheet). More than ``max_rows`` rows is refused whole."""
     if not path.is_file():
-        raise ValidationError(_("no such file: {path}").format(path=path))
+        raise ValidationError(N_("no such file: {path}"), path=path)
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         records = _xlsx_records(path)
     elif suffix in CSV_SUFFIXES:
         records = _csv_records(path)
     else:
-        raise ValidationError(_("{name}: import takes .csv or .xlsx files").format(name=path.name))
+        raise ValidationError(N_("{name}: import takes .csv or .xlsx files"), name=path.name)
     header: list[str] | None = None
     rows: list[SheetRow] = []
     number = 0
@@ -168,14 +168,14 @@ def read_sheet(path: Path, *, max_rows: int = MAX_ROWS) -> Sheet:
                 if not any(cells):
                     continue
                 if len(rows) >= max_rows:
-                    raise ValidationError(_("{name} has more than {max} order rows: nothing was imported; split "
-                                            "it into files of at most {max} rows").format(name=path.name, max=max_rows))
+                    raise ValidationError(N_("{name} has more than {max} order rows: nothing was imported; split "
+                                             "it into files of at most {max} rows"), name=path.name, max=max_rows)
                 rows.append(SheetRow(number, dict(zip(header, cells))))
     except csv.Error as exc:  # a field over the csv module's size limit
-        raise ValidationError(_("{name}, row {row}: cannot read the row: {reason}").format(
-            name=path.name, row=number + 1, reason=exc)) from None
+        raise ValidationError(N_("{name}, row {row}: cannot read the row: {reason}"),
+                              name=path.name, row=number + 1, reason=exc) from None
     except UnicodeDecodeError:  # not text at all: neither UTF-8 nor GB18030
-        raise ValidationError(_("{name}: not a text file in UTF-8 or GB18030").format(name=path.name)) from None
+        raise ValidationError(N_("{name}: not a text file in UTF-8 or GB18030"), name=path.name) from None
     return Sheet(header or [], rows)
 
 
@@ -186,8 +186,8 @@ def _xlsx_records(path: Path) -> Iterator[list[str]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # corrupt zip, not a workbook
-        raise ValidationError(_("{name} is not a readable XLSX file: {reason}").format(
-            name=path.name, reason=exc)) from None
+        raise ValidationError(N_("{name} is not a readable XLSX file: {reason}"),
+                              name=path.name, reason=exc) from None
     try:
         sheet = book.worksheets[0]
         # Exporters often write a wrong <dimension>: read the cells that are there, not what it claims.
@@ -199,8 +199,8 @@ def _xlsx_records(path: Path) -> Iterator[list[str]]:
             except StopIteration:
                 return
             except Exception as exc:  # broken XML further into the sheet
-                raise ValidationError(_("{name} is not a readable XLSX file: {reason}").format(
-                    name=path.name, reason=exc)) from None
+                raise ValidationError(N_("{name} is not a readable XLSX file: {reason}"),
+                                      name=path.name, reason=exc) from None
             cells = [_cell_text(v) for v in row]
             while cells and not cells[-1]:
                 cells.pop()
@@ -284,14 +284,14 @@ def parse(sheet: Sheet, platform: str, *, shop: str = "") -> tuple[list[ParsedOr
     A row repeated exactly is refused too (naming the first), never added up into a bigger line.
     """
     if platform not in COLUMNS:
-        raise ValidationError(_("unknown platform {platform!r}: taobao, jd or pdd").format(platform=platform))
+        raise ValidationError(N_("unknown platform {platform!r}: taobao, jd or pdd"), platform=platform)
     columns = COLUMNS[platform]
     errors: list[RowError] = []
     if sheet.header or sheet.rows:
         missing = [columns[f] for f in REQUIRED if columns[f] not in sheet.header]
         if missing:
-            raise ValidationError(_("not a {platform} order export: missing column(s) {columns}").format(
-                platform=platform, columns=", ".join(missing)))
+            raise ValidationError(N_("not a {platform} order export: missing column(s) {columns}"),
+                                  platform=platform, columns=", ".join(missing))
     grouped: OrderedDict[str, list[tuple[int, dict[str, str]]]] = OrderedDict()
     first_seen: dict[tuple[tuple[str, str], ...], int] = {}
     duplicates: dict[str, list[RowError]] = {}

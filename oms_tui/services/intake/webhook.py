@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError
-from oms_tui.i18n import _
+from oms_tui.i18n import N_
 from oms_tui.models import ProblemSource, WebhookEvent, utcnow
 from oms_tui.services.core.backoff import BackoffPolicy
 from oms_tui.services.intake import sync
@@ -53,8 +53,10 @@ TOPICS = {
 
 
 class WebhookRefused(OmsError):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    """A push refused with an HTTP ``status``; its English text is the reply body (the pusher is a program)."""
+
+    def __init__(self, template: str, /, *, status: int, **params: object) -> None:
+        super().__init__(template, **params)
         self.status = status
 
 
@@ -86,15 +88,15 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 def verify(secret: str, timestamp: str | None, signature: str | None, body: bytes, *, now_ts: float) -> None:
     """Refuse a missing, stale or wrong signature; return quietly when it is good."""
     if not timestamp or not signature:
-        raise WebhookRefused(401, _("missing X-OMS-Timestamp or X-OMS-Signature"))
+        raise WebhookRefused(N_("missing X-OMS-Timestamp or X-OMS-Signature"), status=401)
     try:
         sent = int(timestamp)
     except ValueError:
-        raise WebhookRefused(401, _("X-OMS-Timestamp is not Unix seconds")) from None
+        raise WebhookRefused(N_("X-OMS-Timestamp is not Unix seconds"), status=401) from None
     if abs(now_ts - sent) > WINDOW.total_seconds():
-        raise WebhookRefused(401, _("timestamp outside the accepted window (replay or clock skew)"))
+        raise WebhookRefused(N_("timestamp outside the accepted window (replay or clock skew)"), status=401)
     if not hmac.compare_digest(sign(secret, timestamp, body), signature.lower()):
-        raise WebhookRefused(401, _("bad signature"))
+        raise WebhookRefused(N_("bad signature"), status=401)
 
 
 def accept(session: Session, *, shop: str, platform: str, body: bytes) -> Accepted:
@@ -102,16 +104,16 @@ def accept(session: Session, *, shop: str, platform: str, body: bytes) -> Accept
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WebhookRefused(400, _("body is not JSON")) from None
+        raise WebhookRefused(N_("body is not JSON"), status=400) from None
     if not isinstance(payload, dict):
-        raise WebhookRefused(400, _("body must be a JSON object"))
+        raise WebhookRefused(N_("body must be a JSON object"), status=400)
     topic = str(payload.get("topic", ""))
     if topic not in TOPICS.get(platform, ()):
-        raise WebhookRefused(400, _("unknown topic {topic!r} for {platform}").format(topic=topic, platform=platform))
+        raise WebhookRefused(N_("unknown topic {topic!r} for {platform}"), status=400, topic=topic, platform=platform)
     order_id = next((str(payload[k]) for k in ORDER_ID_KEYS if payload.get(k) not in (None, "")), "")
     message_id = str(payload.get("message_id", "")).strip()
     if not order_id or not message_id:
-        raise WebhookRefused(400, _("message_id and the order id are required"))
+        raise WebhookRefused(N_("message_id and the order id are required"), status=400)
     key = dedupe_key(shop, message_id)
     if session.exec(select(WebhookEvent.id).where(WebhookEvent.message_id == key)).first():
         return Accepted("duplicate", message_id, order_id)

@@ -15,7 +15,7 @@ from oms_tui.services.core import outbox
 
 log = logging.getLogger(__name__)
 
-NO_RECIPIENTS = "not sent: no alert recipients are configured (alert_recipients)"
+NO_RECIPIENTS = N_("not sent: no alert recipients are configured (alert_recipients)")
 
 EVENTS = {
     "stock_short": N_("Stock short"),

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from oms_tui.errors import IllegalTransition, ValidationError
-from oms_tui.i18n import _
+from oms_tui.i18n import N_
 from oms_tui.models import (
     HoldKind,
     Order,
@@ -34,14 +34,14 @@ def cancel(session: Session, order: Order, *, actor: Actor, reason: str) -> None
     require(actor, "orders.cancel")
     user = actor.name
     if not reason.strip():
-        raise ValidationError("a cancellation needs a reason")
+        raise ValidationError(N_("a cancellation needs a reason"))
     # The order row first: a ship (or another cancel) at the same moment waits, then sees this one.
     status = lock_for_change(session, order)
     if status == OrderStatus.CANCELLED:
-        raise IllegalTransition(_("Order {order} is already cancelled").format(order=order.platform_order_id))
+        raise IllegalTransition(N_("Order {order} is already cancelled"), order=order.platform_order_id)
     if status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
-        raise IllegalTransition(_("Order {order} has already shipped ({waybill}): it cannot be cancelled").format(
-            order=order.platform_order_id, waybill=order.waybill or ""))
+        raise IllegalTransition(N_("Order {order} has already shipped ({waybill}): it cannot be cancelled"),
+            order=order.platform_order_id, waybill=order.waybill or "")
     partners = review_rules.duplicate_partners(session, order)  # read while this order's hold is open
     transition(session, order, OrderStatus.CANCELLED, user=user, reason=reason)
     released = allocation.unlock_order(session, order, user=user, reason=f"cancelled: {reason}")
@@ -62,9 +62,11 @@ def start_picking(session: Session, order: Order, *, user: str) -> None:
     lock_for_change(session, order)
     blocking = [h.kind for h in holds.open_holds(session, order.id) if h.blocking]
     if blocking:
-        raise IllegalTransition(f"order {order.platform_order_id} has open holds: {', '.join(blocking)}")
+        raise IllegalTransition(N_("order {order} has open holds: {holds}"), order=order.platform_order_id,
+                                holds=", ".join(blocking))
     if order.status != OrderStatus.READY:
-        raise IllegalTransition(f"order {order.platform_order_id} is {order.status}, not ready to pick")
+        raise IllegalTransition(N_("order {order} is {status}, not ready to pick"), order=order.platform_order_id,
+                                status=order.status)
     transition(session, order, OrderStatus.PICKING, user=user)
 
 
@@ -80,13 +82,13 @@ def ship(session: Session, order: Order, *, waybill: str, courier: str, user: st
     ``shipped_at`` records a parcel that left earlier than it is entered (defaults to now).
     """
     if not waybill.strip():
-        raise ValidationError("a shipment needs a waybill number")
+        raise ValidationError(N_("a shipment needs a waybill number"))
     # The order row before its stock rows, as cancel takes them: two actions on one order never deadlock,
     # and a second ship waits for the first and then sees the order shipped.
     status = lock_for_change(session, order)
     if status != OrderStatus.PACKED:
-        raise IllegalTransition(_("Order {order} is {status}; only packed orders ship").format(
-            order=order.platform_order_id, status=status))
+        raise IllegalTransition(N_("Order {order} is {status}; only packed orders ship"),
+            order=order.platform_order_id, status=status)
     ledger.ship_order_stock(session, order, user=user)
     order.waybill = waybill.strip()
     order.courier = courier

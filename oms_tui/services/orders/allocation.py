@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import InsufficientStock, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import (
     Customer,
     Hold,
@@ -84,7 +85,7 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
     ``sync_conflict`` hold for them instead). Returns True when every known line is locked.
     """
     if order.warehouse_id is None:
-        raise ValidationError(f"order {order.platform_order_id} has no warehouse")
+        raise ValidationError(N_("order {order} has no warehouse"), order=order.platform_order_id)
     lines = sorted(
         (line for line in order_lines(session, order.id) if line.sku_id is not None and line.locked_qty < line.qty),
         key=lambda line: line.sku_id,  # one global order of row locks: no deadlocks between terminals
@@ -137,7 +138,8 @@ def unlock_order(session: Session, order: Order, *, user: str, kind: MoveKind = 
             continue
         if not apply_move(session, order.warehouse_id, line.sku_id, kind, d_locked=-line.locked_qty, order_id=order.id,
                      user=user, reason=reason):
-            raise InsufficientStock(f"{line.sku_code}: ledger has less locked than order {order.id} holds")
+            raise InsufficientStock(N_("{sku}: ledger has less locked than order {order} holds"), sku=line.sku_code,
+                                    order=order.id)
         released.append(line.sku_id)
         line.locked_qty = 0
         session.add(line)

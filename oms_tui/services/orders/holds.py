@@ -10,6 +10,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import Hold, HoldKind, Order, utcnow
 from oms_tui.services.core import audit
 
@@ -58,7 +59,7 @@ def open_hold(session: Session, order: Order, kind: HoldKind | str, *, reason: s
 
 def resolve(session: Session, hold: Hold, *, user: str, resolution: str) -> Hold:
     if hold.resolved_at is not None:
-        raise ValidationError(f"hold {hold.id} ({hold.kind}) is already resolved")
+        raise ValidationError(N_("hold {hold} ({kind}) is already resolved"), hold=hold.id, kind=hold.kind)
     hold.resolved_at = utcnow()
     hold.resolved_by = user
     hold.resolution = resolution[:500]
@@ -81,5 +82,5 @@ def resolve_open(session: Session, order: Order, kind: HoldKind, *, user: str, r
 def get_hold(session: Session, hold_id: int) -> Hold:
     hold = session.get(Hold, hold_id)
     if hold is None:
-        raise NotFound(f"unknown hold {hold_id}")
+        raise NotFound(N_("unknown hold {hold}"), hold=hold_id)
     return hold

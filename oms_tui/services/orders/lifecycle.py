@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import IllegalTransition
-from oms_tui.i18n import _
+from oms_tui.i18n import N_
 from oms_tui.models import (
     HoldKind,
     Order,
@@ -67,16 +67,16 @@ def transition(session: Session, order: Order, to: OrderStatus, *, user: str, re
     if to == current:
         return
     if to not in TRANSITIONS[current]:
-        raise IllegalTransition(_("Order {order}: cannot go from {status} to {to}").format(
-            order=order.platform_order_id, status=current, to=to))
+        raise IllegalTransition(N_("Order {order}: cannot go from {status} to {to}"),
+            order=order.platform_order_id, status=current, to=to)
     now = utcnow()
     changed = session.execute(
         update(Order).where(col(Order.id) == order.id, col(Order.status) == str(current))
         .values(status=str(to), updated_at=now).execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise IllegalTransition(_("Order {order} was changed by someone else meanwhile: look at it again").format(
-            order=order.platform_order_id))
+        raise IllegalTransition(N_("Order {order} was changed by someone else meanwhile: look at it again"),
+            order=order.platform_order_id)
     set_committed_value(order, "status", str(to))
     set_committed_value(order, "updated_at", now)
     audit.record(session, user, "order.status", "order", order.id, **{"from": str(current), "to": str(to)},

@@ -35,7 +35,7 @@ def find_order(session: Session, platform: str, platform_order_id: str) -> Order
 def get_order(session: Session, order_id: int) -> Order:
     order = session.get(Order, order_id)
     if order is None:
-        raise NotFound(f"unknown order {order_id}")
+        raise NotFound(N_("unknown order {order}"), order=order_id)
     return order
 
 
@@ -64,7 +64,8 @@ class AmbiguousReference(ValidationError):
 
     def __init__(self, reference: str, orders: list[Order]) -> None:
         where = ", ".join(f"{o.platform} #{o.id}" for o in orders)
-        super().__init__(f"{reference!r} matches several orders ({where}): give our order id instead")
+        super().__init__(N_("{reference!r} matches several orders ({orders}): give our order id instead"),
+                         reference=reference, orders=where)
         self.reference, self.orders = reference, orders
 
 
@@ -116,7 +117,7 @@ def find_by_reference(session: Session, reference: str, *, waybills: bool = True
     row comes first."""
     match = match_reference(session, reference, waybills=waybills)
     if match is None:
-        raise NotFound(f"no order {reference!r}")
+        raise NotFound(N_("no order {reference!r}"), reference=reference)
     if len(match.orders) > 1:
         raise AmbiguousReference(reference, match.orders)
     return match.orders[0]
@@ -132,7 +133,8 @@ class OrderFilter:
     def apply(self, stmt):
         if self.status:
             if self.status not in {s.value for s in OrderStatus}:
-                raise ValidationError(f"unknown status {self.status!r}; one of: {', '.join(s.value for s in OrderStatus)}")
+                raise ValidationError(N_("unknown status {status!r}; one of: {statuses}"), status=self.status,
+                                      statuses=", ".join(s.value for s in OrderStatus))
             stmt = stmt.where(Order.status == self.status)
         if self.platform:
             if self.platform not in {p.value for p in Platform}:
@@ -151,7 +153,7 @@ class OrderFilter:
 def list_orders(session: Session, flt: OrderFilter | None = None, *, limit: int = 50, offset: int = 0) -> list[Order]:
     """One page of orders, newest first."""
     if limit <= 0 or offset < 0:
-        raise ValidationError("limit must be positive and offset zero or more")
+        raise ValidationError(N_("limit must be positive and offset zero or more"))
     stmt = (flt or OrderFilter()).apply(select(Order))
     return list(session.exec(stmt.order_by(col(Order.created_at).desc(), col(Order.id).desc())
                              .limit(limit).offset(offset)))

@@ -148,7 +148,7 @@ def get_level(session: Session, warehouse_id: int, sku_id: int) -> StockLevel:
         select(StockLevel).where(StockLevel.warehouse_id == warehouse_id, StockLevel.sku_id == sku_id)
     ).first()
     if level is None:
-        raise NotFound("no stock level for that warehouse and SKU")
+        raise NotFound(N_("no stock level for that warehouse and SKU"))
     session.refresh(level)
     return level
 
@@ -166,7 +166,8 @@ def why_refused(session: Session, warehouse_id: int, sku: Sku, asked: int, bucke
             if getattr(level, full) + asked > MAX_QUANTITY:
                 return too_full(sku, full, getattr(level, full), asked)
     have = 0 if level is None else (level.available if bucket == "available" else getattr(level, bucket))
-    return InsufficientStock(f"{sku.code}: asked {asked}, only {have} {bucket}")
+    return InsufficientStock(N_("{sku}: asked {asked}, only {have} {bucket}"), sku=sku.code, asked=asked, have=have,
+                             bucket=bucket)
 
 
 def too_full(sku: Sku, bucket: str, have: int, adding: int) -> OutOfBounds:
@@ -203,9 +204,9 @@ def adjust(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = N
            reason: str, user: str) -> int:
     """Correct on_hand after a stock count (to ``counted``, or by ``delta``); returns the delta applied."""
     if not reason or not reason.strip():
-        raise ValidationError("an adjustment needs a reason (e.g. 'cycle count 2026-11')")
+        raise ValidationError(N_("an adjustment needs a reason (e.g. 'cycle count 2026-11')"))
     if (counted is None) == (delta is None):
-        raise ValidationError("give either the counted quantity or the delta, not both")
+        raise ValidationError(N_("give either the counted quantity or the delta, not both"))
     ensure_level(session, wh.id, sku.id)
     level = get_level(session, wh.id, sku.id)
     if counted is not None:
@@ -221,8 +222,9 @@ def adjust(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = N
             raise too_full(sku, "on_hand", level.on_hand, delta)
         held = level.locked + level.reserved
         raise InsufficientStock(
-            f"{sku.code}: cannot take on_hand to {level.on_hand + delta}: {level.locked} locked by orders and "
-            f"{level.reserved} reserved ({held} held); release them first"
+            N_("{sku}: cannot take on_hand to {on_hand}: {locked} locked by orders and {reserved} reserved "
+               "({held} held); release them first"),
+            sku=sku.code, on_hand=level.on_hand + delta, locked=level.locked, reserved=level.reserved, held=held,
         )
     audit.record(session, user, "stock.adjust", "sku", sku.code, warehouse=wh.code, delta=delta, reason=reason)
     return delta
@@ -232,12 +234,13 @@ def ship_order_stock(session: Session, order: Order, *, user: str) -> None:
     """The parcel left: on_hand and locked both go down by every line's quantity."""
     for line in sorted(order_lines(session, order.id), key=lambda line: line.sku_id or 0):
         if line.sku_id is None:
-            raise ValidationError(f"line {line.sku_code} has no known SKU; resolve the sync conflict first")
+            raise ValidationError(N_("line {sku} has no known SKU; resolve the sync conflict first"), sku=line.sku_code)
         if line.locked_qty != line.qty:
-            raise InsufficientStock(f"{line.sku_code}: only {line.locked_qty} of {line.qty} locked; lock first")
+            raise InsufficientStock(N_("{sku}: only {locked} of {qty} locked; lock first"), sku=line.sku_code,
+                                    locked=line.locked_qty, qty=line.qty)
         if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.SHIP, d_on_hand=-line.qty,
                      d_locked=-line.qty, order_id=order.id, user=user, reason="shipped"):
-            raise InsufficientStock(f"{line.sku_code}: not enough on hand to ship {line.qty}")
+            raise InsufficientStock(N_("{sku}: not enough on hand to ship {qty}"), sku=line.sku_code, qty=line.qty)
         line.locked_qty = 0
         session.add(line)
 
@@ -247,14 +250,14 @@ def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, c
     """Goods came back: resaleable → on_hand, damaged → damaged (``allocation.return_stock`` serves short orders)."""
     require_positive(qty)
     if condition not in tuple(ReturnCondition):
-        raise ValidationError("condition must be 'resaleable' or 'damaged'")
+        raise ValidationError(N_("condition must be 'resaleable' or 'damaged'"))
     if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
-        raise ValidationError(f"order {order.platform_order_id} has not shipped; cancel it instead")
+        raise ValidationError(N_("order {order} has not shipped; cancel it instead"), order=order.platform_order_id)
     if line.order_id != order.id or line.sku_id is None:
-        raise ValidationError("that line does not belong to the order")
+        raise ValidationError(N_("that line does not belong to the order"))
     if line.returned_qty + qty > line.qty:
-        raise ValidationError(f"{line.sku_code}: {line.qty} shipped, {line.returned_qty} already returned; "
-                              f"cannot return {qty} more")
+        raise ValidationError(N_("{sku}: {shipped} shipped, {returned} already returned; cannot return {qty} more"),
+                              sku=line.sku_code, shipped=line.qty, returned=line.returned_qty, qty=qty)
     bucket = "on_hand" if condition == ReturnCondition.RESALEABLE else "damaged"
     if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RETURN, **{f"d_{bucket}": qty},
                       order_id=order.id, user=user, reason=reason or f"return, {condition}"):

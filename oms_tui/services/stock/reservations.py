@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
+from oms_tui.i18n import N_
 from oms_tui.models import (
     MoveKind,
     ReservationPurpose,
@@ -36,9 +37,9 @@ def reserve(session: Session, wh: Warehouse, sku: Sku, qty: int, *, purpose: str
     user = actor.name
     require_positive(qty)
     if purpose not in RESERVATION_PURPOSES:
-        raise ValidationError(f"purpose must be one of {', '.join(RESERVATION_PURPOSES)}")
+        raise ValidationError(N_("purpose must be one of {purposes}"), purposes=", ".join(RESERVATION_PURPOSES))
     if expires_at <= utcnow():
-        raise ValidationError("a reservation must expire in the future")
+        raise ValidationError(N_("a reservation must expire in the future"))
     ensure_level(session, wh.id, sku.id)
     reservation = StockReservation(warehouse_id=wh.id, sku_id=sku.id, purpose=purpose, qty=qty, note=note,
                                    expires_at=expires_at)
@@ -56,9 +57,9 @@ def unreserve(session: Session, reservation_id: int, *, user: str, reason: str =
     """Give a reservation's remaining units back to available; returns how many."""
     reservation = session.get(StockReservation, reservation_id, with_for_update=True)
     if reservation is None:
-        raise NotFound(f"unknown reservation {reservation_id}")
+        raise NotFound(N_("unknown reservation {reservation}"), reservation=reservation_id)
     if reservation.released_at is not None:
-        raise ValidationError(f"reservation {reservation_id} is already released")
+        raise ValidationError(N_("reservation {reservation} is already released"), reservation=reservation_id)
     qty = reservation.qty
     if qty > 0:
         apply_move(session, reservation.warehouse_id, reservation.sku_id, MoveKind.UNRESERVE, d_reserved=-qty,
