@@ -7,29 +7,11 @@ import json
 
 import pytest
 
-from oms_tui.cli import main
-from oms_tui.config import get_settings
 from oms_tui.db import make_engine, session_scope
 from tests.helpers.shop import normalized, seed_catalogue
 
 HUGE = str(2**63)  # one past the largest signed 64-bit number
 HUGER = str(10**30)
-
-
-@pytest.fixture
-def oms(capsys):
-    def run(*args: str):
-        get_settings.cache_clear()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    get_settings.cache_clear()
 
 
 def open_shop(monkeypatch, db_url: str) -> str:

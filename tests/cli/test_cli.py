@@ -7,31 +7,11 @@ import sys
 
 import pytest
 
-from oms_tui.cli import main
-from oms_tui.config import get_settings
 from oms_tui.db import make_engine
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, allocation, upsert
 from oms_tui.services.stock import ledger
 from tests.helpers.shop import seed_catalogue
-
-
-@pytest.fixture
-def oms(monkeypatch, capsys):
-    """Run `oms ARGS…` in-process against the database in OMS_DATABASE_URL; returns (code, out, err)."""
-
-    def run(*args: str):
-        get_settings.cache_clear()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from oms_tui.cli import main
-from oms_tui.config import get_settings
 from oms_tui.db import make_engine, read_session, session_scope
 from oms_tui.errors import AccountLocked
 from oms_tui.services.core import audit, users
 from oms_tui.services.core.actor import Actor
-
-
-@pytest.fixture
-def oms(capsys):
-    def run(*args: str):
-        get_settings.cache_clear()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    get_settings.cache_clear()
 
 
 @pytest.fixture

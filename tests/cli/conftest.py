@@ -1,0 +1,26 @@
+"""The CLI tests' runner: `oms ARGS…` in-process, as a shell would call it."""
+
+from __future__ import annotations
+
+import pytest
+
+from oms_tui.cli import main
+from oms_tui.config import get_settings
+
+
+@pytest.fixture
+def oms(capsys):
+    """Run `oms ARGS…` in-process against the database in OMS_DATABASE_URL; returns (code, out, err)."""
+
+    def run(*args: str):
+        get_settings.cache_clear()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    get_settings.cache_clear()
