@@ -49,3 +49,19 @@ PDD_ORDER = {
     "item_list": [{"goods_id": 123, "sku_id": 456, "outer_id": "HG-CUSTOM", "outer_goods_id": "HG",
                    "goods_name": "定制刻字砧板", "goods_spec": "40x28cm", "goods_count": 1, "goods_price": 199.9}],
 }
+
+
+# The Taobao TOP signing vectors of ../shared/PROTOCOLS.md: the adapter's signer and the simulator's own
+# are each checked against them (never against each other).
+TOP_VECTOR_PARAMS = {
+    "method": "taobao.trades.sold.increment.get", "app_key": "12345678", "session": "test-session",
+    "timestamp": "2026-11-24 10:00:00", "format": "json", "v": "2.0", "sign_method": "md5",
+    "start_modified": "2026-11-24 09:00:00", "end_modified": "2026-11-24 10:00:00", "page_no": "1",
+    "page_size": "100", "use_has_next": "true", "fields": "tid,status,modified",
+}
+TOP_VECTOR_SECRET = "testsecret"
+TOP_VECTOR_SIGNS = [
+    ("md5", "DC19C80CDED49F13A2D15B38941A3802"),
+    ("hmac", "CDB8BFF92B5EF8E5F09A95318F1A0E29"),
+    ("hmac-sha256", "DD4A6ED714CA96F794EDF7C38F1942E157A3AB1D14E6CA711FA05D96FECEA19E"),
+]

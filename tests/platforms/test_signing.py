@@ -11,23 +11,19 @@ from oms_tui.platforms.signing import (
     top_sign,
     verify,
 )
+from tests.helpers.platforms import (
+    TOP_VECTOR_PARAMS,
+    TOP_VECTOR_SECRET,
+    TOP_VECTOR_SIGNS,
+)
 
-TOP_PARAMS = {
-    "method": "taobao.trades.sold.increment.get", "app_key": "12345678", "session": "test-session",
-    "timestamp": "2026-11-24 10:00:00", "format": "json", "v": "2.0", "sign_method": "md5",
-    "start_modified": "2026-11-24 09:00:00", "end_modified": "2026-11-24 10:00:00", "page_no": "1",
-    "page_size": "100", "use_has_next": "true", "fields": "tid,status,modified",
-}
+TOP_PARAMS = TOP_VECTOR_PARAMS
 
 
-@pytest.mark.parametrize(("sign_method", "expected"), [
-    ("md5", "DC19C80CDED49F13A2D15B38941A3802"),
-    ("hmac", "CDB8BFF92B5EF8E5F09A95318F1A0E29"),
-    ("hmac-sha256", "DD4A6ED714CA96F794EDF7C38F1942E157A3AB1D14E6CA711FA05D96FECEA19E"),
-])
+@pytest.mark.parametrize(("sign_method", "expected"), TOP_VECTOR_SIGNS)
 def test_taobao_top_vectors(sign_method: str, expected: str) -> None:
     params = {**TOP_PARAMS, "sign_method": sign_method}
-    assert top_sign(params, "testsecret") == expected
+    assert top_sign(params, TOP_VECTOR_SECRET) == expected
     # the sign parameter itself never takes part
     assert top_sign({**params, "sign": "WHATEVER"}, "testsecret") == expected
 

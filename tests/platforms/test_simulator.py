@@ -24,7 +24,12 @@ from oms_tui.platforms.simulator import PATHS, SimulatorState, run_simulator
 from oms_tui.platforms.simulator import jd as sim_jd
 from oms_tui.platforms.simulator import pdd as sim_pdd
 from oms_tui.platforms.simulator import taobao as sim_taobao
-from tests.helpers.platforms import SKUS
+from tests.helpers.platforms import (
+    SKUS,
+    TOP_VECTOR_PARAMS,
+    TOP_VECTOR_SECRET,
+    TOP_VECTOR_SIGNS,
+)
 
 
 def test_server_starts_on_a_free_port_and_really_stops() -> None:
@@ -213,22 +218,10 @@ def test_no_simulator_module_imports_an_adapter() -> None:
     assert {name: bad for name, bad in offenders.items() if bad} == {}
 
 
-TOP_VECTOR = {
-    "method": "taobao.trades.sold.increment.get", "app_key": "12345678", "session": "test-session",
-    "timestamp": "2026-11-24 10:00:00", "format": "json", "v": "2.0", "sign_method": "md5",
-    "start_modified": "2026-11-24 09:00:00", "end_modified": "2026-11-24 10:00:00", "page_no": "1",
-    "page_size": "100", "use_has_next": "true", "fields": "tid,status,modified",
-}
-
-
-@pytest.mark.parametrize(("sign_method", "expected"), [
-    ("md5", "DC19C80CDED49F13A2D15B38941A3802"),
-    ("hmac", "CDB8BFF92B5EF8E5F09A95318F1A0E29"),
-    ("hmac-sha256", "DD4A6ED714CA96F794EDF7C38F1942E157A3AB1D14E6CA711FA05D96FECEA19E"),
-])
+@pytest.mark.parametrize(("sign_method", "expected"), TOP_VECTOR_SIGNS)
 def test_simulator_taobao_signature_reproduces_the_protocol_vectors(sign_method: str, expected: str) -> None:
-    params = {**TOP_VECTOR, "sign_method": sign_method}
-    assert sim_taobao.expected_sign(params, "testsecret", sign_method) == expected
+    params = {**TOP_VECTOR_PARAMS, "sign_method": sign_method}
+    assert sim_taobao.expected_sign(params, TOP_VECTOR_SECRET, sign_method) == expected
 
 
 def test_simulator_jd_and_pdd_signatures_reproduce_the_protocol_vectors() -> None:
