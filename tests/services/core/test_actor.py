@@ -75,6 +75,7 @@ def shop(seeded, tmp_path):
         reservation = reservations.reserve(s, wh, sku, 2, purpose="promotion", expires_at=utcnow() + timedelta(days=1),
                                            actor=Actor.system("t"))
         hold = s.exec(select(Hold).where(Hold.order_id == held.id, Hold.kind == HoldKind.BUYER_REMARK)).one()
+        users.add_user(s, "locked", "1234", ["cs"], actor=Actor.system("t"))
         ids = {"ready": ready.id, "held": held.id, "hold": hold.id, "reservation": reservation.id,
                "customer": held.customer_id, "other_customer": ready.customer_id}
     export = tmp_path / "export.csv"
@@ -124,10 +125,11 @@ ATTEMPTS = {
     "print.manage": lambda e, ids, a: printing.send_now(e, Settings(), None, actor=a),
     "intake.import": lambda e, ids, a: order_import.import_file(e, ids["export"], "taobao", actor=a),
     "users.manage": lambda e, ids, a: _in_session(e, lambda s: users.add_user(s, "mole", "1234", ["admin"], actor=a)),
+    "users.unlock": lambda e, ids, a: _in_session(e, lambda s: users.unlock(s, "locked", actor=a)),
 }
 
 # Permissions that only gate what a screen shows (the menu reads them); nothing to attempt in a service.
-VIEW_ONLY = {p for p in PERMISSIONS if p.endswith(".view")} | {"users.unlock"}
+VIEW_ONLY = {p for p in PERMISSIONS if p.endswith(".view")}
 
 
 def test_every_action_permission_has_an_attempt():
