@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; errors become one line on stderr and a non-zero exit, never a traceback."""
     from oms_tui.i18n import setup_language
 
-    setup_language(_configured_language())
+    # The locale or OMS_LANGUAGE now; a configured `language` takes over when a command reads the settings
+    # (commands.common.get_settings), so `oms --help` does not load pydantic-settings and the TOML.
+    setup_language(os.environ.get("OMS_LANGUAGE"))
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting.
         code = app(args=argv, prog_name="oms", standalone_mode=False)
@@ -91,17 +93,6 @@ def main(argv: list[str] | None = None) -> None:
         if line is None:
             raise
         _fail(line)
-
-
-def _configured_language() -> str | None:
-    """The configured language (None: the locale's). When the configuration cannot be read — the
-    command will say why in its own error — OMS_LANGUAGE still chooses the language of that error."""
-    from oms_tui.commands.common import get_settings
-
-    try:
-        return get_settings().language
-    except Exception:  # noqa: BLE001 - the command itself reports a broken configuration
-        return os.environ.get("OMS_LANGUAGE")
 
 
 def _fail(message: str) -> NoReturn:

@@ -13,24 +13,31 @@ from typing import Any
 class OmsError(Exception):
     """Base of all errors the CLI and screens show as one line."""
 
+    # Values that are themselves msgids (what was refused, which bound): translated along with the template.
+    translated_params: tuple[str, ...] = ()
+
     def __init__(self, template: str = "", /, **params: Any) -> None:
         self.template = template
         self.params = params
         super().__init__(self._format(template))
 
-    def _format(self, template: str) -> str:
-        if not self.params:
+    def _format(self, template: str, params: dict[str, Any] | None = None) -> str:
+        params = self.params if params is None else params
+        if not params:
             return template
         try:
-            return template.format(**self.params)
+            return template.format(**params)
         except (KeyError, IndexError, ValueError):  # a translation with a broken placeholder: show the values
-            return f"{template} {self.params}"
+            return f"{template} {params}"
 
     def localized(self) -> str:
         """The message in the current language (``oms_tui.i18n``); untranslated templates stay English."""
         from oms_tui.i18n import _
 
-        return self._format(_(self.template)) if self.template else str(self)
+        if not self.template:
+            return str(self)
+        params = {k: _(v) if k in self.translated_params and isinstance(v, str) else v for k, v in self.params.items()}
+        return self._format(_(self.template), params)
 
 
 class ValidationError(OmsError):
@@ -52,12 +59,7 @@ class IllegalTransition(OmsError):
 class PermissionDenied(OmsError):
     """The signed-in user's roles do not allow the action; nothing was changed."""
 
-    def localized(self) -> str:
-        from oms_tui.i18n import _
-
-        action = self.params.get("action")
-        params = {**self.params, "action": _(action)} if action else self.params
-        return _(self.template).format(**params) if params else _(self.template)
+    translated_params = ("action",)
 
 
 class ConfigError(OmsError):

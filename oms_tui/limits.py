@@ -40,15 +40,7 @@ LATEST_DAY = date(9999, 12, 30)
 class OutOfBounds(ValidationError):
     """A number outside its bounds. ``what`` names it with a msgid, translated with the template."""
 
-    def localized(self) -> str:
-        from oms_tui.i18n import _
-
-        what = self.params.get("what")
-        params = {**self.params, "what": _(what)} if what else self.params
-        try:
-            return _(self.template).format(**params)
-        except (KeyError, IndexError, ValueError):
-            return str(self)
+    translated_params = ("what",)
 
 
 def _whole(value: Any, what: str) -> int:

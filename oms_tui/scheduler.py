@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from oms_tui.config import Settings, ShopConfig
 from oms_tui.db import read_session, retrying_transaction
 from oms_tui.errors import ConfigError, OmsError
+from oms_tui.i18n import N_
 from oms_tui.leadership import Leadership
 from oms_tui.models import utcnow
 from oms_tui.notifiers.smtp import SmtpMailer
@@ -207,7 +208,7 @@ class OmsScheduler:
             runner = JOB_KINDS.get(job.kind)
             try:
                 if runner is None:
-                    raise ConfigError(f"unknown job kind {job.kind!r}")
+                    raise ConfigError(N_("unknown job kind {kind!r}"), kind=job.kind)
                 text, error = describe_outcome(runner(self, job.target))
             except Exception as exc:  # noqa: BLE001 - one job's failure is its row's business, not the scheduler's
                 if not isinstance(exc, OmsError):
@@ -227,7 +228,7 @@ class OmsScheduler:
     def run_sync(self, shop_name: str) -> sync.SyncSummary:
         shop = next((s for s in self.settings.shops if s.name == shop_name), None)
         if shop is None:
-            raise ConfigError(f"shop {shop_name!r} is no longer configured")
+            raise ConfigError(N_("shop {shop!r} is no longer configured"), shop=shop_name)
         client = self.client_factory(shop)
         try:
             summary = sync.sync_shop(self.engine, shop.name, shop.platform, client,
@@ -248,7 +249,7 @@ class OmsScheduler:
         def fetch(shop_name: str, platform_order_id: str):
             shop = shops.get(shop_name)
             if shop is None:
-                raise ConfigError(f"webhook event for shop {shop_name!r}, which is no longer configured")
+                raise ConfigError(N_("webhook event for shop {shop!r}, which is no longer configured"), shop=shop_name)
             client = self.client_factory(shop)
             try:
                 return client.fetch_one(platform_order_id)

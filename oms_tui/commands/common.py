@@ -74,8 +74,12 @@ def cli_actor(settings: Settings | None = None) -> Actor:
 def get_settings() -> Settings:
     """``oms_tui.config.get_settings``, imported on first use (pydantic-settings takes a while to load)."""
     from oms_tui import config
+    from oms_tui.i18n import setup_language
 
-    return config.get_settings()
+    settings = config.get_settings()
+    if settings.language:  # the configured language wins over the locale for everything the command prints
+        setup_language(settings.language)
+    return settings
 
 
 def open_engine(settings: Settings | None = None, *, migrate: bool = False) -> Engine:

@@ -15,6 +15,7 @@ from email.utils import formatdate, make_msgid
 
 from oms_tui.config import SmtpConfig
 from oms_tui.errors import ConfigError, OmsError
+from oms_tui.i18n import N_
 
 
 class MailError(OmsError):
@@ -36,9 +37,9 @@ def build_message(sender: str, recipients: Sequence[str], subject: str, body: st
 class SmtpMailer:
     def __init__(self, config: SmtpConfig) -> None:
         if not config.host:
-            raise ConfigError("no SMTP server is configured: set [smtp] host (OMS_SMTP__HOST)")
+            raise ConfigError(N_("no SMTP server is configured: set [smtp] host (OMS_SMTP__HOST)"))
         if not config.sender:
-            raise ConfigError("no sender address: set [smtp] from (OMS_SMTP__FROM) or user")
+            raise ConfigError(N_("no sender address: set [smtp] from (OMS_SMTP__FROM) or user"))
         self.config = config
 
     def __repr__(self) -> str:

@@ -75,12 +75,6 @@ class OmsScreen(Screen):
         return Actor(operator.name, frozenset(operator.roles))
 
     @property
-    def operator_name(self) -> str:
-        """Who the audit trail records for what is done on this screen."""
-        operator = self.oms.operator
-        return operator.name if operator else "system"
-
-    @property
     def _engine(self) -> Engine:
         return cast(_EngineHolder, self.app).engine
 

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "textual", "httpx")
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "textual", "httpx", "pydantic_settings")
 
 PROBE = """
 import contextlib, io, json, sys

@@ -32,7 +32,7 @@ from tests.helpers.faults import (
 from tests.helpers.shop import normalized
 
 ROUNDS = 30
-SECONDS_PER_PAIR = 6  # a bound on wall time; the rounds actually run are reported and must reach MIN_ROUNDS
+SECONDS_PER_PAIR = 90  # a bound on wall time for a loaded machine; the rounds run are reported and must reach MIN_ROUNDS
 MIN_ROUNDS = 10
 TOWEL, WIPES = "6901234567892", "6920000000012"  # HG-001 and MB-001's barcodes
 

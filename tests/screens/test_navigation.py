@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from textual.worker import WorkerCancelled
-
 from oms_tui.app import OmsApp
 from oms_tui.screens.exceptions import ExceptionsScreen
 from oms_tui.screens.host import OmsHost
 from oms_tui.screens.order_detail import OrderDetailScreen
-
-SIZE = (140, 45)
-
-
-async def settle(pilot, app) -> None:  # noqa: ANN001
-    """Let every worker finish (one cancelled by a newer read of its group is no failure)."""
-    for _round in range(3):
-        await pilot.pause()
-        with contextlib.suppress(WorkerCancelled):
-            await app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.helpers.screens import SIZE, settle
 
 
 def test_the_app_is_what_the_screens_expect(shop, settings):

@@ -38,6 +38,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import Outbox, OutboxStatus, utcnow
+from oms_tui.redaction import redact
 from oms_tui.services.core.backoff import BackoffPolicy
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ def dispatch(engine: Engine, senders: Mapping[MessageKind, Sender], *, limit: in
             outcome, error = OutboxStatus.PENDING, str(exc)
         except Exception as exc:  # noqa: BLE001 - a network error or a bug: retried, never the end of the run
             log.exception("sending outbox message %s (%s) failed", message_id, kind.value)
-            outcome, error = OutboxStatus.PENDING, f"{type(exc).__name__}: {exc}"
+            outcome, error = OutboxStatus.PENDING, redact(f"{type(exc).__name__}: {exc}")  # may quote a URL with a token
         _record(engine, lease, sender, outcome, error, at, result)
     return result
 

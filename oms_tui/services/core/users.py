@@ -13,9 +13,8 @@ from oms_tui.errors import AccountLocked, NotFound, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import User, utcnow
 from oms_tui.services.core import audit
-from oms_tui.services.core.actor import Actor, require
+from oms_tui.services.core.actor import ROLES, Actor, require
 
-ROLES = ("cs", "cs_lead", "warehouse", "warehouse_lead", "purchasing", "finance", "manager", "admin")
 _ITERATIONS = 100_000
 
 

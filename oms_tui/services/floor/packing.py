@@ -16,7 +16,7 @@ Messages are English templates marked with ``N_`` plus their fields; the screen 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, bindparam
@@ -161,8 +161,8 @@ _ORDER_WITH_WAYBILL = select(Order.id).where(Order.waybill == bindparam("waybill
 class PackSession:
     """One pack station's state: the parcel on the bench and the shift's counters."""
 
+    actor: Actor  # who packs: the scans, ledger and audit trail name them, and "pack.ship" is checked
     station: str = ""
-    actor: Actor = field(default_factory=Actor.system)
     work: ParcelWork | None = None
     scans: int = 0
     errors: int = 0
@@ -365,8 +365,8 @@ class PackSession:
         except _Refused as refused:
             return self._error(session, code, ScanOutcome.REFUSED, refused.template, refused.params, started)
         except OmsError as exc:
-            return self._error(session, code, ScanOutcome.FAILED, N_("Could not ship: {error}"), {"error": str(exc)},
-                               started)
+            # The service's own template and values: the screen shows them in the packer's language.
+            return self._error(session, code, ScanOutcome.FAILED, exc.template or str(exc), exc.params, started)
         params = {"orders": " ".join(o.platform_order_id for o in shipped), "courier": courier, "waybill": waybill}
         template = N_("Shipped {orders}: {courier} {waybill}")
         for order in shipped:

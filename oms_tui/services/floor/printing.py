@@ -33,6 +33,7 @@ from oms_tui.models import PrintJob, PrintStatus, utcnow
 from oms_tui.printers import documents
 from oms_tui.printers.errors import PrinterOffline
 from oms_tui.printers.transports import PrinterLink, TransportFactory, open_printer
+from oms_tui.redaction import redact
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.core.backoff import BackoffPolicy
@@ -253,7 +254,7 @@ def _drain(engine: Engine, settings: Settings, name: str, now: datetime, factory
                     claim.document, json.loads(claim.data or "{}"), width_mm=config.width_mm,
                     shop_name=settings.shop_name, encoding=config.encoding, timezone=settings.timezone)
             except Exception as exc:  # noqa: BLE001 - bad stored data: this job can never print as it is
-                error = f"cannot render {claim.document}: {exc}"
+                error = redact(f"cannot render {claim.document}: {exc}")  # the renderer may quote the job's data
                 _finish(engine, claim.id, status=PrintStatus.FAILED, error=error, printed_at=None)
                 run.failed += 1
                 run.errors.append(f"job {claim.id}: {error}")

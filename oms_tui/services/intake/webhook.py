@@ -30,6 +30,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError
 from oms_tui.i18n import N_
 from oms_tui.models import ProblemSource, WebhookEvent, utcnow
+from oms_tui.redaction import redact
 from oms_tui.services.core.backoff import BackoffPolicy
 from oms_tui.services.intake import sync
 
@@ -172,7 +173,7 @@ def process_pending(engine: Engine, fetch_order: Callable[[str, str], object], *
             if not isinstance(exc, OmsError):
                 log.exception("fetching %s %s for webhook event %s failed", event.shop, event.platform_order_id,
                               event.id)
-            error = str(exc) if isinstance(exc, OmsError) else f"{type(exc).__name__}: {exc}"
+            error = redact(str(exc) if isinstance(exc, OmsError) else f"{type(exc).__name__}: {exc}")  # may quote a URL
             with session_scope(engine) as session:
                 row = session.get(WebhookEvent, event.id)
                 row.attempts += 1

@@ -231,3 +231,25 @@ def test_already_shipped_order_is_refused(floor):
     scan_all(floor, pack, "SOLO", TOWEL, "YT1234567890123")
     again = pack.scan(floor, "SOLO")
     assert again.result == "refused" and "YT1234567890123" in again.message
+
+
+def test_a_ship_the_service_refuses_reaches_the_screen_as_its_own_template(floor, monkeypatch):
+    """The packer reads the real reason in their language, not an English text wrapped in a Chinese one."""
+    from oms_tui.errors import InsufficientStock
+    from oms_tui.i18n import N_, _, setup_language
+
+    def short(*_args, **_kw):
+        raise InsufficientStock(N_("{sku}: not enough on hand to ship {qty}"), sku="HG-001", qty=2)
+
+    monkeypatch.setattr(actions, "ship", short)
+    pack = station()
+    scan_all(floor, pack, "W1", TOWEL, TOWEL, WIPES)
+    failed = pack.scan(floor, "YT1234567890123")
+    assert failed.result == "failed" and failed.is_error
+    assert (failed.template, failed.params) == ("{sku}: not enough on hand to ship {qty}", {"sku": "HG-001", "qty": 2})
+    try:
+        setup_language("zh_CN")
+        shown = _(failed.template).format(**failed.params)
+    finally:
+        setup_language("en")
+    assert shown != failed.message and "HG-001" in shown  # translated, values kept
