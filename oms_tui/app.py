@@ -4,7 +4,7 @@ screen, an order or a SKU. ``run_tui`` is what ``oms tui`` calls."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from rich.text import Text
@@ -26,6 +26,7 @@ from oms_tui.services.catalogue import skus
 from oms_tui.services.core import changes, users
 from oms_tui.services.orders import queries
 from oms_tui.widgets.bindings import localize_bindings
+from oms_tui.widgets.dialogs import ConfirmDialog
 
 # How often a terminal looks whether anyone committed a change (two primary-key maxima).
 CHANGE_POLL_SECONDS = 2.0
@@ -222,10 +223,26 @@ class OmsApp(App):
             return (queries.find_orders(session, text, limit=6) if want_orders else [],
                     skus.find_skus(session, text, limit=6) if want_skus else [])
 
+    # --- leaving: quit, language, sign-out ----------------------------------------------------
+
+    def leave_safely(self, go: Callable[[], object]) -> None:
+        """Do ``go`` now, or once the user agrees when the screen on top would lose work (a half-packed parcel)."""
+        at_risk = getattr(self.screen, "work_at_risk", None)
+        question = at_risk() if callable(at_risk) else None
+        if not question:
+            go()
+            return
+        self.push_screen(ConfirmDialog(question, detail=_("What is not finished will have to be done again."),
+                                       confirm_label=_("Leave it"), cancel_label=_("Keep working")),
+                         lambda confirmed: go() if confirmed is True else None)
+
+    async def action_quit(self) -> None:
+        self.leave_safely(self.exit)
+
     # --- language ----------------------------------------------------------------------------
 
     def action_switch_language(self) -> None:
-        self.set_language("en" if current_language() == "zh_CN" else "zh_CN")
+        self.leave_safely(lambda: self.set_language("en" if current_language() == "zh_CN" else "zh_CN"))
 
     def set_language(self, lang: str) -> None:
         """Switch the language and rebuild the screens (they draw their texts when composed)."""
@@ -242,7 +259,8 @@ class OmsApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(_("Language"), _("Switch between Chinese and English"), self.action_switch_language)
         if self.operator is not None:
-            yield SystemCommand(_("Sign out"), _("Sign out and return to the sign-in screen"), self.sign_out)
+            yield SystemCommand(_("Sign out"), _("Sign out and return to the sign-in screen"),
+                                partial(self.leave_safely, self.sign_out))
         yield SystemCommand(_("Theme"), _("Change the colour theme"), self.action_change_theme)
         if screen.query("HelpPanel"):
             yield SystemCommand(_("Keys"), _("Hide the keys panel"), self.action_hide_help_panel)

@@ -157,6 +157,7 @@ class PrintStatus(StrEnum):
     PRINTING = "printing"  # claimed by a sender
     DONE = "done"
     FAILED = "failed"  # can never print as stored
+    CANCELLED = "cancelled"  # someone decided it must not print; kept for the record
 
 
 class RefundStatus(StrEnum):

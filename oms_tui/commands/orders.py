@@ -102,6 +102,7 @@ def orders_show(reference: Annotated[str, typer.Argument(help="platform order id
 def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, platform order id or waybill")],
                   fmt: FormatOption = OutputFormat.table) -> None:
     """"Where is my order?": the customer behind a phone, order or waybill, and all their orders."""
+    from oms_tui.services.catalogue import couriers
     from oms_tui.services.cs import lookup
 
     settings = get_settings()
@@ -114,7 +115,8 @@ def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, plat
         table = Table("platform", "order", "status", "created", "paid", "receiver", "courier", "waybill")
         for o in found["orders"]:
             table.add_row(o["platform"], o["platform_order_id"], o["status"], o["created_at"][:16].replace("T", " "),
-                          yuan(o["paid_fen"]), o["receiver_name"], o["courier"] or "", o["waybill"] or "")
+                          yuan(o["paid_fen"]), o["receiver_name"], couriers.display_name(o["courier"]),
+                          o["waybill"] or "")
         console.print(table)
     if not found["found"]:
         raise typer.Exit(1)

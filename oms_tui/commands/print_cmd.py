@@ -1,4 +1,4 @@
-"""``oms print …``: a test page, the print queue, retries and reprints.
+"""``oms print …``: a test page, the print queue, retries, reprints and cancelling.
 
 Registered in cli.py with ``app.add_typer(print_app, name="print")``. Thin like the rest of the CLI:
 parse, call ``services.printing``, print; a domain error is one line and exit 1 (cli.main).
@@ -31,29 +31,28 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table for 
 LimitOption = Annotated[int, typer.Option(help="rows per page", min=1, max=10_000)]
 OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0, max=INT64_MAX)]
 
-print_app = typer.Typer(help="Thermal printers: a test page, the print queue, retries and reprints",
+print_app = typer.Typer(help="Thermal printers: a test page, the print queue, retries, reprints and cancelling",
                         no_args_is_help=True)
 
 PrinterOption = Annotated[Optional[str], typer.Option("--printer", help="printer name from the config "
                                                                          "(default: the document's default)")]
 
 
-def _report(engine: Engine, run: printing.QueueRun, job_id: int, what: str) -> None:
-    """Say whether job ``job_id`` printed in ``run``; exit 1 when it did not."""
+def _report(state: printing.JobState, what: str) -> None:
+    """Say whether the job printed; exit 1 when it did not (and why, and what happens to it now)."""
     from oms_tui.models import PrintStatus
-    from oms_tui.services.floor import printing
 
-    with read_session(engine) as session:
-        job = printing.get_job(session, job_id)
-    if job.status == PrintStatus.DONE:
-        typer.echo(f"printed {what} on {job.printer} (job {job.id})")
+    if state.printed:
+        typer.echo(f"printed {what} on {state.printer} (job {state.job_id})")
         return
-    reason = run.offline.get(job.printer) or job.last_error or f"waiting behind earlier jobs for printer {job.printer}"
-    if job.status == PrintStatus.FAILED:
-        typer.echo(f"job {job.id} ({what}) cannot print: {reason}", err=True)
+    reason = state.error or f"waiting behind earlier jobs for printer {state.printer}"
+    if state.status == PrintStatus.FAILED:
+        typer.echo(f"job {state.job_id} ({what}) cannot print: {reason}", err=True)
+    elif state.status == PrintStatus.CANCELLED:
+        typer.echo(f"job {state.job_id} ({what}) was cancelled: nothing printed", err=True)
     else:
-        typer.echo(f"job {job.id} ({what}) not printed yet: {reason}. It stays queued and is retried "
-                   f"automatically (or: oms print retry --job {job.id})", err=True)
+        typer.echo(f"job {state.job_id} ({what}) not printed yet: {reason}. It stays queued and is retried "
+                   f"automatically (or: oms print retry --job {state.job_id})", err=True)
     raise typer.Exit(1)
 
 
@@ -65,19 +64,19 @@ def print_test(printer: PrinterOption = None) -> None:
 
     settings = get_settings()
     engine = common.open_engine(settings)
-    user = common.cli_user()
+    actor = common.cli_actor(settings)
     name = printing.choose_printer(settings, "test_page", printer).name
     with session_scope(engine) as session:
-        job = printing.enqueue(session, "test_page", ref="test", printer=name, user=user, settings=settings,
-                               data={"printer": name, "requested_by": user, "at": utcnow().isoformat()})
+        job = printing.enqueue(session, "test_page", ref="test", printer=name, user=actor.name, settings=settings,
+                               data={"printer": name, "requested_by": actor.name, "at": utcnow().isoformat()})
         job_id = job.id
-        printing.retry_now(session, job_id, user=user)  # try the printer now, even if earlier jobs are backing off
-    _report(engine, printing.process_queue(engine, settings), job_id, "a test page")
+    # Tried now, even if earlier jobs for the printer are backing off.
+    _report(printing.print_now(engine, settings, job_id, actor=actor), "a test page")
 
 
 @print_app.command("jobs")
 def print_jobs(
-    status: Annotated[Optional[str], typer.Option(help="queued, printing, done or failed")] = None,
+    status: Annotated[Optional[str], typer.Option(help="queued, printing, done, failed or cancelled")] = None,
     printer: Annotated[Optional[str], typer.Option(help="only this printer's jobs")] = None,
     fmt: FormatOption = OutputFormat.table,
     limit: LimitOption = 50,
@@ -113,7 +112,7 @@ def print_retry(job: Annotated[Optional[int], typer.Option("--job", help="make t
     settings = get_settings()
     engine = common.open_engine(settings)
     if job is not None:
-        _report(engine, printing.send_now(engine, settings, job, actor=common.cli_actor()), job, f"job {job}")
+        _report(printing.print_now(engine, settings, job, actor=common.cli_actor(settings)), f"job {job}")
         return
     run = printing.process_queue(engine, settings)
     with read_session(engine) as session:
@@ -134,5 +133,18 @@ def print_reprint(job: Annotated[int, typer.Argument(help="the job to print agai
 
     settings = get_settings()
     engine = common.open_engine(settings)
-    copy_id, run = printing.reprint_now(engine, settings, job, actor=common.cli_actor(), printer=printer)
-    _report(engine, run, copy_id, f"a reprint of job {job}")
+    state = printing.reprint_now(engine, settings, job, actor=common.cli_actor(settings), printer=printer)
+    _report(state, f"a reprint of job {job}")
+
+
+@print_app.command("cancel")
+def print_cancel(job: Annotated[int, typer.Argument(help="the job that must not print", min=1, max=MAX_ID)]) -> None:
+    """Cancel a job that has not printed (queued, waiting for an offline printer, or unable to print)."""
+    from oms_tui.services.floor import printing
+
+    settings = get_settings()
+    actor = common.cli_actor(settings)
+    with session_scope(common.open_engine(settings)) as session:
+        cancelled = printing.cancel_job(session, job, actor=actor)
+        printer, document, ref = cancelled.printer, cancelled.document, cancelled.ref
+    typer.echo(f"job {job} cancelled ({document} {ref} on {printer}): it will not print")

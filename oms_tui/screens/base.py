@@ -78,6 +78,11 @@ class OmsScreen(Screen):
     def _engine(self) -> Engine:
         return cast(_EngineHolder, self.app).engine
 
+    def work_at_risk(self) -> str | None:
+        """What leaving this screen now (back, quit, another language) would lose, as a question to ask
+        first; None when nothing would be lost. The app asks it before it quits or rebuilds the screens."""
+        return None
+
     def on_data_changed(self) -> None:
         """Someone (on this terminal or another) committed a change; screens that show data re-read it."""
 

@@ -1,30 +1,38 @@
-"""What the warehouse-floor screens (pick list, pack station, returns) share: courier names and how
-a print request ended."""
+"""What the warehouse-floor screens (pick list, pack station, returns, print queue) share: the courier
+choice and how a print request ended."""
 
 from __future__ import annotations
 
-from oms_tui.i18n import _, current_language
+from oms_tui.i18n import _
+from oms_tui.models import PrintStatus
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.floor.print_request import PrintOutcome
-
-
-def courier_label(code: str | None) -> str:
-    """The courier as the warehouse says it: 圆通速递 in Chinese, the Kuaidi100 code in English."""
-    if not code:
-        return ""
-    courier = couriers.COURIERS.get(code)
-    if courier is None:
-        return code
-    return courier.name if current_language() == "zh_CN" else code
+from oms_tui.services.floor.printing import JobState
 
 
 def courier_options() -> list[tuple[str, str]]:
-    return [(f"{courier_label(code)} ({code})" if current_language() == "zh_CN" else code, code)
-            for code in couriers.COURIERS]
+    """The couriers for a Select: each as people call it, with its Kuaidi100 code."""
+    return [(f"{couriers.display_name(code)} ({code})", code) for code in couriers.COURIERS]
 
 
-def print_note(outcome: PrintOutcome) -> str:
-    """One line on how a print request ended."""
-    if outcome.queued:
-        return _("Sent to printer {printer}").format(printer=outcome.printer or "")
-    return _("No printer configured: nothing printed")
+def print_note(outcome: PrintOutcome, state: JobState | None = None) -> str:
+    """One line on how a print request ended: nothing queued, queued and being sent, or ``job_note``."""
+    if not outcome.queued:
+        return _("No printer configured: nothing printed")
+    if state is None:
+        return _("Queued for printer {printer}: sending…").format(printer=outcome.printer or "")
+    return job_note(state)
+
+
+def job_note(state: JobState) -> str:
+    """Where a job stands after it was sent: printed, or queued and why (never "sent" when it is not out)."""
+    if state.printed:
+        return _("Printed on {printer}").format(printer=state.printer)
+    if state.offline:
+        return _("Queued: printer {printer} is offline; it will print when it is back").format(printer=state.printer)
+    if state.status == PrintStatus.FAILED:
+        return _("Job {job} cannot print on {printer}: see the print queue").format(job=state.job_id,
+                                                                                   printer=state.printer)
+    if state.status == PrintStatus.CANCELLED:
+        return _("Job {job} was cancelled: nothing printed").format(job=state.job_id)
+    return _("Queued for printer {printer}: waiting behind earlier jobs").format(printer=state.printer)

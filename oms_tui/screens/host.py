@@ -9,6 +9,7 @@ runs services for the screens (see ``screens/base.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -49,3 +50,6 @@ class OmsHost(Protocol):
 
     def open_sku(self, code: str, warehouse_code: str | None = None) -> None:
         """Open one SKU's stock ledger if the signed-in user may look at stock."""
+
+    def leave_safely(self, go: Callable[[], object]) -> None:
+        """Run ``go`` now, or once the user agrees when the screen on top would lose work (its ``work_at_risk``)."""

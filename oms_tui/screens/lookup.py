@@ -25,6 +25,7 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
+from oms_tui.services.catalogue import couriers
 from oms_tui.services.cs import lookup
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.paging import TableRow
@@ -110,7 +111,8 @@ class LookupScreen(OmsScreen):
                     plain(named(PLATFORM_NAMES, o.platform)),
                     Text(o.platform_order_id, style="bold" if o.matched else ""),
                     plain(named(STATUS_NAMES, o.status)), plain(local_time(o.created_at, zone)), money(o.paid_fen),
-                    plain(o.receiver_name), plain(o.receiver_phone), plain(o.courier or ""), plain(o.waybill or ""),
+                    plain(o.receiver_name), plain(o.receiver_phone), plain(couriers.display_name(o.courier)),
+                    plain(o.waybill or ""),
                 ))
                 for o in result.orders
             ]

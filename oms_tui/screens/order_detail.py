@@ -28,6 +28,7 @@ from oms_tui.screens.formatting import (
     shop_zone,
     yuan,
 )
+from oms_tui.services.catalogue import couriers
 from oms_tui.services.orders import queries as order_queries
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.paging import TableRow
@@ -69,7 +70,7 @@ def as_shown(o: order_queries.OrderDetailView, zone: ZoneInfo) -> OrderDetail:
         (_("Total"), yuan(o.total_fen)), (_("Paid amount"), yuan(o.paid_fen)),
         (_("Discount"), yuan(o.discount_fen)), (_("Postage"), yuan(o.post_fee_fen)),
         (_("Buyer remark"), o.buyer_remark), (_("Seller memo"), o.seller_memo),
-        (_("Courier"), o.courier or ""), (_("Waybill"), o.waybill or ""),
+        (_("Courier"), couriers.display_name(o.courier)), (_("Waybill"), o.waybill or ""),
         (_("Shipped"), local_time(o.shipped_at, zone)), (_("Stock locked"), local_time(o.locked_at, zone)),
     ]
     lines = [

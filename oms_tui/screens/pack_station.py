@@ -25,8 +25,8 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from oms_tui.i18n import N_, _
 from oms_tui.models import ScanOutcome
 from oms_tui.screens.base import OmsScreen, describe_error
-from oms_tui.screens.floor import courier_label
 from oms_tui.screens.formatting import HOLD_NAMES, STATUS_NAMES, named, num, plain
+from oms_tui.services.catalogue import couriers
 from oms_tui.services.floor import packing
 from oms_tui.widgets.scan_input import ScanInput
 
@@ -70,6 +70,7 @@ class PackStationScreen(OmsScreen):
         self.peak_queued = 0
         self.phase = packing.IDLE
         self._shown_skus: tuple[str, ...] = ()  # the parcel lines the table shows, to update in place
+        self.parcel: tuple[str, int, int] | None = None  # the open parcel as shown: orders, verified, units
         self._marked_sku: str | None = None
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # seconds from Enter to the result shown
 
@@ -197,10 +198,12 @@ class PackStationScreen(OmsScreen):
 
     def message_of(self, result: packing.ScanResult) -> str:
         params = dict(result.params)
+        for name in result.translated:
+            params[name] = _(params[name])
         if "status" in params:
             params["status"] = named(STATUS_NAMES, params["status"])
-        if "courier" in params:
-            params["courier"] = courier_label(params["courier"])
+        if "courier" in params and "courier" not in result.translated:
+            params["courier"] = couriers.display_name(params["courier"])
         if params.get("holds"):
             params["holds"] = ", ".join(named(HOLD_NAMES, kind.strip()) for kind in params["holds"].split(","))
         return _(result.template).format(**params)
@@ -228,12 +231,14 @@ class PackStationScreen(OmsScreen):
         self._marked_sku = result.sku
         label = self.query_one("#parcel", Label)
         if result.phase == packing.IDLE:
+            self.parcel = None
             label.update("")
             return
         verified = sum(min(l.verified, l.needed) for l in result.lines)
         units = sum(l.needed for l in result.lines)
+        self.parcel = (" ".join(result.refs), verified, units)
         label.update(_("Parcel {orders} · {courier} · {verified} of {units} verified").format(
-            orders=" ".join(result.refs), courier=courier_label(result.courier) or _("courier not set"),
+            orders=self.parcel[0], courier=couriers.display_name(result.courier) or _("courier not set"),
             verified=verified, units=units))
 
     @staticmethod
@@ -262,10 +267,22 @@ class PackStationScreen(OmsScreen):
 
     # --- keys -----------------------------------------------------------------------------------
 
+    def work_at_risk(self) -> str | None:
+        """A parcel with verified items on the bench: leaving loses those scans, so ask first."""
+        if self.parcel is None or self.parcel[1] == 0:
+            return None
+        orders, verified, units = self.parcel
+        return _("Parcel {orders} is not finished: {verified} of {units} items verified. Leave it?").format(
+            orders=orders, verified=verified, units=units)
+
     def action_clear_parcel(self) -> None:
-        """Escape: put the parcel on the bench aside; with nothing on the bench, leave the screen."""
+        """Escape: put the parcel on the bench aside (asking first when items are verified); with nothing
+        on the bench, leave the screen."""
         if self.phase == packing.IDLE and self.queued == 0 and not self.scan_input.value:
             self.app.pop_screen()
             return
+        self.oms.leave_safely(self._clear)
+
+    def _clear(self) -> None:
         self.scan_input.value = ""
         self.enqueue(_CLEAR)

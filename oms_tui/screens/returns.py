@@ -17,7 +17,7 @@ from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
 from oms_tui.models import ReturnCondition
 from oms_tui.screens.base import OmsScreen
-from oms_tui.screens.floor import courier_label, print_note
+from oms_tui.screens.floor import print_note
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
     local_time,
@@ -28,7 +28,9 @@ from oms_tui.screens.formatting import (
     shop_zone,
     yuan,
 )
-from oms_tui.services.floor import returns
+from oms_tui.services.catalogue import couriers
+from oms_tui.services.floor import printing, returns
+from oms_tui.services.floor.print_request import PrintOutcome
 from oms_tui.widgets.error_line import ErrorLine
 
 CONDITION_NAMES = {ReturnCondition.RESALEABLE: N_("resaleable"), ReturnCondition.DAMAGED: N_("damaged")}
@@ -126,7 +128,7 @@ class ReturnsScreen(OmsScreen):
         table.clear()
         for o in found:
             table.add_row(plain(o.ref), plain(named(PLATFORM_NAMES, o.platform)), plain(o.receiver),
-                          plain(o.shipped_at), plain(courier_label(o.courier)), plain(o.waybill), key=str(o.id))
+                          plain(o.shipped_at), plain(couriers.display_name(o.courier)), plain(o.waybill), key=str(o.id))
         if not found:
             self.order_id = None
             self.picks = []
@@ -199,8 +201,13 @@ class ReturnsScreen(OmsScreen):
         self._change(delta=-1)
 
     def action_all(self) -> None:
-        pick = self._current()
-        self._change(qty=pick.line.returnable if pick else None)
+        """Every unit of every line is coming back (the whole parcel returned); +/- then trims."""
+        if not self.picks or not any(p.line.returnable for p in self.picks):
+            self.app.bell()
+            return
+        for pick in self.picks:
+            pick.qty = pick.line.returnable
+        self._show_lines()
 
     def action_condition(self) -> None:
         pick = self._current()
@@ -244,12 +251,22 @@ class ReturnsScreen(OmsScreen):
             self.query_one(widget_id, Input).value = ""
         text = _("Return {id} recorded: {units} units back, refund {refund} owed").format(
             id=done.return_id, units=done.units, refund=yuan(done.refund_fen))
-        note = f"{text} · {print_note(done.print_outcome)}"
-        self.query_one("#summary", Label).update(note)
-        self.notify(note)
+        outcome = done.print_outcome
+        self.query_one("#summary", Label).update(f"{text} · {print_note(outcome)}")
+        if outcome.queued:
+            # The return is committed; the slip's printer is tried now, outside that transaction.
+            self.run_service(printing.print_now, self.oms.settings, outcome.job_id, actor=self.actor,
+                             done=lambda state: self._slip_printed(text, outcome, state), group="printer")
+        else:
+            self.notify(f"{text} · {print_note(outcome)}")
         search = self.query_one("#query", Input)
         search.value = ""
         search.focus()
+
+    def _slip_printed(self, text: str, outcome: PrintOutcome, state: printing.JobState) -> None:
+        note = f"{text} · {print_note(outcome, state)}"
+        self.query_one("#summary", Label).update(note)
+        self.notify(note, severity="information" if state.printed else "warning")
 
     def action_focus_search(self) -> None:
         search = self.query_one("#query", Input)

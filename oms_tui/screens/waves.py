@@ -16,9 +16,10 @@ from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
 from oms_tui.models import WaveStatus
 from oms_tui.screens.base import OmsScreen
-from oms_tui.screens.floor import courier_label, courier_options, print_note
+from oms_tui.screens.floor import courier_options, print_note
 from oms_tui.screens.formatting import PLATFORM_NAMES, local_time, num, plain, shop_zone
-from oms_tui.services.floor import waves
+from oms_tui.services.catalogue import couriers
+from oms_tui.services.floor import printing, waves
 from oms_tui.services.floor.print_request import PrintOutcome
 from oms_tui.widgets.error_line import ErrorLine
 
@@ -47,7 +48,7 @@ class WaveChoice:
 class WaveView:
     wave_id: int
     picks: waves.PickList
-    print_outcome: PrintOutcome | None = None
+    print_outcome: PrintOutcome | None = None  # set when the pick list was just queued
 
 
 class PickListScreen(OmsScreen):
@@ -164,7 +165,7 @@ class PickListScreen(OmsScreen):
 
         def fetch(session: Session) -> list[tuple]:
             return [(str(w.id), (plain(w.code), plain(_(WAVE_STATUS_NAMES.get(w.status, w.status))),
-                                 plain(courier_label(w.courier)), num(w.orders), num(w.shipped),
+                                 plain(couriers.display_name(w.courier)), num(w.orders), num(w.shipped),
                                  plain(local_time(w.created_at, zone))))
                     for w in waves.waves_in(session, code)]
 
@@ -209,16 +210,25 @@ class PickListScreen(OmsScreen):
 
         def done(view: WaveView) -> None:
             self._show_wave(view)
-            note = print_note(view.print_outcome) if view.print_outcome else ""
+            outcome = view.print_outcome
+            prefix = ""
             if created:
-                text = _("Wave {wave} created: {orders} orders in {parcels} parcels").format(
-                    wave=view.picks.wave, orders=len(view.picks.orders), parcels=view.picks.parcels)
-                note = f"{text} · {note}"
-            self.query_one("#page-label", Label).update(note)
-            self.notify(note, severity="information" if view.print_outcome and view.print_outcome.queued
-                        else "warning")
+                prefix = _("Wave {wave} created: {orders} orders in {parcels} parcels").format(
+                    wave=view.picks.wave, orders=len(view.picks.orders), parcels=view.picks.parcels) + " · "
+            self.query_one("#page-label", Label).update(prefix + print_note(outcome))
+            if outcome.queued:
+                # Out of the wave's transaction: the printer is tried now and the note says what came of it.
+                self.run_service(printing.print_now, settings, outcome.job_id, actor=actor,
+                                 done=lambda state: self._printed(prefix, outcome, state), group="printer")
+            else:
+                self.notify(prefix + print_note(outcome), severity="warning")
 
         self.write(work, done, group="print")
+
+    def _printed(self, prefix: str, outcome: PrintOutcome, state: printing.JobState) -> None:
+        note = prefix + print_note(outcome, state)
+        self.query_one("#page-label", Label).update(note)
+        self.notify(note, severity="information" if state.printed else "warning")
 
     def action_print_pick_list(self) -> None:
         if self.wave_id is None:
@@ -238,7 +248,7 @@ class PickListScreen(OmsScreen):
         picks = view.picks
         self.query_one("#wave-label", Label).update(
             _("Wave {wave} · {courier} · {orders} orders · {parcels} parcels · {units} units").format(
-                wave=picks.wave, courier=courier_label(picks.courier), orders=len(picks.orders),
+                wave=picks.wave, courier=couriers.display_name(picks.courier), orders=len(picks.orders),
                 parcels=picks.parcels, units=picks.units))
         table = self.query_one("#picks", DataTable)
         table.clear()

@@ -81,3 +81,38 @@ class TextPrompt(Dialog):
             self.complain(_("Please write something first"))
             return
         self.dismiss(text)
+
+
+class ConfirmDialog(Dialog):
+    """Ask before something that cannot be undone or loses work; dismisses with True to go ahead, else None.
+
+    The safe answer has the focus, so an Enter meant for something else (a barcode gun's) keeps the work;
+    ``y`` or the button goes ahead, ``n`` or Escape does not.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel")), Binding("n", "cancel", N_("No")),
+                Binding("y", "confirm", N_("Yes"))]
+
+    def __init__(self, question: str, *, detail: str = "", confirm_label: str = "", cancel_label: str = "") -> None:
+        super().__init__()
+        self.question, self.detail = question, detail
+        self.confirm_label = confirm_label or _("Yes")
+        self.cancel_label = cancel_label or _("No")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title", markup=False)
+            if self.detail:
+                yield Label(self.detail, classes="dialog-text", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(self.confirm_label, variant="error", id="ok")
+                yield Button(self.cancel_label, variant="primary", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def submit(self) -> None:
+        self.dismiss(True)

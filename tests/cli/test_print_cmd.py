@@ -28,6 +28,13 @@ host = "127.0.0.1"
 port = {listener.port}
 timeout = 2
 width_mm = 58
+[[printers]]
+name = "备用台"
+kind = "network"
+host = "127.0.0.1"
+port = {listener.port}
+timeout = 2
+width_mm = 58
 ''', encoding="utf-8")
     monkeypatch.setenv("OMS_CONFIG", str(config))
     monkeypatch.setenv("OMS_DATABASE_URL", sqlite_url)
@@ -87,3 +94,23 @@ def test_unknown_printer_is_a_domain_error(oms):
     result = oms("print", "test", "--printer", "nope")
     assert result.exit_code == 1
     assert "no printer named 'nope'" in str(result.exception)
+
+
+def test_cancel_a_waiting_job_and_reprint_it_on_another_printer(oms, listener):
+    assert oms("print", "test").exit_code == 1  # 打包台 is off: the test page waits
+    (job,) = jobs(oms)
+    result = oms("print", "cancel", str(job["id"]))
+    assert result.exit_code == 0, result.output
+    assert f"job {job['id']} cancelled" in result.stdout and "打包台" in result.stdout
+    assert jobs(oms)[0]["status"] == "cancelled"
+    result = oms("print", "cancel", str(job["id"]))  # twice: one line, nothing changed
+    assert result.exit_code == 1 and "already cancelled" in str(result.exception)
+
+    listener.start()
+    result = oms("print", "reprint", str(job["id"]), "--printer", "备用台")
+    assert result.exit_code == 0, result.output
+    assert "printed a reprint" in result.stdout and "备用台" in result.stdout
+    newest, original = jobs(oms)
+    assert (newest["printer"], newest["status"], newest["reprint_of"]) == ("备用台", "done", job["id"])
+    assert original["status"] == "cancelled"  # the cancelled one never printed
+    assert len(listener.connections) == 1

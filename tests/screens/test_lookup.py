@@ -66,7 +66,7 @@ async def test_lookup_by_phone_order_and_waybill(customers_shop, settings):
         assert column(table, "order") == ["JD00000002", "TB00000001"]  # newest first
         assert column(table, "platform") == ["京东", "淘宝/天猫"]
         assert column(table, "status") == ["待拣货", "已发货"]
-        assert column(table, "courier")[1] == "yuantong" and column(table, "waybill")[1] == "YT1234567890123"
+        assert column(table, "courier")[1] == "圆通速递" and column(table, "waybill")[1] == "YT1234567890123"
         assert summary(screen) == "手机号：2 单 · mobile 13800138000"
         assert "匹配依据：mobile 13800138000" in str(screen.query_one("#customers", Static).render())
         assert app.focused is table

@@ -12,24 +12,26 @@ from textual.widgets import DataTable, Input, Static
 from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import Order, OrderStatus, Outbox, ScanEvent
+from oms_tui.screens.menu import MenuScreen
 from oms_tui.screens.pack_station import PackStationScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import packing, waves
 from oms_tui.services.orders import queries, upsert
+from oms_tui.widgets.dialogs import ConfirmDialog
 from tests.helpers.screens import SIZE, make_order, settle, table_rows
 
 TOWEL, WIPES = "6901234567892", "6920000000012"
 
 
-def seed_wave(engine, *quantities: int) -> None:
-    """One order per quantity of towels (TB00000001…), all in one YTO wave, each its own parcel."""
+def seed_wave(engine, *quantities: int, courier: str = "yuantong") -> None:
+    """One order per quantity of towels (TB00000001…), all in one wave (YTO unless told), each its own parcel."""
     with session_scope(engine) as s:
         wh = catalogue.get_warehouse(s, "WH1")
         for number, qty in enumerate(quantities, 1):
             upsert.upsert_order(s, make_order(number, qty=qty), warehouse=wh)
     with session_scope(engine) as s:
-        waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="yuantong", actor=Actor.system("li"))
+        waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier=courier, actor=Actor.system("li"))
 
 
 async def open_station(pilot, app) -> PackStationScreen:
@@ -117,8 +119,11 @@ async def test_wrong_item_unknown_code_and_double_scan_ring_and_count(shop, sett
         assert "扫描 5" in counters(screen) and "错误 3" in counters(screen)
         history = table_rows(screen.query_one("#history", DataTable))
         assert [row[1] for row in history] == ["order", "wrong", "unknown", "ok", "extra"]
-        # Escape puts the parcel aside; a second one leaves the screen.
+        # Escape puts the parcel aside (once the packer agrees: an item was verified); a second one leaves.
         await pilot.press("escape")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
         await settle(pilot, app)
         assert lines(screen) == [] and isinstance(app.screen, PackStationScreen)
         await pilot.press("escape")
@@ -194,3 +199,64 @@ async def test_an_order_not_being_picked_is_refused_at_the_first_scan(shop, sett
         await settle(pilot, app)
         assert screen.query_one("#message").has_class("error") and len(bells) == 1
         assert "TB00000007" in message(screen) and "待拣货" in message(screen) and lines(screen) == []
+
+
+async def test_a_product_barcode_after_the_last_item_is_not_taken_for_the_waybill(shop, settings, bells):
+    seed_wave(shop, 1, courier="zhongtong")  # ZTO waybills are 12–15 digits: an EAN-13 fits that shape
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_station(pilot, app)
+        await pilot.press(*"TB00000001", "enter", *TOWEL, "enter")
+        await settle(pilot, app)
+        assert "运单" in message(screen)  # every item verified: scan the waybill
+        await pilot.press(*"4006381333931", "enter")  # a valid EAN-13 we do not stock
+        await settle(pilot, app)
+        assert screen.query_one("#message").has_class("error") and "商品条码" in message(screen)
+        assert len(bells) == 1 and "错误 1" in counters(screen) and "已发包裹 0" in counters(screen)
+        assert lines(screen) == [("HG-001", "1", "1")]  # still on the bench, waiting for the waybill
+    with read_session(shop) as s:
+        order = queries.find_order(s, "taobao", "TB00000001")
+        assert (order.status, order.waybill) == (OrderStatus.PICKING, None)
+        assert s.exec(select(Outbox)).all() == []
+
+
+async def test_a_half_verified_parcel_is_not_dropped_without_asking(shop, settings, bells):
+    seed_wave(shop, 2)
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_station(pilot, app)
+        await pilot.press(*"TB00000001", "enter", *TOWEL, "enter")
+        await settle(pilot, app)
+        assert lines(screen) == [("HG-001", "1", "2")]
+        for key in ("escape", "ctrl+q", "f2"):  # put aside, quit, switch language: each asks first
+            await pilot.press(key)
+            await settle(pilot, app)
+            assert isinstance(app.screen, ConfirmDialog), key
+            assert "TB00000001" in app.screen.question and "1 / 2" in app.screen.question
+            await pilot.press("enter")  # the safe answer has the focus: a gun's Enter keeps the parcel
+            await settle(pilot, app)
+            assert app.screen is screen and app.return_code is None and lines(screen) == [("HG-001", "1", "2")]
+            assert app.focused is screen.query_one("#scan", Input)
+        await pilot.press(*TOWEL, "enter")  # nothing was lost: the packing goes on
+        await settle(pilot, app)
+        assert lines(screen) == [("HG-001", "2", "2")]
+        await pilot.press("f2", "y")  # agreed: the screens are rebuilt in English, the parcel put aside
+        await settle(pilot, app)
+        assert isinstance(app.screen, MenuScreen)
+    with read_session(shop) as s:
+        assert queries.find_order(s, "taobao", "TB00000001").status == OrderStatus.PICKING
+
+
+async def test_nothing_is_asked_when_no_parcel_is_open(shop, settings):
+    seed_wave(shop, 2)
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_station(pilot, app)
+        await pilot.press(*"TB00000001", "enter")  # opened, nothing verified yet: nothing to lose
+        await settle(pilot, app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is screen and lines(screen) == []
+        await pilot.press("ctrl+q")
+        await settle(pilot, app)
+        assert app.return_code == 0  # quit at once

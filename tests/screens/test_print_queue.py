@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlmodel import select
 from textual.widgets import DataTable, Label, Static
 
 from oms_tui.app import OmsApp
 from oms_tui.config import PrinterConfig
 from oms_tui.db import read_session, session_scope
 from oms_tui.printers.documents import TEST_CHINESE, render_bytes
-from oms_tui.screens.print_queue import PrintQueueScreen
+from oms_tui.models import AuditEvent
+from oms_tui.screens.print_queue import PrinterDialog, PrintQueueScreen
 from oms_tui.screens.registry import may_open
 from oms_tui.services.floor import printing
+from oms_tui.widgets.dialogs import ConfirmDialog
 from tests.helpers.documents import PACKING_SLIP, PICK_LIST
+from tests.helpers.printer_listener import PrinterListener
 from tests.helpers.screens import SIZE, column, settle
 
 TEST_SECONDS = 30
@@ -125,3 +129,57 @@ def test_who_may_open_it():
     for roles in (["warehouse"], ["warehouse_lead"], ["manager"], ["admin"]):
         assert may_open(roles, "printqueue")
     assert not may_open(["cs"], "printqueue")
+
+
+@pytest.fixture
+def spare():
+    """A second network printer, switched on."""
+    printer = PrinterListener().start()
+    yield printer
+    printer.stop()
+
+
+async def test_reprint_on_another_printer_and_cancel_a_waiting_job(floor, settings, listener, spare):
+    settings.printers.append(PrinterConfig(name="备用台", kind="network", host="127.0.0.1", port=spare.port,
+                                           timeout=2, width_mm=58))
+    app = OmsApp(floor, settings, user_name="li")
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_queue(pilot, app)
+            table = screen.query_one("#table", DataTable)
+            await pilot.press("p")  # the packing slip, waiting for 打包台 (off): which printer?
+            await settle(pilot, app)
+            assert isinstance(app.screen, PrinterDialog)
+            await pilot.press("down", "enter")  # 备用台
+            await settle(pilot, app)
+            assert app.screen is screen
+            assert column(table, "printer") == ["备用台", "打包台", "打包台"]
+            assert column(table, "status") == ["已打印", "待打印", "待打印"]
+            spare.wait_idle()
+            assert b"".join(spare.connections) == render_bytes(
+                "packing_slip", PACKING_SLIP, width_mm=58, shop_name=settings.shop_name, timezone=settings.timezone)
+
+            await pilot.press("down", "x")  # cancel the original slip: asked first; n keeps it
+            await settle(pilot, app)
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("n")
+            await settle(pilot, app)
+            assert column(table, "status") == ["已打印", "待打印", "待打印"]
+            await pilot.press("x")
+            await settle(pilot, app)
+            await pilot.press("y")
+            await settle(pilot, app)
+            assert column(table, "status") == ["已打印", "已取消", "待打印"]
+
+    await asyncio.wait_for(scenario(), TEST_SECONDS)
+    with read_session(floor) as session:
+        slip = printing.get_job(session, 2)
+        assert slip.status == "cancelled"
+        cancels = session.exec(select(AuditEvent).where(AuditEvent.action == "print.cancel")).all()
+        assert [(e.user, e.entity_id) for e in cancels] == [("li", "2")]
+    listener.start()  # 打包台 comes back: the pick list prints, the cancelled slip never does
+    run = printing.process_queue(floor, settings, now=printing.utcnow() + printing.timedelta(minutes=10))
+    assert run.printed == 1
+    assert listener.received == render_bytes("pick_list", PICK_LIST, width_mm=58, shop_name=settings.shop_name,
+                                             timezone=settings.timezone)

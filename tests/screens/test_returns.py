@@ -7,21 +7,40 @@ from textual.widgets import DataTable, Input, Label
 
 from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
-from oms_tui.models import ReturnRecord
+from oms_tui.models import PrintJob, PrintStatus, ReturnRecord
+from oms_tui.screens.lookup import LookupScreen
+from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.returns import ReturnsScreen
 from oms_tui.services.catalogue import skus as catalogue
-from oms_tui.services.orders import actions, upsert
+from oms_tui.services.core.actor import Actor
+from oms_tui.services.orders import actions, allocation, upsert
 from oms_tui.services.stock import ledger
-from tests.helpers.screens import SIZE, make_order, settle, table_rows
+from oms_tui.services.orders.normalized import NormalizedLine
+from tests.helpers.printing import network
+from tests.helpers.screens import SIZE, column, make_order, settle, table_rows
 
 
-def seed_shipped(engine) -> None:
+def seed_shipped(engine, *, two_lines: bool = False, courier: str = "yuantong",
+                 waybill: str = "YT1234567890123") -> None:
+    """TB00000001 shipped: 3 towels (and, with ``two_lines``, 2 packs of wipes)."""
     with session_scope(engine) as s:
         wh = catalogue.get_warehouse(s, "WH1")
-        order = upsert.upsert_order(s, make_order(1, qty=3), warehouse=wh).order
+        normalized = make_order(1, qty=3)
+        if two_lines:
+            allocation.receive_stock(s, wh, catalogue.get_sku(s, "MB-001"), 10, actor=Actor.system("li"))
+            normalized.lines.append(NormalizedLine(sku_code="MB-001", title="湿巾", qty=2, price_fen=990))
+        order = upsert.upsert_order(s, normalized, warehouse=wh).order
         actions.start_picking(s, order, user="li")
         actions.mark_packed(s, order, user="li")
-        actions.ship(s, order, waybill="YT1234567890123", courier="yuantong", user="li")
+        actions.ship(s, order, waybill=waybill, courier=courier, user="li")
+
+
+async def open_returns(pilot, app) -> ReturnsScreen:
+    await settle(pilot, app)
+    app.open_screen("returns")
+    await settle(pilot, app)
+    assert isinstance(app.screen, ReturnsScreen)
+    return app.screen
 
 
 def towel_level(engine):
@@ -74,3 +93,61 @@ async def test_nothing_found_says_so(shop, settings):
         await pilot.press(*"13800138000", "enter")
         await settle(pilot, app)
         assert "没有匹配" in str(app.screen.query_one(".error-line").render())
+
+
+async def test_a_fills_every_line_with_all_its_units(shop, settings):
+    seed_shipped(shop, two_lines=True)
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_returns(pilot, app)
+        await pilot.press(*"YT1234567890123", "enter")
+        await settle(pilot, app)
+        lines = screen.query_one("#lines", DataTable)
+        assert [(row[0], row[4]) for row in table_rows(lines)] == [("HG-001", "0"), ("MB-001", "0")]
+        await pilot.press("a")
+        await settle(pilot, app)
+        assert [(row[0], row[4]) for row in table_rows(lines)] == [("HG-001", "3"), ("MB-001", "2")]
+        assert "5 件" in str(screen.query_one("#summary", Label).render())
+
+
+async def test_a_slip_for_an_offline_printer_says_queued_not_sent(shop, settings, listener):
+    seed_shipped(shop)
+    settings.printers = [network("退货台", listener)]  # switched off: the connection is refused
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_returns(pilot, app)
+        await pilot.press(*"YT1234567890123", "enter")
+        await settle(pilot, app)
+        await pilot.press("plus", "f10")
+        await settle(pilot, app)
+        summary = str(screen.query_one("#summary", Label).render())
+        assert "已登记" in summary and "已排队：打印机 退货台 离线，恢复后将自动打印" in summary
+        assert "已发送" not in summary
+    with read_session(shop) as s:
+        job = s.exec(select(PrintJob)).one()
+        assert (job.status, job.attempts, job.document) == (PrintStatus.QUEUED, 1, "return_slip")
+        assert "refused" in job.last_error.lower()
+
+
+async def test_every_screen_names_the_courier_the_same_way(shop, settings):
+    seed_shipped(shop, courier="shunfeng", waybill="SF1234567890123")
+    app = OmsApp(shop, settings, user_name="boss")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_returns(pilot, app)
+        await pilot.press(*"SF1234567890123", "enter")
+        await settle(pilot, app)
+        assert table_rows(screen.query_one("#orders", DataTable))[0][4] == "顺丰速运"
+        order_id = screen.order_id
+        app.open_order(order_id)
+        await settle(pilot, app)
+        assert isinstance(app.screen, OrderDetailScreen)
+        assert dict(app.screen.detail.fields)["快递公司"] == "顺丰速运"
+        app.pop_screen()
+        app.open_screen("customers")
+        await settle(pilot, app)
+        lookup = app.screen
+        assert isinstance(lookup, LookupScreen)
+        lookup.query_one("#query", Input).value = "SF1234567890123"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert column(lookup.query_one("#orders", DataTable), "courier") == ["顺丰速运"]

@@ -7,10 +7,11 @@ from textual.widgets import DataTable, Input, Label
 
 from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
-from oms_tui.models import Order, OrderStatus, Wave
+from oms_tui.models import Order, OrderStatus, PrintJob, Wave
 from oms_tui.screens.waves import PickListScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
+from tests.helpers.printing import network
 from tests.helpers.screens import SIZE, make_order, settle, table_rows
 
 
@@ -64,3 +65,23 @@ async def test_preview_create_and_pick_list(no_duplicate_check, shop, settings):
     with read_session(shop) as s:
         assert len(s.exec(select(Wave)).all()) == 1
         assert {o.status for o in s.exec(select(Order))} == {OrderStatus.PICKING}
+
+
+async def test_a_pick_list_for_an_offline_printer_says_queued_not_sent(no_duplicate_check, shop, settings, listener):
+    seed_orders(shop)
+    settings.printers = [network("拣货台", listener)]  # switched off: the connection is refused
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_picklist(pilot, app)
+        await pilot.press("f9")
+        await settle(pilot, app)
+        note = label(screen, "#page-label")
+        assert "已生成" in note and "已排队：打印机 拣货台 离线，恢复后将自动打印" in note and "已发送" not in note
+        listener.start()  # switched on: F8 prints the pick list again and says so
+        await pilot.press("f8")
+        await settle(pilot, app)
+        assert label(screen, "#page-label") == "已在 拣货台 打印"
+    with read_session(shop) as s:
+        jobs = s.exec(select(PrintJob).order_by(PrintJob.id)).all()
+        # F8 tried the printer again: the pick list that waited went out first, then the new copy.
+        assert [(j.document, j.status) for j in jobs] == [("pick_list", "done"), ("pick_list", "done")]

@@ -57,7 +57,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "pack.ship": (_may(WAREHOUSE, WAREHOUSE_LEAD), N_("pack and ship parcels")),
     "returns.receive": (_may(WAREHOUSE, WAREHOUSE_LEAD, CS_LEAD, MANAGER), N_("receive returns")),
     "print.view": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("open the print queue")),
-    "print.manage": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("retry and reprint print jobs")),
+    "print.manage": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("retry, reprint and cancel print jobs")),
     "shops.view": (_may(CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("look at shops and sync")),
     "dashboard.view": (_may(CS_LEAD, WAREHOUSE_LEAD, PURCHASING, FINANCE, MANAGER), N_("open the dashboard")),
     "intake.import": (_may(CS_LEAD, MANAGER), N_("import order files")),

@@ -81,6 +81,8 @@ class ParcelWork:
     courier: str | None
     lines: list[PackLine]
     codes: dict[str, int]  # SKU code or barcode → index in lines
+    # A waybill issued to the parcel before packing (an e-waybill service): the only one it may ship with.
+    expected_waybill: str | None = None
 
     @property
     def units(self) -> int:
@@ -118,6 +120,7 @@ class ScanResult:
     lines: tuple[LineView, ...] = ()
     sku: str | None = None  # the SKU this scan touched
     seconds: float = 0.0  # time spent in the service
+    translated: tuple[str, ...] = ()  # params whose values are msgids themselves (a courier's name, a shape)
 
     @property
     def message(self) -> str:
@@ -151,9 +154,12 @@ _PARCEL_LINES = (select(OrderLine.order_id, OrderLine.sku_id, OrderLine.sku_code
                  .order_by(col(OrderLine.id)))
 _BARCODES = select(SkuBarcode.barcode, SkuBarcode.sku_id).where(
     col(SkuBarcode.sku_id).in_(bindparam("skus", expanding=True)))
-_PARCEL_COURIER = select(Parcel.courier).where(Parcel.id == bindparam("parcel"))
-_PARCEL_WITH_WAYBILL = select(Parcel.id).where(Parcel.waybill == bindparam("waybill")).limit(1)
-_ORDER_WITH_WAYBILL = select(Order.id).where(Order.waybill == bindparam("waybill")).limit(1)
+_PARCEL_COURIER = select(Parcel.courier, Parcel.waybill).where(Parcel.id == bindparam("parcel"))
+# Another parcel or order with this waybill (the parcel's own issued waybill is no clash).
+_PARCEL_WITH_WAYBILL = select(Parcel.id).where(Parcel.waybill == bindparam("waybill"),
+                                                Parcel.id != bindparam("parcel")).limit(1)
+_ORDER_WITH_WAYBILL = select(Order.id).where(Order.waybill == bindparam("waybill"),
+                                              col(Order.id).not_in(bindparam("ids", expanding=True))).limit(1)
 
 
 
@@ -259,26 +265,27 @@ class PackSession:
             return self._error(session, code, ScanOutcome.UNKNOWN, N_("Unknown code {code}: scan an order or slip"),
                                {"code": code}, started)
         waybill = couriers.normalize_waybill(code)
-        courier = work.courier or couriers.guess_courier(waybill)
-        looks_like_waybill = bool(couriers.matching_couriers(waybill))
+        expected = work.expected_waybill
         if not work.complete:
-            if looks_like_waybill:
+            if couriers.is_product_barcode(waybill) and waybill != expected:
+                return self._error(session, code, ScanOutcome.WRONG,
+                                   N_("{code}: this is a product barcode we do not know, not in this parcel"),
+                                   {"code": code}, started)
+            if couriers.matching_couriers(waybill) or waybill == expected:
                 return self._error(session, code, ScanOutcome.WAYBILL_BAD,
                                    N_("Scan every item before the waybill: {verified} of {units} verified"),
                                    {"verified": work.verified, "units": work.units}, started)
             return self._error(session, code, ScanOutcome.UNKNOWN, N_("Unknown code {code}"), {"code": code}, started)
-        if not looks_like_waybill:
+        if not (expected or couriers.matching_couriers(waybill) or couriers.is_product_barcode(waybill)):
             return self._error(session, code, ScanOutcome.UNKNOWN, N_("Unknown code {code}: scan the waybill"),
                                {"code": code}, started)
-        if courier is None:
-            return self._error(session, code, ScanOutcome.WAYBILL_BAD,
-                               N_("No courier set for this parcel and {waybill} does not say which"),
-                               {"waybill": waybill}, started)
-        known = couriers.get_courier(courier)
-        if not known.pattern.fullmatch(waybill):
-            return self._error(session, code, ScanOutcome.WAYBILL_BAD,
-                               N_("{waybill} is not a {courier} waybill: expected {shape}"),
-                               {"waybill": waybill, "courier": courier, "shape": known.shape}, started)
+        courier = work.courier or couriers.guess_courier(waybill)
+        try:
+            waybill = couriers.validate_waybill(courier, waybill, expected=expected)
+        except couriers.WaybillRefused as refused:
+            return self._error(session, code, ScanOutcome.WAYBILL_BAD, refused.template, refused.params, started,
+                               translated=refused.translated_params)
+        assert courier is not None  # validate_waybill refuses a parcel without one
         return self._ship(session, code, waybill, courier, started)
 
     def _order_scanned(self, session: Session, code: str, order: Order, started: float) -> ScanResult:
@@ -342,20 +349,23 @@ class PackSession:
         position = {line.sku_id: i for i, line in enumerate(ordered)}
         for barcode, sku_id in session.exec(_BARCODES, params={"skus": list(lines)}):
             codes[barcode] = position[sku_id]
-        courier = None
+        courier = issued = None
         if scanned.parcel_id is not None:
-            courier = session.exec(_PARCEL_COURIER, params={"parcel": scanned.parcel_id}).first()
+            found = session.exec(_PARCEL_COURIER, params={"parcel": scanned.parcel_id}).first()
+            courier, issued = found if found is not None else (None, None)
         courier = courier or next((o.courier for o in live if o.courier), None)
+        # None of them has shipped (checked above), so a waybill on the parcel or an order was issued in advance.
+        issued = issued or next((o.waybill for o in live if o.waybill), None)
         return ParcelWork(scanned.parcel_id, tuple(ids), tuple(o.platform_order_id for o in live), courier, ordered,
-                          codes)
+                          codes, expected_waybill=couriers.normalize_waybill(issued) if issued else None)
 
     # --- the waybill: ship the parcel ------------------------------------------------------------
 
     def _ship(self, session: Session, code: str, waybill: str, courier: str, started: float) -> ScanResult:
         work = self.work
         assert work is not None
-        used = (session.exec(_PARCEL_WITH_WAYBILL, params={"waybill": waybill}).first()
-                or session.exec(_ORDER_WITH_WAYBILL, params={"waybill": waybill}).first())
+        used = (session.exec(_PARCEL_WITH_WAYBILL, params={"waybill": waybill, "parcel": work.parcel_id or 0}).first()
+                or session.exec(_ORDER_WITH_WAYBILL, params={"waybill": waybill, "ids": list(work.order_ids)}).first())
         if used is not None:
             return self._error(session, code, ScanOutcome.WAYBILL_BAD,
                                N_("Waybill {waybill} is already on another parcel"), {"waybill": waybill}, started)
@@ -442,21 +452,22 @@ class PackSession:
 
     def _error(self, session: Session, code: str, result: str, template: str, params: dict[str, Any],
                started: float, *, sku: str | None = None, order_id: int | None = None,
-               parcel_id: int | None = None) -> ScanResult:
+               parcel_id: int | None = None, translated: tuple[str, ...] = ()) -> ScanResult:
         work = self.work
         if work is not None:
             order_id = order_id or work.order_ids[0]
             parcel_id = parcel_id or work.parcel_id
         self._record(session, code, result, template.format(**params), order_id, parcel_id)
-        return self._result(code, result, template, params, sku=sku, started=started)
+        return self._result(code, result, template, params, sku=sku, started=started, translated=translated)
 
     def _result(self, code: str, result: str, template: str, params: dict[str, Any], *, sku: str | None = None,
                 started: float | None = None, refs: tuple[str, ...] | None = None,
-                courier: str | None = None) -> ScanResult:
+                courier: str | None = None, translated: tuple[str, ...] = ()) -> ScanResult:
         work = self.work
         lines = tuple(LineView(l.sku, l.name, l.spec, l.verified, l.needed) for l in work.lines) if work else ()
         return ScanResult(
             code=code, result=result, template=template, params=params, phase=self.phase,
             refs=work.refs if work else (refs or ()), courier=work.courier if work else courier, lines=lines,
             sku=sku, seconds=time.perf_counter() - started if started is not None else 0.0,
+            translated=tuple(name for name in translated if name in params),
         )

@@ -9,7 +9,12 @@ packing slip exists exactly when the shipment does; ``process_queue`` sends due 
   send it together; a claim left by a process that died expires after ``LEASE_SECONDS`` and the job
   is sent again (a possible duplicate slip is better than a missing one).
 - Jobs whose stored data cannot be rendered are ``failed`` (they would never print); ``retry_now``
-  queues them again, ``reprint`` copies any job into a new one.
+  queues them again, ``reprint`` copies any job into a new one (on another printer if asked).
+- A job that has not printed may be ``cancel_job``-ed (a wrong slip, a printer that will not come back):
+  it stays in the queue as ``cancelled`` and never prints.
+- ``print_now`` is what a screen calls right after queuing a document: it tries that printer at once,
+  outside any transaction, and says where the job stands (printed, or queued because the printer is
+  offline), so nobody is told "sent to printer" about a slip that is not coming out.
 
 The default printer of a document is the first configured printer whose ``documents`` names it, else
 the first printer with no ``documents`` list (it takes anything), else the first printer.
@@ -40,6 +45,7 @@ from oms_tui.services.core.backoff import BackoffPolicy
 
 STATUSES = tuple(PrintStatus)
 PENDING = (PrintStatus.QUEUED, PrintStatus.PRINTING)
+UNPRINTED = (PrintStatus.QUEUED, PrintStatus.PRINTING, PrintStatus.FAILED)  # what may still be cancelled
 DOCUMENTS = documents.DOCUMENTS
 
 # 10 s, 20 s, 40 s … at most 5 minutes; never given up (jobs are never dropped).
@@ -169,8 +175,16 @@ def retry_now(session: Session, job_id: int, *, user: str = "system", now: datet
     job = get_job(session, job_id)
     if job.status == PrintStatus.DONE:
         raise ValidationError(N_("print job {job} is already printed; reprint it instead"), job=job_id)
+    if job.status == PrintStatus.CANCELLED:
+        raise ValidationError(N_("print job {job} was cancelled; reprint it instead"), job=job_id)
     if job.status == PrintStatus.PRINTING and job.next_attempt_at > now:
         raise ValidationError(N_("print job {job} is being sent right now"), job=job_id)
+    _make_due(session, job, now)
+    audit.record(session, user, "print.retry", "printjob", job.id)
+    return job
+
+
+def _make_due(session: Session, job: PrintJob, now: datetime) -> None:
     session.execute(
         update(PrintJob)
         .where(PrintJob.printer == job.printer, PrintJob.status == PrintStatus.QUEUED, col(PrintJob.id) < job.id,
@@ -180,7 +194,35 @@ def retry_now(session: Session, job_id: int, *, user: str = "system", now: datet
     job.status = PrintStatus.QUEUED
     job.next_attempt_at = now
     session.add(job)
-    audit.record(session, user, "print.retry", "printjob", job.id)
+
+
+def cancel_job(session: Session, job_id: int, *, actor: Actor, now: datetime | None = None) -> PrintJob:
+    """Cancel a job that has not printed (queued, waiting for an offline printer, or unable to print).
+
+    It stays in the queue as ``cancelled`` and never prints; a job being sent right now cannot be stopped.
+    """
+    require(actor, "print.manage")
+    now = now or utcnow()
+    job = get_job(session, job_id)
+    if job.status == PrintStatus.DONE:
+        raise ValidationError(N_("print job {job} is already printed; there is nothing to cancel"), job=job_id)
+    if job.status == PrintStatus.CANCELLED:
+        raise ValidationError(N_("print job {job} is already cancelled"), job=job_id)
+    if job.status == PrintStatus.PRINTING and job.next_attempt_at > now:
+        raise ValidationError(N_("print job {job} is being sent right now"), job=job_id)
+    was = job.status
+    # Conditional on what was read: a sender that claims the job at this moment wins, and we say so.
+    changed = session.execute(
+        update(PrintJob)
+        .where(col(PrintJob.id) == job.id, col(PrintJob.status) == was,
+               col(PrintJob.next_attempt_at) == job.next_attempt_at)
+        .values(status=PrintStatus.CANCELLED)
+    )
+    if changed.rowcount != 1:
+        raise ValidationError(N_("print job {job} is being sent right now"), job=job_id)
+    session.refresh(job)
+    audit.record(session, actor.name, "print.cancel", "printjob", job.id, printer=job.printer,
+                 document=job.document, ref=job.ref, was=was)
     return job
 
 
@@ -224,15 +266,54 @@ def send_now(engine: Engine, settings: Settings, job_id: int | None, *, actor: A
 
 
 def reprint_now(engine: Engine, settings: Settings, job_id: int, *, actor: Actor, printer: str | None = None,
-                transport_factory: TransportFactory = open_printer) -> tuple[int, QueueRun]:
-    """Print a job again at once (a new job, ahead of jobs backing off); returns the new job's id."""
+                transport_factory: TransportFactory = open_printer) -> JobState:
+    """Print a job again at once as a new job (``printer``: another configured one); where the copy stands."""
     require(actor, "print.manage")
-    user = actor.name
     with session_scope(engine) as session:
-        copy = reprint(session, job_id, user=user, printer=printer, settings=settings)
-        copy_id = copy.id
-        retry_now(session, copy_id, user=user)
-    return copy_id, process_queue(engine, settings, transport_factory=transport_factory)
+        copy_id = reprint(session, job_id, user=actor.name, printer=printer, settings=settings).id
+    return print_now(engine, settings, copy_id, actor=actor, transport_factory=transport_factory)
+
+
+@dataclass(frozen=True)
+class JobState:
+    """Where one job stands after someone asked for it to print now (plain values for a screen)."""
+
+    job_id: int
+    printer: str
+    status: str
+    offline: bool = False  # its printer did not take it just now: it stays queued, retried until it prints
+    error: str = ""  # the job's last error (English, from the transport or the renderer)
+
+    @property
+    def printed(self) -> bool:
+        return self.status == PrintStatus.DONE
+
+
+def print_now(engine: Engine, settings: Settings, job_id: int, *, actor: Actor,
+              transport_factory: TransportFactory = open_printer) -> JobState:
+    """Try ``job_id``'s printer now (its earlier jobs first, in order); where the job stands afterwards.
+
+    For the person who just queued a document (a pick list, a return slip) or anyone who manages the
+    print queue. Printer I/O happens outside any transaction; a printer that is off leaves the job
+    queued with its back-off, exactly as the scheduler's run would.
+    """
+    now = utcnow()
+    with session_scope(engine) as session:
+        job = get_job(session, job_id)
+        if job.created_by != actor.name[:64]:
+            require(actor, "print.manage")
+        printer = job.printer
+        if job.status == PrintStatus.FAILED:
+            retry_now(session, job_id, user=actor.name, now=now)
+        elif job.status == PrintStatus.QUEUED:
+            _make_due(session, job, now)
+    run = QueueRun()
+    _drain(engine, settings, printer, now, transport_factory, run)
+    with read_session(engine) as session:
+        job = get_job(session, job_id)
+        return JobState(job.id, job.printer, job.status,
+                        offline=job.status == PrintStatus.QUEUED and job.printer in run.offline,
+                        error=job.last_error)
 
 
 def _drain(engine: Engine, settings: Settings, name: str, now: datetime, factory: TransportFactory,

@@ -2,6 +2,7 @@
 
 import pytest
 
+from oms_tui import i18n
 from oms_tui.errors import ValidationError
 from oms_tui.services.catalogue import couriers
 
@@ -9,7 +10,6 @@ from oms_tui.services.catalogue import couriers
 def test_every_kuaidi100_code_has_a_chinese_name():
     assert list(couriers.COURIERS) == ["shunfeng", "zhongtong", "yuantong", "yunda", "shentong", "jtexpress", "ems",
                                        "jd", "debangkuaidi"]
-    assert couriers.COURIERS["shunfeng"].name == "顺丰速运"
     assert couriers.COURIERS["jd"].approximate and couriers.COURIERS["debangkuaidi"].approximate
     assert not couriers.COURIERS["yuantong"].approximate
 
@@ -20,7 +20,7 @@ def test_every_kuaidi100_code_has_a_chinese_name():
     ("zhongtong", "123456789012"), ("zhongtong", "123456789012345"), ("yunda", "4312345678901"),
     ("shentong", "773012345678901"),
     ("jtexpress", "JT1234567890123"),
-    ("ems", "EA123456789CN"), ("ems", "1234567890123"),
+    ("ems", "EA123456785CN"), ("ems", "RR473124829CN"), ("ems", "1234567890123"),
     ("jd", "JDVA12345678901"), ("debangkuaidi", "DPK123456789012"),
 ])
 def test_good_waybills_pass(courier, waybill):
@@ -54,10 +54,69 @@ def test_unknown_courier_and_empty_waybill():
 
 @pytest.mark.parametrize("waybill, expected", [
     ("SF1234567890123", "shunfeng"), ("yt1234567890123", "yuantong"), ("JT1234567890123", "jtexpress"),
-    ("EA123456789CN", "ems"), ("JDVA12345678901", "jd"), ("DPK123456789012", "debangkuaidi"),
+    ("EA123456785CN", "ems"), ("JDVA12345678901", "jd"), ("DPK123456789012", "debangkuaidi"),
     ("123456789012", None),  # ZTO, Yunda and STO look alike
     ("1234567890", None),  # digits only fit an approximate shape: never guessed
     ("hello", None), ("", None),
 ])
 def test_guess_courier(waybill, expected):
     assert couriers.guess_courier(waybill) == expected
+
+
+def test_one_display_name_per_courier_in_the_readers_language():
+    i18n.setup_language("zh_CN")
+    try:
+        assert couriers.display_name("shunfeng") == "顺丰速运"
+        assert couriers.display_name("zhongtong") == "中通快递"
+    finally:
+        i18n.setup_language("en")
+    assert couriers.display_name("shunfeng") == "SF Express" and couriers.display_name("yuantong") == "YTO Express"
+    assert couriers.display_name("fedex") == "fedex" and couriers.display_name(None) == ""
+
+
+@pytest.mark.parametrize("code", [
+    "4006381333931",  # an EAN-13 with a valid check digit (any country)
+    "6901234567890",  # a Chinese 690–699 prefix, even with a wrong check digit
+    "9787111544937",  # an ISBN: a book's EAN-13
+])
+def test_a_product_barcode_is_never_a_digits_only_waybill(code):
+    assert couriers.COURIERS["zhongtong"].pattern.fullmatch(code)  # the shape alone would take it
+    with pytest.raises(couriers.WaybillRefused, match="product barcode"):
+        couriers.validate_waybill("zhongtong", code)
+
+
+def test_an_ean_8_is_refused_and_a_waybill_that_is_no_ean_passes():
+    with pytest.raises(couriers.WaybillRefused, match="product barcode"):
+        couriers.validate_waybill("debangkuaidi", "96385074")  # EAN-8, and 8 digits fit Deppon's shape
+    assert couriers.validate_waybill("yunda", "4312345678901") == "4312345678901"  # check digit would be 2
+    assert couriers.is_product_barcode("4006381333931") and not couriers.is_product_barcode("4006381333932")
+
+
+def test_ems_s10_check_digit():
+    assert couriers.validate_waybill("ems", "RR473124829CN") == "RR473124829CN"
+    with pytest.raises(couriers.WaybillRefused, match="check digit"):
+        couriers.validate_waybill("ems", "RR473124828CN")
+
+
+def test_an_issued_waybill_is_the_only_one_accepted():
+    with pytest.raises(couriers.WaybillRefused, match="expected waybill YT1234567890123"):
+        couriers.validate_waybill("yuantong", "YT9999999999999", expected="YT1234567890123")
+    # Issued by the courier, so taken as it is even when it looks like an EAN-13.
+    assert couriers.validate_waybill("zhongtong", "4006381333931", expected="4006381333931") == "4006381333931"
+
+
+def test_no_courier_is_refused_after_the_product_check():
+    with pytest.raises(couriers.WaybillRefused, match="product barcode"):
+        couriers.validate_waybill(None, "4006381333931")
+    with pytest.raises(couriers.WaybillRefused, match="No courier"):
+        couriers.validate_waybill(None, "123456789012")
+
+
+def test_a_refusal_reads_in_the_readers_language():
+    with pytest.raises(couriers.WaybillRefused) as err:
+        couriers.validate_waybill("shunfeng", "SF123")
+    i18n.setup_language("zh_CN")
+    try:
+        assert err.value.localized() == "SF123 不是顺丰速运（shunfeng）运单号：应为 SF + 12–13 位数字"
+    finally:
+        i18n.setup_language("en")

@@ -188,6 +188,49 @@ def test_order_picked_outside_a_wave_ships_in_a_new_parcel(floor):
     assert_books_balance(floor)
 
 
+UNKNOWN_EAN = "4006381333931"  # a valid EAN-13 of no SKU of ours
+
+
+def zto_parcel(engine, ref="ZTO1"):
+    """One order picked in a ZTO wave: ZTO waybills are 12–15 plain digits, as many EANs are."""
+    ingest(engine, ref, {"HG-001": 1}, receiver_name="周七", receiver_phone="13700137000")
+    with session_scope(engine) as s:
+        waves.create_wave(s, catalogue.get_warehouse(s, "WH1"), courier="zhongtong", actor=Actor.system("li"))
+
+
+def test_an_unknown_product_barcode_is_never_the_waybill(floor):
+    zto_parcel(floor)
+    pack = station()
+    pack.scan(floor, "ZTO1")
+    early = pack.scan(floor, UNKNOWN_EAN)  # while items are being verified: an item we do not know
+    assert early.result == "wrong" and "product barcode" in early.message and early.is_error
+    pack.scan(floor, TOWEL)
+    before = snapshot(floor)
+    late = pack.scan(floor, UNKNOWN_EAN)  # after the last item, where the waybill is expected
+    assert late.result == "waybill_bad" and late.message == f"{UNKNOWN_EAN}: this is a product barcode, not a waybill"
+    assert snapshot(floor) == before and pack.phase == packing.WAYBILL and pack.errors == 2
+    assert pack.scan(floor, "731234567890").result == "waybill"
+
+
+def test_an_issued_waybill_is_the_one_the_station_expects(floor):
+    zto_parcel(floor)
+    with session_scope(floor) as s:  # an e-waybill service gave the parcel its number before packing
+        parcel = s.get(Parcel, queries.find_order(s, "taobao", "ZTO1").parcel_id)
+        parcel.waybill = UNKNOWN_EAN  # a real waybill may look like an EAN: issued, so it is taken as it is
+        s.add(parcel)
+    pack = station()
+    scan_all(floor, pack, "ZTO1", TOWEL)
+    before = snapshot(floor)
+    other = pack.scan(floor, "731234567890")  # a well-formed ZTO waybill, but not the issued one
+    assert other.result == "waybill_bad" and f"expected waybill {UNKNOWN_EAN}" in other.message
+    assert snapshot(floor) == before
+    shipped = pack.scan(floor, UNKNOWN_EAN)
+    assert shipped.result == "waybill" and not shipped.is_error
+    with read_session(floor) as s:
+        order = queries.find_order(s, "taobao", "ZTO1")
+        assert (order.status, order.waybill) == (OrderStatus.SHIPPED, UNKNOWN_EAN)
+
+
 def test_shipment_and_outbox_are_one_transaction(floor, monkeypatch):
     pack = station()
     scan_all(floor, pack, "W1", TOWEL, TOWEL, WIPES)

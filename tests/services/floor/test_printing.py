@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from oms_tui.config import PrinterConfig
 from oms_tui.db import read_session, session_scope
-from oms_tui.errors import NotFound, ValidationError
-from oms_tui.models import PrintJob, utcnow
+from oms_tui.errors import NotFound, PermissionDenied, ValidationError
+from oms_tui.models import AuditEvent, PrintJob, utcnow
 from oms_tui.printers.transports import DummyPrinters
+from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import printing
 from tests.helpers.documents import PACKING_SLIP, PICK_LIST
 from tests.helpers.printing import expected_bytes, network, settings_with
@@ -270,3 +272,95 @@ def test_the_printer_is_written_to_with_no_transaction_open(engine):
 
     assert printing.process_queue(engine, settings, transport_factory=checking_factory).printed == 1
     assert printers.output("打包台")
+
+
+# --- printing now, cancelling ---------------------------------------------------------------
+
+PACKER = Actor("li", frozenset({"warehouse"}))
+
+
+def test_print_now_says_whether_the_job_printed_or_waits_for_an_offline_printer(engine):
+    settings = settings_with(dummy("打包台"), dummy("备用"))
+    printers = DummyPrinters(offline={"打包台"})
+    first, second = enqueue(engine, settings), enqueue(engine, settings)
+    state = printing.print_now(engine, settings, second, actor=PACKER, transport_factory=printers)
+    # The earlier slip goes first and the printer refuses it: the later one is not sent, and says why.
+    assert (state.job_id, state.printer, state.status, state.offline, state.printed) == (
+        second, "打包台", "queued", True, False)
+    assert job(engine, first).attempts == 1 and job(engine, second).attempts == 0
+    printers.offline.clear()
+    state = printing.print_now(engine, settings, second, actor=PACKER, transport_factory=printers)
+    assert state.printed and not state.offline
+    assert (job(engine, first).status, job(engine, second).status) == ("done", "done")
+    assert printers.output("备用") == b""  # only the job's own printer was tried
+
+
+def test_print_now_of_someone_elses_job_needs_the_print_queue_permission(engine):
+    settings = settings_with(dummy("打包台"))
+    job_id = enqueue(engine, settings)  # queued by li
+    with pytest.raises(PermissionDenied):
+        printing.print_now(engine, settings, job_id, actor=Actor("zhang", frozenset({"cs_lead"})),
+                           transport_factory=DummyPrinters())
+    assert job(engine, job_id).attempts == 0
+    lead = Actor("wang", frozenset({"warehouse_lead"}))
+    assert printing.print_now(engine, settings, job_id, actor=lead, transport_factory=DummyPrinters()).printed
+
+
+def test_reprint_now_on_another_printer(engine):
+    settings = settings_with(dummy("打包台"), dummy("备用"))
+    printers = DummyPrinters(offline={"打包台"})
+    original = enqueue(engine, settings)
+    printing.process_queue(engine, settings, transport_factory=printers)
+    state = printing.reprint_now(engine, settings, original, actor=PACKER, printer="备用", transport_factory=printers)
+    assert (state.printer, state.printed) == ("备用", True)
+    assert printers.output("备用") == expected_bytes("packing_slip", PACKING_SLIP, dummy("备用"))
+    with read_session(engine) as session:
+        audit = session.exec(select(AuditEvent).where(AuditEvent.action == "print.reprint")).one()
+        assert (audit.user, audit.entity_id) == ("li", str(state.job_id))
+    with pytest.raises(ValidationError, match="no printer named"):
+        printing.reprint_now(engine, settings, original, actor=PACKER, printer="nowhere", transport_factory=printers)
+
+
+def test_a_cancelled_job_never_prints_and_the_cancel_is_audited(engine):
+    settings = settings_with(dummy("打包台"))
+    printers = DummyPrinters(offline={"打包台"})
+    stuck, later = enqueue(engine, settings, ref="TB1"), enqueue(engine, settings, ref="TB2")
+    printing.process_queue(engine, settings, transport_factory=printers)  # the printer is off: both wait
+    with session_scope(engine) as session:
+        assert printing.cancel_job(session, stuck, actor=PACKER).status == "cancelled"
+    printers.offline.clear()
+    run = printing.process_queue(engine, settings, now=utcnow() + timedelta(minutes=10), transport_factory=printers)
+    assert run.printed == 1 and (job(engine, stuck).status, job(engine, later).status) == ("cancelled", "done")
+    assert printers.output("打包台") == expected_bytes("packing_slip", PACKING_SLIP, dummy("打包台"))
+    with read_session(engine) as session:
+        assert printing.pending_count(session) == 0 and printing.count_jobs(session, status="cancelled") == 1
+        audit = session.exec(select(AuditEvent).where(AuditEvent.action == "print.cancel")).one()
+        assert (audit.user, audit.entity_id) == ("li", str(stuck))
+        assert '"was": "queued"' in audit.detail and "TB1" in audit.detail
+
+
+@pytest.mark.parametrize("status, message", [
+    ("done", "already printed"), ("cancelled", "already cancelled"), ("printing", "being sent right now"),
+])
+def test_what_cannot_be_cancelled_is_refused_and_left_alone(engine, status, message):
+    settings = settings_with(dummy("打包台"))
+    job_id = enqueue(engine, settings)
+    with session_scope(engine) as session:
+        stored = session.get(PrintJob, job_id)
+        stored.status = status
+        stored.next_attempt_at = utcnow() + timedelta(seconds=printing.LEASE_SECONDS)
+    with pytest.raises(ValidationError, match=message), session_scope(engine) as session:
+        printing.cancel_job(session, job_id, actor=PACKER)
+    assert job(engine, job_id).status == status
+    with read_session(engine) as session:
+        assert not session.exec(select(AuditEvent).where(AuditEvent.action == "print.cancel")).all()
+
+
+def test_cancelling_needs_the_print_queue_permission(engine):
+    job_id = enqueue(engine, settings_with(dummy("打包台")))
+    with pytest.raises(PermissionDenied), session_scope(engine) as session:
+        printing.cancel_job(session, job_id, actor=Actor("zhang", frozenset({"cs"})))
+    assert job(engine, job_id).status == "queued"
+    with pytest.raises(ValidationError, match="was cancelled; reprint it"), session_scope(engine) as session:
+        printing.cancel_job(session, job_id, actor=PACKER)
+        printing.retry_now(session, job_id, user="li")
