@@ -268,8 +268,9 @@ class PackStationScreen(OmsScreen):
     # --- keys -----------------------------------------------------------------------------------
 
     def work_at_risk(self) -> str | None:
-        """A parcel with verified items on the bench: leaving loses those scans, so ask first."""
-        if self.parcel is None or self.parcel[1] == 0:
+        """A parcel with verified items on the bench (or scans for it still being handled): leaving loses
+        those scans, so ask first."""
+        if self.parcel is None or (self.parcel[1] == 0 and self.queued == 0):
             return None
         orders, verified, units = self.parcel
         return _("Parcel {orders} is not finished: {verified} of {units} items verified. Leave it?").format(

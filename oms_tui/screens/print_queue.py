@@ -107,7 +107,7 @@ class PrintQueueScreen(PagedTableScreen):
         self.transport_factory = transport_factory or open_printer
         self.busy = False
         self._errors: dict[str, str] = {}  # row key → full last error, for the detail line
-        self._jobs: dict[str, tuple[str, str, str]] = {}  # row key → printer, document, reference
+        self._jobs: dict[str, tuple[str, str, str, str]] = {}  # row key → printer, document, reference, status
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -160,7 +160,7 @@ class PrintQueueScreen(PagedTableScreen):
                        plain(local_time(when, zone, seconds=True))),
             ))
             errors[str(job.id)] = job.last_error
-            jobs[str(job.id)] = (job.printer, job.document, job.ref)
+            jobs[str(job.id)] = (job.printer, job.document, job.ref, job.status)
         self._errors, self._jobs = errors, jobs  # one swap each: the UI thread never sees them half built
         return rows
 
@@ -218,7 +218,10 @@ class PrintQueueScreen(PagedTableScreen):
         job_id = self._selected_or_hint()
         if job_id is None:
             return
-        printer, document, ref = self._jobs.get(str(job_id), ("", "", ""))
+        printer, document, ref, status = self._jobs.get(str(job_id), ("", "", "", ""))
+        if status not in printing.UNPRINTED:
+            self._cancel(job_id)  # nothing to ask: the service says why it cannot be cancelled
+            return
         question = _("Cancel print job {job} ({document} {ref} on {printer})?").format(
             job=job_id, document=named(DOCUMENT_NAMES, document), ref=ref, printer=printer)
         self.app.push_screen(

@@ -18,6 +18,7 @@ from oms_tui.screens.print_queue import PrinterDialog, PrintQueueScreen
 from oms_tui.screens.registry import may_open
 from oms_tui.services.floor import printing
 from oms_tui.widgets.dialogs import ConfirmDialog
+from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.documents import PACKING_SLIP, PICK_LIST
 from tests.helpers.printer_listener import PrinterListener
 from tests.helpers.screens import SIZE, column, settle
@@ -171,6 +172,9 @@ async def test_reprint_on_another_printer_and_cancel_a_waiting_job(floor, settin
             await pilot.press("y")
             await settle(pilot, app)
             assert column(table, "status") == ["已打印", "已取消", "待打印"]
+            await pilot.press("up", "x")  # a printed job: nothing to ask, the refusal says why
+            await settle(pilot, app)
+            assert app.screen is screen and "已打印，无需取消" in str(screen.query_one(ErrorLine).render())
 
     await asyncio.wait_for(scenario(), TEST_SECONDS)
     with read_session(floor) as session:
