@@ -209,7 +209,7 @@ async def test_a_product_barcode_after_the_last_item_is_not_taken_for_the_waybil
         await pilot.press(*"TB00000001", "enter", *TOWEL, "enter")
         await settle(pilot, app)
         assert "运单" in message(screen)  # every item verified: scan the waybill
-        await pilot.press(*"4006381333931", "enter")  # a valid EAN-13 we do not stock
+        await pilot.press(*"6920152400388", "enter")  # a valid Chinese EAN-13 we do not stock
         await settle(pilot, app)
         assert screen.query_one("#message").has_class("error") and "商品条码" in message(screen)
         assert len(bells) == 1 and "错误 1" in counters(screen) and "已发包裹 0" in counters(screen)

@@ -267,7 +267,7 @@ class PackSession:
         waybill = couriers.normalize_waybill(code)
         expected = work.expected_waybill
         if not work.complete:
-            if couriers.is_product_barcode(waybill) and waybill != expected:
+            if couriers.is_product_barcode(waybill, work.courier) and waybill != expected:
                 return self._error(session, code, ScanOutcome.WRONG,
                                    N_("{code}: this is a product barcode we do not know, not in this parcel"),
                                    {"code": code}, started)
@@ -276,7 +276,7 @@ class PackSession:
                                    N_("Scan every item before the waybill: {verified} of {units} verified"),
                                    {"verified": work.verified, "units": work.units}, started)
             return self._error(session, code, ScanOutcome.UNKNOWN, N_("Unknown code {code}"), {"code": code}, started)
-        if not (expected or couriers.matching_couriers(waybill) or couriers.is_product_barcode(waybill)):
+        if not (expected or couriers.matching_couriers(waybill) or couriers.is_product_barcode(waybill, work.courier)):
             return self._error(session, code, ScanOutcome.UNKNOWN, N_("Unknown code {code}: scan the waybill"),
                                {"code": code}, started)
         courier = work.courier or couriers.guess_courier(waybill)

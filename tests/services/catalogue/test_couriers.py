@@ -75,8 +75,8 @@ def test_one_display_name_per_courier_in_the_readers_language():
 
 
 @pytest.mark.parametrize("code", [
-    "4006381333931",  # an EAN-13 with a valid check digit (any country)
-    "6901234567890",  # a Chinese 690–699 prefix, even with a wrong check digit
+    "6901234567892",  # a Chinese 690–699 prefix, valid check digit
+    "6920152400388",  # another Chinese product's EAN-13
     "9787111544937",  # an ISBN: a book's EAN-13
 ])
 def test_a_product_barcode_is_never_a_digits_only_waybill(code):
@@ -89,7 +89,19 @@ def test_an_ean_8_is_refused_and_a_waybill_that_is_no_ean_passes():
     with pytest.raises(couriers.WaybillRefused, match="product barcode"):
         couriers.validate_waybill("debangkuaidi", "96385074")  # EAN-8, and 8 digits fit Deppon's shape
     assert couriers.validate_waybill("yunda", "4312345678901") == "4312345678901"  # check digit would be 2
-    assert couriers.is_product_barcode("4006381333931") and not couriers.is_product_barcode("4006381333932")
+    assert couriers.is_product_barcode("6920152400388") and not couriers.is_product_barcode("6920152400389")
+
+
+def test_a_genuine_13_digit_waybill_with_a_valid_ean_check_digit_still_ships():
+    # One plain-digit waybill in ten ends in a valid EAN check digit; only a product prefix marks a product.
+    assert couriers.ean_check_digit_ok("4006381333931")
+    for courier in ("zhongtong", "yunda", "shentong"):
+        assert couriers.validate_waybill(courier, "4006381333931") == "4006381333931"
+
+
+def test_a_foreign_ean_13_is_a_product_for_a_courier_whose_waybills_are_never_13_digits():
+    with pytest.raises(couriers.WaybillRefused, match="product barcode"):
+        couriers.validate_waybill("shunfeng", "4006381333931")
 
 
 def test_ems_s10_check_digit():
@@ -107,7 +119,7 @@ def test_an_issued_waybill_is_the_only_one_accepted():
 
 def test_no_courier_is_refused_after_the_product_check():
     with pytest.raises(couriers.WaybillRefused, match="product barcode"):
-        couriers.validate_waybill(None, "4006381333931")
+        couriers.validate_waybill(None, "6920152400388")
     with pytest.raises(couriers.WaybillRefused, match="No courier"):
         couriers.validate_waybill(None, "123456789012")
 

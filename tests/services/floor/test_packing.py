@@ -188,7 +188,7 @@ def test_order_picked_outside_a_wave_ships_in_a_new_parcel(floor):
     assert_books_balance(floor)
 
 
-UNKNOWN_EAN = "4006381333931"  # a valid EAN-13 of no SKU of ours
+UNKNOWN_EAN = "6920152400388"  # a valid Chinese EAN-13 of no SKU of ours
 
 
 def zto_parcel(engine, ref="ZTO1"):
