@@ -26,6 +26,7 @@ from oms_tui.services.catalogue import skus
 from oms_tui.services.core import changes, users
 from oms_tui.services.orders import queries
 from oms_tui.widgets.bindings import localize_bindings
+from oms_tui.widgets.keys import NARROW_COLUMNS, SHORT_LINES
 
 # How often a terminal looks whether anyone committed a change (two primary-key maxima).
 CHANGE_POLL_SECONDS = 2.0
@@ -101,7 +102,13 @@ class OmsApp(App):
         Binding("ctrl+q", "quit", N_("Quit"), priority=True),
         Binding("f2", "switch_language", N_("Language")),
         Binding("ctrl+p", "command_palette", N_("Jump to…"), show=False, priority=True),
+        Binding("question_mark", "toggle_keys", N_("Keys"), key_display="?",
+                tooltip=N_("Every key of this screen, also those the footer has no room for")),
     ]
+    # Classes on every screen by terminal size, for the .tcss: a narrow (80-column) or short
+    # (24-line) terminal stacks panes and keeps the key columns (see widgets/keys.py, widgets/table.py).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_COLUMNS, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_LINES, "-tall")]
 
     def __init__(self, engine: Engine, settings: Settings, user_name: str | None = None, *,
                  ask_pin: bool = False) -> None:
@@ -177,10 +184,10 @@ class OmsApp(App):
         self._reset_to(MenuScreen())
 
     def sign_out(self) -> None:
-        name = self.operator.name if self.operator else ""
+        # An empty name: the next person at a shared terminal types theirs, and does not learn who sat here.
         self.operator = None
         self.title = self.settings.shop_name
-        self._reset_to(self._login(name))
+        self._reset_to(self._login())
 
     def _reset_to(self, screen: Screen) -> None:
         """Make ``screen`` the only one above the default screen."""
@@ -238,6 +245,13 @@ class OmsApp(App):
         else:
             self._reset_to(self._login(getattr(self.screen, "user_name", "")))
         self.notify(_("Language: English") if self.language == "en" else _("Language: Chinese"))
+
+    def action_toggle_keys(self) -> None:
+        """``?``: the panel of every key of this screen, or away with it."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(_("Language"), _("Switch between Chinese and English"), self.action_switch_language)

@@ -26,6 +26,7 @@ from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.floor import printing
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.paging import PageResult, TableRow
+from oms_tui.widgets.table import KeyedTable
 
 JOB_STATUS_NAMES: dict[str, str] = {
     PrintStatus.QUEUED: N_("queued"),
@@ -90,7 +91,7 @@ class PrintQueueScreen(PagedTableScreen):
             yield Select([(_(JOB_STATUS_NAMES[s]), s) for s in printing.STATUSES], prompt=_("All statuses"),
                          value=self.status or Select.NULL, id="status")
         yield ErrorLine()
-        yield DataTable(id="table")
+        yield KeyedTable(id="table")
         yield Static("", id="job-detail", markup=False)
         with Horizontal(id="status-bar"):
             yield Label("", id="page-label")

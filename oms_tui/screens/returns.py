@@ -30,6 +30,7 @@ from oms_tui.screens.formatting import (
 )
 from oms_tui.services.floor import returns
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.search_box import SEARCH_BINDING, SearchBox
 
 CONDITION_NAMES = {ReturnCondition.RESALEABLE: N_("resaleable"), ReturnCondition.DAMAGED: N_("damaged")}
 
@@ -63,7 +64,7 @@ class ReturnsScreen(OmsScreen):
         Binding("a", "all", N_("All units")),
         Binding("c", "condition", N_("Resaleable / damaged")),
         Binding("f10", "confirm", N_("Confirm return")),
-        Binding("slash", "focus_search", N_("Search")),
+        SEARCH_BINDING,
         Binding("escape", "back", N_("Back")),
     ]
 
@@ -78,7 +79,7 @@ class ReturnsScreen(OmsScreen):
         yield Header()
         with Horizontal(id="search-bar"):
             yield Label(_("Scan"), classes="field-label")
-            yield Input(value=self.initial_query, placeholder=_("Return waybill, order id or buyer's phone"),
+            yield SearchBox(value=self.initial_query, placeholder=_("Return waybill, order id or buyer's phone"),
                         id="query")
         yield ErrorLine()
         yield Label(_("Shipped orders"), classes="section")
@@ -250,11 +251,6 @@ class ReturnsScreen(OmsScreen):
         search = self.query_one("#query", Input)
         search.value = ""
         search.focus()
-
-    def action_focus_search(self) -> None:
-        search = self.query_one("#query", Input)
-        search.focus()
-        search.select_all()
 
     def action_back(self) -> None:
         self.app.pop_screen()
