@@ -19,6 +19,10 @@ SEARCH_BINDING = Binding("slash", "focus_search", N_("Search"), key_display="/")
 class SearchBox(Input):
     """An Input for look-ups (codes, phones, order numbers, names): ``/`` and ``?`` are keys, not text."""
 
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # Not typed here, so the footer keeps showing them while the box has the focus.
+        return character not in ("/", "?") and super().check_consume_key(key, character)
+
     async def _on_key(self, event: events.Key) -> None:
         # Handled before Input's own key handler (prevent_default skips it), like ScanInput's Enter.
         if event.character == "/":

@@ -6,15 +6,18 @@ import json
 from datetime import timedelta
 
 import pytest
+from rich.cells import cell_len
 from sqlmodel import select
 from textual.widgets import DataTable, Input, Static
 
 from oms_tui.app import OmsApp
 from oms_tui.db import make_engine, read_session, session_scope
+from oms_tui.i18n import _
 from oms_tui.models import ApprovalRequest, HoldKind, OrderStatus
 from oms_tui.screens import review as review_screen
 from oms_tui.screens.cs_dialogs import AddressDialog, ApprovalDialog
 from oms_tui.screens.order_detail import OrderDetailScreen
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.screens.review import ReviewScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
@@ -24,7 +27,7 @@ from oms_tui.services.orders import holds, queries, upsert
 from oms_tui.services.orders import intake_rules as review_rules
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
-from tests.helpers.screens import FIRST_ORDER_AT, SIZE, column, make_order, settle
+from tests.helpers.screens import FIRST_ORDER_AT, SIZE, column, footer_keys, keys_panel_text, make_order, settle
 
 
 def _ingest(engine, number, **changes):
@@ -343,3 +346,23 @@ async def test_the_order_under_the_cursor_decided_elsewhere_is_announced(queue, 
                                                "TB00000006"])
         assert screen.selected_order_id() == order_id_of(queue, "TB00000003")
         assert warnings == ["订单 TB00000002 已离开队列（在别处处理）；光标移到下一单"]
+
+
+# --- a default SSH window ------------------------------------------------------------------------
+
+async def test_at_80x24_the_queue_shows_why_and_whole_order_numbers_and_every_decision_key(queue, settings):
+    app = OmsApp(queue, settings, user_name="zhang")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_queue(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert {"age", "order", "why"} <= {key.value for key in table.columns}
+        for key in ("order", "why"):
+            width = next(c for k, c in table.columns.items() if k.value == key).get_render_width(table)
+            assert width >= max(cell_len(text) for text in column(table, key)) + 2 * table.cell_padding
+        assert table.region.right <= 80
+        detail = screen.query_one("#detail-pane")
+        assert detail.region.y >= table.region.bottom  # the detail is under the queue, not beside it
+        assert set("ecrmkhxv") <= set(footer_keys(app))  # every decision has its key in sight
+        panel = await keys_panel_text(pilot, app)
+        for binding in ReviewScreen.BINDINGS + PagedTableScreen.BINDINGS:
+            assert _(binding.description) in panel, binding
