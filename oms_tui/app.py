@@ -26,7 +26,7 @@ from oms_tui.services.catalogue import skus
 from oms_tui.services.core import changes, users
 from oms_tui.services.orders import queries
 from oms_tui.widgets.bindings import localize_bindings
-from oms_tui.widgets.keys import NARROW_COLUMNS, SHORT_LINES
+from oms_tui.widgets.keys import NARROW_COLUMNS, SHORT_LINES, KeysPanel
 
 # How often a terminal looks whether anyone committed a change (two primary-key maxima).
 CHANGE_POLL_SECONDS = 2.0
@@ -248,20 +248,19 @@ class OmsApp(App):
 
     def action_toggle_keys(self) -> None:
         """``?``: the panel of every key of this screen, or away with it."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        panels = self.screen.query(KeysPanel)
+        if panels:
+            panels.remove()
         else:
-            self.action_show_help_panel()
+            self.screen.mount(KeysPanel())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(_("Language"), _("Switch between Chinese and English"), self.action_switch_language)
         if self.operator is not None:
             yield SystemCommand(_("Sign out"), _("Sign out and return to the sign-in screen"), self.sign_out)
         yield SystemCommand(_("Theme"), _("Change the colour theme"), self.action_change_theme)
-        if screen.query("HelpPanel"):
-            yield SystemCommand(_("Keys"), _("Hide the keys panel"), self.action_hide_help_panel)
-        else:
-            yield SystemCommand(_("Keys"), _("Show the keys of this screen"), self.action_show_help_panel)
+        yield SystemCommand(_("Keys"), _("Hide the keys panel") if screen.query(KeysPanel)
+                            else _("Show the keys of this screen"), self.action_toggle_keys)
         yield SystemCommand(_("Quit"), _("Quit the application"), self.action_quit)
 
 

@@ -209,10 +209,10 @@ class ExceptionsScreen(PagedTableScreen):
     # --- opening and resolving ---------------------------------------------------------------------
 
     def _selected(self) -> tuple[int, int] | None:
-        table = self.table
-        if table.row_count == 0:
+        key = self.table.selected_key
+        if key is None:
             return None
-        hold_id, order_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value).split(":")
+        hold_id, order_id = key.split(":")
         return int(hold_id), int(order_id)
 
     @on(DataTable.RowSelected, "#table")

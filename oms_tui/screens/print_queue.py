@@ -142,7 +142,7 @@ class PrintQueueScreen(PagedTableScreen):
     def on_page_shown(self, result: PageResult) -> None:
         if not result.rows:
             self.query_one("#page-label", Label).update(_("No print jobs yet"))
-        self._show_detail(result.rows[0].key if result.rows else None)
+        self._show_detail(self.table.selected_key)  # the cursor's job: a refresh keeps the cursor on it
 
     @on(DataTable.RowHighlighted, "#table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

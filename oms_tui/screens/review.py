@@ -82,8 +82,8 @@ class ReviewScreen(PagedTableScreen):
         Binding("v", "approval", N_("Approval"), tooltip=N_("Ask for an approval")),
         Binding("tab", "switch_pane", N_("Queue / holds"), show=False),
         # Paging stays on its keys but leaves the footer to the decisions (the hint line names it).
-        Binding("pagedown", "next_page", N_("Next page"), show=False, priority=True),
-        Binding("pageup", "previous_page", N_("Previous page"), show=False, priority=True),
+        Binding("pagedown", "next_page", N_("Next page"), key_display="PgDn", show=False, priority=True),
+        Binding("pageup", "previous_page", N_("Previous page"), key_display="PgUp", show=False, priority=True),
         Binding("f5", "refresh", N_("Refresh"), show=False),
     ]
 

@@ -68,10 +68,11 @@ async def keys_panel_text(pilot, app) -> str:
     import io
 
     from rich.console import Console
-    from textual.widgets._key_panel import BindingsTable
+
+    from oms_tui.widgets.keys import KeysTable
 
     await pilot.press("question_mark")
     await settle(pilot, app)
     console = Console(width=200, record=True, file=io.StringIO())
-    console.print(app.screen.query_one(BindingsTable).render_bindings_table())
+    console.print(app.screen.query_one(KeysTable).render())
     return console.export_text()

@@ -40,4 +40,4 @@ async def test_the_footer_offers_search_and_keys_while_typing_in_the_box(shop, s
         assert {"slash", "question_mark"} <= set(footer_keys(app))
         await pilot.press("question_mark")  # opens the keys panel, is not typed
         await settle(pilot, app)
-        assert app.screen.query("HelpPanel") and app.focused.value == ""
+        assert app.screen.query("KeysPanel") and app.focused.value == ""
