@@ -44,7 +44,12 @@ class CursorAnchor:
 
 def cell_width(cell: object) -> int:
     """How many terminal cells ``cell`` takes on one line (the widest line of a multi-line text)."""
-    text = cell.plain if isinstance(cell, Text) else Text.from_markup(cell).plain if isinstance(cell, str) else str(cell)
+    if isinstance(cell, Text):
+        text = cell.plain
+    elif isinstance(cell, str):
+        text = Text.from_markup(cell).plain  # DataTable reads a plain str as markup
+    else:
+        text = str(cell)
     return max((cell_len(line) for line in text.splitlines()), default=0)
 
 
