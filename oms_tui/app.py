@@ -27,6 +27,7 @@ from oms_tui.services.core import changes, users
 from oms_tui.services.orders import queries
 from oms_tui.widgets.bindings import localize_bindings
 from oms_tui.widgets.dialogs import ConfirmDialog
+from oms_tui.widgets.keys import NARROW_COLUMNS, SHORT_LINES, KeysPanel
 
 # How often a terminal looks whether anyone committed a change (two primary-key maxima).
 CHANGE_POLL_SECONDS = 2.0
@@ -102,7 +103,13 @@ class OmsApp(App):
         Binding("ctrl+q", "quit", N_("Quit"), priority=True),
         Binding("f2", "switch_language", N_("Language")),
         Binding("ctrl+p", "command_palette", N_("Jump to…"), show=False, priority=True),
+        Binding("question_mark", "toggle_keys", N_("Keys"), key_display="?",
+                tooltip=N_("Every key of this screen, also those the footer has no room for")),
     ]
+    # Classes on every screen by terminal size, for the .tcss: a narrow (80-column) or short
+    # (24-line) terminal stacks panes and keeps the key columns (see widgets/keys.py, widgets/table.py).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_COLUMNS, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_LINES, "-tall")]
 
     def __init__(self, engine: Engine, settings: Settings, user_name: str | None = None, *,
                  ask_pin: bool = False) -> None:
@@ -178,10 +185,10 @@ class OmsApp(App):
         self._reset_to(MenuScreen())
 
     def sign_out(self) -> None:
-        name = self.operator.name if self.operator else ""
+        # An empty name: the next person at a shared terminal types theirs, and does not learn who sat here.
         self.operator = None
         self.title = self.settings.shop_name
-        self._reset_to(self._login(name))
+        self._reset_to(self._login())
 
     def _reset_to(self, screen: Screen) -> None:
         """Make ``screen`` the only one above the default screen."""
@@ -256,16 +263,22 @@ class OmsApp(App):
             self._reset_to(self._login(getattr(self.screen, "user_name", "")))
         self.notify(_("Language: English") if self.language == "en" else _("Language: Chinese"))
 
+    def action_toggle_keys(self) -> None:
+        """``?``: the panel of every key of this screen, or away with it."""
+        panels = self.screen.query(KeysPanel)
+        if panels:
+            panels.remove()
+        else:
+            self.screen.mount(KeysPanel())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(_("Language"), _("Switch between Chinese and English"), self.action_switch_language)
         if self.operator is not None:
             yield SystemCommand(_("Sign out"), _("Sign out and return to the sign-in screen"),
                                 partial(self.leave_safely, self.sign_out))
         yield SystemCommand(_("Theme"), _("Change the colour theme"), self.action_change_theme)
-        if screen.query("HelpPanel"):
-            yield SystemCommand(_("Keys"), _("Hide the keys panel"), self.action_hide_help_panel)
-        else:
-            yield SystemCommand(_("Keys"), _("Show the keys of this screen"), self.action_show_help_panel)
+        yield SystemCommand(_("Keys"), _("Hide the keys panel") if screen.query(KeysPanel)
+                            else _("Show the keys of this screen"), self.action_toggle_keys)
         yield SystemCommand(_("Quit"), _("Quit the application"), self.action_quit)
 
 

@@ -23,6 +23,7 @@ from oms_tui.screens.host import OmsHost
 from oms_tui.services.core.actor import Actor
 from oms_tui.widgets.bindings import localize_bindings
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.search_box import SearchBox
 
 T = TypeVar("T")
 
@@ -141,6 +142,14 @@ class OmsScreen(Screen):
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(done, result)
+
+    def action_focus_search(self) -> None:
+        """``/`` (``SEARCH_BINDING``): into the screen's search box, its text selected for a new search."""
+        boxes = self.query(SearchBox)
+        if boxes:
+            boxes.first().focus_for_search()
+        else:
+            self.app.bell()
 
     def show_error(self, message: str) -> None:
         """A red line on the screen (when it has one) and a notification."""

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import utcnow
@@ -32,11 +32,14 @@ from oms_tui.services.cs import exceptions
 from oms_tui.services.cs.exceptions import BULK_SAFE_KINDS, ExceptionFilter
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
+from oms_tui.widgets.table import Column, KeyedTable
 
 RATIO_HOURS = 24
 ALERT_ROWS = 20
 TYPING_DELAY = 0.5
+REASON_WIDTH = 60  # a long reason is cut in the table (Enter opens the order with all of it)
 
 
 @dataclass(frozen=True)
@@ -75,27 +78,30 @@ class ExceptionsScreen(PagedTableScreen):
                          id="blocking")
             yield Input(placeholder=_("Open at least … hours"), id="min-age", max_length=6)
         yield ErrorLine()
-        yield DataTable(id="table")
+        yield KeyedTable(id="table")
         with Horizontal(id="status-bar"):
             yield Label("", id="page-label")
             yield Label(_("Enter: order · r: resolve · b: resolve the kind · a: alerts"), id="hint")
         yield Label(_("Alerts waiting to be sent"), classes="section", id="alerts-title")
-        yield DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyedTable(id="alerts")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.setup_table()
-        self.query_one("#alerts", DataTable).add_columns(
-            _("Created"), _("Subject"), _("To"), _("Order"), _("Attempts"), _("Last error"))
+        self.query_one("#alerts", KeyedTable).set_columns([
+            (_("Created"), "created"), (_("Subject"), "subject"), (_("To"), "to"), (_("Order"), "order"),
+            (_("Attempts"), "attempts"), (_("Last error"), "error")])
         self.load_page(1, recount=True)
         self.table.focus()
 
     # --- the table -----------------------------------------------------------------------------
 
-    def columns(self) -> list[tuple[str, str]]:
-        return [(_("Kind"), "kind"), (_("Blocking"), "blocking"), (_("Open for"), "age"), (_("Order"), "order"),
-                (_("Platform"), "platform"), (_("Status"), "status"), (_("Reason"), "reason"),
-                (_("Opened"), "opened")]
+    def columns(self) -> list[Column]:
+        # Kind (red when blocking), age, order and reason stay on a narrow terminal.
+        return [Column(_("Kind"), "kind"), Column(_("Blocking"), "blocking", priority=2), Column(_("Open for"), "age"),
+                Column(_("Order"), "order"), Column(_("Platform"), "platform", priority=3),
+                Column(_("Status"), "status", priority=1), Column(_("Reason"), "reason", max_width=REASON_WIDTH),
+                Column(_("Opened"), "opened", priority=3)]
 
     def current_query(self) -> ExceptionFilter:
         return ExceptionFilter(self.kind, self.blocking, self.min_age_hours)
@@ -142,10 +148,7 @@ class ExceptionsScreen(PagedTableScreen):
                                                   alerts=summary.alerts))
         self.query_one("#alerts-title", Label).update(
             _("Alerts waiting to be sent ({count})").format(count=summary.alerts))
-        table = self.query_one("#alerts", DataTable)
-        table.clear()
-        for row in summary.alert_rows:
-            table.add_row(*row.cells, key=row.key)
+        self.query_one("#alerts", KeyedTable).show_rows(summary.alert_rows)
 
     # --- filters -------------------------------------------------------------------------------
 
@@ -201,15 +204,15 @@ class ExceptionsScreen(PagedTableScreen):
         self.table.focus()
 
     def action_focus_alerts(self) -> None:
-        self.query_one("#alerts", DataTable).focus()
+        self.query_one("#alerts", KeyedTable).focus()
 
     # --- opening and resolving ---------------------------------------------------------------------
 
     def _selected(self) -> tuple[int, int] | None:
-        table = self.table
-        if table.row_count == 0:
+        key = self.table.selected_key
+        if key is None:
             return None
-        hold_id, order_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value).split(":")
+        hold_id, order_id = key.split(":")
         return int(hold_id), int(order_id)
 
     @on(DataTable.RowSelected, "#table")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.formatting import (
@@ -21,7 +21,9 @@ from oms_tui.screens.formatting import (
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.stock import queries as stock_queries
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import PageResult, TableRow
+from oms_tui.widgets.table import KeyedTable
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,11 @@ class SkuLedgerScreen(PagedTableScreen):
         yield Header()
         yield Static(self.sku_code, id="sku-summary", markup=False)
         yield ErrorLine()
-        yield DataTable(id="table")
+        yield KeyedTable(id="table")
         with Horizontal(id="status-bar"):
             yield Label("", id="page-label")
             yield Label(_("Newest first · Esc: back"), id="hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.setup_table()

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Header, Input, Label
+from textual.widgets import Button, Header, Input, Label
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
@@ -18,6 +18,7 @@ from oms_tui.screens.host import Operator
 from oms_tui.services.core import users
 from oms_tui.widgets.bindings import localize_bindings
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
 
 
 class LoginScreen(OmsScreen):
@@ -41,7 +42,7 @@ class LoginScreen(OmsScreen):
                 yield Input(password=True, restrict=r"\d*", max_length=8, id="pin")
                 yield ErrorLine(id="login-error")
                 yield Button(_("Sign in"), variant="primary", id="sign-in")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#pin" if self.user_name else "#user", Input).focus()

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
@@ -28,7 +28,10 @@ from oms_tui.screens.formatting import (
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.cs import lookup
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
+from oms_tui.widgets.search_box import SEARCH_BINDING, SearchBox
+from oms_tui.widgets.table import Column, KeyedTable
 
 KIND_NAMES = {
     "mobile": N_("mobile number"), "masked_phone": N_("masked phone"), "order": N_("order number"),
@@ -50,7 +53,7 @@ class LookupScreen(OmsScreen):
     TITLE_ID = N_("Customer lookup")
     CSS_PATH = "lookup.tcss"
     BINDINGS = [
-        Binding("slash", "focus_query", N_("Search")),
+        SEARCH_BINDING,
         Binding("f5", "refresh", N_("Refresh")),
         Binding("escape", "back", N_("Back")),
     ]
@@ -64,22 +67,23 @@ class LookupScreen(OmsScreen):
         yield Header()
         with Horizontal(id="search-bar"):
             yield Label(_("Find"), classes="field-label")
-            yield Input(value=self.initial_query, placeholder=_("Phone (also masked), platform order number or waybill"),
+            yield SearchBox(value=self.initial_query, placeholder=_("Phone (also masked), platform order number or waybill"),
                         id="query")
         yield ErrorLine()
         yield Static(_("Type a phone number, an order number or a waybill and press Enter"), id="customers")
-        yield DataTable(id="orders", cursor_type="row", zebra_stripes=True)
+        yield KeyedTable(id="orders")
         with Horizontal(id="status-bar"):
             yield Label("", id="summary")
             yield Label(_("Enter: open the order · /: new search"), id="hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#orders", DataTable)
-        for label, key in ((_("Platform"), "platform"), (_("Order"), "order"), (_("Status"), "status"),
-                           (_("Created"), "created"), (_("Paid amount"), "paid"), (_("Receiver"), "receiver"),
-                           (_("Phone"), "phone"), (_("Courier"), "courier"), (_("Waybill"), "waybill")):
-            table.add_column(label, key=key)
+        # Who, which order and where the parcel is stay on a narrow terminal; the rest goes first.
+        self.query_one("#orders", KeyedTable).set_columns([
+            Column(_("Platform"), "platform", priority=2), Column(_("Order"), "order"),
+            Column(_("Status"), "status", priority=1), Column(_("Created"), "created", priority=3),
+            Column(_("Paid amount"), "paid", priority=2), Column(_("Receiver"), "receiver"), Column(_("Phone"), "phone"),
+            Column(_("Courier"), "courier"), Column(_("Waybill"), "waybill")])
         self.query_one("#query", Input).focus()
         if self.initial_query:
             self.search(self.initial_query)
@@ -88,14 +92,16 @@ class LookupScreen(OmsScreen):
     def _submitted(self, event: Input.Submitted) -> None:
         self.search(event.value)
 
-    def search(self, text: str) -> None:
+    def search(self, text: str, *, again: bool = False) -> None:
+        """Look ``text`` up; ``again`` reads the same search anew (a refresh) without moving the focus."""
         text = text.strip()
         if not text:
             self.show_error(_("Type a phone number, an order number or a waybill"))
             return
-        self.clear_error()
         zone = shop_zone(self.oms.settings.timezone)
-        self.query_one("#summary", Label).update(_("Searching…"))
+        if not again:
+            self.clear_error()
+            self.query_one("#summary", Label).update(_("Searching…"))
 
         def fetch(session: Session) -> Found:
             result = lookup.lookup(session, text)
@@ -118,9 +124,10 @@ class LookupScreen(OmsScreen):
             ]
             return Found(text, result.kind, result.basis, people, rows)
 
-        self.read(fetch, self._show, group="lookup")
+        self.read(fetch, lambda found: self._show(found, again=again), group="lookup")
 
-    def _show(self, found: Found) -> None:
+    def _show(self, found: Found, *, again: bool = False) -> None:
+        same_search = self.found is not None and self.found.query == found.query
         self.found = found
         kind = _(KIND_NAMES.get(found.kind, found.kind))
         if found.customers:
@@ -130,27 +137,23 @@ class LookupScreen(OmsScreen):
         else:
             text = _("Nothing found for {query}").format(query=found.query)
         self.query_one("#customers", Static).update(Text(text))
-        table = self.query_one("#orders", DataTable)
-        table.clear()
-        for row in found.rows:
-            table.add_row(*row.cells, key=row.key)
+        table = self.query_one("#orders", KeyedTable)
+        table.show_rows(found.rows, keep_cursor=same_search)
         self.query_one("#summary", Label).update(
             _("{kind}: {count} orders · {basis}").format(kind=kind, count=len(found.rows), basis=found.basis))
-        if found.rows:
+        if found.rows and not again:
             table.focus()
 
     @on(DataTable.RowSelected, "#orders")
     def _open_order(self, event: DataTable.RowSelected) -> None:
         self.oms.open_order(int(event.row_key.value))
 
-    def action_focus_query(self) -> None:
-        query = self.query_one("#query", Input)
-        query.focus()
-        query.select_all()
-
     def action_refresh(self) -> None:
         if self.found is not None:
-            self.search(self.found.query)
+            self.search(self.found.query, again=True)
+
+    def on_data_changed(self) -> None:
+        self.action_refresh()  # a status or a waybill changed at another desk
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -7,14 +7,17 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Label, OptionList
+from textual.widgets import Header, Label, OptionList
 from textual.widgets.option_list import Option
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.registry import ROLE_NAMES, ScreenEntry, screens_for
+from oms_tui.widgets.keys import KeysFooter
 
-NUMBER_KEYS = "1234567890"
+# One key per entry: the digits, then letters for entries after the tenth (nothing else on the
+# menu takes a plain letter).
+MENU_KEYS = "1234567890abcdefghijklmnopqrstuvwxyz"
 
 
 class MenuScreen(OmsScreen):
@@ -39,7 +42,7 @@ class MenuScreen(OmsScreen):
         options = []
         width = max((cell_len(_(entry.title)) for entry in self.entries), default=0)
         for number, entry in enumerate(self.entries):
-            key = NUMBER_KEYS[number] if number < len(NUMBER_KEYS) else " "
+            key = MENU_KEYS[number] if number < len(MENU_KEYS) else " "
             title = _(entry.title)
             prompt = Text.assemble((f" {key}  ", "bold"), (title, "bold"), " " * (width - cell_len(title) + 3),
                                    (_(entry.description), "dim"))
@@ -47,9 +50,9 @@ class MenuScreen(OmsScreen):
                 prompt.append("   " + _("(coming)"), style="italic")
             options.append(Option(prompt, id=entry.key, disabled=not entry.available))
         yield OptionList(*options, id="menu")
-        yield Label(_("Number or arrows and Enter to open · Ctrl+P: jump to an order or SKU · F2: language"),
+        yield Label(_("Key or arrows and Enter to open · Ctrl+P: jump to an order or SKU · F2: language"),
                     id="hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()
@@ -60,8 +63,8 @@ class MenuScreen(OmsScreen):
             self.oms.open_screen(event.option.id)
 
     def on_key(self, event: events.Key) -> None:
-        if event.character and event.character in NUMBER_KEYS:
-            index = NUMBER_KEYS.index(event.character)
+        if event.character and event.character in MENU_KEYS:
+            index = MENU_KEYS.index(event.character)
             if index < len(self.entries):
                 event.stop()
                 entry = self.entries[index]

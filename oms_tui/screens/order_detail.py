@@ -12,9 +12,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from oms_tui.i18n import N_, _
+from oms_tui.models import OrderStatus
 from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
@@ -31,7 +32,9 @@ from oms_tui.screens.formatting import (
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.orders import queries as order_queries
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
+from oms_tui.widgets.table import KeyedTable
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,28 @@ def _detail_text(detail: str) -> str:
     return ", ".join(f"{key}={value}" for key, value in data.items())
 
 
+# Once shipped, the stock left with the parcel: the order's lock time is history, not its state.
+SHIPPED_STATUSES = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+def stock_state(o: order_queries.OrderDetailView, zone: ZoneInfo) -> str:
+    """Where the order's stock stands: shipped, locked since when, or not locked."""
+    if o.status in SHIPPED_STATUSES:
+        return _("shipped {at}").format(at=local_time(o.shipped_at, zone)).strip()
+    if o.locked_at is not None and any(line.locked_qty for line in o.lines):
+        return _("locked since {at}").format(at=local_time(o.locked_at, zone))
+    return _("not locked")
+
+
+def line_stock(line: order_queries.DetailLine, shipped: bool) -> str:
+    """One line's units: shipped with the parcel, locked for it, or none locked yet."""
+    if shipped:
+        return _("{qty} shipped").format(qty=line.qty)
+    if line.locked_qty:
+        return _("{qty} locked").format(qty=line.locked_qty)
+    return _("not locked")
+
+
 def as_shown(o: order_queries.OrderDetailView, zone: ZoneInfo) -> OrderDetail:
     """The order's read model as the screen draws it: labelled fields, table rows, newest history first."""
     address = " ".join(p for p in (o.receiver_province, o.receiver_city, o.receiver_district, o.receiver_address) if p)
@@ -71,11 +96,12 @@ def as_shown(o: order_queries.OrderDetailView, zone: ZoneInfo) -> OrderDetail:
         (_("Discount"), yuan(o.discount_fen)), (_("Postage"), yuan(o.post_fee_fen)),
         (_("Buyer remark"), o.buyer_remark), (_("Seller memo"), o.seller_memo),
         (_("Courier"), couriers.display_name(o.courier)), (_("Waybill"), o.waybill or ""),
-        (_("Shipped"), local_time(o.shipped_at, zone)), (_("Stock locked"), local_time(o.locked_at, zone)),
+        (_("Shipped"), local_time(o.shipped_at, zone)), (_("Stock"), stock_state(o, zone)),
     ]
+    shipped = o.status in SHIPPED_STATUSES
     lines = [
         TableRow(str(line.id), (plain(line.sku_code), plain(line.title), num(line.qty), money(line.price_fen),
-                                num(line.locked_qty), num(line.returned_qty)))
+                                plain(line_stock(line, shipped)), num(line.returned_qty)))
         for line in o.lines
     ]
     hold_rows = [
@@ -115,21 +141,24 @@ class OrderDetailScreen(OmsScreen):
         with VerticalScroll(id="detail"):
             yield Static("", id="fields")
             yield Label(_("Lines"), classes="section")
-            yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+            yield KeyedTable(id="lines")
             yield Label(_("Holds"), classes="section", id="holds-title")
-            yield DataTable(id="holds", cursor_type="row", zebra_stripes=True)
+            yield KeyedTable(id="holds")
             yield Label(_("History"), classes="section")
-            yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+            yield KeyedTable(id="history")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#lines", DataTable).add_columns(
-            _("SKU"), _("Title"), _("Qty"), _("Price"), _("Locked"), _("Returned"))
-        self.query_one("#holds", DataTable).add_columns(
-            _("Kind"), _("Blocking"), _("Opened"), _("By"), _("Reason"), _("Resolved"), _("Resolved by"),
-            _("Resolution"))
-        self.query_one("#history", DataTable).add_columns(_("Time"), _("User"), _("Action"), _("Detail"))
-        self.query_one("#lines", DataTable).focus()
+        self.query_one("#lines", KeyedTable).set_columns([
+            (_("SKU"), "sku"), (_("Title"), "title"), (_("Qty"), "qty"), (_("Price"), "price"), (_("Stock"), "stock"),
+            (_("Returned"), "returned")])
+        self.query_one("#holds", KeyedTable).set_columns([
+            (_("Kind"), "kind"), (_("Blocking"), "blocking"), (_("Opened"), "opened"), (_("By"), "by"),
+            (_("Reason"), "reason"), (_("Resolved"), "resolved"), (_("Resolved by"), "resolved_by"),
+            (_("Resolution"), "resolution")])
+        self.query_one("#history", KeyedTable).set_columns(
+            [(_("Time"), "at"), (_("User"), "user"), (_("Action"), "action"), (_("Detail"), "detail")])
+        self.query_one("#lines", KeyedTable).focus()
         self.load()
 
     def load(self) -> None:
@@ -152,10 +181,7 @@ class OrderDetailScreen(OmsScreen):
         self.query_one("#holds-title", Label).update(
             _("Holds ({open} open, {total} in all)").format(open=detail.open_holds, total=len(detail.holds)))
         for table_id, rows in (("#lines", detail.lines), ("#holds", detail.holds), ("#history", detail.history)):
-            table = self.query_one(table_id, DataTable)
-            table.clear()
-            for row in rows:
-                table.add_row(*row.cells, key=row.key)
+            self.query_one(table_id, KeyedTable).show_rows(rows)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
 from oms_tui.limits import OutOfBounds, require_day
@@ -30,7 +30,10 @@ from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.orders import queries
 from oms_tui.services.orders.queries import OrderFilter
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
+from oms_tui.widgets.search_box import SEARCH_BINDING, SearchBox
+from oms_tui.widgets.table import Column, KeyedTable
 
 TYPING_DELAY = 0.5  # seconds of no typing before the date or search filter applies itself
 
@@ -59,7 +62,7 @@ class OrdersScreen(PagedTableScreen):
     TITLE_ID = N_("Orders")
     CSS_PATH = "orders.tcss"
     BINDINGS = [
-        Binding("slash", "focus_search", N_("Search")),
+        SEARCH_BINDING,
         Binding("ctrl+t", "focus_table", N_("Table")),
     ]
 
@@ -79,24 +82,27 @@ class OrdersScreen(PagedTableScreen):
             yield Select([(_(name), key) for key, name in PLATFORM_NAMES.items()], prompt=_("All platforms"),
                          value=self.platform or Select.NULL, id="platform")
             yield Input(placeholder=_("Since YYYY-MM-DD"), id="since", max_length=10)
-            yield Input(value=self.search, placeholder=_("Order id, waybill or receiver"), id="search")
+            yield SearchBox(value=self.search, placeholder=_("Order id, waybill or receiver"), id="search")
         yield ErrorLine()
-        yield DataTable(id="table")
+        yield KeyedTable(id="table")
         with Horizontal(id="status-bar"):
             yield Label("", id="page-label")
             yield Label(_("Enter: details · /: search · PgDn/PgUp: page"), id="hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.setup_table()
         self.load_page(1, recount=True)
         self.table.focus()
 
-    def columns(self) -> list[tuple[str, str]]:
+    def columns(self) -> list[Column]:
+        # Order, status, holds and receiver stay on a narrow terminal; shop and region go first.
         return [
-            (_("Order"), "order"), (_("Platform"), "platform"), (_("Shop"), "shop"), (_("Status"), "status"),
-            (_("Open holds"), "holds"), (_("Receiver"), "receiver"), (_("Region"), "region"),
-            (_("Total"), "total"), (_("Created"), "created"), (_("Waybill"), "waybill"),
+            Column(_("Order"), "order"), Column(_("Platform"), "platform", priority=3),
+            Column(_("Shop"), "shop", priority=4), Column(_("Status"), "status"), Column(_("Open holds"), "holds"),
+            Column(_("Receiver"), "receiver"), Column(_("Region"), "region", priority=4),
+            Column(_("Total"), "total", priority=2), Column(_("Created"), "created", priority=3),
+            Column(_("Waybill"), "waybill", priority=1),
         ]
 
     def current_query(self) -> OrdersQuery:
@@ -170,9 +176,6 @@ class OrdersScreen(PagedTableScreen):
             self.since, self.search = since, search
             self.refilter()
         return True
-
-    def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
 
     def action_focus_table(self) -> None:
         self.table.focus()

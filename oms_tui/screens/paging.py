@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from sqlmodel import Session
 from textual.binding import Binding
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
 from oms_tui.widgets.paging import PAGE_SIZE, Page, PageResult, TableRow
+from oms_tui.widgets.table import Column, KeyedTable
 
 
 class PagedTableScreen(OmsScreen):
-    """A screen around one DataTable (``#table``) and a page label (``#page-label``).
+    """A screen around one KeyedTable (``#table``) and a page label (``#page-label``).
 
     Subclasses give the columns and ``fetch_count`` / ``fetch_rows``; both run in a worker thread.
     """
@@ -35,8 +36,8 @@ class PagedTableScreen(OmsScreen):
 
     # --- for subclasses ----------------------------------------------------------------------
 
-    def columns(self) -> list[tuple[str, str]]:
-        """(translated label, column key) pairs."""
+    def columns(self) -> list[Column | tuple[str, str]]:
+        """``Column``s, or (translated label, column key) pairs for columns always shown."""
         raise NotImplementedError
 
     def current_query(self) -> object:
@@ -52,48 +53,58 @@ class PagedTableScreen(OmsScreen):
     def on_page_shown(self, result: PageResult) -> None:
         """Hook after a page is drawn."""
 
+    def on_cursor_row_gone(self, row: TableRow) -> None:
+        """Hook: a refresh found the row under the cursor gone (the cursor is on the row that took
+        its place). A screen whose keys act on that row says so; the rest stay quiet."""
+
     # --- machinery ---------------------------------------------------------------------------
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#table", DataTable)
+    def table(self) -> KeyedTable:
+        return self.query_one("#table", KeyedTable)
 
     def setup_table(self) -> None:
-        table = self.table
-        table.cursor_type = "row"
-        table.zebra_stripes = True
-        for label, key in self.columns():
-            table.add_column(label, key=key)
+        self.table.set_columns(self.columns())
 
-    def load_page(self, number: int | None = None, *, recount: bool = False, keep_cursor: bool = False) -> None:
-        """Read page ``number`` (default: the current one); ``recount`` re-reads the row count;
-        ``keep_cursor`` leaves the cursor on the same row (a refresh the user did not ask for)."""
+    def load_page(self, number: int | None = None, *, recount: bool = False) -> None:
+        """Read page ``number``, its cursor on the first row; or, without a number, read the current
+        page again (a refresh, asked for or not, or after an action) with the cursor kept on the same
+        row by key — looked for on the pages either side when rows above it came or went — or, when
+        that row is gone, on the row that took its place. ``recount`` re-reads the row count."""
         wanted = Page(self.page.number if number is None else number, self.page.size, self.page.total)
         recount = recount or not self.loaded
         query = self.current_query()
+        anchor = self.table.anchor() if number is None else None
+
+        def rows_of(session: Session, page: Page) -> list[TableRow]:
+            return self.fetch_rows(session, query, page.size, page.offset)
 
         def fetch(session: Session) -> PageResult:
             page = wanted
             if recount:
                 page = Page(page.number, page.size, self.fetch_count(session, query))
             page = page.clamped()
-            return PageResult(page, self.fetch_rows(session, query, page.size, page.offset))
+            rows = rows_of(session, page)
+            if anchor is not None and all(row.key != anchor.row.key for row in rows):
+                for number in (page.number - 1, page.number + 1):
+                    neighbour = Page(number, page.size, page.total)
+                    if 1 <= number <= page.pages:
+                        moved = rows_of(session, neighbour)
+                        if any(row.key == anchor.row.key for row in moved):
+                            return PageResult(neighbour, moved)
+            return PageResult(page, rows)
 
         # Not ``table.loading``: that would take the focus away from the table.
         self.query_one("#page-label", Label).update(_("Loading…"))
-        cursor = self.table.cursor_row if keep_cursor else None
-        self.read(fetch, lambda result: self._show_page(result, cursor), group="page")
+        self.read(fetch, lambda result: self._show_page(result, keep_cursor=anchor is not None), group="page")
 
-    def _show_page(self, result: PageResult, cursor: int | None = None) -> None:
+    def _show_page(self, result: PageResult, *, keep_cursor: bool = False) -> None:
         self.page = result.page
         self.loaded = True
-        table = self.table
-        table.clear()
-        for row in result.rows:
-            table.add_row(*row.cells, key=row.key)
-        if cursor is not None and result.rows:
-            table.move_cursor(row=min(cursor, len(result.rows) - 1), animate=False)
+        gone = self.table.show_rows(result.rows, keep_cursor=keep_cursor)
         self.query_one("#page-label", Label).update(result.page.label())
+        if gone is not None:
+            self.on_cursor_row_gone(gone)
         self.on_page_shown(result)
 
     def show_error(self, message: str) -> None:
@@ -118,7 +129,7 @@ class PagedTableScreen(OmsScreen):
 
     def on_data_changed(self) -> None:
         if self.loaded:
-            self.load_page(recount=True, keep_cursor=True)
+            self.load_page(recount=True)
 
     def action_back(self) -> None:
         self.app.pop_screen()

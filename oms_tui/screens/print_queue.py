@@ -29,6 +29,7 @@ from oms_tui.services.floor import printing
 from oms_tui.widgets.dialogs import ConfirmDialog, Dialog
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.paging import PageResult, TableRow
+from oms_tui.widgets.table import KeyedTable
 
 JOB_STATUS_NAMES: dict[str, str] = {
     PrintStatus.QUEUED: N_("queued"),
@@ -115,7 +116,7 @@ class PrintQueueScreen(PagedTableScreen):
             yield Select([(_(JOB_STATUS_NAMES[s]), s) for s in printing.STATUSES], prompt=_("All statuses"),
                          value=self.status or Select.NULL, id="status")
         yield ErrorLine()
-        yield DataTable(id="table")
+        yield KeyedTable(id="table")
         yield Static("", id="job-detail", markup=False)
         with Horizontal(id="status-bar"):
             yield Label("", id="page-label")
@@ -167,7 +168,7 @@ class PrintQueueScreen(PagedTableScreen):
     def on_page_shown(self, result: PageResult) -> None:
         if not result.rows:
             self.query_one("#page-label", Label).update(_("No print jobs yet"))
-        self._show_detail(result.rows[0].key if result.rows else None)
+        self._show_detail(self.table.selected_key)  # the cursor's job: a refresh keeps the cursor on it
 
     @on(DataTable.RowHighlighted, "#table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

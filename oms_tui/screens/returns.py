@@ -32,6 +32,7 @@ from oms_tui.services.catalogue import couriers
 from oms_tui.services.floor import printing, returns
 from oms_tui.services.floor.print_request import PrintOutcome
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.search_box import SEARCH_BINDING, SearchBox
 
 CONDITION_NAMES = {ReturnCondition.RESALEABLE: N_("resaleable"), ReturnCondition.DAMAGED: N_("damaged")}
 
@@ -65,7 +66,7 @@ class ReturnsScreen(OmsScreen):
         Binding("a", "all", N_("All units")),
         Binding("c", "condition", N_("Resaleable / damaged")),
         Binding("f10", "confirm", N_("Confirm return")),
-        Binding("slash", "focus_search", N_("Search")),
+        SEARCH_BINDING,
         Binding("escape", "back", N_("Back")),
     ]
 
@@ -80,7 +81,7 @@ class ReturnsScreen(OmsScreen):
         yield Header()
         with Horizontal(id="search-bar"):
             yield Label(_("Scan"), classes="field-label")
-            yield Input(value=self.initial_query, placeholder=_("Return waybill, order id or buyer's phone"),
+            yield SearchBox(value=self.initial_query, placeholder=_("Return waybill, order id or buyer's phone"),
                         id="query")
         yield ErrorLine()
         yield Label(_("Shipped orders"), classes="section")
@@ -267,11 +268,6 @@ class ReturnsScreen(OmsScreen):
         note = f"{text} · {print_note(outcome, state)}"
         self.query_one("#summary", Label).update(note)
         self.notify(note, severity="information" if state.printed else "warning")
-
-    def action_focus_search(self) -> None:
-        search = self.query_one("#query", Input)
-        search.focus()
-        search.select_all()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import HoldKind, utcnow
@@ -43,7 +43,9 @@ from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.cs import review
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
+from oms_tui.widgets.table import Column, KeyedTable
 
 DETAIL_DELAY = 0.15  # seconds the cursor rests on a row before its detail is read
 
@@ -68,19 +70,20 @@ class ReviewScreen(PagedTableScreen):
     TITLE_ID = N_("Review queue")
     CSS_PATH = "review.tcss"
     PAGE_SIZE = 30
+    # Short descriptions so the eight decisions fit an 80-column footer; the ``?`` panel adds the tooltips.
     BINDINGS = [
-        Binding("e", "edit_address", N_("Edit address")),
-        Binding("c", "confirm_address", N_("Address OK")),
-        Binding("r", "accept_remark", N_("Remark read")),
-        Binding("m", "merge", N_("Merge duplicates")),
-        Binding("k", "keep_both", N_("Keep both")),
-        Binding("h", "release", N_("Release hold")),
-        Binding("x", "cancel_order", N_("Cancel order")),
-        Binding("v", "approval", N_("Ask approval")),
+        Binding("e", "edit_address", N_("Edit"), tooltip=N_("Edit the receiver and address")),
+        Binding("c", "confirm_address", N_("Addr OK"), tooltip=N_("The address is right as it is")),
+        Binding("r", "accept_remark", N_("Read"), tooltip=N_("The buyer's remark is read and handled")),
+        Binding("m", "merge", N_("Merge"), tooltip=N_("Duplicates: ship them in one parcel")),
+        Binding("k", "keep_both", N_("Keep"), tooltip=N_("Not duplicates: each order ships on its own")),
+        Binding("h", "release", N_("Release"), tooltip=N_("Release the hold under the cursor")),
+        Binding("x", "cancel_order", N_("Cancel"), tooltip=N_("Cancel the order")),
+        Binding("v", "approval", N_("Approval"), tooltip=N_("Ask for an approval")),
         Binding("tab", "switch_pane", N_("Queue / holds"), show=False),
         # Paging stays on its keys but leaves the footer to the decisions (the hint line names it).
-        Binding("pagedown", "next_page", N_("Next page"), show=False, priority=True),
-        Binding("pageup", "previous_page", N_("Previous page"), show=False, priority=True),
+        Binding("pagedown", "next_page", N_("Next page"), key_display="PgDn", show=False, priority=True),
+        Binding("pageup", "previous_page", N_("Previous page"), key_display="PgUp", show=False, priority=True),
         Binding("f5", "refresh", N_("Refresh"), show=False),
     ]
 
@@ -88,42 +91,49 @@ class ReviewScreen(PagedTableScreen):
         super().__init__()
         self.detail: DetailView | None = None
         self._detail_timer = None
+        self._decided: set[str] = set()  # orders decided at this desk: leaving the queue is no news
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield ErrorLine()
         with Horizontal(id="body"):
             with Vertical(id="queue-pane"):
-                yield DataTable(id="table")
+                yield KeyedTable(id="table")
                 with Horizontal(id="status-bar"):
                     yield Label("", id="page-label")
             with VerticalScroll(id="detail-pane"):
                 yield Static(_("The queue is empty"), id="fields")
                 yield Label(_("Lines"), classes="section")
-                yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+                yield KeyedTable(id="lines")
                 yield Label(_("Open holds"), classes="section")
-                yield DataTable(id="holds", cursor_type="row", zebra_stripes=True)
+                yield KeyedTable(id="holds")
                 yield Label(_("Customer"), classes="section")
                 yield Static("", id="customer")
-                yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
-        yield Label(_("Enter: order details · Tab: queue / holds · h releases the hold under the cursor · "
-                      "PgDn/PgUp: page · F5: refresh"), id="hint")
-        yield Footer()
+                yield KeyedTable(id="history")
+        yield Label(_("Enter: order · Tab: queue / holds · PgDn/PgUp: page · F5: refresh · ?: all keys"), id="hint")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.setup_table()
-        self.query_one("#lines", DataTable).add_columns(_("SKU"), _("Title"), _("Qty"), _("Price"))
-        self.query_one("#holds", DataTable).add_columns(_("Kind"), _("Waiting"), _("Reason"))
-        self.query_one("#history", DataTable).add_columns(
-            _("Platform"), _("Order"), _("Status"), _("Created"), _("Paid amount"), _("Waybill"))
+        self.query_one("#lines", KeyedTable).set_columns([
+            Column(_("SKU"), "sku"), Column(_("Title"), "title", priority=1), Column(_("Qty"), "qty"),
+            Column(_("Price"), "price")])
+        self.query_one("#holds", KeyedTable).set_columns([
+            (_("Kind"), "kind"), (_("Waiting"), "age"), (_("Reason"), "reason")])
+        self.query_one("#history", KeyedTable).set_columns([
+            Column(_("Platform"), "platform", priority=2), Column(_("Order"), "order"), Column(_("Status"), "status"),
+            Column(_("Created"), "created", priority=3), Column(_("Paid amount"), "paid", priority=1),
+            Column(_("Waybill"), "waybill", priority=1)])
         self.load_page(1, recount=True)
         self.table.focus()
 
     # --- the queue -----------------------------------------------------------------------------
 
-    def columns(self) -> list[tuple[str, str]]:
-        return [(_("Waiting"), "age"), (_("Order"), "order"), (_("Platform"), "platform"), (_("Why"), "why"),
-                (_("Receiver"), "receiver"), (_("Total"), "total")]
+    def columns(self) -> list[Column]:
+        # On a narrow terminal the platform goes first (the detail names it), then total and receiver.
+        return [Column(_("Waiting"), "age"), Column(_("Order"), "order"), Column(_("Platform"), "platform", priority=3),
+                Column(_("Why"), "why"), Column(_("Receiver"), "receiver", priority=1),
+                Column(_("Total"), "total", priority=2)]
 
     def fetch_count(self, session: Session, query: object) -> int:
         return review.count_queue(session)
@@ -154,10 +164,16 @@ class ReviewScreen(PagedTableScreen):
         self.oms.open_order(int(event.row_key.value))
 
     def selected_order_id(self) -> int | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        key = self.table.selected_key
+        return None if key is None else int(key)
+
+    def on_cursor_row_gone(self, row: TableRow) -> None:
+        if row.key in self._decided:
+            self._decided.discard(row.key)
+            return
+        # Decided at another desk: say so, so nobody acts on the order that slid under the cursor unawares.
+        self.notify(_("Order {order} left the queue (decided elsewhere); the cursor is on the next order").format(
+            order=self.table.cell_text(row, "order")), severity="warning")
 
     # --- the detail pane -----------------------------------------------------------------------
 
@@ -177,19 +193,22 @@ class ReviewScreen(PagedTableScreen):
             d = review.review_detail(session, order_id)
             now = utcnow()
             address = " ".join(p for p in (d.province, d.city, d.district, d.address) if p)
+            # What a decision turns on first (on a short terminal only the first lines show without scrolling).
             fields = [
                 (_("Order"), f"{named(PLATFORM_NAMES, d.platform)} {d.platform_order_id}"),
-                (_("Status"), named(STATUS_NAMES, d.status)), (_("Created"), local_time(d.created_at, zone)),
                 (_("Receiver"), d.receiver_name), (_("Phone"), d.receiver_phone), (_("Address"), address),
-                (_("Buyer"), d.buyer_id), (_("Identified by"), d.identity),
-                (_("Total"), yuan(d.total_fen)), (_("Paid amount"), yuan(d.paid_fen)),
-                (_("Discount"), yuan(d.discount_fen)), (_("Postage"), yuan(d.post_fee_fen)),
                 (_("Buyer remark"), d.buyer_remark), (_("Seller memo"), d.seller_memo),
             ]
             if d.partners:
                 fields.append((_("Possible duplicate of"), ", ".join(
                     f"{named(PLATFORM_NAMES, p.platform)} {p.platform_order_id} ({named(STATUS_NAMES, p.status)})"
                     for p in d.partners)))
+            fields += [
+                (_("Status"), named(STATUS_NAMES, d.status)), (_("Created"), local_time(d.created_at, zone)),
+                (_("Buyer"), d.buyer_id), (_("Identified by"), d.identity),
+                (_("Total"), yuan(d.total_fen)), (_("Paid amount"), yuan(d.paid_fen)),
+                (_("Discount"), yuan(d.discount_fen)), (_("Postage"), yuan(d.post_fee_fen)),
+            ]
             lines = [TableRow(f"{i}", (plain(sku), plain(title), num(qty), money(price)))
                      for i, (sku, title, qty, price) in enumerate(d.lines)]
             hold_rows = [TableRow(str(h.id), (Text(named(HOLD_NAMES, h.kind), style="bold red" if h.blocking else ""),
@@ -234,7 +253,7 @@ class ReviewScreen(PagedTableScreen):
         return grid
 
     def _show_detail(self, detail: DetailView | None) -> None:
-        self.detail = detail
+        previous, self.detail = self.detail, detail
         if detail is None:
             self.query_one("#fields", Static).update(_("The queue is empty"))
             self.query_one("#customer", Static).update("")
@@ -242,15 +261,13 @@ class ReviewScreen(PagedTableScreen):
             self.query_one("#fields", Static).update(self._grid(detail.fields))
             self.query_one("#customer", Static).update(self._grid(detail.customer) if detail.customer
                                                         else _("No customer record"))
+        same_order = previous is not None and detail is not None and previous.order_id == detail.order_id
         for table_id, rows in (("#lines", detail.lines if detail else []), ("#holds", detail.holds if detail else []),
                                ("#history", detail.history if detail else [])):
-            table = self.query_one(table_id, DataTable)
-            table.clear()
-            for row in rows:
-                table.add_row(*row.cells, key=row.key)
+            self.query_one(table_id, KeyedTable).show_rows(rows, keep_cursor=same_order)
 
     def action_switch_pane(self) -> None:
-        holds_table = self.query_one("#holds", DataTable)
+        holds_table = self.query_one("#holds", KeyedTable)
         (self.table if self.focused is holds_table else holds_table).focus()
 
     # --- actions -------------------------------------------------------------------------------
@@ -266,10 +283,12 @@ class ReviewScreen(PagedTableScreen):
         """Run one decision in a writing worker, then tell the user and read the queue again."""
         actor = self.actor
         self.clear_error()
+        if self.detail is not None:  # before the write: a change poll may read the queue before ``done``
+            self._decided.add(str(self.detail.order_id))
 
         def done(_result: Any) -> None:
             self.notify(message)
-            self.load_page(recount=True)
+            self.load_page(recount=True)  # the cursor stays on the order, or goes to the next one
 
         self.write(lambda session: work(session, actor), done, group="review")
 
@@ -322,12 +341,12 @@ class ReviewScreen(PagedTableScreen):
         detail = self._ready()
         if detail is None:
             return
-        holds_table = self.query_one("#holds", DataTable)
+        holds_table = self.query_one("#holds", KeyedTable)
         if not detail.hold_kinds:
             self.show_error(_("This order has no open hold"))
             return
-        if self.focused is holds_table and holds_table.row_count:
-            hold_id = int(holds_table.coordinate_to_cell_key(holds_table.cursor_coordinate).row_key.value)
+        if self.focused is holds_table and holds_table.selected_key is not None:
+            hold_id = int(holds_table.selected_key)
         elif len(detail.hold_kinds) == 1:
             hold_id = next(iter(detail.hold_kinds))
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Label
+from textual.widgets import Header, Label
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
@@ -19,6 +19,9 @@ from oms_tui.screens.formatting import (
 )
 from oms_tui.services.intake import sync
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
+from oms_tui.widgets.paging import TableRow
+from oms_tui.widgets.table import KeyedTable
 
 PROBLEM_ROWS = 50
 STATUS_STYLE = {"ok": "green", "error": "bold red", "running": "yellow", "never": "dim"}
@@ -37,17 +40,19 @@ class ShopsScreen(OmsScreen):
         yield Header()
         yield Label(_("Order sync per shop (refreshes by itself)"), classes="section-title")
         yield ErrorLine()
-        yield DataTable(id="shops", cursor_type="row")
+        yield KeyedTable(id="shops", zebra_stripes=False)
         yield Label(_("Records the sync could not take in (newest first)"), classes="section-title")
-        yield DataTable(id="problems", cursor_type="row")
-        yield Footer()
+        yield KeyedTable(id="problems", zebra_stripes=False)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#shops", DataTable).add_columns(
-            _("Shop"), _("Platform"), _("Status"), _("Last run"), _("New"), _("Updated"), _("Malformed"),
-            _("Total new"), _("Runs"), _("Errors"), _("Last error"))
-        self.query_one("#problems", DataTable).add_columns(_("Time"), _("Shop"), _("Order"), _("Source"),
-                                                           _("Reason"))
+        self.query_one("#shops", KeyedTable).set_columns([
+            (_("Shop"), "shop"), (_("Platform"), "platform"), (_("Status"), "status"), (_("Last run"), "last_run"),
+            (_("New"), "new"), (_("Updated"), "updated"), (_("Malformed"), "malformed"), (_("Total new"), "total_new"),
+            (_("Runs"), "runs"), (_("Errors"), "errors"), (_("Last error"), "last_error")])
+        self.query_one("#problems", KeyedTable).set_columns([
+            (_("Time"), "at"), (_("Shop"), "shop"), (_("Order"), "order"), (_("Source"), "source"),
+            (_("Reason"), "reason")])
         self.action_refresh()
 
     def on_data_changed(self) -> None:
@@ -59,21 +64,16 @@ class ShopsScreen(OmsScreen):
     def _show(self, overview: sync.SyncOverview) -> None:
         shops, problems = overview.shops, overview.problems
         zone = shop_zone(self.oms.settings.timezone)
-        table = self.query_one("#shops", DataTable)
-        table.clear()
-        for row in shops:
-            table.add_row(
-                plain(row.shop), plain(named(PLATFORM_NAMES, row.platform)),
-                Text(_(STATUS_TEXT.get(row.status, row.status)), style=STATUS_STYLE.get(row.status, "")),
-                plain(local_time(row.last_finished_at, zone, seconds=True)), num(row.last_new), num(row.last_updated),
-                num(row.last_malformed, style="red" if row.last_malformed else ""), num(row.total_new),
-                num(row.runs), num(row.errors, style="red" if row.errors else ""),
-                Text(row.last_error[:80], style="red"), key=row.shop)
-        problem_table = self.query_one("#problems", DataTable)
-        problem_table.clear()
-        for problem in problems:
-            problem_table.add_row(plain(local_time(problem.at, zone, seconds=True)), plain(problem.shop),
-                                  plain(problem.order), plain(problem.source), plain(problem.reason[:100]))
+        self.query_one("#shops", KeyedTable).show_rows([TableRow(row.shop, (
+            plain(row.shop), plain(named(PLATFORM_NAMES, row.platform)),
+            Text(_(STATUS_TEXT.get(row.status, row.status)), style=STATUS_STYLE.get(row.status, "")),
+            plain(local_time(row.last_finished_at, zone, seconds=True)), num(row.last_new), num(row.last_updated),
+            num(row.last_malformed, style="red" if row.last_malformed else ""), num(row.total_new),
+            num(row.runs), num(row.errors, style="red" if row.errors else ""),
+            Text(row.last_error[:80], style="red"))) for row in shops])
+        self.query_one("#problems", KeyedTable).show_rows([TableRow(f"{number}", (
+            plain(local_time(problem.at, zone, seconds=True)), plain(problem.shop), plain(problem.order),
+            plain(problem.source), plain(problem.reason[:100]))) for number, problem in enumerate(problems)])
 
     def action_back(self) -> None:
         self.app.pop_screen()

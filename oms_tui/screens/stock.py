@@ -9,14 +9,17 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label
+from textual.widgets import DataTable, Header, Input, Label
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.formatting import num, plain
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.stock import queries
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
+from oms_tui.widgets.search_box import SEARCH_BINDING, SearchBox
+from oms_tui.widgets.table import KeyedTable
 
 SEARCH_DELAY = 0.4  # seconds of no typing before a search runs by itself
 
@@ -30,7 +33,7 @@ class StockScreen(PagedTableScreen):
     TITLE_ID = N_("Stock")
     CSS_PATH = "stock.tcss"
     BINDINGS = [
-        Binding("slash", "focus_search", N_("Search")),
+        SEARCH_BINDING,
     ]
 
     def __init__(self, search: str = "") -> None:
@@ -43,14 +46,14 @@ class StockScreen(PagedTableScreen):
         yield Header()
         with Horizontal(id="search-bar"):
             yield Label(_("Search"), classes="field-label")
-            yield Input(value=self.search, placeholder=_("SKU code, name or scan a barcode"), id="search",
+            yield SearchBox(value=self.search, placeholder=_("SKU code, name or scan a barcode"), id="search",
                         select_on_focus=False)
         yield ErrorLine()
-        yield DataTable(id="table")
+        yield KeyedTable(id="table")
         with Horizontal(id="status-bar"):
             yield Label("", id="page-label")
             yield Label(_("Enter: ledger · /: search · PgDn/PgUp: page"), id="hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.setup_table()
@@ -131,11 +134,6 @@ class StockScreen(PagedTableScreen):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if event.widget is self.query_one("#search", Input):
             self._redirecting = False
-
-    def action_focus_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.focus()
-        search.select_all()
 
     # --- the ledger --------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
@@ -22,6 +22,9 @@ from oms_tui.services.catalogue import couriers
 from oms_tui.services.floor import printing, waves
 from oms_tui.services.floor.print_request import PrintOutcome
 from oms_tui.widgets.error_line import ErrorLine
+from oms_tui.widgets.keys import KeysFooter
+from oms_tui.widgets.paging import TableRow
+from oms_tui.widgets.table import KeyedTable
 
 PREVIEW_DELAY = 0.3  # seconds of no typing before the match count is read again
 DEFAULT_MAX_ORDERS = 200
@@ -85,19 +88,21 @@ class PickListScreen(OmsScreen):
         with Horizontal(id="panes"):
             with Vertical(id="waves-pane"):
                 yield Label(_("Recent waves"), classes="section")
-                yield DataTable(id="waves", cursor_type="row", zebra_stripes=True)
+                yield KeyedTable(id="waves")
             with Vertical(id="picks-pane"):
                 yield Label("", id="wave-label", classes="section")
-                yield DataTable(id="picks", cursor_type="row", zebra_stripes=True)
+                yield KeyedTable(id="picks")
         with Horizontal(id="status-bar"):
             yield Label("", id="page-label")
             yield Label(_("F9: create wave · F8: print · Enter on a wave: its pick list"), id="hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#waves", DataTable).add_columns(
-            _("Wave"), _("Status"), _("Courier"), _("Orders"), _("Sent"), _("Created at"))
-        self.query_one("#picks", DataTable).add_columns(_("Bin"), _("SKU"), _("Name"), _("Spec"), _("Qty"))
+        self.query_one("#waves", KeyedTable).set_columns([
+            (_("Wave"), "wave"), (_("Status"), "status"), (_("Courier"), "courier"), (_("Orders"), "orders"),
+            (_("Sent"), "sent"), (_("Created at"), "created")])
+        self.query_one("#picks", KeyedTable).set_columns([
+            (_("Bin"), "bin"), (_("SKU"), "sku"), (_("Name"), "name"), (_("Spec"), "spec"), (_("Qty"), "qty")])
         self.preview()
         self.load_waves()
         self.query_one("#province", Input).focus()
@@ -163,19 +168,13 @@ class PickListScreen(OmsScreen):
         code = self.warehouse_code()
         zone = shop_zone(self.oms.settings.timezone)
 
-        def fetch(session: Session) -> list[tuple]:
-            return [(str(w.id), (plain(w.code), plain(_(WAVE_STATUS_NAMES.get(w.status, w.status))),
-                                 plain(couriers.display_name(w.courier)), num(w.orders), num(w.shipped),
-                                 plain(local_time(w.created_at, zone))))
+        def fetch(session: Session) -> list[TableRow]:
+            return [TableRow(str(w.id), (plain(w.code), plain(_(WAVE_STATUS_NAMES.get(w.status, w.status))),
+                                         plain(couriers.display_name(w.courier)), num(w.orders), num(w.shipped),
+                                         plain(local_time(w.created_at, zone))))
                     for w in waves.waves_in(session, code)]
 
-        self.read(fetch, self._show_waves, group="waves")
-
-    def _show_waves(self, rows: list[tuple]) -> None:
-        table = self.query_one("#waves", DataTable)
-        table.clear()
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
+        self.read(fetch, self.query_one("#waves", KeyedTable).show_rows, group="waves")
 
     def action_create_wave(self) -> None:
         self.clear_error()
@@ -244,17 +243,16 @@ class PickListScreen(OmsScreen):
         self.read(fetch, self._show_wave, group="wave")
 
     def _show_wave(self, view: WaveView) -> None:
+        same_wave = self.wave_id == view.wave_id
         self.wave_id = view.wave_id
         picks = view.picks
         self.query_one("#wave-label", Label).update(
             _("Wave {wave} · {courier} · {orders} orders · {parcels} parcels · {units} units").format(
                 wave=picks.wave, courier=couriers.display_name(picks.courier), orders=len(picks.orders),
                 parcels=picks.parcels, units=picks.units))
-        table = self.query_one("#picks", DataTable)
-        table.clear()
-        for line in picks.lines:
-            table.add_row(plain(line.bin), plain(line.sku), plain(line.name), plain(line.spec), num(line.qty),
-                          key=line.sku)
+        self.query_one("#picks", KeyedTable).show_rows(
+            [TableRow(line.sku, (plain(line.bin), plain(line.sku), plain(line.name), plain(line.spec), num(line.qty)))
+             for line in picks.lines], keep_cursor=same_wave)
 
     @on(DataTable.RowSelected, "#waves")
     def _wave_chosen(self, event: DataTable.RowSelected) -> None:
@@ -265,6 +263,18 @@ class PickListScreen(OmsScreen):
         self.load_waves()
         if self.wave_id is not None:
             self.show_wave(self.wave_id)
+
+    def on_data_changed(self) -> None:
+        """Orders became ready, parcels shipped, another desk made a wave: read them again (the
+        match count too, unless the limit typed is not a number — that red line is the user's)."""
+        self.load_waves()
+        if self.wave_id is not None:
+            self.show_wave(self.wave_id)
+        try:
+            self.choice()
+        except ValidationError:
+            return
+        self.preview()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -21,7 +21,8 @@ def localize_bindings(node: DOMNode) -> None:
         return
     translated = BindingsMap()
     for _key, binding in merged:
-        if binding.description:
-            binding = dataclasses.replace(binding, description=_(binding.description))
+        if binding.description or binding.tooltip:
+            binding = dataclasses.replace(binding, description=_(binding.description) if binding.description else "",
+                                          tooltip=_(binding.tooltip) if binding.tooltip else "")
         translated._add_binding(binding)
     node._bindings = translated

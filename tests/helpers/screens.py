@@ -53,3 +53,26 @@ def column(table, key: str) -> list[str]:
     """The plain cells of the column with ``key``."""
     index = [k.value for k in table.columns].index(key)
     return [row[index] for row in table_rows(table)]
+
+
+def footer_keys(app) -> dict[str, str]:
+    """The keys the footer shows whole inside the terminal's width: key → description."""
+    from textual.widgets._footer import FooterKey
+
+    return {key.key: key.description for key in app.screen.query(FooterKey)
+            if key.region.width and key.region.right <= app.size.width}
+
+
+async def keys_panel_text(pilot, app) -> str:
+    """Press ``?`` and read the keys panel it opens, as plain text."""
+    import io
+
+    from rich.console import Console
+
+    from oms_tui.widgets.keys import KeysTable
+
+    await pilot.press("question_mark")
+    await settle(pilot, app)
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(app.screen.query_one(KeysTable).render())
+    return console.export_text()

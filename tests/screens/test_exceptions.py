@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
+from oms_tui.i18n import _
 from oms_tui.models import Hold, HoldKind, OrderStatus, utcnow
 from oms_tui.screens.exceptions import ExceptionsScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
@@ -17,7 +18,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import holds, queries, upsert
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
-from tests.helpers.screens import SIZE, column, make_order, settle
+from tests.helpers.screens import SIZE, column, footer_keys, keys_panel_text, make_order, settle
 
 
 def _ingest(s, number, **changes):
@@ -151,3 +152,16 @@ async def test_enter_opens_the_order(troubled, settings):
         await settle(pilot, app)
         assert isinstance(app.screen, OrderDetailScreen)
         assert app.screen.detail.platform_order_id == "TB00000002"
+
+
+async def test_at_80x24_kind_age_order_and_reason_fit_and_every_key_is_listed(troubled, settings):
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exceptions(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert table.row_count > 0 and table.size.height >= 5  # the holds, not only the alerts, have room
+        assert {"kind", "age", "order", "reason"} <= {key.value for key in table.columns}
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.scrollable_content_region.width
+        assert {"r", "b", "a", "slash"} <= set(footer_keys(app))
+        panel = await keys_panel_text(pilot, app)
+        assert all(_(b.description) in panel for b in ExceptionsScreen.BINDINGS)

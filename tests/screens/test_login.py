@@ -114,6 +114,22 @@ async def test_sign_out_returns_to_login(shop, settings):
         assert len(app.screen_stack) == 2
 
 
+async def test_sign_out_leaves_the_user_name_empty_for_the_next_person(shop, settings):
+    """A shared terminal: after Ctrl+L the sign-in screen neither shows nor assumes who sat there."""
+    app = OmsApp(shop, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*"zhang", "enter", *"1234", "enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, MenuScreen)
+        await pilot.press("ctrl+l")
+        await settle(pilot, app)
+        assert isinstance(app.screen, LoginScreen)
+        user = app.screen.query_one("#user", Input)
+        assert user.value == ""
+        assert app.focused is user  # the next person starts with their name, not a PIN
+
+
 async def test_a_database_failure_is_a_message_not_a_traceback(tmp_path, settings):
     from oms_tui.db import make_engine
 

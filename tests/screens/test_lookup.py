@@ -8,12 +8,13 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from oms_tui.app import OmsApp
 from oms_tui.db import session_scope
+from oms_tui.i18n import _
 from oms_tui.screens.lookup import LookupScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import actions, upsert
 from oms_tui.widgets.error_line import ErrorLine
-from tests.helpers.screens import SIZE, column, make_order, settle
+from tests.helpers.screens import SIZE, column, footer_keys, keys_panel_text, make_order, settle
 
 
 @pytest.fixture
@@ -110,3 +111,20 @@ async def test_enter_opens_the_order_and_an_empty_query_is_a_red_line(customers_
         assert app.screen is screen
         await pilot.press("slash")
         assert app.focused is screen.query_one("#query", Input)
+
+
+async def test_at_80x24_the_orders_keep_receiver_phone_courier_and_waybill(customers_shop, settings):
+    app = OmsApp(customers_shop, settings, user_name="zhang")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_lookup(pilot, app)
+        table = screen.query_one("#orders", DataTable)
+        await search(pilot, app, screen, "13800138000")
+        shown = [key.value for key in table.columns]
+        assert {"order", "receiver", "phone", "courier", "waybill"} <= set(shown)
+        assert table.region.right <= 80
+        widths = sum(c.get_render_width(table) for c in table.columns.values())
+        assert widths <= table.scrollable_content_region.width  # nothing scrolled off to the right
+        assert column(table, "waybill")[1] == "YT1234567890123"
+        assert "slash" in footer_keys(app)
+        panel = await keys_panel_text(pilot, app)
+        assert all(_(b.description) in panel for b in LookupScreen.BINDINGS)

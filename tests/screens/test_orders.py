@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 from textual.widgets import DataTable, Input, Label, Select
 
 from oms_tui.app import OmsApp
+from oms_tui.db import make_engine, read_session, session_scope
+from oms_tui.i18n import _
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.orders import TYPING_DELAY, OrdersScreen
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, queries
 from oms_tui.widgets.error_line import ErrorLine
-from tests.helpers.screens import SIZE, column, settle
+from tests.helpers.screens import SIZE, column, footer_keys, keys_panel_text, settle
 
 
 async def open_orders(pilot, app) -> OrdersScreen:
@@ -163,7 +167,7 @@ async def test_detail_shows_lines_holds_and_history(shop_with_orders, settings):
         assert fields["下单时间"] == "2026-11-11 00:05"  # in Shanghai time
         assert fields["状态"] == "待拣货" and fields["总金额"] == "¥19.90"
         lines = detail.query_one("#lines", DataTable)
-        assert [str(c) for c in lines.get_row_at(0)] == ["HG-001", "竹纤维毛巾", "1", "¥19.90", "1", "0"]
+        assert [str(c) for c in lines.get_row_at(0)] == ["HG-001", "竹纤维毛巾", "1", "¥19.90", "已锁定 1", "0"]
         holds = detail.query_one("#holds", DataTable)
         hold = [str(c) for c in holds.get_row_at(0)]
         assert hold[0] == "买家留言" and hold[4] == "请发顺丰" and hold[6] == "zhang" and hold[7] == "已备注顺丰"
@@ -216,3 +220,116 @@ async def test_a_change_on_another_terminal_shows_without_pressing_anything(shop
                 break
         assert column(table, "status")[row] == "已取消"
         assert table.cursor_row == 3
+
+
+@pytest.fixture
+def quick_poll(monkeypatch):
+    from oms_tui import app as app_module
+
+    monkeypatch.setattr(app_module, "CHANGE_POLL_SECONDS", 0.2)
+
+
+def another_desk(engine, work) -> None:
+    """Another terminal (a second engine on the same file) commits ``work``."""
+    other = make_engine(str(engine.url))
+    with session_scope(other) as s:
+        work(s)
+    other.dispose()
+
+
+async def test_the_cursor_follows_its_order_to_the_page_before(shop_with_orders, settings, quick_poll):
+    """Ready orders, page 2, cursor on TB00000010 (its first row). Another desk cancels two orders on
+    page 1: TB00000010 is now the last-but-one row of page 1, and the table goes there with it."""
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        screen.query_one("#status", Select).value = "ready"
+        await settle(pilot, app)
+        await pilot.press("pagedown")
+        await settle(pilot, app)
+        assert page_label(screen) == "第 2 / 2 页 · 共 60 行"
+        assert column(table, "order")[0] == "TB00000010" and table.cursor_row == 0
+        await pilot.pause(0.5)  # the poll has seen the database as it is
+        another_desk(shop_with_orders, lambda s: [
+            actions.cancel(s, queries.find_order(s, "taobao", ref), actor=Actor.system("li"), reason="buyer asked")
+            for ref in ("TB00000060", "TB00000059")])
+        for _ in range(40):
+            await pilot.pause(0.1)
+            await settle(pilot, app)
+            if page_label(screen).endswith("共 58 行"):
+                break
+        assert page_label(screen) == "第 1 / 2 页 · 共 58 行"
+        assert table.selected_key == str(queries_id(shop_with_orders, "TB00000010"))
+        assert column(table, "order")[table.cursor_row] == "TB00000010"
+
+
+def queries_id(engine, ref) -> int:
+    with read_session(engine) as s:
+        return queries.find_order(s, "taobao", ref).id
+
+
+async def test_a_refresh_with_longer_content_widens_the_column_in_the_very_next_frame(shop_with_orders, settings):
+    """Textual widens columns for new rows only when idle; a frame drawn before that kept every column
+    at its old (after sign-in: its header's) width. Here a frame is drawn the moment the rows arrive."""
+    long_name = "欧阳慕容长孙司马上官"  # wider than any receiver so far, and than the header
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        first_frame: list[str] = []
+        shown = screen.on_page_shown
+
+        def draw_at_once(result) -> None:  # noqa: ANN001 - a PageResult
+            first_frame.append(table.render_line(1).text)  # the first row, as the terminal would get it
+            shown(result)
+
+        screen.on_page_shown = draw_at_once
+
+        def rename(s) -> None:  # noqa: ANN001 - a Session
+            order = queries.find_order(s, "jd", "JD00000061")
+            order.receiver_name = long_name
+            s.add(order)
+
+        another_desk(shop_with_orders, rename)
+        await pilot.press("f5")
+        await settle(pilot, app)
+        assert long_name in first_frame[0]
+        width = table.columns[next(k for k in table.columns if k.value == "receiver")].get_render_width(table)
+        assert width >= cell_len(long_name) + 2 * table.cell_padding
+        assert long_name in table.render_line(1).text
+
+
+async def test_a_shipped_order_shows_its_stock_shipped_not_locked(shop_with_orders, settings):
+    with session_scope(shop_with_orders) as s:
+        order = queries.find_order(s, "taobao", "TB00000007")
+        actions.start_picking(s, order, user="li")
+        actions.mark_packed(s, order, user="li")
+        actions.ship(s, order, waybill="YT1234567890123", courier="yuantong", user="li")
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_order(queries_id(shop_with_orders, "TB00000007"))
+        await settle(pilot, app)
+        detail = app.screen
+        assert isinstance(detail, OrderDetailScreen)
+        fields = dict(detail.detail.fields)
+        assert "锁定" not in fields["库存"] and fields["库存"].startswith("已于 ")
+        assert column(detail.query_one("#lines", DataTable), "stock") == ["已发货 1"]
+        app.open_order(queries_id(shop_with_orders, "TB00000008"))  # still ready: its stock is locked
+        await settle(pilot, app)
+        fields = dict(app.screen.detail.fields)
+        assert fields["库存"].startswith("自 ") and fields["库存"].endswith("起锁定")
+        assert column(app.screen.query_one("#lines", DataTable), "stock") == ["已锁定 1"]
+
+
+async def test_at_80x24_order_status_holds_and_receiver_fit_and_every_key_is_listed(shop_with_orders, settings):
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert {"order", "status", "holds", "receiver"} <= {key.value for key in table.columns}
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.scrollable_content_region.width
+        assert {"slash", "ctrl+t"} <= set(footer_keys(app))
+        panel = await keys_panel_text(pilot, app)
+        assert all(_(b.description) in panel for b in OrdersScreen.BINDINGS + PagedTableScreen.BINDINGS)

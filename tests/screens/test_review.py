@@ -6,23 +6,28 @@ import json
 from datetime import timedelta
 
 import pytest
+from rich.cells import cell_len
 from sqlmodel import select
 from textual.widgets import DataTable, Input, Static
 
 from oms_tui.app import OmsApp
-from oms_tui.db import read_session, session_scope
+from oms_tui.db import make_engine, read_session, session_scope
+from oms_tui.i18n import _
 from oms_tui.models import ApprovalRequest, HoldKind, OrderStatus
 from oms_tui.screens import review as review_screen
 from oms_tui.screens.cs_dialogs import AddressDialog, ApprovalDialog
 from oms_tui.screens.order_detail import OrderDetailScreen
+from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.screens.review import ReviewScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
+from oms_tui.services.core.actor import Actor
+from oms_tui.services.cs import review
 from oms_tui.services.orders import holds, queries, upsert
 from oms_tui.services.orders import intake_rules as review_rules
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
-from tests.helpers.screens import FIRST_ORDER_AT, SIZE, column, make_order, settle
+from tests.helpers.screens import FIRST_ORDER_AT, SIZE, column, footer_keys, keys_panel_text, make_order, settle
 
 
 def _ingest(engine, number, **changes):
@@ -102,7 +107,7 @@ async def test_queue_by_age_with_reasons_and_detail(queue, settings):
         assert screen.query_one("#holds", DataTable).row_count == 1
         shown = {key: b.binding.description for key, b in screen.active_bindings.items() if b.binding.show}
         assert {"e", "c", "r", "m", "k", "h", "x", "v"} <= set(shown)  # one key per action, in the footer
-        assert shown["m"] == "合并重复单" and shown["e"] == "改地址"
+        assert shown["m"] == "合并" and shown["e"] == "改地址"
 
 
 async def test_edit_address_in_the_modal(queue, settings):
@@ -252,3 +257,112 @@ async def test_escape_closes_a_dialog_and_enter_opens_the_order(queue, settings)
         await settle(pilot, app)
         assert isinstance(app.screen, OrderDetailScreen)
         assert str(app.screen.query_one("#fields", Static).render())  # drawn
+
+
+# --- the cursor stays on its order ---------------------------------------------------------------
+
+def decide_elsewhere(engine, decide) -> None:
+    """Another desk (a second engine on the same file) takes a decision and commits it."""
+    other_desk = make_engine(str(engine.url))
+    with session_scope(other_desk) as s:
+        decide(s, Actor("wang", frozenset({"cs"})))
+    other_desk.dispose()
+
+
+def order_id_of(engine, ref, platform="taobao") -> int:
+    with read_session(engine) as s:
+        return queries.find_order(s, platform, ref).id
+
+
+async def until_orders(pilot, app, table, wanted) -> None:
+    """Let the change poll (shortened by the test) see the other desk's commit and the queue refresh."""
+    for _ in range(40):
+        await pilot.pause(0.1)
+        await settle(pilot, app)
+        if column(table, "order") == wanted:
+            return
+    raise AssertionError(column(table, "order"))
+
+
+@pytest.fixture
+def quick_poll(monkeypatch):
+    from oms_tui import app as app_module
+
+    monkeypatch.setattr(app_module, "CHANGE_POLL_SECONDS", 0.2)
+
+
+async def test_rows_removed_above_by_another_desk_leave_the_cursor_on_the_same_order(queue, settings, quick_poll):
+    """The cursor was on TB00000005 (row 5); another desk clears the two orders above it. The cursor
+    follows TB00000005 to row 3 — on row 5 it would now be on another order, and a key would act on it."""
+    app = OmsApp(queue, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_queue(pilot, app)
+        await pick(pilot, app, screen, "TB00000005")
+        await pilot.pause(0.5)  # the poll has seen the database as it is
+        first, second = order_id_of(queue, "TB00000001"), order_id_of(queue, "TB00000002")
+        decide_elsewhere(queue, lambda s, actor: (review.confirm_address(s, first, actor=actor),
+                                                  review.accept_remark(s, second, actor=actor)))
+        table = screen.query_one("#table", DataTable)
+        await until_orders(pilot, app, table, ["TB00000003", "JD00000004", "TB00000005", "TB00000006"])
+        assert screen.selected_order_id() == order_id_of(queue, "TB00000005")
+        await pilot.pause(0.05)
+        await settle(pilot, app)
+        assert screen.detail.platform_order_id == "TB00000005"  # the keys act on the order the user chose
+
+
+async def test_after_a_decision_the_cursor_goes_to_the_next_order(queue, settings):
+    app = OmsApp(queue, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_queue(pilot, app)
+        await pick(pilot, app, screen, "TB00000002")
+        await pilot.press("r")  # the remark is read: TB00000002 leaves the queue
+        await settle(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert "TB00000002" not in column(table, "order")
+        assert screen.selected_order_id() == order_id_of(queue, "TB00000003")  # not back on row 1
+
+
+async def test_the_order_under_the_cursor_decided_elsewhere_is_announced(queue, settings, quick_poll):
+    """Another desk decides the very order under the cursor: the cursor goes to the one that took its
+    place, and a warning says so (the user is not left to act on another order unawares)."""
+    app = OmsApp(queue, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_queue(pilot, app)
+        await pick(pilot, app, screen, "TB00000002")
+        await pilot.pause(0.5)
+        warnings: list[str] = []
+        shown = app.notify
+
+        def notify(message, **kwargs):  # noqa: ANN001, ANN003
+            if kwargs.get("severity") == "warning":
+                warnings.append(str(message))
+            shown(message, **kwargs)
+
+        screen.notify = notify
+        second = order_id_of(queue, "TB00000002")
+        decide_elsewhere(queue, lambda s, actor: review.accept_remark(s, second, actor=actor))
+        table = screen.query_one("#table", DataTable)
+        await until_orders(pilot, app, table, ["TB00000001", "TB00000003", "JD00000004", "TB00000005",
+                                               "TB00000006"])
+        assert screen.selected_order_id() == order_id_of(queue, "TB00000003")
+        assert warnings == ["订单 TB00000002 已离开队列（在别处处理）；光标移到下一单"]
+
+
+# --- a default SSH window ------------------------------------------------------------------------
+
+async def test_at_80x24_the_queue_shows_why_and_whole_order_numbers_and_every_decision_key(queue, settings):
+    app = OmsApp(queue, settings, user_name="zhang")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_queue(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert {"age", "order", "why"} <= {key.value for key in table.columns}
+        for key in ("order", "why"):
+            width = next(c for k, c in table.columns.items() if k.value == key).get_render_width(table)
+            assert width >= max(cell_len(text) for text in column(table, key)) + 2 * table.cell_padding
+        assert table.region.right <= 80
+        detail = screen.query_one("#detail-pane")
+        assert detail.region.y >= table.region.bottom  # the detail is under the queue, not beside it
+        assert set("ecrmkhxv") <= set(footer_keys(app))  # every decision has its key in sight
+        panel = await keys_panel_text(pilot, app)
+        for binding in ReviewScreen.BINDINGS + PagedTableScreen.BINDINGS:
+            assert _(binding.description) in panel, binding

@@ -1,6 +1,6 @@
-"""Snapshots (pytest-textual-snapshot) of the six screens users look at most, in Chinese, on a big
-(140×45) and a small (80×24) terminal: sign-in, the menu, the review queue with its detail pane, the
-pack station mid-parcel, the orders page and the print queue.
+"""Snapshots (pytest-textual-snapshot) of the seven screens users look at most, in Chinese, on a big
+(140×45) and a small (80×24) terminal: sign-in, the menu, the review queue with its detail pane,
+customer lookup, the pack station mid-parcel, the orders page and the print queue.
 
 Each test builds its data with fixed times, freezes what would move (the clock of "now"-relative
 ages, the blinking cursor, the station name) and compares the screen with the SVG stored under
@@ -26,6 +26,7 @@ from oms_tui.config import PrinterConfig
 from oms_tui.db import session_scope
 from oms_tui.screens import review as review_screen
 from oms_tui.screens.login import LoginScreen
+from oms_tui.screens.lookup import LookupScreen
 from oms_tui.screens.menu import MenuScreen
 from oms_tui.screens.orders import OrdersScreen
 from oms_tui.screens.pack_station import PackStationScreen
@@ -35,7 +36,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import users
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.floor import packing, printing, waves
-from oms_tui.services.orders import holds, queries, upsert
+from oms_tui.services.orders import actions, holds, queries, upsert
 from oms_tui.services.orders import intake_rules as review_rules
 from tests.helpers.documents import PACKING_SLIP, PICK_LIST
 from tests.helpers.screens import make_order, settle
@@ -151,6 +152,40 @@ def test_review_queue(snap_compare, review_queue, settings, monkeypatch, size):
         app.open_screen("review")
         await until(pilot, app, lambda: isinstance(app.screen, ReviewScreen) and app.screen.detail is not None,
                     "the review detail")
+        await hold_still(pilot, app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+# --- customer lookup -----------------------------------------------------------------------------
+
+@pytest.fixture
+def customer_orders(shop):
+    """王小明 (13800138000): a shipped Taobao order with its waybill, a JD order, a masked PDD one."""
+    with session_scope(shop) as s:
+        wh = catalogue.get_warehouse(s, "WH1")
+        tb = upsert.upsert_order(s, make_order(1), warehouse=wh).order
+        actions.start_picking(s, tb, user="li")
+        actions.mark_packed(s, tb, user="li")
+        actions.ship(s, tb, waybill="YT1234567890123", courier="yuantong", user="li")
+        upsert.upsert_order(s, make_order(2, platform="jd"), warehouse=wh)
+        pdd = make_order(3, platform="pdd").model_copy(update={"receiver_phone": "1*********0", "buyer_id": "",
+                                                                "receiver_name": "王*明"})
+        upsert.upsert_order(s, pdd, warehouse=wh)
+    return shop
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_lookup(snap_compare, customer_orders, settings, size):
+    """A phone number looked up: the customer, and each order with receiver, phone, courier and waybill."""
+    app = OmsApp(customer_orders, settings, user_name="zhang")
+
+    async def run_before(pilot) -> None:
+        await until(pilot, app, lambda: isinstance(app.screen, MenuScreen), "the menu")
+        app.open_screen("customers")
+        await until(pilot, app, lambda: isinstance(app.screen, LookupScreen), "the lookup")
+        await pilot.press(*"13800138000", "enter")
+        await until(pilot, app, lambda: app.screen.found is not None, "the orders found")
         await hold_still(pilot, app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from sqlmodel import select
 from textual.widgets import DataTable, Input, Label
 
@@ -85,3 +86,30 @@ async def test_a_pick_list_for_an_offline_printer_says_queued_not_sent(no_duplic
         jobs = s.exec(select(PrintJob).order_by(PrintJob.id)).all()
         # F8 tried the printer again: the pick list that waited went out first, then the new copy.
         assert [(j.document, j.status) for j in jobs] == [("pick_list", "done"), ("pick_list", "done")]
+
+
+async def test_the_pick_list_after_f9_is_drawn_at_content_width_in_its_first_frame(no_duplicate_check, shop, settings,
+                                                                                  monkeypatch):
+    """The pick-list pane used to come up with every column at header width after F9 (a frame drawn
+    before Textual's idle pass widened them): a frame drawn the moment it is filled has whole names."""
+    seed_orders(shop)
+    first_frames: list[str] = []
+    shown = PickListScreen._show_wave
+
+    def draw_at_once(screen, view) -> None:  # noqa: ANN001
+        shown(screen, view)
+        picks = screen.query_one("#picks", DataTable)
+        first_frames.append(picks.render_line(1).text)
+
+    monkeypatch.setattr(PickListScreen, "_show_wave", draw_at_once)
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_picklist(pilot, app)
+        await pilot.press("f9")
+        await settle(pilot, app)
+        picks = screen.query_one("#picks", DataTable)
+        name = table_rows(picks)[0][2]
+        assert cell_len(name) > cell_len("名称")  # longer than its header
+        assert name in first_frames[0]
+        name_column = next(c for k, c in picks.columns.items() if k.value == "name")
+        assert name_column.get_render_width(picks) >= cell_len(name) + 2 * picks.cell_padding

@@ -1,0 +1,162 @@
+"""The app's table: rows handed over whole (``TableRow``s with keys), columns as wide as their
+content from the first frame, the less important columns left out when the terminal is narrow, and
+the cursor kept on the same row (by key) when the rows are read again.
+
+Textual's DataTable widens auto-width columns only when it next goes idle, and cells drawn in a frame
+before that stay cached at the old widths (a table filled while on screen kept every column at header
+width). Here each refill sets every column's width from the rows it is given, so nothing waits for
+idle; and a refill is where the cursor is put back, so every screen gets the same rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
+from textual.widgets import DataTable
+
+from oms_tui.widgets.paging import TableRow
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its translated label and key; ``priority`` 0 is always shown, higher numbers are
+    left out first when the table is too narrow; ``max_width`` cuts a long free text (a reason)."""
+
+    label: str
+    key: str
+    priority: int = 0
+    max_width: int | None = None
+
+
+@dataclass(frozen=True)
+class CursorAnchor:
+    """Where the cursor was: its row and the rows after it, so a refill finds the same row again or,
+    when that row is gone, the one that took its place."""
+
+    row: TableRow
+    following: tuple[str, ...]
+    index: int
+
+
+def cell_width(cell: object) -> int:
+    """How many terminal cells ``cell`` takes on one line (the widest line of a multi-line text)."""
+    if isinstance(cell, Text):
+        text = cell.plain
+    elif isinstance(cell, str):
+        text = Text.from_markup(cell).plain  # DataTable reads a plain str as markup
+    else:
+        text = str(cell)
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+class KeyedTable(DataTable):
+    """A DataTable filled with ``show_rows``: widths from the content, narrow-screen columns, a cursor
+    that stays on its row's key across refills."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None, cursor_type: str = "row",
+                 zebra_stripes: bool = True) -> None:
+        super().__init__(id=id, classes=classes, cursor_type=cursor_type, zebra_stripes=zebra_stripes)
+        self._specs: list[Column] = []
+        self._rows: list[TableRow] = []
+        self._widths: list[int] = []
+        self._shown: tuple[int, ...] = ()  # indices into _specs of the columns on screen
+
+    # --- what screens call ---------------------------------------------------------------------
+
+    def set_columns(self, columns: Iterable[Column | tuple[str, str]]) -> None:
+        """The columns, in order: ``Column``s or (label, key) pairs (always shown)."""
+        self._specs = [c if isinstance(c, Column) else Column(*c) for c in columns]
+        self._rebuild(None)
+
+    def show_rows(self, rows: Sequence[TableRow], *, keep_cursor: bool = True) -> TableRow | None:
+        """Replace the rows. With ``keep_cursor`` the cursor stays on the row with the same key, or
+        goes to the row that took its place; else it goes to the first row. Returns the row the
+        cursor was on when it is gone (None when it is still there or was not kept)."""
+        anchor = self.anchor() if keep_cursor else None
+        self._rows = list(rows)
+        return self._rebuild(anchor)
+
+    @property
+    def shown_rows(self) -> list[TableRow]:
+        return list(self._rows)
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor; None when the table is empty."""
+        if not self._rows:
+            return None
+        return self._rows[min(max(self.cursor_row, 0), len(self._rows) - 1)].key
+
+    def anchor(self) -> CursorAnchor | None:
+        if not self._rows:
+            return None
+        index = min(max(self.cursor_row, 0), len(self._rows) - 1)
+        return CursorAnchor(self._rows[index], tuple(r.key for r in self._rows[index + 1:]), index)
+
+    def cell_text(self, row: TableRow, key: str) -> str:
+        """The plain text of ``row``'s cell in the column ``key`` (shown or left out)."""
+        for spec, cell in zip(self._specs, row.cells):
+            if spec.key == key:
+                return cell.plain if isinstance(cell, Text) else str(cell)
+        raise KeyError(key)
+
+    @property
+    def hidden_columns(self) -> list[str]:
+        """Keys of the columns left out for want of width."""
+        return [spec.key for i, spec in enumerate(self._specs) if i not in self._shown]
+
+    # --- machinery -----------------------------------------------------------------------------
+
+    def _measure(self) -> list[int]:
+        widths = []
+        for i, spec in enumerate(self._specs):
+            content = max((cell_width(row.cells[i]) for row in self._rows), default=0)
+            if spec.max_width is not None:
+                content = min(content, spec.max_width)
+            widths.append(max(cell_width(spec.label), content))
+        return widths
+
+    def _fit(self, widths: list[int]) -> tuple[int, ...]:
+        """The columns that fit the table's width: drop the highest priority number first (the
+        rightmost of equals), never a priority-0 column."""
+        shown = list(range(len(self._specs)))
+        available = self.scrollable_content_region.width
+        if available <= 0:  # not laid out yet: on_resize fits it
+            return tuple(shown)
+        pad = 2 * self.cell_padding
+        total = sum(widths[i] + pad for i in shown)
+        for i in sorted((i for i in shown if self._specs[i].priority > 0),
+                        key=lambda i: (-self._specs[i].priority, -i)):
+            if total <= available:
+                break
+            shown.remove(i)
+            total -= widths[i] + pad
+        return tuple(shown)
+
+    def _rebuild(self, anchor: CursorAnchor | None) -> TableRow | None:
+        self._widths = self._measure()
+        self._shown = self._fit(self._widths)
+        self.clear(columns=True)
+        for i in self._shown:
+            spec = self._specs[i]
+            self.add_column(spec.label, key=spec.key, width=self._widths[i])
+        for row in self._rows:
+            self.add_row(*(row.cells[i] for i in self._shown), key=row.key)
+        if anchor is None:
+            return None
+        where = {row.key: i for i, row in enumerate(self._rows)}
+        if anchor.row.key in where:
+            self.move_cursor(row=where[anchor.row.key], animate=False)
+            return None
+        if self._rows:
+            self.move_cursor(row=next((where[key] for key in anchor.following if key in where),
+                                      min(anchor.index, len(self._rows) - 1)), animate=False)
+        return anchor.row
+
+    def on_resize(self, _event: events.Resize) -> None:
+        if self._specs and self._fit(self._widths) != self._shown:
+            self._rebuild(self.anchor())
