@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -53,15 +54,21 @@ from oms_tui.services.intake.shop_auth import AuthorizationRefused, TokenGrant
 log = logging.getLogger(__name__)
 
 
+# An authorization code in a query string (a one-time credential; "code" alone is too common a word for
+# redaction.SECRET_NAMES).
+_CODE_PARAM = re.compile(r"(?<=[?&])code=[^&\s'\"]+")
+
+
 class _RedactHttpxLog(logging.Filter):
-    """httpx logs every request's URL at INFO; JD's token calls carry the app secret and the refresh token in it."""
+    """httpx logs every request's URL at INFO; JD's token calls carry the app secret, the code and the refresh
+    token in it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a malformed record is not ours to fix
             return True
-        cleaned = redact(message)
+        cleaned = _CODE_PARAM.sub("code=***", redact(message))
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True

@@ -1,4 +1,5 @@
-"""Shops: each shop's order sync — last run, what it brought, errors — and the records it refused."""
+"""Shops: each shop's order sync — last run, what it brought, errors — its authorization on the platform
+("authorization expires in 3 days"), and the records the sync refused."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
-from oms_tui.services.intake import sync
+from oms_tui.services.intake import shop_auth, sync
 from oms_tui.widgets.error_line import ErrorLine
 
 PROBLEM_ROWS = 50
 STATUS_STYLE = {"ok": "green", "error": "bold red", "running": "yellow", "never": "dim"}
 STATUS_TEXT = {"ok": N_("ok"), "error": N_("error"), "running": N_("running"), "never": N_("never run")}
+AUTH_STYLE = {"ok": "green", "config": "dim", "expiring": "bold yellow", "expired": "bold red",
+              "unauthorized": "bold red"}
 
 
 class ShopsScreen(OmsScreen):
@@ -45,7 +48,7 @@ class ShopsScreen(OmsScreen):
     def on_mount(self) -> None:
         self.query_one("#shops", DataTable).add_columns(
             _("Shop"), _("Platform"), _("Status"), _("Last run"), _("New"), _("Updated"), _("Malformed"),
-            _("Total new"), _("Runs"), _("Errors"), _("Last error"))
+            _("Total new"), _("Runs"), _("Errors"), _("Last error"), _("Authorization"))
         self.query_one("#problems", DataTable).add_columns(_("Time"), _("Shop"), _("Order"), _("Source"),
                                                            _("Reason"))
         self.action_refresh()
@@ -54,10 +57,19 @@ class ShopsScreen(OmsScreen):
         self.action_refresh()  # every sync run writes orders, audit rows or problems
 
     def action_refresh(self) -> None:
-        self.read(lambda session: sync.sync_overview(session, problem_limit=PROBLEM_ROWS), self._show)
+        settings = self.oms.settings
 
-    def _show(self, overview: sync.SyncOverview) -> None:
+        def read(session):
+            return sync.sync_overview(session, problem_limit=PROBLEM_ROWS), shop_auth.overview(
+                session, settings.shops, alert_days=settings.token_alert_days,
+                refresh_hours=settings.token_refresh_hours)
+
+        self.read(read, self._show)
+
+    def _show(self, read: tuple[sync.SyncOverview, list[shop_auth.AuthView]]) -> None:
+        overview, views = read
         shops, problems = overview.shops, overview.problems
+        auth = {view.shop: view for view in views}
         zone = shop_zone(self.oms.settings.timezone)
         table = self.query_one("#shops", DataTable)
         table.clear()
@@ -68,12 +80,25 @@ class ShopsScreen(OmsScreen):
                 plain(local_time(row.last_finished_at, zone, seconds=True)), num(row.last_new), num(row.last_updated),
                 num(row.last_malformed, style="red" if row.last_malformed else ""), num(row.total_new),
                 num(row.runs), num(row.errors, style="red" if row.errors else ""),
-                Text(row.last_error[:80], style="red"), key=row.shop)
+                Text(row.last_error[:80], style="red"), self._authorization(auth.get(row.shop), zone), key=row.shop)
+        synced = {row.shop for row in shops}
+        for view in views:  # configured shops that have not synced yet still show their authorization
+            if view.shop not in synced:
+                table.add_row(plain(view.shop), plain(named(PLATFORM_NAMES, view.platform)),
+                              Text(_(STATUS_TEXT["never"]), style=STATUS_STYLE["never"]), plain(""), num(0), num(0),
+                              num(0), num(0), num(0), num(0), Text(""), self._authorization(view, zone), key=view.shop)
         problem_table = self.query_one("#problems", DataTable)
         problem_table.clear()
         for problem in problems:
             problem_table.add_row(plain(local_time(problem.at, zone, seconds=True)), plain(problem.shop),
                                   plain(problem.order), plain(problem.source), plain(problem.reason[:100]))
+
+    @staticmethod
+    def _authorization(view: shop_auth.AuthView | None, zone) -> Text:  # noqa: ANN001 - a tzinfo
+        if view is None:
+            return Text("")
+        text = shop_auth.status_text(view, show_date=lambda moment: local_time(moment, zone)[:10])
+        return Text(text, style=AUTH_STYLE.get(view.status.value, ""))
 
     def action_back(self) -> None:
         self.app.pop_screen()

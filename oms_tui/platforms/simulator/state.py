@@ -168,7 +168,7 @@ class SimulatorState:
             grant.used = True
             shop = self.shop(platform, app_key)
             if shop is not None:
-                shop.session = f"revoked-{uuid.uuid4().hex}"
+                shop.session = ""  # the configured session is revoked with the rest
             for token in self.tokens:
                 if token.platform == platform and token.app_key == app_key:
                     token.revoked = True
@@ -200,7 +200,7 @@ class SimulatorState:
             return TokenState.MISSING
         with self.lock:
             shop = self.shop(platform, app_key)
-            if shop is not None and presented == shop.session:
+            if shop is not None and shop.session and presented == shop.session:
                 return TokenState.OK
             token = next((t for t in self.tokens if t.platform == platform and t.app_key == app_key
                           and t.access_token == presented), None)
