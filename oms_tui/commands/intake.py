@@ -132,6 +132,11 @@ def simulate(
         for key, value in shop.as_config().items():  # the simulator's own demo secrets, to copy
             typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
         typer.echo("")
+    for platform, urls in handle.oauth_settings().items():  # `oms shop authorize` against the simulator
+        typer.echo(f"[oauth.{platform}]")
+        for key, value in {**urls, "redirect_uri": "http://127.0.0.1/callback"}.items():
+            typer.echo(f"{key} = {json_module.dumps(value)}")
+        typer.echo("")
     try:
         while True:
             time.sleep(1)
