@@ -60,7 +60,7 @@ class PlatformAuthError(PlatformError):
     """Session / access token missing, expired or invalid: the shop must be re-authorized."""
 
     kind = "session expired or invalid"
-    hint = "authorize the shop again: oms shop authorize SHOP"
+    hint = "re-authorize the shop: oms shop authorize SHOP"
 
 
 class PlatformSignatureError(PlatformError):

@@ -116,7 +116,9 @@ RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit", "call limit")
 # consigneeInfo: TDE-encrypted fields and the masked phones beside them (PROTOCOLS.md); ``oaid`` is in JD's
 # SDK's consignee model (not in PROTOCOLS.md): kept when it comes.
 ENCRYPTED_FIELDS = {"fullname": "name", "mobile": "mobile", "telephone": "telephone", "fullAddress": "address"}
-MASKED_PHONE_FIELDS = ("desen_mobile", "desen_telephone")
+# Where a phone that may be shown is looked for, in order: the masked copies, else mobile / telephone when they
+# come plain or masked (a real payload had them masked and a hex token in desen_mobile: never shown).
+SHOWN_PHONE_FIELDS = ("desen_mobile", "mobile", "desen_telephone", "telephone")
 WITHHELD_DETAIL = "****"  # stands for the detail line only the ciphertext holds
 SHOWABLE_PHONES = frozenset({PhoneKind.MOBILE, PhoneKind.MASKED, PhoneKind.LANDLINE})
 
@@ -183,7 +185,7 @@ def _plain(value: str) -> str:
 
 def _shown_phone(consignee: Mapping[str, Any]) -> str:
     """The first phone that can be shown: a masked copy, else a plain or masked mobile / telephone."""
-    for key in ("desen_mobile", "mobile", "desen_telephone", "telephone"):
+    for key in SHOWN_PHONE_FIELDS:
         value = text(consignee, key)
         if value and classify_phone(value).kind in SHOWABLE_PHONES:
             return value

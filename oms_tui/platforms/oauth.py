@@ -46,7 +46,8 @@ from oms_tui.config import OAuthConfig, PlatformOAuth, ShopConfig
 from oms_tui.errors import ConfigError
 from oms_tui.i18n import N_
 from oms_tui.platforms.base import DEFAULT_TIMEOUT, as_str_params, endpoint_url
-from oms_tui.platforms.errors import PlatformResponseError, PlatformUnavailable
+from oms_tui.platforms import pdd
+from oms_tui.platforms.errors import PlatformRateLimited, PlatformResponseError, PlatformUnavailable
 from oms_tui.platforms.signing import pdd_sign
 from oms_tui.redaction import redact
 from oms_tui.services.intake.shop_auth import AuthorizationRefused, TokenGrant
@@ -204,6 +205,10 @@ class TaobaoOAuth(ShopOAuth):
     platform = "taobao"
     default_authorize_url = "https://oauth.taobao.com/authorize"
     default_token_url = "https://oauth.taobao.com/token"
+    # OAuth 2.0's errors that mean "not with this code / token / app"; any other (server_error,
+    # temporarily_unavailable …) is worth another try.
+    REFUSALS = frozenset({"invalid_grant", "invalid_client", "invalid_request", "unauthorized_client",
+                          "unsupported_grant_type"})
 
     def _authorize_params(self, state: str) -> dict[str, str]:
         return {"response_type": "code", "client_id": self.shop.app_key, "redirect_uri": self.redirect_uri,
@@ -220,6 +225,9 @@ class TaobaoOAuth(ShopOAuth):
         form = {**form, "client_id": self.shop.app_key, "client_secret": self.shop.app_secret.get_secret_value()}
         secrets = self._secrets(secret)
         body = self._json(self._send("POST", self.token_url, secrets, data=form), secrets)
+        if isinstance(body, dict) and body.get("error") and body.get("error") not in self.REFUSALS:
+            raise PlatformUnavailable(self.platform, self.shop.name, str(body.get("error")),
+                                      str(body.get("error_description", "")), api="oauth").redact(secrets)
         if not isinstance(body, dict) or body.get("error") or not body.get("access_token"):
             detail = (f"{body.get('error')}: {body.get('error_description', '')}" if isinstance(body, dict)
                       else "no access_token")
@@ -295,6 +303,9 @@ class PddOAuth(ShopOAuth):
         if isinstance(body, dict) and isinstance(body.get("error_response"), dict):
             err = body["error_response"]
             detail = " / ".join(str(x) for x in (err.get("error_code"), err.get("error_msg"), err.get("sub_msg")) if x)
+            if _int_or_none(err.get("error_code")) in pdd.RATE_LIMIT_CODES:  # not a refusal: try again later
+                raise PlatformRateLimited(self.platform, self.shop.name, err.get("error_code"), detail,
+                                          api=api).redact(secrets)
             raise self._refused(detail, secrets)
         data = body.get(self.RESPONSE_KEYS[api]) if isinstance(body, dict) else None
         if not isinstance(data, dict) or not data.get("access_token"):
@@ -304,6 +315,13 @@ class PddOAuth(ShopOAuth):
         refresh_ends = _epoch(data.get("refresh_token_expires_at")) or self._at(data.get("refresh_token_expires_in"))
         return _grant(str(data["access_token"]), str(data.get("refresh_token") or ""), expires, refresh_ends,
                       data.get("owner_name") or data.get("owner_id"))
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
 
 
 OAUTH_CLIENTS: dict[str, type[ShopOAuth]] = {"taobao": TaobaoOAuth, "jd": JdOAuth, "pdd": PddOAuth}

@@ -142,3 +142,23 @@ def test_the_pasted_address_must_carry_our_state() -> None:
     assert code_from(f"{REDIRECT}?code=abc123&state=s1", expected_state="s1") == "abc123"
     with pytest.raises(AuthorizationRefused):
         code_from(f"{REDIRECT}?code=abc123&state=other", expected_state="s1")
+
+
+@pytest.mark.parametrize(("platform", "answer", "refused"), [
+    ("taobao", {"error": "invalid_grant", "error_description": "code used"}, True),
+    ("taobao", {"error": "server_error", "error_description": "busy"}, False),
+    ("pdd", {"error_response": {"error_code": 10000, "error_msg": "refresh_token无效"}}, True),
+    ("pdd", {"error_response": {"error_code": 52001, "error_msg": "请求过于频繁"}}, False),
+    ("jd", {"code": 304, "msg": "当前会话没有做过授权"}, True),
+])
+def test_only_a_real_refusal_drops_the_refresh_token(platform, answer, refused) -> None:
+    """A refusal means "authorize again" (the job drops the refresh token and alerts); anything else is
+    tried again on the next run. (A parsing check on canned answers: httpx's MockTransport.)"""
+    from oms_tui.platforms import PlatformError
+
+    shop = ShopConfig(name="s", platform=platform, base_url="http://platform.test/api/router", app_key="k",
+                      app_secret="AppSecret-2b")
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(400, json=answer)))
+    with oauth_for(shop, OAuthConfig(), http=http) as flow:
+        with pytest.raises(PlatformError if not refused else AuthorizationRefused):
+            flow.refresh("RefreshToken-9f")
