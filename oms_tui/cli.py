@@ -1,7 +1,7 @@
 """The `oms` command: the typer app, its sub-commands and ``main``.
 
 Each noun's commands live in ``oms_tui/commands/`` (setup, stock, orders, intake, scheduler, users,
-bench, print_cmd). They stay thin: parse, call a service, print; a domain error is one line and
+bench, print_cmd, shops). They stay thin: parse, call a service, print; a domain error is one line and
 exit 1. They import services, the database layer and Textual inside the command that needs them,
 so building this app for ``oms --help`` loads none of them.
 """
@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import typer
 
-from oms_tui.commands import bench, intake, orders, scheduler, setup, stock, users
+from oms_tui.commands import bench, intake, orders, scheduler, setup, shops, stock, users
 from oms_tui.commands.print_cmd import print_app
 from oms_tui.errors import OmsError
 
@@ -27,7 +27,11 @@ app.command("demo")(setup.demo_cmd)
 app.command()(setup.tui)
 app.command()(setup.check)
 app.command("import")(intake.import_cmd)
-app.command("sync")(intake.sync_cmd)
+# `oms sync` syncs (its options as before); `oms sync status` shows each shop's sync and authorization.
+sync_app = typer.Typer(help="Fetch the orders that changed on the platforms.", add_completion=False)
+sync_app.callback(invoke_without_command=True)(intake.sync_cmd)
+sync_app.command("status")(shops.sync_status)
+app.add_typer(sync_app, name="sync")
 app.command()(intake.simulate)
 app.command()(scheduler.scheduler)
 app.command("jobs")(scheduler.jobs_cmd)
@@ -37,6 +41,7 @@ app.add_typer(stock.stock_app, name="stock")
 app.add_typer(orders.orders_app, name="orders")
 app.add_typer(users.user_app, name="user")
 app.add_typer(print_app, name="print")
+app.add_typer(shops.shop_app, name="shop")
 
 
 def _error_line(exc: Exception) -> str | None:

@@ -56,6 +56,9 @@ class ShopConfig(BaseModel):
     sync_minutes: float = Field(default=2.0, gt=0)
     # our courier code → the platform's courier id, where the adapter's built-in table lacks one
     courier_codes: dict[str, str] = Field(default_factory=dict)
+    decrypt_url: str = ""
+    """JD: the shop's receiver-decrypt service (run beside JD's TDE SDK; oms_tui/platforms/jd.py says what it
+    is sent). Empty: receivers stay masked, and a waybill request gets the platform's ciphertext."""
 
     def secret_values(self) -> tuple[str, ...]:
         """The shop's secrets in clear, for masking them out of messages (``redaction.redact``)."""
@@ -67,6 +70,29 @@ class ShopConfig(BaseModel):
         data["app_secret"] = self.app_secret.get_secret_value()
         data["session"] = self.session.get_secret_value()
         return data
+
+
+class PlatformOAuth(BaseModel):
+    """Where a platform authorizes shops (``[oauth.taobao]``, ``[oauth.jd]``, ``[oauth.pdd]``); an empty
+    address is the platform's documented one (oms_tui/platforms/oauth.py)."""
+
+    authorize_url: str = ""
+    """The consent page `oms shop authorize` prints for the shop's owner."""
+    token_url: str = ""
+    """Where a code is exchanged for tokens (Pinduoduo: through its API router, the shop's base_url)."""
+    refresh_url: str = ""
+    """Where tokens are refreshed, when not at token_url (JD has its own)."""
+    redirect_uri: str = ""
+    """The callback address registered for the app; the platform sends the owner back to it with the code."""
+
+
+class OAuthConfig(BaseModel):
+    taobao: PlatformOAuth = Field(default_factory=PlatformOAuth)
+    jd: PlatformOAuth = Field(default_factory=PlatformOAuth)
+    pdd: PlatformOAuth = Field(default_factory=PlatformOAuth)
+
+    def for_platform(self, platform: str) -> PlatformOAuth:
+        return getattr(self, platform)
 
 
 class PrinterConfig(BaseModel):
@@ -182,6 +208,12 @@ class Settings(BaseSettings):
     printers: list[PrinterConfig] = Field(default_factory=list)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    oauth: OAuthConfig = Field(default_factory=OAuthConfig)
+    """Shop authorization per platform (`oms shop authorize`): consent page, token address, callback."""
+    token_refresh_hours: float = Field(default=24.0, gt=0)
+    """The scheduler refreshes a shop's token when it expires within this many hours (or half its life)."""
+    token_alert_days: float = Field(default=3.0, gt=0)
+    """A token that cannot be refreshed raises an alert this many days before the shop's authorization ends."""
     alert_recipients: list[str] = Field(default_factory=list)
     """E-mail addresses every alert goes to (stock shortages, …); empty: alerts are not sent, and marked so."""
 

@@ -338,6 +338,9 @@ class Order(SQLModel, table=True):
     receiver_city: str = Field(default="", max_length=32)
     receiver_district: str = Field(default="", max_length=32)
     receiver_address: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # What the platform withholds: its receiver ciphertexts / opaque receiver id (JSON, services/customers/
+    # withheld.py). Kept only for a waybill request; never shown, never compared.
+    receiver_opaque: str = Field(default="", sa_column=Column(Text, nullable=False, default=""), repr=False)
     buyer_remark: str = Field(default="", max_length=500)
     seller_memo: str = Field(default="", max_length=500)
     total_fen: int = Field(default=0, sa_type=BigInteger)
@@ -444,6 +447,29 @@ class ShopSync(SQLModel, table=True):
     total_updated: int = 0
     runs: int = 0
     errors: int = 0
+
+
+class ShopAuth(SQLModel, table=True):
+    """A shop's authorization on its platform (`oms shop authorize`): its tokens, refreshed by the scheduler
+    before they expire (services/intake/shop_auth.py). The tokens live here, never in the config file, and
+    are never shown, printed or logged (the repr leaves them out)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop: str = Field(unique=True, index=True, max_length=64)
+    platform: str = Field(max_length=16)
+    access_token: str = Field(default="", sa_column=Column(Text, nullable=False, default=""), repr=False)
+    refresh_token: str = Field(default="", sa_column=Column(Text, nullable=False, default=""), repr=False)
+    expires_at: datetime | None = None  # the access token's end
+    refresh_expires_at: datetime | None = None  # the refresh token's end: the authorization's (None: not said)
+    platform_user: str = Field(default="", max_length=100)  # the seller account the platform named
+    authorized_at: datetime | None = None
+    authorized_by: str = Field(default="", max_length=64)
+    refreshed_at: datetime | None = None
+    refresh_error: str = Field(default="", max_length=500)  # why the last refresh failed ("" once one works)
+    refresh_failed_at: datetime | None = None
+    refused_at: datetime | None = None  # the platform refused the token in use (expired, revoked)
+    alerted_for: datetime | None = None  # the authorization end the last expiry alert was raised for
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class SyncProblem(SQLModel, table=True):

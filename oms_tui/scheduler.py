@@ -14,6 +14,7 @@ thread pool. A job never overlaps itself in one process; its outcome goes back i
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -36,7 +37,7 @@ from oms_tui.notifiers.smtp import SmtpMailer
 from oms_tui.services.core import jobs, outbox
 from oms_tui.services.core.outbox import DispatchResult, MessageKind
 from oms_tui.services.floor import printing, ship_notices
-from oms_tui.services.intake import sync, webhook
+from oms_tui.services.intake import shop_auth, sync, webhook
 from oms_tui.services.messaging import alerts
 from oms_tui.services.orders import allocation
 
@@ -45,10 +46,11 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[[ShopConfig], object]
 
 
-def default_client_factory(shop: ShopConfig):
+def default_client_factory(shop: ShopConfig, engine: Engine | None = None):
+    """The shop's adapter; with ``engine`` it sends the token `oms shop authorize` stored."""
     from oms_tui.platforms.registry import client_for
 
-    return client_for(shop)
+    return client_for(shop, engine=engine)
 
 
 # --- the outbox's dispatcher table -------------------------------------------------------------
@@ -75,7 +77,7 @@ def dispatch_outbox(engine: Engine, settings: Settings, adapters: Adapters | Non
                     kinds: Iterable[MessageKind | str] | None = None, limit: int = 100,
                     now: datetime | None = None) -> DispatchResult:
     """Send the due messages of ``kinds`` (None: every kind), each through its kind's sender."""
-    adapters = adapters or Adapters()
+    adapters = adapters or Adapters(functools.partial(default_client_factory, engine=engine))
     chosen = [outbox.message_kind(kind) for kind in kinds] if kinds is not None else list(SENDERS)
     senders = {kind: SENDERS[kind](settings, adapters) for kind in chosen}
     try:
@@ -94,6 +96,7 @@ class JobKind(StrEnum):
     PRINT_QUEUE = "print_queue"
     LOCK_EXPIRY = "lock_expiry"
     RESERVATION_EXPIRY = "reservation_expiry"
+    TOKEN_REFRESH = "token_refresh"  # shops' platform tokens, refreshed before they expire; expiry alerts
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -104,11 +107,12 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.PRINT_QUEUE: lambda scheduler, _target: scheduler.run_printing(),
     JobKind.LOCK_EXPIRY: lambda scheduler, _target: scheduler.run_lock_expiry(),
     JobKind.RESERVATION_EXPIRY: lambda scheduler, _target: scheduler.run_reservation_expiry(),
+    JobKind.TOKEN_REFRESH: lambda scheduler, _target: scheduler.run_token_refresh(),
 }
 
 
 def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping_minutes: float = 10.0,
-              ) -> list[jobs.JobSpec]:
+              token_minutes: float = 30.0) -> list[jobs.JobSpec]:
     """The jobs the configuration asks for."""
     specs = [jobs.JobSpec(f"sync:{shop.name}", JobKind.SHOP_SYNC, shop.sync_minutes * 60, target=shop.name)
              for shop in settings.shops]
@@ -118,6 +122,7 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("printing", JobKind.PRINT_QUEUE, webhook_seconds, enabled=bool(settings.printers)))
     specs.append(jobs.JobSpec("lock-expiry", JobKind.LOCK_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
+    specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
     return specs
 
 
@@ -131,6 +136,9 @@ def describe_outcome(result: Any) -> tuple[str, str | None]:
         return f"printed {result.printed}, retrying {result.retrying}, failed {result.failed}", None
     if isinstance(result, DispatchResult):
         return str(result), None
+    if isinstance(result, shop_auth.RefreshRun):
+        text = ", ".join(f"{key} {value}" for key, value in result.as_dict().items())
+        return text, "; ".join(result.errors) or None
     if isinstance(result, dict):
         return ", ".join(f"{key} {value}" for key, value in result.items()), None
     return str(result), None
@@ -142,6 +150,8 @@ class OmsScheduler:
                  webhook_seconds: float = 15.0, tick_seconds: float = 1.0, max_workers: int = 8) -> None:
         self.engine = engine
         self.settings = settings
+        if client_factory is default_client_factory:  # the adapters send the tokens stored in this database
+            client_factory = functools.partial(default_client_factory, engine=engine)
         self.client_factory = client_factory
         self.mailer_factory = mailer_factory
         self.leadership = leadership or Leadership(engine)
@@ -277,6 +287,16 @@ class OmsScheduler:
 
     def run_reservation_expiry(self) -> dict[str, int]:
         return {"expired_reservations": retrying_transaction(self.engine, allocation.expire_reservations)}
+
+    def run_token_refresh(self, *, now: datetime | None = None) -> shop_auth.RefreshRun:
+        """Refresh the shops' tokens before they expire; alert, days ahead, on an authorization about to end."""
+        from oms_tui.platforms.oauth import refresh_with
+
+        now = now or utcnow()
+        return shop_auth.refresh_tokens(self.engine, self.settings.shops,
+                                        refresh_with(self.settings.oauth, clock=lambda: now), now=now,
+                                        refresh_hours=self.settings.token_refresh_hours,
+                                        alert_days=self.settings.token_alert_days)
 
     # the same, run by hand: only on the leader ---------------------------------------------------
 

@@ -107,7 +107,8 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
     OmsScheduler(seeded, settings, leadership=FixedLeadership(True)).sync_jobs()
     rows = job_rows(seeded)
     assert set(rows) == {"sync:天猫店", "sync:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
-                         "lock-expiry", "reservation-expiry"}
+                         "lock-expiry", "reservation-expiry", "token-refresh"}
+    assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
     assert (rows["sync:拼多多店"].kind, rows["sync:拼多多店"].target, rows["sync:拼多多店"].interval_seconds) == (
         "shop_sync", "拼多多店", 300)
     assert (rows["outbox:alert"].kind, rows["outbox:alert"].target) == ("outbox_dispatch", "alert")
@@ -182,3 +183,57 @@ def test_a_follower_runs_nothing(seeded, db_url):
     assert follower.tick() == []
     assert {job.last_status for job in job_rows(seeded).values()} == {""}
     follower.shutdown()
+
+
+# --- shop tokens -----------------------------------------------------------------------------------
+
+def test_the_token_job_refreshes_before_expiry_on_a_controlled_clock(seeded, db_url, sim):
+    """Authorized against the simulator; the job (run as the jobs table runs it) refreshes the token days before
+    it expires; the sync sends the stored token; an expired one is refused with PDD's 10019 and shows."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    from oms_tui.config import OAuthConfig
+    from oms_tui.db import session_scope
+    from oms_tui.platforms.oauth import oauth_for
+    from oms_tui.services.intake import shop_auth
+    from tests.helpers.sync import plenty_of_stock
+
+    plenty_of_stock(seeded)
+    now = [utcnow().replace(microsecond=0)]
+    sim.state.clock = lambda: now[0]
+    sim.state.check_timestamp = False  # the requests carry the wall clock; the simulator's runs on ours
+    sim.state.access_token_lifetime = timedelta(days=30)
+    pdd = next(s for s in sim.shop_configs() if s.platform == "pdd")
+    oauth = OAuthConfig.model_validate({p: {**urls, "redirect_uri": "https://oms.example.com/cb"}
+                                        for p, urls in sim.oauth_settings().items()})
+    with oauth_for(pdd, oauth, clock=lambda: now[0]) as flow:
+        location = httpx.get(flow.authorize_url("s"), timeout=5).headers["location"]
+        grant = flow.exchange_code(parse_qs(urlsplit(location).query)["code"][0])
+    with session_scope(seeded) as s:
+        shop_auth.store_grant(s, shop=pdd.name, platform="pdd", grant=grant, actor=Actor("boss", {"manager"}))
+    settings = load_settings(database_url=db_url, shops=[pdd], oauth=oauth)
+    sched = OmsScheduler(seeded, settings, leadership=FixedLeadership(True))
+    try:
+        assert sched.run_sync(pdd.name).ok  # the configured session was revoked: this is the stored token at work
+        now[0] += timedelta(days=20)
+        assert sched.run_token_refresh(now=now[0]).refreshed == 0  # ten days left: not yet
+        now[0] += timedelta(days=7, hours=1)
+        assert sched.run_token_refresh(now=now[0]).refreshed == 1  # under three days left: refreshed
+        stored = shop_auth.stored_access_token(seeded, pdd.name)
+        assert stored != grant.access_token and stored == sim.state.live_token("pdd", pdd.app_key).access_token
+        assert sched.run_sync(pdd.name).ok
+        sched.sync_jobs()
+        assert sched.run_job("token-refresh")  # the same through the jobs table
+        assert job_rows(seeded)["token-refresh"].last_status == "ok"
+
+        now[0] = sim.state.live_token("pdd", pdd.app_key).expires_at + timedelta(minutes=1)
+        failed = sched.run_sync(pdd.name)
+        assert not failed.ok and "10019" in failed.error
+        with read_session(seeded) as s:
+            [view] = shop_auth.overview(s, settings.shops, now=now[0])
+        assert shop_auth.status_text(view, translate=lambda m: m) == "authorization expired"
+        assert stored not in failed.error and grant.refresh_token not in failed.error
+    finally:
+        sched.shutdown()

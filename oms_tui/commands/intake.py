@@ -66,6 +66,7 @@ def _selected_shops(settings: Settings, shop: str | None, platform: str | None):
 
 
 def sync_cmd(
+    ctx: typer.Context,
     shop: Annotated[Optional[str], typer.Option(help="only this shop (its name in the config)")] = None,
     platform: Annotated[Optional[str], typer.Option(help="only shops on taobao, jd or pdd")] = None,
     once: Annotated[bool, typer.Option("--once", help="one run, then exit (default: repeat until Ctrl-C)")] = False,
@@ -73,9 +74,12 @@ def sync_cmd(
                                                   max=7 * 24 * 60)] = 2.0,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Fetch the orders that changed on the platforms since the last run; print a summary per shop."""
+    """Fetch the orders that changed on the platforms since the last run; print a summary per shop
+    (`oms sync status`: each shop's last run and authorization)."""
     import time
 
+    if ctx.invoked_subcommand:  # `oms sync status`: not a sync
+        return
     from oms_tui.platforms.registry import client_for
     from oms_tui.services.intake import sync
 
@@ -85,7 +89,7 @@ def sync_cmd(
     while True:
         summaries = []
         for shop_config in shops:
-            with client_for(shop_config) as client:
+            with client_for(shop_config, engine=engine) as client:  # the token `oms shop authorize` stored
                 summaries.append(sync.sync_shop(engine, shop_config.name, shop_config.platform, client,
                                                 warehouse_code=settings.default_warehouse))
         if fmt == OutputFormat.json:
@@ -127,6 +131,11 @@ def simulate(
         typer.echo("[[shops]]")
         for key, value in shop.as_config().items():  # the simulator's own demo secrets, to copy
             typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
+        typer.echo("")
+    for platform, urls in handle.oauth_settings().items():  # `oms shop authorize` against the simulator
+        typer.echo(f"[oauth.{platform}]")
+        for key, value in {**urls, "redirect_uri": "http://127.0.0.1/callback"}.items():
+            typer.echo(f"{key} = {json_module.dumps(value)}")
         typer.echo("")
     try:
         while True:

@@ -36,12 +36,14 @@ from oms_tui.config import ShopConfig
 from oms_tui.errors import ConfigError
 from oms_tui.money import InvalidAmount
 from oms_tui.platforms.errors import (
+    PlatformAuthError,
     PlatformError,
     PlatformRateLimited,
     PlatformResponseError,
     PlatformUnavailable,
 )
 from oms_tui.platforms.mapping import BEIJING, MappingError
+from oms_tui.platforms.tokens import ConfigToken, TokenSource
 from oms_tui.redaction import redact
 from oms_tui.services.orders.normalized import NormalizedOrder
 
@@ -164,9 +166,11 @@ class PlatformClient(ABC):
     def __init__(self, shop: ShopConfig, *, http: httpx.Client | None = None,
                  timeout: float | httpx.Timeout | None = None, retry: RetryPolicy | None = None,
                  page_size: int = 100, clock: Callable[[], datetime] = utcnow,
-                 courier_codes: Mapping[str, str] | None = None) -> None:
+                 courier_codes: Mapping[str, str] | None = None, tokens: TokenSource | None = None) -> None:
         """``courier_codes`` maps our courier codes (Kuaidi100 style, ``yuantong``) to the platform's
-        company code / logistics id for ship notices, over the module's defaults."""
+        company code / logistics id for ship notices, over the module's defaults. ``tokens`` is where the
+        shop's session / access_token comes from (default: the config's; ``registry.client_for(shop,
+        engine=...)`` gives the one `oms shop authorize` stored)."""
         if shop.platform != self.platform:
             raise ValueError(f"shop {shop.name!r} is a {shop.platform} shop, not {self.platform}")
         if not 1 <= page_size <= self.max_page_size:
@@ -183,6 +187,8 @@ class PlatformClient(ABC):
         self.clock = clock
         self.courier_codes: dict[str, str] = {**self.default_courier_codes, **shop.courier_codes,
                                               **(courier_codes or {})}
+        self.tokens: TokenSource = tokens or ConfigToken(shop)
+        self._last_token = ""
         self._own_http = http is None
         self._http = http or httpx.Client(timeout=timeout if timeout is not None else DEFAULT_TIMEOUT)
 
@@ -224,6 +230,20 @@ class PlatformClient(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def access_token(self) -> str:
+        """The shop's session / access_token for the next request ('' when it has none)."""
+        self._last_token = self.tokens.current() or ""
+        return self._last_token
+
+    def _token_replaced(self) -> bool:
+        """After the platform refused our token: whether a newer one is stored (the scheduler refreshed it
+        meanwhile) to try instead; if not, the refusal is recorded for the shop's authorization status."""
+        fresh = self.tokens.fresh() or ""
+        if fresh and fresh != self._last_token:
+            return True
+        self.tokens.refused(self._last_token)
+        return False
+
     # --- for subclasses ----------------------------------------------------------------------
 
     @abstractmethod
@@ -245,7 +265,8 @@ class PlatformClient(ABC):
         return cls(self.platform, self.shop.name, code, detail, **kw).redact(self._secrets(sent))
 
     def _secrets(self, sent: Mapping[str, str] | None = None) -> list[str]:
-        return [*self.shop.secret_values(), *([sent["sign"]] if sent and sent.get("sign") else [])]
+        return [*self.shop.secret_values(), *([self._last_token] if self._last_token else []),
+                *([sent["sign"]] if sent and sent.get("sign") else [])]
 
     def _response_text(self, response: httpx.Response, sent: Mapping[str, str], limit: int = 200) -> str:
         """The start of a response body for an error message, secrets masked *before* cutting (a
@@ -301,6 +322,9 @@ class PlatformClient(ABC):
                 continue
             except PlatformError as exc:
                 exc.redact(self._secrets(params))
+                if isinstance(exc, PlatformAuthError) and self._token_replaced():
+                    last = exc  # a refreshed token is stored: the next try sends it
+                    continue
                 raise
         assert last is not None
         raise last

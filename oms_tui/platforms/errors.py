@@ -60,7 +60,7 @@ class PlatformAuthError(PlatformError):
     """Session / access token missing, expired or invalid: the shop must be re-authorized."""
 
     kind = "session expired or invalid"
-    hint = "re-authorize the shop and update its session token"
+    hint = "re-authorize the shop: oms shop authorize SHOP"
 
 
 class PlatformSignatureError(PlatformError):

@@ -3,14 +3,29 @@
 Every business parameter travels as one JSON string, ``360buy_param_json``; the response key is
 spelled ``…_responce`` (sic). ``pop.order.search`` already returns whole orders, so there is no
 per-order detail call. Pagination: ``page`` from 1 until ``orderTotal`` orders were read.
+
+Receivers (PROTOCOLS.md): ``consigneeInfo``'s ``fullname``, ``telephone``, ``mobile`` and ``fullAddress``
+come TDE-encrypted, ``desen_mobile`` / ``desen_telephone`` masked. Ciphertext is recognised as JD's TDE SDK
+recognises it (``normalize.looks_like_jd_tde``) and kept only in ``receiver_opaque`` (with an ``oaid`` when
+JD gives one) for a waybill request; what is shown and matched on is the masked phone, the plain province /
+city / county and the town with its detail withheld (``华侨路街道****``), and no name. A field that comes
+plain or masked (older apps, unencrypted shops) is used as it comes.
+
+Decrypt hook: a shop with ``decrypt_url`` (a service it runs beside JD's TDE SDK, which needs the app and a
+live access token to fetch its keys) gets the real receiver shown instead. Our seam, not a JD API:
+``POST decrypt_url`` JSON ``{"app_key", "access_token", "ciphertexts": [...]}`` → ``{"plaintexts": [text or
+null, ...]}`` in the same order, once per page of orders. When it fails the orders come in masked (logged).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+
+import httpx
 
 from oms_tui.platforms.base import (
     FetchResult,
@@ -32,7 +47,6 @@ from oms_tui.platforms.mapping import (
     as_list,
     build_line,
     build_order,
-    first_text,
     format_beijing,
     line_title,
     optional_fen,
@@ -45,7 +59,12 @@ from oms_tui.platforms.mapping import (
     yuan_to_fen,
 )
 from oms_tui.platforms.signing import jd_sign
+from oms_tui.redaction import redact
+from oms_tui.services.customers import withheld
+from oms_tui.services.customers.normalize import PhoneKind, classify_phone, looks_encrypted
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
+
+log = logging.getLogger(__name__)
 
 # ============================== JD constants (PROTOCOLS.md) =================================
 PLATFORM = "jd"
@@ -94,6 +113,15 @@ AUTH_WORDS = ("access_token", "授权")
 SIGNATURE_WORDS = ("签名", "signature", "invalid sign", "sign invalid")
 RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit", "call limit")
 
+# consigneeInfo: TDE-encrypted fields and the masked phones beside them (PROTOCOLS.md); ``oaid`` is in JD's
+# SDK's consignee model (not in PROTOCOLS.md): kept when it comes.
+ENCRYPTED_FIELDS = {"fullname": "name", "mobile": "mobile", "telephone": "telephone", "fullAddress": "address"}
+# Where a phone that may be shown is looked for, in order: the masked copies, else mobile / telephone when they
+# come plain or masked (a real payload had them masked and a hex token in desen_mobile: never shown).
+SHOWN_PHONE_FIELDS = ("desen_mobile", "mobile", "desen_telephone", "telephone")
+WITHHELD_DETAIL = "****"  # stands for the detail line only the ciphertext holds
+SHOWABLE_PHONES = frozenset({PhoneKind.MOBILE, PhoneKind.MASKED, PhoneKind.LANDLINE})
+
 # Our courier code → JD logistics company id (logiCoprId). *(unconfirmed; fill from the shop's
 # JD account)*. Pass ``courier_codes=`` to the client; an all-digit courier code is used as is.
 LOGISTICS_IDS: dict[str, str] = {}
@@ -125,19 +153,18 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
             platform_line_id=text(item, "skuId"),
         ))
     consignee = as_dict(order.get("consigneeInfo"), field="consigneeInfo")
+    receiver = consignee_receiver(consignee)
     return build_order(
         platform=PLATFORM,
         platform_order_id=oid,
         shop=shop,
         state=STATUS_MAP[state],
         platform_status=state,
-        buyer_id=text(order, "pin"),
-        receiver_name=text(consignee, "fullname"),  # masked as given
-        receiver_phone=first_text(consignee, "mobile", "telephone"),
+        buyer_id=_plain(text(order, "pin")),
         receiver_province=text(consignee, "province"),
         receiver_city=text(consignee, "city"),
         receiver_district=text(consignee, "county"),
-        receiver_address=text(consignee, "fullAddress"),
+        **receiver,
         buyer_remark=text(order, "orderRemark"),
         seller_memo=text(order, "venderRemark"),
         total_fen=optional_fen(order, "orderTotalPrice"),
@@ -149,6 +176,35 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         modified_at=optional_time(order, "modified"),
         lines=lines,
     )
+
+
+def _plain(value: str) -> str:
+    """``value`` unless it is ciphertext (never shown, never matched on)."""
+    return "" if looks_encrypted(value) else value
+
+
+def _shown_phone(consignee: Mapping[str, Any]) -> str:
+    """The first phone that can be shown: a masked copy, else a plain or masked mobile / telephone."""
+    for key in SHOWN_PHONE_FIELDS:
+        value = text(consignee, key)
+        if value and classify_phone(value).kind in SHOWABLE_PHONES:
+            return value
+    return ""
+
+
+def consignee_receiver(consignee: Mapping[str, Any]) -> dict[str, str]:
+    """The receiver fields of a NormalizedOrder from ``consigneeInfo``: shown values and the withheld rest."""
+    sealed = {ours: text(consignee, theirs) for theirs, ours in ENCRYPTED_FIELDS.items()
+              if looks_encrypted(text(consignee, theirs))}
+    address = text(consignee, "fullAddress")
+    if looks_encrypted(address):
+        address = text(consignee, "town") + WITHHELD_DETAIL
+    return {
+        "receiver_name": _plain(text(consignee, "fullname")),
+        "receiver_phone": _shown_phone(consignee),
+        "receiver_address": address,
+        "receiver_opaque": withheld.seal(oaid=text(consignee, "oaid"), **sealed),
+    }
 
 
 def to_result(order: Any, shop: str = "") -> FetchResult:
@@ -177,7 +233,7 @@ class JdClient(PlatformClient):
 
     def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
         params = as_str_params({
-            "method": api, "app_key": self.shop.app_key, "access_token": self.shop.session.get_secret_value() or None,
+            "method": api, "app_key": self.shop.app_key, "access_token": self.access_token() or None,
             "timestamp": beijing_timestamp(self.clock()), "format": "json", "v": "2.0", "sign_method": "md5",
             "360buy_param_json": json.dumps(as_str_params(biz), ensure_ascii=False, separators=(",", ":")),
         })
@@ -231,12 +287,57 @@ class JdClient(PlatformClient):
                 total = int(result.get("orderTotal") or 0)
             except (TypeError, ValueError):
                 total = 0
-            for order in orders:
-                yield to_result(order, self.shop.name)
+            yield from self._decrypted([to_result(order, self.shop.name) for order in orders])
             seen += len(orders)
             if not orders or seen >= total:
                 return
             page += 1
+
+    # --- the decrypt hook --------------------------------------------------------------------
+
+    def _decrypted(self, results: list[FetchResult]) -> list[FetchResult]:
+        """``results`` with their receivers decrypted by the shop's ``decrypt_url``, when it has one."""
+        if not self.shop.decrypt_url:
+            return results
+        wanted = sorted({value for r in results if isinstance(r, NormalizedOrder)
+                         for name, value in withheld.unseal(r.receiver_opaque).items() if name != "oaid"})
+        if not wanted:
+            return results
+        plain = self._decrypt(wanted)
+        if not plain:
+            return results
+        out: list[FetchResult] = []
+        for result in results:
+            parts = withheld.unseal(result.receiver_opaque) if isinstance(result, NormalizedOrder) else {}
+            found = {name: plain[value] for name, value in parts.items() if plain.get(value)}
+            if not found:
+                out.append(result)
+                continue
+            update = {}
+            if found.get("name"):
+                update["receiver_name"] = found["name"]
+            if found.get("mobile") or found.get("telephone"):
+                update["receiver_phone"] = found.get("mobile") or found["telephone"]
+            if found.get("address"):
+                update["receiver_address"] = found["address"]
+            out.append(result.model_copy(update=update))
+        return out
+
+    def _decrypt(self, ciphertexts: list[str]) -> dict[str, str]:
+        """ciphertext → plaintext from the shop's decrypt service; {} (logged) when it cannot help."""
+        token = self.access_token()
+        try:
+            response = self._http.post(self.shop.decrypt_url, json={
+                "app_key": self.shop.app_key, "access_token": token, "ciphertexts": ciphertexts})
+            response.raise_for_status()
+            texts = response.json().get("plaintexts")
+            if not isinstance(texts, list) or len(texts) != len(ciphertexts):
+                raise ValueError("the answer has no plaintexts for the ciphertexts sent")
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            log.warning("jd shop %s: receivers stay masked, the decrypt service failed: %s", self.shop.name,
+                        redact(str(exc), self._secrets()))
+            return {}
+        return {c: t for c, t in zip(ciphertexts, texts) if isinstance(t, str) and t and not looks_encrypted(t)}
 
     # --- shipping ----------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@ ship notice (``pdd.logistics.online.send``).
 
 The request window is Unix seconds and at most 30 minutes; response times are Beijing strings.
 Receiver name / phone / address come encrypted (``~AgAAAA…~0~~``, ``$Y/YK…$0$$``) with masked
-copies; NormalizedOrder carries the masked copies (``receiver_*_mask``) — the ciphertexts are
-not kept (NormalizedOrder has no field for them; they stay in the raw payload only).
+copies; NormalizedOrder carries the masked copies (``receiver_*_mask``) and keeps the ciphertexts
+only in ``receiver_opaque``, for a waybill request (services/customers/withheld.py).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from oms_tui.platforms.mapping import (
     yuan_to_fen,
 )
 from oms_tui.platforms.signing import pdd_sign
+from oms_tui.services.customers import withheld
 from oms_tui.services.customers.normalize import looks_encrypted
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 
@@ -90,6 +91,9 @@ SIGNATURE_CODES = frozenset({ERR_SIGN})
 AUTH_WORDS = ("access_token", "授权")
 SIGNATURE_WORDS = ("签名", "signature", "sign error", "sign invalid", "invalid sign")
 RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit")
+
+# Encrypted receiver fields → our names for the withheld parts (services/customers/withheld.py).
+WITHHELD_FIELDS = {"receiver_name": "name", "receiver_phone": "mobile", "receiver_address": "address"}
 
 # Our courier code → PDD logistics_id. *(unconfirmed; take the ids from
 # pdd.logistics.companies.get for the shop)*. Pass ``courier_codes=``; an all-digit code is used as is.
@@ -151,6 +155,8 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         receiver_city=text(order, "city"),
         receiver_district=text(order, "town"),
         receiver_address=_display(order, "receiver_address"),
+        receiver_opaque=withheld.seal(**{ours: text(order, theirs) for theirs, ours in WITHHELD_FIELDS.items()
+                                         if looks_encrypted(text(order, theirs))}),
         buyer_remark=text(order, "buyer_memo"),
         seller_memo=text(order, "remark"),
         total_fen=optional_fen(order, "goods_amount"),
@@ -183,7 +189,7 @@ class PddClient(PlatformClient):
 
     def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
         params = as_str_params({
-            "type": api, "client_id": self.shop.app_key, "access_token": self.shop.session.get_secret_value() or None,
+            "type": api, "client_id": self.shop.app_key, "access_token": self.access_token() or None,
             "timestamp": int(self.clock().timestamp()), "data_type": "JSON", "version": "V1", **biz,
         })
         params["sign"] = pdd_sign(params, self.shop.app_secret.get_secret_value())

@@ -48,6 +48,7 @@ from oms_tui.platforms.mapping import (
     yuan_to_fen,
 )
 from oms_tui.platforms.signing import TOP_SIGN_METHODS, top_sign
+from oms_tui.services.customers import withheld
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 
 # ============================ Taobao constants (PROTOCOLS.md) ===============================
@@ -168,6 +169,7 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         receiver_city=text(trade, "receiver_city"),
         receiver_district=text(trade, "receiver_district"),
         receiver_address=address,
+        receiver_opaque=withheld.seal(oaid=text(trade, "oaid")),  # for a waybill request only
         buyer_remark=text(trade, "buyer_message"),
         seller_memo=text(trade, "seller_memo"),
         total_fen=optional_fen(trade, "total_fee"),
@@ -205,7 +207,7 @@ class TaobaoClient(PlatformClient):
 
     def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
         params = as_str_params({
-            "method": api, "app_key": self.shop.app_key, "session": self.shop.session.get_secret_value() or None,
+            "method": api, "app_key": self.shop.app_key, "session": self.access_token() or None,
             "timestamp": beijing_timestamp(self.clock()), "format": "json", "v": "2.0",
             "sign_method": self.sign_method, **biz,
         })

@@ -1,4 +1,5 @@
-"""Shops: each shop's order sync — last run, what it brought, errors — and the records it refused."""
+"""Shops: each shop's order sync — last run, what it brought, errors — its authorization on the platform
+("authorization expires in 3 days"), and the records the sync refused."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
-from oms_tui.services.intake import sync
+from oms_tui.services.intake import shop_auth, sync
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
@@ -26,6 +27,8 @@ from oms_tui.widgets.table import KeyedTable
 PROBLEM_ROWS = 50
 STATUS_STYLE = {"ok": "green", "error": "bold red", "running": "yellow", "never": "dim"}
 STATUS_TEXT = {"ok": N_("ok"), "error": N_("error"), "running": N_("running"), "never": N_("never run")}
+AUTH_STYLE = {"ok": "green", "config": "dim", "expiring": "bold yellow", "expired": "bold red",
+              "unauthorized": "bold red"}
 
 
 class ShopsScreen(OmsScreen):
@@ -49,7 +52,8 @@ class ShopsScreen(OmsScreen):
         self.query_one("#shops", KeyedTable).set_columns([
             (_("Shop"), "shop"), (_("Platform"), "platform"), (_("Status"), "status"), (_("Last run"), "last_run"),
             (_("New"), "new"), (_("Updated"), "updated"), (_("Malformed"), "malformed"), (_("Total new"), "total_new"),
-            (_("Runs"), "runs"), (_("Errors"), "errors"), (_("Last error"), "last_error")])
+            (_("Runs"), "runs"), (_("Errors"), "errors"), (_("Last error"), "last_error"),
+            (_("Authorization"), "authorization")])
         self.query_one("#problems", KeyedTable).set_columns([
             (_("Time"), "at"), (_("Shop"), "shop"), (_("Order"), "order"), (_("Source"), "source"),
             (_("Reason"), "reason")])
@@ -59,21 +63,45 @@ class ShopsScreen(OmsScreen):
         self.action_refresh()  # every sync run writes orders, audit rows or problems
 
     def action_refresh(self) -> None:
-        self.read(lambda session: sync.sync_overview(session, problem_limit=PROBLEM_ROWS), self._show)
+        settings = self.oms.settings
 
-    def _show(self, overview: sync.SyncOverview) -> None:
+        def read(session):
+            return sync.sync_overview(session, problem_limit=PROBLEM_ROWS), shop_auth.overview(
+                session, settings.shops, alert_days=settings.token_alert_days,
+                refresh_hours=settings.token_refresh_hours)
+
+        self.read(read, self._show)
+
+    def _show(self, read: tuple[sync.SyncOverview, list[shop_auth.AuthView]]) -> None:
+        overview, views = read
         shops, problems = overview.shops, overview.problems
+        auth = {view.shop: view for view in views}
         zone = shop_zone(self.oms.settings.timezone)
-        self.query_one("#shops", KeyedTable).show_rows([TableRow(row.shop, (
+        rows = [TableRow(row.shop, (
             plain(row.shop), plain(named(PLATFORM_NAMES, row.platform)),
             Text(_(STATUS_TEXT.get(row.status, row.status)), style=STATUS_STYLE.get(row.status, "")),
             plain(local_time(row.last_finished_at, zone, seconds=True)), num(row.last_new), num(row.last_updated),
             num(row.last_malformed, style="red" if row.last_malformed else ""), num(row.total_new),
             num(row.runs), num(row.errors, style="red" if row.errors else ""),
-            Text(row.last_error[:80], style="red"))) for row in shops])
+            Text(row.last_error[:80], style="red"), self._authorization(auth.get(row.shop), zone))) for row in shops]
+        synced = {row.shop for row in shops}
+        # Configured shops that have not synced yet still show their authorization.
+        rows += [TableRow(view.shop, (
+            plain(view.shop), plain(named(PLATFORM_NAMES, view.platform)),
+            Text(_(STATUS_TEXT["never"]), style=STATUS_STYLE["never"]), plain(""), num(0), num(0),
+            num(0), num(0), num(0), num(0), Text(""), self._authorization(view, zone)))
+            for view in views if view.shop not in synced]
+        self.query_one("#shops", KeyedTable).show_rows(rows)
         self.query_one("#problems", KeyedTable).show_rows([TableRow(f"{number}", (
             plain(local_time(problem.at, zone, seconds=True)), plain(problem.shop), plain(problem.order),
             plain(problem.source), plain(problem.reason[:100]))) for number, problem in enumerate(problems)])
+
+    @staticmethod
+    def _authorization(view: shop_auth.AuthView | None, zone) -> Text:  # noqa: ANN001 - a tzinfo
+        if view is None:
+            return Text("")
+        text = shop_auth.status_text(view, show_date=lambda moment: local_time(moment, zone)[:10])
+        return Text(text, style=AUTH_STYLE.get(view.status.value, ""))
 
     def action_back(self) -> None:
         self.app.pop_screen()

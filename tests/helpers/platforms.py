@@ -36,6 +36,29 @@ JD_ORDER = {
                       "jdPrice": "99.00"}],
 }
 
+
+
+def tde_shaped(payload: bytes = b"\x10" * 24, *, cipher_type: int = 0, key_id: bytes = bytes(range(16))) -> str:
+    """A string shaped as JD's TDE SDK takes for ciphertext (base64 of [type][…key id…][data]), built from the
+    format itself, not from the simulator: weak (type 0) is [0][algorithm 4][16-byte key id][data]; regular and
+    large (1, 2) are [type][key id length, 2 bytes big-endian][key id][data]."""
+    import base64
+
+    if cipher_type == 0:
+        raw = bytes([0, 4]) + key_id[:16] + payload
+    else:
+        raw = bytes([cipher_type]) + len(key_id).to_bytes(2, "big") + key_id + payload
+    return base64.b64encode(raw).decode()
+
+
+# The same JD order as the encrypting platform sends it (PROTOCOLS.md): name, phones and address TDE-encrypted,
+# the phones also masked in desen_mobile / desen_telephone.
+JD_TDE_ORDER = {**JD_ORDER, "consigneeInfo": {
+    "fullname": tde_shaped(b"name-of-li" * 3), "mobile": tde_shaped(b"mobile-139" * 3),
+    "telephone": tde_shaped(b"tele-139" * 3, cipher_type=1), "desen_mobile": "139****1234",
+    "desen_telephone": "139****1234", "province": "江苏", "city": "南京市", "county": "鼓楼区", "town": "华侨路街道",
+    "fullAddress": tde_shaped(b"address-zhongshan-north" * 3, cipher_type=2)}}
+
 # --- PDD
 
 PDD_ORDER = {

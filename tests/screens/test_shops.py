@@ -46,3 +46,37 @@ async def test_warehouse_staff_do_not_see_the_shops_screen(shop, settings):
         app.open_screen("shops")
         await settle(pilot, app)
         assert not isinstance(app.screen, ShopsScreen)
+
+
+async def test_shops_screen_shows_each_shops_authorization(shop, settings):
+    """Expiring in three days, refused by the platform (expired), and a configured shop that never synced."""
+    from datetime import timedelta
+
+    from oms_tui.config import ShopConfig
+    from oms_tui.services.core.actor import Actor
+    from oms_tui.services.intake import shop_auth
+
+    def config(name: str, platform: str) -> ShopConfig:
+        return ShopConfig(name=name, platform=platform, base_url="http://127.0.0.1:1", app_key=f"{platform}-key",
+                          app_secret="secret-1234", session="configured-token")
+
+    settings = settings.model_copy(update={"shops": [config("天猫旗舰店", "taobao"), config("拼多多店", "pdd"),
+                                                     config("京东店", "jd")]})
+    now = utcnow()
+    with session_scope(shop) as s:
+        for name in ("天猫旗舰店", "拼多多店"):
+            state = sync.shop_state(s, name, "taobao" if name == "天猫旗舰店" else "pdd")
+            state.last_status, state.last_finished_at = "error", now
+        shop_auth.store_grant(s, shop="天猫旗舰店", platform="taobao", actor=Actor("boss", {"manager"}),
+                              grant=shop_auth.TokenGrant("AccessToken-x1", "", now + timedelta(days=2, hours=20)))
+    shop_auth.record_refused(shop, "拼多多店", "pdd", "configured-token")
+    app = OmsApp(shop, settings, user_name="boss")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_screen("shops")
+        await settle(pilot, app)
+        rows = {row[0]: row for row in table_rows(app.screen.query_one("#shops", DataTable))}
+    assert rows["天猫旗舰店"][11] == "授权将在 3 天后到期"
+    assert rows["拼多多店"][11] == "授权已过期"
+    assert rows["京东店"][2] == "从未运行" and rows["京东店"][11] == "配置文件中的令牌（到期时间未知）"
+    assert not any("AccessToken-x1" in cell for row in rows.values() for cell in row)

@@ -3,25 +3,27 @@ and order payloads, written from PROTOCOLS.md (never from the adapter's module).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import random
+import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from oms_tui.platforms.simulator.generate import (
-    digits,
-    mask_name_taobao,
-    mask_phone_taobao,
-    mask_street,
-)
+from oms_tui.platforms.simulator.generate import digits, mask_phone_taobao
 from oms_tui.platforms.simulator.model import Draft, SimOrder, SimResponse, SimShop
 from oms_tui.platforms.simulator.wire import (
     format_beijing,
+    has_redirect_target,
     md5_wrapped,
     parse_beijing,
     sign_matches,
     string_to_sign,
+    redirect_with_code,
+    secret_matches,
     to_int,
     yuan_text,
 )
@@ -62,6 +64,54 @@ PAYMENT_FIELD = "orderPayment"
 # JD's real ids (any non-empty id is accepted). For the demo: client_for(shop, courier_codes=...).
 COURIER_CODES = {code: str(9000 + n) for n, code in enumerate(
     ("shunfeng", "zhongtong", "yuantong", "yunda", "shentong", "jtexpress", "ems", "jd", "debangkuaidi"))}
+
+
+# --- TDE: receiver data encrypted ---------------------------------------------------------------
+#
+# PROTOCOLS.md: consigneeInfo's ``fullname``, ``telephone``, ``mobile`` and ``fullAddress`` come TDE-encrypted;
+# ``desen_mobile`` / ``desen_telephone`` are masked plain text. The ciphertext has the shape JD's TDE SDK
+# recognises (its ``isEncryptData``; a real order's ``AAS/ZFJF…`` decodes the same way): base64 of
+# [cipher type 0 = weak][algorithm 4 = AES-CBC-128][16-byte key id][16-byte IV][data]. The "cipher" here is
+# a keyed XOR stream, enough for the decrypt endpoint below to give the text back; it is no cryptography.
+TDE_CIPHER_WEAK = 0
+TDE_ALGORITHM_AES_CBC_128 = 4
+TDE_KEY_ID = hashlib.md5(b"oms simulator: JD TDE key").digest()  # 16 bytes
+ENCRYPTED_CONSIGNEE_FIELDS = ("fullname", "telephone", "mobile", "fullAddress")
+# The decrypt service a shop may run beside JD's TDE SDK (config ``decrypt_url``): our own seam, not a JD API.
+# POST JSON {"app_key", "access_token", "ciphertexts": [...]} → {"plaintexts": [... or null]}.
+DECRYPT_PATH = "/jd/tde/decrypt"
+
+
+def _tde_stream(iv: bytes, size: int) -> bytes:
+    out = b""
+    counter = 0
+    while len(out) < size:
+        out += hashlib.sha256(TDE_KEY_ID + iv + counter.to_bytes(4, "big")).digest()
+        counter += 1
+    return out[:size]
+
+
+def tde_encrypt(plaintext: str, rng: random.Random) -> str:
+    """``plaintext`` as TDE-shaped ciphertext (a fresh IV from ``rng``: the same text encrypts differently)."""
+    data = plaintext.encode("utf-8")
+    iv = bytes(rng.randrange(256) for _ in range(16))
+    body = bytes(a ^ b for a, b in zip(data, _tde_stream(iv, len(data))))
+    return base64.b64encode(bytes([TDE_CIPHER_WEAK, TDE_ALGORITHM_AES_CBC_128]) + TDE_KEY_ID + iv + body).decode()
+
+
+def tde_decrypt(ciphertext: str) -> str | None:
+    """The text ``tde_encrypt`` made, or None for anything this simulator did not encrypt."""
+    try:
+        raw = base64.b64decode(ciphertext, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return None
+    if len(raw) < 34 or raw[0] != TDE_CIPHER_WEAK or raw[2:18] != TDE_KEY_ID:
+        return None
+    iv, body = raw[18:34], raw[34:]
+    try:
+        return bytes(a ^ b for a, b in zip(body, _tde_stream(iv, len(body)))).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def response_key(api: str) -> str:
@@ -105,7 +155,7 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return err(ERR_INVALID_SIGNATURE, "签名无效或app_key不存在", "Invalid signature")
         if not state.timestamp_ok(parse_beijing(params.get("timestamp", "")), TIMESTAMP_TOLERANCE):
             return err(ERR_INVALID_TIMESTAMP, "时间戳无效", "Invalid timestamp")
-        if params.get("access_token") != shop.session:
+        if not state.token_ok(PLATFORM, shop.app_key, params.get("access_token")):
             return err(ERR_INVALID_TOKEN, "token已过期或者不存在，请重新授权访问", "Invalid access_token")
         try:
             biz = json.loads(params.get("360buy_param_json") or "{}")
@@ -168,13 +218,112 @@ def _shipment(state: SimulatorState, shop: SimShop, params: Mapping[str, str], b
         "success": True, "apiResult": {"success": True, "resultCode": "0"}}}})
 
 
+# --- shop authorization (open-oauth.jd.com) and the decrypt seam ------------------------------------
+#
+# From JD's OAuth2 documentation as public clients use it: the consent page
+# ``/oauth2/to_login?app_key&response_type=code&redirect_uri&state&scope=snsapi_base`` sends the owner back to
+# ``redirect_uri?code=…&state=…``; ``/oauth2/access_token?app_key&app_secret&grant_type=authorization_code&code``
+# and ``/oauth2/refresh_token?app_key&app_secret&grant_type=refresh_token&refresh_token`` answer
+# ``{"access_token", "expires_in" (seconds), "refresh_token", "scope", "open_id", "uid", "time" (ms),
+# "token_type", "code": 0, "xid"}``. A refusal is ``{"code": N, "msg", "requestId"}``: 304 ("this session was
+# never authorized") is seen in public client code; the simulator answers every refusal so *(unconfirmed)*.
+OAUTH_AUTHORIZE_PATH = "/jd/oauth2/to_login"
+OAUTH_TOKEN_PATH = "/jd/oauth2/access_token"
+OAUTH_REFRESH_PATH = "/jd/oauth2/refresh_token"
+OAUTH_REFUSED = 304
+
+
+def _oauth_refusal(state: SimulatorState, msg: str) -> SimResponse:
+    return SimResponse(200, {"code": OAUTH_REFUSED, "msg": msg, "requestId": state.request_id()})
+
+
+def _token_body(token: Any, now: datetime) -> dict[str, Any]:
+    return {"access_token": token.access_token, "expires_in": int((token.expires_at - now).total_seconds()),
+            "refresh_token": token.refresh_token, "scope": "snsapi_base", "open_id": f"open-{token.app_key}",
+            "uid": str(9000000000 + zlib.crc32(token.app_key.encode()) % 999999), "time": int(now.timestamp() * 1000),
+            "token_type": "bearer", "code": 0, "xid": f"o*{token.app_key}"}
+
+
+def oauth_authorize(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
+    shop = state.shop(PLATFORM, params.get("app_key", ""))
+    if shop is None or params.get("response_type") != "code" or not has_redirect_target(params.get("redirect_uri", "")):
+        return SimResponse(400, {"code": 400, "msg": "app_key/response_type/redirect_uri无效"})
+    code = state.issue_code(PLATFORM, shop.app_key, params["redirect_uri"])
+    state.log_call(PLATFORM, "oauth2/to_login", params)
+    return redirect_with_code(params["redirect_uri"], code, params.get("state", ""))
+
+
+def _oauth_app(state: SimulatorState, params: Mapping[str, str]) -> SimShop | None:
+    shop = state.shop(PLATFORM, params.get("app_key", ""))
+    if shop is None or not secret_matches(params.get("app_secret"), shop.app_secret):
+        return None
+    return shop
+
+
+def oauth_token(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
+    with state.lock:
+        shop = _oauth_app(state, params)
+        if shop is None:
+            return _oauth_refusal(state, "app_key或app_secret无效")
+        if params.get("grant_type") != "authorization_code" or not params.get("code"):
+            return _oauth_refusal(state, "grant_type/code无效")
+        token = state.exchange_code(PLATFORM, shop.app_key, params["code"])
+        state.log_call(PLATFORM, "oauth2/access_token", params, "ok" if not isinstance(token, str) else token)
+        if isinstance(token, str):
+            return _oauth_refusal(state, f"当前会话没有做过授权,请先授权 ({token})")
+        return SimResponse(200, _token_body(token, state.clock()))
+
+
+def oauth_refresh(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
+    with state.lock:
+        shop = _oauth_app(state, params)
+        if shop is None:
+            return _oauth_refusal(state, "app_key或app_secret无效")
+        if params.get("grant_type") != "refresh_token" or not params.get("refresh_token"):
+            return _oauth_refusal(state, "grant_type/refresh_token无效")
+        token = state.refresh(PLATFORM, shop.app_key, params["refresh_token"])
+        state.log_call(PLATFORM, "oauth2/refresh_token", params, "ok" if not isinstance(token, str) else token)
+        if isinstance(token, str):
+            return _oauth_refusal(state, f"refresh_token无效或已过期 ({token})")
+        return SimResponse(200, _token_body(token, state.clock()))
+
+
+def decrypt(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
+    """The decrypt service a shop runs beside JD's TDE SDK (our seam, ``DECRYPT_PATH``): the SDK needs the
+    app and a live access token to fetch its keys, so this checks both."""
+    with state.lock:
+        shop = state.shop(PLATFORM, params.get("app_key", ""))
+        if shop is None or not state.token_ok(PLATFORM, shop.app_key, params.get("access_token")):
+            state.log_call(PLATFORM, "tde/decrypt", params, "refused")
+            return SimResponse(403, {"error": "unknown app_key or invalid access_token"})
+        try:
+            ciphertexts = json.loads(params.get("ciphertexts") or "[]")
+        except ValueError:
+            ciphertexts = None
+        if not isinstance(ciphertexts, list) or not all(isinstance(c, str) for c in ciphertexts):
+            return SimResponse(400, {"error": "ciphertexts must be a list of strings"})
+        state.log_call(PLATFORM, "tde/decrypt", params)
+        return SimResponse(200, {"plaintexts": [tde_decrypt(c) for c in ciphertexts]})
+
+
+# Paths besides the router: (path, handler).
+EXTRA_ROUTES = {
+    OAUTH_AUTHORIZE_PATH: oauth_authorize,
+    OAUTH_TOKEN_PATH: oauth_token,
+    OAUTH_REFRESH_PATH: oauth_refresh,
+    DECRYPT_PATH: decrypt,
+}
+
+
 # --- the order payload -------------------------------------------------------------------------
 
 def render(d: Draft) -> dict[str, Any]:
-    """A draft as a JOS order (consigneeInfo masked, itemInfoList lines)."""
+    """A draft as a JOS order (consigneeInfo TDE-encrypted with masked phones, itemInfoList lines)."""
     state = {"unpaid": "WAIT_SELLER_STOCK_OUT", "paid": "WAIT_SELLER_STOCK_OUT", "shipped": "WAIT_GOODS_RECEIVE_CONFIRM",
              "finished": "FINISHED_L", "cancelled": "TRADE_CANCELED"}[d.status]
     r = d.receiver
+    # Stable per receiver: the same order renders the same ciphertext until its receiver changes.
+    rng = random.Random(d.secret_seed ^ zlib.crc32((r.name + r.phone + r.street).encode()))
     order: dict[str, Any] = {
         "orderId": d.order_id, "orderState": state, "orderStartTime": format_beijing(d.created),
         "modified": format_beijing(d.modified), "orderTotalPrice": yuan_text(d.total_fen),
@@ -182,9 +331,11 @@ def render(d: Draft) -> dict[str, Any]:
         "freightPrice": yuan_text(d.post_fee_fen), "sellerDiscount": yuan_text(d.discount_fen),
         "orderRemark": d.buyer_message, "venderRemark": d.seller_memo, "pin": d.buyer_uid[:10] + "***",
         "consigneeInfo": {
-            "fullname": mask_name_taobao(r.name), "mobile": mask_phone_taobao(r.phone), "telephone": "",
+            "fullname": tde_encrypt(r.name, rng), "mobile": tde_encrypt(r.phone, rng),
+            "telephone": tde_encrypt(r.phone, rng),
+            "desen_mobile": mask_phone_taobao(r.phone), "desen_telephone": mask_phone_taobao(r.phone),
             "province": r.province_short, "city": r.city, "county": r.district, "town": r.town,
-            "fullAddress": f"{r.province_short}{r.city}{r.district}{r.town}{mask_street(r.street)}",
+            "fullAddress": tde_encrypt(f"{r.province_short}{r.city}{r.district}{r.town}{r.street}", rng),
         },
         "itemInfoList": [{"skuId": str(line.platform_sku_id), "outerSkuId": line.sku_code, "skuName": line.title,
                           "itemTotal": str(line.qty), "jdPrice": yuan_text(line.price_fen)} for line in d.lines],

@@ -18,6 +18,35 @@ class SimShop:
 
 
 @dataclass
+class SimToken:
+    """An access token the simulated platform issued to a shop's app, with its refresh token."""
+
+    platform: str
+    app_key: str
+    access_token: str
+    refresh_token: str
+    issued_at: datetime
+    expires_at: datetime
+    refresh_expires_at: datetime
+    revoked: bool = False
+
+    def __repr__(self) -> str:  # tests print these: never the tokens
+        return (f"SimToken({self.platform}, {self.app_key}, expires_at={self.expires_at.isoformat()}, "
+                f"revoked={self.revoked})")
+
+
+@dataclass
+class SimCode:
+    """An authorization code handed out by a platform's consent page (one use, short-lived)."""
+
+    platform: str
+    app_key: str
+    redirect_uri: str
+    expires_at: datetime
+    used: bool = False
+
+
+@dataclass
 class DraftLine:
     sku_code: str
     title: str

@@ -20,7 +20,9 @@ from oms_tui.platforms.simulator.model import Draft, SimResponse, SimShop
 from oms_tui.platforms.simulator.wire import (
     BEIJING,
     format_beijing,
+    has_redirect_target,
     md5_wrapped,
+    redirect_with_code,
     sign_matches,
     string_to_sign,
     to_int,
@@ -102,7 +104,9 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
         ts = to_int(params.get("timestamp"), None)
         if not state.timestamp_ok(datetime.fromtimestamp(ts, timezone.utc) if ts else None, TIMESTAMP_TOLERANCE):
             return err(ERR_PARAM, "时间戳无效", "timestamp_invalid")
-        if params.get("access_token") != shop.session:
+        if api in AUTH_APIS:  # these make the token: they take none
+            return _auth_token(state, shop, params, err, api)
+        if not state.token_ok(PLATFORM, shop.app_key, params.get("access_token")):
             return err(ERR_ACCESS_TOKEN_EXPIRED, "access_token已过期", "access_token_expired")
         if api == API_INCREMENT:
             return _increment(state, shop, params, err)
@@ -153,6 +157,58 @@ def _logistics_send(state: SimulatorState, shop: SimShop, params: Mapping[str, s
     state.ship(order, waybill, logistics_id)
     state.log_call(PLATFORM, API_LOGISTICS_SEND, params)
     return SimResponse(200, {RESPONSE_KEYS[API_LOGISTICS_SEND]: {"is_success": True}})
+
+
+# --- shop authorization ------------------------------------------------------------------------------
+#
+# Pinduoduo's documentation: the consent page ``https://fuwu.pinduoduo.com/service-market/auth?response_type=code
+# &client_id&redirect_uri&state`` sends the owner back with ``code`` (valid 10 minutes, once); the router types
+# ``pdd.pop.auth.token.create`` (``code``) and ``pdd.pop.auth.token.refresh`` (``refresh_token``) answer
+# ``pop_auth_token_create_response`` / ``pop_auth_token_refresh_response`` with ``access_token``, ``expires_at``
+# (Unix seconds), ``expires_in``, ``refresh_token``, ``refresh_token_expires_at``, ``refresh_token_expires_in``,
+# ``owner_id``, ``owner_name``, ``scope``. A refusal's error_code is not documented: the simulator's own
+# ERR_PARAM with the reason in sub_msg.
+OAUTH_AUTHORIZE_PATH = "/pdd/service-market/auth"
+API_AUTH_TOKEN_CREATE = "pdd.pop.auth.token.create"
+API_AUTH_TOKEN_REFRESH = "pdd.pop.auth.token.refresh"
+AUTH_APIS = {API_AUTH_TOKEN_CREATE: "pop_auth_token_create_response",
+             API_AUTH_TOKEN_REFRESH: "pop_auth_token_refresh_response"}
+
+
+def oauth_authorize(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
+    shop = state.shop(PLATFORM, params.get("client_id", ""))
+    if shop is None or params.get("response_type") != "code" or not has_redirect_target(params.get("redirect_uri", "")):
+        return SimResponse(400, {"error_msg": "client_id/response_type/redirect_uri无效"})
+    code = state.issue_code(PLATFORM, shop.app_key, params["redirect_uri"])
+    state.log_call(PLATFORM, "service-market/auth", params)
+    return redirect_with_code(params["redirect_uri"], code, params.get("state", ""))
+
+
+def _auth_token(state: SimulatorState, shop: SimShop, params: Mapping[str, str], err: Callable[..., SimResponse],
+                api: str) -> SimResponse:
+    if api == API_AUTH_TOKEN_CREATE:
+        if not params.get("code"):
+            return err(ERR_PARAM, "缺少参数code", "param_invalid")
+        token = state.exchange_code(PLATFORM, shop.app_key, params["code"])
+    else:
+        if not params.get("refresh_token"):
+            return err(ERR_PARAM, "缺少参数refresh_token", "param_invalid")
+        token = state.refresh(PLATFORM, shop.app_key, params["refresh_token"])
+    if isinstance(token, str):
+        return err(ERR_PARAM, "授权失败", "auth_failed", token)
+    now = state.clock()
+    state.log_call(PLATFORM, api, params)
+    return SimResponse(200, {AUTH_APIS[api]: {
+        "access_token": token.access_token, "expires_at": int(token.expires_at.timestamp()),
+        "expires_in": int((token.expires_at - now).total_seconds()), "refresh_token": token.refresh_token,
+        "refresh_token_expires_at": int(token.refresh_expires_at.timestamp()),
+        "refresh_token_expires_in": int((token.refresh_expires_at - now).total_seconds()),
+        "owner_id": str(100000 + zlib.crc32(shop.app_key.encode()) % 899999), "owner_name": shop.name,
+        "scope": [API_INCREMENT, API_INFORMATION, API_LOGISTICS_SEND],
+    }})
+
+
+EXTRA_ROUTES = {OAUTH_AUTHORIZE_PATH: oauth_authorize}
 
 
 # --- the order payload -------------------------------------------------------------------------

@@ -17,11 +17,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from oms_tui.config import ShopConfig
+from oms_tui.platforms.simulator import jd
 from oms_tui.platforms.simulator.state import (
+    EXTRA_ROUTES,
     PATHS,
     PLATFORMS,
     SIMULATOR_COURIER_CODES,
     SimulatorState,
+    oauth_urls,
 )
 
 
@@ -50,7 +53,15 @@ def build_simulator_app(state: SimulatorState) -> Starlette:
             return JSONResponse(result.body, status_code=result.status, headers=result.headers)
         return handle
 
+    def extra(handler: Callable[..., Any]) -> Callable[[Request], Any]:
+        async def handle(request: Request) -> JSONResponse:
+            result = handler(state, await _request_params(request))
+            return JSONResponse(result.body, status_code=result.status, headers=result.headers)
+        return handle
+
     routes = [Route(path, endpoint(p), methods=["GET", "POST"]) for p in PLATFORMS for path in PATHS[p]]
+    routes += [Route(path, extra(handler), methods=["GET", "POST"])
+               for p in PLATFORMS for path, handler in EXTRA_ROUTES[p].items()]
     app = Starlette(routes=routes)
     app.state.simulator = state
     return app
@@ -96,6 +107,14 @@ class SimulatorHandle:
 
     def shop_configs(self) -> list[ShopConfig]:
         return self.state.shop_configs(self.base_url)
+
+    def oauth_settings(self) -> dict[str, dict[str, str]]:
+        """``Settings(oauth=...)`` that sends shop authorization and token refresh to this simulator."""
+        return oauth_urls(self.base_url)
+
+    def decrypt_url(self) -> str:
+        """The JD receiver-decrypt service this simulator plays (a shop's ``decrypt_url``)."""
+        return self.base_url + jd.DECRYPT_PATH
 
     @property
     def running(self) -> bool:

@@ -21,9 +21,11 @@ from oms_tui.platforms.simulator.model import (
     Draft,
     GeneratedEvent,
     SimCall,
+    SimCode,
     SimOrder,
     SimResponse,
     SimShop,
+    SimToken,
 )
 
 # One module per simulated platform, each with the same names: PATHS, COURIER_CODES,
@@ -34,6 +36,35 @@ PATHS = {p: module.PATHS for p, module in SIMULATED.items()}
 # Courier ids the simulator's JD and PDD shops accept (any non-empty id is accepted; these are
 # the simulator's own, NOT the platforms' real ids). For the demo: client_for(shop, courier_codes=...).
 SIMULATOR_COURIER_CODES: dict[str, dict[str, str]] = {p: module.COURIER_CODES for p, module in SIMULATED.items()}
+# Paths besides each router (consent pages, token endpoints, JD's decrypt seam): path → handler(state, params).
+EXTRA_ROUTES: dict[str, dict[str, Callable[..., SimResponse]]] = {
+    p: dict(getattr(module, "EXTRA_ROUTES", {})) for p, module in SIMULATED.items()}
+
+
+def oauth_urls(base_url: str) -> dict[str, dict[str, str]]:
+    """The ``[oauth.<platform>]`` settings that point `oms shop authorize` and the token refresh at this
+    simulator (Pinduoduo's token calls go through its router: no token_url)."""
+    base = base_url.rstrip("/")
+    return {
+        "taobao": {"authorize_url": base + taobao.OAUTH_AUTHORIZE_PATH, "token_url": base + taobao.OAUTH_TOKEN_PATH},
+        "jd": {"authorize_url": base + jd.OAUTH_AUTHORIZE_PATH, "token_url": base + jd.OAUTH_TOKEN_PATH,
+               "refresh_url": base + jd.OAUTH_REFRESH_PATH},
+        "pdd": {"authorize_url": base + pdd.OAUTH_AUTHORIZE_PATH},
+    }
+
+
+# Shop authorization (the simulator's own lifetimes; tests set others). A code lasts 10 minutes and is used
+# once (Pinduoduo's documentation, the shortest of the three). Authorizing again revokes what the shop had;
+# a refresh revokes the old pair and never extends the authorization past its refresh token's end (PDD).
+CODE_LIFETIME = timedelta(minutes=10)
+ACCESS_TOKEN_LIFETIME = timedelta(days=30)
+REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+
+
+class TokenState:
+    OK = "ok"
+    MISSING = "missing"
+    EXPIRED = "expired"  # expired, revoked or never issued: the platform's "invalid/expired token"
 
 
 def _utcnow() -> datetime:
@@ -61,6 +92,10 @@ class SimulatorState:
         self.clock = clock
         self._rate_limit: dict[str, int] = {p: 0 for p in PLATFORMS}
         self._http_errors: dict[str, list[int]] = {p: [] for p in PLATFORMS}
+        self.tokens: list[SimToken] = []
+        self.codes: dict[str, SimCode] = {}
+        self.access_token_lifetime = ACCESS_TOKEN_LIFETIME
+        self.refresh_token_lifetime = REFRESH_TOKEN_LIFETIME
         self._last_tick: datetime | None = None
         self._carry = 0.0
         self._malformed_seq = 0
@@ -108,6 +143,79 @@ class SimulatorState:
             for s in self.shops:
                 if s.platform == platform and (app_key is None or s.app_key == app_key):
                     s.session = f"{s.session}-renewed-{uuid.uuid4().hex[:6]}"
+
+    # --- authorization ------------------------------------------------------------------------
+
+    def issue_code(self, platform: str, app_key: str, redirect_uri: str) -> str:
+        """What the consent page hands back when the shop's owner approves ``app_key``."""
+        with self.lock:
+            code = uuid.uuid4().hex[:20]
+            self.codes[code] = SimCode(platform, app_key, redirect_uri, self.clock() + CODE_LIFETIME)
+            return code
+
+    def exchange_code(self, platform: str, app_key: str, code: str, redirect_uri: str | None = None
+                      ) -> SimToken | str:
+        """A new token pair for a valid code, or the reason it was refused. The shop's earlier tokens
+        (the configured session too) stop working."""
+        with self.lock:
+            grant = self.codes.get(code)
+            if grant is None or grant.used or grant.platform != platform or grant.app_key != app_key:
+                return "invalid code"
+            if grant.expires_at <= self.clock():
+                return "code expired"
+            if redirect_uri is not None and redirect_uri != grant.redirect_uri:
+                return "redirect_uri mismatch"
+            grant.used = True
+            shop = self.shop(platform, app_key)
+            if shop is not None:
+                shop.session = ""  # the configured session is revoked with the rest
+            for token in self.tokens:
+                if token.platform == platform and token.app_key == app_key:
+                    token.revoked = True
+            now = self.clock()
+            return self._issue(platform, app_key, now, now + self.refresh_token_lifetime)
+
+    def refresh(self, platform: str, app_key: str, refresh_token: str) -> SimToken | str:
+        """A new pair for a live refresh token (the old pair is revoked), or the reason it was refused."""
+        with self.lock:
+            old = next((t for t in self.tokens if t.platform == platform and t.app_key == app_key
+                        and t.refresh_token == refresh_token), None)
+            if old is None or old.revoked:
+                return "invalid refresh_token"
+            now = self.clock()
+            if old.refresh_expires_at <= now:
+                return "refresh_token expired"
+            old.revoked = True
+            return self._issue(platform, app_key, now, old.refresh_expires_at)
+
+    def _issue(self, platform: str, app_key: str, now: datetime, refresh_expires_at: datetime) -> SimToken:
+        token = SimToken(platform, app_key, f"{platform}-at-{uuid.uuid4().hex}", f"{platform}-rt-{uuid.uuid4().hex}",
+                         now, min(now + self.access_token_lifetime, refresh_expires_at), refresh_expires_at)
+        self.tokens.append(token)
+        return token
+
+    def token_state(self, platform: str, app_key: str, presented: str | None) -> str:
+        """Whether ``presented`` opens ``app_key``'s shop now: the configured session, or a live issued token."""
+        if not presented:
+            return TokenState.MISSING
+        with self.lock:
+            shop = self.shop(platform, app_key)
+            if shop is not None and shop.session and presented == shop.session:
+                return TokenState.OK
+            token = next((t for t in self.tokens if t.platform == platform and t.app_key == app_key
+                          and t.access_token == presented), None)
+            if token is None or token.revoked or token.expires_at <= self.clock():
+                return TokenState.EXPIRED
+            return TokenState.OK
+
+    def token_ok(self, platform: str, app_key: str, presented: str | None) -> bool:
+        return self.token_state(platform, app_key, presented) == TokenState.OK
+
+    def live_token(self, platform: str, app_key: str) -> SimToken | None:
+        """The shop's newest unrevoked issued token (tests)."""
+        with self.lock:
+            return next((t for t in reversed(self.tokens) if t.platform == platform and t.app_key == app_key
+                         and not t.revoked), None)
 
     # --- faults ------------------------------------------------------------------------------
 

@@ -20,8 +20,11 @@ from oms_tui.platforms.simulator.model import Draft, SimOrder, SimResponse, SimS
 from oms_tui.platforms.simulator.wire import (
     BEIJING,
     format_beijing,
+    has_redirect_target,
     md5_wrapped,
     parse_beijing,
+    redirect_with_code,
+    secret_matches,
     sign_matches,
     string_to_sign,
     to_int,
@@ -147,7 +150,7 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return err(ERR_INVALID_TIMESTAMP)
         if not params.get("session"):
             return err(ERR_MISSING_SESSION)
-        if params["session"] != shop.session:
+        if not state.token_ok(PLATFORM, shop.app_key, params["session"]):
             return err(ERR_INVALID_SESSION, None, "invalid-sessionkey", "SessionKey非法或已过期")
         if api == API_INCREMENT:
             return _increment(state, shop, params, err)
@@ -156,6 +159,60 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
         if api == API_OFFLINE_SEND:
             return _offline_send(state, shop, params, err)
         return err(ERR_INVALID_METHOD)
+
+
+# --- shop authorization (oauth.taobao.com) -----------------------------------------------------------
+#
+# Taobao's OAuth 2.0 as its documentation and public clients use it: ``/authorize?response_type=code&client_id
+# &redirect_uri&state&view=web`` sends the owner back with ``code`` (once); ``POST /token`` (form) with
+# ``grant_type=authorization_code`` + ``code`` + ``redirect_uri`` (the same as on the consent page), or
+# ``grant_type=refresh_token`` + ``refresh_token``, and ``client_id``/``client_secret`` answers ``{"access_token"
+# (the session), "token_type", "expires_in", "refresh_token", "re_expires_in" (the refresh token's seconds),
+# "taobao_user_id", "taobao_user_nick", …}``; a refusal is ``{"error", "error_description"}`` (HTTP 400/401).
+OAUTH_AUTHORIZE_PATH = "/taobao/authorize"
+OAUTH_TOKEN_PATH = "/taobao/token"
+
+
+def oauth_authorize(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
+    shop = state.shop(PLATFORM, params.get("client_id", ""))
+    if shop is None or params.get("response_type") != "code" or not has_redirect_target(params.get("redirect_uri", "")):
+        return SimResponse(400, {"error": "invalid_request", "error_description": "client_id/response_type/redirect_uri"})
+    code = state.issue_code(PLATFORM, shop.app_key, params["redirect_uri"])
+    state.log_call(PLATFORM, "oauth/authorize", params)
+    return redirect_with_code(params["redirect_uri"], code, params.get("state", ""))
+
+
+def oauth_token(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
+    def refused(status: int, error: str, description: str) -> SimResponse:
+        state.log_call(PLATFORM, "oauth/token", params, error)
+        return SimResponse(status, {"error": error, "error_description": description})
+
+    with state.lock:
+        shop = state.shop(PLATFORM, params.get("client_id", ""))
+        if shop is None or not secret_matches(params.get("client_secret"), shop.app_secret):
+            return refused(401, "invalid_client", "invalid client_id or client_secret")
+        grant_type = params.get("grant_type")
+        if grant_type == "authorization_code" and params.get("code"):
+            token = state.exchange_code(PLATFORM, shop.app_key, params["code"], params.get("redirect_uri", ""))
+        elif grant_type == "refresh_token" and params.get("refresh_token"):
+            token = state.refresh(PLATFORM, shop.app_key, params["refresh_token"])
+        else:
+            return refused(400, "invalid_request", "grant_type with its code or refresh_token")
+        if isinstance(token, str):
+            return refused(400, "invalid_grant", token)
+        now = state.clock()
+        state.log_call(PLATFORM, "oauth/token", params)
+        expires_in = int((token.expires_at - now).total_seconds())
+        return SimResponse(200, {
+            "access_token": token.access_token, "token_type": "Bearer", "expires_in": expires_in,
+            "refresh_token": token.refresh_token,
+            "re_expires_in": int((token.refresh_expires_at - now).total_seconds()),
+            "r1_expires_in": expires_in, "r2_expires_in": expires_in, "w1_expires_in": expires_in,
+            "w2_expires_in": expires_in, "taobao_user_id": str(2200000000 + len(shop.app_key)),
+            "taobao_user_nick": shop.name})
+
+
+EXTRA_ROUTES = {OAUTH_AUTHORIZE_PATH: oauth_authorize, OAUTH_TOKEN_PATH: oauth_token}
 
 
 def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],

@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from oms_tui.money import yuan
+from oms_tui.platforms.simulator.model import SimResponse
 
 # The platforms speak Beijing time, a fixed UTC+8.
 BEIJING = timezone(timedelta(hours=8), "CST")
@@ -73,3 +75,24 @@ def sign_matches(received: str | None, expected: str) -> bool:
         return False
     # bytes, not str: compare_digest refuses a str with non-ASCII characters, and a client may send one
     return hmac.compare_digest(received.strip().upper().encode("utf-8"), expected.encode("utf-8"))
+
+
+def redirect_with_code(redirect_uri: str, code: str, state: str) -> SimResponse:
+    """The consent page's answer once the owner approved: back to ``redirect_uri`` with ``code`` and ``state``
+    (the same on all three platforms)."""
+    parts = urlsplit(redirect_uri)
+    extra = urlencode({"code": code, **({"state": state} if state else {})})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    location = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+    return SimResponse(302, {"redirect": location}, {"Location": location})
+
+
+def has_redirect_target(redirect_uri: str) -> bool:
+    """A redirect_uri the consent page can send the owner back to (an absolute http(s) address)."""
+    parts = urlsplit(redirect_uri or "")
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def secret_matches(received: str | None, expected: str) -> bool:
+    """A client secret sent in the clear (the OAuth token endpoints) against the app's, in constant time."""
+    return bool(received) and hmac.compare_digest(received.encode("utf-8"), expected.encode("utf-8"))

@@ -59,6 +59,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "print.view": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("open the print queue")),
     "print.manage": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("retry, reprint and cancel print jobs")),
     "shops.view": (_may(CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("look at shops and sync")),
+    "shops.authorize": (_may(MANAGER), N_("authorize shops on their platforms")),
     "dashboard.view": (_may(CS_LEAD, WAREHOUSE_LEAD, PURCHASING, FINANCE, MANAGER), N_("open the dashboard")),
     "intake.import": (_may(CS_LEAD, MANAGER), N_("import order files")),
     "users.manage": (_may(), N_("add and change users")),

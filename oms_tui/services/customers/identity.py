@@ -12,13 +12,15 @@ from oms_tui.models import (
 )
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
-from oms_tui.services.customers.normalize import address_key, normalize_mobile
+from oms_tui.services.customers.normalize import address_key, normalize_mobile, plain_text
 
 
 def identify(session: Session, *, platform: str, buyer_id: str, name: str, phone: str, province: str, city: str,
              district: str, address: str) -> Customer:
-    """The customer this order belongs to, created on first sight."""
-    mobile = normalize_mobile(phone)
+    """The customer this order belongs to, created on first sight. Platform ciphertext in any field is
+    neither matched on nor kept (each buyer's differs, and nobody can read it)."""
+    name, buyer_id, address = (plain_text(v) for v in (name, buyer_id, address))
+    mobile = normalize_mobile(plain_text(phone))
     customer = None
     if mobile:
         customer = session.exec(select(Customer).where(Customer.phone_norm == mobile)).first()

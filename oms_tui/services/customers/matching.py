@@ -21,6 +21,7 @@ from oms_tui.services.customers.normalize import (
     PhoneKind,
     address_key,
     classify_phone,
+    plain_text,
 )
 
 
@@ -73,12 +74,13 @@ class Identity:
 
 
 def order_identity(order) -> Identity:  # noqa: ANN001 - an Order or a NormalizedOrder
-    """The identity of an order's receiver (works on a stored Order and on a NormalizedOrder)."""
+    """The identity of an order's receiver (works on a stored Order and on a NormalizedOrder). Ciphertext
+    counts for nothing: an encrypted phone is ``ENCRYPTED``, an encrypted name or detail line is left out."""
     return Identity(
-        platform=order.platform, buyer_id=(order.buyer_id or "").strip(), phone=classify_phone(order.receiver_phone),
-        name=(order.receiver_name or "").strip(),
+        platform=order.platform, buyer_id=plain_text(order.buyer_id).strip(), phone=classify_phone(order.receiver_phone),
+        name=plain_text(order.receiver_name).strip(),
         address_key=address_key(order.receiver_province, order.receiver_city, order.receiver_district,
-                                order.receiver_address),
+                                plain_text(order.receiver_address)),
         customer_id=getattr(order, "customer_id", None),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -77,9 +79,50 @@ _SERVICE_NUMBER = re.compile(r"^[48]00-?\d{3}-?\d{4}$")
 
 
 def looks_encrypted(value: str) -> bool:
-    """Platform ciphertext (PDD-style ``~AgAAAA…~0~~``, ``$Y/YK…$0$$``): present, but never shown or
-    compared as a name, phone or address. The one test for it: adapters and services both use this."""
-    return len(value) > 4 and value[0] in "~$#" and value[-1] == value[0]
+    """Platform ciphertext: present, but never shown or compared as a name, phone or address.
+
+    PDD's shapes (``~AgAAAA…~0~~``, ``$Y/YK…$0$$``), and JD's TDE ciphertext, recognised as JD's TDE SDK
+    recognises it (``looks_like_jd_tde``). The one test for it: adapters and services both use this.
+    """
+    if not value:
+        return False
+    return (len(value) > 4 and value[0] in "~$#" and value[-1] == value[0]) or looks_like_jd_tde(value)
+
+
+def plain_text(value: str | None) -> str:
+    """``value`` as given, or "" when it is platform ciphertext: what may be shown, stored on a customer or compared."""
+    value = value or ""
+    return "" if looks_encrypted(value.strip()) else value
+
+
+# JD TDE ciphertext: base64 of [cipher type][...key id...][IV + AES data]. JD's TDE client (``TDEClient.
+# isEncryptData``) decides "encrypted" from the shape alone, without a key: the text is base64, the first
+# byte is a cipher type it knows (0 weak, 1 regular, 2 large), and a key id can be read after it — for a
+# weak cipher one more byte (the algorithm) and 16 bytes of key id; for the others a 2-byte big-endian key
+# id length and that many bytes. We reproduce that recognition, not the cryptography.
+_BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$")
+TDE_WEAK, TDE_REGULAR, TDE_LARGE = 0, 1, 2
+TDE_WEAK_KEY_ID_BYTES = 16
+
+
+def looks_like_jd_tde(value: str) -> bool:
+    """Whether ``value`` has the shape JD's TDE SDK takes for its ciphertext (see above)."""
+    text = (value or "").strip()
+    if len(text) < 8 or not _BASE64.match(text):
+        return False
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    kind = raw[0]
+    if kind == TDE_WEAK:
+        return len(raw) - 2 >= TDE_WEAK_KEY_ID_BYTES
+    if kind in (TDE_REGULAR, TDE_LARGE):
+        if len(raw) < 3:
+            return False
+        key_id_length = int.from_bytes(raw[1:3], "big", signed=True)
+        return 0 < key_id_length <= len(raw) - 3
+    return False
 
 
 def classify_phone(raw: str | None) -> PhoneInfo:

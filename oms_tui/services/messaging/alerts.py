@@ -19,6 +19,8 @@ NO_RECIPIENTS = N_("not sent: no alert recipients are configured (alert_recipien
 
 EVENTS = {
     "stock_short": N_("Stock short"),
+    "authorization_expiring": N_("Shop authorization ending"),
+    "authorization_expired": N_("Shop authorization expired"),
 }
 LABELS = {
     "event": N_("Event"),

@@ -45,7 +45,7 @@ from sqlmodel import Session, col, select
 from oms_tui.config import ReviewConfig, get_settings
 from oms_tui.models import OPEN_STATUSES, Hold, HoldKind, Order, OrderLine, OrderStatus
 from oms_tui.money import yuan
-from oms_tui.services.customers import matching, normalize
+from oms_tui.services.customers import matching, normalize, withheld
 from oms_tui.services.customers.normalize import PhoneKind
 from oms_tui.services.orders import holds, lifecycle
 from oms_tui.services.orders.normalized import NormalizedOrder
@@ -85,8 +85,10 @@ def configured(config: ReviewConfig | None = None, **changes: Any) -> Iterator[R
 _PUNCTUATION = re.compile(r"[\s,，.。#\-、;；:：/()（）]")
 
 
-def address_problems(*, province: str, city: str, address: str, phone: str, min_chars: int = 4) -> list[str]:
-    """What is wrong with a receiver's address and phone; empty when it can be shipped to."""
+def address_problems(*, province: str, city: str, address: str, phone: str, min_chars: int = 4,
+                     phone_withheld: bool = False) -> list[str]:
+    """What is wrong with a receiver's address and phone; empty when it can be shipped to. A phone the
+    platform withholds (``phone_withheld``: only its ciphertext came) is fine: the platform delivers to it."""
     problems = []
     if not (province or "").strip():
         problems.append("no province")
@@ -98,7 +100,7 @@ def address_problems(*, province: str, city: str, address: str, phone: str, min_
     elif not normalize.looks_encrypted(detail) and "*" not in detail and len(detail) < min_chars:
         problems.append(f"detail address too short ({detail!r}, under {min_chars} characters)")
     info = normalize.classify_phone(phone)
-    if info.kind == PhoneKind.MISSING:
+    if info.kind == PhoneKind.MISSING and not phone_withheld:
         problems.append("no phone")
     elif info.kind == PhoneKind.INVALID:
         problems.append(f"phone {phone.strip()!r} is neither a mobile, a masked number nor a landline")
@@ -148,7 +150,8 @@ def on_intake(session: Session, order: Order, data: NormalizedOrder, *, created:
 def _check_address(session: Session, order: Order, config: ReviewConfig, *, user: str, created: bool) -> None:
     problems = address_problems(province=order.receiver_province, city=order.receiver_city,
                                 address=order.receiver_address, phone=order.receiver_phone,
-                                min_chars=config.min_address_chars)
+                                min_chars=config.min_address_chars,
+                                phone_withheld=withheld.phone_withheld(order.receiver_opaque))
     if problems:
         shown = " ".join(p for p in (order.receiver_province, order.receiver_city, order.receiver_district,
                                      order.receiver_address) if p) or "—"

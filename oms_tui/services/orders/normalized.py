@@ -42,6 +42,9 @@ class NormalizedOrder(BaseModel):
     receiver_city: str = ""
     receiver_district: str = ""
     receiver_address: str = ""
+    # The platform's receiver ciphertexts / opaque receiver id (services/customers/withheld.py): for a waybill
+    # request only; the receiver_* fields above hold what may be shown (masked, or decrypted by the shop's hook).
+    receiver_opaque: str = Field(default="", repr=False)
     buyer_remark: str = ""
     seller_memo: str = ""
     total_fen: int = Field(ge=0, le=MAX_FEN, default=0)

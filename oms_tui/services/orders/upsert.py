@@ -20,6 +20,7 @@ from oms_tui.models import (
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import identity
+from oms_tui.services.customers.normalize import looks_encrypted
 from oms_tui.services.orders import after_sale, allocation, holds
 from oms_tui.services.orders import intake_rules as review_rules
 from oms_tui.services.orders.actions import cancel
@@ -45,8 +46,9 @@ class UpsertResult:
 
 _RECEIVER_FIELDS = ("receiver_name", "receiver_phone", "receiver_province", "receiver_city", "receiver_district",
                     "receiver_address")
-_UPDATABLE_FIELDS = _RECEIVER_FIELDS + ("buyer_remark", "seller_memo", "platform_status", "total_fen", "paid_fen",
-                                        "discount_fen", "post_fee_fen", "paid_at", "modified_at")
+_UPDATABLE_FIELDS = _RECEIVER_FIELDS + ("receiver_opaque", "buyer_remark", "seller_memo", "platform_status",
+                                        "total_fen", "paid_fen", "discount_fen", "post_fee_fen", "paid_at",
+                                        "modified_at")
 
 
 def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str = "sync") -> UpsertResult:
@@ -123,18 +125,21 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
     # station ships waits for the station and then sees the parcel gone (an after-sale, not a cancel).
     lock_for_change(session, order)
     changed = []
+    unsealed = []  # receiver fields that held platform ciphertext (stored before it was recognised): not a move
     for field in _UPDATABLE_FIELDS:
         new = getattr(data, field)
         old = getattr(order, field)
         if old != new:  # times are aware on both sides, so == compares instants
             changed.append(field)
+            if field in _RECEIVER_FIELDS and looks_encrypted(old or ""):
+                unsealed.append(field)
             setattr(order, field, new)
     if changed:
         order.updated_at = utcnow()
         session.add(order)
         audit.record(session, user, "order.update", "order", order.id, fields=changed)
         if data.state != PlatformState.CANCELLED:
-            moved = [f for f in changed if f in _RECEIVER_FIELDS]
+            moved = [f for f in changed if f in _RECEIVER_FIELDS and f not in unsealed]
             if moved and order.status in (OrderStatus.PICKING, OrderStatus.PACKED):
                 # The parcel may already carry the old address: stop it until a person looks.
                 holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,

@@ -19,7 +19,7 @@ from oms_tui.services.core.actor import PERMISSIONS, ROLES, Actor, require, role
 from oms_tui.services.cs import exceptions, review
 from oms_tui.services.customers import identity
 from oms_tui.services.floor import packing, printing, returns, waves
-from oms_tui.services.intake import order_import
+from oms_tui.services.intake import order_import, shop_auth
 from oms_tui.services.orders import actions, allocation, queries
 from oms_tui.services.stock import ledger, reservations
 from tests.helpers.shop import ingest, stock_up
@@ -126,6 +126,8 @@ ATTEMPTS = {
     "intake.import": lambda e, ids, a: order_import.import_file(e, ids["export"], "taobao", actor=a),
     "users.manage": lambda e, ids, a: _in_session(e, lambda s: users.add_user(s, "mole", "1234", ["admin"], actor=a)),
     "users.unlock": lambda e, ids, a: _in_session(e, lambda s: users.unlock(s, "locked", actor=a)),
+    "shops.authorize": lambda e, ids, a: _in_session(e, lambda s: shop_auth.store_grant(
+        s, shop="拼多多店", platform="pdd", grant=shop_auth.TokenGrant("token"), actor=a)),
 }
 
 # Permissions that only gate what a screen shows (the menu reads them); nothing to attempt in a service.
