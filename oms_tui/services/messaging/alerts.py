@@ -31,8 +31,10 @@ def raise_alert(session: Session, event: str, subject: str, *, order: Order | No
         platform=platform or (order.platform if order is not None else ""),
         shop=shop or (order.shop or "" if order is not None else ""), skus=list(skus),
         detail={str(k): str(v) for k, v in (detail or {}).items()}, roles=list(dict.fromkeys(roles)))
-    return outbox.enqueue(session, outbox.MessageKind.ALERT, subject=subject, payload=payload,
-                          order_id=order.id if order is not None else None, target=role_list(payload.roles))
+    message = outbox.enqueue(session, outbox.MessageKind.ALERT, subject=subject, payload=payload,
+                             order_id=order.id if order is not None else None, target=role_list(payload.roles))
+    session.flush()  # the caller may name the alert by its id
+    return message
 
 
 def subject_phrase(template: str, /, **params: str) -> str:
