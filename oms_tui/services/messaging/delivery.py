@@ -7,8 +7,8 @@ and defers the rest until their turn — ``outbox.Deferred``: not dropped, not a
 Failures follow the adapter's verdict (channels.py): down or rate-limited by the service → tried
 again with the outbox's back-off; refused → failed now. A message that fails for good opens a
 ``notify_failed`` hold on its order, through ``order_failed`` (the orders area is above this one,
-so the scheduler hands the hold-opener in); an alert without an order stays on the Alerts screen
-as failed, and the exceptions desk counts it.
+so the scheduler hands the hold-opener in); for an alert without an order a `notify_failed` alert is
+raised (its roles' channels, the Alerts screen), never for a `notify_failed` alert itself.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from sqlmodel import Session, col, select
 from oms_tui.config import Settings
 from oms_tui.i18n import N_
 from oms_tui.models import Outbox, OutboxStatus, utcnow
-from oms_tui.phrases import phrase
+from oms_tui.phrases import english, phrase
 from oms_tui.services.core import outbox
-from oms_tui.services.messaging import templates
+from oms_tui.services.messaging import alerts, events, templates
 from oms_tui.services.messaging.channels import Notifier, NotifierFactory
 from oms_tui.services.messaging.routing import RoutingTable
 
@@ -35,6 +35,7 @@ MINUTE = timedelta(minutes=1)
 # Called in the transaction that marks a message failed: (session, order id, reason as a stored phrase).
 OrderFailed = Callable[[Session, int, str], None]
 FAILED_REASON = N_("alert not delivered to {channel}: {error}")
+NOT_DELIVERED = N_("not delivered to {channel}: {subject}")
 
 
 class NotifySender(outbox.Sender):
@@ -83,10 +84,20 @@ class NotifySender(outbox.Sender):
         self.notifiers[channel.name].send(notice)
 
     def gave_up(self, session: Session, message: Outbox) -> None:
+        log.warning("alert message %s to %s failed for good: %s", message.id, message.channel, message.last_error)
         reason = phrase(FAILED_REASON, channel=message.channel, error=message.last_error[:300])
         if message.order_id is not None and self.order_failed is not None:
             self.order_failed(session, message.order_id, reason)
-        log.warning("alert message %s to %s failed for good: %s", message.id, message.channel, message.last_error)
+            return
+        original = outbox.parse_payload(outbox.MessageKind.NOTIFY, message.payload)
+        if original.event == events.NOTIFY_FAILED:
+            return  # a failure notice that failed is not announced again: no loop
+        # No order to hold: the failure becomes an alert of its own, on the Alerts view and to its roles.
+        alerts.raise_alert(session, events.NOTIFY_FAILED,
+                           alerts.subject_phrase(NOT_DELIVERED, channel=message.channel,
+                                                 subject=english(message.subject)[:80]),
+                           shop=original.shop, platform=original.platform,
+                           detail={"alert": str(message.alert_id), "error": message.last_error[:300]})
 
     def close(self) -> None:
         notifiers, self.notifiers = self.notifiers, {}

@@ -114,10 +114,29 @@ def test_an_alert_about_no_order_that_fails_stays_failed_on_the_alerts_view(seed
     result = dispatch_outbox(seeded, settings, kinds=["alert"])
     assert result.failed == 1 and "SignatureDoesNotMatch" in result.errors[0]
     assert open_holds(seeded, HoldKind.NOTIFY_FAILED) == []
-    [entry] = _entries(seeded)
+    notice, entry = _entries(seeded)  # newest first: the failure notice, raised as the message failed
     assert entry.status == alert_view.FAILED and entry.roles == ("manager",)
+    assert (notice.event, notice.status) == (events.NOTIFY_FAILED, alert_view.WAITING)
     with read_session(seeded) as s:
         assert alert_view.count_failed(s) == 1
+    # … and the failure is an alert of its own for the manager, which fails on the same channel: no loop.
+    later = utcnow() + timedelta(minutes=1)
+    assert dispatch_outbox(seeded, settings, kinds=["alert"], now=later).failed == 1
+    notice, failed = _entries(seeded)
+    assert (notice.event, notice.status, notice.roles) == (events.NOTIFY_FAILED, alert_view.FAILED, ("manager",))
+    assert english(notice.subject) == "not delivered to 短信: jd shop: session expired"
+    assert dispatch_outbox(seeded, settings, kinds=["alert"], now=later + timedelta(hours=1)).failed == 0
+    assert len(_entries(seeded)) == 2
+
+
+def test_a_failure_notice_reaches_the_manager_on_another_channel(seeded, sim):
+    raise_(seeded, events.TOKEN_EXPIRING, "pdd shop: authorization expires in 3 days", roles=["purchasing"])
+    settings = settings_for(sim, dingtalk={"token": "no-such-robot"})  # purchasing's robot is gone
+    dispatch_outbox(seeded, settings, kinds=["alert"])
+    dispatch_outbox(seeded, settings, kinds=["alert"], now=utcnow() + timedelta(seconds=1))
+    [sms] = sim.notify.received_by(SMS)  # the manager's channel
+    assert json.loads(sms.body["TemplateParam"]) == {"event": "Notification failed",
+                                                     "subject": "not delivered to 钉钉群: pdd shop: authorization"[:35]}
 
 
 def test_a_rate_limited_robot_gets_the_message_later(seeded, sim):
