@@ -71,7 +71,7 @@ async def test_a_role_with_no_alerts_sees_none_of_the_others(shop, settings):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_alerts(pilot, app)
         assert screen.query_one("#table", DataTable).row_count == 0
-        assert "还没有提醒" in str(screen.query_one("#page-label", Label).render())
+        assert "还没有告警" in str(screen.query_one("#page-label", Label).render())
 
 
 async def test_the_administrator_sees_every_role_and_filters_by_one(shop, settings):
