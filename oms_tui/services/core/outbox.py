@@ -215,7 +215,7 @@ class Deferred(OmsError):
     """A sender's verdict: not yet — its channel has had its share for now (a robot's messages a minute).
     The message waits until ``until`` without counting as a failed attempt; this says why."""
 
-    def __init__(self, until: datetime, template: str = "", /, **params: Any) -> None:
+    def __init__(self, template: str = "", /, *, until: datetime, **params: Any) -> None:
         self.until = until
         super().__init__(template, **params)
 

@@ -71,8 +71,8 @@ class NotifySender(outbox.Sender):
         at = self._now or utcnow()
         window = [t for t in self._recent[channel.name] if t > at - MINUTE]
         if len(window) >= channel.pace:
-            raise outbox.Deferred(window[0] + MINUTE, N_("waiting its turn: {channel} takes {count} messages a minute"),
-                                  channel=channel.name, count=channel.pace)
+            raise outbox.Deferred(N_("waiting its turn: {channel} takes {count} messages a minute"),
+                                  until=window[0] + MINUTE, channel=channel.name, count=channel.pace)
         window.append(at)  # an attempt counts against the pace whether or not it gets through
         self._recent[channel.name] = window
         notice = templates.render(message.payload, message.subject,

@@ -151,7 +151,7 @@ class PacedSender(RecordingSender):
 
     def send(self, message):
         if self.sent:
-            raise outbox.Deferred(self.until, "waiting its turn")
+            raise outbox.Deferred("waiting its turn", until=self.until)
         super().send(message)
 
 
