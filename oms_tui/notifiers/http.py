@@ -10,8 +10,11 @@ import httpx
 
 from oms_tui.config import NotifyChannel
 from oms_tui.i18n import N_
-from oms_tui.redaction import redact
+from oms_tui.redaction import redact, redact_logger
 from oms_tui.services.messaging.channels import ChannelError, ChannelRateLimited, ChannelRefused
+
+# httpx logs each request's URL at INFO: a DingTalk token and sign, a WeCom key would be in every log file.
+redact_logger("httpx")
 
 
 class ChannelClient:

@@ -125,3 +125,15 @@ def test_wecom_refuses_an_unknown_key_for_good_and_rate_limits_for_later(sim):
         sender.send(NOTICE)
     sender.close()
     assert sim.notify.received_by(WECOM) == []
+
+
+def test_no_token_key_or_sign_reaches_a_log_line(sim, caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        for sender in (robot(sim), WeComRobot(NotifyChannel(**channel(sim, "wecom")))):
+            sender.send(NOTICE)
+            sender.close()
+    assert "HTTP Request: POST" in caplog.text  # httpx did log the requests …
+    for secret in ("sim-dingtalk-token", "sim-wecom-key", "sign=", "SECsim"):
+        assert secret not in caplog.text.replace("sign=***", "")  # … with the credentials masked
