@@ -71,7 +71,7 @@ def _filters(actor: Actor, role: str | None) -> list:
     if visible is not None:
         if not visible:
             return [col(Outbox.id) < 0]
-        where.append(or_(*(col(Outbox.target).contains(role_list([r])) for r in visible)))
+        where.append(or_(*(col(Outbox.target).contains(role_list([r]), autoescape=True) for r in visible)))
     return where
 
 
