@@ -6,6 +6,7 @@ Environment variables win over the file, so secrets never have to be written int
 from __future__ import annotations
 
 import os
+import re
 from email.headerregistry import Address
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from pydantic import (
     SecretStr,
     field_serializer,
     field_validator,
+    model_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import (
@@ -186,6 +188,139 @@ class SmtpConfig(BaseModel):
         return self.from_address or self.user
 
 
+# --- notifications ---------------------------------------------------------------------------------
+
+ChannelKind = Literal["dingtalk", "wecom", "email", "sms"]
+_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+# The services' own endpoints (PROTOCOLS.md); a channel's ``url`` replaces one (the simulator, a proxy).
+DEFAULT_CHANNEL_URLS: dict[str, str] = {
+    "dingtalk": "https://oapi.dingtalk.com/robot/send",
+    "wecom": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send",
+    "sms": "https://dysmsapi.aliyuncs.com/",
+}
+DEFAULT_PER_MINUTE: dict[str, int] = {"dingtalk": 20, "wecom": 20, "sms": 1, "email": 60}
+
+
+class NotifyChannel(BaseModel):
+    """One place alerts are sent to: a DingTalk or WeCom group robot, a list of e-mail addresses, or
+    phones by Aliyun SMS; a ``[[notify.channels]]`` table. Its secrets are never shown."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=32)
+    """What routes and the Alerts screen call the channel (``仓库群``, ``采购邮件``)."""
+    kind: ChannelKind
+    """``dingtalk`` (custom group robot), ``wecom`` (group robot), ``email`` (through ``[smtp]``) or ``sms`` (Aliyun)."""
+    url: str = ""
+    """The service's endpoint; empty: the real one (DingTalk ``oapi.dingtalk.com/robot/send``, WeCom
+    ``qyapi.weixin.qq.com/cgi-bin/webhook/send``, Aliyun ``dysmsapi.aliyuncs.com``). `oms simulate` prints its own."""
+    token: SecretStr = SecretStr("")
+    """DingTalk: the robot's ``access_token`` (from its webhook URL)."""
+    secret: SecretStr = SecretStr("")
+    """DingTalk: the robot's signing secret (``SEC…``; empty: an unsigned robot). SMS: the AccessKeySecret."""
+    key: SecretStr = SecretStr("")
+    """WeCom: the robot's ``key`` (from its webhook URL)."""
+    access_key_id: str = ""
+    """SMS: the Aliyun AccessKeyId."""
+    sign_name: str = ""
+    """SMS: the approved signature (签名) the text goes out under."""
+    template_code: str = ""
+    """SMS: the approved template (``SMS_…``); it is given the variables ``event`` and ``subject``."""
+    recipients: list[str] = Field(default_factory=list)
+    """E-mail: the addresses."""
+    phones: list[str] = Field(default_factory=list)
+    """SMS: mainland mobile numbers (11 digits); also the DingTalk / WeCom members to @-mention."""
+    markdown: bool = True
+    """DingTalk / WeCom: send markdown (a bold title, one line per fact); false: plain text."""
+    language: str | None = None
+    """The language of the messages (``zh_CN`` or ``en``); empty: the configured ``language``."""
+    per_minute: int | None = Field(default=None, ge=1, le=600)
+    """At most this many messages a minute, more wait their turn; empty: the kind's default (robots 20 — what
+    they allow —, SMS 1 — Aliyun's flow control per number —, e-mail 60)."""
+    timeout: float = Field(default=10.0, gt=0)
+    """Seconds to connect and to wait for the answer."""
+
+    @field_validator("token", "secret", "key", mode="before")
+    @classmethod
+    def _secret_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value  # refusing it would print it
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients_are_addresses(cls, value: list[str]) -> list[str]:
+        return [_mail_address(address) for address in value]
+
+    @field_validator("phones")
+    @classmethod
+    def _phones_are_mobiles(cls, value: list[str]) -> list[str]:
+        phones = []
+        for phone in value:
+            digits = re.sub(r"[\s-]", "", str(phone)).removeprefix("+86")
+            if not _MAINLAND_MOBILE.fullmatch(digits):
+                raise ValueError(f"not a mainland mobile number: {phone!r}")
+            phones.append(digits)
+        return phones
+
+    @model_validator(mode="after")
+    def _has_what_its_kind_needs(self) -> NotifyChannel:
+        needs = {"dingtalk": ("token",), "wecom": ("key",), "email": ("recipients",),
+                 "sms": ("access_key_id", "secret", "sign_name", "template_code", "phones")}[self.kind]
+        missing = [name for name in needs if not _filled(getattr(self, name))]
+        if missing:
+            raise ValueError(f"channel {self.name!r} ({self.kind}) needs {', '.join(missing)}")
+        return self
+
+    @property
+    def pace(self) -> int:
+        """Messages a minute this channel is sent at most."""
+        return self.per_minute or DEFAULT_PER_MINUTE[self.kind]
+
+    @property
+    def endpoint(self) -> str:
+        return self.url or DEFAULT_CHANNEL_URLS.get(self.kind, "")
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The channel's secrets in clear, for masking them out of messages (``redaction.redact``)."""
+        return tuple(v for v in (self.token.get_secret_value(), self.secret.get_secret_value(),
+                                 self.key.get_secret_value()) if v)
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)
+
+
+class NotifyConfig(BaseModel):
+    """Where alerts go: ``[[notify.channels]]``, ``[notify.routes]`` (role → channel names) and
+    ``[notify.events]`` (event → roles, over the built-in defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[NotifyChannel] = Field(default_factory=list)
+    """The channels; see ``NotifyChannel``."""
+    routes: dict[str, list[str]] = Field(default_factory=dict)
+    """Role → the names of the channels its alerts go to (``warehouse_lead = ["仓库群"]``); ``"*"``: every
+    role without a route of its own."""
+    events: dict[str, list[str]] = Field(default_factory=dict)
+    """Event kind → the roles told of it (``stock_short = ["purchasing", "warehouse_lead"]``), replacing the
+    built-in default for that event. An alert that names its roles (an approval step's) keeps them."""
+    dedupe_minutes: float = Field(default=30.0, ge=0)
+    """An alert with the same subject on the same channel within this many minutes is not sent again."""
+
+    @model_validator(mode="after")
+    def _routes_name_channels(self) -> NotifyConfig:
+        names = [channel.name for channel in self.channels]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"channel name {repeated[0]!r} is used twice")
+        for role, channels in self.routes.items():
+            unknown = [name for name in channels if name not in names]
+            if unknown:
+                raise ValueError(f"routes.{role}: no channel named {unknown[0]!r} (channels: {', '.join(names) or 'none'})")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", env_nested_delimiter="__",
                                       hide_input_in_errors=True)
@@ -215,7 +350,9 @@ class Settings(BaseSettings):
     token_alert_days: float = Field(default=3.0, gt=0)
     """A token that cannot be refreshed raises an alert this many days before the shop's authorization ends."""
     alert_recipients: list[str] = Field(default_factory=list)
-    """E-mail addresses every alert goes to (stock shortages, …); empty: alerts are not sent, and marked so."""
+    """E-mail addresses every alert goes to (stock shortages, …), besides the ``[notify]`` channels of its roles."""
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    """Alert channels and routes: ``[[notify.channels]]``, ``[notify.routes]``, ``[notify.events]``."""
 
     @field_validator("alert_recipients")
     @classmethod

@@ -625,7 +625,13 @@ class ReturnLine(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """The transactional outbox: written with the state change, sent later by a dispatcher."""
 
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        # One message per alert and channel, whoever routes it (services/messaging/routing.py) …
+        UniqueConstraint("alert_id", "channel", name="uq_outbox_alert_channel"),
+        # … and the same subject on a channel within the de-duplication window is looked up by these.
+        Index("ix_outbox_channel_subject", "channel", "subject"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)  # platform_ship, alert, sms, …
@@ -634,6 +640,8 @@ class Outbox(SQLModel, table=True):
     subject: str = Field(default="", max_length=200)
     payload: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON
     order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    # A `notify` message (one channel's copy of an alert): the `alert` row it was routed from.
+    alert_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)

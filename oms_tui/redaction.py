@@ -7,6 +7,7 @@ the configuration loader or the CLI goes through ``redact`` first.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 
@@ -15,7 +16,7 @@ MASK = "***"
 # Parameter names whose values are credentials or derived from them (a signature proves the
 # secret for one request and must not be replayable from a log).
 SECRET_NAMES = ("app_secret", "client_secret", "secret", "session", "access_token", "refresh_token", "token",
-                "sign", "signature", "password", "passwd", "pin")
+                "sign", "signature", "password", "passwd", "pin", "key")  # key: a WeCom robot's, in its URL
 _NAMES = "|".join(sorted(SECRET_NAMES, key=len, reverse=True))
 # name=value as in a query string or form body: ?session=abc&sign=DEF
 _QUERY_PARAM = re.compile(rf"(?i)(?<![\w-])({_NAMES})=([^&\s'\"<>]+)")
@@ -36,3 +37,22 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     text = _URL_PASSWORD.sub(rf"\1{MASK}\3", text)
     text = _QUERY_PARAM.sub(rf"\1={MASK}", text)
     return _QUOTED_PARAM.sub(rf"\1\2\1\3\4{MASK}", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks credentials in a library's log records (httpx logs every request's URL at INFO, and a robot's
+    token, key and signature ride in its URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def redact_logger(name: str) -> None:
+    """Put a ``RedactingFilter`` on the logger ``name`` (once)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())

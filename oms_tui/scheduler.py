@@ -32,14 +32,14 @@ from oms_tui.db import read_session, retrying_transaction
 from oms_tui.errors import ConfigError, OmsError
 from oms_tui.i18n import N_
 from oms_tui.leadership import Leadership
-from oms_tui.models import utcnow
-from oms_tui.notifiers.smtp import SmtpMailer
+from oms_tui.models import HoldKind, utcnow
 from oms_tui.services.core import jobs, outbox
 from oms_tui.services.core.outbox import DispatchResult, MessageKind
 from oms_tui.services.floor import printing, ship_notices
 from oms_tui.services.intake import shop_auth, sync, webhook
-from oms_tui.services.messaging import alerts
-from oms_tui.services.orders import allocation
+from oms_tui.services.messaging import delivery, routing
+from oms_tui.services.messaging.channels import NotifierFactory
+from oms_tui.services.orders import allocation, holds, queries
 
 log = logging.getLogger(__name__)
 
@@ -53,38 +53,65 @@ def default_client_factory(shop: ShopConfig, engine: Engine | None = None):
     return client_for(shop, engine=engine)
 
 
+def default_notifier_factory(channel, settings: Settings):
+    from oms_tui.notifiers.registry import notifier_for
+
+    return notifier_for(channel, settings)
+
+
+def open_notify_failed_hold(session, order_id: int, reason: str) -> None:
+    """An alert about an order could not be delivered: a ``notify_failed`` hold makes a person see it."""
+    holds.open_hold(session, queries.get_order(session, order_id), HoldKind.NOTIFY_FAILED, reason=reason)
+
+
 # --- the outbox's dispatcher table -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Adapters:
-    """How senders reach the outside: the platform clients and the mail server."""
+    """How senders reach the outside: the platform clients and the alert channels (robots, SMS, e-mail)."""
 
     client_factory: ClientFactory = default_client_factory
-    mailer_factory: alerts.MailerFactory = SmtpMailer
+    notifier_factory: NotifierFactory = default_notifier_factory
 
 
-# One sender per message kind, built from the settings and the adapters. A new channel (a DingTalk
-# or WeCom robot, SMS) is a MessageKind with its payload model in services/core/outbox.py and a line
-# here; job_specs gives it its own dispatch job (outbox:<kind>) by itself.
+# One sender per message kind, built from the settings and the adapters. A new kind is a MessageKind
+# with its payload model in services/core/outbox.py and a line here; job_specs gives it its own
+# dispatch job (outbox:<kind>) by itself.
 SENDERS: dict[MessageKind, Callable[[Settings, Adapters], outbox.Sender]] = {
     MessageKind.PLATFORM_SHIP: lambda settings, adapters: ship_notices.PlatformShipSender(
         settings.shops, adapters.client_factory),
-    MessageKind.ALERT: lambda settings, adapters: alerts.AlertEmailSender(settings, adapters.mailer_factory),
+    MessageKind.NOTIFY: lambda settings, adapters: delivery.NotifySender(
+        settings, adapters.notifier_factory, order_failed=open_notify_failed_hold),
 }
+# Kinds that are not sent themselves but routed into messages of another kind first: an alert becomes one
+# `notify` message per channel of its roles (services/messaging/routing.py). Their job does both.
+ROUTED: dict[MessageKind, MessageKind] = {MessageKind.ALERT: MessageKind.NOTIFY}
+# The kinds with a dispatch job of their own (a routed kind's job also sends what it was routed into).
+DISPATCH_JOBS: tuple[MessageKind, ...] = tuple(k for k in MessageKind if k not in set(ROUTED.values()))
 
 
 def dispatch_outbox(engine: Engine, settings: Settings, adapters: Adapters | None = None, *,
                     kinds: Iterable[MessageKind | str] | None = None, limit: int = 100,
                     now: datetime | None = None) -> DispatchResult:
-    """Send the due messages of ``kinds`` (None: every kind), each through its kind's sender."""
+    """Send the due messages of ``kinds`` (None: every kind), each through its kind's sender; alerts are
+    routed into their channel messages first, and those are sent in the same run."""
     adapters = adapters or Adapters(functools.partial(default_client_factory, engine=engine))
-    chosen = [outbox.message_kind(kind) for kind in kinds] if kinds is not None else list(SENDERS)
-    senders = {kind: SENDERS[kind](settings, adapters) for kind in chosen}
+    chosen = [outbox.message_kind(kind) for kind in kinds] if kinds is not None else list(MessageKind)
+    skipped = 0
+    if MessageKind.ALERT in chosen:
+        routed = routing.route_alerts(engine, routing.RoutingTable.from_settings(settings), now=now)
+        skipped = routed.skipped
+        for reason in routed.skipped_reasons:
+            log.info("%s", reason)
+    sending = list(dict.fromkeys(ROUTED.get(kind, kind) for kind in chosen))
+    senders = {kind: SENDERS[kind](settings, adapters) for kind in sending}
     try:
-        return outbox.dispatch(engine, senders, limit=limit, now=now)
+        result = outbox.dispatch(engine, senders, limit=limit, now=now)
     finally:
         for sender in senders.values():
             sender.close()
+    result.skipped += skipped
+    return result
 
 
 # --- the jobs ----------------------------------------------------------------------------------
@@ -92,7 +119,7 @@ def dispatch_outbox(engine: Engine, settings: Settings, adapters: Adapters | Non
 class JobKind(StrEnum):
     SHOP_SYNC = "shop_sync"  # target: the shop
     WEBHOOK_FETCH = "webhook_fetch"
-    OUTBOX_DISPATCH = "outbox_dispatch"  # target: the message kind (platform_ship: the ship notices; alert)
+    OUTBOX_DISPATCH = "outbox_dispatch"  # target: the message kind (platform_ship: the ship notices; alert: alerts)
     PRINT_QUEUE = "print_queue"
     LOCK_EXPIRY = "lock_expiry"
     RESERVATION_EXPIRY = "reservation_expiry"
@@ -118,7 +145,7 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
              for shop in settings.shops]
     specs.append(jobs.JobSpec("webhook", JobKind.WEBHOOK_FETCH, webhook_seconds))
     specs += [jobs.JobSpec(f"outbox:{kind.value}", JobKind.OUTBOX_DISPATCH, webhook_seconds, target=kind.value)
-              for kind in SENDERS]
+              for kind in DISPATCH_JOBS]
     specs.append(jobs.JobSpec("printing", JobKind.PRINT_QUEUE, webhook_seconds, enabled=bool(settings.printers)))
     specs.append(jobs.JobSpec("lock-expiry", JobKind.LOCK_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
@@ -146,14 +173,15 @@ def describe_outcome(result: Any) -> tuple[str, str | None]:
 
 class OmsScheduler:
     def __init__(self, engine: Engine, settings: Settings, *, client_factory: ClientFactory = default_client_factory,
-                 mailer_factory: alerts.MailerFactory = SmtpMailer, leadership: Leadership | None = None, housekeeping_minutes: float = 10.0,
+                 notifier_factory: NotifierFactory = default_notifier_factory, leadership: Leadership | None = None,
+                 housekeeping_minutes: float = 10.0,
                  webhook_seconds: float = 15.0, tick_seconds: float = 1.0, max_workers: int = 8) -> None:
         self.engine = engine
         self.settings = settings
         if client_factory is default_client_factory:  # the adapters send the tokens stored in this database
             client_factory = functools.partial(default_client_factory, engine=engine)
         self.client_factory = client_factory
-        self.mailer_factory = mailer_factory
+        self.notifier_factory = notifier_factory
         self.leadership = leadership or Leadership(engine)
         self.housekeeping_minutes = housekeeping_minutes
         self.webhook_seconds = webhook_seconds
@@ -271,7 +299,7 @@ class OmsScheduler:
     def run_outbox(self, kind: str | None = None) -> DispatchResult:
         """Send due outbox messages of ``kind`` (None: every kind): ship notices, alerts."""
         kinds = [MessageKind(kind)] if kind else None
-        return dispatch_outbox(self.engine, self.settings, Adapters(self.client_factory, self.mailer_factory),
+        return dispatch_outbox(self.engine, self.settings, Adapters(self.client_factory, self.notifier_factory),
                                kinds=kinds)
 
     def run_printing(self) -> printing.QueueRun | None:
@@ -321,6 +349,7 @@ class OmsScheduler:
     # lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        routing.RoutingTable.from_settings(self.settings)  # a route naming no role stops us here, named
         if self._leading():
             self.sync_jobs()
         self.scheduler.add_job(self.tick, "interval", id="tick", seconds=self.tick_seconds,

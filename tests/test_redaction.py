@@ -16,6 +16,7 @@ from oms_tui.redaction import MASK, redact
     ("{'refresh_token': 'r3f', 'shop': 'a'}", "r3f", "'shop': 'a'"),
     ("postgresql://oms:pw1@db:5432/oms", "pw1", "db:5432/oms"),
     ("postgresql://oms:p@ss@db/oms", "ss@db", "db/oms"),  # a raw '@' in the password
+    ("POST http://h/cgi-bin/webhook/send?key=wk-123 200", "wk-123", "webhook/send"),  # a WeCom robot's key
 ])
 def test_credentials_are_masked_and_the_rest_kept(text, secret_part, kept):
     out = redact(text)
@@ -30,6 +31,7 @@ def test_known_values_are_masked_anywhere_longest_first():
 @pytest.mark.parametrize("text", [
     "taobao shop 'a': session expired or invalid (code 27) — re-authorize the shop",
     "next_token=5 and http://host:8080/path",
+    "app_key=12345678&method=x",
     "",
 ])
 def test_plain_text_is_left_alone(text):

@@ -113,7 +113,8 @@ def simulate(
     orders: Annotated[int, typer.Option(help="orders to generate at start", min=0, max=1_000_000)] = 50,
     seed: Annotated[Optional[int], typer.Option(help="random seed", min=0, max=INT64_MAX)] = None,
 ) -> None:
-    """Serve Taobao, JD and Pinduoduo's order APIs on loopback, with generated orders."""
+    """Serve Taobao, JD and Pinduoduo's order APIs, DingTalk and WeCom robots and Aliyun SMS on loopback, with
+    generated orders."""
     import json as json_module
     import random
     import time
@@ -136,6 +137,11 @@ def simulate(
         typer.echo(f"[oauth.{platform}]")
         for key, value in {**urls, "redirect_uri": "http://127.0.0.1/callback"}.items():
             typer.echo(f"{key} = {json_module.dumps(value)}")
+    typer.echo("# and these alert channels (route roles to them in [notify.routes]):\n")
+    for table in handle.notify_channels():
+        typer.echo("[[notify.channels]]")
+        for key, value in table.items():  # the simulator's own demo robots and SMS account
+            typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
         typer.echo("")
     try:
         while True:

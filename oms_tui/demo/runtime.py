@@ -1,4 +1,5 @@
-"""What `oms demo` runs beside the TUI: the platform simulator on loopback and the scheduler.
+"""What `oms demo` runs beside the TUI: the platform simulator on loopback (with its alert robots and
+SMS, where the demo's alerts go) and the scheduler.
 
 The simulator's shops carry the demo shops' names, so orders that arrive by sync sit beside the
 generated history; the scheduler syncs them every half minute. Logs go to a file, because the
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from oms_tui.config import Settings
+from oms_tui.config import NotifyConfig, Settings
 from oms_tui.demo.data import DEMO_SHOPS
 from oms_tui.models import utcnow
 from oms_tui.platforms.simulator import SimulatorHandle, SimulatorState, run_simulator
@@ -32,6 +33,19 @@ def simulator_state(data_dir: Path, *, rate_per_minute: float = 6.0, seed: int |
     for platform, name in DEMO_SHOPS.items():
         state.add_shop(platform, f"demo-{platform}-key", f"demo-{platform}-secret", f"demo-{platform}-session", name)
     return state
+
+
+# Who hears of what in the demo: the simulator's DingTalk robot is the warehouse and purchasing group,
+# its WeCom robot the CS leads' group, its SMS account the manager's phone.
+DEMO_ROUTES = {"purchasing": ["钉钉群"], "warehouse_lead": ["钉钉群"], "warehouse": ["钉钉群"],
+               "cs_lead": ["企业微信群"], "cs": ["企业微信群"], "manager": ["企业微信群", "短信"]}
+
+
+def demo_notify(settings: Settings, handle: SimulatorHandle) -> NotifyConfig:
+    """The configured alert channels, or — when there are none — the simulator's robots and SMS account."""
+    if settings.notify.channels:
+        return settings.notify
+    return NotifyConfig(channels=handle.notify_channels(), routes=DEMO_ROUTES)
 
 
 @dataclass
@@ -52,7 +66,7 @@ def start(engine: Engine, settings: Settings, data_dir: Path, *, log_file: Path)
     handle = run_simulator("127.0.0.1", 0, state, tick_seconds=5.0)
     shops = [shop.model_copy(update={"sync_minutes": SYNC_MINUTES, "courier_codes": handle.courier_codes(shop.platform)})
              for shop in handle.shop_configs()]
-    settings = settings.model_copy(update={"shops": shops})
+    settings = settings.model_copy(update={"shops": shops, "notify": demo_notify(settings, handle)})
     scheduler = OmsScheduler(engine, settings)
     scheduler.start()
     return DemoRuntime(handle, scheduler), settings

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import utcnow
+from oms_tui.phrases import render
 from oms_tui.screens.cs_dialogs import format_age
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
@@ -131,7 +132,8 @@ class ExceptionsScreen(PagedTableScreen):
         def fetch(session: Session) -> Summary:
             desk = exceptions.desk_summary(session, since=utcnow() - timedelta(hours=RATIO_HOURS),
                                            alert_limit=ALERT_ROWS)
-            rows = [TableRow(str(a.id), (plain(local_time(a.created_at, zone)), plain(a.subject), plain(a.target),
+            rows = [TableRow(str(a.id), (plain(local_time(a.created_at, zone)), plain(render(a.subject)),
+                                         plain(a.channel or a.target),
                                          plain(a.platform_order_id or ""), plain(str(a.attempts)),
                                          plain(a.last_error)))
                     for a in desk.pending]

@@ -65,6 +65,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "print.view", "print_queue:PrintQueueScreen"),
     ScreenEntry("shops", N_("Shops and sync"), N_("Each shop's order sync: last run, new orders, errors"),
                 "shops.view", "shops:ShopsScreen"),
+    ScreenEntry("alerts", N_("Alerts"), N_("What was sent to your roles, and whether it arrived"),
+                "alerts.view", "alerts:AlertsScreen"),
     ScreenEntry("dashboard", N_("Dashboard"), N_("Today's orders, backlog and exceptions"),
                 "dashboard.view"),
 )

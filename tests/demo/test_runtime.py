@@ -6,10 +6,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from oms_tui.config import default_data_dir, load_settings
-from oms_tui.db import read_session
+from oms_tui.db import read_session, session_scope
 from oms_tui.demo import data as demo
 from oms_tui.demo import runtime as demo_runtime
 from oms_tui.models import Order, ShopSync
+from oms_tui.services.messaging import alerts
 
 
 def test_demo_runtime_syncs_simulated_orders_into_the_database(sqlite_engine, sqlite_url, tmp_path):
@@ -28,6 +29,17 @@ def test_demo_runtime_syncs_simulated_orders_into_the_database(sqlite_engine, sq
                 if len(states) == 3 and all(st.last_status == "ok" for st in states):
                     break
             time.sleep(0.2)
+        # The demo's alerts go to the simulator's robots and SMS: one raised now arrives there.
+        assert [c.kind for c in demo_settings.notify.channels] == ["dingtalk", "wecom", "sms"]
+        with session_scope(sqlite_engine) as s:
+            alerts.raise_alert(s, "sync_failing", "demo: 京东店 sync failing", roles=["cs_lead"])
+        def arrived():
+            return [r for r in runtime.simulator.notify.received_by("wecom") if "京东店" in str(r.body)]
+
+        while time.monotonic() < deadline + 30 and not arrived():
+            time.sleep(0.2)
+        [got] = arrived()
+        assert got.body["msgtype"] == "markdown"
     finally:
         runtime.stop()
     with read_session(sqlite_engine) as s:

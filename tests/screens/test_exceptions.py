@@ -74,7 +74,7 @@ async def test_holds_by_age_with_ratio_and_alerts(troubled, settings):
         ratio = str(screen.query_one("#ratio", Label).render())
         assert ratio == "近 24 小时异常率：10 单中 4 单（40.0%）· 未处理异常：5 · 待发告警：1"
         alerts = screen.query_one("#alerts", DataTable)
-        assert alerts.row_count == 1 and str(alerts.get_row_at(0)[1]) == "stock short: MB-001"
+        assert alerts.row_count == 1 and str(alerts.get_row_at(0)[1]) == "缺货：MB-001"
 
 
 async def test_filters_by_kind_blocking_and_age(troubled, settings):

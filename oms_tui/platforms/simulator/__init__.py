@@ -17,7 +17,11 @@ unpaid ones (Taobao), payments, buyer cancellations, address changes after payme
 receiver data (``张**``, ``138****5678``; PDD's ``1*********5`` with ``~AgAAAA…~0~~`` ciphertext),
 the odd malformed record. ``tick(now)`` generates at ``rate_per_minute``.
 
-``run_simulator(host, port, state)`` serves it with uvicorn in a background thread and returns a
+The same app serves the notification services (``notify``: DingTalk and WeCom robots at
+``/robot/send`` and ``/cgi-bin/webhook/send``, Aliyun SMS ``SendSms`` at ``/``), checking their
+signatures as the real ones do and keeping what they took (``NotifyState``).
+
+``run_simulator(host, port, state, notify=…)`` serves it with uvicorn in a background thread and returns a
 handle with ``.base_url`` and ``.stop()``.
 
 Modules: one per platform (``taobao``, ``jd``, ``pdd``: API names, error table, limits, signature
@@ -44,6 +48,7 @@ from oms_tui.platforms.simulator.model import (
     SimResponse,
     SimShop,
 )
+from oms_tui.platforms.simulator.notify import NotifyState
 from oms_tui.platforms.simulator.server import (
     SimulatorHandle,
     build_simulator_app,
@@ -61,6 +66,7 @@ __all__ = [
     "PLATFORMS",
     "SIMULATOR_COURIER_CODES",
     "GeneratedEvent",
+    "NotifyState",
     "SimCall",
     "SimOrder",
     "SimResponse",

@@ -1,5 +1,6 @@
-"""The simulator served over HTTP: a Starlette app with each platform's paths, run by uvicorn in a
-background thread on loopback."""
+"""The simulator served over HTTP: a Starlette app with each platform's paths and the notification
+services' (DingTalk and WeCom robots, Aliyun SMS: notify.py), run by uvicorn in a background thread
+on loopback."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from starlette.routing import Route
 
 from oms_tui.config import ShopConfig
 from oms_tui.platforms.simulator import jd
+from oms_tui.platforms.simulator import notify as notify_sim
+from oms_tui.platforms.simulator.notify import NotifyState
 from oms_tui.platforms.simulator.state import (
     EXTRA_ROUTES,
     PATHS,
@@ -46,7 +49,29 @@ async def _request_params(request: Request) -> dict[str, str]:
     return params
 
 
-def build_simulator_app(state: SimulatorState) -> Starlette:
+def _notify_routes(notify: NotifyState) -> list[Route]:
+    def robot(service: str, handler: Callable[..., tuple[int, dict[str, Any]]]) -> Callable[[Request], Any]:
+        async def handle(request: Request) -> JSONResponse:
+            if notify.is_down(service):
+                return JSONResponse({"error": "service unavailable"}, status_code=503)
+            status, body = handler(dict(request.query_params), request.url.query, await request.body())
+            return JSONResponse(body, status_code=status)
+        return handle
+
+    async def sms(request: Request) -> JSONResponse:
+        if notify.is_down(notify_sim.SMS):
+            return JSONResponse({"error": "service unavailable"}, status_code=503)
+        status, body = notify.handle_sms(request.method, await _request_params(request))
+        return JSONResponse(body, status_code=status)
+
+    return [Route(notify_sim.PATHS[notify_sim.DINGTALK], robot(notify_sim.DINGTALK, notify.handle_dingtalk),
+                  methods=["POST"]),
+            Route(notify_sim.PATHS[notify_sim.WECOM], robot(notify_sim.WECOM, notify.handle_wecom), methods=["POST"]),
+            Route(notify_sim.PATHS[notify_sim.SMS], sms, methods=["GET", "POST"])]
+
+
+def build_simulator_app(state: SimulatorState, notify: NotifyState | None = None) -> Starlette:
+    """The platforms of ``state`` and the notification services of ``notify`` (default: the demo channels)."""
     def endpoint(platform: str) -> Callable[[Request], Any]:
         async def handle(request: Request) -> JSONResponse:
             result = state.handle(platform, await _request_params(request))
@@ -59,22 +84,26 @@ def build_simulator_app(state: SimulatorState) -> Starlette:
             return JSONResponse(result.body, status_code=result.status, headers=result.headers)
         return handle
 
+    notify = notify if notify is not None else NotifyState.with_demo_channels()
     routes = [Route(path, endpoint(p), methods=["GET", "POST"]) for p in PLATFORMS for path in PATHS[p]]
     routes += [Route(path, extra(handler), methods=["GET", "POST"])
                for p in PLATFORMS for path, handler in EXTRA_ROUTES[p].items()]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes + _notify_routes(notify))
     app.state.simulator = state
+    app.state.notify = notify
     return app
 
 
 class SimulatorHandle:
     """A running simulator: ``base_url``, ``url_for(platform)``, ``shop_configs()``, ``stop()``."""
 
-    def __init__(self, server: Any, thread: threading.Thread, sock: socket.socket, state: SimulatorState) -> None:
+    def __init__(self, server: Any, thread: threading.Thread, sock: socket.socket, state: SimulatorState,
+                 notify: NotifyState | None = None) -> None:
         self._server = server
         self._thread = thread
         self._sock = sock
         self.state = state
+        self.notify = notify if notify is not None else NotifyState()
         self.host, self.port = sock.getsockname()[:2]
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.base_url = f"http://{host}:{self.port}"
@@ -116,6 +145,10 @@ class SimulatorHandle:
         """The JD receiver-decrypt service this simulator plays (a shop's ``decrypt_url``)."""
         return self.base_url + jd.DECRYPT_PATH
 
+    def notify_channels(self) -> list[dict[str, Any]]:
+        """``[[notify.channels]]`` tables for this simulator's robots and SMS account."""
+        return self.notify.channel_configs(self.base_url)
+
     @property
     def running(self) -> bool:
         return self._thread.is_alive()
@@ -142,14 +175,17 @@ class SimulatorHandle:
 
 
 def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState | None = None, *,
-                  startup_timeout: float = 10.0, tick_seconds: float | None = None) -> SimulatorHandle:
-    """Serve the simulator with uvicorn in a background thread (``port=0``: a free port).
+                  startup_timeout: float = 10.0, tick_seconds: float | None = None,
+                  notify: NotifyState | None = None) -> SimulatorHandle:
+    """Serve the simulator with uvicorn in a background thread (``port=0``: a free port); ``notify``: the
+    robots and SMS accounts it serves (default: one of each, ``NotifyState.with_demo_channels``).
 
     With ``tick_seconds`` the state also generates traffic (``tick``) on that period until stop().
     """
     import uvicorn
 
     state = state or SimulatorState.with_demo_shops()
+    notify = notify if notify is not None else NotifyState.with_demo_channels()
     # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
     # TCP, and without it every response waits ~40 ms for a delayed ACK (Nagle).
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -161,7 +197,7 @@ def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState 
     except OSError:
         sock.close()
         raise
-    config = uvicorn.Config(build_simulator_app(state), log_level="warning", access_log=False, lifespan="off",
+    config = uvicorn.Config(build_simulator_app(state, notify), log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="oms-platform-simulator",
@@ -175,7 +211,7 @@ def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState 
             sock.close()
             raise RuntimeError(f"simulator did not start on {host}:{port}")
         time.sleep(0.01)
-    handle = SimulatorHandle(server, thread, sock, state)
+    handle = SimulatorHandle(server, thread, sock, state, notify)
     if tick_seconds:
         handle.start_ticking(tick_seconds)
     return handle

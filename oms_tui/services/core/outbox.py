@@ -12,8 +12,8 @@ open while a platform or a mail server is talked to:
    claims nothing;
 2. send — outside any transaction;
 3. record — another short transaction writes the outcome: sent, skipped (nothing to send it to;
-   ``last_error`` says why), retry with back-off, or failed (the sender's ``gave_up`` makes a
-   person see it, in that transaction).
+   ``last_error`` says why), deferred (not now: the channel's own pace; not an attempt), retry with
+   back-off, or failed (the sender's ``gave_up`` makes a person see it, in that transaction).
 
 A dispatcher that dies between 2 and 3 leaves the row ``sending``; when the lease runs out the
 row is due again and sent again (a possible duplicate is better than a lost message).
@@ -48,7 +48,8 @@ class MessageKind(StrEnum):
     """What a message is; each kind has one payload model and one sender."""
 
     PLATFORM_SHIP = "platform_ship"  # tell a platform a parcel shipped (services/floor/ship_notices.py)
-    ALERT = "alert"  # tell people something needs them (services/messaging/alerts.py)
+    ALERT = "alert"  # tell people something needs them (services/messaging/alerts.py); routed, not sent:
+    NOTIFY = "notify"  # one channel's copy of an alert (services/messaging/routing.py, delivery.py)
 
 
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -70,20 +71,24 @@ class PlatformShip(BaseModel):
 
 
 class Alert(BaseModel):
-    """Something people (purchasing, operations) must hear about."""
+    """Something people (purchasing, the warehouse lead, …) must hear about; also the payload of each
+    channel's copy (``notify``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    event: str = Field(min_length=1)  # stock_short, …
+    event: str = Field(min_length=1)  # stock_short, … (services/messaging/events.py)
     order: str = ""  # the platform order id it is about, if any
     platform: str = ""
+    shop: str = ""
     skus: list[str] = Field(default_factory=list)
     detail: dict[str, str] = Field(default_factory=dict)  # anything else worth saying, shown as is
+    roles: list[str] = Field(default_factory=list)  # who is told; empty: the event's roles from the config
 
 
 PAYLOADS: dict[MessageKind, type[BaseModel]] = {
     MessageKind.PLATFORM_SHIP: PlatformShip,
     MessageKind.ALERT: Alert,
+    MessageKind.NOTIFY: Alert,
 }
 
 
@@ -123,12 +128,13 @@ def _payload_error(kind: MessageKind, exc: pydantic.ValidationError) -> Validati
 
 
 def enqueue(session: Session, kind: MessageKind | str, *, channel: str = "", target: str = "", subject: str = "",
-            payload: BaseModel | Mapping[str, Any] | None = None, order_id: int | None = None) -> Outbox:
+            payload: BaseModel | Mapping[str, Any] | None = None, order_id: int | None = None,
+            alert_id: int | None = None) -> Outbox:
     """Add a message to the outbox inside the caller's transaction; its payload is checked now."""
     kind = message_kind(kind)
     model = parse_payload(kind, payload)
-    message = Outbox(kind=kind.value, channel=channel, target=target, subject=subject[:200], order_id=order_id,
-                     payload=model.model_dump_json())
+    message = Outbox(kind=kind.value, channel=channel, target=target[:200], subject=subject[:200], order_id=order_id,
+                     alert_id=alert_id, payload=model.model_dump_json())
     session.add(message)
     return message
 
@@ -156,6 +162,14 @@ def mark_skipped(session: Session, message: Outbox, reason: str) -> None:
     """The message needs no sending (``reason`` says why); it is not retried."""
     message.status = OutboxStatus.SKIPPED
     message.attempts += 1
+    message.last_error = reason[:500]
+    session.add(message)
+
+
+def mark_deferred(session: Session, message: Outbox, until: datetime, reason: str) -> None:
+    """Back in the queue until ``until``; not a failed attempt (the channel's own pace, ``Deferred``)."""
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = until
     message.last_error = reason[:500]
     session.add(message)
 
@@ -197,6 +211,15 @@ class NotNeeded(OmsError):
     """A sender's verdict: there is nobody to send this message to. It is marked skipped, with this reason."""
 
 
+class Deferred(OmsError):
+    """A sender's verdict: not yet — its channel has had its share for now (a robot's messages a minute).
+    The message waits until ``until`` without counting as a failed attempt; this says why."""
+
+    def __init__(self, template: str = "", /, *, until: datetime, **params: Any) -> None:
+        self.until = until
+        super().__init__(template, **params)
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A message a dispatcher holds the lease on, with its payload parsed."""
@@ -213,7 +236,11 @@ class Claimed:
 
 class Sender:
     """Sends the messages of one kind. ``send`` returns when the message went out; it raises
-    ``Undeliverable`` or ``NotNeeded`` for the verdicts above, and anything else to be retried."""
+    ``Undeliverable``, ``NotNeeded`` or ``Deferred`` for the verdicts above, and anything else to be retried."""
+
+    def prepare(self, session: Session, now: datetime | None) -> None:
+        """Called once per dispatch run, in a read transaction, before the first ``send`` (to see what
+        went out lately); ``now`` is the run's fixed time, None for the clock."""
 
     def send(self, message: Claimed) -> None:
         raise NotImplementedError
@@ -232,13 +259,15 @@ class DispatchResult:
     failed: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
+    deferred: int = 0  # waiting for their channel's turn (not attempts)
 
     def as_dict(self) -> dict[str, Any]:
         return {"sent": self.sent, "retrying": self.retrying, "failed": self.failed, "skipped": self.skipped,
-                "errors": self.errors}
+                "deferred": self.deferred, "errors": self.errors}
 
     def __str__(self) -> str:
-        return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, skipped {self.skipped}"
+        text = f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, skipped {self.skipped}"
+        return text + (f", deferred {self.deferred}" if self.deferred else "")
 
 
 @dataclass(frozen=True)
@@ -274,6 +303,9 @@ def dispatch(engine: Engine, senders: Mapping[MessageKind, Sender], *, limit: in
         return result
     with read_session(engine) as session:
         due_ids = [m.id for m in due(session, list(senders), limit, now=now)]
+        if due_ids:
+            for sender in senders.values():
+                sender.prepare(session, now)
     for message_id in due_ids:
         at = now or utcnow()
         lease = claim(engine, message_id, now=at, lease_seconds=lease_seconds)
@@ -282,13 +314,15 @@ def dispatch(engine: Engine, senders: Mapping[MessageKind, Sender], *, limit: in
         row = lease.row
         kind = MessageKind(row.kind)
         sender = senders[kind]
-        outcome, error = OutboxStatus.SENT, ""
+        outcome, error, until = OutboxStatus.SENT, "", None
         try:
             payload = parse_payload(kind, row.payload)
             sender.send(Claimed(row.id, kind, row.channel, row.target, row.subject, payload, row.order_id,
                                 row.attempts))
         except NotNeeded as exc:
             outcome, error = OutboxStatus.SKIPPED, str(exc)
+        except Deferred as exc:  # the channel's pace, not a failure: back in the queue until its turn
+            outcome, error, until = OutboxStatus.PENDING, str(exc), exc.until
         except (Undeliverable, ValidationError) as exc:  # a row written wrong never gets better
             outcome, error = OutboxStatus.FAILED, str(exc)
         except OmsError as exc:  # the channel refused or is down: try again later
@@ -296,12 +330,12 @@ def dispatch(engine: Engine, senders: Mapping[MessageKind, Sender], *, limit: in
         except Exception as exc:  # noqa: BLE001 - a network error or a bug: retried, never the end of the run
             log.exception("sending outbox message %s (%s) failed", message_id, kind.value)
             outcome, error = OutboxStatus.PENDING, redact(f"{type(exc).__name__}: {exc}")  # may quote a URL with a token
-        _record(engine, lease, sender, outcome, error, at, result)
+        _record(engine, lease, sender, outcome, error, at, result, deferred_until=until)
     return result
 
 
 def _record(engine: Engine, lease: _Lease, sender: Sender, outcome: OutboxStatus, error: str, now: datetime,
-            result: DispatchResult) -> None:
+            result: DispatchResult, *, deferred_until: datetime | None = None) -> None:
     with session_scope(engine) as session:
         message = session.get(Outbox, lease.row.id)
         if message is None or message.status != OutboxStatus.SENDING or message.next_attempt_at != lease.until:
@@ -311,6 +345,10 @@ def _record(engine: Engine, lease: _Lease, sender: Sender, outcome: OutboxStatus
         if outcome == OutboxStatus.SENT:
             mark_sent(session, message)
             result.sent += 1
+            return
+        if deferred_until is not None:
+            mark_deferred(session, message, deferred_until, error)
+            result.deferred += 1
             return
         if outcome == OutboxStatus.SKIPPED:
             mark_skipped(session, message, error)

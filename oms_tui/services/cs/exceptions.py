@@ -179,7 +179,9 @@ class AlertRow:
     platform_order_id: str | None
 
 
-_PENDING_ALERTS = (Outbox.kind == outbox.MessageKind.ALERT, col(Outbox.status).in_(outbox.OPEN_STATUSES))
+# An alert waits until it is routed, then each channel's copy (`notify`) until that channel has it.
+_PENDING_ALERTS = (col(Outbox.kind).in_([outbox.MessageKind.ALERT.value, outbox.MessageKind.NOTIFY.value]),
+                   col(Outbox.status).in_(outbox.OPEN_STATUSES))
 
 
 def count_alerts(session: Session) -> int:
@@ -187,7 +189,8 @@ def count_alerts(session: Session) -> int:
 
 
 def pending_alerts(session: Session, *, limit: int = 50, offset: int = 0) -> list[AlertRow]:
-    """Alerts (kind ``alert``) the dispatcher has not sent yet, the newest first."""
+    """Alerts not routed yet and channel messages not delivered yet, the newest first (``subject`` is a stored
+    phrase: render it)."""
     rows = session.exec(
         select(Outbox, Order.platform_order_id).outerjoin(Order, col(Order.id) == col(Outbox.order_id))
         .where(*_PENDING_ALERTS).order_by(col(Outbox.id).desc()).limit(limit).offset(offset))

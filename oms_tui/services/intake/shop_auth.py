@@ -41,11 +41,12 @@ from oms_tui.models import ShopAuth, ShopSync, SyncStatus, utcnow
 from oms_tui.redaction import redact
 from oms_tui.services.core import audit, outbox
 from oms_tui.services.core.actor import Actor, require
+from oms_tui.services.messaging import events
 
 log = logging.getLogger(__name__)
 
-ALERT_EXPIRING = "authorization_expiring"
-ALERT_EXPIRED = "authorization_expired"
+ALERT_EXPIRING = events.AUTHORIZATION_EXPIRING
+ALERT_EXPIRED = events.AUTHORIZATION_EXPIRED
 
 
 class AuthorizationRefused(OmsError):

@@ -1,75 +1,52 @@
-"""Alerts by e-mail: each `alert` row of the outbox goes to every address in ``alert_recipients``
-over the configured SMTP server. No recipients configured → the alert is marked ``skipped`` with
-that reason (it is not retried: nobody would ever receive it); no SMTP server, or one that is
-down → it waits with back-off like any other message."""
+"""Alerts: something people must hear about — a shortage, an approval waiting, a platform refusing.
+
+``raise_alert`` writes the alert as an `alert` outbox row in the caller's transaction, so it exists
+exactly when the change it reports does. It names an event kind (events.py), a subject (a stored
+phrase, rendered in each reader's language), the order or shop it is about, and optionally the roles
+to tell (an approval step's role); without roles the event's roles from the config apply.
+
+The scheduler then routes each alert into one `notify` message per channel of its roles
+(routing.py) and sends those (delivery.py): a channel that is down loses nothing, a channel gets an
+alert once, and the same subject on a channel within the de-duplication window is sent once.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Mapping
 
-from oms_tui.config import Settings, SmtpConfig
-from oms_tui.i18n import N_, translator
+from sqlmodel import Session
+
+from oms_tui.models import Order, Outbox
+from oms_tui.phrases import phrase
 from oms_tui.services.core import outbox
 
-log = logging.getLogger(__name__)
 
-NO_RECIPIENTS = N_("not sent: no alert recipients are configured (alert_recipients)")
-
-EVENTS = {
-    "stock_short": N_("Stock short"),
-    "authorization_expiring": N_("Shop authorization ending"),
-    "authorization_expired": N_("Shop authorization expired"),
-}
-LABELS = {
-    "event": N_("Event"),
-    "order": N_("Order"),
-    "platform": N_("Platform"),
-    "skus": N_("SKUs"),
-}
-
-
-class Mailer(Protocol):
-    """An e-mail adapter (oms_tui/notifiers/smtp.py): sends one message, returns the recipients the
-    server refused while taking it for the others; raises an OmsError when it could not send it."""
-
-    def send(self, recipients: Sequence[str], subject: str, body: str) -> list[str]: ...
+def raise_alert(session: Session, event: str, subject: str, *, order: Order | None = None, shop: str = "",
+                platform: str = "", roles: Iterable[str] = (), skus: Iterable[str] = (),
+                detail: Mapping[str, str] | None = None) -> Outbox:
+    """Write an alert in the caller's transaction. ``subject`` is a stored phrase (``phrase(N_("…"), …)``)
+    or plain text; it is also what de-duplicates: one message per subject and channel within the window."""
+    payload = outbox.Alert(
+        event=event, order=order.platform_order_id if order is not None else "",
+        platform=platform or (order.platform if order is not None else ""),
+        shop=shop or (order.shop or "" if order is not None else ""), skus=list(skus),
+        detail={str(k): str(v) for k, v in (detail or {}).items()}, roles=list(dict.fromkeys(roles)))
+    message = outbox.enqueue(session, outbox.MessageKind.ALERT, subject=subject, payload=payload,
+                             order_id=order.id if order is not None else None, target=role_list(payload.roles))
+    session.flush()  # the caller may name the alert by its id
+    return message
 
 
-MailerFactory = Callable[[SmtpConfig], Mailer]
+def subject_phrase(template: str, /, **params: str) -> str:
+    """A subject to store: ``phrase`` cut to fit the outbox's subject column."""
+    return phrase(template, limit=200, **params)
 
 
-class AlertEmailSender(outbox.Sender):
-    def __init__(self, settings: Settings, mailer_factory: MailerFactory) -> None:
-        self.settings = settings
-        self.mailer_factory = mailer_factory
-
-    def send(self, message: outbox.Claimed) -> None:
-        recipients = self.settings.alert_recipients
-        if not recipients:
-            raise outbox.NotNeeded(NO_RECIPIENTS)
-        subject, body = render(message, self.settings)
-        mailer = self.mailer_factory(self.settings.smtp)  # ConfigError without a server: waits for one
-        refused = mailer.send(recipients, subject, body)
-        if refused:  # the others have it; sending again would repeat it to them
-            log.warning("alert %s: the mail server refused %s", message.id, ", ".join(refused))
+def role_list(roles: Iterable[str]) -> str:
+    """Roles as the outbox's ``target`` holds them: ``,cs_lead,manager,`` (so ``,cs,`` matches cs only)."""
+    roles = [r for r in roles if r]
+    return f",{','.join(roles)}," if roles else ""
 
 
-def render(message: outbox.Claimed, settings: Settings) -> tuple[str, str]:
-    """The e-mail's subject and body, in the configured language."""
-    _ = translator(settings.language)
-    alert: outbox.Alert = message.payload
-    event = _(EVENTS[alert.event]) if alert.event in EVENTS else alert.event
-    subject = f"[{settings.shop_name}] {message.subject or event}"
-    lines = [message.subject or event, "", f"{_(LABELS['event'])}: {event}"]
-    if alert.order:
-        order = f"{alert.order} ({alert.platform})" if alert.platform else alert.order
-        lines.append(f"{_(LABELS['order'])}: {order}")
-    elif alert.platform:
-        lines.append(f"{_(LABELS['platform'])}: {alert.platform}")
-    if alert.skus:
-        lines.append(f"{_(LABELS['skus'])}: {', '.join(alert.skus)}")
-    lines.extend(f"{key}: {value}" for key, value in alert.detail.items())
-    lines += ["", f"— {settings.shop_name} OMS"]
-    return subject, "\n".join(lines) + "\n"
+def roles_of(target: str) -> list[str]:
+    return [r for r in (target or "").split(",") if r]

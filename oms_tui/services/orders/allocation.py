@@ -24,7 +24,8 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
-from oms_tui.services.core import audit, outbox
+from oms_tui.services.core import audit
+from oms_tui.services.messaging import alerts, events
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import holds, lifecycle
 from oms_tui.services.stock import ledger, reservations
@@ -114,11 +115,11 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
                 session.refresh(line)
         if not holds.has_open(session, order.id, HoldKind.STOCK_SHORT):
             holds.open_hold(session, order, HoldKind.STOCK_SHORT, reason=f"short: {', '.join(short)}", user=user)
-            # Purchasing and operations hear of a shortage once per order, in this same transaction.
-            outbox.enqueue(session, outbox.MessageKind.ALERT, target="purchasing,operations", order_id=order.id,
-                           subject=f"stock short: {', '.join(short)}",
-                           payload={"event": "stock_short", "order": order.platform_order_id,
-                                    "platform": order.platform, "skus": short})
+            # Purchasing and the warehouse lead hear of a shortage once per order, in this same transaction
+            # (the same SKUs short again within the de-duplication window is one message per channel).
+            alerts.raise_alert(session, events.STOCK_SHORT, alerts.subject_phrase(N_("stock short: {skus}"),
+                                                                                  skus=", ".join(short)),
+                               order=order, skus=short)
         return False
     if savepoint is not None:
         savepoint.commit()

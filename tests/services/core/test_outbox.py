@@ -136,3 +136,39 @@ def test_two_dispatchers_at_once_send_each_message_once(engine):
     assert Counter(sender.sent) == Counter(ids)
     with read_session(engine) as s:
         assert {m.status for m in s.exec(select(Outbox)).all()} == {"sent"}
+
+
+class PacedSender(RecordingSender):
+    """Takes one message per run; defers the rest to ``until`` (as a channel's pace does)."""
+
+    def __init__(self, until) -> None:
+        super().__init__()
+        self.until = until
+        self.prepared: list = []
+
+    def prepare(self, session, now):
+        self.prepared.append(now)
+
+    def send(self, message):
+        if self.sent:
+            raise outbox.Deferred("waiting its turn", until=self.until)
+        super().send(message)
+
+
+def test_a_deferred_message_waits_for_its_turn_without_counting_an_attempt(engine):
+    ids = [add(engine, MessageKind.ALERT, {"event": "stock_short", "skus": [f"S{i}"]}) for i in range(3)]
+    now = utcnow()
+    sender = PacedSender(until=now + timedelta(minutes=1))
+    result = outbox.dispatch(engine, {MessageKind.ALERT: sender}, now=now)
+    assert (result.sent, result.deferred, result.retrying, result.failed) == (1, 2, 0, 0)
+    assert sender.prepared == [now]  # once per run, before the first send
+    assert str(result) == "sent 1, retrying 0, failed 0, skipped 0, deferred 2"
+    for message_id in ids[1:]:
+        waiting = row(engine, message_id)
+        assert (waiting.status, waiting.attempts, waiting.last_error) == ("pending", 0, "waiting its turn")
+        assert waiting.next_attempt_at == now + timedelta(minutes=1)
+    assert outbox.dispatch(engine, {MessageKind.ALERT: PacedSender(now)}, now=now + timedelta(seconds=30)).sent == 0
+    idle = PacedSender(now)
+    outbox.dispatch(engine, {MessageKind.PLATFORM_SHIP: idle}, now=now)
+    assert idle.prepared == []  # nothing due: no read for it
+    assert outbox.dispatch(engine, {MessageKind.ALERT: PacedSender(now)}, now=now + timedelta(minutes=1)).sent == 1

@@ -1,80 +1,30 @@
-"""Alerts go out by e-mail through a real SMTP server (aiosmtpd on loopback), outside any transaction;
-no recipients means "not sent" once, not forever; the SMTP password shows up nowhere."""
+"""Alerts by e-mail through a real SMTP server (aiosmtpd on loopback), outside any transaction: the
+legacy ``alert_recipients`` list and an ``email`` channel; no channel means "not sent" once, not
+forever; the SMTP password shows up nowhere."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import select
 
 from oms_tui.config import load_settings
 from oms_tui.db import read_session
 from oms_tui.models import Outbox, utcnow
-from oms_tui.scheduler import SENDERS, dispatch_outbox
+from oms_tui.phrases import english
+from oms_tui.scheduler import DISPATCH_JOBS, ROUTED, SENDERS, dispatch_outbox
 from oms_tui.services.core import outbox
-from oms_tui.services.messaging import alerts
+from oms_tui.services.messaging import routing
 from tests.helpers.shop import ingest
+from tests.helpers.smtp import PASSWORD, SmtpServer
 from tests.no_transaction import assert_no_transaction_open
 
 # The test server takes a login over plain text on loopback; aiosmtpd warns about exactly that.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
-USER, PASSWORD = "oms-robot", "pw-7f3c9e1d"
 RECIPIENTS = ["caigou@example.cn", "yunying@example.cn"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """The SMTP server's handler: keeps every message, and runs a check while a client is talking to it."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
-        self.during_send = lambda: None
-        self.check_failures: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        try:
-            self.during_send()
-        except AssertionError as exc:
-            self.check_failures.append(str(exc))
-        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data):
-    good = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USER.encode(), PASSWORD.encode())
-    return AuthResult(success=good, handled=False)  # handled=False: the server answers 535 itself
-
-
-class SmtpServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.inbox = Inbox()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, authenticator=_authenticate,
-                                     auth_required=True, auth_require_tls=False)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture
@@ -85,11 +35,9 @@ def smtp_server():
     server.stop()
 
 
-def settings_for(port: int, *, recipients=RECIPIENTS, password=PASSWORD, language="en"):
+def settings_for(server: SmtpServer, *, recipients=RECIPIENTS, password=PASSWORD, language="en", **more):
     return load_settings(database_url="sqlite://", language=language, shop_name="测试旗舰店",
-                         alert_recipients=recipients,
-                         smtp={"host": "127.0.0.1", "port": port, "security": "none", "user": USER,
-                               "password": password, "from": "oms@example.cn", "timeout": 5})
+                         alert_recipients=recipients, smtp=server.smtp_settings(password), **more)
 
 
 def short_order(engine) -> int:
@@ -97,15 +45,15 @@ def short_order(engine) -> int:
     return ingest(engine, "TB-SHORT-1", {"HG-001": 2}).id
 
 
-def alert_rows(engine) -> list[Outbox]:
+def rows(engine, kind: str) -> list[Outbox]:
     with read_session(engine) as s:
-        return s.exec(select(Outbox).where(Outbox.kind == "alert")).all()
+        return s.exec(select(Outbox).where(Outbox.kind == kind).order_by(Outbox.id)).all()
 
 
 def test_a_stock_shortage_is_mailed_to_the_alert_recipients_with_no_transaction_open(seeded, smtp_server):
     short_order(seeded)
     smtp_server.inbox.during_send = lambda: assert_no_transaction_open(seeded)
-    result = dispatch_outbox(seeded, settings_for(smtp_server.port), kinds=["alert"])
+    result = dispatch_outbox(seeded, settings_for(smtp_server), kinds=["alert"])
     assert (result.sent, result.errors) == (1, [])
     assert smtp_server.inbox.check_failures == []
     [(sender, recipients, mail)] = smtp_server.inbox.messages
@@ -114,40 +62,57 @@ def test_a_stock_shortage_is_mailed_to_the_alert_recipients_with_no_transaction_
     assert mail["To"] == ", ".join(RECIPIENTS)
     body = mail.get_content()
     assert "Event: Stock short" in body and "Order: TB-SHORT-1 (taobao)" in body and "SKUs: HG-001" in body
-    [row] = alert_rows(seeded)
-    assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
-    assert dispatch_outbox(seeded, settings_for(smtp_server.port), kinds=["alert"]).sent == 0  # once
+    [alert] = rows(seeded, "alert")
+    [message] = rows(seeded, "notify")
+    assert (alert.status, alert.target) == ("sent", ",purchasing,warehouse_lead,")  # routed to the event's roles
+    assert (message.status, message.attempts, message.last_error, message.alert_id, message.channel) == (
+        "sent", 1, "", alert.id, routing.LEGACY_EMAIL)
+    assert dispatch_outbox(seeded, settings_for(smtp_server), kinds=["alert"]).sent == 0  # once
+
+
+def test_an_email_channel_mails_its_own_recipients_in_its_own_language(seeded, smtp_server):
+    short_order(seeded)
+    settings = settings_for(smtp_server, recipients=[], language="en", notify={
+        "channels": [{"name": "采购邮件", "kind": "email", "recipients": ["cg@example.cn"], "language": "zh_CN"}],
+        "routes": {"purchasing": ["采购邮件"]}})
+    assert dispatch_outbox(seeded, settings, kinds=["alert"]).sent == 1
+    [(_sender, recipients, mail)] = smtp_server.inbox.messages
+    assert recipients == ["cg@example.cn"]
+    assert mail["Subject"] == "[测试旗舰店] 缺货：HG-001"
+    assert "事件: 缺货" in mail.get_content() and "订单: TB-SHORT-1 (taobao)" in mail.get_content()
 
 
 def test_the_mail_is_written_in_the_configured_language(seeded, smtp_server):
     short_order(seeded)
-    dispatch_outbox(seeded, settings_for(smtp_server.port, language="zh_CN"), kinds=["alert"])
+    dispatch_outbox(seeded, settings_for(smtp_server, language="zh_CN"), kinds=["alert"])
     [(_sender, _recipients, mail)] = smtp_server.inbox.messages
     assert "事件: 缺货" in mail.get_content()
 
 
-def test_no_recipients_marks_the_alert_not_sent_once_and_never_retries(seeded, smtp_server, caplog):
+def test_no_channel_marks_the_alert_not_sent_once_and_never_retries(seeded, smtp_server, caplog):
     short_order(seeded)
-    settings = settings_for(smtp_server.port, recipients=[])
+    settings = settings_for(smtp_server, recipients=[])
     with caplog.at_level(logging.INFO):
         result = dispatch_outbox(seeded, settings, kinds=["alert"])
     assert (result.sent, result.skipped, result.retrying, result.failed) == (0, 1, 0, 0)
-    [row] = alert_rows(seeded)
-    assert row.status == "skipped" and row.last_error == alerts.NO_RECIPIENTS
-    assert "no alert recipients are configured" in caplog.text
+    [row] = rows(seeded, "alert")
+    assert row.status == "skipped"
+    assert english(row.last_error) == ("not sent: no channel is configured for purchasing, warehouse_lead "
+                                       "([notify.routes])")
+    assert "no channel is configured" in caplog.text
     later = utcnow() + timedelta(days=30)
     assert dispatch_outbox(seeded, settings, kinds=["alert"], now=later).skipped == 0
-    assert smtp_server.inbox.messages == []
+    assert smtp_server.inbox.messages == [] and rows(seeded, "notify") == []
 
 
 def test_a_mail_server_that_is_down_keeps_the_alert_until_it_is_back(seeded):
     short_order(seeded)
     server = SmtpServer()  # not started yet
-    settings = settings_for(server.port)
+    settings = settings_for(server)
     now = utcnow()
     result = dispatch_outbox(seeded, settings, kinds=["alert"], now=now)
     assert (result.sent, result.retrying) == (0, 1)
-    [row] = alert_rows(seeded)
+    [row] = rows(seeded, "notify")
     assert row.status == "pending" and f"SMTP 127.0.0.1:{server.port}" in row.last_error
     server.start()
     try:
@@ -162,22 +127,24 @@ def test_a_mail_server_that_is_down_keeps_the_alert_until_it_is_back(seeded):
 def test_the_smtp_password_is_in_no_repr_log_or_error(seeded, smtp_server, caplog):
     short_order(seeded)
     wrong = "wrong-" + PASSWORD
-    settings = settings_for(smtp_server.port, password=wrong)
+    settings = settings_for(smtp_server, password=wrong)
     assert PASSWORD not in repr(settings) and PASSWORD not in str(settings) and wrong not in repr(settings.smtp)
     assert wrong not in settings.model_dump_json()
     with caplog.at_level(logging.DEBUG):
         result = dispatch_outbox(seeded, settings, kinds=["alert"])
     assert result.retrying == 1 and smtp_server.inbox.messages == []
-    [row] = alert_rows(seeded)
+    [row] = rows(seeded, "notify")
     assert "535" in row.last_error  # the server's "authentication failed" reached the row …
     for text in (row.last_error, caplog.text, *result.errors):
         assert wrong not in text  # … and the password did not
-    assert dispatch_outbox(seeded, settings_for(smtp_server.port), kinds=["alert"],
-                             now=utcnow() + timedelta(minutes=5)).sent == 1
+    assert dispatch_outbox(seeded, settings_for(smtp_server), kinds=["alert"],
+                           now=utcnow() + timedelta(minutes=5)).sent == 1
 
 
-def test_every_message_kind_has_a_sender():
-    assert set(SENDERS) == set(outbox.MessageKind) == set(outbox.PAYLOADS)
+def test_every_message_kind_is_sent_or_routed_and_has_a_job():
+    assert set(SENDERS) | set(ROUTED) == set(outbox.MessageKind) == set(outbox.PAYLOADS)
+    assert set(ROUTED.values()) <= set(SENDERS)
+    assert [kind.value for kind in DISPATCH_JOBS] == ["platform_ship", "alert"]
 
 
 def test_a_bad_setting_is_one_line_without_the_secret():
@@ -191,11 +158,13 @@ def test_a_bad_setting_is_one_line_without_the_secret():
     assert load_settings(smtp={"password": 123456}).smtp.password.get_secret_value() == "123456"
 
 
-def test_the_readme_documents_every_mail_setting():
+def test_the_readme_documents_every_mail_and_notify_setting():
     from pathlib import Path
 
-    from oms_tui.config import SmtpConfig
+    from oms_tui.config import NotifyChannel, NotifyConfig, SmtpConfig
 
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     names = [f"smtp.{field.alias or name}" for name, field in SmtpConfig.model_fields.items()]
+    names += [f"notify.{name}" for name in NotifyConfig.model_fields if name != "channels"]
+    names += [f"notify.channels.{name}" for name in NotifyChannel.model_fields]
     assert [name for name in names + ["alert_recipients"] if f"`{name}`" not in readme] == []

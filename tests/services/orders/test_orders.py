@@ -223,7 +223,9 @@ def test_shortage_alert_is_written_to_the_outbox_once(seeded):
         allocation.lock_order(s, queries.get_order(s, order.id), user="t")  # still short: no second alert
     with read_session(seeded) as s:
         (alert,) = outbox.list_messages(s, kind="alert")
-    assert alert.order_id == order.id and "HG-001" in alert.subject and alert.target == "purchasing,operations"
+    assert alert.order_id == order.id and "HG-001" in alert.subject and alert.target == ""  # roles: at routing
+    payload = outbox.parse_payload("alert", alert.payload)
+    assert (payload.event, payload.order, payload.skus, payload.roles) == ("stock_short", "T1", ["HG-001"], [])
 
 
 def test_refund_after_shipping_becomes_an_after_sale_record_once(seeded):
