@@ -6,6 +6,11 @@
 The window is split into the platform's maximum query window; an order seen in two adjoining
 windows is yielded once per call.
 
+Listings are read from the last page back to the first (``list_window``): Taobao and PDD list
+newest first and document that forward paging loses orders that change mid-listing. A window of
+many pages is split further. ``listing_lag`` says how far behind now a sync's window should end,
+so an order changing during the listing leaves the window instead of moving within it.
+
 Errors that stop a sync are ``PlatformError`` subclasses (``errors.py``): expired session, bad
 signature, rate limiting that outlasted every retry, an unreachable platform.
 
@@ -49,6 +54,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_PAGES = 10_000  # a guard against a platform that always says "has next"
+# A window whose listing runs to more pages than this is halved (down to MIN_SPLIT_WINDOW) and each
+# half listed on its own: few pages are read quickly, so fewer orders change while they are read.
+SPLIT_AFTER_PAGES = 5
+MIN_SPLIT_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,60 @@ def mapped_or_malformed(platform: str, raw: Any, mapper: Callable[[Mapping[str, 
     except (MappingError, InvalidAmount) as exc:
         key = raw.get(id_key)
         return MalformedRecord(platform, str(key) if key not in (None, "") else None, str(exc), raw)
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """One page of a platform's listing of changed orders: its items and what it says of the rest."""
+
+    items: list[Any]
+    total: int | None = None  # orders in the whole window, when the platform gives it
+    has_next: bool | None = None
+
+
+def listing_total(value: Any) -> int | None:
+    """A listing's total (a number or a digit string); None when it is missing or not a count."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def each_once(rows: list[Any], id_of: Callable[[Any], Any]) -> list[tuple[str | None, Any]]:
+    """A listing's rows as (id, row), each order once: the last row read of it (the newest data). A
+    row without an id (a malformed record) is kept once per distinct content: page 1 is read twice."""
+    named: dict[str, Any] = {}
+    unnamed: dict[str, Any] = {}
+    for row in rows:
+        key = id_of(row)
+        if key in (None, ""):
+            unnamed.setdefault(json.dumps(row, sort_keys=True, default=str), row)
+        else:
+            named[str(key)] = row
+    return [*named.items(), *((None, row) for row in unnamed.values())]
+
+
+def count_pages(first: ListingPage, read_page: Callable[[int], ListingPage], *, page_size: int,
+                max_pages: int = MAX_PAGES, error: Callable[[str], Exception] | None = None) -> int:
+    """How many pages the listing has, from its first page.
+
+    With a total (Taobao ``total_results``, PDD ``total_count``, JD ``orderTotal``) that is arithmetic.
+    A platform that gives only ``has_next`` is walked forward page by page to find the last one — the
+    pages are read twice then (once to count, once backwards), so the adapters ask for the total.
+    """
+    if first.total is not None:
+        return max(1, -(-max(first.total, 0) // page_size))
+    page, current = 1, first
+    while current.has_next or (current.has_next is None and len(current.items) >= page_size):
+        page += 1
+        if page > max_pages:
+            raise (error or ValueError)(f"more than {max_pages} pages")
+        current = read_page(page)
+        if not current.items:
+            return page - 1
+    return page
 
 
 @dataclass
@@ -159,6 +222,9 @@ class PlatformClient(ABC):
     max_window: ClassVar[timedelta]
     same_day_windows: ClassVar[bool] = False
     max_page_size: ClassVar[int] = 100
+    # How far behind now a sync's window must end. Reading from the last page back loses nothing only
+    # while an order that changes leaves the window; one that changes within it moves to the front.
+    listing_lag: ClassVar[timedelta] = timedelta(0)
     default_courier_codes: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, shop: ShopConfig, *, http: httpx.Client | None = None,
@@ -304,6 +370,31 @@ class PlatformClient(ABC):
                 raise
         assert last is not None
         raise last
+
+    def list_window(self, start: datetime, end: datetime,
+                    read_page: Callable[[datetime, datetime, int], ListingPage], api: str) -> list[Any]:
+        """Every item the platform lists for ``[start, end]``, read from the last page back to the first.
+
+        Page 1 comes first for the total; a window of more than ``SPLIT_AFTER_PAGES`` pages is halved
+        and each half listed on its own; then the pages are read from the last to the first, page 1
+        again at the end. An order that changes meanwhile leaves the window and the ones behind it
+        move up onto pages still to be read, so none is skipped (read forwards, one would be). Items
+        may repeat (page 1 twice, an order moving up); the caller keeps the last one read.
+        """
+        first = read_page(start, end, 1)
+        pages = count_pages(first, lambda page: read_page(start, end, page), page_size=self.page_size,
+                            error=lambda detail: self._error(PlatformResponseError, None, detail, api=api))
+        if pages > SPLIT_AFTER_PAGES and end - start >= 2 * MIN_SPLIT_WINDOW:
+            middle = (start + (end - start) / 2).replace(microsecond=0)
+            return (self.list_window(start, middle, read_page, api)
+                    + self.list_window(middle + timedelta(seconds=1), end, read_page, api))
+        if pages == 1:
+            return list(first.items)
+        self._paginate_guard(pages, api)
+        items = list(first.items)
+        for page in range(pages, 0, -1):
+            items.extend(read_page(start, end, page).items)
+        return items
 
     def _paginate_guard(self, page: int, api: str) -> None:
         if page > MAX_PAGES:

@@ -2,7 +2,8 @@
 
 Every business parameter travels as one JSON string, ``360buy_param_json``; the response key is
 spelled ``…_responce`` (sic). ``pop.order.search`` already returns whole orders, so there is no
-per-order detail call. Pagination: ``page`` from 1 until ``orderTotal`` orders were read.
+per-order detail call. Pagination: page 1 for ``orderTotal``, then from the last page back to the
+first (``base.list_window``), windows of an hour halved while they have many pages.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from typing import Any
 
 from oms_tui.platforms.base import (
     FetchResult,
+    ListingPage,
     PlatformClient,
     as_str_params,
     beijing_timestamp,
+    each_once,
+    listing_total,
     mapped_or_malformed,
 )
 from oms_tui.platforms.errors import (
@@ -58,9 +62,13 @@ API_ORDER_SEARCH = "jingdong.pop.order.search"
 API_ORDER_SHIPMENT = "jingdong.pop.order.shipment"
 SHIPMENT_RESULT_KEY = "sopjosshipment_result"  # (unconfirmed)
 
-# *(unconfirmed)* PROTOCOLS.md gives no maximum window for pop.order.search; we keep a day.
-MAX_WINDOW = timedelta(days=1)
+# PROTOCOLS.md: "short time windows, few pages". *(unconfirmed)* no maximum window is documented:
+# an hour, and a window of more than SPLIT_AFTER_PAGES pages is halved (base.list_window).
+MAX_WINDOW = timedelta(hours=1)
 MAX_PAGE_SIZE = 100
+# *(unconfirmed)* the sort order of the search is not documented; read from the last page back with
+# the window ending a minute behind now, an order changing mid-listing costs no other in either order.
+LISTING_LAG = timedelta(minutes=1)
 # *(unconfirmed)* the dateType value that queries by modified time (PROTOCOLS.md names the
 # parameter but not the value).
 DATE_TYPE_MODIFIED = "0"
@@ -172,6 +180,7 @@ class JdClient(PlatformClient):
     default_path = DEFAULT_PATH
     max_window = MAX_WINDOW
     max_page_size = MAX_PAGE_SIZE
+    listing_lag = LISTING_LAG
 
     default_courier_codes = LOGISTICS_IDS
 
@@ -214,29 +223,24 @@ class JdClient(PlatformClient):
 
     # --- intake ------------------------------------------------------------------------------
 
+    def _list_page(self, start: datetime, end: datetime, page: int) -> ListingPage:
+        body = self._call(API_ORDER_SEARCH, {
+            "start_date": format_beijing(start), "end_date": format_beijing(end),
+            "order_state": ",".join(ORDER_STATES), "page": page, "page_size": self.page_size,
+            "optional_fields": ",".join(OPTIONAL_FIELDS), "dateType": DATE_TYPE_MODIFIED,
+        })
+        result = self._api_result(API_ORDER_SEARCH, body.get("searchorderinfo_result"))
+        orders = result.get("orderInfoList") or []
+        if not isinstance(orders, list):
+            raise self._error(PlatformResponseError, None, "orderInfoList is not a list", api=API_ORDER_SEARCH)
+        total = listing_total(result.get("orderTotal"))
+        return ListingPage(orders, total=total if total is not None else 0)
+
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        page, seen = 1, 0
-        while True:
-            self._paginate_guard(page, API_ORDER_SEARCH)
-            body = self._call(API_ORDER_SEARCH, {
-                "start_date": format_beijing(start), "end_date": format_beijing(end),
-                "order_state": ",".join(ORDER_STATES), "page": page, "page_size": self.page_size,
-                "optional_fields": ",".join(OPTIONAL_FIELDS), "dateType": DATE_TYPE_MODIFIED,
-            })
-            result = self._api_result(API_ORDER_SEARCH, body.get("searchorderinfo_result"))
-            orders = result.get("orderInfoList") or []
-            if not isinstance(orders, list):
-                raise self._error(PlatformResponseError, None, "orderInfoList is not a list", api=API_ORDER_SEARCH)
-            try:
-                total = int(result.get("orderTotal") or 0)
-            except (TypeError, ValueError):
-                total = 0
-            for order in orders:
-                yield to_result(order, self.shop.name)
-            seen += len(orders)
-            if not orders or seen >= total:
-                return
-            page += 1
+        # Whole orders come with the listing: the last one read of each order (newest data) is kept.
+        rows = self.list_window(start, end, self._list_page, API_ORDER_SEARCH)
+        for _oid, order in each_once(rows, lambda o: o.get("orderId") if isinstance(o, dict) else None):
+            yield to_result(order, self.shop.name)
 
     # --- shipping ----------------------------------------------------------------------------
 

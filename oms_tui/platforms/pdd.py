@@ -15,9 +15,12 @@ from typing import Any
 
 from oms_tui.platforms.base import (
     FetchResult,
+    ListingPage,
     MalformedRecord,
     PlatformClient,
     as_str_params,
+    each_once,
+    listing_total,
     mapped_or_malformed,
 )
 from oms_tui.platforms.errors import (
@@ -62,6 +65,9 @@ RESPONSE_KEYS = {
 
 MAX_WINDOW = timedelta(minutes=30)
 MAX_PAGE_SIZE = 100
+# "通过从后往前翻页的方式以及结束时间不小于拼多多系统时间前3min可以避免漏单问题": read back from the
+# last page, with the window ending at least 3 minutes before PDD's clock.
+LISTING_LAG = timedelta(minutes=3)
 
 # Request filters: every order status and every refund status.
 ORDER_STATUS_ALL = 5
@@ -169,6 +175,11 @@ def to_result(order: Any, shop: str = "") -> FetchResult:
     return mapped_or_malformed(PLATFORM, order, map_order, "order_sn", shop)
 
 
+def _listed_sn(item: Any) -> Any:
+    """The order_sn of a listing row (an object, or the bare order_sn)."""
+    return item.get("order_sn") if isinstance(item, dict) else item if isinstance(item, str) else None
+
+
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
@@ -178,6 +189,7 @@ class PddClient(PlatformClient):
     default_path = DEFAULT_PATH
     max_window = MAX_WINDOW
     max_page_size = MAX_PAGE_SIZE
+    listing_lag = LISTING_LAG
 
     default_courier_codes = LOGISTICS_IDS
 
@@ -219,27 +231,26 @@ class PddClient(PlatformClient):
 
     # --- intake ------------------------------------------------------------------------------
 
+    def _list_page(self, start: datetime, end: datetime, page: int) -> ListingPage:
+        # use_has_next=false: with true PDD leaves total_count out, and the total finds the last page.
+        body = self._call(API_INCREMENT, {
+            "start_updated_at": int(start.timestamp()), "end_updated_at": int(end.timestamp()),
+            "order_status": ORDER_STATUS_ALL, "refund_status": REFUND_STATUS_ALL, "is_lucky_flag": 0,
+            "page": page, "page_size": self.page_size, "use_has_next": "false",
+        })
+        listed = body.get("order_sn_list") or []
+        if not isinstance(listed, list):
+            raise self._error(PlatformResponseError, None, "order_sn_list is not a list", api=API_INCREMENT)
+        return ListingPage(listed, total=listing_total(body.get("total_count")),
+                           has_next=_truthy(body["has_next"]) if "has_next" in body else None)
+
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        page = 1
-        while True:
-            self._paginate_guard(page, API_INCREMENT)
-            body = self._call(API_INCREMENT, {
-                "start_updated_at": int(start.timestamp()), "end_updated_at": int(end.timestamp()),
-                "order_status": ORDER_STATUS_ALL, "refund_status": REFUND_STATUS_ALL, "is_lucky_flag": 0,
-                "page": page, "page_size": self.page_size, "use_has_next": "true",
-            })
-            listed = body.get("order_sn_list") or []
-            if not isinstance(listed, list):
-                raise self._error(PlatformResponseError, None, "order_sn_list is not a list", api=API_INCREMENT)
-            for item in listed:
-                sn = item.get("order_sn") if isinstance(item, dict) else item if isinstance(item, str) else None
-                if not sn:
-                    yield MalformedRecord(PLATFORM, None, "listed order has no order_sn", item)
-                    continue
-                yield self.fetch_order(str(sn), item)
-            if not listed or not _truthy(body.get("has_next")):
-                return
-            page += 1
+        rows = self.list_window(start, end, self._list_page, API_INCREMENT)
+        for sn, item in each_once(rows, _listed_sn):
+            if sn is None:
+                yield MalformedRecord(PLATFORM, None, "listed order has no order_sn", item)
+            else:  # the detail is fetched once per order
+                yield self.fetch_order(sn, item)
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:
         return self.fetch_order(platform_order_id)

@@ -1,7 +1,9 @@
 """Taobao / Tmall (TOP API): changed trades, full trade detail, offline ship notice.
 
 Flow of ``fetch_changed``: ``taobao.trades.sold.increment.get`` per window (same Beijing day,
-≤ 1 day) with ``use_has_next=true`` paging, then ``taobao.trade.fullinfo.get`` per tid.
+≤ 1 day), its pages read from the last back to the first with ``total_results`` (the documented way
+not to lose orders; ``use_has_next=true`` would leave the total out), then
+``taobao.trade.fullinfo.get`` per tid.
 A per-trade business error from fullinfo (e.g. the trade vanished) becomes a MalformedRecord;
 session, signature, rate-limit-exhausted and network errors stop the sync.
 """
@@ -15,10 +17,13 @@ from typing import Any
 from oms_tui.config import ShopConfig
 from oms_tui.platforms.base import (
     FetchResult,
+    ListingPage,
     MalformedRecord,
     PlatformClient,
     as_str_params,
     beijing_timestamp,
+    each_once,
+    listing_total,
     mapped_or_malformed,
 )
 from oms_tui.platforms.errors import (
@@ -61,6 +66,9 @@ API_OFFLINE_SEND = "taobao.logistics.offline.send"
 
 MAX_WINDOW = timedelta(days=1)  # and the same (Beijing) day
 MAX_PAGE_SIZE = 100
+# *(unconfirmed)* not documented for Taobao (PDD documents 3 minutes): the window ends a minute behind
+# now, so an order changing while the listing is read leaves the window (paging back then loses none).
+LISTING_LAG = timedelta(minutes=1)
 
 # Error codes. 7, 25 and 27 are confirmed; 26 (missing session) and 28 (missing app key) are
 # *(unconfirmed)* — PROTOCOLS.md: "code list: unconfirmed beyond 7/25/27".
@@ -192,6 +200,7 @@ class TaobaoClient(PlatformClient):
     max_window = MAX_WINDOW
     same_day_windows = True
     max_page_size = MAX_PAGE_SIZE
+    listing_lag = LISTING_LAG
 
     default_courier_codes = COMPANY_CODES
 
@@ -243,27 +252,24 @@ class TaobaoClient(PlatformClient):
 
     # --- intake ------------------------------------------------------------------------------
 
+    def _list_page(self, start: datetime, end: datetime, page: int) -> ListingPage:
+        # No use_has_next: with it TOP leaves out total_results, and the total finds the last page.
+        body = self._call(API_INCREMENT, {
+            "start_modified": format_beijing(start), "end_modified": format_beijing(end),
+            "page_no": page, "page_size": self.page_size, "fields": INCREMENT_FIELDS,
+        })
+        trades_box = body.get("trades") or {}
+        trades = trades_box.get("trade") if isinstance(trades_box, dict) else None
+        return ListingPage(trades if isinstance(trades, list) else [], total=listing_total(body.get("total_results")),
+                           has_next=_truthy(body["has_next"]) if "has_next" in body else None)
+
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        page = 1
-        while True:
-            self._paginate_guard(page, API_INCREMENT)
-            body = self._call(API_INCREMENT, {
-                "start_modified": format_beijing(start), "end_modified": format_beijing(end),
-                "page_no": page, "page_size": self.page_size, "use_has_next": "true", "fields": INCREMENT_FIELDS,
-            })
-            trades_box = body.get("trades") or {}
-            trades = trades_box.get("trade") if isinstance(trades_box, dict) else None
-            if not isinstance(trades, list):
-                trades = []
-            for listed in trades:
-                tid = listed.get("tid") if isinstance(listed, dict) else None
-                if tid in (None, ""):
-                    yield MalformedRecord(PLATFORM, None, "listed trade has no tid", listed)
-                    continue
-                yield self.fetch_trade(str(tid), listed)
-            if not trades or not _truthy(body.get("has_next")):
-                return
-            page += 1
+        rows = self.list_window(start, end, self._list_page, API_INCREMENT)
+        for tid, row in each_once(rows, lambda r: r.get("tid") if isinstance(r, dict) else None):
+            if tid is None:
+                yield MalformedRecord(PLATFORM, None, "listed trade has no tid", row)
+            else:  # the full trade is fetched once per tid
+                yield self.fetch_trade(tid, row)
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:
         return self.fetch_trade(platform_order_id)

@@ -9,20 +9,20 @@ import pytest
 from sqlmodel import select
 
 from oms_tui.db import read_session
-from oms_tui.models import Order, utcnow
+from oms_tui.models import Order
 from oms_tui.platforms.base import RetryPolicy
 from oms_tui.platforms.registry import client_for
 from oms_tui.services.intake import sync
 from tests.helpers.faults import violations
 from tests.helpers.shop import SIM_SKUS, seed_catalogue
-from tests.helpers.sync import plenty_of_stock
+from tests.helpers.sync import plenty_of_stock, settled
 
 
 @pytest.mark.parametrize("platform", ["taobao", "jd", "pdd"])
 def test_rate_limited_calls_back_off_and_all_orders_arrive(sqlite_engine, sim, platform):
     seed_catalogue(sqlite_engine)
     plenty_of_stock(sqlite_engine)
-    sim.state.generate(60, utcnow(), random.Random(21), SIM_SKUS, spread=timedelta(hours=1), platforms=[platform])
+    sim.state.generate(60, settled(), random.Random(21), SIM_SKUS, spread=timedelta(hours=1), platforms=[platform])
     expected = {o.key for o in sim.state.orders(platform) if o.draft is not None and o.draft.status == "paid"}
     sim.state.inject_rate_limit(platform, 3)  # the next three calls are refused as over the limit
     pauses: list[float] = []

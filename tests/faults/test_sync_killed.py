@@ -16,10 +16,10 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from oms_tui.db import make_engine, read_session
-from oms_tui.models import AuditEvent, Order, OrderLine, StockMove, utcnow
+from oms_tui.models import AuditEvent, Order, OrderLine, StockMove
 from tests.helpers.faults import violations
 from tests.helpers.shop import SIM_SKUS
-from tests.helpers.sync import plenty_of_stock
+from tests.helpers.sync import plenty_of_stock, settled
 
 ORDERS = 150  # three batches of 50: the kill lands in the second or third
 PLATFORM = "taobao"
@@ -69,7 +69,7 @@ def orders_in(engine) -> int:
 
 def test_a_sync_killed_mid_batch_resumes_and_doubles_nothing(seeded, db_url, sim, tmp_path):
     plenty_of_stock(seeded)
-    sim.state.generate(ORDERS, utcnow(), random.Random(11), SIM_SKUS, spread=timedelta(hours=2),
+    sim.state.generate(ORDERS, settled(), random.Random(11), SIM_SKUS, spread=timedelta(hours=2),
                        platforms=[PLATFORM])
     expected = {o.key for o in sim.state.orders(PLATFORM) if o.draft is not None and o.draft.status == "paid"}
     shop = write_config(sim, tmp_path / "oms.toml")

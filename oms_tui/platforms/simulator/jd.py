@@ -143,6 +143,7 @@ def _search(state: SimulatorState, shop: SimShop, params: Mapping[str, str], biz
     wanted = {f for f in str(biz.get("optional_fields", "")).split(",") if f}
     rows = [{k: v for k, v in o.payload.items() if not wanted or k in wanted} for o in chunk]
     state.log_call(PLATFORM, API_ORDER_SEARCH, params)
+    state.listed(PLATFORM, page, [o.key for o in chunk])
     return SimResponse(200, {response_key(API_ORDER_SEARCH): {
         "code": "0",
         "searchorderinfo_result": {"apiResult": {"success": True, "resultCode": "0", "resultDescribe": "成功"},

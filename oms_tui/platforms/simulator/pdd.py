@@ -123,14 +123,20 @@ def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
     page, size = to_int(params.get("page"), 1), to_int(params.get("page_size"), DEFAULT_PAGE_SIZE)
     if page is None or size is None or page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         return err(ERR_PARAM, "参数错误：page/page_size", "param_invalid")
+    # Newest first; the documentation says to read "从后往前翻页" (from the last page back).
     matched = sorted((o for o in shop.orders.values() if start <= int(o.modified.timestamp()) <= end),
-                     key=lambda o: (o.modified, o.key))
+                     key=lambda o: (o.modified, o.key), reverse=True)
     chunk = matched[(page - 1) * size: page * size]
     rows = [{k: o.payload[k] for k in ("order_sn", "order_status", "refund_status", "updated_at")
              if k in o.payload} for o in chunk]
+    # use_has_next=true: the total is left out and has_next is given instead (as on Taobao).
+    if params.get("use_has_next", "").lower() == "true":
+        body: dict[str, Any] = {"has_next": page * size < len(matched), "order_sn_list": rows}
+    else:
+        body = {"total_count": len(matched), "order_sn_list": rows}
     state.log_call(PLATFORM, API_INCREMENT, params)
-    return SimResponse(200, {RESPONSE_KEYS[API_INCREMENT]: {
-        "total_count": len(matched), "has_next": page * size < len(matched), "order_sn_list": rows}})
+    state.listed(PLATFORM, page, [o.key for o in chunk])
+    return SimResponse(200, {RESPONSE_KEYS[API_INCREMENT]: body})
 
 
 def _information(state: SimulatorState, shop: SimShop, params: Mapping[str, str],

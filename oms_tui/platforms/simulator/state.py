@@ -61,6 +61,7 @@ class SimulatorState:
         self.clock = clock
         self._rate_limit: dict[str, int] = {p: 0 for p in PLATFORMS}
         self._http_errors: dict[str, list[int]] = {p: [] for p in PLATFORMS}
+        self._listing_hooks: list[Callable[[str, int, list[str]], None]] = []
         self._last_tick: datetime | None = None
         self._carry = 0.0
         self._malformed_seq = 0
@@ -153,6 +154,30 @@ class SimulatorState:
             order = SimOrder(shop.platform, k, modified, modified, payload)
             shop.orders[k] = order
             return order
+
+    def touch(self, platform: str, order_id: str, moment: datetime | None = None) -> SimOrder:
+        """The order changes on the platform (at ``moment``, default now): a new modified time, re-rendered."""
+        with self.lock:
+            order = self.find_order(platform, order_id)
+            if order is None:
+                raise KeyError(f"no {platform} order {order_id!r}")
+            moment = (moment or self.clock()).replace(microsecond=0)
+            if order.draft is not None:
+                self._touch(order, moment)
+            else:
+                order.modified = moment
+            return order
+
+    def after_listing(self, hook: Callable[[str, int, list[str]], None]) -> None:
+        """Call ``hook(platform, page, listed_order_ids)`` after every page of an order listing is made,
+        before it is answered: a test changes orders between one page and the next, as buyers do."""
+        with self.lock:
+            self._listing_hooks.append(hook)
+
+    def listed(self, platform: str, page: int, keys: list[str]) -> None:
+        """The platform modules report each listing page they serve (runs the ``after_listing`` hooks)."""
+        for hook in list(self._listing_hooks):
+            hook(platform, page, keys)
 
     def orders(self, platform: str | None = None) -> list[SimOrder]:
         with self.lock:

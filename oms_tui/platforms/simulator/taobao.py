@@ -172,13 +172,19 @@ def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
     page, size = to_int(params.get("page_no"), 1), to_int(params.get("page_size"), DEFAULT_PAGE_SIZE)
     if page is None or size is None or page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         return err(ERR_INVALID_ARGUMENT, "Invalid arguments:page_no/page_size", "isv.invalid-parameter")
+    # Newest first: "返回的数据结果是以订单的修改时间倒序排列的，通过从后往前翻页的方式可以避免漏单问题".
     matched = sorted((o for o in shop.orders.values() if start <= o.modified <= end),
-                     key=lambda o: (o.modified, o.key))
+                     key=lambda o: (o.modified, o.key), reverse=True)
     chunk = matched[(page - 1) * size: page * size]
-    body: dict[str, Any] = {"total_results": len(matched), "has_next": page * size < len(matched)}
+    # use_has_next=true: "返回的结果中不包含总记录数，但是会新增一个是否存在下一页的的字段".
+    if params.get("use_has_next", "").lower() == "true":
+        body: dict[str, Any] = {"has_next": page * size < len(matched)}
+    else:
+        body = {"total_results": len(matched)}
     if chunk:  # TOP leaves the key out when there is nothing
         body["trades"] = {"trade": [select_fields(o.payload, params.get("fields", "")) for o in chunk]}
     state.log_call(PLATFORM, API_INCREMENT, params)
+    state.listed(PLATFORM, page, [o.key for o in chunk])
     return SimResponse(200, {RESPONSE_KEYS[API_INCREMENT]: body})
 
 

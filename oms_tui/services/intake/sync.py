@@ -42,6 +42,8 @@ class ChangedOrdersSource(Protocol):
 
     def fetch_changed(self, start: datetime, end: datetime) -> Iterator[Any]: ...
 
+    # Optional: how far behind now the window must end (``PlatformClient.listing_lag``); 0 when absent.
+
 
 @dataclass
 class SyncSummary:
@@ -201,17 +203,21 @@ def sync_shop(engine: Engine, shop: str, platform: str, client: ChangedOrdersSou
     """One incremental run for one shop. Platform errors end up on the shop's sync state, not as a crash."""
     started = time.perf_counter()
     now = now or utcnow()
+    # The window ends the adapter's listing_lag before now: an order changing while its listing is read
+    # then leaves the window rather than moving inside it (see platforms.base.list_window).
+    end = now - getattr(client, "listing_lag", timedelta(0))
     summary = SyncSummary(shop=shop, platform=platform)
     with session_scope(engine) as session:
         state = shop_state(session, shop, platform)
-        start = (state.cursor_at - overlap) if state.cursor_at else now - first_lookback
+        start = (state.cursor_at - overlap) if state.cursor_at else end - first_lookback
+        start = min(start, end)
         state.last_status = SyncStatus.RUNNING
         state.last_started_at = utcnow()
         session.add(state)
-    summary.window_start, summary.window_end = start, now
+    summary.window_start, summary.window_end = start, end
     try:
         batch: list[Any] = []
-        for record in client.fetch_changed(start, now):
+        for record in client.fetch_changed(start, end):
             batch.append(record)
             if len(batch) >= batch_size:
                 ingest_batch(engine, shop, platform, batch, summary, warehouse_code=warehouse_code, user=user)
@@ -222,13 +228,13 @@ def sync_shop(engine: Engine, shop: str, platform: str, client: ChangedOrdersSou
         summary.error = str(exc)
     except Exception as exc:  # a bug: still leave the shop's state honest, then let it surface
         summary.error = f"unexpected error: {exc!r}"
-        _finish(engine, summary, now, started)
+        _finish(engine, summary, end, started)
         raise
-    _finish(engine, summary, now, started)
+    _finish(engine, summary, end, started)
     return summary
 
 
-def _finish(engine: Engine, summary: SyncSummary, now: datetime, started: float) -> None:
+def _finish(engine: Engine, summary: SyncSummary, window_end: datetime, started: float) -> None:
     shop, platform = summary.shop, summary.platform
     summary.seconds = time.perf_counter() - started
     with session_scope(engine) as session:
@@ -242,7 +248,7 @@ def _finish(engine: Engine, summary: SyncSummary, now: datetime, started: float)
         state.total_updated += summary.updated
         state.runs += 1
         if summary.ok:
-            state.cursor_at = now  # only a complete window moves the cursor
+            state.cursor_at = window_end  # only a complete window moves the cursor
         else:
             state.errors += 1
         session.add(state)

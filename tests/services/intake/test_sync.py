@@ -18,13 +18,13 @@ from oms_tui.services.intake import sync
 from oms_tui.services.stock.check import run_checks
 from tests.helpers.shop import SIM_SKUS as SKUS
 from tests.helpers.shop import seed_catalogue
-from tests.helpers.sync import plenty_of_stock, run_once, shop
+from tests.helpers.sync import plenty_of_stock, run_once, settled, shop
 
 
 @pytest.mark.parametrize("platform", ["taobao", "jd", "pdd"])
 def test_first_sync_takes_orders_in_and_second_changes_nothing(seeded, sim, platform):
     plenty_of_stock(seeded)
-    sim.state.generate(40, utcnow(), random.Random(1), SKUS, spread=timedelta(hours=2), platforms=[platform])
+    sim.state.generate(40, settled(), random.Random(1), SKUS, spread=timedelta(hours=2), platforms=[platform])
     config = shop(sim, platform)
     first = run_once(seeded, config)
     assert first.ok and first.new > 20
@@ -48,7 +48,7 @@ def test_cancellation_and_address_change_on_the_platform_are_applied(seeded, sim
     cancelled.draft.status = "cancelled"
     moved.draft.receiver.address = "新地址 88 号"
     for order in (cancelled, moved):
-        sim.state._touch(order, utcnow().replace(microsecond=0) - timedelta(seconds=1))
+        sim.state.touch("taobao", order.key, settled(2))
     summary = run_once(seeded, config)
     assert summary.updated >= 2
     with read_session(seeded) as s:
@@ -56,6 +56,24 @@ def test_cancellation_and_address_change_on_the_platform_are_applied(seeded, sim
         assert gone.status == "cancelled"
         assert s.exec(select(func.sum(OrderLine.locked_qty)).where(OrderLine.order_id == gone.id)).one() == 0
         assert run_checks(s) == []
+
+
+@pytest.mark.parametrize(("platform", "lag"), [("taobao", 1), ("jd", 1), ("pdd", 3)])
+def test_the_window_ends_the_listing_lag_before_now_and_the_next_run_takes_the_rest(seeded, sim, platform, lag):
+    """PDD: the window must end at least 3 minutes before its clock; an order changed within the lag
+    is not lost: the cursor stops at the window's end and the next run reads from there."""
+    plenty_of_stock(seeded)
+    config = shop(sim, platform)
+    now = utcnow().replace(microsecond=0)
+    recent = sim.state.generate(1, now - timedelta(seconds=20), random.Random(6), SKUS, platforms=[platform])
+    first = run_once(seeded, config, now=now)
+    assert first.ok and first.window_end == now - timedelta(minutes=lag) and first.new == 0
+    with read_session(seeded) as s:
+        assert s.exec(select(ShopSync.cursor_at).where(ShopSync.shop == config.name)).one() == first.window_end
+    second = run_once(seeded, config, now=now + timedelta(minutes=lag, seconds=1))
+    assert second.ok and second.new == 1
+    with read_session(seeded) as s:
+        assert s.exec(select(Order.platform_order_id)).all() == [recent[0].order_id]
 
 
 def test_expired_session_is_a_sync_error_on_the_shop_not_a_crash(seeded, sim):
@@ -71,7 +89,7 @@ def test_expired_session_is_a_sync_error_on_the_shop_not_a_crash(seeded, sim):
 def test_malformed_records_are_kept_as_problems_and_the_rest_goes_in(seeded, sim):
     plenty_of_stock(seeded)
     config = shop(sim, "jd")
-    now = utcnow().replace(microsecond=0) - timedelta(seconds=1)  # platforms keep whole seconds
+    now = settled()
     sim.state.generate(5, now, random.Random(3), SKUS, platforms=["jd"])
     sim.state.add_malformed("jd", "bad_payment", now)
     sim.state.add_malformed("jd", "no_lines", now)
@@ -90,7 +108,7 @@ def test_malformed_records_are_kept_as_problems_and_the_rest_goes_in(seeded, sim
 def test_rate_limit_is_retried(seeded, sim):
     plenty_of_stock(seeded)
     config = shop(sim, "taobao")
-    sim.state.generate(5, utcnow(), random.Random(4), SKUS, platforms=["taobao"])
+    sim.state.generate(5, settled(), random.Random(4), SKUS, platforms=["taobao"])
     sim.state.inject_rate_limit("taobao", 2)
     assert run_once(seeded, config).ok
 
@@ -134,7 +152,7 @@ def test_killing_the_sync_process_loses_nothing_and_doubles_nothing(db_url, pg_o
         seed_catalogue(engine)
         plenty_of_stock(engine)
         engine.dispose()
-    sim.state.generate(400, utcnow(), random.Random(9), SKUS, spread=timedelta(hours=3), platforms=["taobao"])
+    sim.state.generate(400, settled(), random.Random(9), SKUS, spread=timedelta(hours=3), platforms=["taobao"])
     config = tmp_path / "oms.toml"
     lines = []
     for s in sim.shop_configs():
