@@ -37,7 +37,7 @@ class UpsertResult:
 
     @property
     def outcome(self) -> str:
-        """skipped (not ours: unpaid or closed unseen), new, updated or unchanged."""
+        """skipped (not ours: unpaid or closed before payment), new, updated or unchanged."""
         if self.order is None:
             return "skipped"
         return "new" if self.created else "updated" if self.changed else "unchanged"
@@ -53,16 +53,20 @@ def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehous
     """Create the order, or update the one we already have (unique on platform + platform order id).
 
     A new paid order is locked at once (or gets ``stock_short``); a line whose SKU we do not know
-    gets a ``sync_conflict`` hold. An update records each changed field in the audit trail; a
+    gets a ``sync_conflict`` hold. One closed after payment before we saw it comes in cancelled. An update records each changed field in the audit trail; a
     cancellation before shipping releases the stock.
     """
     existing = find_order(session, data.platform, data.platform_order_id)
     if existing is None:
-        if data.state != PlatformState.PAID:
-            return UpsertResult(None, False, [])  # unpaid, or closed before we ever saw it paid
+        # Closed or refunded after payment before any sync saw it: taken in cancelled (nothing locked,
+        # no holds), so customer history and month-end reconciliation see the sale. Never paid: not ours.
+        closed_unseen = data.state == PlatformState.CANCELLED and data.paid_at is not None
+        if data.state != PlatformState.PAID and not closed_unseen:
+            return UpsertResult(None, False, [])  # unpaid, closed before payment, or shipped elsewhere
         try:
             with session.begin_nested():
-                order = _create(session, data, warehouse=warehouse, user=user)
+                order = (_create_closed(session, data, warehouse=warehouse, user=user) if closed_unseen
+                         else _create(session, data, warehouse=warehouse, user=user))
         except IntegrityError:
             # Another sync worker inserted it between our SELECT and INSERT: update theirs.
             existing = find_order(session, data.platform, data.platform_order_id)
@@ -87,14 +91,16 @@ def lock_existing(session: Session, records: list[NormalizedOrder]) -> None:
                  .order_by(col(Order.id)).with_for_update()).all()
 
 
-def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
+def _insert(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str,
+            status: OrderStatus) -> tuple[Order, list[str]]:
+    """The order row, its customer and its lines; the SKU codes we do not know."""
     customer = identity.identify(
         session, platform=data.platform, buyer_id=data.buyer_id, name=data.receiver_name, phone=data.receiver_phone,
         province=data.receiver_province, city=data.receiver_city, district=data.receiver_district,
         address=data.receiver_address,
     )
     fields = data.model_dump(exclude={"lines", "state"})
-    order = Order(**fields, status=OrderStatus.NEW, customer_id=customer.id, warehouse_id=warehouse.id)
+    order = Order(**fields, status=status, customer_id=customer.id, warehouse_id=warehouse.id)
     session.add(order)
     session.flush()
     codes = {line.sku_code for line in data.lines}
@@ -108,7 +114,21 @@ def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, us
                               qty=line.qty, price_fen=line.price_fen))
     session.flush()
     audit.record(session, user, "order.create", "order", order.id, platform=data.platform,
-                 platform_order_id=data.platform_order_id, lines=len(data.lines), total_fen=data.total_fen)
+                 platform_order_id=data.platform_order_id, lines=len(data.lines), total_fen=data.total_fen,
+                 status=str(status))
+    return order, unknown
+
+
+def _create_closed(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
+    """An order the platform closed before we saw it: on the books as cancelled, never allocated."""
+    order, _unknown = _insert(session, data, warehouse=warehouse, user=user, status=OrderStatus.CANCELLED)
+    audit.record(session, user, "order.cancel", "order", order.id,
+                 reason=f"closed on the platform before it was taken in ({data.platform_status})")
+    return order
+
+
+def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
+    order, unknown = _insert(session, data, warehouse=warehouse, user=user, status=OrderStatus.NEW)
     if unknown:
         holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
                         reason=f"unknown SKU code: {', '.join(sorted(unknown))}")

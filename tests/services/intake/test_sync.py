@@ -1,5 +1,6 @@
 """Platform sync against the loopback simulator: new, updated, cancelled, errors, and kill-and-resume."""
 
+import copy
 import os
 import random
 import signal
@@ -13,9 +14,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from oms_tui.db import make_engine, read_session
-from oms_tui.models import Order, OrderLine, ShopSync, StockMove, SyncProblem, utcnow
+from oms_tui.models import Hold, Order, OrderLine, ShopSync, StockMove, SyncProblem, utcnow
+from oms_tui.platforms.mapping import BEIJING
 from oms_tui.services.intake import sync
 from oms_tui.services.stock.check import run_checks
+from tests.helpers.platforms import JD_ORDER, PDD_ORDER, TRADE
 from tests.helpers.shop import SIM_SKUS as SKUS
 from tests.helpers.shop import seed_catalogue
 from tests.helpers.sync import plenty_of_stock, run_once, settled, shop
@@ -74,6 +77,50 @@ def test_the_window_ends_the_listing_lag_before_now_and_the_next_run_takes_the_r
     assert second.ok and second.new == 1
     with read_session(seeded) as s:
         assert s.exec(select(Order.platform_order_id)).all() == [recent[0].order_id]
+
+
+def _closed_unseen(platform: str, modified) -> dict:
+    """A known payload (tests/helpers/platforms.py) closed after payment, before any sync saw it."""
+    stamp = modified.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    if platform == "taobao":
+        trade = copy.deepcopy(TRADE) | {"status": "TRADE_CLOSED", "modified": stamp}
+        for line in trade["orders"]["order"]:
+            line["refund_status"] = "SUCCESS"
+        return trade
+    if platform == "pdd":
+        return copy.deepcopy(PDD_ORDER) | {"refund_status": 4, "updated_at": stamp}
+    return copy.deepcopy(JD_ORDER) | {"orderState": "TRADE_CANCELED", "modified": stamp}
+
+
+@pytest.mark.parametrize("platform", ["taobao", "jd", "pdd"])
+def test_an_order_closed_before_we_saw_it_is_taken_in_cancelled_with_nothing_locked(seeded, sim, platform):
+    """Customer history and month-end reconciliation need the refunded sale too: in, cancelled, no lock, no hold."""
+    plenty_of_stock(seeded)
+    config = shop(sim, platform)
+    payload = _closed_unseen(platform, settled())
+    sim_shop = next(s for s in sim.state.shops if s.platform == platform)
+    sim.state.put_order(sim_shop, payload, settled())
+    summary = run_once(seeded, config)
+    assert summary.ok and summary.new == 1 and summary.skipped == 0
+    with read_session(seeded) as s:
+        order = s.exec(select(Order)).one()
+        assert order.status == "cancelled" and order.customer_id is not None and order.paid_fen > 0
+        assert order.locked_at is None
+        assert s.exec(select(func.coalesce(func.sum(OrderLine.locked_qty), 0))).one() == 0
+        assert s.exec(select(func.count()).select_from(Hold)).one() == 0
+        assert s.exec(select(func.count()).select_from(StockMove)).one() == len(SKUS) * 2  # the stock bought only
+        assert run_checks(s) == []
+    again = run_once(seeded, config)
+    assert again.ok and (again.new, again.updated) == (0, 0)
+
+
+def test_a_trade_closed_before_payment_is_still_not_ours(seeded, sim):
+    plenty_of_stock(seeded)
+    trade = _closed_unseen("taobao", settled()) | {"status": "TRADE_CLOSED_BY_TAOBAO"}
+    trade.pop("pay_time")
+    sim.state.put_order(next(s for s in sim.state.shops if s.platform == "taobao"), trade, settled())
+    summary = run_once(seeded, shop(sim, "taobao"))
+    assert summary.ok and (summary.new, summary.skipped) == (0, 1)
 
 
 def test_expired_session_is_a_sync_error_on_the_shop_not_a_crash(seeded, sim):
