@@ -56,6 +56,9 @@ class ShopConfig(BaseModel):
     sync_minutes: float = Field(default=2.0, gt=0)
     # our courier code → the platform's courier id, where the adapter's built-in table lacks one
     courier_codes: dict[str, str] = Field(default_factory=dict)
+    # Taobao: the trade types the shop sells (the increment API's `type`, e.g. ["fixed", "step"]); empty:
+    # every documented type. Without `type` Taobao lists only its five default types.
+    trade_types: list[str] = Field(default_factory=list)
 
     def secret_values(self) -> tuple[str, ...]:
         """The shop's secrets in clear, for masking them out of messages (``redaction.redact``)."""

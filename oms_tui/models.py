@@ -81,6 +81,7 @@ class HoldKind(StrEnum):
     SYNC_CONFLICT = "sync_conflict"
     PRINT_FAILED = "print_failed"
     NOTIFY_FAILED = "notify_failed"
+    PLATFORM_BLOCKED = "platform_blocked"  # the platform forbids shipping for now; released by a later sync
 
 
 class MoveKind(StrEnum):

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from oms_tui.i18n import N_
 from oms_tui.platforms.base import (
     FetchResult,
     ListingPage,
@@ -43,6 +44,7 @@ from oms_tui.platforms.mapping import (
     optional_time,
     order_id,
     parse_beijing,
+    platform_block,
     quantity,
     sku_code,
     text,
@@ -78,12 +80,13 @@ STATUS_MAP: dict[str, PlatformState] = {
     "WAIT_GOODS_RECEIVE_CONFIRM": PlatformState.SHIPPED,
     "FINISHED_L": PlatformState.FINISHED,
     "TRADE_CANCELED": PlatformState.CANCELLED,
-    # Still ours, but held on JD's side (after-sale / paused): mapped PAID with platform_status
-    # kept, so intake can open a hold for HOLD_STATES.
+    # Still ours, but held on JD's side (after-sale / paused): mapped PAID with a platform_block, so
+    # intake holds the order until JD lets it go (HOLD_STATES).
     "LOCKED": PlatformState.PAID,
     "POP_ORDER_PAUSE": PlatformState.PAID,
 }
-HOLD_STATES = frozenset({"LOCKED", "POP_ORDER_PAUSE"})
+# Still ours but not to ship while JD holds them: the meaning the platform_blocked hold shows.
+HOLD_STATES: dict[str, str] = {"LOCKED": N_("locked by an after-sale"), "POP_ORDER_PAUSE": N_("paused on the platform")}
 ORDER_STATES = tuple(STATUS_MAP)  # asked for in every search
 
 OPTIONAL_FIELDS = (
@@ -139,6 +142,7 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         shop=shop,
         state=STATUS_MAP[state],
         platform_status=state,
+        platform_block=platform_block("orderState", state, HOLD_STATES[state]) if state in HOLD_STATES else "",
         buyer_id=text(order, "pin"),
         receiver_name=text(consignee, "fullname"),  # masked as given
         receiver_phone=first_text(consignee, "mobile", "telephone"),

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from oms_tui.i18n import N_
 from oms_tui.platforms.base import (
     FetchResult,
     ListingPage,
@@ -40,6 +41,7 @@ from oms_tui.platforms.mapping import (
     optional_time,
     order_id,
     parse_beijing,
+    platform_block,
     quantity,
     sku_code,
     text,
@@ -81,6 +83,13 @@ STATUS_MAP: dict[int, PlatformState] = {
 }
 REFUND_NONE = 1
 REFUND_REFUNDED = 4
+# An order to ship (order_status 1) that PDD still says not to ship (PROTOCOLS.md): field → {value:
+# meaning}. Checked in this order; a field missing from the payload does not block.
+BLOCKING_FIELDS: dict[str, dict[int, str]] = {
+    "confirm_status": {0: N_("deal not concluded"), 2: N_("deal cancelled")},
+    "group_status": {0: N_("group forming"), 2: N_("group failed")},
+    "risk_control_status": {1: N_("under risk review")},
+}
 # Refund in progress (2 after-sale, 3 refunding): the order should not ship until it settles.
 REFUND_IN_PROGRESS = frozenset({2, 3})
 
@@ -130,6 +139,12 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
     state = STATUS_MAP[status]
     if status == 1 and refund == REFUND_REFUNDED:
         state = PlatformState.CANCELLED
+    block = ""
+    for field, meanings in BLOCKING_FIELDS.items():
+        value = order.get(field)
+        if value not in (None, "") and _int(value, field) in meanings:
+            block = platform_block(field, _int(value, field), meanings[_int(value, field)])
+            break
     items = as_list(order.get("item_list"), field="item_list")
     if not items:
         raise MappingError("order has no lines")
@@ -150,6 +165,7 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         shop=shop,
         state=state,
         platform_status=f"order_status={status} refund_status={refund}",
+        platform_block=block if state == PlatformState.PAID else "",
         buyer_id="",  # PDD gives no buyer id in these fields
         receiver_name=_display(order, "receiver_name"),
         receiver_phone=_display(order, "receiver_phone"),

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from oms_tui.config import ShopConfig
+from oms_tui.i18n import N_
 from oms_tui.platforms.base import (
     FetchResult,
     ListingPage,
@@ -46,6 +47,7 @@ from oms_tui.platforms.mapping import (
     optional_time,
     order_id,
     parse_beijing,
+    platform_block,
     quantity,
     settle_state,
     sku_code,
@@ -88,14 +90,29 @@ STATUS_MAP: dict[str, PlatformState] = {
     "TRADE_NO_CREATE_PAY": PlatformState.AWAITING_PAYMENT,
     "WAIT_BUYER_PAY": PlatformState.AWAITING_PAYMENT,
     "PAY_PENDING": PlatformState.AWAITING_PAYMENT,
+    "WAIT_PRE_AUTH_CONFIRM": PlatformState.AWAITING_PAYMENT,  # 0元购合约中: not paid
     "WAIT_SELLER_SEND_GOODS": PlatformState.PAID,
-    "SELLER_CONSIGNED_PART": PlatformState.SHIPPED,
+    "PAID_FORBID_CONSIGN": PlatformState.PAID,  # paid, shipping forbidden: held (BLOCKED_STATUSES)
+    "SELLER_CONSIGNED_PART": PlatformState.PAID,  # partly shipped: the lines still waiting are ours
     "WAIT_BUYER_CONFIRM_GOODS": PlatformState.SHIPPED,
     "TRADE_BUYER_SIGNED": PlatformState.FINISHED,
     "TRADE_FINISHED": PlatformState.FINISHED,
     "TRADE_CLOSED": PlatformState.CANCELLED,
     "TRADE_CLOSED_BY_TAOBAO": PlatformState.CANCELLED,
 }
+# Paid trades the platform forbids shipping for now (拼团中订单或者发货强管控的订单): the meaning shown.
+BLOCKED_STATUSES: dict[str, str] = {"PAID_FORBID_CONSIGN": N_("paid, shipping forbidden")}
+PARTLY_SHIPPED = "SELLER_CONSIGNED_PART"
+# Line (order) statuses of a line that has left: in a partly shipped trade, the others still go out.
+SHIPPED_LINE_STATUSES = frozenset({"WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FINISHED"})
+
+# Trade types asked for (`type`): without it the increment API returns only its default five
+# (guarantee_trade, auto_delivery, ec, cod, step). Every type the documentation lists; a shop narrows
+# it with ``trade_types`` in its config. guarantee_trade covers fixed (一口价) and auction (拍卖).
+TRADE_TYPES = ("fixed", "auction", "guarantee_trade", "step", "independent_simple_trade", "independent_shop_trade",
+               "auto_delivery", "ec", "cod", "fenxiao", "game_equipment", "shopex_trade", "netcn_trade",
+               "external_trade", "o2o_offlinetrade", "nopaid", "pre_auth_type")
+
 # Line refund_status values; SUCCESS on every line of a paid trade means cancelled.
 REFUND_STATUSES = ("NO_REFUND", "WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS",
                    "SELLER_REFUSE_BUYER", "CLOSED", "SUCCESS")
@@ -104,13 +121,13 @@ REFUND_IN_PROGRESS = frozenset({"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", 
 
 INCREMENT_FIELDS = "tid,status,modified"
 TRADE_FIELDS = (
-    "tid", "status", "created", "pay_time", "modified", "payment", "total_fee", "post_fee", "discount_fee",
+    "tid", "type", "status", "created", "pay_time", "modified", "payment", "total_fee", "post_fee", "discount_fee",
     "buyer_nick", "buyer_open_uid", "receiver_name", "receiver_mobile", "receiver_phone", "receiver_state",
     "receiver_city", "receiver_district", "receiver_town", "receiver_address", "receiver_zip", "buyer_message",
     "seller_memo", "oaid",
 )
 ORDER_FIELDS = ("oid", "num_iid", "sku_id", "outer_iid", "outer_sku_id", "title", "sku_properties_name", "num",
-                "price", "payment", "discount_fee", "refund_status", "status")
+                "price", "payment", "discount_fee", "refund_status", "status", "consign_time")
 FULLINFO_FIELDS = ",".join(TRADE_FIELDS + tuple(f"orders.{f}" for f in ORDER_FIELDS))
 
 # Our (Kuaidi100) courier code → Taobao logistics company_code. *(unconfirmed: not in PROTOCOLS.md;
@@ -147,18 +164,25 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
     raw_lines = as_list(as_dict(trade.get("orders"), field="orders").get("order"), field="orders.order")
     if not raw_lines:
         raise MappingError("trade has no lines")
-    lines, refunds = [], []
+    lines, refunds, shipped = [], [], []
     for n, o in enumerate(raw_lines, 1):
         if not isinstance(o, dict):
             raise MappingError(f"line {n} is not an object")
-        lines.append(build_line(
+        line = build_line(
             sku_code=sku_code([o.get("outer_sku_id"), o.get("outer_iid")], [o.get("sku_id"), o.get("num_iid")]),
             title=line_title(o.get("title"), o.get("sku_properties_name")),
             qty=quantity(o.get("num"), field=f"line {n} num"),
             price_fen=optional_fen(o, "price"),
             platform_line_id=text(o, "oid"),
-        ))
+        )
+        if status == PARTLY_SHIPPED and text(o, "status") in SHIPPED_LINE_STATUSES:
+            shipped.append(line)  # left already (consigned on the platform): not ours to send
+            continue
+        lines.append(line)
         refunds.append(text(o, "refund_status") or "NO_REFUND")
+    state = STATUS_MAP[status]
+    if not lines:  # "partly" shipped with nothing left to send: shipped
+        lines, shipped, state = shipped, [], PlatformState.SHIPPED
     town = text(trade, "receiver_town")
     address = text(trade, "receiver_address")
     if town and not address.startswith(town):
@@ -167,8 +191,10 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         platform=PLATFORM,
         platform_order_id=tid,
         shop=shop,
-        state=settle_state(STATUS_MAP[status], refunds),
+        state=settle_state(state, refunds),
         platform_status=status,
+        platform_block=platform_block("status", status, BLOCKED_STATUSES[status]) if status in BLOCKED_STATUSES else "",
+        shipped_lines=shipped,
         buyer_id=first_text(trade, "buyer_open_uid", "buyer_nick"),
         receiver_name=text(trade, "receiver_name"),  # masked as given (张**)
         receiver_phone=first_text(trade, "receiver_mobile", "receiver_phone"),  # masked (138****5678)
@@ -209,6 +235,7 @@ class TaobaoClient(PlatformClient):
             raise ValueError(f"sign_method must be one of {', '.join(TOP_SIGN_METHODS)}")
         super().__init__(shop, **kwargs)
         self.sign_method = sign_method
+        self.trade_types = tuple(t.strip() for t in shop.trade_types if t.strip()) or TRADE_TYPES
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -257,6 +284,7 @@ class TaobaoClient(PlatformClient):
         body = self._call(API_INCREMENT, {
             "start_modified": format_beijing(start), "end_modified": format_beijing(end),
             "page_no": page, "page_size": self.page_size, "fields": INCREMENT_FIELDS,
+            "type": ",".join(self.trade_types),
         })
         trades_box = body.get("trades") or {}
         trades = trades_box.get("trade") if isinstance(trades_box, dict) else None
@@ -291,9 +319,35 @@ class TaobaoClient(PlatformClient):
 
     def ship(self, platform_order_id: str, waybill: str, courier_code: str) -> None:
         company = self.courier_codes.get(courier_code, courier_code)
-        body = self._call(API_OFFLINE_SEND, {"tid": platform_order_id, "out_sid": waybill, "company_code": company},
-                          idempotent=False)
+        params = {"tid": platform_order_id, "out_sid": waybill, "company_code": company}
+        try:
+            body = self._call(API_OFFLINE_SEND, params, idempotent=False)
+        except PlatformError as refused:
+            # Refused outright (nothing was shipped): a trade the seller already partly shipped elsewhere
+            # (SELLER_CONSIGNED_PART) takes a split notice naming the lines still waiting (is_split, sub_tid).
+            waiting = self._lines_still_waiting(platform_order_id) if _business_refusal(refused) else None
+            if not waiting:
+                raise
+            body = self._call(API_OFFLINE_SEND, {**params, "is_split": 1, "sub_tid": ",".join(waiting)},
+                              idempotent=False)
         shipping = body.get("shipping")
         if not isinstance(shipping, dict) or not _truthy(shipping.get("is_success")):
             raise self._error(PlatformError, None, f"ship notice for {platform_order_id} was not accepted",
                               api=API_OFFLINE_SEND)
+
+    def _lines_still_waiting(self, tid: str) -> list[str] | None:
+        """The oids of a partly shipped trade's lines that have not left; None for any other trade."""
+        try:
+            trade = self._call(API_FULLINFO, {"tid": tid, "fields": "tid,status,orders.oid,orders.status"}).get("trade")
+        except PlatformError:
+            return None
+        if not isinstance(trade, dict) or trade.get("status") != PARTLY_SHIPPED:
+            return None
+        lines = (trade.get("orders") or {}).get("order") if isinstance(trade.get("orders"), dict) else None
+        return [text(line, "oid") for line in lines or [] if isinstance(line, dict) and text(line, "oid")
+                and text(line, "status") not in SHIPPED_LINE_STATUSES]
+
+
+def _business_refusal(exc: PlatformError) -> bool:
+    """TOP's business refusal (code 15 with an ``isv.*`` sub_code): the call was understood and refused."""
+    return exc.code == str(ERR_REMOTE_SERVICE) and bool(exc.sub_code) and exc.sub_code.startswith("isv.")

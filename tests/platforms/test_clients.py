@@ -25,6 +25,7 @@ from oms_tui.platforms import (
     client_for,
 )
 from oms_tui.platforms.mapping import BEIJING
+from oms_tui.platforms.taobao import TRADE_TYPES
 from oms_tui.platforms.simulator import SimulatorHandle, SimulatorState
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 from tests.helpers.platforms import JD_ORDER, PDD_ORDER, SKUS, TRADE
@@ -105,6 +106,21 @@ def test_taobao_windows_same_day_at_most_one_day(sim, state, rng) -> None:
         assert p["start_modified"][:10] == p["end_modified"][:10]
     assert calls[0]["start_modified"] == start.strftime("%Y-%m-%d %H:%M:%S")
     assert calls[0]["end_modified"].endswith("23:59:59") and calls[1]["start_modified"].endswith("00:00:00")
+
+
+def test_taobao_asks_for_the_trade_types_the_shop_sells(sim, state, now, rng) -> None:
+    """Without `type` the increment API lists only its 5 default types; a 旺铺 trade would be missed."""
+    state.generate(40, now, rng, SKUS, platforms=["taobao"])
+    outside = {o.key for o in state.orders("taobao") if o.payload.get("type") == "independent_shop_trade"}
+    assert outside, "the simulator made no trade outside the default types"
+    with make_client(sim, "taobao") as client:
+        got = {r.platform_order_id for r in client.fetch_changed(*window(now))}
+    assert outside <= got and len(got) == len(state.orders("taobao"))
+    asked = {c.params.get("type") for c in state.calls if c.api == "taobao.trades.sold.increment.get"}
+    assert asked == {",".join(TRADE_TYPES)}
+    with make_client(sim, "taobao", trade_types=["fixed", "step"]) as client:  # a shop that sells only these
+        narrowed = {r.platform_order_id for r in client.fetch_changed(*window(now))}
+    assert narrowed == got - outside
 
 
 def test_taobao_mapping_of_a_known_trade(sim, state, now) -> None:

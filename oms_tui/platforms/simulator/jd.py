@@ -158,7 +158,7 @@ def _shipment(state: SimulatorState, shop: SimShop, params: Mapping[str, str], b
         return err(ERR_OTHER, "缺少参数orderId/logiCoprId/logiNo", "Missing orderId/logiCoprId/logiNo")
     order = shop.orders.get(oid)
     key = response_key(API_ORDER_SHIPMENT)
-    if order is None or order.draft is None or order.draft.status != "paid":
+    if order is None or order.draft is None or order.draft.status != "paid" or order.draft.blocked:
         state.log_call(PLATFORM, API_ORDER_SHIPMENT, params, "refused")
         return SimResponse(200, {key: {"code": "0", SHIPMENT_RESULT_KEY: {
             "success": False, "apiResult": {"success": False, "resultCode": "10400001",
@@ -175,6 +175,8 @@ def render(d: Draft) -> dict[str, Any]:
     """A draft as a JOS order (consigneeInfo masked, itemInfoList lines)."""
     state = {"unpaid": "WAIT_SELLER_STOCK_OUT", "paid": "WAIT_SELLER_STOCK_OUT", "shipped": "WAIT_GOODS_RECEIVE_CONFIRM",
              "finished": "FINISHED_L", "cancelled": "TRADE_CANCELED"}[d.status]
+    if d.status == "paid" and d.blocked:
+        state = "POP_ORDER_PAUSE"  # paused on JD's side: not to be shipped
     r = d.receiver
     order: dict[str, Any] = {
         "orderId": d.order_id, "orderState": state, "orderStartTime": format_beijing(d.created),

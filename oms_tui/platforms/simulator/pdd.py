@@ -154,7 +154,7 @@ def _logistics_send(state: SimulatorState, shop: SimShop, params: Mapping[str, s
     if not (sn and logistics_id and waybill):
         return err(ERR_PARAM, "缺少参数order_sn/logistics_id/tracking_number", "param_invalid")
     order = shop.orders.get(sn)
-    if order is None or order.draft is None or order.draft.status != "paid":
+    if order is None or order.draft is None or order.draft.status != "paid" or order.draft.blocked:
         return err(ERR_PARAM, "订单不存在或状态不允许发货", "order_status_invalid")
     state.ship(order, waybill, logistics_id)
     state.log_call(PLATFORM, API_LOGISTICS_SEND, params)
@@ -171,6 +171,13 @@ def _cipher(rng: random.Random, marker: str) -> str:
     return "$Y/YK" + body + "$0$$"
 
 
+# A paid order PDD says not to ship (PROTOCOLS.md): confirm_status 0 not concluded / 2 cancelled,
+# group_status 0 group forming / 2 group failed, risk_control_status 1 under review.
+BLOCK_FIELDS = {"unconfirmed": ("confirm_status", 0), "confirm_cancelled": ("confirm_status", 2),
+                "group_forming": ("group_status", 0), "group_failed": ("group_status", 2),
+                "risk_review": ("risk_control_status", 1)}
+
+
 def render(d: Draft) -> dict[str, Any]:
     """A draft as a PDD order: receiver encrypted with masked copies, money as JSON numbers."""
     status = {"unpaid": 1, "paid": 1, "shipped": 2, "finished": 3, "cancelled": 1}[d.status]
@@ -178,8 +185,14 @@ def render(d: Draft) -> dict[str, Any]:
     r = d.receiver
     rng = random.Random(d.secret_seed ^ zlib.crc32((r.name + r.phone + r.street).encode()))
     platform_discount = min(d.discount_fen, 200)
-    return {
-        "order_sn": d.order_id, "order_status": status, "refund_status": refund, "confirm_status": 1,
+    flags = {"confirm_status": 1, "group_status": 1, "risk_control_status": 0}
+    if d.blocked in BLOCK_FIELDS:
+        field, value = BLOCK_FIELDS[d.blocked]
+        flags[field] = value
+    # "订单状态为待发货状态，且订单未被风控打标的情况下返回密文数据；其余情况返回空字符串"
+    hidden = flags["risk_control_status"] == 1
+    order = {
+        "order_sn": d.order_id, "order_status": status, "refund_status": refund, **flags,
         "created_time": format_beijing(d.created),
         "confirm_time": format_beijing(d.paid_at) if d.paid_at else "",
         "pay_time": format_beijing(d.paid_at) if d.paid_at else "",
@@ -200,3 +213,8 @@ def render(d: Draft) -> dict[str, Any]:
                        "goods_spec": line.spec, "goods_count": line.qty,
                        "goods_price": yuan_number(line.price_fen)} for line in d.lines],
     }
+    if hidden:
+        for key in ("receiver_name", "receiver_phone", "receiver_address", "receiver_name_mask",
+                    "receiver_phone_mask", "receiver_address_mask"):
+            order[key] = ""
+    return order

@@ -18,6 +18,7 @@ from oms_tui.config import ShopConfig
 from oms_tui.platforms.simulator import jd, pdd, taobao
 from oms_tui.platforms.simulator.generate import new_draft, new_receiver, sku_catalogue
 from oms_tui.platforms.simulator.model import (
+    BLOCK_REASONS,
     Draft,
     GeneratedEvent,
     SimCall,
@@ -167,6 +168,30 @@ class SimulatorState:
             else:
                 order.modified = moment
             return order
+
+    def block(self, platform: str, order_id: str, reason: str, moment: datetime | None = None) -> SimOrder:
+        """The platform forbids shipping the paid order for ``reason`` (model.BLOCK_REASONS); '' clears it."""
+        if reason and reason not in BLOCK_REASONS:
+            raise ValueError(f"unknown block reason {reason!r}")
+        with self.lock:
+            order = self._live(platform, order_id)
+            order.draft.blocked = reason  # type: ignore[union-attr]
+            return self.touch(platform, order_id, moment)
+
+    def consign_lines(self, platform: str, order_id: str, lines: int = 1, moment: datetime | None = None) -> SimOrder:
+        """The seller ships the first ``lines`` lines outside the OMS (in the platform's own back office)."""
+        with self.lock:
+            order = self._live(platform, order_id)
+            shipped = (moment or self.clock()).replace(microsecond=0)
+            for line in order.draft.lines[:lines]:  # type: ignore[union-attr]
+                line.shipped_at = line.shipped_at or shipped
+            return self.touch(platform, order_id, moment)
+
+    def _live(self, platform: str, order_id: str) -> SimOrder:
+        order = self.find_order(platform, order_id)
+        if order is None or order.draft is None:
+            raise KeyError(f"no generated {platform} order {order_id!r}")
+        return order
 
     def after_listing(self, hook: Callable[[str, int, list[str]], None]) -> None:
         """Call ``hook(platform, page, listed_order_ids)`` after every page of an order listing is made,
@@ -320,12 +345,18 @@ class SimulatorState:
             return True
         return moment is not None and abs(moment - self.clock()) <= tolerance
 
-    def ship(self, order: SimOrder, waybill: str, company: str) -> None:
-        """The platform accepted a ship notice: the order is shipped now with this waybill."""
+    def ship(self, order: SimOrder, waybill: str, company: str, line_ids: set[int] | None = None) -> None:
+        """The platform accepted a ship notice: the order (or only the lines ``line_ids``) shipped now with
+        this waybill; the order is shipped once every line is."""
         assert order.draft is not None
         now = self.clock().replace(microsecond=0)
-        order.draft.status, order.draft.waybill, order.draft.company = "shipped", waybill, company
-        order.draft.shipped_at = now
+        for line in order.draft.lines:
+            if line_ids is None or line.line_id in line_ids:
+                line.shipped_at = line.shipped_at or now
+        if all(line.shipped_at for line in order.draft.lines):
+            order.draft.status, order.draft.waybill, order.draft.company = "shipped", waybill, company
+            order.draft.shipped_at = now
         self._touch(order, max(now, order.draft.modified))
         self.shipments.append({"platform": order.platform, "order_id": order.key, "waybill": waybill,
-                               "company": company, "at": now})
+                               "company": company, "at": now,
+                               "lines": sorted(line_ids) if line_ids is not None else None})

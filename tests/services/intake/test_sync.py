@@ -13,10 +13,16 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from oms_tui.db import make_engine, read_session
+from oms_tui.db import make_engine, read_session, session_scope
+from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.models import Hold, Order, OrderLine, ShopSync, StockMove, SyncProblem, utcnow
+from oms_tui.phrases import render
+from oms_tui.platforms import RetryPolicy, client_for
 from oms_tui.platforms.mapping import BEIJING
+from oms_tui.services.core.actor import Actor
+from oms_tui.services.cs import review
 from oms_tui.services.intake import sync
+from oms_tui.services.orders import actions, holds, queries
 from oms_tui.services.stock.check import run_checks
 from tests.helpers.platforms import JD_ORDER, PDD_ORDER, TRADE
 from tests.helpers.shop import SIM_SKUS as SKUS
@@ -121,6 +127,99 @@ def test_a_trade_closed_before_payment_is_still_not_ours(seeded, sim):
     sim.state.put_order(next(s for s in sim.state.shops if s.platform == "taobao"), trade, settled())
     summary = run_once(seeded, shop(sim, "taobao"))
     assert summary.ok and (summary.new, summary.skipped) == (0, 1)
+
+
+def _open_holds(engine, platform_order_id):
+    with read_session(engine) as s:
+        order = s.exec(select(Order).where(Order.platform_order_id == platform_order_id)).one()
+        return order, {h.kind: h for h in holds.open_holds(s, order.id)}
+
+
+def _a_paid_order(sim, platform, *, lines=1):
+    sim.state.generate(30, settled(8), random.Random(12), SKUS, platforms=[platform])
+    return next(o for o in sim.state.orders(platform)  # no buyer remark: nothing else for CS to look at
+                if o.draft is not None and o.draft.status == "paid" and len(o.draft.lines) >= lines
+                and not o.draft.buyer_message)
+
+
+@pytest.mark.parametrize(("platform", "reason", "named"), [
+    ("pdd", "group_forming", "group_status is 0"), ("pdd", "group_failed", "group_status is 2"),
+    ("pdd", "unconfirmed", "confirm_status is 0"), ("pdd", "confirm_cancelled", "confirm_status is 2"),
+    ("pdd", "risk_review", "risk_control_status is 1"),
+    ("taobao", "group_forming", "status is PAID_FORBID_CONSIGN"), ("jd", "risk_review", "orderState is POP_ORDER_PAUSE"),
+])
+def test_an_order_the_platform_forbids_to_ship_is_held_and_released_when_it_clears(seeded, sim, no_duplicate_check,
+                                                                                  platform, reason, named):
+    plenty_of_stock(seeded)
+    config = shop(sim, platform)
+    order = _a_paid_order(sim, platform)
+    sim.state.block(platform, order.key, reason, settled(7))
+    assert run_once(seeded, config).ok
+    ours, open_kinds = _open_holds(seeded, order.key)
+    assert "platform_blocked" in open_kinds and named in render(open_kinds["platform_blocked"].reason)
+    assert ours.status == "review"  # never ready, so never in a wave
+    with session_scope(seeded) as s, pytest.raises(IllegalTransition):
+        actions.start_picking(s, queries.get_order(s, ours.id), user="picker")
+    assert run_once(seeded, config).ok  # seen again, still blocked: one hold, still open
+    with read_session(seeded) as s:
+        assert [h.kind for h in holds.holds_of(s, ours.id)].count("platform_blocked") == 1
+
+    sim.state.block(platform, order.key, "", settled(4))  # the platform clears it
+    assert run_once(seeded, config).ok
+    ours, open_kinds = _open_holds(seeded, order.key)
+    assert "platform_blocked" not in open_kinds and ours.status == "ready", open_kinds
+    with read_session(seeded) as s:
+        [hold] = [h for h in holds.holds_of(s, ours.id) if h.kind == "platform_blocked"]
+        assert hold.resolved_by == "sync" and hold.resolved_at is not None
+        assert run_checks(s) == []
+
+
+def test_cs_cannot_release_a_platform_block(seeded, sim):
+    plenty_of_stock(seeded)
+    order = _a_paid_order(sim, "pdd")
+    sim.state.block("pdd", order.key, "risk_review", settled(7))
+    run_once(seeded, shop(sim, "pdd"))
+    _ours, open_kinds = _open_holds(seeded, order.key)
+    with session_scope(seeded) as s, pytest.raises(ValidationError):
+        review.release_hold(s, open_kinds["platform_blocked"].id, actor=Actor("cs1", {"cs"}))
+
+
+def test_a_pre_authorised_trade_is_not_paid_yet(seeded, sim):
+    """WAIT_PRE_AUTH_CONFIRM (0元购合约中): not ours until it is paid."""
+    trade = copy.deepcopy(TRADE) | {"status": "WAIT_PRE_AUTH_CONFIRM", "type": "pre_auth_type",
+                                    "modified": settled().astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")}
+    sim.state.put_order(next(s for s in sim.state.shops if s.platform == "taobao"), trade, settled())
+    summary = run_once(seeded, shop(sim, "taobao"))
+    assert summary.ok and (summary.new, summary.skipped) == (0, 1)
+
+
+def test_a_partly_shipped_trade_first_seen_brings_only_the_lines_still_to_ship(seeded, sim, no_duplicate_check):
+    plenty_of_stock(seeded)
+    config = shop(sim, "taobao")
+    order = _a_paid_order(sim, "taobao", lines=2)
+    sim.state.consign_lines("taobao", order.key, 1, settled(7))  # shipped from the platform's back office
+    assert run_once(seeded, config).ok
+    ours, open_kinds = _open_holds(seeded, order.key)
+    assert ours.status == "ready" and ours.platform_status == "SELLER_CONSIGNED_PART" and not open_kinds
+    waiting = [line.sku_code for line in order.draft.lines[1:]]
+    with read_session(seeded) as s:
+        assert [line.sku_code for line in queries.lines_of(s, [ours.id])[ours.id]] == waiting
+    with client_for(config, retry=RetryPolicy.no_wait()) as client:  # the rest leaves: a split ship notice
+        client.ship(order.key, "YT1234567890123", "yuantong")
+    assert order.draft.status == "shipped" and sim.state.shipments[-1]["lines"] == sorted(
+        line.line_id for line in order.draft.lines[1:])
+
+
+def test_a_trade_partly_shipped_elsewhere_after_we_took_it_in_stops_for_a_person(seeded, sim, no_duplicate_check):
+    plenty_of_stock(seeded)
+    config = shop(sim, "taobao")
+    order = _a_paid_order(sim, "taobao", lines=2)
+    assert run_once(seeded, config).ok
+    sim.state.consign_lines("taobao", order.key, 1, settled(4))
+    assert run_once(seeded, config).ok
+    ours, open_kinds = _open_holds(seeded, order.key)
+    assert ours.status == "review" and "sync_conflict" in open_kinds
+    assert order.draft.lines[0].sku_code in render(open_kinds["sync_conflict"].reason)
 
 
 def test_expired_session_is_a_sync_error_on_the_shop_not_a_crash(seeded, sim):
