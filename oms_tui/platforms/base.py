@@ -16,7 +16,8 @@ signature, rate limiting that outlasted every retry, an unreachable platform.
 
 Retries: rate limiting (platform code or HTTP 429) and HTTP 5xx are retried with exponential
 back-off (``RetryPolicy``; delays and the sleep function are injectable so tests run fast).
-Connection errors and timeouts are retried only for read calls — a ship notice is never sent
+Connection errors, timeouts and the platform's own transient errors (``PlatformUnavailable`` from
+a payload, e.g. Taobao ``isp.*``) are retried only for read calls — a ship notice is never sent
 twice on a guess.
 """
 
@@ -362,9 +363,14 @@ class PlatformClient(ABC):
                                   api=api) from None
             try:
                 return self._unwrap(api, payload)
-            except PlatformRateLimited as exc:
+            except PlatformRateLimited as exc:  # refused before it was done: safe to send again
                 last = exc.redact(self._secrets(params))
                 continue
+            except PlatformUnavailable as exc:  # the platform's own transient failure (Taobao isp.*)
+                last = exc.redact(self._secrets(params))
+                if idempotent:
+                    continue
+                raise
             except PlatformError as exc:
                 exc.redact(self._secrets(params))
                 raise

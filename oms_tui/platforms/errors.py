@@ -87,3 +87,18 @@ class PlatformResponseError(PlatformError):
     """An answer that is not the documented shape (not JSON, missing the response key...)."""
 
     kind = "unexpected response"
+
+
+class PlatformPermissionError(PlatformError):
+    """The app may not call this API for the shop (Taobao code 11, isv.permission-api-package-limit):
+    nothing about one order; the whole sync stops and its window is read again next time."""
+
+    kind = "insufficient permission"
+    hint = "grant the app this API on the platform (its API package), then sync again"
+
+
+class PlatformClockError(PlatformError):
+    """The platform refused the request's timestamp (JD code 8: more than ±6 minutes off its clock)."""
+
+    kind = "request time refused"
+    hint = "check this computer's clock: the platform allows only a few minutes' difference"

@@ -5,7 +5,8 @@ Flow of ``fetch_changed``: ``taobao.trades.sold.increment.get`` per window (same
 not to lose orders; ``use_has_next=true`` would leave the total out), then
 ``taobao.trade.fullinfo.get`` per tid.
 A per-trade business error from fullinfo (e.g. the trade vanished) becomes a MalformedRecord;
-session, signature, rate-limit-exhausted and network errors stop the sync.
+session, signature, permission, rate-limit-exhausted, transient (isp.*) and network errors stop the
+sync, and its cursor stays where it was.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from oms_tui.platforms.base import (
 from oms_tui.platforms.errors import (
     PlatformAuthError,
     PlatformError,
+    PlatformPermissionError,
     PlatformRateLimited,
     PlatformResponseError,
     PlatformSignatureError,
+    PlatformUnavailable,
 )
 from oms_tui.platforms.mapping import (
     MappingError,
@@ -72,18 +75,26 @@ MAX_PAGE_SIZE = 100
 # now, so an order changing while the listing is read leaves the window (paging back then loses none).
 LISTING_LAG = timedelta(minutes=1)
 
-# Error codes. 7, 25 and 27 are confirmed; 26 (missing session) and 28 (missing app key) are
-# *(unconfirmed)* — PROTOCOLS.md: "code list: unconfirmed beyond 7/25/27".
-ERR_RATE_LIMITED = 7
-ERR_INSUFFICIENT_PERMISSION = 11  # (unconfirmed)
-ERR_REMOTE_SERVICE = 15  # (unconfirmed)
+# Error codes. 7, 11, 25 and 27 are confirmed (PROTOCOLS.md, checked against the SDK and docs); 26
+# (missing session) and 28 (missing app key) are *(unconfirmed)*.
+ERR_RATE_LIMITED = 7  # flow control; sub_code accesscontrol.limited-by-…, "This ban will last for N more seconds"
+ERR_INSUFFICIENT_PERMISSION = 11  # isv.permission-api-package-limit
+ERR_REMOTE_SERVICE = 15  # with an isv.* sub_code a business refusal (the trade does not exist …)
 ERR_INVALID_SIGNATURE = 25
 ERR_MISSING_SESSION = 26  # (unconfirmed)
 ERR_INVALID_SESSION = 27
 ERR_MISSING_APP_KEY = 28  # (unconfirmed)
-RATE_LIMIT_CODES = frozenset({ERR_RATE_LIMITED})
-AUTH_CODES = frozenset({ERR_MISSING_SESSION, ERR_INVALID_SESSION})
-SIGNATURE_CODES = frozenset({ERR_INVALID_SIGNATURE})
+# The error table: code → our error class. Anything else is a PlatformError (about that call only:
+# a refused detail becomes a MalformedRecord); an isp.* sub_code is the platform's own transient
+# failure, whatever the code (TRANSIENT_SUB_CODE_PREFIX): retried, and it stops the sync if it lasts.
+ERROR_CLASSES: dict[int, type[PlatformError]] = {
+    ERR_RATE_LIMITED: PlatformRateLimited,
+    ERR_INSUFFICIENT_PERMISSION: PlatformPermissionError,
+    ERR_INVALID_SIGNATURE: PlatformSignatureError,
+    ERR_MISSING_SESSION: PlatformAuthError,
+    ERR_INVALID_SESSION: PlatformAuthError,
+}
+TRANSIENT_SUB_CODE_PREFIX = "isp."
 
 # Trade status → our platform state.
 STATUS_MAP: dict[str, PlatformState] = {
@@ -266,16 +277,11 @@ class TaobaoClient(PlatformClient):
         except (TypeError, ValueError):
             code = raw_code
         detail = " / ".join(str(x) for x in (err.get("msg"), err.get("sub_msg")) if x)
-        if code in RATE_LIMIT_CODES:
-            cls: type[PlatformError] = PlatformRateLimited
-        elif code in AUTH_CODES:
-            cls = PlatformAuthError
-        elif code in SIGNATURE_CODES:
-            cls = PlatformSignatureError
-        else:
-            cls = PlatformError
-        return self._error(cls, code, detail, sub_code=err.get("sub_code") or None,
-                           request_id=err.get("request_id") or None, api=api)
+        sub_code = str(err.get("sub_code") or "") or None
+        cls = ERROR_CLASSES.get(code, PlatformError)  # type: ignore[arg-type]
+        if cls is PlatformError and sub_code and sub_code.startswith(TRANSIENT_SUB_CODE_PREFIX):
+            cls = PlatformUnavailable
+        return self._error(cls, code, detail, sub_code=sub_code, request_id=err.get("request_id") or None, api=api)
 
     # --- intake ------------------------------------------------------------------------------
 
@@ -303,11 +309,16 @@ class TaobaoClient(PlatformClient):
         return self.fetch_trade(platform_order_id)
 
     def fetch_trade(self, tid: str, listed: Any = None) -> FetchResult:
-        """One trade by tid (``taobao.trade.fullinfo.get``), mapped."""
+        """One trade by tid (``taobao.trade.fullinfo.get``), mapped.
+
+        Only a refusal about this trade (code 15 with an isv.* sub_code: it does not exist …) becomes a
+        MalformedRecord. Session, signature, permission (11), rate limits and transient isp.* errors that
+        outlast the retries stop the sync, so its window is read again next time.
+        """
         try:
             body = self._call(API_FULLINFO, {"tid": tid, "fields": FULLINFO_FIELDS})
         except PlatformError as exc:
-            if type(exc) is not PlatformError:  # session / signature / rate limit / network: stop
+            if type(exc) is not PlatformError:  # session / signature / permission / rate limit / network: stop
                 raise
             return MalformedRecord(PLATFORM, tid, f"trade detail refused: {exc}", listed)
         trade = body.get("trade")

@@ -16,6 +16,7 @@ from oms_tui.platforms import (
     PddClient,
     PlatformAuthError,
     PlatformError,
+    PlatformPermissionError,
     PlatformRateLimited,
     PlatformSignatureError,
     PlatformUnavailable,
@@ -247,6 +248,27 @@ def test_taobao_vanished_trade_becomes_malformed(sim, state, now) -> None:
         result = client.fetch_trade("1234")
     assert isinstance(result, MalformedRecord) and result.platform_order_id == "1234"
     assert "isv.trade-not-exist" in result.reason
+
+
+def test_taobao_detail_refused_for_permission_stops_the_fetch(sim, state, now, rng) -> None:
+    state.generate(2, now, rng, SKUS, platforms=["taobao"])
+    state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "permission")
+    with make_client(sim, "taobao") as client, pytest.raises(PlatformPermissionError) as info:
+        list(client.fetch_changed(*window(now)))
+    assert info.value.code == "11" and info.value.sub_code == "isv.permission-api-package-limit"
+
+
+def test_taobao_transient_isp_error_is_retried_with_backoff(sim, state, now, retry, sleeps) -> None:
+    trade = copy.deepcopy(TRADE) | {"modified": now.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")}
+    state.put_order(sim_shop(state, "taobao"), trade, now)
+    state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 2)
+    with make_client(sim, "taobao", retry=retry) as client:
+        [order] = list(client.fetch_changed(*window(now)))
+        assert isinstance(order, NormalizedOrder) and sleeps == [0.5, 1.0]
+        state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 10)
+        with pytest.raises(PlatformUnavailable) as info:  # it lasts: the sync stops, nothing "malformed"
+            client.fetch_trade(order.platform_order_id)
+    assert info.value.sub_code == "isp.top-remote-connection-timeout"
 
 
 def test_unreachable_platform_is_unavailable(sim, state, now, retry, sleeps) -> None:

@@ -55,6 +55,9 @@ ERR_OTHER = "66"
 # Rate limiting: PROTOCOLS.md has error 2 "App Call Limited"; the simulator's injected rate limit
 # answers HTTP 429 instead, as a gateway in front of JOS does.
 
+# Errors a test may inject into one API (state.inject_api_error): none simulated on this platform yet.
+API_ERRORS: dict[str, tuple] = {}
+
 # What the simulator's generator and fault injection need to know about an order payload.
 ORDER_ID_FIELD = "orderId"
 PAYMENT_FIELD = "orderPayment"

@@ -55,6 +55,9 @@ ERR_ACCESS_TOKEN_EXPIRED = 10019
 ERR_RATE_LIMITED = 52001
 ERR_PARAM = 10000  # the simulator's own: bad parameters, unknown type, bad timestamp
 
+# Errors a test may inject into one API (state.inject_api_error): none simulated on this platform yet.
+API_ERRORS: dict[str, tuple] = {}
+
 # What the simulator's generator and fault injection need to know about an order payload.
 ORDER_ID_FIELD = "order_sn"
 PAYMENT_FIELD = "pay_amount"

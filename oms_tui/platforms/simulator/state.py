@@ -27,7 +27,7 @@ from oms_tui.platforms.simulator.model import (
     SimShop,
 )
 
-# One module per simulated platform, each with the same names: PATHS, COURIER_CODES,
+# One module per simulated platform, each with the same names: PATHS, COURIER_CODES, API_ERRORS,
 # ORDER_ID_FIELD, PAYMENT_FIELD, new_order_id, clear_lines, render, handle.
 SIMULATED: dict[str, ModuleType] = {"taobao": taobao, "jd": jd, "pdd": pdd}
 PLATFORMS = tuple(SIMULATED)
@@ -63,6 +63,7 @@ class SimulatorState:
         self._rate_limit: dict[str, int] = {p: 0 for p in PLATFORMS}
         self._http_errors: dict[str, list[int]] = {p: [] for p in PLATFORMS}
         self._listing_hooks: list[Callable[[str, int, list[str]], None]] = []
+        self._api_errors: dict[tuple[str, str], list[str]] = {}
         self._last_tick: datetime | None = None
         self._carry = 0.0
         self._malformed_seq = 0
@@ -117,6 +118,19 @@ class SimulatorState:
         """The next ``n`` calls to ``platform`` are rate limited (Taobao 7, PDD 52001, JD HTTP 429)."""
         with self.lock:
             self._rate_limit[platform] += n
+
+    def inject_api_error(self, platform: str, api: str, kind: str, n: int = 1) -> None:
+        """The next ``n`` calls of ``api`` fail with the platform's own error of ``kind`` (each platform
+        module's API_ERRORS, e.g. Taobao "permission" = code 11, "transient" = an isp.* error)."""
+        if kind not in SIMULATED[platform].API_ERRORS:
+            raise ValueError(f"{platform} has no simulated {kind!r} error")
+        with self.lock:
+            self._api_errors.setdefault((platform, api), []).extend([kind] * n)
+
+    def take_api_error(self, platform: str, api: str) -> str | None:
+        """The next injected error kind for this API, or None."""
+        queue = self._api_errors.get((platform, api))
+        return queue.pop(0) if queue else None
 
     def inject_http_error(self, platform: str, n: int = 1, status: int = 503) -> None:
         with self.lock:

@@ -49,8 +49,11 @@ MAX_WINDOW = timedelta(days=1)  # and both ends on the same Beijing day
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 40  # the simulator's choice when page_size is left out
 
-# Error codes. PROTOCOLS.md documents 7, 11, 15, 25, 26, 27, 28 ("unconfirmed beyond 7/25/27").
+# Error codes. PROTOCOLS.md documents 7, 11, 15, 25, 26, 27, 28 ("unconfirmed beyond 7/25/27"); its
+# corrected part: 7 flow control with "This ban will last for N more seconds", 11 permission
+# (isv.permission-api-package-limit), isp.* sub_codes transient.
 ERR_RATE_LIMITED = 7
+ERR_INSUFFICIENT_PERMISSION = 11
 ERR_REMOTE_SERVICE = 15
 ERR_INVALID_SIGNATURE = 25
 ERR_MISSING_SESSION = 26
@@ -67,6 +70,7 @@ ERR_MISSING_ARGUMENT = 40
 ERR_INVALID_ARGUMENT = 41
 MESSAGES = {
     ERR_RATE_LIMITED: "App Call Limited",
+    ERR_INSUFFICIENT_PERMISSION: "Insufficient isv permissions",
     ERR_REMOTE_SERVICE: "Remote service error",
     ERR_INVALID_SIGNATURE: "Invalid signature",
     ERR_MISSING_SESSION: "Missing session",
@@ -88,6 +92,13 @@ TYPE_ALIASES = {"guarantee_trade": ("guarantee_trade", "fixed", "auction")}
 TRADE_TYPES = ("fixed", "auction", "guarantee_trade", "auto_delivery", "independent_simple_trade",
                "independent_shop_trade", "ec", "cod", "fenxiao", "game_equipment", "shopex_trade", "netcn_trade",
                "external_trade", "o2o_offlinetrade", "step", "nopaid", "pre_auth_type")
+
+# Errors a test may inject into one API (state.inject_api_error): kind → (code, sub_code, sub_msg).
+# The isp.* sub_code is the simulator's own example of TOP's transient (platform-side) errors.
+API_ERRORS: dict[str, tuple[int, str, str]] = {
+    "permission": (ERR_INSUFFICIENT_PERMISSION, "isv.permission-api-package-limit", "该应用没有此API的权限"),
+    "transient": (ERR_REMOTE_SERVICE, "isp.top-remote-connection-timeout", "远程服务调用超时"),
+}
 
 # What the simulator's generator and fault injection need to know about a trade payload.
 ORDER_ID_FIELD = "tid"
@@ -158,6 +169,10 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return err(ERR_MISSING_SESSION)
         if params["session"] != shop.session:
             return err(ERR_INVALID_SESSION, None, "invalid-sessionkey", "SessionKey非法或已过期")
+        injected = state.take_api_error(PLATFORM, api)
+        if injected is not None:
+            code, sub_code, sub_msg = API_ERRORS[injected]
+            return err(code, None, sub_code, sub_msg)
         if api == API_INCREMENT:
             return _increment(state, shop, params, err)
         if api == API_FULLINFO:

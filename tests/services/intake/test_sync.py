@@ -222,6 +222,53 @@ def test_a_trade_partly_shipped_elsewhere_after_we_took_it_in_stops_for_a_person
     assert order.draft.lines[0].sku_code in render(open_kinds["sync_conflict"].reason)
 
 
+def _cursor(engine, shop_name):
+    with read_session(engine) as s:
+        return s.exec(select(ShopSync.cursor_at).where(ShopSync.shop == shop_name)).one()
+
+
+def test_a_detail_refused_for_permission_fails_the_sync_and_the_window_is_read_again(seeded, sim):
+    """Taobao code 11 on fullinfo is the shop's problem, not the trade's: nothing is marked done."""
+    plenty_of_stock(seeded)
+    config = shop(sim, "taobao")
+    sim.state.generate(6, settled(), random.Random(13), SKUS, platforms=["taobao"])
+    expected = {o.key for o in sim.state.orders("taobao") if o.draft and o.draft.status == "paid"}
+    sim.state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "permission")
+    failed = run_once(seeded, config)
+    assert not failed.ok and "code 11" in failed.error and "isv.permission-api-package-limit" in failed.error
+    assert failed.malformed == 0 and _cursor(seeded, config.name) is None
+    with read_session(seeded) as s:
+        assert s.exec(select(func.count()).select_from(SyncProblem)).one() == 0
+        state = s.exec(select(ShopSync).where(ShopSync.shop == config.name)).one()
+        assert state.last_status == "error" and "code 11" in state.last_error
+    again = run_once(seeded, config)  # the permission granted: the same window, every order
+    assert again.ok and _cursor(seeded, config.name) is not None
+    with read_session(seeded) as s:
+        assert set(s.exec(select(Order.platform_order_id)).all()) == expected
+
+
+def test_a_transient_detail_error_is_retried_and_the_sync_goes_on(seeded, sim):
+    plenty_of_stock(seeded)
+    config = shop(sim, "taobao")
+    sim.state.generate(4, settled(), random.Random(14), SKUS, platforms=["taobao"])
+    sim.state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 2)
+    summary = run_once(seeded, config)
+    assert summary.ok and summary.malformed == len([o for o in sim.state.orders("taobao") if o.malformed])
+    assert summary.new == len([o for o in sim.state.orders("taobao") if o.draft and o.draft.status == "paid"])
+    refused = [c.outcome for c in sim.state.calls if c.api == "taobao.trade.fullinfo.get" and c.outcome != "ok"]
+    assert refused == ["error 15", "error 15"]
+
+
+def test_a_detail_error_that_outlasts_the_retries_leaves_the_cursor(seeded, sim):
+    plenty_of_stock(seeded)
+    config = shop(sim, "taobao")
+    sim.state.generate(3, settled(), random.Random(15), SKUS, platforms=["taobao"])
+    sim.state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 10)
+    summary = run_once(seeded, config)
+    assert not summary.ok and "isp.top-remote-connection-timeout" in summary.error and summary.malformed == 0
+    assert _cursor(seeded, config.name) is None
+
+
 def test_expired_session_is_a_sync_error_on_the_shop_not_a_crash(seeded, sim):
     config = shop(sim, "pdd")
     sim.state.expire_session("pdd")
