@@ -110,6 +110,7 @@ class SyncStatus(StrEnum):
     RUNNING = "running"
     OK = "ok"
     ERROR = "error"
+    PAUSED = "paused"  # the platform banned calls for a while (rate limit): no run until paused_until
 
 
 class ProblemSource(StrEnum):
@@ -444,6 +445,7 @@ class ShopSync(SQLModel, table=True):
     total_updated: int = 0
     runs: int = 0
     errors: int = 0
+    paused_until: datetime | None = None  # the platform's rate-limit ban ends then: no call before it
 
 
 class SyncProblem(SQLModel, table=True):

@@ -1,6 +1,8 @@
-"""``oms import``, ``oms sync``, ``oms simulate`` and ``oms webhook``: orders coming in from the platforms.
+"""``oms import``, ``oms sync`` (and ``oms sync status``), ``oms simulate`` and ``oms webhook``: orders
+coming in from the platforms.
 
-Registered on the top-level app in cli.py.
+Registered on the top-level app in cli.py (``sync_app`` as the ``sync`` group: run without a sub-command
+it syncs).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from oms_tui.commands.common import (
     FormatOption,
     OutputFormat,
     cli_actor,
+    console,
     get_settings,
+    local_time,
     open_engine,
     print_json,
 )
@@ -65,7 +69,13 @@ def _selected_shops(settings: Settings, shop: str | None, platform: str | None):
     return shops
 
 
+sync_app = typer.Typer(help="Fetch the orders that changed on the platforms since the last run "
+                            "(`oms sync status`: each shop's sync state)")
+
+
+@sync_app.callback(invoke_without_command=True)
 def sync_cmd(
+    ctx: typer.Context,
     shop: Annotated[Optional[str], typer.Option(help="only this shop (its name in the config)")] = None,
     platform: Annotated[Optional[str], typer.Option(help="only shops on taobao, jd or pdd")] = None,
     once: Annotated[bool, typer.Option("--once", help="one run, then exit (default: repeat until Ctrl-C)")] = False,
@@ -74,6 +84,8 @@ def sync_cmd(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Fetch the orders that changed on the platforms since the last run; print a summary per shop."""
+    if ctx.invoked_subcommand is not None:
+        return
     import time
 
     from oms_tui.platforms.registry import client_for
@@ -100,6 +112,52 @@ def sync_cmd(
                 raise typer.Exit(1)
             return
         time.sleep(every * 60)
+
+
+@sync_app.command("status")
+def sync_status(fmt: FormatOption = OutputFormat.table) -> None:
+    """Each shop's sync: last run, status (a shop the platform rate-limited says until when), last error."""
+    from zoneinfo import ZoneInfo
+
+    from rich.table import Table
+
+    from oms_tui.db import read_session
+    from oms_tui.i18n import _
+    from oms_tui.models import utcnow
+    from oms_tui.services.intake import sync
+
+    settings = get_settings()
+    with read_session(open_engine(settings)) as session:
+        rows = sync.sync_overview(session, problem_limit=0).shops
+    if fmt == OutputFormat.json:
+        print_json([{"shop": r.shop, "platform": r.platform, "status": r.status,
+                     "paused_until": r.paused_until.isoformat() if r.paused_until else None,
+                     "last_finished_at": r.last_finished_at.isoformat() if r.last_finished_at else None,
+                     "cursor_at": r.cursor_at.isoformat() if r.cursor_at else None, "runs": r.runs,
+                     "errors": r.errors, "total_new": r.total_new, "last_error": r.last_error} for r in rows])
+        return
+    if not rows:
+        typer.echo(_("No shop has synced yet."))
+        return
+    zone = ZoneInfo(settings.timezone)
+    now = utcnow()
+
+    def status(row: sync.ShopRow) -> str:
+        if row.paused_until is not None:
+            until = row.paused_until.astimezone(zone)
+            shown = until.strftime("%H:%M") if until.date() == now.astimezone(zone).date() else until.strftime(
+                "%Y-%m-%d %H:%M")
+            return _("rate-limited until {time}").format(time=shown)
+        return row.status
+
+    table = Table()
+    for header, keep in ((_("shop"), True), (_("platform"), False), (_("status"), True), (_("last run"), False),
+                         (_("runs"), False), (_("errors"), False), (_("last error"), False)):
+        table.add_column(header, no_wrap=keep)  # a shop's name and "rate-limited until 14:32" in one piece
+    for row in rows:
+        table.add_row(row.shop, row.platform, status(row), local_time(row.last_finished_at, settings), str(row.runs),
+                      str(row.errors), row.last_error[:80] if row.paused_until is None else "")
+    console.print(table)
 
 
 def simulate(

@@ -154,14 +154,18 @@ class RetryPolicy:
     jitter: float = 0.1  # ± fraction of each delay
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
+    # A platform that asks for a longer pause than this (Taobao: "This ban will last for N more seconds")
+    # is not waited out inside the call: the error goes up with its retry_after and the sync pauses the shop.
+    max_wait: float = 60.0
 
     def delay(self, retry_number: int, retry_after: float | None = None) -> float:
-        """The pause before retry ``retry_number`` (0-based); a server's Retry-After wins, capped."""
-        if retry_after is not None and retry_after >= 0:
-            return min(retry_after, self.max_delay)
+        """The pause before retry ``retry_number`` (0-based): the back-off, at least what the platform
+        asked for (Retry-After, a ban's seconds), capped at ``max_delay``."""
         base = min(self.base_delay * (self.multiplier ** retry_number), self.max_delay)
         if self.jitter and base:
             base *= 1 + self.rng.uniform(-self.jitter, self.jitter)
+        if retry_after is not None and retry_after >= 0:
+            base = min(max(base, retry_after), self.max_delay)
         return max(0.0, base)
 
     @classmethod
@@ -347,6 +351,8 @@ class PlatformClient(ABC):
             if status == 429:
                 last = self._error(PlatformRateLimited, "HTTP 429", "too many requests", api=api)
                 last.retry_after = _retry_after(response)
+                if self._ban_outlasts_retries(last):
+                    raise last
                 continue
             if status >= 500:
                 last = self._error(PlatformUnavailable, f"HTTP {status}", self._response_text(response, params),
@@ -365,6 +371,8 @@ class PlatformClient(ABC):
                 return self._unwrap(api, payload)
             except PlatformRateLimited as exc:  # refused before it was done: safe to send again
                 last = exc.redact(self._secrets(params))
+                if self._ban_outlasts_retries(last):
+                    raise last from None
                 continue
             except PlatformUnavailable as exc:  # the platform's own transient failure (Taobao isp.*)
                 last = exc.redact(self._secrets(params))
@@ -401,6 +409,10 @@ class PlatformClient(ABC):
         for page in range(pages, 0, -1):
             items.extend(read_page(start, end, page).items)
         return items
+
+    def _ban_outlasts_retries(self, exc: PlatformError) -> bool:
+        """A rate limit whose ban is longer than ``retry.max_wait``: retrying within this call is futile."""
+        return exc.retry_after is not None and exc.retry_after > self.retry.max_wait
 
     def _paginate_guard(self, page: int, api: str) -> None:
         if page > MAX_PAGES:

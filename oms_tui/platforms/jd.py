@@ -26,6 +26,7 @@ from oms_tui.platforms.base import (
 )
 from oms_tui.platforms.errors import (
     PlatformAuthError,
+    PlatformClockError,
     PlatformError,
     PlatformRateLimited,
     PlatformResponseError,
@@ -95,15 +96,27 @@ OPTIONAL_FIELDS = (
     "consigneeInfo", "itemInfoList", "pin",
 )
 
-# error_response codes, PROTOCOLS.md (checked against JD's SDK and documentation): 19 invalid
-# access_token, 12 invalid signature, 2 "App Call Limited" (rate or quota); 14 is a missing method,
-# not a bad signature. A gateway in front may also answer HTTP 429. The texts are checked too.
-AUTH_CODES = frozenset({"19"})
-SIGNATURE_CODES = frozenset({"12"})
-RATE_LIMIT_CODES = frozenset({"2"})
-AUTH_WORDS = ("access_token", "授权")
-SIGNATURE_WORDS = ("签名", "signature", "invalid sign", "sign invalid")
-RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit", "call limit")
+# The error table: error_response codes (PROTOCOLS.md, checked against JD's SDK and documentation) →
+# our error classes. 14 is a missing method (our bug, not a bad signature): a plain PlatformError.
+# A gateway in front may also answer HTTP 429 (base.py). Only a code not in the table is classified
+# by its text (ERROR_WORDS), for codes JD adds later.
+ERR_CALL_LIMITED = "2"  # "App Call Limited": rate or quota
+ERR_INVALID_TIMESTAMP = "8"  # more than ±6 minutes off JD's clock
+ERR_INVALID_SIGNATURE = "12"
+ERR_MISSING_METHOD = "14"
+ERR_INVALID_TOKEN = "19"
+ERROR_CLASSES: dict[str, type[PlatformError]] = {
+    ERR_CALL_LIMITED: PlatformRateLimited,
+    ERR_INVALID_TIMESTAMP: PlatformClockError,
+    ERR_INVALID_SIGNATURE: PlatformSignatureError,
+    ERR_MISSING_METHOD: PlatformError,
+    ERR_INVALID_TOKEN: PlatformAuthError,
+}
+ERROR_WORDS: tuple[tuple[tuple[str, ...], type[PlatformError]], ...] = (
+    (("频繁", "限流", "rate limit", "call limit"), PlatformRateLimited),
+    (("签名", "signature", "invalid sign", "sign invalid"), PlatformSignatureError),
+    (("access_token", "授权"), PlatformAuthError),
+)
 
 # Our courier code → JD logistics company id (logiCoprId). *(unconfirmed; fill from the shop's
 # JD account)*. Pass ``courier_codes=`` to the client; an all-digit courier code is used as is.
@@ -169,14 +182,11 @@ def to_result(order: Any, shop: str = "") -> FetchResult:
 
 
 def _classify_by(code: str, texts: str) -> type[PlatformError]:
+    """The error class of a JD code (ERROR_CLASSES); a code not in the table by its text."""
+    if code in ERROR_CLASSES:
+        return ERROR_CLASSES[code]
     low = texts.lower()
-    if code in RATE_LIMIT_CODES or any(w in low for w in RATE_LIMIT_WORDS):
-        return PlatformRateLimited
-    if code in SIGNATURE_CODES or any(w in low for w in SIGNATURE_WORDS):
-        return PlatformSignatureError
-    if code in AUTH_CODES or any(w in low for w in AUTH_WORDS):
-        return PlatformAuthError
-    return PlatformError
+    return next((cls for words, cls in ERROR_WORDS if any(w in low for w in words)), PlatformError)
 
 
 class JdClient(PlatformClient):

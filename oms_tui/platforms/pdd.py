@@ -97,14 +97,20 @@ REFUND_IN_PROGRESS = frozenset({2, 3})
 # against the SDK); 52001 rate limited was found in no public source *(unconfirmed)*. Texts are
 # checked too.
 ERR_ACCESS_TOKEN_EXPIRED = 10019
-ERR_RATE_LIMITED = 52001
+ERR_RATE_LIMITED = 52001  # (unconfirmed)
 ERR_SIGN = 20004
-AUTH_CODES = frozenset({ERR_ACCESS_TOKEN_EXPIRED})
-RATE_LIMIT_CODES = frozenset({ERR_RATE_LIMITED})
-SIGNATURE_CODES = frozenset({ERR_SIGN})
-AUTH_WORDS = ("access_token", "授权")
-SIGNATURE_WORDS = ("签名", "signature", "sign error", "sign invalid", "invalid sign")
-RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit")
+# The error table: code → our error class. Only a code not in the table is classified by its text
+# (ERROR_WORDS) — which is how a rate limit is recognised if 52001 turns out not to be PDD's code.
+ERROR_CLASSES: dict[int, type[PlatformError]] = {
+    ERR_ACCESS_TOKEN_EXPIRED: PlatformAuthError,
+    ERR_SIGN: PlatformSignatureError,
+    ERR_RATE_LIMITED: PlatformRateLimited,
+}
+ERROR_WORDS: tuple[tuple[tuple[str, ...], type[PlatformError]], ...] = (
+    (("频繁", "限流", "rate limit"), PlatformRateLimited),
+    (("access_token", "授权"), PlatformAuthError),
+    (("签名", "signature", "sign error", "sign invalid", "invalid sign"), PlatformSignatureError),
+)
 
 # Our courier code → PDD logistics_id. *(unconfirmed; take the ids from
 # pdd.logistics.companies.get for the shop)*. Pass ``courier_codes=``; an all-digit code is used as is.
@@ -229,14 +235,8 @@ class PddClient(PlatformClient):
                 code = raw
             detail = " / ".join(str(x) for x in (err.get("error_msg"), err.get("sub_msg")) if x)
             low = detail.lower()
-            if code in RATE_LIMIT_CODES or any(w in low for w in RATE_LIMIT_WORDS):
-                cls: type[PlatformError] = PlatformRateLimited
-            elif code in AUTH_CODES or any(w in low for w in AUTH_WORDS):
-                cls = PlatformAuthError
-            elif code in SIGNATURE_CODES or any(w in low for w in SIGNATURE_WORDS):
-                cls = PlatformSignatureError
-            else:
-                cls = PlatformError
+            cls = ERROR_CLASSES.get(code) or next(  # type: ignore[arg-type]
+                (c for words, c in ERROR_WORDS if any(w in low for w in words)), PlatformError)
             raise self._error(cls, code, detail, sub_code=err.get("sub_code") or None,
                               request_id=err.get("request_id") or None, api=api)
         key = RESPONSE_KEYS[api]

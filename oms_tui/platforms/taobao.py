@@ -11,6 +11,7 @@ sync, and its cursor stays where it was.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,6 +96,8 @@ ERROR_CLASSES: dict[int, type[PlatformError]] = {
     ERR_INVALID_SESSION: PlatformAuthError,
 }
 TRANSIENT_SUB_CODE_PREFIX = "isp."
+# Code 7's message (msg or sub_msg): how long the ban lasts; the call's retry_after.
+BAN_SECONDS = re.compile(r"ban will last for (\d+) more seconds?", re.IGNORECASE)
 
 # Trade status → our platform state.
 STATUS_MAP: dict[str, PlatformState] = {
@@ -281,7 +284,11 @@ class TaobaoClient(PlatformClient):
         cls = ERROR_CLASSES.get(code, PlatformError)  # type: ignore[arg-type]
         if cls is PlatformError and sub_code and sub_code.startswith(TRANSIENT_SUB_CODE_PREFIX):
             cls = PlatformUnavailable
-        return self._error(cls, code, detail, sub_code=sub_code, request_id=err.get("request_id") or None, api=api)
+        exc = self._error(cls, code, detail, sub_code=sub_code, request_id=err.get("request_id") or None, api=api)
+        ban = BAN_SECONDS.search(detail) if cls is PlatformRateLimited else None
+        if ban:
+            exc.retry_after = float(ban.group(1))
+        return exc
 
     # --- intake ------------------------------------------------------------------------------
 

@@ -38,3 +38,9 @@ def settled(minutes_ago: float = 5) -> datetime:
     """A moment every adapter's listing has settled on: past the longest ``listing_lag`` (PDD's 3 minutes),
     so a sync run now takes in what the platforms changed then."""
     return utcnow().replace(microsecond=0) - timedelta(minutes=minutes_ago)
+
+
+def taken_in(state, platform: str) -> set[str]:
+    """The simulated orders a sync takes in: paid, or closed after payment (those come in cancelled)."""
+    return {o.key for o in state.orders(platform) if o.draft is not None and (
+        o.draft.status == "paid" or (o.draft.status == "cancelled" and o.draft.paid_at is not None))}

@@ -15,6 +15,7 @@ from oms_tui.platforms import (
     MalformedRecord,
     PddClient,
     PlatformAuthError,
+    PlatformClockError,
     PlatformError,
     PlatformPermissionError,
     PlatformRateLimited,
@@ -172,7 +173,7 @@ def test_taobao_rate_limit_is_retried_with_backoff(sim, state, now, rng, retry, 
     with make_client(sim, "taobao", retry=retry) as client:
         results = list(client.fetch_changed(*window(now)))
     assert len(results) == 2
-    assert sleeps == [0.5, 1.0]  # exponential back-off
+    assert sleeps == [1.0, 1.0]  # exponential back-off (0.5, 1.0), but never shorter than the 1-second ban
     assert [c.outcome for c in state.calls[:2]] == ["error 7", "error 7"]
 
 
@@ -322,12 +323,14 @@ def test_jd_cancellation_and_malformed(sim, state, now, rng) -> None:
     assert cancelled and all(mapped[k].state == PlatformState.CANCELLED for k in cancelled)
 
 
-def test_jd_rate_limit_http_429_is_retried(sim, state, now, rng, retry, sleeps) -> None:
+def test_jd_rate_limit_code_2_is_retried(sim, state, now, rng, retry, sleeps) -> None:
+    """PROTOCOLS.md: JD 2 = "App Call Limited" (an error_response, not HTTP 429)."""
     state.generate(2, now, rng, SKUS, platforms=["jd"])
     state.inject_rate_limit("jd", 3)
     with make_client(sim, "jd", retry=retry) as client:
         assert len(list(client.fetch_changed(*window(now)))) == 2
     assert sleeps == [0.5, 1.0, 2.0]
+    assert [c.outcome for c in state.calls[:3]] == ["error 2"] * 3
 
 
 def test_jd_expired_token(sim, state, now) -> None:
@@ -459,10 +462,17 @@ def test_pdd_ship(sim, state, now, rng) -> None:
 
 @pytest.mark.parametrize(("platform", "error", "expected"), [
     ("jd", {"code": "12", "zh_desc": "x", "en_desc": "x"}, PlatformSignatureError),
+    ("jd", {"code": "14", "zh_desc": "x", "en_desc": "x"}, PlatformError),  # missing method: not the signature
     ("jd", {"code": "2", "zh_desc": "x", "en_desc": "x"}, PlatformRateLimited),
+    ("jd", {"code": "8", "zh_desc": "x", "en_desc": "x"}, PlatformClockError),
     ("jd", {"code": "19", "zh_desc": "x", "en_desc": "x"}, PlatformAuthError),
     ("pdd", {"error_code": 20004, "error_msg": "x"}, PlatformSignatureError),
     ("pdd", {"error_code": 10019, "error_msg": "x"}, PlatformAuthError),
+    ("taobao", {"code": 7, "msg": "x"}, PlatformRateLimited),
+    ("taobao", {"code": 11, "msg": "x"}, PlatformPermissionError),
+    ("taobao", {"code": 25, "msg": "x"}, PlatformSignatureError),
+    ("taobao", {"code": 27, "msg": "x"}, PlatformAuthError),
+    ("taobao", {"code": 15, "msg": "x", "sub_code": "isp.x-service-unavailable"}, PlatformUnavailable),
 ])
 def test_documented_error_codes_alone_are_classified(platform, error, expected, now) -> None:
     """PROTOCOLS.md's codes, with a message that names nothing (the adapters also read the text)."""
@@ -474,6 +484,21 @@ def test_documented_error_codes_alone_are_classified(platform, error, expected, 
         with pytest.raises(PlatformError) as info:
             list(client.fetch_changed(*window(now)))
     assert type(info.value) is expected and info.value.code == str(error.get("code", error.get("error_code")))
+
+
+def test_taobao_ban_is_not_waited_out_in_the_call(sim, state, now, retry, sleeps) -> None:
+    """Code 7 "This ban will last for N more seconds": longer than the retries would wait, so the
+    call gives up at once and says how long (the sync pauses the shop until then)."""
+    state.ban("taobao", 600)
+    with make_client(sim, "taobao", retry=retry) as client, pytest.raises(PlatformRateLimited) as info:
+        list(client.fetch_changed(*window(now)))
+    assert info.value.code == "7" and 590 <= info.value.retry_after <= 600
+    assert sleeps == [] and len(state.calls) == 1
+    state.ban("taobao", 0)
+    state.inject_rate_limit("taobao", 1)  # "1 more seconds": short enough to wait for, then retried
+    with make_client(sim, "taobao", retry=retry) as client:
+        assert list(client.fetch_changed(*window(now))) == []
+    assert sleeps == [1.0]
 
 
 def test_client_refuses_a_shop_of_another_platform(sim, state) -> None:

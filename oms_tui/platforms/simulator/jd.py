@@ -50,10 +50,9 @@ ERR_INVALID_TIMESTAMP = "8"
 ERR_INVALID_SIGNATURE = "12"
 ERR_MISSING_METHOD = "14"
 ERR_INVALID_TOKEN = "19"
+ERR_CALL_LIMITED = "2"  # "App Call Limited": rate or quota
 # The simulator's own, for bad parameters and unknown methods (not in PROTOCOLS.md).
 ERR_OTHER = "66"
-# Rate limiting: PROTOCOLS.md has error 2 "App Call Limited"; the simulator's injected rate limit
-# answers HTTP 429 instead, as a gateway in front of JOS does.
 
 # Errors a test may inject into one API (state.inject_api_error): none simulated on this platform yet.
 API_ERRORS: dict[str, tuple] = {}
@@ -101,8 +100,7 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             state.log_call(PLATFORM, api, params, f"HTTP {fault}")
             return SimResponse(fault, {"error": "service unavailable"})
         if fault == "rate":
-            state.log_call(PLATFORM, api, params, "HTTP 429")
-            return SimResponse(429, {"error": "too many requests"})
+            return err(ERR_CALL_LIMITED, "调用次数超限", "App Call Limited")
         shop = state.shop(PLATFORM, params.get("app_key", ""))
         if shop is None or not sign_matches(params.get("sign"), expected_sign(params, shop.app_secret)):
             return err(ERR_INVALID_SIGNATURE, "签名无效或app_key不存在", "Invalid signature")

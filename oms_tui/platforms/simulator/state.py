@@ -64,6 +64,7 @@ class SimulatorState:
         self._http_errors: dict[str, list[int]] = {p: [] for p in PLATFORMS}
         self._listing_hooks: list[Callable[[str, int, list[str]], None]] = []
         self._api_errors: dict[tuple[str, str], list[str]] = {}
+        self._banned_until: dict[str, datetime] = {}
         self._last_tick: datetime | None = None
         self._carry = 0.0
         self._malformed_seq = 0
@@ -115,9 +116,22 @@ class SimulatorState:
     # --- faults ------------------------------------------------------------------------------
 
     def inject_rate_limit(self, platform: str, n: int = 1) -> None:
-        """The next ``n`` calls to ``platform`` are rate limited (Taobao 7, PDD 52001, JD HTTP 429)."""
+        """The next ``n`` calls to ``platform`` are rate limited (Taobao 7, PDD 52001, JD 2), each with a
+        one-second ban."""
         with self.lock:
             self._rate_limit[platform] += n
+
+    def ban(self, platform: str, seconds: float) -> None:
+        """Every call to ``platform`` is refused as over its limit for ``seconds`` from now (0 lifts it);
+        Taobao says "This ban will last for N more seconds", N counting down."""
+        with self.lock:
+            self._banned_until[platform] = self.clock() + timedelta(seconds=seconds)
+
+    def ban_seconds_left(self, platform: str) -> int:
+        """Whole seconds the current ban still lasts (at least 1 for an injected rate limit)."""
+        until = self._banned_until.get(platform)
+        left = (until - self.clock()).total_seconds() if until else 0
+        return max(1, int(left + 0.999))
 
     def inject_api_error(self, platform: str, api: str, kind: str, n: int = 1) -> None:
         """The next ``n`` calls of ``api`` fail with the platform's own error of ``kind`` (each platform
@@ -349,6 +363,9 @@ class SimulatorState:
         """The next injected fault for ``platform``: an HTTP status, ``"rate"``, or None."""
         if self._http_errors[platform]:
             return self._http_errors[platform].pop(0)
+        until = self._banned_until.get(platform)
+        if until is not None and self.clock() < until:
+            return "rate"
         if self._rate_limit[platform] > 0:
             self._rate_limit[platform] -= 1
             return "rate"

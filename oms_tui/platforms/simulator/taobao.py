@@ -154,7 +154,7 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return err(ERR_INVALID_APP_KEY)
         if fault == "rate":
             return err(ERR_RATE_LIMITED, None, "accesscontrol.limited-by-app-access-count",
-                       "This ban will last for 1 more seconds")
+                       f"This ban will last for {state.ban_seconds_left(PLATFORM)} more seconds")
         sign_method = params.get("sign_method") or "md5"
         if not params.get("sign"):
             return err(ERR_MISSING_SIGNATURE)

@@ -269,6 +269,36 @@ def test_a_detail_error_that_outlasts_the_retries_leaves_the_cursor(seeded, sim)
     assert _cursor(seeded, config.name) is None
 
 
+def test_a_rate_limit_ban_pauses_the_shop_until_it_ends(seeded, sim):
+    """Taobao code 7 "This ban will last for N more seconds": no call until then, shown as paused."""
+    plenty_of_stock(seeded)
+    config = shop(sim, "taobao")
+    sim.state.generate(3, settled(), random.Random(16), SKUS, platforms=["taobao"])
+    sim.state.ban("taobao", 600)
+    now = utcnow().replace(microsecond=0)
+    banned = run_once(seeded, config, now=now)
+    assert not banned.ok and "code 7" in banned.error
+    assert now + timedelta(seconds=590) <= banned.paused_until <= now + timedelta(seconds=600)
+    with read_session(seeded) as s:
+        state = s.exec(select(ShopSync).where(ShopSync.shop == config.name)).one()
+        assert (state.last_status, state.paused_until, state.cursor_at) == ("paused", banned.paused_until, None)
+        assert state.errors == 0  # the platform asked for a pause: not a failure to count
+        [row] = sync.sync_overview(s).shops
+        assert row.paused_until == banned.paused_until and row.status == "paused"
+
+    calls = len(sim.state.calls)
+    waiting = run_once(seeded, config, now=now + timedelta(minutes=2))  # the next scheduled run
+    assert waiting.ok and waiting.paused_until == banned.paused_until and "paused" in str(waiting)
+    assert len(sim.state.calls) == calls and (waiting.new, waiting.window_end) == (0, None)
+
+    sim.state.ban("taobao", 0)
+    after = run_once(seeded, config, now=now + timedelta(seconds=601))
+    assert after.ok and after.new > 0 and after.paused_until is None
+    with read_session(seeded) as s:
+        state = s.exec(select(ShopSync).where(ShopSync.shop == config.name)).one()
+        assert (state.last_status, state.paused_until) == ("ok", None) and state.cursor_at is not None
+
+
 def test_expired_session_is_a_sync_error_on_the_shop_not_a_crash(seeded, sim):
     config = shop(sim, "pdd")
     sim.state.expire_session("pdd")
