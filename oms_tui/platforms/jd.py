@@ -247,8 +247,8 @@ class JdClient(PlatformClient):
         orders = result.get("orderInfoList") or []
         if not isinstance(orders, list):
             raise self._error(PlatformResponseError, None, "orderInfoList is not a list", api=API_ORDER_SEARCH)
-        total = listing_total(result.get("orderTotal"))
-        return ListingPage(orders, total=total if total is not None else 0)
+        # Without orderTotal the pages are counted by walking them (a full page suggests another).
+        return ListingPage(orders, total=listing_total(result.get("orderTotal")))
 
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
         # Whole orders come with the listing: the last one read of each order (newest data) is kept.

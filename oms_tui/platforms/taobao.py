@@ -189,7 +189,9 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
             price_fen=optional_fen(o, "price"),
             platform_line_id=text(o, "oid"),
         )
-        if status == PARTLY_SHIPPED and text(o, "status") in SHIPPED_LINE_STATUSES:
+        line_status = text(o, "status")
+        if status == PARTLY_SHIPPED and (line_status in SHIPPED_LINE_STATUSES
+                                         or (not line_status and text(o, "consign_time"))):
             shipped.append(line)  # left already (consigned on the platform): not ours to send
             continue
         lines.append(line)

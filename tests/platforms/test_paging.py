@@ -129,6 +129,26 @@ def test_without_a_total_the_pages_are_counted_by_walking_has_next() -> None:
     assert count_pages(ListingPage(["a"], has_next=False), read, page_size=2) == 1
 
 
+def test_jd_without_an_order_total_reads_every_page(sim, state, rng) -> None:
+    """A listing that leaves orderTotal out: full pages are followed until a short one, then read back."""
+    start, end = a_quiet_window(state, "jd", rng, 11)
+    served = state.handle
+
+    def without_total(platform, params):
+        answer = served(platform, params)
+        if platform == "jd" and isinstance(answer.body, dict):
+            for body in answer.body.values():
+                if isinstance(body, dict) and isinstance(body.get("searchorderinfo_result"), dict):
+                    body["searchorderinfo_result"].pop("orderTotal", None)
+        return answer
+
+    state.handle = without_total  # type: ignore[method-assign]
+    with make_client(sim, "jd", page_size=4) as client:
+        got = {r.platform_order_id for r in client.fetch_changed(start, end)}
+    assert got == {o.key for o in state.orders("jd")}
+    assert listing_pages(state, "jd") == [1, 2, 3, 3, 2, 1]  # walked to the short last page, then back
+
+
 def test_a_platform_that_always_says_has_next_is_stopped() -> None:
     with pytest.raises(PlatformResponseError):
         count_pages(ListingPage(["a"], has_next=True), lambda p: ListingPage(["a"], has_next=True), page_size=1,
