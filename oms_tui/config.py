@@ -61,6 +61,9 @@ class ShopConfig(BaseModel):
     decrypt_url: str = ""
     """JD: the shop's receiver-decrypt service (run beside JD's TDE SDK; oms_tui/platforms/jd.py says what it
     is sent). Empty: receivers stay masked, and a waybill request gets the platform's ciphertext."""
+    # Taobao: the trade types the shop sells (the increment API's `type`, e.g. ["fixed", "step"]); empty:
+    # every documented type. Without `type` Taobao lists only its five default types.
+    trade_types: list[str] = Field(default_factory=list)
 
     def secret_values(self) -> tuple[str, ...]:
         """The shop's secrets in clear, for masking them out of messages (``redaction.redact``)."""

@@ -72,3 +72,10 @@ class StorageError(OmsError):
 
 class AccountLocked(OmsError):
     """Too many wrong PINs for this name: it signs in again after a pause."""
+
+
+class Throttled(OmsError):
+    """An outside service refused for now and said for how long (``retry_after`` seconds): a rate-limit
+    ban. Whoever calls it on a schedule waits that long before the next call instead of failing each time."""
+
+    retry_after: float | None = None

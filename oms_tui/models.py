@@ -81,6 +81,7 @@ class HoldKind(StrEnum):
     SYNC_CONFLICT = "sync_conflict"
     PRINT_FAILED = "print_failed"
     NOTIFY_FAILED = "notify_failed"
+    PLATFORM_BLOCKED = "platform_blocked"  # the platform forbids shipping for now; released by a later sync
 
 
 class MoveKind(StrEnum):
@@ -109,6 +110,7 @@ class SyncStatus(StrEnum):
     RUNNING = "running"
     OK = "ok"
     ERROR = "error"
+    PAUSED = "paused"  # the platform banned calls for a while (rate limit): no run until paused_until
 
 
 class ProblemSource(StrEnum):
@@ -447,6 +449,7 @@ class ShopSync(SQLModel, table=True):
     total_updated: int = 0
     runs: int = 0
     errors: int = 0
+    paused_until: datetime | None = None  # the platform's rate-limit ban ends then: no call before it
 
 
 class ShopAuth(SQLModel, table=True):

@@ -14,12 +14,12 @@ from oms_tui.scheduler import OmsScheduler
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.stock import reservations
 from tests.helpers.shop import SIM_SKUS as SKUS
-from tests.helpers.sync import plenty_of_stock
+from tests.helpers.sync import plenty_of_stock, settled
 
 
 def test_two_schedulers_one_leader_syncs_every_shop(seeded, db_url, sim):
     plenty_of_stock(seeded)
-    sim.state.generate(15, utcnow() - timedelta(minutes=2), random.Random(8), SKUS)
+    sim.state.generate(15, settled(), random.Random(8), SKUS)
     shops = [s.model_copy(update={"sync_minutes": 0.02}) for s in sim.shop_configs()]  # every ~1 s
     settings = load_settings(database_url=db_url, shops=shops)
     first = OmsScheduler(seeded, settings, leadership=Leadership(seeded, lease_seconds=30), webhook_seconds=1)

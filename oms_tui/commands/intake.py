@@ -1,6 +1,8 @@
-"""``oms import``, ``oms sync``, ``oms simulate`` and ``oms webhook``: orders coming in from the platforms.
+"""``oms import``, ``oms sync`` (and ``oms sync status``), ``oms simulate`` and ``oms webhook``: orders
+coming in from the platforms.
 
-Registered on the top-level app in cli.py.
+Registered on the top-level app in cli.py (``sync_app`` as the ``sync`` group: run without a sub-command
+it syncs).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from oms_tui.commands.common import (
     FormatOption,
     OutputFormat,
     cli_actor,
+    console,
     get_settings,
+    local_time,
     open_engine,
     print_json,
 )
@@ -65,6 +69,11 @@ def _selected_shops(settings: Settings, shop: str | None, platform: str | None):
     return shops
 
 
+sync_app = typer.Typer(help="Fetch the orders that changed on the platforms since the last run "
+                            "(`oms sync status`: each shop's sync state)")
+
+
+@sync_app.callback(invoke_without_command=True)
 def sync_cmd(
     ctx: typer.Context,
     shop: Annotated[Optional[str], typer.Option(help="only this shop (its name in the config)")] = None,
@@ -76,10 +85,10 @@ def sync_cmd(
 ) -> None:
     """Fetch the orders that changed on the platforms since the last run; print a summary per shop
     (`oms sync status`: each shop's last run and authorization)."""
+    if ctx.invoked_subcommand is not None:
+        return
     import time
 
-    if ctx.invoked_subcommand:  # `oms sync status`: not a sync
-        return
     from oms_tui.platforms.registry import client_for
     from oms_tui.services.intake import sync
 

@@ -7,6 +7,8 @@ the only thing `oms shop authorize` prints before it asks for the code.
 
 from __future__ import annotations
 
+from datetime import timezone
+
 import secrets
 from typing import Annotated, Optional
 
@@ -111,6 +113,25 @@ def list_cmd(fmt: FormatOption = OutputFormat.table) -> None:
     console.print(table)
 
 
+def _sync_state(state, settings) -> str:  # noqa: ANN001 - a ShopSync row or None
+    """The status cell: a shop the platform rate-limited says until when, in the shop's local time."""
+    from zoneinfo import ZoneInfo
+
+    from oms_tui.i18n import _
+    from oms_tui.models import utcnow
+
+    if state is None:
+        return _("never run")
+    paused = state.paused_until
+    if paused is not None and paused.replace(tzinfo=paused.tzinfo or timezone.utc) > utcnow():
+        zone = ZoneInfo(settings.timezone)
+        until = paused.replace(tzinfo=paused.tzinfo or timezone.utc).astimezone(zone)
+        shown = until.strftime("%H:%M") if until.date() == utcnow().astimezone(zone).date() else until.strftime(
+            "%Y-%m-%d %H:%M")
+        return _("rate-limited until {time}").format(time=shown)
+    return _(state.last_status)
+
+
 def sync_status(fmt: FormatOption = OutputFormat.table) -> None:
     """Each shop's last sync run and its authorization."""
     from rich.table import Table
@@ -131,6 +152,9 @@ def sync_status(fmt: FormatOption = OutputFormat.table) -> None:
         rows.append({
             "shop": name, "platform": (state.platform if state else view.platform if view else ""),
             "status": state.last_status if state else "never",
+            "paused_until": (state.paused_until.replace(tzinfo=state.paused_until.tzinfo or timezone.utc).isoformat()
+                             if state and state.paused_until else None),
+            "runs": state.runs if state else 0,
             "last_finished_at": state.last_finished_at.isoformat() if state and state.last_finished_at else None,
             "last_new": state.last_new if state else 0, "last_updated": state.last_updated if state else 0,
             "errors": state.errors if state else 0, "last_error": state.last_error if state else "",
@@ -140,13 +164,16 @@ def sync_status(fmt: FormatOption = OutputFormat.table) -> None:
     if fmt == OutputFormat.json:
         print_json(rows)
         return
-    table = Table(_("Shop"), _("Platform"), _("Status"), _("Last run"), _("New"), _("Updated"), _("Errors"),
-                  _("Authorization"), _("Last error"))
+    table = Table()
+    for header, whole in ((_("Shop"), True), (_("Platform"), False), (_("Status"), True), (_("Last run"), False),
+                          (_("New"), False), (_("Updated"), False), (_("Errors"), False), (_("Authorization"), True),
+                          (_("Last error"), False)):
+        table.add_column(header, no_wrap=whole)  # "rate-limited until 14:32" and "expires in 3 days" in one piece
     for row in rows:
         view, state = views.get(row["shop"]), states.get(row["shop"])
         auth = (Text(shop_auth.status_text(view, show_date=lambda d: local_time(d, settings)),
                      style=AUTH_STYLE.get(view.status.value, "")) if view else Text(""))
-        table.add_row(row["shop"], row["platform"], row["status"],
+        table.add_row(row["shop"], row["platform"], _sync_state(state, settings),
                       local_time(state.last_finished_at, settings) if state else "", str(row["last_new"]),
                       str(row["last_updated"]), str(row["errors"]), auth, row["last_error"][:80])
     console.print(table)

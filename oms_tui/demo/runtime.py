@@ -12,6 +12,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -62,7 +63,9 @@ def start(engine: Engine, settings: Settings, data_dir: Path, *, log_file: Path)
     logging.basicConfig(filename=log_file, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     state = simulator_state(data_dir)
-    state.generate(12, utcnow(), random.Random(), state.sku_codes)  # a few new orders waiting on the platforms
+    # A few new orders waiting on the platforms, from before the adapters' listing lag (PDD: 3 minutes),
+    # so the first sync takes them in.
+    state.generate(12, utcnow() - timedelta(minutes=5), random.Random(), state.sku_codes)
     handle = run_simulator("127.0.0.1", 0, state, tick_seconds=5.0)
     shops = [shop.model_copy(update={"sync_minutes": SYNC_MINUTES, "courier_codes": handle.courier_codes(shop.platform)})
              for shop in handle.shop_configs()]

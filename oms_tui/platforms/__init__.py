@@ -14,7 +14,9 @@ from oms_tui.platforms.base import (
 )
 from oms_tui.platforms.errors import (
     PlatformAuthError,
+    PlatformClockError,
     PlatformError,
+    PlatformPermissionError,
     PlatformRateLimited,
     PlatformResponseError,
     PlatformSignatureError,
@@ -33,7 +35,9 @@ __all__ = [
     "PddClient",
     "PlatformAuthError",
     "PlatformClient",
+    "PlatformClockError",
     "PlatformError",
+    "PlatformPermissionError",
     "PlatformRateLimited",
     "PlatformResponseError",
     "PlatformSignatureError",

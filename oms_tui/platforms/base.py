@@ -6,12 +6,18 @@
 The window is split into the platform's maximum query window; an order seen in two adjoining
 windows is yielded once per call.
 
+Listings are read from the last page back to the first (``list_window``): Taobao and PDD list
+newest first and document that forward paging loses orders that change mid-listing. A window of
+many pages is split further. ``listing_lag`` says how far behind now a sync's window should end,
+so an order changing during the listing leaves the window instead of moving within it.
+
 Errors that stop a sync are ``PlatformError`` subclasses (``errors.py``): expired session, bad
 signature, rate limiting that outlasted every retry, an unreachable platform.
 
 Retries: rate limiting (platform code or HTTP 429) and HTTP 5xx are retried with exponential
 back-off (``RetryPolicy``; delays and the sleep function are injectable so tests run fast).
-Connection errors and timeouts are retried only for read calls — a ship notice is never sent
+Connection errors, timeouts and the platform's own transient errors (``PlatformUnavailable`` from
+a payload, e.g. Taobao ``isp.*``) are retried only for read calls — a ship notice is never sent
 twice on a guess.
 """
 
@@ -51,6 +57,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_PAGES = 10_000  # a guard against a platform that always says "has next"
+# A window whose listing runs to more pages than this is halved (down to MIN_SPLIT_WINDOW) and each
+# half listed on its own: few pages are read quickly, so fewer orders change while they are read.
+SPLIT_AFTER_PAGES = 5
+MIN_SPLIT_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,60 @@ def mapped_or_malformed(platform: str, raw: Any, mapper: Callable[[Mapping[str, 
         return MalformedRecord(platform, str(key) if key not in (None, "") else None, str(exc), raw)
 
 
+@dataclass(frozen=True)
+class ListingPage:
+    """One page of a platform's listing of changed orders: its items and what it says of the rest."""
+
+    items: list[Any]
+    total: int | None = None  # orders in the whole window, when the platform gives it
+    has_next: bool | None = None
+
+
+def listing_total(value: Any) -> int | None:
+    """A listing's total (a number or a digit string); None when it is missing or not a count."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def each_once(rows: list[Any], id_of: Callable[[Any], Any]) -> list[tuple[str | None, Any]]:
+    """A listing's rows as (id, row), each order once: the last row read of it (the newest data). A
+    row without an id (a malformed record) is kept once per distinct content: page 1 is read twice."""
+    named: dict[str, Any] = {}
+    unnamed: dict[str, Any] = {}
+    for row in rows:
+        key = id_of(row)
+        if key in (None, ""):
+            unnamed.setdefault(json.dumps(row, sort_keys=True, default=str), row)
+        else:
+            named[str(key)] = row
+    return [*named.items(), *((None, row) for row in unnamed.values())]
+
+
+def count_pages(first: ListingPage, read_page: Callable[[int], ListingPage], *, page_size: int,
+                max_pages: int = MAX_PAGES, error: Callable[[str], Exception] | None = None) -> int:
+    """How many pages the listing has, from its first page.
+
+    With a total (Taobao ``total_results``, PDD ``total_count``, JD ``orderTotal``) that is arithmetic.
+    A platform that gives only ``has_next`` is walked forward page by page to find the last one — the
+    pages are read twice then (once to count, once backwards), so the adapters ask for the total.
+    """
+    if first.total is not None:
+        return max(1, -(-max(first.total, 0) // page_size))
+    page, current = 1, first
+    while current.has_next or (current.has_next is None and len(current.items) >= page_size):
+        page += 1
+        if page > max_pages:
+            raise (error or ValueError)(f"more than {max_pages} pages")
+        current = read_page(page)
+        if not current.items:
+            return page - 1
+    return page
+
+
 @dataclass
 class RetryPolicy:
     """Bounded exponential back-off: ``base_delay * multiplier**n``, capped, with optional jitter."""
@@ -92,14 +156,18 @@ class RetryPolicy:
     jitter: float = 0.1  # ± fraction of each delay
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
+    # A platform that asks for a longer pause than this (Taobao: "This ban will last for N more seconds")
+    # is not waited out inside the call: the error goes up with its retry_after and the sync pauses the shop.
+    max_wait: float = 60.0
 
     def delay(self, retry_number: int, retry_after: float | None = None) -> float:
-        """The pause before retry ``retry_number`` (0-based); a server's Retry-After wins, capped."""
-        if retry_after is not None and retry_after >= 0:
-            return min(retry_after, self.max_delay)
+        """The pause before retry ``retry_number`` (0-based): the back-off, at least what the platform
+        asked for (Retry-After, a ban's seconds), capped at ``max_delay``."""
         base = min(self.base_delay * (self.multiplier ** retry_number), self.max_delay)
         if self.jitter and base:
             base *= 1 + self.rng.uniform(-self.jitter, self.jitter)
+        if retry_after is not None and retry_after >= 0:
+            base = min(max(base, retry_after), self.max_delay)
         return max(0.0, base)
 
     @classmethod
@@ -161,6 +229,9 @@ class PlatformClient(ABC):
     max_window: ClassVar[timedelta]
     same_day_windows: ClassVar[bool] = False
     max_page_size: ClassVar[int] = 100
+    # How far behind now a sync's window must end. Reading from the last page back loses nothing only
+    # while an order that changes leaves the window; one that changes within it moves to the front.
+    listing_lag: ClassVar[timedelta] = timedelta(0)
     default_courier_codes: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, shop: ShopConfig, *, http: httpx.Client | None = None,
@@ -301,6 +372,8 @@ class PlatformClient(ABC):
             if status == 429:
                 last = self._error(PlatformRateLimited, "HTTP 429", "too many requests", api=api)
                 last.retry_after = _retry_after(response)
+                if self._ban_outlasts_retries(last):
+                    raise last
                 continue
             if status >= 500:
                 last = self._error(PlatformUnavailable, f"HTTP {status}", self._response_text(response, params),
@@ -317,9 +390,16 @@ class PlatformClient(ABC):
                                   api=api) from None
             try:
                 return self._unwrap(api, payload)
-            except PlatformRateLimited as exc:
+            except PlatformRateLimited as exc:  # refused before it was done: safe to send again
                 last = exc.redact(self._secrets(params))
+                if self._ban_outlasts_retries(last):
+                    raise last from None
                 continue
+            except PlatformUnavailable as exc:  # the platform's own transient failure (Taobao isp.*)
+                last = exc.redact(self._secrets(params))
+                if idempotent:
+                    continue
+                raise
             except PlatformError as exc:
                 exc.redact(self._secrets(params))
                 if isinstance(exc, PlatformAuthError) and self._token_replaced():
@@ -328,6 +408,35 @@ class PlatformClient(ABC):
                 raise
         assert last is not None
         raise last
+
+    def list_window(self, start: datetime, end: datetime,
+                    read_page: Callable[[datetime, datetime, int], ListingPage], api: str) -> list[Any]:
+        """Every item the platform lists for ``[start, end]``, read from the last page back to the first.
+
+        Page 1 comes first for the total; a window of more than ``SPLIT_AFTER_PAGES`` pages is halved
+        and each half listed on its own; then the pages are read from the last to the first, page 1
+        again at the end. An order that changes meanwhile leaves the window and the ones behind it
+        move up onto pages still to be read, so none is skipped (read forwards, one would be). Items
+        may repeat (page 1 twice, an order moving up); the caller keeps the last one read.
+        """
+        first = read_page(start, end, 1)
+        pages = count_pages(first, lambda page: read_page(start, end, page), page_size=self.page_size,
+                            error=lambda detail: self._error(PlatformResponseError, None, detail, api=api))
+        if pages > SPLIT_AFTER_PAGES and end - start >= 2 * MIN_SPLIT_WINDOW:
+            middle = (start + (end - start) / 2).replace(microsecond=0)
+            return (self.list_window(start, middle, read_page, api)
+                    + self.list_window(middle + timedelta(seconds=1), end, read_page, api))
+        if pages == 1:
+            return list(first.items)
+        self._paginate_guard(pages, api)
+        items = list(first.items)
+        for page in range(pages, 0, -1):
+            items.extend(read_page(start, end, page).items)
+        return items
+
+    def _ban_outlasts_retries(self, exc: PlatformError) -> bool:
+        """A rate limit whose ban is longer than ``retry.max_wait``: retrying within this call is futile."""
+        return exc.retry_after is not None and exc.retry_after > self.retry.max_wait
 
     def _paginate_guard(self, page: int, api: str) -> None:
         if page > MAX_PAGES:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from oms_tui.errors import OmsError
+from oms_tui.errors import OmsError, Throttled
 from oms_tui.redaction import redact
 
 
@@ -17,7 +17,7 @@ class PlatformError(OmsError):
 
     kind = "platform error"
     hint = ""
-    retry_after: float | None = None  # seconds, when the platform said (HTTP Retry-After)
+    retry_after: float | None = None  # seconds, when the platform said (HTTP Retry-After, Taobao's ban)
 
     def __init__(self, platform: str, shop: str, code: str | int | None = None, detail: str = "", *,
                  sub_code: str | None = None, request_id: str | None = None, api: str | None = None) -> None:
@@ -70,8 +70,8 @@ class PlatformSignatureError(PlatformError):
     hint = "check the shop's app key and app secret"
 
 
-class PlatformRateLimited(PlatformError):
-    """Still rate limited after every retry."""
+class PlatformRateLimited(PlatformError, Throttled):
+    """Still rate limited after every retry, or banned for longer than the retries wait (``retry_after``)."""
 
     kind = "rate limited"
     hint = "retried with back-off; try again later"
@@ -87,3 +87,18 @@ class PlatformResponseError(PlatformError):
     """An answer that is not the documented shape (not JSON, missing the response key...)."""
 
     kind = "unexpected response"
+
+
+class PlatformPermissionError(PlatformError):
+    """The app may not call this API for the shop (Taobao code 11, isv.permission-api-package-limit):
+    nothing about one order; the whole sync stops and its window is read again next time."""
+
+    kind = "insufficient permission"
+    hint = "grant the app this API on the platform (its API package), then sync again"
+
+
+class PlatformClockError(PlatformError):
+    """The platform refused the request's timestamp (JD code 8: more than ±6 minutes off its clock)."""
+
+    kind = "request time refused"
+    hint = "check this computer's clock: the platform allows only a few minutes' difference"

@@ -2,7 +2,8 @@
 
 Every business parameter travels as one JSON string, ``360buy_param_json``; the response key is
 spelled ``…_responce`` (sic). ``pop.order.search`` already returns whole orders, so there is no
-per-order detail call. Pagination: ``page`` from 1 until ``orderTotal`` orders were read.
+per-order detail call. Pagination: page 1 for ``orderTotal``, then from the last page back to the
+first (``base.list_window``), windows of an hour halved while they have many pages.
 
 Receivers (PROTOCOLS.md): ``consigneeInfo``'s ``fullname``, ``telephone``, ``mobile`` and ``fullAddress``
 come TDE-encrypted, ``desen_mobile`` / ``desen_telephone`` masked. Ciphertext is recognised as JD's TDE SDK
@@ -14,7 +15,7 @@ plain or masked (older apps, unencrypted shops) is used as it comes.
 Decrypt hook: a shop with ``decrypt_url`` (a service it runs beside JD's TDE SDK, which needs the app and a
 live access token to fetch its keys) gets the real receiver shown instead. Our seam, not a JD API:
 ``POST decrypt_url`` JSON ``{"app_key", "access_token", "ciphertexts": [...]}`` → ``{"plaintexts": [text or
-null, ...]}`` in the same order, once per page of orders. When it fails the orders come in masked (logged).
+null, ...]}`` in the same order, once per page's worth of orders. When it fails the orders come in masked (logged).
 """
 
 from __future__ import annotations
@@ -27,15 +28,20 @@ from typing import Any
 
 import httpx
 
+from oms_tui.i18n import N_
 from oms_tui.platforms.base import (
     FetchResult,
+    ListingPage,
     PlatformClient,
     as_str_params,
     beijing_timestamp,
+    each_once,
+    listing_total,
     mapped_or_malformed,
 )
 from oms_tui.platforms.errors import (
     PlatformAuthError,
+    PlatformClockError,
     PlatformError,
     PlatformRateLimited,
     PlatformResponseError,
@@ -53,6 +59,7 @@ from oms_tui.platforms.mapping import (
     optional_time,
     order_id,
     parse_beijing,
+    platform_block,
     quantity,
     sku_code,
     text,
@@ -77,9 +84,13 @@ API_ORDER_SEARCH = "jingdong.pop.order.search"
 API_ORDER_SHIPMENT = "jingdong.pop.order.shipment"
 SHIPMENT_RESULT_KEY = "sopjosshipment_result"  # (unconfirmed)
 
-# *(unconfirmed)* PROTOCOLS.md gives no maximum window for pop.order.search; we keep a day.
-MAX_WINDOW = timedelta(days=1)
+# PROTOCOLS.md: "short time windows, few pages". *(unconfirmed)* no maximum window is documented:
+# an hour, and a window of more than SPLIT_AFTER_PAGES pages is halved (base.list_window).
+MAX_WINDOW = timedelta(hours=1)
 MAX_PAGE_SIZE = 100
+# *(unconfirmed)* the sort order of the search is not documented; read from the last page back with
+# the window ending a minute behind now, an order changing mid-listing costs no other in either order.
+LISTING_LAG = timedelta(minutes=1)
 # *(unconfirmed)* the dateType value that queries by modified time (PROTOCOLS.md names the
 # parameter but not the value).
 DATE_TYPE_MODIFIED = "0"
@@ -89,12 +100,13 @@ STATUS_MAP: dict[str, PlatformState] = {
     "WAIT_GOODS_RECEIVE_CONFIRM": PlatformState.SHIPPED,
     "FINISHED_L": PlatformState.FINISHED,
     "TRADE_CANCELED": PlatformState.CANCELLED,
-    # Still ours, but held on JD's side (after-sale / paused): mapped PAID with platform_status
-    # kept, so intake can open a hold for HOLD_STATES.
+    # Still ours, but held on JD's side (after-sale / paused): mapped PAID with a platform_block, so
+    # intake holds the order until JD lets it go (HOLD_STATES).
     "LOCKED": PlatformState.PAID,
     "POP_ORDER_PAUSE": PlatformState.PAID,
 }
-HOLD_STATES = frozenset({"LOCKED", "POP_ORDER_PAUSE"})
+# Still ours but not to ship while JD holds them: the meaning the platform_blocked hold shows.
+HOLD_STATES: dict[str, str] = {"LOCKED": N_("locked by an after-sale"), "POP_ORDER_PAUSE": N_("paused on the platform")}
 ORDER_STATES = tuple(STATUS_MAP)  # asked for in every search
 
 OPTIONAL_FIELDS = (
@@ -103,15 +115,27 @@ OPTIONAL_FIELDS = (
     "consigneeInfo", "itemInfoList", "pin",
 )
 
-# error_response codes, PROTOCOLS.md (checked against JD's SDK and documentation): 19 invalid
-# access_token, 12 invalid signature, 2 "App Call Limited" (rate or quota); 14 is a missing method,
-# not a bad signature. A gateway in front may also answer HTTP 429. The texts are checked too.
-AUTH_CODES = frozenset({"19"})
-SIGNATURE_CODES = frozenset({"12"})
-RATE_LIMIT_CODES = frozenset({"2"})
-AUTH_WORDS = ("access_token", "授权")
-SIGNATURE_WORDS = ("签名", "signature", "invalid sign", "sign invalid")
-RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit", "call limit")
+# The error table: error_response codes (PROTOCOLS.md, checked against JD's SDK and documentation) →
+# our error classes. 14 is a missing method (our bug, not a bad signature): a plain PlatformError.
+# A gateway in front may also answer HTTP 429 (base.py). Only a code not in the table is classified
+# by its text (ERROR_WORDS), for codes JD adds later.
+ERR_CALL_LIMITED = "2"  # "App Call Limited": rate or quota
+ERR_INVALID_TIMESTAMP = "8"  # more than ±6 minutes off JD's clock
+ERR_INVALID_SIGNATURE = "12"
+ERR_MISSING_METHOD = "14"
+ERR_INVALID_TOKEN = "19"
+ERROR_CLASSES: dict[str, type[PlatformError]] = {
+    ERR_CALL_LIMITED: PlatformRateLimited,
+    ERR_INVALID_TIMESTAMP: PlatformClockError,
+    ERR_INVALID_SIGNATURE: PlatformSignatureError,
+    ERR_MISSING_METHOD: PlatformError,
+    ERR_INVALID_TOKEN: PlatformAuthError,
+}
+ERROR_WORDS: tuple[tuple[tuple[str, ...], type[PlatformError]], ...] = (
+    (("频繁", "限流", "rate limit", "call limit"), PlatformRateLimited),
+    (("签名", "signature", "invalid sign", "sign invalid"), PlatformSignatureError),
+    (("access_token", "授权"), PlatformAuthError),
+)
 
 # consigneeInfo: TDE-encrypted fields and the masked phones beside them (PROTOCOLS.md); ``oaid`` is in JD's
 # SDK's consignee model (not in PROTOCOLS.md): kept when it comes.
@@ -160,6 +184,7 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         shop=shop,
         state=STATUS_MAP[state],
         platform_status=state,
+        platform_block=platform_block("orderState", state, HOLD_STATES[state]) if state in HOLD_STATES else "",
         buyer_id=_plain(text(order, "pin")),
         receiver_province=text(consignee, "province"),
         receiver_city=text(consignee, "city"),
@@ -213,14 +238,11 @@ def to_result(order: Any, shop: str = "") -> FetchResult:
 
 
 def _classify_by(code: str, texts: str) -> type[PlatformError]:
+    """The error class of a JD code (ERROR_CLASSES); a code not in the table by its text."""
+    if code in ERROR_CLASSES:
+        return ERROR_CLASSES[code]
     low = texts.lower()
-    if code in RATE_LIMIT_CODES or any(w in low for w in RATE_LIMIT_WORDS):
-        return PlatformRateLimited
-    if code in SIGNATURE_CODES or any(w in low for w in SIGNATURE_WORDS):
-        return PlatformSignatureError
-    if code in AUTH_CODES or any(w in low for w in AUTH_WORDS):
-        return PlatformAuthError
-    return PlatformError
+    return next((cls for words, cls in ERROR_WORDS if any(w in low for w in words)), PlatformError)
 
 
 class JdClient(PlatformClient):
@@ -228,6 +250,7 @@ class JdClient(PlatformClient):
     default_path = DEFAULT_PATH
     max_window = MAX_WINDOW
     max_page_size = MAX_PAGE_SIZE
+    listing_lag = LISTING_LAG
 
     default_courier_codes = LOGISTICS_IDS
 
@@ -270,28 +293,26 @@ class JdClient(PlatformClient):
 
     # --- intake ------------------------------------------------------------------------------
 
+    def _list_page(self, start: datetime, end: datetime, page: int) -> ListingPage:
+        body = self._call(API_ORDER_SEARCH, {
+            "start_date": format_beijing(start), "end_date": format_beijing(end),
+            "order_state": ",".join(ORDER_STATES), "page": page, "page_size": self.page_size,
+            "optional_fields": ",".join(OPTIONAL_FIELDS), "dateType": DATE_TYPE_MODIFIED,
+        })
+        result = self._api_result(API_ORDER_SEARCH, body.get("searchorderinfo_result"))
+        orders = result.get("orderInfoList") or []
+        if not isinstance(orders, list):
+            raise self._error(PlatformResponseError, None, "orderInfoList is not a list", api=API_ORDER_SEARCH)
+        # Without orderTotal the pages are counted by walking them (a full page suggests another).
+        return ListingPage(orders, total=listing_total(result.get("orderTotal")))
+
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        page, seen = 1, 0
-        while True:
-            self._paginate_guard(page, API_ORDER_SEARCH)
-            body = self._call(API_ORDER_SEARCH, {
-                "start_date": format_beijing(start), "end_date": format_beijing(end),
-                "order_state": ",".join(ORDER_STATES), "page": page, "page_size": self.page_size,
-                "optional_fields": ",".join(OPTIONAL_FIELDS), "dateType": DATE_TYPE_MODIFIED,
-            })
-            result = self._api_result(API_ORDER_SEARCH, body.get("searchorderinfo_result"))
-            orders = result.get("orderInfoList") or []
-            if not isinstance(orders, list):
-                raise self._error(PlatformResponseError, None, "orderInfoList is not a list", api=API_ORDER_SEARCH)
-            try:
-                total = int(result.get("orderTotal") or 0)
-            except (TypeError, ValueError):
-                total = 0
-            yield from self._decrypted([to_result(order, self.shop.name) for order in orders])
-            seen += len(orders)
-            if not orders or seen >= total:
-                return
-            page += 1
+        # Whole orders come with the listing: the last one read of each order (newest data) is kept.
+        rows = self.list_window(start, end, self._list_page, API_ORDER_SEARCH)
+        results = [to_result(order, self.shop.name)
+                   for _oid, order in each_once(rows, lambda o: o.get("orderId") if isinstance(o, dict) else None)]
+        for first in range(0, len(results), self.page_size):  # one decrypt call per page's worth of orders
+            yield from self._decrypted(results[first:first + self.page_size])
 
     # --- the decrypt hook --------------------------------------------------------------------
 

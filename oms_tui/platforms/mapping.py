@@ -20,7 +20,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from oms_tui.i18n import N_
 from oms_tui.money import InvalidAmount, yuan_to_fen  # noqa: F401 - re-exported: the adapters parse amounts by the same rule
+from oms_tui.phrases import phrase
 from oms_tui.services.orders.normalized import (
     NormalizedLine,
     NormalizedOrder,
@@ -178,6 +180,13 @@ def settle_state(state: PlatformState, line_refund_statuses: Iterable[str]) -> P
     if state == PlatformState.PAID and all_lines_refunded(line_refund_statuses):
         return PlatformState.CANCELLED
     return state
+
+
+def platform_block(field: str, value: Any, meaning: str) -> str:
+    """``NormalizedOrder.platform_block``: the field that forbids shipping and its value, as a stored phrase
+    (``meaning`` is an ``N_()`` msgid, shown in the reader's language)."""
+    return phrase(N_("the platform forbids shipping: {field} is {value} ({meaning})"), field=field, value=str(value),
+                  meaning=meaning, translated=["meaning"])
 
 
 def build_order(**fields: Any) -> NormalizedOrder:

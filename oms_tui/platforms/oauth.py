@@ -303,7 +303,7 @@ class PddOAuth(ShopOAuth):
         if isinstance(body, dict) and isinstance(body.get("error_response"), dict):
             err = body["error_response"]
             detail = " / ".join(str(x) for x in (err.get("error_code"), err.get("error_msg"), err.get("sub_msg")) if x)
-            if _int_or_none(err.get("error_code")) in pdd.RATE_LIMIT_CODES:  # not a refusal: try again later
+            if pdd.ERROR_CLASSES.get(_int_or_none(err.get("error_code"))) is PlatformRateLimited:  # not a refusal: later
                 raise PlatformRateLimited(self.platform, self.shop.name, err.get("error_code"), detail,
                                           api=api).redact(secrets)
             raise self._refused(detail, secrets)

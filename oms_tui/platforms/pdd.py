@@ -13,11 +13,15 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from oms_tui.i18n import N_
 from oms_tui.platforms.base import (
     FetchResult,
+    ListingPage,
     MalformedRecord,
     PlatformClient,
     as_str_params,
+    each_once,
+    listing_total,
     mapped_or_malformed,
 )
 from oms_tui.platforms.errors import (
@@ -37,6 +41,7 @@ from oms_tui.platforms.mapping import (
     optional_time,
     order_id,
     parse_beijing,
+    platform_block,
     quantity,
     sku_code,
     text,
@@ -63,6 +68,9 @@ RESPONSE_KEYS = {
 
 MAX_WINDOW = timedelta(minutes=30)
 MAX_PAGE_SIZE = 100
+# "通过从后往前翻页的方式以及结束时间不小于拼多多系统时间前3min可以避免漏单问题": read back from the
+# last page, with the window ending at least 3 minutes before PDD's clock.
+LISTING_LAG = timedelta(minutes=3)
 
 # Request filters: every order status and every refund status.
 ORDER_STATUS_ALL = 5
@@ -76,6 +84,13 @@ STATUS_MAP: dict[int, PlatformState] = {
 }
 REFUND_NONE = 1
 REFUND_REFUNDED = 4
+# An order to ship (order_status 1) that PDD still says not to ship (PROTOCOLS.md): field → {value:
+# meaning}. Checked in this order; a field missing from the payload does not block.
+BLOCKING_FIELDS: dict[str, dict[int, str]] = {
+    "confirm_status": {0: N_("deal not concluded"), 2: N_("deal cancelled")},
+    "group_status": {0: N_("group forming"), 2: N_("group failed")},
+    "risk_control_status": {1: N_("under risk review")},
+}
 # Refund in progress (2 after-sale, 3 refunding): the order should not ship until it settles.
 REFUND_IN_PROGRESS = frozenset({2, 3})
 
@@ -83,14 +98,20 @@ REFUND_IN_PROGRESS = frozenset({2, 3})
 # against the SDK); 52001 rate limited was found in no public source *(unconfirmed)*. Texts are
 # checked too.
 ERR_ACCESS_TOKEN_EXPIRED = 10019
-ERR_RATE_LIMITED = 52001
+ERR_RATE_LIMITED = 52001  # (unconfirmed)
 ERR_SIGN = 20004
-AUTH_CODES = frozenset({ERR_ACCESS_TOKEN_EXPIRED})
-RATE_LIMIT_CODES = frozenset({ERR_RATE_LIMITED})
-SIGNATURE_CODES = frozenset({ERR_SIGN})
-AUTH_WORDS = ("access_token", "授权")
-SIGNATURE_WORDS = ("签名", "signature", "sign error", "sign invalid", "invalid sign")
-RATE_LIMIT_WORDS = ("频繁", "限流", "rate limit")
+# The error table: code → our error class. Only a code not in the table is classified by its text
+# (ERROR_WORDS) — which is how a rate limit is recognised if 52001 turns out not to be PDD's code.
+ERROR_CLASSES: dict[int, type[PlatformError]] = {
+    ERR_ACCESS_TOKEN_EXPIRED: PlatformAuthError,
+    ERR_SIGN: PlatformSignatureError,
+    ERR_RATE_LIMITED: PlatformRateLimited,
+}
+ERROR_WORDS: tuple[tuple[tuple[str, ...], type[PlatformError]], ...] = (
+    (("频繁", "限流", "rate limit"), PlatformRateLimited),
+    (("access_token", "授权"), PlatformAuthError),
+    (("签名", "signature", "sign error", "sign invalid", "invalid sign"), PlatformSignatureError),
+)
 
 # Encrypted receiver fields → our names for the withheld parts (services/customers/withheld.py).
 WITHHELD_FIELDS = {"receiver_name": "name", "receiver_phone": "mobile", "receiver_address": "address"}
@@ -128,6 +149,12 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
     state = STATUS_MAP[status]
     if status == 1 and refund == REFUND_REFUNDED:
         state = PlatformState.CANCELLED
+    block = ""
+    for field, meanings in BLOCKING_FIELDS.items():
+        value = order.get(field)
+        if value not in (None, "") and _int(value, field) in meanings:
+            block = platform_block(field, _int(value, field), meanings[_int(value, field)])
+            break
     items = as_list(order.get("item_list"), field="item_list")
     if not items:
         raise MappingError("order has no lines")
@@ -148,6 +175,7 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         shop=shop,
         state=state,
         platform_status=f"order_status={status} refund_status={refund}",
+        platform_block=block if state == PlatformState.PAID else "",
         buyer_id="",  # PDD gives no buyer id in these fields
         receiver_name=_display(order, "receiver_name"),
         receiver_phone=_display(order, "receiver_phone"),
@@ -175,6 +203,11 @@ def to_result(order: Any, shop: str = "") -> FetchResult:
     return mapped_or_malformed(PLATFORM, order, map_order, "order_sn", shop)
 
 
+def _listed_sn(item: Any) -> Any:
+    """The order_sn of a listing row (an object, or the bare order_sn)."""
+    return item.get("order_sn") if isinstance(item, dict) else item if isinstance(item, str) else None
+
+
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
@@ -184,6 +217,7 @@ class PddClient(PlatformClient):
     default_path = DEFAULT_PATH
     max_window = MAX_WINDOW
     max_page_size = MAX_PAGE_SIZE
+    listing_lag = LISTING_LAG
 
     default_courier_codes = LOGISTICS_IDS
 
@@ -207,14 +241,8 @@ class PddClient(PlatformClient):
                 code = raw
             detail = " / ".join(str(x) for x in (err.get("error_msg"), err.get("sub_msg")) if x)
             low = detail.lower()
-            if code in RATE_LIMIT_CODES or any(w in low for w in RATE_LIMIT_WORDS):
-                cls: type[PlatformError] = PlatformRateLimited
-            elif code in AUTH_CODES or any(w in low for w in AUTH_WORDS):
-                cls = PlatformAuthError
-            elif code in SIGNATURE_CODES or any(w in low for w in SIGNATURE_WORDS):
-                cls = PlatformSignatureError
-            else:
-                cls = PlatformError
+            cls = ERROR_CLASSES.get(code) or next(  # type: ignore[arg-type]
+                (c for words, c in ERROR_WORDS if any(w in low for w in words)), PlatformError)
             raise self._error(cls, code, detail, sub_code=err.get("sub_code") or None,
                               request_id=err.get("request_id") or None, api=api)
         key = RESPONSE_KEYS[api]
@@ -225,27 +253,26 @@ class PddClient(PlatformClient):
 
     # --- intake ------------------------------------------------------------------------------
 
+    def _list_page(self, start: datetime, end: datetime, page: int) -> ListingPage:
+        # use_has_next=false: with true PDD leaves total_count out, and the total finds the last page.
+        body = self._call(API_INCREMENT, {
+            "start_updated_at": int(start.timestamp()), "end_updated_at": int(end.timestamp()),
+            "order_status": ORDER_STATUS_ALL, "refund_status": REFUND_STATUS_ALL, "is_lucky_flag": 0,
+            "page": page, "page_size": self.page_size, "use_has_next": "false",
+        })
+        listed = body.get("order_sn_list") or []
+        if not isinstance(listed, list):
+            raise self._error(PlatformResponseError, None, "order_sn_list is not a list", api=API_INCREMENT)
+        return ListingPage(listed, total=listing_total(body.get("total_count")),
+                           has_next=_truthy(body["has_next"]) if "has_next" in body else None)
+
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        page = 1
-        while True:
-            self._paginate_guard(page, API_INCREMENT)
-            body = self._call(API_INCREMENT, {
-                "start_updated_at": int(start.timestamp()), "end_updated_at": int(end.timestamp()),
-                "order_status": ORDER_STATUS_ALL, "refund_status": REFUND_STATUS_ALL, "is_lucky_flag": 0,
-                "page": page, "page_size": self.page_size, "use_has_next": "true",
-            })
-            listed = body.get("order_sn_list") or []
-            if not isinstance(listed, list):
-                raise self._error(PlatformResponseError, None, "order_sn_list is not a list", api=API_INCREMENT)
-            for item in listed:
-                sn = item.get("order_sn") if isinstance(item, dict) else item if isinstance(item, str) else None
-                if not sn:
-                    yield MalformedRecord(PLATFORM, None, "listed order has no order_sn", item)
-                    continue
-                yield self.fetch_order(str(sn), item)
-            if not listed or not _truthy(body.get("has_next")):
-                return
-            page += 1
+        rows = self.list_window(start, end, self._list_page, API_INCREMENT)
+        for sn, item in each_once(rows, _listed_sn):
+            if sn is None:
+                yield MalformedRecord(PLATFORM, None, "listed order has no order_sn", item)
+            else:  # the detail is fetched once per order
+                yield self.fetch_order(sn, item)
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:
         return self.fetch_order(platform_order_id)

@@ -1,32 +1,42 @@
 """Taobao / Tmall (TOP API): changed trades, full trade detail, offline ship notice.
 
 Flow of ``fetch_changed``: ``taobao.trades.sold.increment.get`` per window (same Beijing day,
-≤ 1 day) with ``use_has_next=true`` paging, then ``taobao.trade.fullinfo.get`` per tid.
+≤ 1 day), its pages read from the last back to the first with ``total_results`` (the documented way
+not to lose orders; ``use_has_next=true`` would leave the total out), then
+``taobao.trade.fullinfo.get`` per tid.
 A per-trade business error from fullinfo (e.g. the trade vanished) becomes a MalformedRecord;
-session, signature, rate-limit-exhausted and network errors stop the sync.
+session, signature, permission, rate-limit-exhausted, transient (isp.*) and network errors stop the
+sync, and its cursor stays where it was.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from oms_tui.config import ShopConfig
+from oms_tui.i18n import N_
 from oms_tui.platforms.base import (
     FetchResult,
+    ListingPage,
     MalformedRecord,
     PlatformClient,
     as_str_params,
     beijing_timestamp,
+    each_once,
+    listing_total,
     mapped_or_malformed,
 )
 from oms_tui.platforms.errors import (
     PlatformAuthError,
     PlatformError,
+    PlatformPermissionError,
     PlatformRateLimited,
     PlatformResponseError,
     PlatformSignatureError,
+    PlatformUnavailable,
 )
 from oms_tui.platforms.mapping import (
     MappingError,
@@ -41,6 +51,7 @@ from oms_tui.platforms.mapping import (
     optional_time,
     order_id,
     parse_beijing,
+    platform_block,
     quantity,
     settle_state,
     sku_code,
@@ -62,33 +73,61 @@ API_OFFLINE_SEND = "taobao.logistics.offline.send"
 
 MAX_WINDOW = timedelta(days=1)  # and the same (Beijing) day
 MAX_PAGE_SIZE = 100
+# *(unconfirmed)* not documented for Taobao (PDD documents 3 minutes): the window ends a minute behind
+# now, so an order changing while the listing is read leaves the window (paging back then loses none).
+LISTING_LAG = timedelta(minutes=1)
 
-# Error codes. 7, 25 and 27 are confirmed; 26 (missing session) and 28 (missing app key) are
-# *(unconfirmed)* — PROTOCOLS.md: "code list: unconfirmed beyond 7/25/27".
-ERR_RATE_LIMITED = 7
-ERR_INSUFFICIENT_PERMISSION = 11  # (unconfirmed)
-ERR_REMOTE_SERVICE = 15  # (unconfirmed)
+# Error codes. 7, 11, 25 and 27 are confirmed (PROTOCOLS.md, checked against the SDK and docs); 26
+# (missing session) and 28 (missing app key) are *(unconfirmed)*.
+ERR_RATE_LIMITED = 7  # flow control; sub_code accesscontrol.limited-by-…, "This ban will last for N more seconds"
+ERR_INSUFFICIENT_PERMISSION = 11  # isv.permission-api-package-limit
+ERR_REMOTE_SERVICE = 15  # with an isv.* sub_code a business refusal (the trade does not exist …)
 ERR_INVALID_SIGNATURE = 25
 ERR_MISSING_SESSION = 26  # (unconfirmed)
 ERR_INVALID_SESSION = 27
 ERR_MISSING_APP_KEY = 28  # (unconfirmed)
-RATE_LIMIT_CODES = frozenset({ERR_RATE_LIMITED})
-AUTH_CODES = frozenset({ERR_MISSING_SESSION, ERR_INVALID_SESSION})
-SIGNATURE_CODES = frozenset({ERR_INVALID_SIGNATURE})
+# The error table: code → our error class. Anything else is a PlatformError (about that call only:
+# a refused detail becomes a MalformedRecord); an isp.* sub_code is the platform's own transient
+# failure, whatever the code (TRANSIENT_SUB_CODE_PREFIX): retried, and it stops the sync if it lasts.
+ERROR_CLASSES: dict[int, type[PlatformError]] = {
+    ERR_RATE_LIMITED: PlatformRateLimited,
+    ERR_INSUFFICIENT_PERMISSION: PlatformPermissionError,
+    ERR_INVALID_SIGNATURE: PlatformSignatureError,
+    ERR_MISSING_SESSION: PlatformAuthError,
+    ERR_INVALID_SESSION: PlatformAuthError,
+}
+TRANSIENT_SUB_CODE_PREFIX = "isp."
+# Code 7's message (msg or sub_msg): how long the ban lasts; the call's retry_after.
+BAN_SECONDS = re.compile(r"ban will last for (\d+) more seconds?", re.IGNORECASE)
 
 # Trade status → our platform state.
 STATUS_MAP: dict[str, PlatformState] = {
     "TRADE_NO_CREATE_PAY": PlatformState.AWAITING_PAYMENT,
     "WAIT_BUYER_PAY": PlatformState.AWAITING_PAYMENT,
     "PAY_PENDING": PlatformState.AWAITING_PAYMENT,
+    "WAIT_PRE_AUTH_CONFIRM": PlatformState.AWAITING_PAYMENT,  # 0元购合约中: not paid
     "WAIT_SELLER_SEND_GOODS": PlatformState.PAID,
-    "SELLER_CONSIGNED_PART": PlatformState.SHIPPED,
+    "PAID_FORBID_CONSIGN": PlatformState.PAID,  # paid, shipping forbidden: held (BLOCKED_STATUSES)
+    "SELLER_CONSIGNED_PART": PlatformState.PAID,  # partly shipped: the lines still waiting are ours
     "WAIT_BUYER_CONFIRM_GOODS": PlatformState.SHIPPED,
     "TRADE_BUYER_SIGNED": PlatformState.FINISHED,
     "TRADE_FINISHED": PlatformState.FINISHED,
     "TRADE_CLOSED": PlatformState.CANCELLED,
     "TRADE_CLOSED_BY_TAOBAO": PlatformState.CANCELLED,
 }
+# Paid trades the platform forbids shipping for now (拼团中订单或者发货强管控的订单): the meaning shown.
+BLOCKED_STATUSES: dict[str, str] = {"PAID_FORBID_CONSIGN": N_("paid, shipping forbidden")}
+PARTLY_SHIPPED = "SELLER_CONSIGNED_PART"
+# Line (order) statuses of a line that has left: in a partly shipped trade, the others still go out.
+SHIPPED_LINE_STATUSES = frozenset({"WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FINISHED"})
+
+# Trade types asked for (`type`): without it the increment API returns only its default five
+# (guarantee_trade, auto_delivery, ec, cod, step). Every type the documentation lists; a shop narrows
+# it with ``trade_types`` in its config. guarantee_trade covers fixed (一口价) and auction (拍卖).
+TRADE_TYPES = ("fixed", "auction", "guarantee_trade", "step", "independent_simple_trade", "independent_shop_trade",
+               "auto_delivery", "ec", "cod", "fenxiao", "game_equipment", "shopex_trade", "netcn_trade",
+               "external_trade", "o2o_offlinetrade", "nopaid", "pre_auth_type")
+
 # Line refund_status values; SUCCESS on every line of a paid trade means cancelled.
 REFUND_STATUSES = ("NO_REFUND", "WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS",
                    "SELLER_REFUSE_BUYER", "CLOSED", "SUCCESS")
@@ -97,13 +136,13 @@ REFUND_IN_PROGRESS = frozenset({"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", 
 
 INCREMENT_FIELDS = "tid,status,modified"
 TRADE_FIELDS = (
-    "tid", "status", "created", "pay_time", "modified", "payment", "total_fee", "post_fee", "discount_fee",
+    "tid", "type", "status", "created", "pay_time", "modified", "payment", "total_fee", "post_fee", "discount_fee",
     "buyer_nick", "buyer_open_uid", "receiver_name", "receiver_mobile", "receiver_phone", "receiver_state",
     "receiver_city", "receiver_district", "receiver_town", "receiver_address", "receiver_zip", "buyer_message",
     "seller_memo", "oaid",
 )
 ORDER_FIELDS = ("oid", "num_iid", "sku_id", "outer_iid", "outer_sku_id", "title", "sku_properties_name", "num",
-                "price", "payment", "discount_fee", "refund_status", "status")
+                "price", "payment", "discount_fee", "refund_status", "status", "consign_time")
 FULLINFO_FIELDS = ",".join(TRADE_FIELDS + tuple(f"orders.{f}" for f in ORDER_FIELDS))
 
 # Our (Kuaidi100) courier code → Taobao logistics company_code. *(unconfirmed: not in PROTOCOLS.md;
@@ -140,18 +179,27 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
     raw_lines = as_list(as_dict(trade.get("orders"), field="orders").get("order"), field="orders.order")
     if not raw_lines:
         raise MappingError("trade has no lines")
-    lines, refunds = [], []
+    lines, refunds, shipped = [], [], []
     for n, o in enumerate(raw_lines, 1):
         if not isinstance(o, dict):
             raise MappingError(f"line {n} is not an object")
-        lines.append(build_line(
+        line = build_line(
             sku_code=sku_code([o.get("outer_sku_id"), o.get("outer_iid")], [o.get("sku_id"), o.get("num_iid")]),
             title=line_title(o.get("title"), o.get("sku_properties_name")),
             qty=quantity(o.get("num"), field=f"line {n} num"),
             price_fen=optional_fen(o, "price"),
             platform_line_id=text(o, "oid"),
-        ))
+        )
+        line_status = text(o, "status")
+        if status == PARTLY_SHIPPED and (line_status in SHIPPED_LINE_STATUSES
+                                         or (not line_status and text(o, "consign_time"))):
+            shipped.append(line)  # left already (consigned on the platform): not ours to send
+            continue
+        lines.append(line)
         refunds.append(text(o, "refund_status") or "NO_REFUND")
+    state = STATUS_MAP[status]
+    if not lines:  # "partly" shipped with nothing left to send: shipped
+        lines, shipped, state = shipped, [], PlatformState.SHIPPED
     town = text(trade, "receiver_town")
     address = text(trade, "receiver_address")
     if town and not address.startswith(town):
@@ -160,8 +208,10 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         platform=PLATFORM,
         platform_order_id=tid,
         shop=shop,
-        state=settle_state(STATUS_MAP[status], refunds),
+        state=settle_state(state, refunds),
         platform_status=status,
+        platform_block=platform_block("status", status, BLOCKED_STATUSES[status]) if status in BLOCKED_STATUSES else "",
+        shipped_lines=shipped,
         buyer_id=first_text(trade, "buyer_open_uid", "buyer_nick"),
         receiver_name=text(trade, "receiver_name"),  # masked as given (张**)
         receiver_phone=first_text(trade, "receiver_mobile", "receiver_phone"),  # masked (138****5678)
@@ -194,6 +244,7 @@ class TaobaoClient(PlatformClient):
     max_window = MAX_WINDOW
     same_day_windows = True
     max_page_size = MAX_PAGE_SIZE
+    listing_lag = LISTING_LAG
 
     default_courier_codes = COMPANY_CODES
 
@@ -202,6 +253,7 @@ class TaobaoClient(PlatformClient):
             raise ValueError(f"sign_method must be one of {', '.join(TOP_SIGN_METHODS)}")
         super().__init__(shop, **kwargs)
         self.sign_method = sign_method
+        self.trade_types = tuple(t.strip() for t in shop.trade_types if t.strip()) or TRADE_TYPES
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -232,50 +284,52 @@ class TaobaoClient(PlatformClient):
         except (TypeError, ValueError):
             code = raw_code
         detail = " / ".join(str(x) for x in (err.get("msg"), err.get("sub_msg")) if x)
-        if code in RATE_LIMIT_CODES:
-            cls: type[PlatformError] = PlatformRateLimited
-        elif code in AUTH_CODES:
-            cls = PlatformAuthError
-        elif code in SIGNATURE_CODES:
-            cls = PlatformSignatureError
-        else:
-            cls = PlatformError
-        return self._error(cls, code, detail, sub_code=err.get("sub_code") or None,
-                           request_id=err.get("request_id") or None, api=api)
+        sub_code = str(err.get("sub_code") or "") or None
+        cls = ERROR_CLASSES.get(code, PlatformError)  # type: ignore[arg-type]
+        if cls is PlatformError and sub_code and sub_code.startswith(TRANSIENT_SUB_CODE_PREFIX):
+            cls = PlatformUnavailable
+        exc = self._error(cls, code, detail, sub_code=sub_code, request_id=err.get("request_id") or None, api=api)
+        ban = BAN_SECONDS.search(detail) if cls is PlatformRateLimited else None
+        if ban:
+            exc.retry_after = float(ban.group(1))
+        return exc
 
     # --- intake ------------------------------------------------------------------------------
 
+    def _list_page(self, start: datetime, end: datetime, page: int) -> ListingPage:
+        # No use_has_next: with it TOP leaves out total_results, and the total finds the last page.
+        body = self._call(API_INCREMENT, {
+            "start_modified": format_beijing(start), "end_modified": format_beijing(end),
+            "page_no": page, "page_size": self.page_size, "fields": INCREMENT_FIELDS,
+            "type": ",".join(self.trade_types),
+        })
+        trades_box = body.get("trades") or {}
+        trades = trades_box.get("trade") if isinstance(trades_box, dict) else None
+        return ListingPage(trades if isinstance(trades, list) else [], total=listing_total(body.get("total_results")),
+                           has_next=_truthy(body["has_next"]) if "has_next" in body else None)
+
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        page = 1
-        while True:
-            self._paginate_guard(page, API_INCREMENT)
-            body = self._call(API_INCREMENT, {
-                "start_modified": format_beijing(start), "end_modified": format_beijing(end),
-                "page_no": page, "page_size": self.page_size, "use_has_next": "true", "fields": INCREMENT_FIELDS,
-            })
-            trades_box = body.get("trades") or {}
-            trades = trades_box.get("trade") if isinstance(trades_box, dict) else None
-            if not isinstance(trades, list):
-                trades = []
-            for listed in trades:
-                tid = listed.get("tid") if isinstance(listed, dict) else None
-                if tid in (None, ""):
-                    yield MalformedRecord(PLATFORM, None, "listed trade has no tid", listed)
-                    continue
-                yield self.fetch_trade(str(tid), listed)
-            if not trades or not _truthy(body.get("has_next")):
-                return
-            page += 1
+        rows = self.list_window(start, end, self._list_page, API_INCREMENT)
+        for tid, row in each_once(rows, lambda r: r.get("tid") if isinstance(r, dict) else None):
+            if tid is None:
+                yield MalformedRecord(PLATFORM, None, "listed trade has no tid", row)
+            else:  # the full trade is fetched once per tid
+                yield self.fetch_trade(tid, row)
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:
         return self.fetch_trade(platform_order_id)
 
     def fetch_trade(self, tid: str, listed: Any = None) -> FetchResult:
-        """One trade by tid (``taobao.trade.fullinfo.get``), mapped."""
+        """One trade by tid (``taobao.trade.fullinfo.get``), mapped.
+
+        Only a refusal about this trade (code 15 with an isv.* sub_code: it does not exist …) becomes a
+        MalformedRecord. Session, signature, permission (11), rate limits and transient isp.* errors that
+        outlast the retries stop the sync, so its window is read again next time.
+        """
         try:
             body = self._call(API_FULLINFO, {"tid": tid, "fields": FULLINFO_FIELDS})
         except PlatformError as exc:
-            if type(exc) is not PlatformError:  # session / signature / rate limit / network: stop
+            if type(exc) is not PlatformError:  # session / signature / permission / rate limit / network: stop
                 raise
             return MalformedRecord(PLATFORM, tid, f"trade detail refused: {exc}", listed)
         trade = body.get("trade")
@@ -287,9 +341,35 @@ class TaobaoClient(PlatformClient):
 
     def ship(self, platform_order_id: str, waybill: str, courier_code: str) -> None:
         company = self.courier_codes.get(courier_code, courier_code)
-        body = self._call(API_OFFLINE_SEND, {"tid": platform_order_id, "out_sid": waybill, "company_code": company},
-                          idempotent=False)
+        params = {"tid": platform_order_id, "out_sid": waybill, "company_code": company}
+        try:
+            body = self._call(API_OFFLINE_SEND, params, idempotent=False)
+        except PlatformError as refused:
+            # Refused outright (nothing was shipped): a trade the seller already partly shipped elsewhere
+            # (SELLER_CONSIGNED_PART) takes a split notice naming the lines still waiting (is_split, sub_tid).
+            waiting = self._lines_still_waiting(platform_order_id) if _business_refusal(refused) else None
+            if not waiting:
+                raise
+            body = self._call(API_OFFLINE_SEND, {**params, "is_split": 1, "sub_tid": ",".join(waiting)},
+                              idempotent=False)
         shipping = body.get("shipping")
         if not isinstance(shipping, dict) or not _truthy(shipping.get("is_success")):
             raise self._error(PlatformError, None, f"ship notice for {platform_order_id} was not accepted",
                               api=API_OFFLINE_SEND)
+
+    def _lines_still_waiting(self, tid: str) -> list[str] | None:
+        """The oids of a partly shipped trade's lines that have not left; None for any other trade."""
+        try:
+            trade = self._call(API_FULLINFO, {"tid": tid, "fields": "tid,status,orders.oid,orders.status"}).get("trade")
+        except PlatformError:
+            return None
+        if not isinstance(trade, dict) or trade.get("status") != PARTLY_SHIPPED:
+            return None
+        lines = (trade.get("orders") or {}).get("order") if isinstance(trade.get("orders"), dict) else None
+        return [text(line, "oid") for line in lines or [] if isinstance(line, dict) and text(line, "oid")
+                and text(line, "status") not in SHIPPED_LINE_STATUSES]
+
+
+def _business_refusal(exc: PlatformError) -> bool:
+    """TOP's business refusal (code 15 with an ``isv.*`` sub_code): the call was understood and refused."""
+    return exc.code == str(ERR_REMOTE_SERVICE) and bool(exc.sub_code) and exc.sub_code.startswith("isv.")

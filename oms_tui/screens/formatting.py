@@ -45,6 +45,7 @@ HOLD_NAMES: dict[str, str] = {
     HoldKind.SYNC_CONFLICT: N_("sync conflict"),
     HoldKind.PRINT_FAILED: N_("print failed"),
     HoldKind.NOTIFY_FAILED: N_("notify failed"),
+    HoldKind.PLATFORM_BLOCKED: N_("platform blocked"),
 }
 
 MOVE_NAMES: dict[str, str] = {

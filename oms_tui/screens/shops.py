@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,8 +27,9 @@ from oms_tui.widgets.paging import TableRow
 from oms_tui.widgets.table import KeyedTable
 
 PROBLEM_ROWS = 50
-STATUS_STYLE = {"ok": "green", "error": "bold red", "running": "yellow", "never": "dim"}
-STATUS_TEXT = {"ok": N_("ok"), "error": N_("error"), "running": N_("running"), "never": N_("never run")}
+STATUS_STYLE = {"ok": "green", "error": "bold red", "running": "yellow", "never": "dim", "paused": "yellow"}
+STATUS_TEXT = {"ok": N_("ok"), "error": N_("error"), "running": N_("running"), "never": N_("never run"),
+               "paused": N_("paused")}
 AUTH_STYLE = {"ok": "green", "config": "dim", "expiring": "bold yellow", "expired": "bold red",
               "unauthorized": "bold red"}
 
@@ -79,7 +82,7 @@ class ShopsScreen(OmsScreen):
         zone = shop_zone(self.oms.settings.timezone)
         rows = [TableRow(row.shop, (
             plain(row.shop), plain(named(PLATFORM_NAMES, row.platform)),
-            Text(_(STATUS_TEXT.get(row.status, row.status)), style=STATUS_STYLE.get(row.status, "")),
+            Text(_status_text(row, zone), style=STATUS_STYLE.get(row.status, "")),
             plain(local_time(row.last_finished_at, zone, seconds=True)), num(row.last_new), num(row.last_updated),
             num(row.last_malformed, style="red" if row.last_malformed else ""), num(row.total_new),
             num(row.runs), num(row.errors, style="red" if row.errors else ""),
@@ -105,3 +108,13 @@ class ShopsScreen(OmsScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _status_text(row: sync.ShopRow, zone) -> str:
+    """The status cell; a shop the platform rate-limited says until when (its local time)."""
+    if row.paused_until is not None:
+        until = row.paused_until.astimezone(zone)
+        today = datetime.now(zone).date()
+        return _("rate-limited until {time}").format(
+            time=until.strftime("%H:%M") if until.date() == today else local_time(row.paused_until, zone))
+    return _(STATUS_TEXT.get(row.status, row.status))

@@ -47,6 +47,34 @@ def test_stock_purchase_receive_and_json(oms, cli_db):
     assert oms("check")[0] == 0
 
 
+def test_sync_status_says_until_when_a_shop_is_rate_limited(oms, cli_db, monkeypatch):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from oms_tui.db import session_scope
+    from oms_tui.models import utcnow
+    from oms_tui.services.intake import sync
+
+    until = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=30)
+    engine = make_engine(cli_db)
+    with session_scope(engine) as s:
+        banned = sync.shop_state(s, "天猫旗舰店", "taobao")
+        banned.last_status, banned.paused_until, banned.last_error = "paused", until, "taobao: rate limited (code 7)"
+        fine = sync.shop_state(s, "拼多多店", "pdd")
+        fine.last_status, fine.runs = "ok", 3
+    engine.dispose()
+    monkeypatch.setenv("OMS_TIMEZONE", "Asia/Shanghai")
+    code, out, _ = oms("sync", "status")
+    local = until.astimezone(ZoneInfo("Asia/Shanghai"))
+    shown = local.strftime("%H:%M" if local.date() == datetime.now(local.tzinfo).date() else "%Y-%m-%d %H:%M")
+    assert code == 0 and f"rate-limited until {shown}" in out and "拼多多店" in out
+    code, out, _ = oms("sync", "status", "--format", "json")
+    rows = {row["shop"]: row for row in json.loads(out)}
+    assert code == 0 and rows["天猫旗舰店"]["status"] == "paused"
+    assert datetime.fromisoformat(rows["天猫旗舰店"]["paused_until"]) == until
+    assert rows["拼多多店"]["paused_until"] is None and rows["拼多多店"]["runs"] == 3
+
+
 def test_adjust_with_reason(oms, cli_db):
     oms("stock", "purchase", "HG-001", "5")
     oms("stock", "receive", "HG-001", "5")

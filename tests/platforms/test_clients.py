@@ -15,7 +15,9 @@ from oms_tui.platforms import (
     MalformedRecord,
     PddClient,
     PlatformAuthError,
+    PlatformClockError,
     PlatformError,
+    PlatformPermissionError,
     PlatformRateLimited,
     PlatformSignatureError,
     PlatformUnavailable,
@@ -25,6 +27,7 @@ from oms_tui.platforms import (
     client_for,
 )
 from oms_tui.platforms.mapping import BEIJING
+from oms_tui.platforms.taobao import TRADE_TYPES
 from oms_tui.platforms.simulator import SimulatorHandle, SimulatorState
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 from tests.helpers.platforms import JD_ORDER, PDD_ORDER, SKUS, TRADE
@@ -83,8 +86,8 @@ def test_taobao_pagination_and_fullinfo(sim, state, now, rng) -> None:
     ids = {r.platform_order_id for r in results}
     assert expected <= ids and len(results) == len(state.orders("taobao"))
     pages = [c.params["page_no"] for c in state.calls if c.api == "taobao.trades.sold.increment.get"]
-    assert pages == [str(p) for p in range(1, len(pages) + 1)]
-    assert len(pages) == -(-len(state.orders("taobao")) // 3) > 1
+    last = -(-len(state.orders("taobao")) // 3)
+    assert last > 1 and pages == ["1", *(str(p) for p in range(last, 0, -1))]  # the total, then back from the last
     fullinfo = [c for c in state.calls if c.api == "taobao.trade.fullinfo.get"]
     assert len(fullinfo) == len([r for r in results if r.platform_order_id])
 
@@ -105,6 +108,21 @@ def test_taobao_windows_same_day_at_most_one_day(sim, state, rng) -> None:
         assert p["start_modified"][:10] == p["end_modified"][:10]
     assert calls[0]["start_modified"] == start.strftime("%Y-%m-%d %H:%M:%S")
     assert calls[0]["end_modified"].endswith("23:59:59") and calls[1]["start_modified"].endswith("00:00:00")
+
+
+def test_taobao_asks_for_the_trade_types_the_shop_sells(sim, state, now, rng) -> None:
+    """Without `type` the increment API lists only its 5 default types; a 旺铺 trade would be missed."""
+    state.generate(40, now, rng, SKUS, platforms=["taobao"])
+    outside = {o.key for o in state.orders("taobao") if o.payload.get("type") == "independent_shop_trade"}
+    assert outside, "the simulator made no trade outside the default types"
+    with make_client(sim, "taobao") as client:
+        got = {r.platform_order_id for r in client.fetch_changed(*window(now))}
+    assert outside <= got and len(got) == len(state.orders("taobao"))
+    asked = {c.params.get("type") for c in state.calls if c.api == "taobao.trades.sold.increment.get"}
+    assert asked == {",".join(TRADE_TYPES)}
+    with make_client(sim, "taobao", trade_types=["fixed", "step"]) as client:  # a shop that sells only these
+        narrowed = {r.platform_order_id for r in client.fetch_changed(*window(now))}
+    assert narrowed == got - outside
 
 
 def test_taobao_mapping_of_a_known_trade(sim, state, now) -> None:
@@ -155,7 +173,7 @@ def test_taobao_rate_limit_is_retried_with_backoff(sim, state, now, rng, retry, 
     with make_client(sim, "taobao", retry=retry) as client:
         results = list(client.fetch_changed(*window(now)))
     assert len(results) == 2
-    assert sleeps == [0.5, 1.0]  # exponential back-off
+    assert sleeps == [1.0, 1.0]  # exponential back-off (0.5, 1.0), but never shorter than the 1-second ban
     assert [c.outcome for c in state.calls[:2]] == ["error 7", "error 7"]
 
 
@@ -233,6 +251,27 @@ def test_taobao_vanished_trade_becomes_malformed(sim, state, now) -> None:
     assert "isv.trade-not-exist" in result.reason
 
 
+def test_taobao_detail_refused_for_permission_stops_the_fetch(sim, state, now, rng) -> None:
+    state.generate(2, now, rng, SKUS, platforms=["taobao"])
+    state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "permission")
+    with make_client(sim, "taobao") as client, pytest.raises(PlatformPermissionError) as info:
+        list(client.fetch_changed(*window(now)))
+    assert info.value.code == "11" and info.value.sub_code == "isv.permission-api-package-limit"
+
+
+def test_taobao_transient_isp_error_is_retried_with_backoff(sim, state, now, retry, sleeps) -> None:
+    trade = copy.deepcopy(TRADE) | {"modified": now.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")}
+    state.put_order(sim_shop(state, "taobao"), trade, now)
+    state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 2)
+    with make_client(sim, "taobao", retry=retry) as client:
+        [order] = list(client.fetch_changed(*window(now)))
+        assert isinstance(order, NormalizedOrder) and sleeps == [0.5, 1.0]
+        state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 10)
+        with pytest.raises(PlatformUnavailable) as info:  # it lasts: the sync stops, nothing "malformed"
+            client.fetch_trade(order.platform_order_id)
+    assert info.value.sub_code == "isp.top-remote-connection-timeout"
+
+
 def test_unreachable_platform_is_unavailable(sim, state, now, retry, sleeps) -> None:
     base = sim.base_url
     shop = state.shop_config(sim_shop(state, "taobao"), base)
@@ -254,7 +293,7 @@ def test_jd_pagination_by_order_total(sim, state, now, rng) -> None:
     calls = [c.params for c in state.calls if c.api == "jingdong.pop.order.search"]
     import json
     pages = [json.loads(p["360buy_param_json"])["page"] for p in calls]
-    assert pages == ["1", "2", "3"][: -(-len(results) // 4)]
+    assert pages == ["1", "3", "2", "1"] and -(-len(results) // 4) == 3  # orderTotal, then back from the last
     biz = json.loads(calls[0]["360buy_param_json"])
     assert biz["page_size"] == "4" and biz["dateType"] == "0" and "WAIT_SELLER_STOCK_OUT" in biz["order_state"]
     assert " " not in calls[0]["360buy_param_json"].replace(biz["start_date"], "").replace(biz["end_date"], "")
@@ -284,12 +323,14 @@ def test_jd_cancellation_and_malformed(sim, state, now, rng) -> None:
     assert cancelled and all(mapped[k].state == PlatformState.CANCELLED for k in cancelled)
 
 
-def test_jd_rate_limit_http_429_is_retried(sim, state, now, rng, retry, sleeps) -> None:
+def test_jd_rate_limit_code_2_is_retried(sim, state, now, rng, retry, sleeps) -> None:
+    """PROTOCOLS.md: JD 2 = "App Call Limited" (an error_response, not HTTP 429)."""
     state.generate(2, now, rng, SKUS, platforms=["jd"])
     state.inject_rate_limit("jd", 3)
     with make_client(sim, "jd", retry=retry) as client:
         assert len(list(client.fetch_changed(*window(now)))) == 2
     assert sleeps == [0.5, 1.0, 2.0]
+    assert [c.outcome for c in state.calls[:3]] == ["error 2"] * 3
 
 
 def test_jd_expired_token(sim, state, now) -> None:
@@ -421,10 +462,17 @@ def test_pdd_ship(sim, state, now, rng) -> None:
 
 @pytest.mark.parametrize(("platform", "error", "expected"), [
     ("jd", {"code": "12", "zh_desc": "x", "en_desc": "x"}, PlatformSignatureError),
+    ("jd", {"code": "14", "zh_desc": "x", "en_desc": "x"}, PlatformError),  # missing method: not the signature
     ("jd", {"code": "2", "zh_desc": "x", "en_desc": "x"}, PlatformRateLimited),
+    ("jd", {"code": "8", "zh_desc": "x", "en_desc": "x"}, PlatformClockError),
     ("jd", {"code": "19", "zh_desc": "x", "en_desc": "x"}, PlatformAuthError),
     ("pdd", {"error_code": 20004, "error_msg": "x"}, PlatformSignatureError),
     ("pdd", {"error_code": 10019, "error_msg": "x"}, PlatformAuthError),
+    ("taobao", {"code": 7, "msg": "x"}, PlatformRateLimited),
+    ("taobao", {"code": 11, "msg": "x"}, PlatformPermissionError),
+    ("taobao", {"code": 25, "msg": "x"}, PlatformSignatureError),
+    ("taobao", {"code": 27, "msg": "x"}, PlatformAuthError),
+    ("taobao", {"code": 15, "msg": "x", "sub_code": "isp.x-service-unavailable"}, PlatformUnavailable),
 ])
 def test_documented_error_codes_alone_are_classified(platform, error, expected, now) -> None:
     """PROTOCOLS.md's codes, with a message that names nothing (the adapters also read the text)."""
@@ -436,6 +484,21 @@ def test_documented_error_codes_alone_are_classified(platform, error, expected, 
         with pytest.raises(PlatformError) as info:
             list(client.fetch_changed(*window(now)))
     assert type(info.value) is expected and info.value.code == str(error.get("code", error.get("error_code")))
+
+
+def test_taobao_ban_is_not_waited_out_in_the_call(sim, state, now, retry, sleeps) -> None:
+    """Code 7 "This ban will last for N more seconds": longer than the retries would wait, so the
+    call gives up at once and says how long (the sync pauses the shop until then)."""
+    state.ban("taobao", 600)
+    with make_client(sim, "taobao", retry=retry) as client, pytest.raises(PlatformRateLimited) as info:
+        list(client.fetch_changed(*window(now)))
+    assert info.value.code == "7" and 590 <= info.value.retry_after <= 600
+    assert sleeps == [] and len(state.calls) == 1
+    state.ban("taobao", 0)
+    state.inject_rate_limit("taobao", 1)  # "1 more seconds": short enough to wait for, then retried
+    with make_client(sim, "taobao", retry=retry) as client:
+        assert list(client.fetch_changed(*window(now))) == []
+    assert sleeps == [1.0]
 
 
 def test_client_refuses_a_shop_of_another_platform(sim, state) -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from oms_tui.money import InvalidAmount
+from oms_tui.phrases import render
 from oms_tui.platforms import jd, pdd, taobao
 from oms_tui.platforms.base import MalformedRecord, split_window
 from oms_tui.platforms.mapping import (
@@ -107,13 +108,34 @@ def test_taobao_trade_maps_every_field() -> None:
 @pytest.mark.parametrize(("status", "state"), [
     ("WAIT_SELLER_SEND_GOODS", PlatformState.PAID),
     ("TRADE_CLOSED", PlatformState.CANCELLED), ("TRADE_CLOSED_BY_TAOBAO", PlatformState.CANCELLED),
-    ("WAIT_BUYER_CONFIRM_GOODS", PlatformState.SHIPPED), ("SELLER_CONSIGNED_PART", PlatformState.SHIPPED),
+    ("WAIT_BUYER_CONFIRM_GOODS", PlatformState.SHIPPED), ("SELLER_CONSIGNED_PART", PlatformState.PAID),
     ("TRADE_FINISHED", PlatformState.FINISHED), ("TRADE_BUYER_SIGNED", PlatformState.FINISHED),
     ("WAIT_BUYER_PAY", PlatformState.AWAITING_PAYMENT), ("TRADE_NO_CREATE_PAY", PlatformState.AWAITING_PAYMENT),
-    ("PAY_PENDING", PlatformState.AWAITING_PAYMENT),
+    ("PAY_PENDING", PlatformState.AWAITING_PAYMENT), ("WAIT_PRE_AUTH_CONFIRM", PlatformState.AWAITING_PAYMENT),
+    ("PAID_FORBID_CONSIGN", PlatformState.PAID),
 ])
 def test_taobao_status_map(status, state) -> None:
     assert taobao.map_trade({**TRADE, "status": status}).state == state
+
+
+def test_taobao_paid_but_forbidden_to_ship_is_blocked_naming_the_status() -> None:
+    assert taobao.map_trade(TRADE).platform_block == ""
+    blocked = taobao.map_trade({**TRADE, "status": "PAID_FORBID_CONSIGN"})
+    assert "PAID_FORBID_CONSIGN" in render(blocked.platform_block) and "status" in render(blocked.platform_block)
+
+
+def test_taobao_partly_consigned_keeps_only_the_lines_still_to_ship() -> None:
+    """SELLER_CONSIGNED_PART: the seller shipped some lines; the rest are still ours to send."""
+    trade = copy.deepcopy(TRADE) | {"status": "SELLER_CONSIGNED_PART"}
+    first, second = trade["orders"]["order"]
+    first |= {"status": "WAIT_BUYER_CONFIRM_GOODS", "consign_time": "2026-11-24 12:00:00"}
+    second |= {"status": "WAIT_SELLER_SEND_GOODS"}
+    order = taobao.map_trade(trade)
+    assert order.state == PlatformState.PAID and order.platform_status == "SELLER_CONSIGNED_PART"
+    assert [line.sku_code for line in order.lines] == ["MB-001"]
+    assert [line.sku_code for line in order.shipped_lines] == ["HG-001"]
+    second |= {"status": "WAIT_BUYER_CONFIRM_GOODS"}  # every line gone after all: shipped
+    assert taobao.map_trade(trade).state == PlatformState.SHIPPED
 
 
 def test_taobao_paid_with_every_line_refunded_is_cancelled() -> None:
@@ -175,6 +197,12 @@ def test_jd_status_map(state, expected) -> None:
     assert jd.map_order({**JD_ORDER, "orderState": state}).state == expected
 
 
+@pytest.mark.parametrize("state", ["LOCKED", "POP_ORDER_PAUSE"])
+def test_jd_held_on_the_platform_is_blocked(state) -> None:
+    assert jd.map_order(JD_ORDER).platform_block == ""
+    assert state in render(jd.map_order({**JD_ORDER, "orderState": state}).platform_block)
+
+
 @pytest.mark.parametrize("change", [{"orderId": ""}, {"orderPayment": "n/a"}, {"itemInfoList": []},
                                     {"orderState": "WHO_KNOWS"}])
 def test_jd_malformed(change) -> None:
@@ -211,6 +239,17 @@ def test_pdd_never_shows_ciphertext() -> None:
 ])
 def test_pdd_status_map(status, refund, expected) -> None:
     assert pdd.map_order({**PDD_ORDER, "order_status": status, "refund_status": refund}).state == expected
+
+
+@pytest.mark.parametrize(("field", "value"), [("confirm_status", 0), ("confirm_status", 2), ("group_status", 0),
+                                              ("group_status", 2), ("risk_control_status", 1)])
+def test_pdd_order_the_platform_says_not_to_ship_is_paid_but_blocked(field, value) -> None:
+    """order_status 1 alone is not enough (PROTOCOLS.md): these fields say not to ship yet."""
+    cleared = {**PDD_ORDER, "confirm_status": 1, "group_status": 1, "risk_control_status": 0}
+    assert pdd.map_order(cleared).platform_block == "" and pdd.map_order(PDD_ORDER).platform_block == ""
+    order = pdd.map_order({**cleared, field: value})
+    assert order.state == PlatformState.PAID
+    assert f"{field} is {value}" in render(order.platform_block)
 
 
 @pytest.mark.parametrize("change", [{"order_sn": None}, {"pay_amount": "12,3元"}, {"item_list": []},

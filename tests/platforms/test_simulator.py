@@ -142,6 +142,35 @@ def test_pdd_rules_window_and_json_body(sim, state, now) -> None:
     assert body["order_sn_increment_get_response"]["order_sn_list"] == []
 
 
+def test_taobao_lists_only_the_default_trade_types_unless_asked(sim, state, now, rng) -> None:
+    shop = next(s for s in state.shops if s.platform == "taobao")
+    state.generate(40, now, rng, SKUS, platforms=["taobao"])
+    window = dict(start_modified=format_beijing(now - timedelta(minutes=5)), end_modified=format_beijing(now))
+
+    def listed(**extra: str) -> set[str]:
+        body = httpx.post(sim.url_for("taobao"), data=_signed_taobao(shop, tb_mod.API_INCREMENT, fields="tid",
+                                                                    page_size="100", **window, **extra), timeout=5)
+        box = body.json()["trades_sold_increment_get_response"]
+        assert "total_results" in box and "has_next" not in box  # no use_has_next: the total
+        return {str(t.get("tid")) for t in box["trades"]["trade"]}
+
+    shop_trades = {o.key for o in state.orders("taobao") if o.payload.get("type") == "independent_shop_trade"}
+    assert shop_trades and not shop_trades & listed()  # guarantee_trade, auto_delivery, ec, cod, step only
+    assert shop_trades <= listed(type="fixed,independent_shop_trade")
+
+
+def test_pdd_serves_the_fields_that_forbid_shipping(sim, state, now, rng) -> None:
+    state.generate(3, now, rng, SKUS, platforms=["pdd"])
+    order = next(o for o in state.orders("pdd") if o.draft and o.draft.status == "paid")
+    assert {k: order.payload[k] for k in ("confirm_status", "group_status", "risk_control_status")} == {
+        "confirm_status": 1, "group_status": 1, "risk_control_status": 0}
+    state.block("pdd", order.key, "risk_review")
+    assert order.payload["risk_control_status"] == 1
+    assert order.payload["receiver_name"] == order.payload["receiver_phone_mask"] == ""  # hidden under review
+    state.block("pdd", order.key, "group_forming")
+    assert (order.payload["group_status"], order.payload["risk_control_status"]) == (0, 0)
+
+
 def test_demo_shop_configs_point_at_each_platform(sim) -> None:
     configs = {c.platform: c for c in sim.shop_configs()}
     assert configs["taobao"].base_url.endswith("/taobao/router/rest")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from textual.widgets import DataTable
 
 from oms_tui.app import OmsApp
@@ -13,6 +16,7 @@ from tests.helpers.screens import SIZE, settle, table_rows
 
 
 async def test_shops_screen_shows_sync_state_and_problems(shop, settings):
+    paused_until = utcnow().replace(microsecond=0) + timedelta(minutes=10)
     with session_scope(shop) as s:
         ok = sync.shop_state(s, "天猫旗舰店", "taobao")
         ok.last_status, ok.last_new, ok.last_updated, ok.total_new, ok.runs = "ok", 12, 3, 40, 5
@@ -20,6 +24,8 @@ async def test_shops_screen_shows_sync_state_and_problems(shop, settings):
         broken = sync.shop_state(s, "拼多多店", "pdd")
         broken.last_status, broken.errors, broken.runs = "error", 2, 2
         broken.last_error = "pdd shop '拼多多店': access token expired (code 10019)"
+        banned = sync.shop_state(s, "京东店", "jd")
+        banned.last_status, banned.paused_until = "paused", paused_until
         sync.record_problem(s, shop="天猫旗舰店", platform="taobao", platform_order_id="123",
                             reason="payment is not an amount: '12,3元'")
     app = OmsApp(shop, settings, user_name="boss")
@@ -32,6 +38,9 @@ async def test_shops_screen_shows_sync_state_and_problems(shop, settings):
         rows = {row[0]: row for row in table_rows(screen.query_one("#shops", DataTable))}
         assert rows["天猫旗舰店"][2] == "正常" and rows["天猫旗舰店"][4:8] == ["12", "3", "0", "40"]
         assert rows["拼多多店"][2] == "出错" and "10019" in rows["拼多多店"][10]
+        until = paused_until.astimezone(ZoneInfo(settings.timezone))
+        shown = until.strftime("%H:%M" if until.date() == datetime.now(until.tzinfo).date() else "%Y-%m-%d %H:%M")
+        assert rows["京东店"][2] == f"限流中，{shown} 后恢复"  # "rate-limited until 14:32"
         problems = table_rows(screen.query_one("#problems", DataTable))
         assert problems[0][2] == "123" and "12,3元" in problems[0][4]
         await pilot.press("escape")

@@ -52,10 +52,12 @@ ERR_INVALID_TIMESTAMP = "8"
 ERR_INVALID_SIGNATURE = "12"
 ERR_MISSING_METHOD = "14"
 ERR_INVALID_TOKEN = "19"
+ERR_CALL_LIMITED = "2"  # "App Call Limited": rate or quota
 # The simulator's own, for bad parameters and unknown methods (not in PROTOCOLS.md).
 ERR_OTHER = "66"
-# Rate limiting: PROTOCOLS.md has error 2 "App Call Limited"; the simulator's injected rate limit
-# answers HTTP 429 instead, as a gateway in front of JOS does.
+
+# Errors a test may inject into one API (state.inject_api_error): none simulated on this platform yet.
+API_ERRORS: dict[str, tuple] = {}
 
 # What the simulator's generator and fault injection need to know about an order payload.
 ORDER_ID_FIELD = "orderId"
@@ -148,8 +150,7 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             state.log_call(PLATFORM, api, params, f"HTTP {fault}")
             return SimResponse(fault, {"error": "service unavailable"})
         if fault == "rate":
-            state.log_call(PLATFORM, api, params, "HTTP 429")
-            return SimResponse(429, {"error": "too many requests"})
+            return err(ERR_CALL_LIMITED, "调用次数超限", "App Call Limited")
         shop = state.shop(PLATFORM, params.get("app_key", ""))
         if shop is None or not sign_matches(params.get("sign"), expected_sign(params, shop.app_secret)):
             return err(ERR_INVALID_SIGNATURE, "签名无效或app_key不存在", "Invalid signature")
@@ -193,6 +194,7 @@ def _search(state: SimulatorState, shop: SimShop, params: Mapping[str, str], biz
     wanted = {f for f in str(biz.get("optional_fields", "")).split(",") if f}
     rows = [{k: v for k, v in o.payload.items() if not wanted or k in wanted} for o in chunk]
     state.log_call(PLATFORM, API_ORDER_SEARCH, params)
+    state.listed(PLATFORM, page, [o.key for o in chunk])
     return SimResponse(200, {response_key(API_ORDER_SEARCH): {
         "code": "0",
         "searchorderinfo_result": {"apiResult": {"success": True, "resultCode": "0", "resultDescribe": "成功"},
@@ -207,7 +209,7 @@ def _shipment(state: SimulatorState, shop: SimShop, params: Mapping[str, str], b
         return err(ERR_OTHER, "缺少参数orderId/logiCoprId/logiNo", "Missing orderId/logiCoprId/logiNo")
     order = shop.orders.get(oid)
     key = response_key(API_ORDER_SHIPMENT)
-    if order is None or order.draft is None or order.draft.status != "paid":
+    if order is None or order.draft is None or order.draft.status != "paid" or order.draft.blocked:
         state.log_call(PLATFORM, API_ORDER_SHIPMENT, params, "refused")
         return SimResponse(200, {key: {"code": "0", SHIPMENT_RESULT_KEY: {
             "success": False, "apiResult": {"success": False, "resultCode": "10400001",
@@ -321,6 +323,8 @@ def render(d: Draft) -> dict[str, Any]:
     """A draft as a JOS order (consigneeInfo TDE-encrypted with masked phones, itemInfoList lines)."""
     state = {"unpaid": "WAIT_SELLER_STOCK_OUT", "paid": "WAIT_SELLER_STOCK_OUT", "shipped": "WAIT_GOODS_RECEIVE_CONFIRM",
              "finished": "FINISHED_L", "cancelled": "TRADE_CANCELED"}[d.status]
+    if d.status == "paid" and d.blocked:
+        state = "POP_ORDER_PAUSE"  # paused on JD's side: not to be shipped
     r = d.receiver
     # Stable per receiver: the same order renders the same ciphertext until its receiver changes.
     rng = random.Random(d.secret_seed ^ zlib.crc32((r.name + r.phone + r.street).encode()))

@@ -57,6 +57,7 @@ class DraftLine:
     item_id: int
     platform_sku_id: int
     outer_on_item_only: bool = False  # Taobao: code in outer_iid, no outer_sku_id
+    shipped_at: datetime | None = None  # this line left on its own (the seller shipped part of the order)
 
 
 @dataclass
@@ -95,6 +96,15 @@ class Draft:
     company: str = ""
     shipped_at: datetime | None = None
     secret_seed: int = 0
+    # Paid, but the platform forbids shipping for now (each platform renders it its own way): one of
+    # BLOCK_REASONS, or "" when the order may ship.
+    blocked: str = ""
+    pre_auth: bool = False  # Taobao 0元购: unpaid while the pre-authorisation contract is pending
+    trade_type: str = ""  # Taobao trade type; "" → the module's pick
+
+    @property
+    def partly_shipped(self) -> bool:
+        return self.status == "paid" and any(line.shipped_at for line in self.lines)
 
     @property
     def total_fen(self) -> int:
@@ -103,6 +113,11 @@ class Draft:
     @property
     def paid_fen(self) -> int:
         return self.total_fen - self.discount_fen + self.post_fee_fen
+
+
+# Why a platform may forbid shipping a paid order (Draft.blocked). PDD has a field for each; Taobao
+# shows any of them as PAID_FORBID_CONSIGN and JD as POP_ORDER_PAUSE.
+BLOCK_REASONS = ("group_forming", "group_failed", "unconfirmed", "confirm_cancelled", "risk_review")
 
 
 @dataclass

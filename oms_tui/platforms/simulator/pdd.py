@@ -57,6 +57,9 @@ ERR_ACCESS_TOKEN_EXPIRED = 10019
 ERR_RATE_LIMITED = 52001
 ERR_PARAM = 10000  # the simulator's own: bad parameters, unknown type, bad timestamp
 
+# Errors a test may inject into one API (state.inject_api_error): none simulated on this platform yet.
+API_ERRORS: dict[str, tuple] = {}
+
 # What the simulator's generator and fault injection need to know about an order payload.
 ORDER_ID_FIELD = "order_sn"
 PAYMENT_FIELD = "pay_amount"
@@ -127,14 +130,20 @@ def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
     page, size = to_int(params.get("page"), 1), to_int(params.get("page_size"), DEFAULT_PAGE_SIZE)
     if page is None or size is None or page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         return err(ERR_PARAM, "参数错误：page/page_size", "param_invalid")
+    # Newest first; the documentation says to read "从后往前翻页" (from the last page back).
     matched = sorted((o for o in shop.orders.values() if start <= int(o.modified.timestamp()) <= end),
-                     key=lambda o: (o.modified, o.key))
+                     key=lambda o: (o.modified, o.key), reverse=True)
     chunk = matched[(page - 1) * size: page * size]
     rows = [{k: o.payload[k] for k in ("order_sn", "order_status", "refund_status", "updated_at")
              if k in o.payload} for o in chunk]
+    # use_has_next=true: the total is left out and has_next is given instead (as on Taobao).
+    if params.get("use_has_next", "").lower() == "true":
+        body: dict[str, Any] = {"has_next": page * size < len(matched), "order_sn_list": rows}
+    else:
+        body = {"total_count": len(matched), "order_sn_list": rows}
     state.log_call(PLATFORM, API_INCREMENT, params)
-    return SimResponse(200, {RESPONSE_KEYS[API_INCREMENT]: {
-        "total_count": len(matched), "has_next": page * size < len(matched), "order_sn_list": rows}})
+    state.listed(PLATFORM, page, [o.key for o in chunk])
+    return SimResponse(200, {RESPONSE_KEYS[API_INCREMENT]: body})
 
 
 def _information(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
@@ -152,7 +161,7 @@ def _logistics_send(state: SimulatorState, shop: SimShop, params: Mapping[str, s
     if not (sn and logistics_id and waybill):
         return err(ERR_PARAM, "缺少参数order_sn/logistics_id/tracking_number", "param_invalid")
     order = shop.orders.get(sn)
-    if order is None or order.draft is None or order.draft.status != "paid":
+    if order is None or order.draft is None or order.draft.status != "paid" or order.draft.blocked:
         return err(ERR_PARAM, "订单不存在或状态不允许发货", "order_status_invalid")
     state.ship(order, waybill, logistics_id)
     state.log_call(PLATFORM, API_LOGISTICS_SEND, params)
@@ -221,6 +230,13 @@ def _cipher(rng: random.Random, marker: str) -> str:
     return "$Y/YK" + body + "$0$$"
 
 
+# A paid order PDD says not to ship (PROTOCOLS.md): confirm_status 0 not concluded / 2 cancelled,
+# group_status 0 group forming / 2 group failed, risk_control_status 1 under review.
+BLOCK_FIELDS = {"unconfirmed": ("confirm_status", 0), "confirm_cancelled": ("confirm_status", 2),
+                "group_forming": ("group_status", 0), "group_failed": ("group_status", 2),
+                "risk_review": ("risk_control_status", 1)}
+
+
 def render(d: Draft) -> dict[str, Any]:
     """A draft as a PDD order: receiver encrypted with masked copies, money as JSON numbers."""
     status = {"unpaid": 1, "paid": 1, "shipped": 2, "finished": 3, "cancelled": 1}[d.status]
@@ -228,8 +244,14 @@ def render(d: Draft) -> dict[str, Any]:
     r = d.receiver
     rng = random.Random(d.secret_seed ^ zlib.crc32((r.name + r.phone + r.street).encode()))
     platform_discount = min(d.discount_fen, 200)
-    return {
-        "order_sn": d.order_id, "order_status": status, "refund_status": refund, "confirm_status": 1,
+    flags = {"confirm_status": 1, "group_status": 1, "risk_control_status": 0}
+    if d.blocked in BLOCK_FIELDS:
+        field, value = BLOCK_FIELDS[d.blocked]
+        flags[field] = value
+    # "订单状态为待发货状态，且订单未被风控打标的情况下返回密文数据；其余情况返回空字符串"
+    hidden = flags["risk_control_status"] == 1
+    order = {
+        "order_sn": d.order_id, "order_status": status, "refund_status": refund, **flags,
         "created_time": format_beijing(d.created),
         "confirm_time": format_beijing(d.paid_at) if d.paid_at else "",
         "pay_time": format_beijing(d.paid_at) if d.paid_at else "",
@@ -250,3 +272,8 @@ def render(d: Draft) -> dict[str, Any]:
                        "goods_spec": line.spec, "goods_count": line.qty,
                        "goods_price": yuan_number(line.price_fen)} for line in d.lines],
     }
+    if hidden:
+        for key in ("receiver_name", "receiver_phone", "receiver_address", "receiver_name_mask",
+                    "receiver_phone_mask", "receiver_address_mask"):
+            order[key] = ""
+    return order

@@ -18,6 +18,7 @@ from oms_tui.config import ShopConfig
 from oms_tui.platforms.simulator import jd, pdd, taobao
 from oms_tui.platforms.simulator.generate import new_draft, new_receiver, sku_catalogue
 from oms_tui.platforms.simulator.model import (
+    BLOCK_REASONS,
     Draft,
     GeneratedEvent,
     SimCall,
@@ -28,7 +29,7 @@ from oms_tui.platforms.simulator.model import (
     SimToken,
 )
 
-# One module per simulated platform, each with the same names: PATHS, COURIER_CODES,
+# One module per simulated platform, each with the same names: PATHS, COURIER_CODES, API_ERRORS,
 # ORDER_ID_FIELD, PAYMENT_FIELD, new_order_id, clear_lines, render, handle.
 SIMULATED: dict[str, ModuleType] = {"taobao": taobao, "jd": jd, "pdd": pdd}
 PLATFORMS = tuple(SIMULATED)
@@ -96,6 +97,9 @@ class SimulatorState:
         self.codes: dict[str, SimCode] = {}
         self.access_token_lifetime = ACCESS_TOKEN_LIFETIME
         self.refresh_token_lifetime = REFRESH_TOKEN_LIFETIME
+        self._listing_hooks: list[Callable[[str, int, list[str]], None]] = []
+        self._api_errors: dict[tuple[str, str], list[str]] = {}
+        self._banned_until: dict[str, datetime] = {}
         self._last_tick: datetime | None = None
         self._carry = 0.0
         self._malformed_seq = 0
@@ -220,9 +224,35 @@ class SimulatorState:
     # --- faults ------------------------------------------------------------------------------
 
     def inject_rate_limit(self, platform: str, n: int = 1) -> None:
-        """The next ``n`` calls to ``platform`` are rate limited (Taobao 7, PDD 52001, JD HTTP 429)."""
+        """The next ``n`` calls to ``platform`` are rate limited (Taobao 7, PDD 52001, JD 2), each with a
+        one-second ban."""
         with self.lock:
             self._rate_limit[platform] += n
+
+    def ban(self, platform: str, seconds: float) -> None:
+        """Every call to ``platform`` is refused as over its limit for ``seconds`` from now (0 lifts it);
+        Taobao says "This ban will last for N more seconds", N counting down."""
+        with self.lock:
+            self._banned_until[platform] = self.clock() + timedelta(seconds=seconds)
+
+    def ban_seconds_left(self, platform: str) -> int:
+        """Whole seconds the current ban still lasts (at least 1 for an injected rate limit)."""
+        until = self._banned_until.get(platform)
+        left = (until - self.clock()).total_seconds() if until else 0
+        return max(1, int(left + 0.999))
+
+    def inject_api_error(self, platform: str, api: str, kind: str, n: int = 1) -> None:
+        """The next ``n`` calls of ``api`` fail with the platform's own error of ``kind`` (each platform
+        module's API_ERRORS, e.g. Taobao "permission" = code 11, "transient" = an isp.* error)."""
+        if kind not in SIMULATED[platform].API_ERRORS:
+            raise ValueError(f"{platform} has no simulated {kind!r} error")
+        with self.lock:
+            self._api_errors.setdefault((platform, api), []).extend([kind] * n)
+
+    def take_api_error(self, platform: str, api: str) -> str | None:
+        """The next injected error kind for this API, or None."""
+        queue = self._api_errors.get((platform, api))
+        return queue.pop(0) if queue else None
 
     def inject_http_error(self, platform: str, n: int = 1, status: int = 503) -> None:
         with self.lock:
@@ -261,6 +291,54 @@ class SimulatorState:
             order = SimOrder(shop.platform, k, modified, modified, payload)
             shop.orders[k] = order
             return order
+
+    def touch(self, platform: str, order_id: str, moment: datetime | None = None) -> SimOrder:
+        """The order changes on the platform (at ``moment``, default now): a new modified time, re-rendered."""
+        with self.lock:
+            order = self.find_order(platform, order_id)
+            if order is None:
+                raise KeyError(f"no {platform} order {order_id!r}")
+            moment = (moment or self.clock()).replace(microsecond=0)
+            if order.draft is not None:
+                self._touch(order, moment)
+            else:
+                order.modified = moment
+            return order
+
+    def block(self, platform: str, order_id: str, reason: str, moment: datetime | None = None) -> SimOrder:
+        """The platform forbids shipping the paid order for ``reason`` (model.BLOCK_REASONS); '' clears it."""
+        if reason and reason not in BLOCK_REASONS:
+            raise ValueError(f"unknown block reason {reason!r}")
+        with self.lock:
+            order = self._live(platform, order_id)
+            order.draft.blocked = reason  # type: ignore[union-attr]
+            return self.touch(platform, order_id, moment)
+
+    def consign_lines(self, platform: str, order_id: str, lines: int = 1, moment: datetime | None = None) -> SimOrder:
+        """The seller ships the first ``lines`` lines outside the OMS (in the platform's own back office)."""
+        with self.lock:
+            order = self._live(platform, order_id)
+            shipped = (moment or self.clock()).replace(microsecond=0)
+            for line in order.draft.lines[:lines]:  # type: ignore[union-attr]
+                line.shipped_at = line.shipped_at or shipped
+            return self.touch(platform, order_id, moment)
+
+    def _live(self, platform: str, order_id: str) -> SimOrder:
+        order = self.find_order(platform, order_id)
+        if order is None or order.draft is None:
+            raise KeyError(f"no generated {platform} order {order_id!r}")
+        return order
+
+    def after_listing(self, hook: Callable[[str, int, list[str]], None]) -> None:
+        """Call ``hook(platform, page, listed_order_ids)`` after every page of an order listing is made,
+        before it is answered: a test changes orders between one page and the next, as buyers do."""
+        with self.lock:
+            self._listing_hooks.append(hook)
+
+    def listed(self, platform: str, page: int, keys: list[str]) -> None:
+        """The platform modules report each listing page they serve (runs the ``after_listing`` hooks)."""
+        for hook in list(self._listing_hooks):
+            hook(platform, page, keys)
 
     def orders(self, platform: str | None = None) -> list[SimOrder]:
         with self.lock:
@@ -393,6 +471,9 @@ class SimulatorState:
         """The next injected fault for ``platform``: an HTTP status, ``"rate"``, or None."""
         if self._http_errors[platform]:
             return self._http_errors[platform].pop(0)
+        until = self._banned_until.get(platform)
+        if until is not None and self.clock() < until:
+            return "rate"
         if self._rate_limit[platform] > 0:
             self._rate_limit[platform] -= 1
             return "rate"
@@ -403,12 +484,18 @@ class SimulatorState:
             return True
         return moment is not None and abs(moment - self.clock()) <= tolerance
 
-    def ship(self, order: SimOrder, waybill: str, company: str) -> None:
-        """The platform accepted a ship notice: the order is shipped now with this waybill."""
+    def ship(self, order: SimOrder, waybill: str, company: str, line_ids: set[int] | None = None) -> None:
+        """The platform accepted a ship notice: the order (or only the lines ``line_ids``) shipped now with
+        this waybill; the order is shipped once every line is."""
         assert order.draft is not None
         now = self.clock().replace(microsecond=0)
-        order.draft.status, order.draft.waybill, order.draft.company = "shipped", waybill, company
-        order.draft.shipped_at = now
+        for line in order.draft.lines:
+            if line_ids is None or line.line_id in line_ids:
+                line.shipped_at = line.shipped_at or now
+        if all(line.shipped_at for line in order.draft.lines):
+            order.draft.status, order.draft.waybill, order.draft.company = "shipped", waybill, company
+            order.draft.shipped_at = now
         self._touch(order, max(now, order.draft.modified))
         self.shipments.append({"platform": order.platform, "order_id": order.key, "waybill": waybill,
-                               "company": company, "at": now})
+                               "company": company, "at": now,
+                               "lines": sorted(line_ids) if line_ids is not None else None})

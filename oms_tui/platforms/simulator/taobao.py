@@ -52,8 +52,11 @@ MAX_WINDOW = timedelta(days=1)  # and both ends on the same Beijing day
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 40  # the simulator's choice when page_size is left out
 
-# Error codes. PROTOCOLS.md documents 7, 11, 15, 25, 26, 27, 28 ("unconfirmed beyond 7/25/27").
+# Error codes. PROTOCOLS.md documents 7, 11, 15, 25, 26, 27, 28 ("unconfirmed beyond 7/25/27"); its
+# corrected part: 7 flow control with "This ban will last for N more seconds", 11 permission
+# (isv.permission-api-package-limit), isp.* sub_codes transient.
 ERR_RATE_LIMITED = 7
+ERR_INSUFFICIENT_PERMISSION = 11
 ERR_REMOTE_SERVICE = 15
 ERR_INVALID_SIGNATURE = 25
 ERR_MISSING_SESSION = 26
@@ -70,6 +73,7 @@ ERR_MISSING_ARGUMENT = 40
 ERR_INVALID_ARGUMENT = 41
 MESSAGES = {
     ERR_RATE_LIMITED: "App Call Limited",
+    ERR_INSUFFICIENT_PERMISSION: "Insufficient isv permissions",
     ERR_REMOTE_SERVICE: "Remote service error",
     ERR_INVALID_SIGNATURE: "Invalid signature",
     ERR_MISSING_SESSION: "Missing session",
@@ -81,6 +85,22 @@ MESSAGES = {
     ERR_INVALID_APP_KEY: "Invalid app Key",
     ERR_MISSING_TIMESTAMP: "Missing timestamp",
     ERR_INVALID_TIMESTAMP: "Invalid timestamp",
+}
+
+# Trade types (`type`). Without a `type` parameter the increment API returns only its default five:
+# "默认同时查询guarantee_trade,auto_delivery,ec,cod,step这5种类型的数据"; guarantee_trade stands for
+# 一口价 and 拍卖 (fixed, auction). Every type the documentation lists is accepted in `type`.
+DEFAULT_TRADE_TYPES = ("guarantee_trade", "auto_delivery", "ec", "cod", "step")
+TYPE_ALIASES = {"guarantee_trade": ("guarantee_trade", "fixed", "auction")}
+TRADE_TYPES = ("fixed", "auction", "guarantee_trade", "auto_delivery", "independent_simple_trade",
+               "independent_shop_trade", "ec", "cod", "fenxiao", "game_equipment", "shopex_trade", "netcn_trade",
+               "external_trade", "o2o_offlinetrade", "step", "nopaid", "pre_auth_type")
+
+# Errors a test may inject into one API (state.inject_api_error): kind → (code, sub_code, sub_msg).
+# The isp.* sub_code is the simulator's own example of TOP's transient (platform-side) errors.
+API_ERRORS: dict[str, tuple[int, str, str]] = {
+    "permission": (ERR_INSUFFICIENT_PERMISSION, "isv.permission-api-package-limit", "该应用没有此API的权限"),
+    "transient": (ERR_REMOTE_SERVICE, "isp.top-remote-connection-timeout", "远程服务调用超时"),
 }
 
 # What the simulator's generator and fault injection need to know about a trade payload.
@@ -137,7 +157,7 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return err(ERR_INVALID_APP_KEY)
         if fault == "rate":
             return err(ERR_RATE_LIMITED, None, "accesscontrol.limited-by-app-access-count",
-                       "This ban will last for 1 more seconds")
+                       f"This ban will last for {state.ban_seconds_left(PLATFORM)} more seconds")
         sign_method = params.get("sign_method") or "md5"
         if not params.get("sign"):
             return err(ERR_MISSING_SIGNATURE)
@@ -152,6 +172,10 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return err(ERR_MISSING_SESSION)
         if not state.token_ok(PLATFORM, shop.app_key, params["session"]):
             return err(ERR_INVALID_SESSION, None, "invalid-sessionkey", "SessionKey非法或已过期")
+        injected = state.take_api_error(PLATFORM, api)
+        if injected is not None:
+            code, sub_code, sub_msg = API_ERRORS[injected]
+            return err(code, None, sub_code, sub_msg)
         if api == API_INCREMENT:
             return _increment(state, shop, params, err)
         if api == API_FULLINFO:
@@ -229,13 +253,24 @@ def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
     page, size = to_int(params.get("page_no"), 1), to_int(params.get("page_size"), DEFAULT_PAGE_SIZE)
     if page is None or size is None or page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         return err(ERR_INVALID_ARGUMENT, "Invalid arguments:page_no/page_size", "isv.invalid-parameter")
-    matched = sorted((o for o in shop.orders.values() if start <= o.modified <= end),
-                     key=lambda o: (o.modified, o.key))
+    asked = [t.strip() for t in params.get("type", "").split(",") if t.strip()] or list(DEFAULT_TRADE_TYPES)
+    if any(t not in TRADE_TYPES for t in asked):
+        return err(ERR_INVALID_ARGUMENT, "Invalid arguments:type", "isv.invalid-parameter")
+    types = {alias for t in asked for alias in TYPE_ALIASES.get(t, (t,))}
+    # Newest first: "返回的数据结果是以订单的修改时间倒序排列的，通过从后往前翻页的方式可以避免漏单问题".
+    matched = sorted((o for o in shop.orders.values()
+                      if start <= o.modified <= end and o.payload.get("type", "fixed") in types),
+                     key=lambda o: (o.modified, o.key), reverse=True)
     chunk = matched[(page - 1) * size: page * size]
-    body: dict[str, Any] = {"total_results": len(matched), "has_next": page * size < len(matched)}
+    # use_has_next=true: "返回的结果中不包含总记录数，但是会新增一个是否存在下一页的的字段".
+    if params.get("use_has_next", "").lower() == "true":
+        body: dict[str, Any] = {"has_next": page * size < len(matched)}
+    else:
+        body = {"total_results": len(matched)}
     if chunk:  # TOP leaves the key out when there is nothing
         body["trades"] = {"trade": [select_fields(o.payload, params.get("fields", "")) for o in chunk]}
     state.log_call(PLATFORM, API_INCREMENT, params)
+    state.listed(PLATFORM, page, [o.key for o in chunk])
     return SimResponse(200, {RESPONSE_KEYS[API_INCREMENT]: body})
 
 
@@ -260,9 +295,24 @@ def _offline_send(state: SimulatorState, shop: SimShop, params: Mapping[str, str
     order: SimOrder | None = shop.orders.get(params["tid"])
     if order is None or order.draft is None:
         return err(ERR_REMOTE_SERVICE, None, "isv.trade-not-exist", "交易不存在")
-    if order.draft.status != "paid":
+    d = order.draft
+    if d.status != "paid" or d.blocked:  # PAID_FORBID_CONSIGN: paid, shipping forbidden
         return err(ERR_REMOTE_SERVICE, None, "isv.logistics-offline-service-error", "当前订单状态不支持发货")
-    state.ship(order, params["out_sid"], params["company_code"])
+    # Split shipping (拆单发货): is_split=1 with sub_tid, the oids of the lines that leave. A trade
+    # already partly shipped (SELLER_CONSIGNED_PART) only takes a split notice naming lines still
+    # waiting: the simulator's strict reading, the documentation does not say what a whole notice does.
+    line_ids: set[int] | None = None
+    if params.get("is_split") == "1":
+        try:
+            line_ids = {int(x) for x in params.get("sub_tid", "").split(",") if x.strip()}
+        except ValueError:
+            return err(ERR_INVALID_ARGUMENT, "Invalid arguments:sub_tid", "isv.invalid-parameter")
+        waiting = {line.line_id for line in d.lines if not line.shipped_at}
+        if not line_ids or not line_ids <= waiting:
+            return err(ERR_REMOTE_SERVICE, None, "isv.logistics-offline-service-error", "子订单不存在或已发货")
+    elif d.partly_shipped:
+        return err(ERR_REMOTE_SERVICE, None, "isv.logistics-offline-service-error", "部分发货的交易请拆单发货")
+    state.ship(order, params["out_sid"], params["company_code"], line_ids)
     state.log_call(PLATFORM, API_OFFLINE_SEND, params)
     return SimResponse(200, {RESPONSE_KEYS[API_OFFLINE_SEND]: {"shipping": {"is_success": True}}})
 
@@ -285,10 +335,26 @@ def select_fields(payload: dict[str, Any], fields: str) -> dict[str, Any]:
 
 # --- the trade payload -------------------------------------------------------------------------
 
+def trade_type(d: Draft) -> str:
+    """The draft's trade type: its own, else pre_auth_type for 0元购, else one trade in ten from a
+    旺铺 shop (independent_shop_trade, outside the API's default types), the rest fixed (一口价)."""
+    if d.trade_type:
+        return d.trade_type
+    if d.pre_auth:
+        return "pre_auth_type"
+    return "independent_shop_trade" if d.secret_seed % 10 == 0 else "fixed"
+
+
 def render(d: Draft) -> dict[str, Any]:
     """A draft as a TOP trade (with its ``orders.order`` lines); receiver data masked."""
     if d.status == "cancelled":
         status = ("TRADE_CLOSED" if d.close_trade else "WAIT_SELLER_SEND_GOODS") if d.paid_at else "TRADE_CLOSED_BY_TAOBAO"
+    elif d.status == "paid" and d.blocked:
+        status = "PAID_FORBID_CONSIGN"  # 拼团中订单或者发货强管控的订单，已付款但禁止发货
+    elif d.partly_shipped:
+        status = "SELLER_CONSIGNED_PART"
+    elif d.status == "unpaid" and d.pre_auth:
+        status = "WAIT_PRE_AUTH_CONFIRM"  # 0元购合约中
     else:
         status = {"unpaid": "WAIT_BUYER_PAY", "paid": "WAIT_SELLER_SEND_GOODS", "shipped": "WAIT_BUYER_CONFIRM_GOODS",
                   "finished": "TRADE_FINISHED"}[d.status]
@@ -298,16 +364,22 @@ def render(d: Draft) -> dict[str, Any]:
     for i, line in enumerate(d.lines):
         line_total = line.qty * line.price_fen
         line_discount = d.discount_fen if i == 0 else 0
-        lines.append({
+        # A line shipped on its own has its own status and consign time; the others follow the trade.
+        line_status = "WAIT_BUYER_CONFIRM_GOODS" if line.shipped_at and d.status == "paid" else (
+            "WAIT_SELLER_SEND_GOODS" if status == "SELLER_CONSIGNED_PART" else status)
+        row = {
             "oid": line.line_id, "num_iid": line.item_id, "sku_id": str(line.platform_sku_id),
             "outer_iid": line.sku_code if line.outer_on_item_only else line.sku_code.split("-")[0],
             "outer_sku_id": "" if line.outer_on_item_only else line.sku_code,
             "title": line.title, "sku_properties_name": line.spec, "num": line.qty,
             "price": yuan_text(line.price_fen), "payment": yuan_text(max(0, line_total - line_discount)),
-            "discount_fee": yuan_text(line_discount), "refund_status": refund, "status": status,
-        })
+            "discount_fee": yuan_text(line_discount), "refund_status": refund, "status": line_status,
+        }
+        if line.shipped_at:
+            row["consign_time"] = format_beijing(line.shipped_at)
+        lines.append(row)
     trade: dict[str, Any] = {
-        "tid": int(d.order_id), "status": status, "created": format_beijing(d.created),
+        "tid": int(d.order_id), "type": trade_type(d), "status": status, "created": format_beijing(d.created),
         "modified": format_beijing(d.modified), "payment": yuan_text(d.paid_fen),
         "total_fee": yuan_text(d.total_fen), "post_fee": yuan_text(d.post_fee_fen),
         "discount_fee": yuan_text(d.discount_fen), "buyer_nick": d.buyer_nick, "buyer_open_uid": d.buyer_uid,

@@ -310,6 +310,9 @@ def release_hold(session: Session, hold_id: int, *, actor: Actor, note: str = ""
     hold = holds.get_hold(session, hold_id)
     if hold.kind in holds.APPROVAL_KINDS:
         raise ValidationError(N_("an approval hold is decided on the approvals screen"))
+    if hold.kind == HoldKind.PLATFORM_BLOCKED:  # the platform would refuse the ship notice anyway
+        raise ValidationError(N_("the platform forbids shipping this order: the sync releases it when the "
+                                 "platform does"))
     if hold.resolved_at is not None:
         raise ValidationError(N_("hold {hold} ({kind}) is already resolved"), hold=hold.id, kind=hold.kind)
     audit.record(session, user, "review.release", "order", hold.order_id, hold=hold.id, kind=hold.kind, note=note)

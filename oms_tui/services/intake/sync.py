@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from oms_tui.db import retrying_transaction, session_scope
-from oms_tui.errors import OmsError
+from oms_tui.errors import OmsError, Throttled
 from oms_tui.models import ProblemSource, ShopSync, Sku, SyncProblem, SyncStatus, utcnow
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
@@ -42,6 +42,8 @@ class ChangedOrdersSource(Protocol):
 
     def fetch_changed(self, start: datetime, end: datetime) -> Iterator[Any]: ...
 
+    # Optional: how far behind now the window must end (``PlatformClient.listing_lag``); 0 when absent.
+
 
 @dataclass
 class SyncSummary:
@@ -57,6 +59,8 @@ class SyncSummary:
     error: str | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    # The platform banned calls until then (rate limit): this run met the ban, or waited for it to end.
+    paused_until: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,9 +71,12 @@ class SyncSummary:
                 "unchanged": self.unchanged, "skipped": self.skipped, "malformed": self.malformed,
                 "error": self.error, "seconds": round(self.seconds, 3),
                 "window_start": self.window_start.isoformat() if self.window_start else None,
-                "window_end": self.window_end.isoformat() if self.window_end else None}
+                "window_end": self.window_end.isoformat() if self.window_end else None,
+                "paused_until": self.paused_until.isoformat() if self.paused_until else None}
 
     def __str__(self) -> str:
+        if self.ok and self.paused_until is not None:
+            return f"{self.shop} ({self.platform}): paused, rate-limited until {self.paused_until.isoformat()}"
         state = "ok" if self.ok else f"ERROR {self.error}"
         return (f"{self.shop} ({self.platform}): {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{self.malformed} malformed, {self.skipped} skipped in {self.seconds:.1f}s — {state}")
@@ -107,6 +114,8 @@ class ShopRow:
     runs: int
     errors: int
     last_error: str
+    paused_until: datetime | None = None  # status "paused": rate-limited by the platform until then
+    cursor_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,8 @@ class SyncOverview:
 def sync_overview(session: Session, *, problem_limit: int = 50) -> SyncOverview:
     """Every shop's sync state and the newest records the sync could not take in, in one read."""
     shops = [ShopRow(s.shop, s.platform, s.last_status, s.last_finished_at, s.last_new, s.last_updated,
-                     s.last_malformed, s.total_new, s.runs, s.errors, s.last_error)
+                     s.last_malformed, s.total_new, s.runs, s.errors, s.last_error,
+                     s.paused_until if s.last_status == SyncStatus.PAUSED else None, s.cursor_at)
              for s in list_shop_states(session)]
     problems = [ProblemRow(p.at, p.shop, p.platform_order_id or "", p.source, p.reason)
                 for p in recent_problems(session, limit=problem_limit)]
@@ -201,40 +211,55 @@ def sync_shop(engine: Engine, shop: str, platform: str, client: ChangedOrdersSou
     """One incremental run for one shop. Platform errors end up on the shop's sync state, not as a crash."""
     started = time.perf_counter()
     now = now or utcnow()
+    # The window ends the adapter's listing_lag before now: an order changing while its listing is read
+    # then leaves the window rather than moving inside it (see platforms.base.list_window).
+    end = now - getattr(client, "listing_lag", timedelta(0))
     summary = SyncSummary(shop=shop, platform=platform)
     with session_scope(engine) as session:
         state = shop_state(session, shop, platform)
-        start = (state.cursor_at - overlap) if state.cursor_at else now - first_lookback
+        if state.paused_until is not None and state.paused_until > now:
+            # Banned by the platform (rate limit): calling now would only be refused and lengthen the ban.
+            summary.paused_until = state.paused_until
+            summary.seconds = time.perf_counter() - started
+            return summary
+        start = (state.cursor_at - overlap) if state.cursor_at else end - first_lookback
+        start = min(start, end)
         state.last_status = SyncStatus.RUNNING
         state.last_started_at = utcnow()
         session.add(state)
-    summary.window_start, summary.window_end = start, now
+    summary.window_start, summary.window_end = start, end
     try:
         batch: list[Any] = []
-        for record in client.fetch_changed(start, now):
+        for record in client.fetch_changed(start, end):
             batch.append(record)
             if len(batch) >= batch_size:
                 ingest_batch(engine, shop, platform, batch, summary, warehouse_code=warehouse_code, user=user)
                 batch = []
         if batch:
             ingest_batch(engine, shop, platform, batch, summary, warehouse_code=warehouse_code, user=user)
+    except Throttled as exc:  # still banned after the retries ("This ban will last for N more seconds")
+        summary.error = str(exc)
+        if exc.retry_after:  # no call before the ban ends: each one would be refused (and may lengthen it)
+            summary.paused_until = (now + timedelta(seconds=exc.retry_after)).replace(microsecond=0)
     except OmsError as exc:  # PlatformError and friends: expired session, bad signature, unreachable
         summary.error = str(exc)
     except Exception as exc:  # a bug: still leave the shop's state honest, then let it surface
         summary.error = f"unexpected error: {exc!r}"
-        _finish(engine, summary, now, started)
+        _finish(engine, summary, end, started)
         raise
-    _finish(engine, summary, now, started)
+    _finish(engine, summary, end, started)
     return summary
 
 
-def _finish(engine: Engine, summary: SyncSummary, now: datetime, started: float) -> None:
+def _finish(engine: Engine, summary: SyncSummary, window_end: datetime, started: float) -> None:
     shop, platform = summary.shop, summary.platform
     summary.seconds = time.perf_counter() - started
     with session_scope(engine) as session:
         state = shop_state(session, shop, platform)
         state.last_finished_at = utcnow()
-        state.last_status = SyncStatus.OK if summary.ok else SyncStatus.ERROR
+        state.last_status = (SyncStatus.OK if summary.ok else SyncStatus.PAUSED if summary.paused_until
+                             else SyncStatus.ERROR)
+        state.paused_until = summary.paused_until
         state.last_error = summary.error or ""
         state.last_new, state.last_updated = summary.new, summary.updated
         state.last_unchanged, state.last_malformed = summary.unchanged, summary.malformed
@@ -242,7 +267,7 @@ def _finish(engine: Engine, summary: SyncSummary, now: datetime, started: float)
         state.total_updated += summary.updated
         state.runs += 1
         if summary.ok:
-            state.cursor_at = now  # only a complete window moves the cursor
-        else:
+            state.cursor_at = window_end  # only a complete window moves the cursor
+        elif summary.paused_until is None:  # a pause the platform asked for is not a failure to count
             state.errors += 1
         session.add(state)

@@ -54,7 +54,12 @@ class NormalizedOrder(BaseModel):
     created_at: datetime
     paid_at: datetime | None = None
     modified_at: datetime | None = None
-    lines: list[NormalizedLine] = Field(min_length=1)
+    lines: list[NormalizedLine] = Field(min_length=1)  # the lines still ours to ship (or that were)
+    # Why the platform forbids shipping the order now — a stored phrase (oms_tui.phrases) naming the
+    # field and its state — or "" when it may ship: intake keeps a platform_blocked hold open meanwhile.
+    platform_block: str = Field(default="", max_length=500)
+    # Lines the platform says already left without us (Taobao SELLER_CONSIGNED_PART): not in ``lines``.
+    shipped_lines: list[NormalizedLine] = Field(default_factory=list)
 
     @field_validator("created_at", "paid_at", "modified_at")
     @classmethod

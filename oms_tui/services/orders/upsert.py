@@ -8,7 +8,9 @@ from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from oms_tui.i18n import N_
 from oms_tui.models import (
+    OPEN_STATUSES,
     HoldKind,
     Order,
     OrderLine,
@@ -17,6 +19,7 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
+from oms_tui.phrases import phrase
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import identity
@@ -38,7 +41,7 @@ class UpsertResult:
 
     @property
     def outcome(self) -> str:
-        """skipped (not ours: unpaid or closed unseen), new, updated or unchanged."""
+        """skipped (not ours: unpaid or closed before payment), new, updated or unchanged."""
         if self.order is None:
             return "skipped"
         return "new" if self.created else "updated" if self.changed else "unchanged"
@@ -55,16 +58,20 @@ def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehous
     """Create the order, or update the one we already have (unique on platform + platform order id).
 
     A new paid order is locked at once (or gets ``stock_short``); a line whose SKU we do not know
-    gets a ``sync_conflict`` hold. An update records each changed field in the audit trail; a
+    gets a ``sync_conflict`` hold. One closed after payment before we saw it comes in cancelled. An update records each changed field in the audit trail; a
     cancellation before shipping releases the stock.
     """
     existing = find_order(session, data.platform, data.platform_order_id)
     if existing is None:
-        if data.state != PlatformState.PAID:
-            return UpsertResult(None, False, [])  # unpaid, or closed before we ever saw it paid
+        # Closed or refunded after payment before any sync saw it: taken in cancelled (nothing locked,
+        # no holds), so customer history and month-end reconciliation see the sale. Never paid: not ours.
+        closed_unseen = data.state == PlatformState.CANCELLED and data.paid_at is not None
+        if data.state != PlatformState.PAID and not closed_unseen:
+            return UpsertResult(None, False, [])  # unpaid, closed before payment, or shipped elsewhere
         try:
             with session.begin_nested():
-                order = _create(session, data, warehouse=warehouse, user=user)
+                order = (_create_closed(session, data, warehouse=warehouse, user=user) if closed_unseen
+                         else _create(session, data, warehouse=warehouse, user=user))
         except IntegrityError:
             # Another sync worker inserted it between our SELECT and INSERT: update theirs.
             existing = find_order(session, data.platform, data.platform_order_id)
@@ -89,14 +96,16 @@ def lock_existing(session: Session, records: list[NormalizedOrder]) -> None:
                  .order_by(col(Order.id)).with_for_update()).all()
 
 
-def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
+def _insert(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str,
+            status: OrderStatus) -> tuple[Order, list[str]]:
+    """The order row, its customer and its lines; the SKU codes we do not know."""
     customer = identity.identify(
         session, platform=data.platform, buyer_id=data.buyer_id, name=data.receiver_name, phone=data.receiver_phone,
         province=data.receiver_province, city=data.receiver_city, district=data.receiver_district,
         address=data.receiver_address,
     )
-    fields = data.model_dump(exclude={"lines", "state"})
-    order = Order(**fields, status=OrderStatus.NEW, customer_id=customer.id, warehouse_id=warehouse.id)
+    fields = data.model_dump(exclude={"lines", "state", "platform_block", "shipped_lines"})
+    order = Order(**fields, status=status, customer_id=customer.id, warehouse_id=warehouse.id)
     session.add(order)
     session.flush()
     codes = {line.sku_code for line in data.lines}
@@ -110,10 +119,25 @@ def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, us
                               qty=line.qty, price_fen=line.price_fen))
     session.flush()
     audit.record(session, user, "order.create", "order", order.id, platform=data.platform,
-                 platform_order_id=data.platform_order_id, lines=len(data.lines), total_fen=data.total_fen)
+                 platform_order_id=data.platform_order_id, lines=len(data.lines), total_fen=data.total_fen,
+                 status=str(status))
+    return order, unknown
+
+
+def _create_closed(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
+    """An order the platform closed before we saw it: on the books as cancelled, never allocated."""
+    order, _unknown = _insert(session, data, warehouse=warehouse, user=user, status=OrderStatus.CANCELLED)
+    audit.record(session, user, "order.cancel", "order", order.id,
+                 reason=f"closed on the platform before it was taken in ({data.platform_status})")
+    return order
+
+
+def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
+    order, unknown = _insert(session, data, warehouse=warehouse, user=user, status=OrderStatus.NEW)
     if unknown:
         holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
                         reason=f"unknown SKU code: {', '.join(sorted(unknown))}")
+    _follow_platform_block(session, order, data, user=user)
     review_rules.on_intake(session, order, data, created=True, changed=[], user=user)
     allocation.lock_order(session, order, user=user)
     settle_status(session, order, user=user)
@@ -134,6 +158,9 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
             if field in _RECEIVER_FIELDS and looks_encrypted(old or ""):
                 unsealed.append(field)
             setattr(order, field, new)
+    # Whether the platform still forbids shipping is read on every update: PDD's blocking fields are not
+    # among the fields compared above.
+    blocked_changed = data.state != PlatformState.CANCELLED and _follow_platform_block(session, order, data, user=user)
     if changed:
         order.updated_at = utcnow()
         session.add(order)
@@ -145,8 +172,14 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
                 holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
                                 reason=f"receiver changed on the platform after picking began: {', '.join(moved)}")
                 transition(session, order, OrderStatus.REVIEW, user=user, reason="receiver changed during picking")
+            if data.shipped_lines and "platform_status" in changed and order.status in OPEN_STATUSES:
+                _stop_for_lines_shipped_elsewhere(session, order, data, user=user)
             review_rules.on_intake(session, order, data, created=False, changed=changed, user=user)
             settle_status(session, order, user=user)
+    elif blocked_changed:
+        settle_status(session, order, user=user)
+    if blocked_changed:
+        changed.append("platform_block")
     if data.state == PlatformState.CANCELLED:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
             if after_sale.record_platform_refund(session, order, platform_status=data.platform_status, user=user):
@@ -155,3 +188,42 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
             cancel(session, order, actor=Actor.system(user), reason=f"cancelled on the platform ({data.platform_status})")
             changed.append("status")
     return UpsertResult(order, False, changed)
+
+
+def _follow_platform_block(session: Session, order: Order, data: NormalizedOrder, *, user: str) -> bool:
+    """Keep a ``platform_blocked`` hold open exactly while the platform forbids shipping; True if it changed.
+
+    Opened (a parcel already being picked or packed goes back to review), its reason kept current,
+    and resolved by the sync itself once the platform lets the order go.
+    """
+    if order.status not in OPEN_STATUSES:
+        return False
+    hold = next((h for h in holds.open_holds(session, order.id) if h.kind == HoldKind.PLATFORM_BLOCKED), None)
+    if data.platform_block:
+        if hold is None:
+            holds.open_hold(session, order, HoldKind.PLATFORM_BLOCKED, user=user, reason=data.platform_block)
+            if order.status in (OrderStatus.PICKING, OrderStatus.PACKED):
+                transition(session, order, OrderStatus.REVIEW, user=user, reason="the platform forbids shipping")
+            return True
+        if hold.reason != data.platform_block:
+            audit.record(session, user, "hold.reason", "order", order.id, kind=str(hold.kind), hold=hold.id,
+                         old=hold.reason, new=data.platform_block)
+            hold.reason = data.platform_block
+            session.add(hold)
+        return False
+    if hold is None:
+        return False
+    holds.resolve(session, hold, user=user, resolution=phrase(N_("the platform allows shipping again ({status})"),
+                                                              status=data.platform_status))
+    return True
+
+
+def _stop_for_lines_shipped_elsewhere(session: Session, order: Order, data: NormalizedOrder, *, user: str) -> None:
+    """The seller shipped part of an order we hold from the platform's own back office: a person decides
+    what still leaves here (our lines were taken in whole)."""
+    shipped = ", ".join(f"{line.sku_code} ×{line.qty}" for line in data.shipped_lines)
+    holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user, reason=phrase(
+        N_("part of the order was shipped outside the OMS on the platform: {lines}; only the rest may leave here"),
+        lines=shipped))
+    if order.status in (OrderStatus.PICKING, OrderStatus.PACKED):
+        transition(session, order, OrderStatus.REVIEW, user=user, reason="lines shipped elsewhere")

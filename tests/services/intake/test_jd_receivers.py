@@ -20,7 +20,7 @@ from oms_tui.services.customers.normalize import looks_encrypted
 from oms_tui.services.orders import upsert
 from tests.helpers.platforms import JD_TDE_ORDER, tde_shaped
 from tests.helpers.shop import SIM_SKUS as SKUS
-from tests.helpers.sync import plenty_of_stock, run_once, shop
+from tests.helpers.sync import plenty_of_stock, run_once, settled, shop
 
 RECEIVER = ("receiver_name", "receiver_phone", "receiver_province", "receiver_city", "receiver_district",
             "receiver_address")
@@ -33,7 +33,7 @@ def _jd_orders(engine) -> list[Order]:
 
 def test_a_jd_order_with_ciphertext_is_stored_masked_and_still_ships(seeded, sim):
     plenty_of_stock(seeded)
-    sim.state.generate(12, utcnow(), random.Random(4), SKUS, platforms=["jd"])
+    sim.state.generate(12, settled(), random.Random(4), SKUS, platforms=["jd"])
     assert run_once(seeded, shop(sim, "jd")).ok
     payloads = {o.key: o.payload["consigneeInfo"] for o in sim.state.orders("jd") if o.draft}
     orders = _jd_orders(seeded)
@@ -102,7 +102,7 @@ def test_customer_matching_ignores_the_ciphertext(seeded):
 
 def test_the_decrypt_hook_stores_the_real_receiver(seeded, sim):
     plenty_of_stock(seeded)
-    sim.state.generate(8, utcnow(), random.Random(6), SKUS, platforms=["jd"])
+    sim.state.generate(8, settled(), random.Random(6), SKUS, platforms=["jd"])
     config = shop(sim, "jd").model_copy(update={"decrypt_url": sim.decrypt_url()})
     assert run_once(seeded, config).ok
     drafts = {o.key: o.draft for o in sim.state.orders("jd") if o.draft}
