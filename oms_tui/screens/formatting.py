@@ -45,6 +45,8 @@ HOLD_NAMES: dict[str, str] = {
     HoldKind.SYNC_CONFLICT: N_("sync conflict"),
     HoldKind.PRINT_FAILED: N_("print failed"),
     HoldKind.NOTIFY_FAILED: N_("notify failed"),
+    HoldKind.SKU_UNMAPPED: N_("SKU unmapped"),
+    HoldKind.REFUND_REQUESTED: N_("refund requested"),
 }
 
 MOVE_NAMES: dict[str, str] = {

@@ -151,3 +151,15 @@ async def test_enter_opens_the_order(troubled, settings):
         await settle(pilot, app)
         assert isinstance(app.screen, OrderDetailScreen)
         assert app.screen.detail.platform_order_id == "TB00000002"
+
+
+async def test_a_stored_reason_is_shown_in_the_readers_language(shop_with_orders, settings):
+    """A hold reason kept as a phrase (the unmapped SKU's) is read in Chinese, not as its stored form."""
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        screen.query_one("#kind", Select).value = "sku_unmapped"
+        await settle(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert column(table, "kind") == ["商品未对应"]
+        assert column(table, "reason") == ["NO-SUCH 没有对应的我方商品：请在“商品对应”界面对应"]
