@@ -42,7 +42,7 @@ def record_platform_after_sale(session: Session, order: Order, *, refund_id: str
                                refund_status: RefundStatus, user: str) -> ReturnRecord:
     """An after-sale record for one refund the buyer asked the platform for after shipping: the returns
     desk sees it (the goods may come back) and the refund owed follows the platform's decision."""
-    text = f"{PLATFORM_REASON_PREFIX}refund {refund_id}: {reason or '-'}"[:300]
+    text = f"{PLATFORM_REASON_PREFIX}{refund_id} {reason or '-'}"[:300]
     record = ReturnRecord(order_id=order.id, reason=text, refund_fen=max(0, refund_fen),
                           refund_status=refund_status, created_by=user)
     session.add(record)
