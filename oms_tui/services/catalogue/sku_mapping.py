@@ -2,8 +2,9 @@
 of them with quantities — a 3-towel set is 3 × TW-001.
 
 A platform line is resolved in this order: the mapping by the platform's SKU id (by the item id for an
-item without SKUs), then the merchant's outer code equal to one of our SKU codes, else it is unknown
-(the order waits in ``sku_unmapped`` until CS maps it; ``orders.unmapped`` re-runs those orders).
+item without SKUs; by the merchant's code for a line with neither id, as an imported file has), then the
+merchant's outer code equal to one of our SKU codes, else it is unknown (the order waits in
+``sku_unmapped`` until CS maps it; ``orders.unmapped`` re-runs those orders).
 
 The shop's items as the platform lists them (``PlatformItem``, pulled by the scheduler through the
 adapters) only feed ``suggest``: matches by the merchant's outer codes and by the title.
@@ -28,6 +29,9 @@ from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 
 MAX_COMPONENTS = 20
+# A line with neither platform id (an imported file) can only be known by its merchant code: its mapping is
+# kept under this item id, which no platform issues.
+CODE_KEY = "code:"
 
 
 class Basis:
@@ -94,6 +98,8 @@ class Resolver:
 
     def resolve(self, shop: str, platform_item_id: str, platform_sku_id: str, outer_code: str) -> Resolution | None:
         item, sku = _key(platform_item_id, platform_sku_id)
+        if not item and not sku and (outer_code or "").strip():
+            item = CODE_KEY + outer_code.strip()  # an id-less line: a mapping CS made for its code
         if item or sku:
             key = (shop, item, sku)
             if key not in self._mapped:
@@ -171,10 +177,12 @@ def save_mapping(session: Session, *, shop: str, platform: str, platform_item_id
     that exists is changed (its old components stay in the audit trail)."""
     require(actor, "skus.map")
     item, sku_id = _key(platform_item_id, platform_sku_id)
+    if not item and not sku_id and (outer_code or "").strip():
+        item = CODE_KEY + outer_code.strip()  # lines without platform ids (an imported file), known by their code
     if not (shop or "").strip():
         raise ValidationError(N_("a mapping needs the shop"))
     if not item and not sku_id:
-        raise ValidationError(N_("a mapping needs the platform's item id or SKU id"))
+        raise ValidationError(N_("a mapping needs the platform's item id, SKU id or the merchant's code"))
     if len(item) > 64 or len(sku_id) > 64:
         raise ValidationError(N_("a platform id is at most 64 characters"))
     checked = _checked_components(session, components)

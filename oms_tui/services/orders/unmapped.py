@@ -150,6 +150,7 @@ def map_platform_sku(session: Session, *, shop: str, platform: str, platform_ite
     mapping = sku_mapping.save_mapping(session, shop=shop, platform=platform, platform_item_id=item,
                                        platform_sku_id=sku, components=components, title=title,
                                        outer_code=outer_code, actor=actor)
-    rerun = rerun_held(session, shop=shop, platform_item_id=item, platform_sku_id=sku, user=actor.name)
+    rerun = rerun_held(session, shop=shop, platform_item_id=item, platform_sku_id=sku, code=outer_code,
+                       user=actor.name)
     parts = sku_mapping.parts_of(session, mapping.id)
     return MapOutcome(mapping.id, ", ".join(p.code if p.qty == 1 else f"{p.code}*{p.qty}" for p in parts), rerun)

@@ -135,3 +135,19 @@ def test_the_unmapped_hold_cannot_be_released_by_hand_and_mapping_needs_the_role
     with pytest.raises(PermissionDenied):
         map_sku(seeded, [("HG-001", 3)], actor=Actor("li", {"warehouse"}))
     assert status_and_holds(seeded, order.id) == (OrderStatus.REVIEW, [HoldKind.SKU_UNMAPPED])
+
+
+def test_a_line_without_platform_ids_is_mapped_by_its_code(seeded):
+    """An imported file gives only the merchant's code: the mapping is kept for that code."""
+    stock_up(seeded, "HG-001", 10)
+    order = ingest_lines(seeded, "F1", [platform_line("毛巾三条装", 2)])
+    with read_session(seeded) as s:
+        (listed,) = unmapped.unmapped_skus(s)
+    assert (listed.platform_item_id, listed.platform_sku_id, listed.code) == ("", "", "毛巾三条装")
+    with session_scope(seeded) as s:
+        outcome = unmapped.map_platform_sku(s, shop=SHOP, platform="taobao", components=[("HG-001", 3)],
+                                            outer_code=listed.code, actor=CS)
+    assert outcome.rerun.ready == ["F1"]
+    assert lines_of(seeded, order.id) == [("HG-001", 6, 6, 2, 663)]
+    later = ingest_lines(seeded, "F2", [platform_line("毛巾三条装", 1)])  # the next file's line resolves at once
+    assert status_and_holds(seeded, later.id) == (OrderStatus.READY, [])
