@@ -139,9 +139,10 @@ def test_a_refund_that_cannot_be_mapped_is_a_malformed_record(sim, state, now, r
     ("pdd", "pdd.refund.list.increment.get", {"after_sales_status": 1, "after_sales_type": 1,
                                               "start_updated_at": 0, "end_updated_at": 1801}),  # > 30 minutes
     ("pdd", "pdd.refund.list.increment.get", {"start_updated_at": 0, "end_updated_at": 60}),  # statuses required
-    ("taobao", "taobao.refunds.receive.get", {"page_size": 101}),
-    ("taobao", "taobao.item.skus.get", {"num_iids": ",".join(str(n) for n in range(41))}),
-    ("taobao", "taobao.items.onsale.get", {"page_no": 101, "page_size": 200}),
+    ("taobao", "taobao.refunds.receive.get", {"fields": "refund_id", "page_size": 101}),
+    ("taobao", "taobao.refunds.receive.get", {"page_size": 10}),  # fields required
+    ("taobao", "taobao.item.skus.get", {"fields": "sku_id", "num_iids": ",".join(str(n) for n in range(41))}),
+    ("taobao", "taobao.items.onsale.get", {"fields": "num_iid", "page_no": 101, "page_size": 200}),
     ("jd", "jingdong.pop.afs.soa.refundapply.queryPageList", {"pageIndex": 1, "pageSize": 51}),
 ])
 def test_the_simulator_refuses_what_the_documentation_does(sim, platform, api, params):

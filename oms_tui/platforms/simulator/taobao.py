@@ -48,9 +48,9 @@ RESPONSE_KEYS = {
     API_ITEMS_ONSALE: "items_onsale_get_response",
     API_ITEM_SKUS: "item_skus_get_response",
 }
-# taobao.refunds.receive.get: page_size default 40, at most 100; with use_has_next=true the answer has
-# has_next and no total_results. The documentation gives no order: the simulator lists the most recently
-# modified first, as TOP's trade increments do *(its own reading)*.
+# taobao.refunds.receive.get: fields required; page_size default 40, at most 100; with use_has_next=true
+# the answer has has_next and no total_results. The documentation gives no order: the simulator lists the
+# most recently modified first, as TOP's trade increments do *(its own reading)*.
 REFUNDS_DEFAULT_PAGE_SIZE = 40
 REFUNDS_MAX_PAGE_SIZE = 100
 # taobao.items.onsale.get: page_size default 40, at most 200; page_no × page_size may not pass 20,000.
@@ -246,6 +246,8 @@ def _page_params(params: Mapping[str, str], default: int, largest: int) -> tuple
 
 def _refunds(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
              err: Callable[..., SimResponse]) -> SimResponse:
+    if not params.get("fields"):
+        return err(ERR_MISSING_ARGUMENT, "Missing required arguments:fields")
     paging = _page_params(params, REFUNDS_DEFAULT_PAGE_SIZE, REFUNDS_MAX_PAGE_SIZE)
     if paging is None:
         return err(ERR_INVALID_ARGUMENT, "Invalid arguments:page_no/page_size", "isv.invalid-parameter")
@@ -291,6 +293,8 @@ def render_refund(r: SimRefund, shop: SimShop) -> dict[str, Any]:
 
 def _items_onsale(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
                   err: Callable[..., SimResponse]) -> SimResponse:
+    if not params.get("fields"):
+        return err(ERR_MISSING_ARGUMENT, "Missing required arguments:fields")
     paging = _page_params(params, ITEMS_DEFAULT_PAGE_SIZE, ITEMS_MAX_PAGE_SIZE)
     if paging is None:
         return err(ERR_INVALID_ARGUMENT, "Invalid arguments:page_no/page_size", "isv.invalid-parameter")
@@ -312,6 +316,8 @@ def _items_onsale(state: SimulatorState, shop: SimShop, params: Mapping[str, str
 
 def _item_skus(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
                err: Callable[..., SimResponse]) -> SimResponse:
+    if not params.get("fields"):
+        return err(ERR_MISSING_ARGUMENT, "Missing required arguments:fields")
     ids = [i.strip() for i in params.get("num_iids", "").split(",") if i.strip()]
     if not ids:
         return err(ERR_MISSING_ARGUMENT, "Missing required arguments:num_iids")

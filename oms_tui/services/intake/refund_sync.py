@@ -94,8 +94,15 @@ def apply_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any]
                                platform_order_id=getattr(record, "platform_order_id", None),
                                reason=getattr(record, "reason", str(record)), raw=getattr(record, "raw", None))
                 continue
-            with session.begin_nested():
-                outcome = refunds.apply_refund(session, record, shop=shop, user=user)
+            try:
+                with session.begin_nested():
+                    outcome = refunds.apply_refund(session, record, shop=shop, user=user)
+            except OmsError as exc:  # refused by a rule of ours: kept for a person, the batch goes on
+                malformed += 1
+                record_problem(session, shop=shop, platform=platform, source=ProblemSource.SYNC,
+                               platform_order_id=record.platform_order_id,
+                               reason=f"refund {record.refund_id} refused: {exc}")
+                continue
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts, malformed
 
