@@ -15,13 +15,13 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
+from oms_tui.services.catalogue.sku_mapping import Resolver
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import identity
-from oms_tui.services.catalogue.sku_mapping import Resolver
 from oms_tui.services.orders import after_sale, allocation, holds, refunds
-from oms_tui.services.orders import lines as order_lines
 from oms_tui.services.orders import intake_rules as review_rules
+from oms_tui.services.orders import lines as order_lines
 from oms_tui.services.orders.actions import cancel
 from oms_tui.services.orders.lifecycle import lock_for_change, settle_status, transition
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
