@@ -1,7 +1,7 @@
 """The `oms` command: the typer app, its sub-commands and ``main``.
 
 Each noun's commands live in ``oms_tui/commands/`` (setup, stock, orders, intake, scheduler, users,
-bench, print_cmd, shops, notify). They stay thin: parse, call a service, print; a domain error is one line and
+bench, print_cmd, shops, notify, sku). They stay thin: parse, call a service, print; a domain error is one line and
 exit 1. They import services, the database layer and Textual inside the command that needs them,
 so building this app for ``oms --help`` loads none of them.
 """
@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import typer
 
-from oms_tui.commands import bench, intake, orders, scheduler, setup, shops, stock, users
+from oms_tui.commands import bench, intake, orders, scheduler, setup, shops, sku, stock, users
 from oms_tui.commands.notify import notify_app
 from oms_tui.commands.print_cmd import print_app
 from oms_tui.errors import OmsError
@@ -38,6 +38,7 @@ app.command()(bench.bench)
 app.add_typer(intake.sync_app, name="sync")
 app.add_typer(stock.stock_app, name="stock")
 app.add_typer(orders.orders_app, name="orders")
+app.add_typer(sku.sku_app, name="sku")
 app.add_typer(users.user_app, name="user")
 app.add_typer(print_app, name="print")
 app.add_typer(shops.shop_app, name="shop")

@@ -82,6 +82,8 @@ class HoldKind(StrEnum):
     PRINT_FAILED = "print_failed"
     NOTIFY_FAILED = "notify_failed"
     PLATFORM_BLOCKED = "platform_blocked"  # the platform forbids shipping for now; released by a later sync
+    SKU_UNMAPPED = "sku_unmapped"  # a line names a platform SKU we have no SKU or mapping for
+    REFUND_REQUESTED = "refund_requested"  # the buyer asked the platform for a refund before shipping
 
 
 class MoveKind(StrEnum):
@@ -166,6 +168,15 @@ class RefundStatus(StrEnum):
     PENDING = "pending"
     REFUNDED = "refunded"
     REFUSED = "refused"
+
+
+class RefundState(StrEnum):
+    """Where a buyer's refund request stands on the platform, reduced to what matters to us
+    (PlatformRefund.state); each adapter maps its platform's own statuses onto these."""
+
+    REQUESTED = "requested"  # open: the seller or the platform has not decided (an order must not ship)
+    CLOSED = "closed"  # withdrawn by the buyer, refused by the seller or the platform: the order may ship
+    REFUNDED = "refunded"  # the money went back
 
 
 class ReturnCondition(StrEnum):
@@ -375,12 +386,18 @@ class OrderLine(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
     sku_id: int | None = Field(default=None, foreign_key="sku.id", index=True)
-    sku_code: str = Field(max_length=64)  # the merchant's code as the platform gave it
+    # Our SKU's code once the line is resolved; until then the merchant's code as the platform gave it.
+    sku_code: str = Field(max_length=64)
     title: str = Field(default="", max_length=300)
-    qty: int
+    qty: int  # units of our SKU (a bundle's component: sets sold × units per set)
     price_fen: int = Field(default=0, sa_type=BigInteger)
     locked_qty: int = 0  # units of this line currently locked in stock
     returned_qty: int = 0  # units that came back after shipping
+    # The platform's line: its item and SKU ids (what the SKU mapping keys on) and how many it sold.
+    # A bundle (组合装) sold as one platform line becomes one line per component, each with these.
+    platform_item_id: str = Field(default="", max_length=64)
+    platform_sku_id: str = Field(default="", max_length=64)
+    platform_qty: int = 0  # units the platform sold on its line (0: rows written before mappings)
 
 
 class Hold(SQLModel, table=True):
@@ -429,6 +446,107 @@ class User(SQLModel, table=True):
 
 
 # --- order intake (platform sync, webhook, scheduler) -----------------------------------------
+
+class SkuMapping(SQLModel, table=True):
+    """商品对应: a shop's platform item/SKU → one of our SKUs, or a bundle (组合装) of several, each with a
+    quantity per unit sold (SkuMappingComponent). Matched by the platform's SKU id, or by the item id for
+    an item without SKUs (``platform_sku_id`` empty). Changed, never deleted; the audit trail keeps the
+    old components."""
+
+    __table_args__ = (
+        UniqueConstraint("shop", "platform_item_id", "platform_sku_id", name="uq_skumapping_shop_item_sku"),
+        Index("ix_skumapping_shop_sku", "shop", "platform_sku_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop: str = Field(max_length=64)
+    platform: str = Field(max_length=16)
+    platform_item_id: str = Field(default="", max_length=64)
+    platform_sku_id: str = Field(default="", max_length=64)
+    title: str = Field(default="", max_length=300)  # the platform's title and spec, for people
+    outer_code: str = Field(default="", max_length=64)  # the merchant code the platform showed, if any
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="system", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(default="system", max_length=64)
+
+
+class SkuMappingComponent(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("mapping_id", "sku_id", name="uq_skumappingcomponent_mapping_sku"),
+        within("skumappingcomponent", "qty", 1, MAX_QUANTITY),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mapping_id: int = Field(foreign_key="skumapping.id", index=True)
+    sku_id: int = Field(foreign_key="sku.id")
+    qty: int  # units of this SKU in one unit the platform sells
+
+
+class PlatformItem(SQLModel, table=True):
+    """The shop's items and SKUs as the platform lists them (pulled by the scheduler), for suggesting a
+    mapping by the merchant's outer codes and the title."""
+
+    __table_args__ = (
+        UniqueConstraint("shop", "platform_item_id", "platform_sku_id", name="uq_platformitem_shop_item_sku"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop: str = Field(max_length=64, index=True)
+    platform: str = Field(max_length=16)
+    platform_item_id: str = Field(max_length=64)
+    platform_sku_id: str = Field(default="", max_length=64)
+    outer_item_code: str = Field(default="", max_length=64)
+    outer_sku_code: str = Field(default="", max_length=64)
+    title: str = Field(default="", max_length=300)
+    spec: str = Field(default="", max_length=200)
+    pulled_at: datetime = Field(default_factory=utcnow)
+
+
+class PlatformRefund(SQLModel, table=True):
+    """A buyer's refund or after-sale request as the platform's refund API reported it, last state kept.
+
+    Before shipping an open one holds the order (``refund_requested``); after shipping it is an
+    after-sale record (``return_id``) for the returns desk."""
+
+    __table_args__ = (
+        UniqueConstraint("platform", "refund_id", name="uq_platformrefund_platform_refund"),
+        Index("ix_platformrefund_order", "platform", "platform_order_id"),
+        within("platformrefund", "amount_fen", 0, MAX_FEN),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    shop: str = Field(default="", max_length=64)
+    refund_id: str = Field(max_length=64)
+    platform_order_id: str = Field(max_length=64)
+    platform_line_id: str = Field(default="", max_length=64)
+    order_id: int | None = Field(default=None, foreign_key="order.id", index=True)
+    status: str = Field(default="", max_length=64)  # the platform's own status, as given
+    state: str = Field(default=RefundState.REQUESTED, max_length=16)  # RefundState
+    reason: str = Field(default="", max_length=500)  # the buyer's reason as the platform gave it
+    amount_fen: int = Field(default=0, sa_type=BigInteger)
+    modified_at: datetime | None = None  # on the platform
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    return_id: int | None = Field(default=None, foreign_key="returnrecord.id")
+
+
+class RefundCursor(SQLModel, table=True):
+    """Per shop: the refund sync's cursor and what its last run did (as ShopSync for orders)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop: str = Field(unique=True, index=True, max_length=64)
+    platform: str = Field(max_length=16)
+    cursor_at: datetime | None = None  # every refund changed up to here is in
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_status: str = Field(default=SyncStatus.NEVER, max_length=16)
+    last_seen: int = 0
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    runs: int = 0
+    errors: int = 0
+
 
 class ShopSync(SQLModel, table=True):
     """Per shop: the incremental cursor and what the last sync run did."""

@@ -36,7 +36,7 @@ from oms_tui.models import HoldKind, utcnow
 from oms_tui.services.core import jobs, outbox
 from oms_tui.services.core.outbox import DispatchResult, MessageKind
 from oms_tui.services.floor import printing, ship_notices
-from oms_tui.services.intake import shop_auth, sync, webhook
+from oms_tui.services.intake import platform_items, refund_sync, shop_auth, sync, webhook
 from oms_tui.services.messaging import delivery, routing
 from oms_tui.services.messaging.channels import NotifierFactory
 from oms_tui.services.orders import allocation, holds, queries
@@ -124,6 +124,8 @@ class JobKind(StrEnum):
     LOCK_EXPIRY = "lock_expiry"
     RESERVATION_EXPIRY = "reservation_expiry"
     TOKEN_REFRESH = "token_refresh"  # shops' platform tokens, refreshed before they expire; expiry alerts
+    REFUND_SYNC = "refund_sync"  # target: the shop
+    ITEM_PULL = "item_pull"  # target: the shop
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -135,7 +137,12 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.LOCK_EXPIRY: lambda scheduler, _target: scheduler.run_lock_expiry(),
     JobKind.RESERVATION_EXPIRY: lambda scheduler, _target: scheduler.run_reservation_expiry(),
     JobKind.TOKEN_REFRESH: lambda scheduler, _target: scheduler.run_token_refresh(),
+    JobKind.REFUND_SYNC: lambda scheduler, shop: scheduler.run_refund_sync(shop),
+    JobKind.ITEM_PULL: lambda scheduler, shop: scheduler.run_item_pull(shop),
 }
+
+# A shop's items change rarely; the SKU mapping screen only suggests from them.
+ITEM_PULL_HOURS = 6.0
 
 
 def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping_minutes: float = 10.0,
@@ -143,6 +150,11 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     """The jobs the configuration asks for."""
     specs = [jobs.JobSpec(f"sync:{shop.name}", JobKind.SHOP_SYNC, shop.sync_minutes * 60, target=shop.name)
              for shop in settings.shops]
+    # Refunds as often as orders: a refund request must stop the order before the next wave takes it.
+    specs += [jobs.JobSpec(f"refunds:{shop.name}", JobKind.REFUND_SYNC, shop.sync_minutes * 60, target=shop.name)
+              for shop in settings.shops]
+    specs += [jobs.JobSpec(f"items:{shop.name}", JobKind.ITEM_PULL, ITEM_PULL_HOURS * 3600, target=shop.name)
+              for shop in settings.shops]
     specs.append(jobs.JobSpec("webhook", JobKind.WEBHOOK_FETCH, webhook_seconds))
     specs += [jobs.JobSpec(f"outbox:{kind.value}", JobKind.OUTBOX_DISPATCH, webhook_seconds, target=kind.value)
               for kind in DISPATCH_JOBS]
@@ -157,7 +169,7 @@ def describe_outcome(result: Any) -> tuple[str, str | None]:
     """One line saying what a run did, and its error if it reported one."""
     if result is None:
         return "", None
-    if isinstance(result, sync.SyncSummary):
+    if isinstance(result, (sync.SyncSummary, refund_sync.RefundSyncSummary)):
         return str(result), result.error
     if isinstance(result, printing.QueueRun):
         return f"printed {result.printed}, retrying {result.retrying}, failed {result.failed}", None
@@ -279,6 +291,36 @@ class OmsScheduler:
             self.last_summaries[shop.name] = summary
         log.info("sync %s", summary)
         return summary
+
+    def _shop(self, shop_name: str) -> ShopConfig:
+        shop = next((s for s in self.settings.shops if s.name == shop_name), None)
+        if shop is None:
+            raise ConfigError(N_("shop {shop!r} is no longer configured"), shop=shop_name)
+        return shop
+
+    def run_refund_sync(self, shop_name: str) -> refund_sync.RefundSyncSummary:
+        """Read the shop's refund requests that changed and apply them to its orders."""
+        shop = self._shop(shop_name)
+        client = self.client_factory(shop)
+        try:
+            summary = refund_sync.sync_refunds(self.engine, shop.name, shop.platform, client)
+        finally:
+            close = getattr(client, "close", None)
+            if close:
+                close()
+        log.info("refunds %s", summary)
+        return summary
+
+    def run_item_pull(self, shop_name: str) -> platform_items.PullSummary:
+        """Pull the shop's items and SKUs for the SKU mapping's suggestions."""
+        shop = self._shop(shop_name)
+        client = self.client_factory(shop)
+        try:
+            return platform_items.pull_items(self.engine, shop.name, shop.platform, client)
+        finally:
+            close = getattr(client, "close", None)
+            if close:
+                close()
 
     def run_webhook(self) -> sync.SyncSummary:
         """Fetch the full orders that pushed notifications named."""

@@ -106,9 +106,12 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
     settings = load_settings(database_url=db_url, shops=[shop_config("天猫店"), shop_config("拼多多店", 5)])
     OmsScheduler(seeded, settings, leadership=FixedLeadership(True)).sync_jobs()
     rows = job_rows(seeded)
-    assert set(rows) == {"sync:天猫店", "sync:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
+    assert set(rows) == {"sync:天猫店", "sync:拼多多店", "refunds:天猫店", "refunds:拼多多店", "items:天猫店",
+                         "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
                          "lock-expiry", "reservation-expiry", "token-refresh"}
     assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
+    assert (rows["refunds:拼多多店"].kind, rows["refunds:拼多多店"].interval_seconds) == ("refund_sync", 300)
+    assert (rows["items:天猫店"].kind, rows["items:天猫店"].target) == ("item_pull", "天猫店")
     assert (rows["sync:拼多多店"].kind, rows["sync:拼多多店"].target, rows["sync:拼多多店"].interval_seconds) == (
         "shop_sync", "拼多多店", 300)
     assert (rows["outbox:alert"].kind, rows["outbox:alert"].target) == ("outbox_dispatch", "alert")
@@ -237,3 +240,30 @@ def test_the_token_job_refreshes_before_expiry_on_a_controlled_clock(seeded, db_
         assert stored not in failed.error and grant.refresh_token not in failed.error
     finally:
         sched.shutdown()
+
+
+def test_the_refund_and_item_jobs_read_the_platform_and_apply_what_they_read(seeded, db_url, sim):
+    from oms_tui.models import Hold, HoldKind, PlatformItem
+    from oms_tui.platforms.simulator import SimSku
+
+    plenty_of_stock(seeded)
+    sim.state.generate(6, utcnow() - timedelta(minutes=3), random.Random(3), SKUS, platforms=["pdd"])
+    pdd = next(s for s in sim.shop_configs() if s.platform == "pdd")
+    sim_shop = next(s for s in sim.state.shops if s.platform == "pdd")
+    sim.state.add_item(sim_shop, "600001", "竹纤维毛巾 3条装", skus=[SimSku("7000011", "HG-001-3", "3条装")])
+    settings = load_settings(database_url=db_url, shops=[pdd])
+    sched = OmsScheduler(seeded, settings, leadership=FixedLeadership(True))
+    sched.sync_jobs()
+    assert sched.run_job(f"sync:{pdd.name}")
+    with read_session(seeded) as s:
+        taken = s.exec(select(Order)).first()
+    sim.state.add_refund(sim_shop, taken.platform_order_id, status="2", reason="不想要了")
+    assert sched.run_job(f"refunds:{pdd.name}") and sched.run_job(f"items:{pdd.name}")
+    rows = job_rows(seeded)
+    assert rows[f"refunds:{pdd.name}"].last_status == "ok" and "1 held" in rows[f"refunds:{pdd.name}"].last_result
+    assert rows[f"items:{pdd.name}"].last_result.startswith(f"{pdd.name} (pdd): 1 platform SKUs pulled")
+    with read_session(seeded) as s:
+        open_kinds = s.exec(select(Hold.kind).where(Hold.order_id == taken.id, Hold.resolved_at.is_(None))).all()
+        assert HoldKind.REFUND_REQUESTED in open_kinds
+        assert s.exec(select(PlatformItem.outer_sku_code)).all() == ["HG-001-3"]
+    sched.shutdown()

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from oms_tui.config import NotifyConfig, Settings
 from oms_tui.demo.data import DEMO_SHOPS
 from oms_tui.models import utcnow
-from oms_tui.platforms.simulator import SimulatorHandle, SimulatorState, run_simulator
+from oms_tui.platforms.simulator import SimSku, SimulatorHandle, SimulatorState, run_simulator
 from oms_tui.scheduler import OmsScheduler
 
 SYNC_MINUTES = 0.5
@@ -32,7 +32,18 @@ def simulator_state(data_dir: Path, *, rate_per_minute: float = 6.0, seed: int |
     state = SimulatorState(sku_codes={i["code"]: (i["name"], i["price_fen"]) for i in items},
                            rate_per_minute=rate_per_minute, rng=random.Random(seed))
     for platform, name in DEMO_SHOPS.items():
-        state.add_shop(platform, f"demo-{platform}-key", f"demo-{platform}-secret", f"demo-{platform}-session", name)
+        shop = state.add_shop(platform, f"demo-{platform}-key", f"demo-{platform}-secret", f"demo-{platform}-session",
+                              name)
+        # The shop's listing, which the scheduler pulls for the SKU mapping's suggestions: each SKU on sale,
+        # and a 3-pack of the first one that no order names yet (a bundle to map: 组合装).
+        for n, item in enumerate(items):
+            state.add_item(shop, str(600_000 + n), item["name"], outer_id=item["code"].split("-")[0],
+                           skus=[SimSku(str(7_000_000 + 10 * n), item["code"], item.get("spec", ""),
+                                        item["price_fen"])])
+        if items:
+            first = items[0]
+            state.add_item(shop, "699999", f"{first['name']} 3件装", skus=[
+                SimSku("7999990", f"{first['code']}-3", "规格:3件装", first["price_fen"] * 3)])
     return state
 
 

@@ -28,7 +28,7 @@ import logging
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -51,7 +51,9 @@ from oms_tui.platforms.errors import (
 from oms_tui.platforms.mapping import BEIJING, MappingError
 from oms_tui.platforms.tokens import ConfigToken, TokenSource
 from oms_tui.redaction import redact
+from oms_tui.services.catalogue.sku_mapping import ListedSku
 from oms_tui.services.orders.normalized import NormalizedOrder
+from oms_tui.services.orders.refunds import RefundNotice
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +288,17 @@ class PlatformClient(ABC):
         """
         raise PlatformResponseError(self.platform, self.shop.name, detail="no single-order API; "
                                     "the order arrives with the next incremental sync")
+
+    def fetch_refunds(self, start: datetime, end: datetime, *,
+                      open_refund_ids: Sequence[str] = ()) -> Iterator[RefundNotice | MalformedRecord]:
+        """Every refund / after-sale request the platform says changed in ``[start, end]``, mapped; a refund
+        seen in two adjoining windows is yielded once per call. ``open_refund_ids``: refunds still open on
+        our side, for a platform whose refund list cannot be asked by modified time (JD) to read again."""
+        raise PlatformResponseError(self.platform, self.shop.name, detail="no refund list API in this adapter")
+
+    def list_items(self) -> Iterator[ListedSku]:
+        """The shop's items on sale, one entry per SKU (per item for an item without SKUs)."""
+        raise PlatformResponseError(self.platform, self.shop.name, detail="no item list API in this adapter")
 
     @abstractmethod
     def ship(self, platform_order_id: str, waybill: str, courier_code: str) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,12 +32,14 @@ from oms_tui.i18n import N_
 from oms_tui.platforms.base import (
     FetchResult,
     ListingPage,
+    MalformedRecord,
     PlatformClient,
     as_str_params,
     beijing_timestamp,
     each_once,
     listing_total,
     mapped_or_malformed,
+    split_window,
 )
 from oms_tui.platforms.errors import (
     PlatformAuthError,
@@ -53,6 +55,7 @@ from oms_tui.platforms.mapping import (
     as_list,
     build_line,
     build_order,
+    first_text,
     format_beijing,
     line_title,
     optional_fen,
@@ -65,11 +68,16 @@ from oms_tui.platforms.mapping import (
     text,
     yuan_to_fen,
 )
+from oms_tui.models import RefundState
+from oms_tui.money import InvalidAmount
+from oms_tui.platforms.paging import Page, read_backwards, read_forwards
 from oms_tui.platforms.signing import jd_sign
 from oms_tui.redaction import redact
 from oms_tui.services.customers import withheld
 from oms_tui.services.customers.normalize import PhoneKind, classify_phone, looks_encrypted
+from oms_tui.services.catalogue.sku_mapping import ListedSku
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
+from oms_tui.services.orders.refunds import RefundNotice
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +154,30 @@ SHOWN_PHONE_FIELDS = ("desen_mobile", "mobile", "desen_telephone", "telephone")
 WITHHELD_DETAIL = "****"  # stands for the detail line only the ciphertext holds
 SHOWABLE_PHONES = frozenset({PhoneKind.MOBILE, PhoneKind.MASKED, PhoneKind.LANDLINE})
 
+# Refunds before shipping: 退款审核单 (refund applications), ``jingdong.pop.afs.soa.refundapply.queryPageList``.
+# It is asked by application time or by check (decision) time, not by modified time, so a window is read
+# twice (applyTime*, checkTime*) and the applications still open on our side are read again by ``ids``
+# (a buyer's withdrawal may carry no check time). *(unconfirmed)*: pageSize at most 50, how many ``ids`` one
+# call takes (we send 50), that ``applyRefundSum`` is in fen, the reason's field name, the longest window.
+API_REFUND_APPLY = "jingdong.pop.afs.soa.refundapply.queryPageList"
+REFUND_PAGE_SIZE = 50
+REFUND_IDS_PER_CALL = 50
+REFUND_MAX_WINDOW = timedelta(days=1)
+REFUND_REASON_FIELDS = ("reason", "applyReason", "cancelReason")
+# status → RefundState: 0 未审核; 1 审核通过, 3 京东财务审核通过, 5 人工审核通过, 6 京东拦截并退款, 7 青龙拦截成功,
+# 9 强制关单并退款, 16 拒收后退款 → refunded; 2 审核不通过, 4 京东财务审核不通过, 8 青龙拦截失败, 11 用户撤销,
+# 18 协商关闭 → closed; 10 物流待跟进, 17 协商退货退款, 19 纠纷介入, 27 京东承诺拦截 and anything else → open.
+REFUND_STATE: dict[str, RefundState] = {
+    "0": RefundState.REQUESTED,
+    **{code: RefundState.REFUNDED for code in ("1", "3", "5", "6", "7", "9", "16")},
+    **{code: RefundState.CLOSED for code in ("2", "4", "8", "11", "18")},
+}
+# The shop's SKUs: ``jingdong.sku.read.searchSkuList`` *(unconfirmed: the paging parameter names, pageNo /
+# pageSize, and that pageSize may be 50)*.
+API_SKU_LIST = "jingdong.sku.read.searchSkuList"
+SKU_PAGE_SIZE = 50
+SKU_FIELDS = "wareId,skuId,outerId,skuName,wareTitle,status"
+
 # Our courier code → JD logistics company id (logiCoprId). *(unconfirmed; fill from the shop's
 # JD account)*. Pass ``courier_codes=`` to the client; an all-digit courier code is used as is.
 LOGISTICS_IDS: dict[str, str] = {}
@@ -175,6 +207,8 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
             qty=quantity(item.get("itemTotal"), field=f"line {n} itemTotal"),
             price_fen=optional_fen(item, "jdPrice"),
             platform_line_id=text(item, "skuId"),
+            platform_item_id=text(item, "wareId"),
+            platform_sku_id=text(item, "skuId"),
         ))
     consignee = as_dict(order.get("consigneeInfo"), field="consigneeInfo")
     receiver = consignee_receiver(consignee)
@@ -230,6 +264,39 @@ def consignee_receiver(consignee: Mapping[str, Any]) -> dict[str, str]:
         "receiver_address": address,
         "receiver_opaque": withheld.seal(oaid=text(consignee, "oaid"), **sealed),
     }
+
+
+def map_refund_apply(apply: Mapping[str, Any]) -> RefundNotice:
+    """A refund application (退款审核单) → RefundNotice; MappingError when it cannot be mapped."""
+    refund_id = order_id(apply.get("id"), field="id")
+    status = text(apply, "status")
+    modified = optional_time(apply, "checkTime") or optional_time(apply, "applyTime")
+    amount = apply.get("applyRefundSum")
+    try:
+        amount_fen = int(str(amount).strip()) if amount not in (None, "") else 0  # fen *(unconfirmed)*
+    except ValueError:
+        amount_fen = optional_fen(apply, "applyRefundSum")  # a yuan text after all
+    return RefundNotice(
+        platform=PLATFORM, refund_id=refund_id, platform_order_id=order_id(apply.get("orderId"), field="orderId"),
+        status=status, state=REFUND_STATE.get(status, RefundState.REQUESTED),
+        reason=first_text(apply, *REFUND_REASON_FIELDS), amount_fen=max(0, amount_fen), modified_at=modified)
+
+
+def _refund_or_malformed(raw: Any) -> RefundNotice | MalformedRecord:
+    if not isinstance(raw, dict):
+        return MalformedRecord(PLATFORM, None, "refund application is not an object", raw)
+    try:
+        return map_refund_apply(raw)
+    except (MappingError, InvalidAmount) as exc:
+        oid = raw.get("orderId")
+        return MalformedRecord(PLATFORM, str(oid) if oid not in (None, "") else None, f"refund: {exc}", raw)
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def to_result(order: Any, shop: str = "") -> FetchResult:
@@ -359,6 +426,55 @@ class JdClient(PlatformClient):
                         redact(str(exc), self._secrets()))
             return {}
         return {c: t for c, t in zip(ciphertexts, texts) if isinstance(t, str) and t and not looks_encrypted(t)}
+
+    # --- refunds and items ------------------------------------------------------------------
+
+    def _refund_page(self, biz: Mapping[str, Any], number: int) -> Page:
+        body = self._call(API_REFUND_APPLY, {**biz, "pageIndex": number, "pageSize": REFUND_PAGE_SIZE})
+        result = body.get("queryResult")
+        if not isinstance(result, dict):
+            raise self._error(PlatformResponseError, None, "no queryResult in the response", api=API_REFUND_APPLY)
+        if result.get("success") not in (True, "true"):
+            code = str(result.get("resultCode") or "")
+            detail = str(result.get("resultDescribe") or "request failed")
+            raise self._error(_classify_by(code, detail), code or None, detail, api=API_REFUND_APPLY)
+        rows = result.get("result")
+        return (rows if isinstance(rows, list) else []), _count(result.get("totalCount"))
+
+    def fetch_refunds(self, start: datetime, end: datetime, *,
+                      open_refund_ids: Sequence[str] = ()) -> Iterator[RefundNotice | MalformedRecord]:
+        seen: set[str] = set()
+        queries: list[dict[str, Any]] = []
+        for w_start, w_end in split_window(start, end, REFUND_MAX_WINDOW):
+            span = (format_beijing(w_start), format_beijing(w_end))
+            queries.append({"applyTimeStart": span[0], "applyTimeEnd": span[1]})
+            queries.append({"checkTimeStart": span[0], "checkTimeEnd": span[1]})
+        ids = [i for i in dict.fromkeys(open_refund_ids) if i]
+        queries += [{"ids": ",".join(ids[n:n + REFUND_IDS_PER_CALL])} for n in range(0, len(ids), REFUND_IDS_PER_CALL)]
+        for biz in queries:
+            for raw in read_backwards(lambda number, biz=biz: self._refund_page(biz, number), REFUND_PAGE_SIZE,
+                                      guard=lambda n: self._paginate_guard(n, API_REFUND_APPLY)):
+                result = _refund_or_malformed(raw)
+                key = result.refund_id if isinstance(result, RefundNotice) else None
+                if key is not None and key in seen:
+                    continue
+                if key is not None:
+                    seen.add(key)
+                yield result
+
+    def list_items(self) -> Iterator[ListedSku]:
+        def page(number: int) -> Page:
+            body = self._call(API_SKU_LIST, {"pageNo": number, "pageSize": SKU_PAGE_SIZE, "field": SKU_FIELDS})
+            box = body.get("page")
+            if not isinstance(box, dict):
+                raise self._error(PlatformResponseError, None, "no page in the response", api=API_SKU_LIST)
+            rows = box.get("data")
+            return (rows if isinstance(rows, list) else []), _count(box.get("totalItem"))
+
+        for sku in read_forwards(page, SKU_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_SKU_LIST)):
+            if isinstance(sku, dict) and text(sku, "skuId"):
+                yield ListedSku(text(sku, "wareId"), text(sku, "skuId"), outer_sku_code=text(sku, "outerId"),
+                                title=text(sku, "wareTitle"), spec=text(sku, "skuName"))
 
     # --- shipping ----------------------------------------------------------------------------
 

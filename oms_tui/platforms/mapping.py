@@ -5,9 +5,10 @@
   repr), so ``19.9`` is exactly ``Decimal("19.9")``. Values with more than two decimals that are
   not whole fen, negative amounts, booleans and non-numbers are errors.
 - Times: Beijing time strings (``YYYY-MM-DD HH:MM:SS``, UTC+8) → aware datetimes.
-- Lines: the merchant's outer SKU code; a line without one gets ``UNMATCHED_PREFIX`` + the
-  platform's own id, which never matches our catalogue, so intake opens a ``sync_conflict``
-  hold instead of losing a paid order.
+- Lines: the merchant's outer SKU code (a line without one gets ``UNMATCHED_PREFIX`` + the
+  platform's own id, which never matches our catalogue) and the platform's item and SKU ids, which
+  the SKU mapping (``services.catalogue.sku_mapping``) resolves first; a line nothing resolves gets
+  a ``sku_unmapped`` hold instead of losing a paid order.
 
 Each platform module holds its own constants (status maps, error codes, field lists) and its
 ``map_*`` function; this module holds what they share.

@@ -9,7 +9,7 @@ only in ``receiver_opaque``, for a waybill request (services/customers/withheld.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from oms_tui.platforms.base import (
     each_once,
     listing_total,
     mapped_or_malformed,
+    split_window,
 )
 from oms_tui.platforms.errors import (
     PlatformAuthError,
@@ -47,10 +48,15 @@ from oms_tui.platforms.mapping import (
     text,
     yuan_to_fen,
 )
+from oms_tui.models import RefundState
+from oms_tui.money import InvalidAmount
+from oms_tui.platforms.paging import Page, read_backwards, read_forwards
 from oms_tui.platforms.signing import pdd_sign
 from oms_tui.services.customers import withheld
+from oms_tui.services.catalogue.sku_mapping import ListedSku
 from oms_tui.services.customers.normalize import looks_encrypted
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
+from oms_tui.services.orders.refunds import RefundNotice
 
 # ============================== PDD constants (PROTOCOLS.md) ================================
 PLATFORM = "pdd"
@@ -60,10 +66,14 @@ DEFAULT_PATH = "/api/router"
 API_INCREMENT = "pdd.order.number.list.increment.get"
 API_INFORMATION = "pdd.order.information.get"
 API_LOGISTICS_SEND = "pdd.logistics.online.send"
+API_REFUNDS = "pdd.refund.list.increment.get"  # 售后列表增量查询
+API_GOODS = "pdd.goods.list.get"  # 商品列表 (with each goods' sku_list)
 RESPONSE_KEYS = {
     API_INCREMENT: "order_sn_increment_get_response",
     API_INFORMATION: "order_info_get_response",
     API_LOGISTICS_SEND: "logistics_online_send_response",  # (unconfirmed: not in PROTOCOLS.md)
+    API_REFUNDS: "refund_increment_get_response",
+    API_GOODS: "goods_list_get_response",
 }
 
 MAX_WINDOW = timedelta(minutes=30)
@@ -115,6 +125,35 @@ ERROR_WORDS: tuple[tuple[tuple[str, ...], type[PlatformError]], ...] = (
 
 # Encrypted receiver fields → our names for the withheld parts (services/customers/withheld.py).
 WITHHELD_FIELDS = {"receiver_name": "name", "receiver_phone": "mobile", "receiver_address": "address"}
+
+# Refunds: the window is at most 30 minutes (documented); page_size at most 100. after_sales_status and
+# after_sales_type are required; 1 asks for every status / type *(unconfirmed: one SDK's comment says
+# "1：全部", another lists no 1 at all)*.
+REFUND_MAX_WINDOW = timedelta(minutes=30)
+REFUND_PAGE_SIZE = 100
+AFTER_SALES_ALL = 1
+GOODS_PAGE_SIZE = 100
+GOODS_ON_SALE = 1
+# after_sales_status → RefundState (the documented list). Anything else keeps the order stopped.
+REFUND_STATE: dict[int, RefundState] = {
+    0: RefundState.CLOSED,  # 无售后
+    2: RefundState.REQUESTED,  # 买家申请退款，待商家处理
+    3: RefundState.REQUESTED,  # 退货退款，待商家处理
+    4: RefundState.REQUESTED,  # 商家同意退款，退款中
+    5: RefundState.REQUESTED,  # 平台同意退款，退款中
+    6: RefundState.CLOSED,  # 驳回退款，待买家处理
+    7: RefundState.REQUESTED,  # 已同意退货退款，待用户发货
+    8: RefundState.REQUESTED,  # 平台处理中
+    9: RefundState.CLOSED,  # 平台拒绝退款，退款关闭
+    10: RefundState.REFUNDED,  # 退款成功
+    11: RefundState.CLOSED,  # 买家撤销
+    12: RefundState.CLOSED,  # 买家逾期未处理，退款失败
+    13: RefundState.CLOSED,  # 买家逾期，超过有效期
+    16: RefundState.CLOSED,  # 换货补寄成功
+    17: RefundState.CLOSED,  # 换货补寄失败
+    24: RefundState.CLOSED,  # 维修关闭
+    25: RefundState.CLOSED,  # 维修成功
+}
 
 # Our courier code → PDD logistics_id. *(unconfirmed; take the ids from
 # pdd.logistics.companies.get for the shop)*. Pass ``courier_codes=``; an all-digit code is used as is.
@@ -168,6 +207,8 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
             qty=quantity(item.get("goods_count"), field=f"line {n} goods_count"),
             price_fen=optional_fen(item, "goods_price"),
             platform_line_id=text(item, "sku_id"),
+            platform_item_id=text(item, "goods_id"),
+            platform_sku_id=text(item, "sku_id"),
         ))
     return build_order(
         platform=PLATFORM,
@@ -196,6 +237,34 @@ def map_order(order: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         modified_at=optional_time(order, "updated_at"),
         lines=lines,
     )
+
+
+def map_refund(refund: Mapping[str, Any]) -> RefundNotice:
+    """A ``pdd.refund.list.increment.get`` entry → RefundNotice; MappingError when it cannot be mapped."""
+    refund_id = order_id(refund.get("id"), field="id")
+    status = _int(refund.get("after_sales_status"), "after_sales_status")
+    return RefundNotice(
+        platform=PLATFORM, refund_id=refund_id, platform_order_id=order_id(refund.get("order_sn"), field="order_sn"),
+        status=str(status), state=REFUND_STATE.get(status, RefundState.REQUESTED),
+        reason=text(refund, "after_sale_reason"), amount_fen=optional_fen(refund, "refund_amount"),
+        modified_at=optional_time(refund, "updated_time"), platform_line_id=text(refund, "sku_id"))
+
+
+def _refund_or_malformed(raw: Any) -> RefundNotice | MalformedRecord:
+    if not isinstance(raw, dict):
+        return MalformedRecord(PLATFORM, None, "refund is not an object", raw)
+    try:
+        return map_refund(raw)
+    except (MappingError, InvalidAmount) as exc:
+        sn = raw.get("order_sn")
+        return MalformedRecord(PLATFORM, str(sn) if sn not in (None, "") else None, f"refund: {exc}", raw)
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def to_result(order: Any, shop: str = "") -> FetchResult:
@@ -289,6 +358,45 @@ class PddClient(PlatformClient):
         if not isinstance(info, dict):
             return MalformedRecord(PLATFORM, order_sn, "order detail came back empty", body)
         return to_result(info, self.shop.name)
+
+    # --- refunds and items ------------------------------------------------------------------
+
+    def fetch_refunds(self, start: datetime, end: datetime, *,
+                      open_refund_ids: Sequence[str] = ()) -> Iterator[RefundNotice | MalformedRecord]:
+        seen: set[str] = set()
+        for w_start, w_end in split_window(start, end, REFUND_MAX_WINDOW):
+            def page(number: int, w_start: datetime = w_start, w_end: datetime = w_end) -> Page:
+                body = self._call(API_REFUNDS, {
+                    "after_sales_status": AFTER_SALES_ALL, "after_sales_type": AFTER_SALES_ALL,
+                    "start_updated_at": int(w_start.timestamp()), "end_updated_at": int(w_end.timestamp()),
+                    "page": number, "page_size": REFUND_PAGE_SIZE,
+                })
+                rows = body.get("refund_list")
+                return (rows if isinstance(rows, list) else []), _count(body.get("total_count"))
+
+            for raw in read_backwards(page, REFUND_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_REFUNDS)):
+                result = _refund_or_malformed(raw)
+                key = result.refund_id if isinstance(result, RefundNotice) else None
+                if key is not None and key in seen:
+                    continue
+                if key is not None:
+                    seen.add(key)
+                yield result
+
+    def list_items(self) -> Iterator[ListedSku]:
+        def page(number: int) -> Page:
+            body = self._call(API_GOODS, {"is_onsale": GOODS_ON_SALE, "page": number, "page_size": GOODS_PAGE_SIZE})
+            rows = body.get("goods_list")
+            return (rows if isinstance(rows, list) else []), _count(body.get("total_count"))
+
+        for goods in read_forwards(page, GOODS_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_GOODS)):
+            if not isinstance(goods, dict) or not text(goods, "goods_id"):
+                continue
+            skus = [s for s in (goods.get("sku_list") or []) if isinstance(s, dict)]
+            for sku in skus or [{}]:
+                yield ListedSku(text(goods, "goods_id"), text(sku, "sku_id"),
+                                outer_item_code=text(sku, "outer_goods_id"), outer_sku_code=text(sku, "outer_id"),
+                                title=text(goods, "goods_name"), spec=text(sku, "spec"))
 
     # --- shipping ----------------------------------------------------------------------------
 

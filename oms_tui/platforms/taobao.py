@@ -12,7 +12,7 @@ sync, and its cursor stays where it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from oms_tui.platforms.base import (
     each_once,
     listing_total,
     mapped_or_malformed,
+    split_window,
 )
 from oms_tui.platforms.errors import (
     PlatformAuthError,
@@ -58,9 +59,14 @@ from oms_tui.platforms.mapping import (
     text,
     yuan_to_fen,
 )
+from oms_tui.models import RefundState
+from oms_tui.money import InvalidAmount
+from oms_tui.platforms.paging import Page, read_backwards, read_forwards
 from oms_tui.platforms.signing import TOP_SIGN_METHODS, top_sign
 from oms_tui.services.customers import withheld
+from oms_tui.services.catalogue.sku_mapping import ListedSku
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
+from oms_tui.services.orders.refunds import RefundNotice
 
 # ============================ Taobao constants (PROTOCOLS.md) ===============================
 PLATFORM = "taobao"
@@ -158,6 +164,32 @@ COMPANY_CODES: dict[str, str] = {
     "jd": "JD",
     "debangkuaidi": "DBKD",
 }
+
+# --- refunds and items (issue 12, items 9 and 10) --------------------------------------------
+API_REFUNDS = "taobao.refunds.receive.get"  # 查询卖家收到的退款列表
+API_ITEMS_ONSALE = "taobao.items.onsale.get"  # 出售中的商品 (no SKUs)
+API_ITEM_SKUS = "taobao.item.skus.get"  # the SKUs of up to 40 items
+REFUND_PAGE_SIZE = 100  # documented maximum (default 40)
+ITEMS_PAGE_SIZE = 200  # documented maximum (default 40); page_no × page_size may not pass 20,000
+ITEM_SKUS_MAX_IDS = 40  # documented: num_iids, at most 40
+# *(unconfirmed)* the documentation states no longest window for refunds.receive.get; a day, as trades.
+REFUND_MAX_WINDOW = timedelta(days=1)
+REFUND_FIELDS = ("refund_id,tid,oid,title,buyer_nick,total_fee,status,created,refund_fee,good_status,"
+                 "has_good_return,payment,reason,desc,modified,order_status,refund_phase")
+ITEM_FIELDS = "num_iid,title,outer_id"
+SKU_FIELDS = "sku_id,num_iid,outer_id,properties_name"
+# Refund status → RefundState. The exchange statuses (换货) keep the order stopped, as any open request.
+REFUND_STATE: dict[str, RefundState] = {
+    "WAIT_SELLER_AGREE": RefundState.REQUESTED,
+    "WAIT_BUYER_RETURN_GOODS": RefundState.REQUESTED,
+    "WAIT_SELLER_CONFIRM_GOODS": RefundState.REQUESTED,
+    "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS": RefundState.REQUESTED,
+    "WAIT_SELLER_CONSIGN_GOODS": RefundState.REQUESTED,
+    "EXCHANGE_TRANSFORM_TO_REFUND": RefundState.REQUESTED,
+    "SELLER_REFUSE_BUYER": RefundState.CLOSED,
+    "CLOSED": RefundState.CLOSED,
+    "SUCCESS": RefundState.REFUNDED,
+}
 # ============================================================================================
 
 
@@ -168,6 +200,23 @@ def response_key(api: str) -> str:
 
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _refund_or_malformed(raw: Any) -> RefundNotice | MalformedRecord:
+    if not isinstance(raw, dict):
+        return MalformedRecord(PLATFORM, None, "refund is not an object", raw)
+    try:
+        return map_refund(raw)
+    except (MappingError, InvalidAmount) as exc:
+        tid = raw.get("tid")
+        return MalformedRecord(PLATFORM, str(tid) if tid not in (None, "") else None, f"refund: {exc}", raw)
 
 
 def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
@@ -189,6 +238,8 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
             qty=quantity(o.get("num"), field=f"line {n} num"),
             price_fen=optional_fen(o, "price"),
             platform_line_id=text(o, "oid"),
+            platform_item_id=text(o, "num_iid"),
+            platform_sku_id=text(o, "sku_id"),
         )
         line_status = text(o, "status")
         if status == PARTLY_SHIPPED and (line_status in SHIPPED_LINE_STATUSES
@@ -231,6 +282,21 @@ def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
         modified_at=optional_time(trade, "modified"),
         lines=lines,
     )
+
+
+def map_refund(refund: Mapping[str, Any]) -> RefundNotice:
+    """A ``refunds.receive.get`` refund → RefundNotice; MappingError when it cannot be mapped. A status we
+    do not know keeps the order stopped (REQUESTED): a person looks rather than a parcel leaving."""
+    refund_id = order_id(refund.get("refund_id"), field="refund_id")
+    status = text(refund, "status")
+    reason = text(refund, "reason")
+    desc = text(refund, "desc")
+    return RefundNotice(
+        platform=PLATFORM, refund_id=refund_id, platform_order_id=order_id(refund.get("tid"), field="tid"),
+        status=status, state=REFUND_STATE.get(status, RefundState.REQUESTED),
+        reason=f"{reason}: {desc}" if reason and desc else reason or desc,
+        amount_fen=optional_fen(refund, "refund_fee"), modified_at=optional_time(refund, "modified"),
+        platform_line_id=text(refund, "oid"))
 
 
 def to_result(trade: Any, shop: str = "") -> FetchResult:
@@ -336,6 +402,57 @@ class TaobaoClient(PlatformClient):
         if not isinstance(trade, dict):
             return MalformedRecord(PLATFORM, tid, "trade detail came back empty", body)
         return to_result(trade, self.shop.name)
+
+    # --- refunds and items ------------------------------------------------------------------
+
+    def fetch_refunds(self, start: datetime, end: datetime, *,
+                      open_refund_ids: Sequence[str] = ()) -> Iterator[RefundNotice | MalformedRecord]:
+        seen: set[str] = set()
+        for w_start, w_end in split_window(start, end, REFUND_MAX_WINDOW):
+            def page(number: int, w_start: datetime = w_start, w_end: datetime = w_end) -> Page:
+                body = self._call(API_REFUNDS, {
+                    "fields": REFUND_FIELDS, "start_modified": format_beijing(w_start),
+                    "end_modified": format_beijing(w_end), "page_no": number, "page_size": REFUND_PAGE_SIZE,
+                })  # without use_has_next: the total is what reading backwards needs
+                box = body.get("refunds") or {}
+                rows = box.get("refund") if isinstance(box, dict) else None
+                return (rows if isinstance(rows, list) else []), _count(body.get("total_results"))
+
+            for raw in read_backwards(page, REFUND_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_REFUNDS)):
+                result = _refund_or_malformed(raw)
+                key = result.refund_id if isinstance(result, RefundNotice) else None
+                if key is not None and key in seen:
+                    continue
+                if key is not None:
+                    seen.add(key)
+                yield result
+
+    def list_items(self) -> Iterator[ListedSku]:
+        def page(number: int) -> Page:
+            body = self._call(API_ITEMS_ONSALE, {"fields": ITEM_FIELDS, "page_no": number,
+                                                 "page_size": ITEMS_PAGE_SIZE})
+            box = body.get("items") or {}
+            rows = box.get("item") if isinstance(box, dict) else None
+            return (rows if isinstance(rows, list) else []), _count(body.get("total_results"))
+
+        items = [i for i in read_forwards(page, ITEMS_PAGE_SIZE, guard=lambda n: self._paginate_guard(
+            n, API_ITEMS_ONSALE)) if isinstance(i, dict) and text(i, "num_iid")]
+        for start in range(0, len(items), ITEM_SKUS_MAX_IDS):
+            chunk = items[start:start + ITEM_SKUS_MAX_IDS]
+            body = self._call(API_ITEM_SKUS, {"fields": SKU_FIELDS,
+                                              "num_iids": ",".join(text(i, "num_iid") for i in chunk)})
+            box = body.get("skus") or {}
+            skus = box.get("sku") if isinstance(box, dict) else None
+            by_item: dict[str, list[dict]] = {}
+            for sku in skus if isinstance(skus, list) else []:
+                if isinstance(sku, dict) and text(sku, "sku_id"):
+                    by_item.setdefault(text(sku, "num_iid"), []).append(sku)
+            for item in chunk:
+                item_id, title, outer = text(item, "num_iid"), text(item, "title"), text(item, "outer_id")
+                for sku in by_item.get(item_id) or [{}]:
+                    yield ListedSku(item_id, text(sku, "sku_id"), outer_item_code=outer,
+                                    outer_sku_code=text(sku, "outer_id"), title=title,
+                                    spec=text(sku, "properties_name"))
 
     # --- shipping ----------------------------------------------------------------------------
 

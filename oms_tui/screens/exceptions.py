@@ -118,7 +118,7 @@ class ExceptionsScreen(PagedTableScreen):
                 Text(named(HOLD_NAMES, row.kind), style="bold red" if row.blocking else "yellow"),
                 plain(_("yes") if row.blocking else _("no")), Text(format_age(row.age_hours(now)), justify="right"),
                 plain(row.platform_order_id), plain(named(PLATFORM_NAMES, row.platform)),
-                plain(named(STATUS_NAMES, row.order_status)), plain(row.reason), plain(local_time(row.opened_at, zone)),
+                plain(named(STATUS_NAMES, row.order_status)), plain(render(row.reason)), plain(local_time(row.opened_at, zone)),
             ))
             for row in exceptions.list_open(session, query, limit=limit, offset=offset, now=now)
         ]

@@ -46,6 +46,8 @@ HOLD_NAMES: dict[str, str] = {
     HoldKind.PRINT_FAILED: N_("print failed"),
     HoldKind.NOTIFY_FAILED: N_("notify failed"),
     HoldKind.PLATFORM_BLOCKED: N_("platform blocked"),
+    HoldKind.SKU_UNMAPPED: N_("SKU unmapped"),
+    HoldKind.REFUND_REQUESTED: N_("refund requested"),
 }
 
 MOVE_NAMES: dict[str, str] = {

@@ -16,6 +16,7 @@ from textual.widgets import Header, Label, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import OrderStatus
+from oms_tui.phrases import render
 from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
@@ -108,7 +109,7 @@ def as_shown(o: order_queries.OrderDetailView, zone: ZoneInfo) -> OrderDetail:
         TableRow(str(h.id), (
             Text(named(HOLD_NAMES, h.kind), style="bold red" if h.is_open else "dim"),
             plain(_("yes") if h.blocking else _("no")), plain(local_time(h.opened_at, zone)),
-            plain(h.opened_by), plain(h.reason),
+            plain(h.opened_by), plain(render(h.reason)),
             plain(_("open") if h.is_open else local_time(h.resolved_at, zone)),
             plain(h.resolved_by or ""), plain(h.resolution or ""),
         ))

@@ -53,6 +53,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "customers.view", "lookup:LookupScreen"),
     ScreenEntry("exceptions", N_("Exceptions"), N_("Open holds by kind and age"),
                 "exceptions.view", "exceptions:ExceptionsScreen"),
+    ScreenEntry("skumap", N_("SKU mapping"), N_("Map the platforms' SKUs and bundles to ours; held orders go on"),
+                "skus.map", "sku_mapping:SkuMappingScreen"),
     ScreenEntry("approvals", N_("Approvals"), N_("Orders waiting for your decision"),
                 "approvals.view"),
     ScreenEntry("picklist", N_("Pick list"), N_("Waves of ready orders; print the pick list"),

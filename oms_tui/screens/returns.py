@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label
 
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
-from oms_tui.models import ReturnCondition
+from oms_tui.models import RefundStatus, ReturnCondition
 from oms_tui.screens.base import OmsScreen
 from oms_tui.screens.floor import print_note
 from oms_tui.screens.formatting import (
@@ -35,6 +35,9 @@ from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.search_box import SEARCH_BINDING, SearchBox
 
 CONDITION_NAMES = {ReturnCondition.RESALEABLE: N_("resaleable"), ReturnCondition.DAMAGED: N_("damaged")}
+REFUND_STATUS_NAMES = {RefundStatus.PENDING: N_("waiting for the platform"), RefundStatus.REFUNDED: N_("refunded"),
+                       RefundStatus.REFUSED: N_("refused")}
+AFTER_SALE_ROWS = 30
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class ReturnsScreen(OmsScreen):
         with Horizontal(id="status-bar"):
             yield Label("", id="summary")
             yield Label(_("F10: confirm · /: search"), id="hint")
+        yield Label(_("After-sales from the platforms, goods not back yet (Enter: find the order)"),
+                    classes="section", id="after-sales-title")
+        yield DataTable(id="after-sales", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -102,9 +108,45 @@ class ReturnsScreen(OmsScreen):
             _("Order"), _("Platform"), _("Receiver"), _("Shipped"), _("Courier"), _("Waybill"))
         self.query_one("#lines", DataTable).add_columns(
             _("SKU"), _("Name"), _("Sent"), _("Returned"), _("Coming back"), _("Condition"), _("Refund"))
+        self.query_one("#after-sales", DataTable).add_columns(
+            _("Order"), _("Platform"), _("Reason"), _("Refund"), _("Refund status"), _("Reported"))
         self.query_one("#query", Input).focus()
         if self.initial_query:
             self.search(self.initial_query)
+        self.load_after_sales()
+
+    def on_data_changed(self) -> None:
+        self.load_after_sales()  # the refund sync reports after-sales as they come
+
+    # --- the platforms' after-sales ----------------------------------------------------------------
+
+    def load_after_sales(self) -> None:
+        zone = shop_zone(self.oms.settings.timezone)
+
+        def fetch(session: Session) -> list[tuple[str, tuple]]:
+            return [(row.platform_order_id, (
+                plain(row.platform_order_id), plain(named(PLATFORM_NAMES, row.platform)), plain(row.reason),
+                money(row.refund_fen), plain(named(REFUND_STATUS_NAMES, row.refund_status)),
+                plain(local_time(row.created_at, zone))))
+                for row in returns.platform_after_sales(session, limit=AFTER_SALE_ROWS)]
+
+        self.read(fetch, self._show_after_sales, group="after-sales")
+
+    def _show_after_sales(self, rows: list[tuple[str, tuple]]) -> None:
+        table = self.query_one("#after-sales", DataTable)
+        table.clear()
+        for n, (_ref, cells) in enumerate(rows):
+            table.add_row(*cells, key=f"{n}:{_ref}")
+        self.query_one("#after-sales-title", Label).update(
+            _("After-sales from the platforms, goods not back yet ({count}; Enter: find the order)").format(
+                count=len(rows)))
+
+    @on(DataTable.RowSelected, "#after-sales")
+    def _after_sale_selected(self, event: DataTable.RowSelected) -> None:
+        ref = str(event.row_key.value).split(":", 1)[1]
+        query = self.query_one("#query", Input)
+        query.value = ref
+        self.search(ref)
 
     # --- finding the order ----------------------------------------------------------------------
 

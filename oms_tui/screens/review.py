@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Header, Label, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.models import HoldKind, utcnow
+from oms_tui.phrases import render
 from oms_tui.screens.cs_dialogs import (
     CREDIT_LEVELS,
     AddressDialog,
@@ -213,7 +214,7 @@ class ReviewScreen(PagedTableScreen):
                      for i, (sku, title, qty, price) in enumerate(d.lines)]
             hold_rows = [TableRow(str(h.id), (Text(named(HOLD_NAMES, h.kind), style="bold red" if h.blocking else ""),
                                               plain(format_age((now - h.opened_at).total_seconds() / 3600)),
-                                              plain(h.reason)))
+                                              plain(render(h.reason))))
                          for h in d.holds]
             customer, history = [], []
             if d.history is not None:

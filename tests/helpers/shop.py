@@ -73,3 +73,17 @@ def ingest(engine, pid, lines, **kw):
 def assert_books_balance(engine):
     with read_session(engine) as s:
         assert run_checks(s) == []
+
+
+def platform_line(code: str, qty: int, *, item: str = "", sku: str = "", price_fen: int = 1990,
+                  title: str = "") -> NormalizedLine:
+    """A platform line with the platform's item and SKU ids (what the SKU mapping keys on)."""
+    return NormalizedLine(sku_code=code, qty=qty, price_fen=price_fen, title=title, platform_item_id=item,
+                          platform_sku_id=sku)
+
+
+def ingest_lines(engine, pid, lines: list[NormalizedLine], *, shop: str = "旗舰店", **kw):
+    """``ingest`` with hand-made platform lines (platform ids, prices) for the given shop."""
+    data = normalized(pid, {"X": 1}, shop=shop, **kw).model_copy(update={"lines": lines})
+    with session_scope(engine) as s:
+        return upsert.upsert_order(s, data, warehouse=catalogue.get_warehouse(s, "WH1")).order

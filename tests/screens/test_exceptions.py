@@ -165,3 +165,13 @@ async def test_at_80x24_kind_age_order_and_reason_fit_and_every_key_is_listed(tr
         assert {"r", "b", "a", "slash"} <= set(footer_keys(app))
         panel = await keys_panel_text(pilot, app)
         assert all(_(b.description) in panel for b in ExceptionsScreen.BINDINGS)
+async def test_a_stored_reason_is_shown_in_the_readers_language(shop_with_orders, settings):
+    """A hold reason kept as a phrase (the unmapped SKU's) is read in Chinese, not as its stored form."""
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        screen.query_one("#kind", Select).value = "sku_unmapped"
+        await settle(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert column(table, "kind") == ["商品未对应"]
+        assert column(table, "reason") == ["NO-SUCH 没有对应的我方商品：请在“商品对应”界面对应"]

@@ -57,8 +57,9 @@ async def test_right_pin_shows_the_menu_of_permitted_screens(shop, settings):
         assert isinstance(app.screen, MenuScreen)
         assert app.operator.name == "zhang"
         options = menu_options(app)
-        # customer service: orders, stock, review, customer lookup, exceptions; no warehouse screens
-        assert options == {"orders": True, "stock": True, "review": True, "customers": True, "exceptions": True}
+        # customer service: orders, stock, review, customer lookup, exceptions, SKU mapping; no warehouse screens
+        assert options == {"orders": True, "stock": True, "review": True, "customers": True, "exceptions": True,
+                           "skumap": True}
 
 
 async def test_warehouse_user_sees_stock_but_not_orders(shop, settings):

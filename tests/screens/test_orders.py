@@ -68,7 +68,7 @@ async def test_filter_by_status_and_platform(shop_with_orders, settings):
         await settle(pilot, app)
         assert column(table, "order") == ["JD00000061"]
         assert column(table, "status") == ["待审核"]
-        assert column(table, "holds") == ["同步冲突"]
+        assert column(table, "holds") == ["商品未对应"]
         assert page_label(screen) == "第 1 / 1 页 · 共 1 行"
         screen.query_one("#status", Select).value = "ready"
         await settle(pilot, app)
@@ -190,7 +190,7 @@ async def test_detail_of_an_order_with_an_open_hold(shop_with_orders, settings):
         await settle(pilot, app)
         detail = app.screen
         hold = [str(c) for c in detail.query_one("#holds", DataTable).get_row_at(0)]
-        assert hold[0] == "同步冲突" and hold[1] == "是" and hold[5] == "未处理"
+        assert hold[0] == "商品未对应" and hold[1] == "是" and hold[5] == "未处理"
         assert "NO-SUCH" in hold[4]
 
 

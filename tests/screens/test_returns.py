@@ -151,3 +151,28 @@ async def test_every_screen_names_the_courier_the_same_way(shop, settings):
         await pilot.press("enter")
         await settle(pilot, app)
         assert column(lookup.query_one("#orders", DataTable), "courier") == ["顺丰速运"]
+async def test_the_platforms_after_sales_are_listed_and_open_their_order(shop, settings):
+    """A refund the buyer asked for after shipping (the refund sync made it an after-sale record) waits on
+    the returns desk; Enter finds its order to receive the goods against."""
+    from oms_tui.models import RefundState
+    from oms_tui.services.orders import refunds
+
+    seed_shipped(shop)
+    with session_scope(shop) as s:
+        refunds.apply_refund(s, refunds.RefundNotice(
+            platform="taobao", refund_id="R77", platform_order_id="TB00000001", status="WAIT_SELLER_AGREE",
+            state=RefundState.REQUESTED, reason="质量问题", amount_fen=1990))
+    app = OmsApp(shop, settings, user_name="li")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_screen("returns")
+        await settle(pilot, app)
+        screen = app.screen
+        after_sales = screen.query_one("#after-sales", DataTable)
+        assert [row[:5] for row in table_rows(after_sales)] == [
+            ["TB00000001", "淘宝/天猫", "R77 质量问题", "¥19.90", "等待平台处理"]]
+        after_sales.focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert [row[0] for row in table_rows(screen.query_one("#orders", DataTable))] == ["TB00000001"]
+        assert screen.query_one("#query", Input).value == "TB00000001"

@@ -12,6 +12,12 @@ expired-session error), the timestamp (Taobao ±10 min, JD ±6 min), paginates, 
 window, enforces the platforms' window limits (Taobao same day ≤ 1 day, PDD ≤ 30 min) and page
 size ≤ 100, and can be told to inject faults: rate limit the next N calls, HTTP 5xx, malformed records.
 
+It also serves each platform's refund list (Taobao ``taobao.refunds.receive.get``, PDD
+``pdd.refund.list.increment.get``, JD ``jingdong.pop.afs.soa.refundapply.queryPageList``) from refunds
+a test or the demo adds (``add_refund`` / ``update_refund``), and the shop's items (``add_item``:
+``taobao.items.onsale.get`` + ``taobao.item.skus.get``, ``pdd.goods.list.get``,
+``jingdong.sku.read.searchSkuList``); ``between_pages`` lets a test change records between page requests.
+
 ``SimulatorState.generate(n, now, rng, sku_codes)`` makes realistic traffic: new paid orders,
 unpaid ones (Taobao), payments, buyer cancellations, address changes after payment, masked
 receiver data (``张**``, ``138****5678``; PDD's ``1*********5`` with ``~AgAAAA…~0~~`` ciphertext),
@@ -44,9 +50,12 @@ from oms_tui.platforms.simulator.generate import (
 from oms_tui.platforms.simulator.model import (
     GeneratedEvent,
     SimCall,
+    SimItem,
     SimOrder,
+    SimRefund,
     SimResponse,
     SimShop,
+    SimSku,
 )
 from oms_tui.platforms.simulator.notify import NotifyState
 from oms_tui.platforms.simulator.server import (
@@ -68,9 +77,12 @@ __all__ = [
     "GeneratedEvent",
     "NotifyState",
     "SimCall",
+    "SimItem",
     "SimOrder",
+    "SimRefund",
     "SimResponse",
     "SimShop",
+    "SimSku",
     "SimulatorHandle",
     "SimulatorState",
     "build_simulator_app",

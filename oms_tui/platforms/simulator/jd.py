@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from oms_tui.platforms.simulator.generate import digits, mask_phone_taobao
-from oms_tui.platforms.simulator.model import Draft, SimOrder, SimResponse, SimShop
+from oms_tui.platforms.simulator.model import Draft, SimOrder, SimRefund, SimResponse, SimShop
 from oms_tui.platforms.simulator.wire import (
     format_beijing,
     has_redirect_target,
@@ -40,6 +40,15 @@ API_ORDER_SEARCH_OLD = "360buy.order.search"  # the older name of the same searc
 # the result key are the simulator's reading of JOS *(unconfirmed)*.
 API_ORDER_SHIPMENT = "jingdong.pop.order.shipment"
 SHIPMENT_RESULT_KEY = "sopjosshipment_result"
+# Refund applications before shipping (退款审核单). Asked by application time or by check time, or by ids;
+# pageSize at most 50 and the ids one call takes are the simulator's reading *(unconfirmed)*, as is that
+# applyRefundSum is in fen. Listed newest application first *(the simulator's own)*.
+API_REFUND_APPLY = "jingdong.pop.afs.soa.refundapply.queryPageList"
+REFUND_MAX_PAGE_SIZE = 50
+REFUND_MAX_IDS = 50
+# The shop's SKUs *(unconfirmed: pageNo / pageSize, at most 50)*.
+API_SKU_LIST = "jingdong.sku.read.searchSkuList"
+SKU_MAX_PAGE_SIZE = 50
 
 TIMESTAMP_TOLERANCE = timedelta(minutes=6)
 MAX_PAGE_SIZE = 100
@@ -170,6 +179,10 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return _search(state, shop, params, biz, err)
         if api == API_ORDER_SHIPMENT:
             return _shipment(state, shop, params, biz, err)
+        if api == API_REFUND_APPLY:
+            return _refund_apply(state, shop, params, biz, err)
+        if api == API_SKU_LIST:
+            return _sku_list(state, shop, params, biz, err)
         return err(ERR_OTHER, "无效的方法", "Invalid method")
 
 
@@ -317,6 +330,71 @@ EXTRA_ROUTES = {
 }
 
 
+def new_refund_id(seq: int, moment: datetime) -> str:
+    return str(2_000_000 + seq)
+
+
+def _refund_apply(state: SimulatorState, shop: SimShop, params: Mapping[str, str], biz: dict[str, Any],
+                  err: Callable[..., SimResponse]) -> SimResponse:
+    page, size = to_int(biz.get("pageIndex"), 1), to_int(biz.get("pageSize"), 10)
+    if page is None or size is None or page < 1 or not 1 <= size <= REFUND_MAX_PAGE_SIZE:
+        return err(ERR_OTHER, "pageIndex/pageSize无效", "Invalid pageIndex/pageSize")
+    ids = {i.strip() for i in str(biz.get("ids") or "").split(",") if i.strip()}
+    if len(ids) > REFUND_MAX_IDS:
+        return err(ERR_OTHER, "ids过多", "Too many ids")
+    spans = {}
+    for name in ("applyTime", "checkTime"):
+        raw = (biz.get(f"{name}Start"), biz.get(f"{name}End"))
+        if raw == (None, None):
+            continue
+        start, end = parse_beijing(str(raw[0] or "")), parse_beijing(str(raw[1] or ""))
+        if start is None or end is None or start > end:
+            return err(ERR_OTHER, f"{name}Start/{name}End无效", f"Invalid {name}Start/{name}End")
+        spans[name] = (start, end)
+
+    def wanted(r: SimRefund) -> bool:
+        if ids and r.refund_id not in ids:
+            return False
+        if biz.get("orderId") and str(biz["orderId"]) != r.order_key:
+            return False
+        if "applyTime" in spans and not spans["applyTime"][0] <= r.created <= spans["applyTime"][1]:
+            return False
+        if "checkTime" in spans and not (r.checked and spans["checkTime"][0] <= r.checked <= spans["checkTime"][1]):
+            return False
+        return True
+
+    matched = sorted((r for r in shop.refunds.values() if wanted(r)), key=lambda r: (r.created, r.refund_id),
+                     reverse=True)
+    chunk = matched[(page - 1) * size: page * size]
+    rows = [{"id": int(r.refund_id), "orderId": r.order_key, "buyerId": "jd_buyer", "buyerName": "京东用户",
+             "applyTime": format_beijing(r.created),
+             "checkTime": format_beijing(r.checked) if r.checked else "", "applyRefundSum": r.amount_fen,
+             "status": int(r.status) if r.status.isdigit() else r.status, "checkUserName": "", "reason": r.reason} for r in chunk]
+    state.log_call(PLATFORM, API_REFUND_APPLY, params)
+    state.after_page(API_REFUND_APPLY, page)
+    return SimResponse(200, {response_key(API_REFUND_APPLY): {"code": "0", "queryResult": {
+        "success": True, "resultCode": "0", "resultDescribe": "成功", "result": rows, "totalCount": len(matched)}}})
+
+
+def _sku_list(state: SimulatorState, shop: SimShop, params: Mapping[str, str], biz: dict[str, Any],
+              err: Callable[..., SimResponse]) -> SimResponse:
+    page, size = to_int(biz.get("pageNo"), 1), to_int(biz.get("pageSize"), 20)
+    if page is None or size is None or page < 1 or not 1 <= size <= SKU_MAX_PAGE_SIZE:
+        return err(ERR_OTHER, "pageNo/pageSize无效", "Invalid pageNo/pageSize")
+    skus = [(i, s) for i in shop.items if i.on_sale for s in i.skus]
+    chunk = skus[(page - 1) * size: page * size]
+    wanted = {f for f in str(biz.get("field", "")).split(",") if f}
+    rows = [{"wareId": int(i.item_id) if i.item_id.isdigit() else i.item_id,
+             "skuId": int(s.sku_id) if s.sku_id.isdigit() else s.sku_id, "outerId": s.outer_id, "skuName": s.spec,
+             "wareTitle": i.title, "jdPrice": yuan_text(s.price_fen), "status": 1, "stockNum": s.quantity}
+            for i, s in chunk]
+    rows = [{k: v for k, v in row.items() if not wanted or k in wanted} for row in rows]
+    state.log_call(PLATFORM, API_SKU_LIST, params)
+    state.after_page(API_SKU_LIST, page)
+    return SimResponse(200, {response_key(API_SKU_LIST): {"code": "0", "page": {
+        "data": rows, "pageNo": page, "pageSize": size, "totalItem": len(skus)}}})
+
+
 # --- the order payload -------------------------------------------------------------------------
 
 def render(d: Draft) -> dict[str, Any]:
@@ -341,7 +419,8 @@ def render(d: Draft) -> dict[str, Any]:
             "province": r.province_short, "city": r.city, "county": r.district, "town": r.town,
             "fullAddress": tde_encrypt(f"{r.province_short}{r.city}{r.district}{r.town}{r.street}", rng),
         },
-        "itemInfoList": [{"skuId": str(line.platform_sku_id), "outerSkuId": line.sku_code, "skuName": line.title,
+        "itemInfoList": [{"skuId": str(line.platform_sku_id), "wareId": str(line.item_id),
+                          "outerSkuId": line.sku_code, "skuName": line.title,
                           "itemTotal": str(line.qty), "jdPrice": yuan_text(line.price_fen)} for line in d.lines],
     }
     if d.paid_at:

@@ -15,6 +15,48 @@ class SimShop:
     app_secret: str
     session: str
     orders: dict[str, SimOrder] = field(default_factory=dict)
+    refunds: dict[str, SimRefund] = field(default_factory=dict)
+    items: list[SimItem] = field(default_factory=list)
+
+
+@dataclass
+class SimRefund:
+    """A buyer's refund request on one order, platform-neutral; each platform renders its own shape.
+    ``status`` is the platform's own value (Taobao ``WAIT_SELLER_AGREE``, PDD ``2``, JD ``0``)."""
+
+    refund_id: str
+    order_key: str
+    status: str
+    reason: str
+    amount_fen: int
+    created: datetime
+    modified: datetime
+    checked: datetime | None = None  # JD: when the seller (or JD) decided
+    line_id: str = ""
+    item_id: str = ""
+    sku_id: str = ""
+    qty: int = 1
+    title: str = ""
+
+
+@dataclass
+class SimSku:
+    sku_id: str
+    outer_id: str = ""
+    spec: str = ""
+    price_fen: int = 0
+    quantity: int = 100
+
+
+@dataclass
+class SimItem:
+    """One item the shop has on sale, with its SKUs (none: an item sold without SKUs)."""
+
+    item_id: str
+    title: str
+    outer_id: str = ""
+    skus: list[SimSku] = field(default_factory=list)
+    on_sale: bool = True
 
 
 @dataclass

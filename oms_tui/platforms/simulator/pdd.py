@@ -16,7 +16,7 @@ from oms_tui.platforms.simulator.generate import (
     mask_phone_pdd,
     mask_street,
 )
-from oms_tui.platforms.simulator.model import Draft, SimResponse, SimShop
+from oms_tui.platforms.simulator.model import Draft, SimRefund, SimResponse, SimShop
 from oms_tui.platforms.simulator.wire import (
     BEIJING,
     format_beijing,
@@ -38,11 +38,24 @@ PATHS = ("/pdd/api/router", "/api/router")
 API_INCREMENT = "pdd.order.number.list.increment.get"
 API_INFORMATION = "pdd.order.information.get"
 API_LOGISTICS_SEND = "pdd.logistics.online.send"
+API_REFUNDS = "pdd.refund.list.increment.get"
+API_GOODS = "pdd.goods.list.get"
 RESPONSE_KEYS = {
     API_INCREMENT: "order_sn_increment_get_response",
     API_INFORMATION: "order_info_get_response",
     API_LOGISTICS_SEND: "logistics_online_send_response",  # not in PROTOCOLS.md *(unconfirmed)*
+    API_REFUNDS: "refund_increment_get_response",
+    API_GOODS: "goods_list_get_response",
 }
+# pdd.refund.list.increment.get: after_sales_status, after_sales_type, start_updated_at and end_updated_at
+# are required, the window at most 30 minutes, page_size at most 100 (default 100). after_sales_status /
+# after_sales_type 1 asks for all *(the simulator's reading of "1：全部")*. The documentation gives no
+# order: the most recently updated first *(the simulator's own)*.
+AFTER_SALES_ALL = 1
+REFUNDS_MAX_WINDOW = timedelta(minutes=30)
+REFUNDS_MAX_PAGE_SIZE = 100
+# pdd.goods.list.get: page_size at most 100 (default 100).
+GOODS_MAX_PAGE_SIZE = 100
 
 # PROTOCOLS.md gives no timestamp tolerance for PDD: the simulator's own, as Taobao's.
 TIMESTAMP_TOLERANCE = timedelta(minutes=10)
@@ -117,6 +130,10 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return _information(state, shop, params, err)
         if api == API_LOGISTICS_SEND:
             return _logistics_send(state, shop, params, err)
+        if api == API_REFUNDS:
+            return _refunds(state, shop, params, err)
+        if api == API_GOODS:
+            return _goods(state, shop, params, err)
         return err(ERR_PARAM, "无效的接口类型", "type_invalid")
 
 
@@ -218,6 +235,71 @@ def _auth_token(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
 
 
 EXTRA_ROUTES = {OAUTH_AUTHORIZE_PATH: oauth_authorize}
+
+
+def new_refund_id(seq: int, moment: datetime) -> str:
+    return str(5_000_000_000 + seq * 7919)
+
+
+def _refunds(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
+             err: Callable[..., SimResponse]) -> SimResponse:
+    status, kind = to_int(params.get("after_sales_status"), None), to_int(params.get("after_sales_type"), None)
+    if status is None or kind is None:
+        return err(ERR_PARAM, "参数错误：after_sales_status/after_sales_type必填", "param_invalid")
+    start, end = to_int(params.get("start_updated_at"), None), to_int(params.get("end_updated_at"), None)
+    if start is None or end is None or start > end:
+        return err(ERR_PARAM, "参数错误：start_updated_at/end_updated_at", "param_invalid")
+    if end - start > REFUNDS_MAX_WINDOW.total_seconds():
+        return err(ERR_PARAM, "参数错误：时间间隔不能超过30分钟", "param_invalid")
+    page, size = to_int(params.get("page"), 1), to_int(params.get("page_size"), REFUNDS_MAX_PAGE_SIZE)
+    if page is None or size is None or page < 1 or not 1 <= size <= REFUNDS_MAX_PAGE_SIZE:
+        return err(ERR_PARAM, "参数错误：page/page_size", "param_invalid")
+    matched = sorted((r for r in shop.refunds.values()
+                      if start <= int(r.modified.timestamp()) <= end
+                      and (status == AFTER_SALES_ALL or str(status) == r.status)
+                      and (kind == AFTER_SALES_ALL or kind == 2)),  # every simulated refund is 仅退款 (2)
+                     key=lambda r: (r.modified, r.refund_id), reverse=True)
+    chunk = matched[(page - 1) * size: page * size]
+    state.log_call(PLATFORM, API_REFUNDS, params)
+    state.after_page(API_REFUNDS, page)
+    return SimResponse(200, {RESPONSE_KEYS[API_REFUNDS]: {
+        "total_count": len(matched), "refund_list": [render_refund(r, shop) for r in chunk]}})
+
+
+def render_refund(r: SimRefund, shop: SimShop) -> dict[str, Any]:
+    """A refund as the refund list gives it (money in yuan as text, Beijing times)."""
+    order = shop.orders.get(r.order_key)
+    payload = order.payload if order is not None else {}
+    return {
+        "id": int(r.refund_id), "order_sn": r.order_key, "after_sales_status": int(r.status) if r.status.isdigit() else r.status,
+        "after_sales_type": 2, "after_sale_reason": r.reason, "refund_amount": f"{r.amount_fen / 100:.2f}",
+        "order_amount": f"{payload.get('pay_amount', 0):.2f}", "discount_amount": "0.00",
+        "goods_id": int(r.item_id) if r.item_id.isdigit() else r.item_id,
+        "sku_id": r.sku_id, "goods_name": r.title, "goods_number": str(r.qty), "goods_price": "0.00",
+        "outer_id": "", "outer_goods_id": "", "good_image": "", "tracking_number": "",
+        "created_time": format_beijing(r.created), "updated_time": format_beijing(r.modified),
+        "confirm_time": payload.get("confirm_time", ""), "speed_refund_flag": 0, "speed_refund_status": "",
+    }
+
+
+def _goods(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
+           err: Callable[..., SimResponse]) -> SimResponse:
+    page, size = to_int(params.get("page"), 1), to_int(params.get("page_size"), GOODS_MAX_PAGE_SIZE)
+    if page is None or size is None or page < 1 or not 1 <= size <= GOODS_MAX_PAGE_SIZE:
+        return err(ERR_PARAM, "参数错误：page/page_size", "param_invalid")
+    on_sale = to_int(params.get("is_onsale"), None)
+    listed = [i for i in shop.items if on_sale is None or int(i.on_sale) == on_sale]
+    chunk = listed[(page - 1) * size: page * size]
+    rows = [{"goods_id": int(i.item_id) if i.item_id.isdigit() else i.item_id, "goods_name": i.title,
+             "is_more_sku": int(len(i.skus) > 1), "is_onsale": int(i.on_sale), "thumb_url": "", "image_url": "",
+             "goods_quantity": sum(s.quantity for s in i.skus), "goods_reserve_quantity": 0,
+             "sku_list": [{"sku_id": int(s.sku_id) if s.sku_id.isdigit() else s.sku_id, "outer_id": s.outer_id,
+                           "outer_goods_id": i.outer_id, "spec": s.spec, "sku_quantity": s.quantity,
+                           "is_sku_onsale": int(i.on_sale), "reserve_quantity": 0} for s in i.skus]}
+            for i in chunk]
+    state.log_call(PLATFORM, API_GOODS, params)
+    state.after_page(API_GOODS, page)
+    return SimResponse(200, {RESPONSE_KEYS[API_GOODS]: {"total_count": len(listed), "goods_list": rows}})
 
 
 # --- the order payload -------------------------------------------------------------------------

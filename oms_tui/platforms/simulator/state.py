@@ -23,14 +23,17 @@ from oms_tui.platforms.simulator.model import (
     GeneratedEvent,
     SimCall,
     SimCode,
+    SimItem,
     SimOrder,
+    SimRefund,
     SimResponse,
     SimShop,
+    SimSku,
     SimToken,
 )
 
 # One module per simulated platform, each with the same names: PATHS, COURIER_CODES, API_ERRORS,
-# ORDER_ID_FIELD, PAYMENT_FIELD, new_order_id, clear_lines, render, handle.
+# ORDER_ID_FIELD, PAYMENT_FIELD, new_order_id, new_refund_id, clear_lines, render, handle.
 SIMULATED: dict[str, ModuleType] = {"taobao": taobao, "jd": jd, "pdd": pdd}
 PLATFORMS = tuple(SIMULATED)
 PATHS = {p: module.PATHS for p, module in SIMULATED.items()}
@@ -103,6 +106,9 @@ class SimulatorState:
         self._last_tick: datetime | None = None
         self._carry = 0.0
         self._malformed_seq = 0
+        self._refund_seq = 0
+        # Runs after every page of a refund or item list is served (see after_page): None, or hook(api, page).
+        self.between_pages: Callable[[str, int], None] | None = None
 
     # --- shops -------------------------------------------------------------------------------
 
@@ -350,6 +356,51 @@ class SimulatorState:
                 if s.platform == platform and order_id in s.orders:
                     return s.orders[order_id]
         return None
+
+    # --- refunds and the shops' items (tests, the demo) -------------------------------------------
+
+    def add_refund(self, shop: SimShop, order_key: str, *, status: str, reason: str = "不想要了",
+                   amount_fen: int | None = None, at: datetime | None = None, refund_id: str | None = None,
+                   line: int = 0) -> SimRefund:
+        """The buyer asks for a refund on ``order_key`` (``status`` in the platform's own values), at ``at``."""
+        with self.lock:
+            order = shop.orders[order_key]
+            at = (at or self.clock()).replace(microsecond=0)
+            self._refund_seq += 1
+            draft_line = order.draft.lines[line] if order.draft is not None and order.draft.lines else None
+            refund = SimRefund(
+                refund_id or SIMULATED[shop.platform].new_refund_id(self._refund_seq, at), order_key, status, reason,
+                (order.draft.paid_fen if order.draft is not None else 0) if amount_fen is None else amount_fen,
+                at, at, line_id=str(draft_line.line_id) if draft_line else "",
+                item_id=str(draft_line.item_id) if draft_line else "",
+                sku_id=str(draft_line.platform_sku_id) if draft_line else "",
+                qty=draft_line.qty if draft_line else 1, title=draft_line.title if draft_line else "")
+            shop.refunds[refund.refund_id] = refund
+            return refund
+
+    def update_refund(self, shop: SimShop, refund_id: str, *, status: str, at: datetime | None = None,
+                      decided: bool = True) -> SimRefund:
+        """The refund moves on (the seller agreed or refused, the buyer withdrew it, the money went back)."""
+        with self.lock:
+            refund = shop.refunds[refund_id]
+            at = (at or self.clock()).replace(microsecond=0)
+            refund.status, refund.modified = status, max(at, refund.modified)
+            if decided:
+                refund.checked = refund.modified
+            return refund
+
+    def add_item(self, shop: SimShop, item_id: str, title: str, *, outer_id: str = "",
+                 skus: Iterable[SimSku] = (), on_sale: bool = True) -> SimItem:
+        with self.lock:
+            item = SimItem(item_id, title, outer_id, list(skus), on_sale)
+            shop.items.append(item)
+            return item
+
+    def after_page(self, api: str, page: int) -> None:
+        """Called after a page of a list API is served: tests change records between page requests here."""
+        hook = self.between_pages
+        if hook is not None:
+            hook(api, page)
 
     # --- generation --------------------------------------------------------------------------
 

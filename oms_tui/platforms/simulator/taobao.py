@@ -16,7 +16,7 @@ from oms_tui.platforms.simulator.generate import (
     mask_phone_taobao,
     mask_street,
 )
-from oms_tui.platforms.simulator.model import Draft, SimOrder, SimResponse, SimShop
+from oms_tui.platforms.simulator.model import Draft, SimOrder, SimRefund, SimResponse, SimShop
 from oms_tui.platforms.simulator.wire import (
     BEIJING,
     format_beijing,
@@ -40,11 +40,28 @@ PATHS = ("/taobao/router/rest", "/router/rest")
 API_INCREMENT = "taobao.trades.sold.increment.get"
 API_FULLINFO = "taobao.trade.fullinfo.get"
 API_OFFLINE_SEND = "taobao.logistics.offline.send"
+API_REFUNDS = "taobao.refunds.receive.get"
+API_ITEMS_ONSALE = "taobao.items.onsale.get"
+API_ITEM_SKUS = "taobao.item.skus.get"
 RESPONSE_KEYS = {
     API_INCREMENT: "trades_sold_increment_get_response",
     API_FULLINFO: "trade_fullinfo_get_response",
     API_OFFLINE_SEND: "logistics_offline_send_response",
+    API_REFUNDS: "refunds_receive_get_response",
+    API_ITEMS_ONSALE: "items_onsale_get_response",
+    API_ITEM_SKUS: "item_skus_get_response",
 }
+# taobao.refunds.receive.get: fields required; page_size default 40, at most 100; with use_has_next=true
+# the answer has has_next and no total_results. The documentation gives no order: the simulator lists the
+# most recently modified first, as TOP's trade increments do *(its own reading)*.
+REFUNDS_DEFAULT_PAGE_SIZE = 40
+REFUNDS_MAX_PAGE_SIZE = 100
+# taobao.items.onsale.get: page_size default 40, at most 200; page_no × page_size may not pass 20,000.
+# taobao.item.skus.get: num_iids required, at most 40.
+ITEMS_DEFAULT_PAGE_SIZE = 40
+ITEMS_MAX_PAGE_SIZE = 200
+ITEMS_MAX_DEPTH = 20_000
+ITEM_SKUS_MAX_IDS = 40
 
 SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
 TIMESTAMP_TOLERANCE = timedelta(minutes=10)
@@ -182,6 +199,12 @@ def handle(state: SimulatorState, params: Mapping[str, str]) -> SimResponse:
             return _fullinfo(state, shop, params, err)
         if api == API_OFFLINE_SEND:
             return _offline_send(state, shop, params, err)
+        if api == API_REFUNDS:
+            return _refunds(state, shop, params, err)
+        if api == API_ITEMS_ONSALE:
+            return _items_onsale(state, shop, params, err)
+        if api == API_ITEM_SKUS:
+            return _item_skus(state, shop, params, err)
         return err(ERR_INVALID_METHOD)
 
 
@@ -315,6 +338,108 @@ def _offline_send(state: SimulatorState, shop: SimShop, params: Mapping[str, str
     state.ship(order, params["out_sid"], params["company_code"], line_ids)
     state.log_call(PLATFORM, API_OFFLINE_SEND, params)
     return SimResponse(200, {RESPONSE_KEYS[API_OFFLINE_SEND]: {"shipping": {"is_success": True}}})
+
+
+def new_refund_id(seq: int, moment: datetime) -> str:
+    return str(10**16 + seq * 7919)
+
+
+def _page_params(params: Mapping[str, str], default: int, largest: int) -> tuple[int, int] | None:
+    page, size = to_int(params.get("page_no"), 1), to_int(params.get("page_size"), default)
+    if page is None or size is None or page < 1 or not 1 <= size <= largest:
+        return None
+    return page, size
+
+
+def _refunds(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
+             err: Callable[..., SimResponse]) -> SimResponse:
+    if not params.get("fields"):
+        return err(ERR_MISSING_ARGUMENT, "Missing required arguments:fields")
+    paging = _page_params(params, REFUNDS_DEFAULT_PAGE_SIZE, REFUNDS_MAX_PAGE_SIZE)
+    if paging is None:
+        return err(ERR_INVALID_ARGUMENT, "Invalid arguments:page_no/page_size", "isv.invalid-parameter")
+    page, size = paging
+    start = parse_beijing(params["start_modified"]) if params.get("start_modified") else None
+    end = parse_beijing(params["end_modified"]) if params.get("end_modified") else None
+    if (params.get("start_modified") and start is None) or (params.get("end_modified") and end is None) or (
+            start and end and start > end):
+        return err(ERR_INVALID_ARGUMENT, "Invalid arguments:start_modified/end_modified", "isv.invalid-parameter")
+    wanted = params.get("status") or ""
+    matched = sorted((r for r in shop.refunds.values()
+                      if (start is None or r.modified >= start) and (end is None or r.modified <= end)
+                      and (not wanted or r.status == wanted)),
+                     key=lambda r: (r.modified, r.refund_id), reverse=True)
+    chunk = matched[(page - 1) * size: page * size]
+    body: dict[str, Any] = {}
+    if params.get("use_has_next", "").lower() == "true":
+        body["has_next"] = page * size < len(matched)
+    else:
+        body["total_results"] = len(matched)
+    if chunk:  # TOP leaves the key out when there is nothing
+        body["refunds"] = {"refund": [select_fields(render_refund(r, shop), params.get("fields", "")) for r in chunk]}
+    state.log_call(PLATFORM, API_REFUNDS, params)
+    state.after_page(API_REFUNDS, page)
+    return SimResponse(200, {RESPONSE_KEYS[API_REFUNDS]: body})
+
+
+def render_refund(r: SimRefund, shop: SimShop) -> dict[str, Any]:
+    """A refund as refunds.receive.get gives it (money in yuan strings, Beijing times)."""
+    order = shop.orders.get(r.order_key)
+    trade = order.payload if order is not None else {}
+    return {
+        "refund_id": r.refund_id, "tid": int(r.order_key) if r.order_key.isdigit() else r.order_key,
+        "oid": int(r.line_id) if r.line_id.isdigit() else r.line_id, "title": r.title,
+        "buyer_nick": trade.get("buyer_nick", ""), "total_fee": trade.get("total_fee", "0.00"),
+        "status": r.status, "created": format_beijing(r.created), "modified": format_beijing(r.modified),
+        "refund_fee": yuan_text(r.amount_fen), "payment": trade.get("payment", "0.00"),
+        "good_status": "BUYER_NOT_RECEIVED", "has_good_return": False, "reason": r.reason, "desc": "",
+        "order_status": trade.get("status", ""), "num": r.qty,
+        "refund_phase": "onsale" if trade.get("status") == "WAIT_SELLER_SEND_GOODS" else "aftersale",
+    }
+
+
+def _items_onsale(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
+                  err: Callable[..., SimResponse]) -> SimResponse:
+    if not params.get("fields"):
+        return err(ERR_MISSING_ARGUMENT, "Missing required arguments:fields")
+    paging = _page_params(params, ITEMS_DEFAULT_PAGE_SIZE, ITEMS_MAX_PAGE_SIZE)
+    if paging is None:
+        return err(ERR_INVALID_ARGUMENT, "Invalid arguments:page_no/page_size", "isv.invalid-parameter")
+    page, size = paging
+    if page * size > ITEMS_MAX_DEPTH:
+        return err(ERR_INVALID_ARGUMENT, "Invalid arguments:page_no", "isv.invalid-parameter",
+                   "page_no*page_size must not exceed 20000")
+    on_sale = [i for i in reversed(shop.items) if i.on_sale]  # newest listed first, the default order
+    chunk = on_sale[(page - 1) * size: page * size]
+    body: dict[str, Any] = {"total_results": len(on_sale)}
+    if chunk:
+        rows = [{"num_iid": int(i.item_id) if i.item_id.isdigit() else i.item_id, "title": i.title,
+                 "outer_id": i.outer_id, "approve_status": "onsale"} for i in chunk]
+        body["items"] = {"item": [select_fields(row, params.get("fields", "")) for row in rows]}
+    state.log_call(PLATFORM, API_ITEMS_ONSALE, params)
+    state.after_page(API_ITEMS_ONSALE, page)
+    return SimResponse(200, {RESPONSE_KEYS[API_ITEMS_ONSALE]: body})
+
+
+def _item_skus(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
+               err: Callable[..., SimResponse]) -> SimResponse:
+    if not params.get("fields"):
+        return err(ERR_MISSING_ARGUMENT, "Missing required arguments:fields")
+    ids = [i.strip() for i in params.get("num_iids", "").split(",") if i.strip()]
+    if not ids:
+        return err(ERR_MISSING_ARGUMENT, "Missing required arguments:num_iids")
+    if len(ids) > ITEM_SKUS_MAX_IDS:
+        return err(ERR_INVALID_ARGUMENT, "Invalid arguments:num_iids", "isv.invalid-parameter",
+                   "num_iids must not exceed 40")
+    rows = [{"sku_id": int(s.sku_id) if s.sku_id.isdigit() else s.sku_id,
+             "num_iid": int(i.item_id) if i.item_id.isdigit() else i.item_id, "outer_id": s.outer_id,
+             "properties_name": s.spec, "price": yuan_text(s.price_fen), "quantity": s.quantity}
+            for i in shop.items if i.item_id in ids for s in i.skus]
+    body: dict[str, Any] = {}
+    if rows:
+        body["skus"] = {"sku": [select_fields(row, params.get("fields", "")) for row in rows]}
+    state.log_call(PLATFORM, API_ITEM_SKUS, params)
+    return SimResponse(200, {RESPONSE_KEYS[API_ITEM_SKUS]: body})
 
 
 def select_fields(payload: dict[str, Any], fields: str) -> dict[str, Any]:

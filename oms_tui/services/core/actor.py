@@ -62,6 +62,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "shops.authorize": (_may(MANAGER), N_("authorize shops on their platforms")),
     "dashboard.view": (_may(CS_LEAD, WAREHOUSE_LEAD, PURCHASING, FINANCE, MANAGER), N_("open the dashboard")),
     "intake.import": (_may(CS_LEAD, MANAGER), N_("import order files")),
+    "skus.map": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("map the platforms' SKUs to ours")),
     "users.manage": (_may(), N_("add and change users")),
     "users.unlock": (_may(CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("unlock locked-out users")),
     "alerts.view": (_may(CS, CS_LEAD, WAREHOUSE, WAREHOUSE_LEAD, PURCHASING, FINANCE, MANAGER),

@@ -28,6 +28,7 @@ from oms_tui.i18n import N_
 from oms_tui.models import (
     SCAN_ERRORS,
     Hold,
+    HoldKind,
     Order,
     OrderLine,
     OrderStatus,
@@ -44,7 +45,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit, outbox
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.floor import waves
-from oms_tui.services.orders import actions, queries
+from oms_tui.services.orders import actions, queries, refunds
 from oms_tui.services.stock import ledger
 
 IDLE = "idle"  # nothing on the bench: scan an order or slip
@@ -161,6 +162,13 @@ _PARCEL_WITH_WAYBILL = select(Parcel.id).where(Parcel.waybill == bindparam("wayb
 _ORDER_WITH_WAYBILL = select(Order.id).where(Order.waybill == bindparam("waybill"),
                                               col(Order.id).not_in(bindparam("ids", expanding=True))).limit(1)
 
+
+def _holds_refusal(session: Session, ref: str, order_id: int, kinds: list[str]) -> _Refused:
+    """Why a parcel may not be packed or shipped: a buyer's refund request says so with the buyer's reason."""
+    if HoldKind.REFUND_REQUESTED in kinds:
+        return _Refused(N_("Order {order}: the buyer asked for a refund ({reason}); do not pack or ship it"),
+                        order=ref, reason=refunds.refund_reason(session, order_id) or "-")
+    return _Refused(N_("Order {order} has open holds: {holds}"), order=ref, holds=", ".join(kinds))
 
 
 @dataclass
@@ -330,8 +338,7 @@ class PackSession:
         if blocking:
             order_id = blocking[0][0]
             ref = next(o.platform_order_id for o in live if o.id == order_id)
-            raise _Refused(N_("Order {order} has open holds: {holds}"), order=ref,
-                           holds=", ".join(kind for oid, kind in blocking if oid == order_id))
+            raise _holds_refusal(session, ref, order_id, [kind for oid, kind in blocking if oid == order_id])
         rows = session.exec(_PARCEL_LINES, params={"ids": ids}).all()
         lines: dict[int, PackLine] = {}
         for order_id, sku_id, line_code, qty, code, name, spec in rows:
@@ -394,10 +401,11 @@ class PackSession:
             if order.status not in PACKABLE:
                 raise _Refused(N_("Order {order} is {status}: only orders being picked can be packed"),
                                order=order.platform_order_id, status=order.status)
-        blocking = session.exec(_BLOCKING_HOLDS, params={"ids": list(work.order_ids)}).first()
-        if blocking is not None:
-            ref = next(o.platform_order_id for o in members if o.id == blocking[0])
-            raise _Refused(N_("Order {order} has open holds: {holds}"), order=ref, holds=blocking[1])
+        blocking = session.exec(_BLOCKING_HOLDS, params={"ids": list(work.order_ids)}).all()
+        if blocking:
+            order_id = blocking[0][0]
+            ref = next(o.platform_order_id for o in members if o.id == order_id)
+            raise _holds_refusal(session, ref, order_id, [kind for oid, kind in blocking if oid == order_id])
         parcel = session.get(Parcel, work.parcel_id, with_for_update=True) if work.parcel_id else None
         if parcel is None:
             parcel = Parcel(wave_id=members[0].wave_id, address_key=waves.merge_key(members[0]), courier=courier)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -32,7 +33,7 @@ from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import identity, normalize
 from oms_tui.services.floor.print_request import PrintOutcome, request_print
-from oms_tui.services.orders import allocation, queries
+from oms_tui.services.orders import after_sale, allocation, queries
 from oms_tui.services.orders.queries import get_order
 from oms_tui.services.stock import ledger
 
@@ -223,6 +224,37 @@ def record_and_print(session: Session, order_id: int, lines: list[tuple[int, int
     outcome = print_return_slip(session, record, actor=actor, printer=printer, settings=settings)
     return RecordedReturn(record.id, record.refund_fen, sum(qty for _line, qty, _condition in lines), outcome,
                           returnable_lines(session, order))
+
+
+# --- after-sales the platforms reported (refund requests after shipping) -----------------------
+
+@dataclass(frozen=True)
+class AfterSaleRow:
+    """An after-sale the platform reported for a shipped order whose goods have not come back (yet)."""
+
+    return_id: int
+    order_id: int
+    platform: str
+    platform_order_id: str
+    reason: str  # what the platform said (the buyer's reason), without our marker
+    refund_fen: int
+    refund_status: str
+    created_at: datetime
+
+
+def platform_after_sales(session: Session, *, limit: int = 50) -> list[AfterSaleRow]:
+    """The platforms' after-sales of orders the returns desk has received nothing back for, not refused by
+    the platform, newest first: what may still come back."""
+    received = (select(ReturnRecord.order_id)
+                .join(ReturnLine, col(ReturnLine.return_id) == col(ReturnRecord.id)))
+    rows = session.exec(
+        select(ReturnRecord, Order.platform, Order.platform_order_id)
+        .join(Order, col(Order.id) == col(ReturnRecord.order_id))
+        .where(col(ReturnRecord.reason).startswith(after_sale.PLATFORM_REASON_PREFIX),
+               ReturnRecord.refund_status != RefundStatus.REFUSED, col(ReturnRecord.order_id).not_in(received))
+        .order_by(col(ReturnRecord.created_at).desc(), col(ReturnRecord.id).desc()).limit(limit)).all()
+    return [AfterSaleRow(r.id, r.order_id, platform, ref, r.reason.removeprefix(after_sale.PLATFORM_REASON_PREFIX),
+                         r.refund_fen, r.refund_status, r.created_at) for r, platform, ref in rows]
 
 
 def parse_yuan(text: str) -> int | None:

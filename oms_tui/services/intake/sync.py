@@ -26,7 +26,8 @@ from sqlmodel import Session, col, select
 
 from oms_tui.db import retrying_transaction, session_scope
 from oms_tui.errors import OmsError, Throttled
-from oms_tui.models import ProblemSource, ShopSync, Sku, SyncProblem, SyncStatus, utcnow
+from oms_tui.models import ProblemSource, ShopSync, SyncProblem, SyncStatus, utcnow
+from oms_tui.services.catalogue import sku_mapping
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
 from oms_tui.services.orders.normalized import NormalizedOrder
@@ -174,8 +175,12 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
         warehouse = catalogue.default_warehouse(session, warehouse_code)
         orders = [record for record in records if isinstance(record, NormalizedOrder)]
         upsert.lock_existing(session, orders)
-        codes = {line.sku_code for record in orders for line in record.lines}
-        sku_ids = session.exec(select(Sku.id).where(col(Sku.code).in_(codes))).all() if codes else []
+        # The stock rows the batch will lock: its lines' SKUs as the mapping resolves them (a bundle's components).
+        resolver = sku_mapping.Resolver(session)
+        sku_ids = {part.sku_id for record in orders for line in record.lines
+                   for resolution in [resolver.resolve(record.shop or shop, line.platform_item_id,
+                                                       line.platform_sku_id, line.sku_code)]
+                   if resolution is not None for part in resolution.parts}
         ledger.lock_levels(session, [(warehouse.id, sku_id) for sku_id in sku_ids])
         for record in records:
             if not isinstance(record, NormalizedOrder):
@@ -188,7 +193,7 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
                 continue
             try:
                 with session.begin_nested():
-                    result = upsert.upsert_order(session, record, warehouse=warehouse, user=user)
+                    result = upsert.upsert_order(session, record, warehouse=warehouse, user=user, resolver=resolver)
             except (OmsError, PydanticValidationError, IntegrityError) as exc:
                 tally.malformed += 1
                 tally.problems.append(f"{record.platform_order_id}: {exc}")

@@ -24,6 +24,7 @@ from oms_tui.services.orders.lifecycle import (
     settle_status,
     transition,
 )
+from oms_tui.services.orders.lines import unresolved_lines as not_resolved
 from oms_tui.services.orders.queries import get_order
 from oms_tui.services.stock import ledger
 
@@ -104,6 +105,10 @@ def resolve_hold(session: Session, hold_id: int, *, actor: Actor, resolution: st
     order = get_order(session, hold.order_id)
     lock_for_change(session, order)
     session.refresh(hold)  # someone may have resolved it while we waited for the order
+    if hold.kind == HoldKind.SKU_UNMAPPED and hold.resolved_at is None and not_resolved(session, order.id):
+        # Released by hand, the order would reach the floor with lines nobody can pick or pack.
+        raise ValidationError(N_("order {order} still has platform SKUs we cannot resolve: map them on the SKU "
+                                 "mapping screen"), order=order.platform_order_id)
     holds.resolve(session, hold, user=user, resolution=resolution)
     if OrderStatus(order.status) in PRE_PICK:
         if hold.kind in holds.ALLOCATION_KINDS and not fully_locked(session, order):

@@ -29,3 +29,33 @@ def record_platform_refund(session: Session, order: Order, *, platform_status: s
     audit.record(session, user, "order.after_sale", "order", order.id, platform_status=platform_status,
                  return_id=record.id, refund_fen=order.paid_fen)
     return record
+
+
+def platform_records(session: Session, order_id: int) -> list[ReturnRecord]:
+    """The order's after-sale records made from the platform (trade closed or refund requested after shipping)."""
+    return list(session.exec(select(ReturnRecord).where(ReturnRecord.order_id == order_id,
+                                                        col(ReturnRecord.reason).startswith(PLATFORM_REASON_PREFIX))
+                             .order_by(col(ReturnRecord.id))))
+
+
+def record_platform_after_sale(session: Session, order: Order, *, refund_id: str, reason: str, refund_fen: int,
+                               refund_status: RefundStatus, user: str) -> ReturnRecord:
+    """An after-sale record for one refund the buyer asked the platform for after shipping: the returns
+    desk sees it (the goods may come back) and the refund owed follows the platform's decision."""
+    text = f"{PLATFORM_REASON_PREFIX}{refund_id} {reason or '-'}"[:300]
+    record = ReturnRecord(order_id=order.id, reason=text, refund_fen=max(0, refund_fen),
+                          refund_status=refund_status, created_by=user)
+    session.add(record)
+    session.flush()
+    audit.record(session, user, "order.after_sale", "order", order.id, refund=refund_id, return_id=record.id,
+                 refund_fen=record.refund_fen, refund_status=str(refund_status))
+    return record
+
+
+def set_refund_status(session: Session, record: ReturnRecord, status: RefundStatus, *, user: str) -> None:
+    """The platform decided the refund of an after-sale record (agreed, paid or refused)."""
+    old = record.refund_status
+    record.refund_status = status
+    session.add(record)
+    audit.record(session, user, "order.after_sale.status", "order", record.order_id, return_id=record.id,
+                 **{"from": old, "to": str(status)})

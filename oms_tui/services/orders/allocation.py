@@ -83,7 +83,7 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
 
     When a line is short nothing stays locked and the order gets a ``stock_short`` hold naming
     the short SKUs. Lines whose SKU we do not know are skipped (the order carries a
-    ``sync_conflict`` hold for them instead). Returns True when every known line is locked.
+    ``sku_unmapped`` hold for them instead). Returns True when every known line is locked.
     """
     if order.warehouse_id is None:
         raise ValidationError(N_("order {order} has no warehouse"), order=order.platform_order_id)

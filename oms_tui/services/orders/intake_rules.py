@@ -292,9 +292,10 @@ def check_duplicates(session: Session, order: Order, config: ReviewConfig | None
 
 def _check_limits(session: Session, order: Order, data: NormalizedOrder, config: ReviewConfig, *,
                   user: str) -> None:
+    # Our SKUs as the order's lines hold them: a bundle (组合装) counts as its components, as earlier orders do.
     mine: dict[str, int] = {}
-    for line in data.lines:
-        mine[line.sku_code] = mine.get(line.sku_code, 0) + line.qty
+    for code, qty in session.exec(select(OrderLine.sku_code, OrderLine.qty).where(OrderLine.order_id == order.id)):
+        mine[code] = mine.get(code, 0) + qty
     findings = []
     for limit in config.limits:
         qty = mine.get(limit.sku)

@@ -27,6 +27,9 @@ class NormalizedLine(BaseModel):
     qty: int = Field(gt=0, le=MAX_QUANTITY)
     price_fen: int = Field(ge=0, le=MAX_FEN, default=0)
     platform_line_id: str = ""
+    # The platform's own item and SKU ids: what the SKU mapping (商品对应) is keyed on.
+    platform_item_id: str = Field(default="", max_length=64)
+    platform_sku_id: str = Field(default="", max_length=64)
 
 
 class NormalizedOrder(BaseModel):

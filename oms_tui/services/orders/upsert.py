@@ -13,19 +13,19 @@ from oms_tui.models import (
     OPEN_STATUSES,
     HoldKind,
     Order,
-    OrderLine,
     OrderStatus,
-    Sku,
     Warehouse,
     utcnow,
 )
 from oms_tui.phrases import phrase
+from oms_tui.services.catalogue.sku_mapping import Resolver
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import identity
 from oms_tui.services.customers.normalize import looks_encrypted
-from oms_tui.services.orders import after_sale, allocation, holds
+from oms_tui.services.orders import after_sale, allocation, holds, refunds
 from oms_tui.services.orders import intake_rules as review_rules
+from oms_tui.services.orders import lines as order_lines
 from oms_tui.services.orders.actions import cancel
 from oms_tui.services.orders.lifecycle import lock_for_change, settle_status, transition
 from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
@@ -54,12 +54,15 @@ _UPDATABLE_FIELDS = _RECEIVER_FIELDS + ("receiver_opaque", "buyer_remark", "sell
                                         "modified_at")
 
 
-def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str = "sync") -> UpsertResult:
+def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str = "sync",
+                 resolver: Resolver | None = None) -> UpsertResult:
     """Create the order, or update the one we already have (unique on platform + platform order id).
 
-    A new paid order is locked at once (or gets ``stock_short``); a line whose SKU we do not know
-    gets a ``sync_conflict`` hold. One closed after payment before we saw it comes in cancelled. An update records each changed field in the audit trail; a
-    cancellation before shipping releases the stock.
+    A new paid order is locked at once (or gets ``stock_short``); its lines are resolved through the SKU
+    mapping (``orders.lines``) and a platform SKU we cannot resolve gets a ``sku_unmapped`` hold. One
+    closed after payment before we saw it comes in cancelled. An update records each changed field in the
+    audit trail; a cancellation before shipping releases the stock. ``resolver`` lets a batch share its
+    look-ups of the mapping.
     """
     existing = find_order(session, data.platform, data.platform_order_id)
     if existing is None:
@@ -70,8 +73,8 @@ def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehous
             return UpsertResult(None, False, [])  # unpaid, closed before payment, or shipped elsewhere
         try:
             with session.begin_nested():
-                order = (_create_closed(session, data, warehouse=warehouse, user=user) if closed_unseen
-                         else _create(session, data, warehouse=warehouse, user=user))
+                order = (_create_closed(session, data, warehouse=warehouse, user=user, resolver=resolver)
+                         if closed_unseen else _create(session, data, warehouse=warehouse, user=user, resolver=resolver))
         except IntegrityError:
             # Another sync worker inserted it between our SELECT and INSERT: update theirs.
             existing = find_order(session, data.platform, data.platform_order_id)
@@ -97,8 +100,8 @@ def lock_existing(session: Session, records: list[NormalizedOrder]) -> None:
 
 
 def _insert(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str,
-            status: OrderStatus) -> tuple[Order, list[str]]:
-    """The order row, its customer and its lines; the SKU codes we do not know."""
+            status: OrderStatus, resolver: Resolver | None = None) -> tuple[Order, list[str]]:
+    """The order row, its customer and its lines; the platform SKUs we cannot resolve."""
     customer = identity.identify(
         session, platform=data.platform, buyer_id=data.buyer_id, name=data.receiver_name, phone=data.receiver_phone,
         province=data.receiver_province, city=data.receiver_city, district=data.receiver_district,
@@ -108,36 +111,30 @@ def _insert(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, us
     order = Order(**fields, status=status, customer_id=customer.id, warehouse_id=warehouse.id)
     session.add(order)
     session.flush()
-    codes = {line.sku_code for line in data.lines}
-    sku_ids = dict(session.exec(select(Sku.code, Sku.id).where(col(Sku.code).in_(codes))).all())
-    unknown = []
-    for line in data.lines:
-        sku_id = sku_ids.get(line.sku_code)
-        if sku_id is None:
-            unknown.append(line.sku_code)
-        session.add(OrderLine(order_id=order.id, sku_id=sku_id, sku_code=line.sku_code, title=line.title,
-                              qty=line.qty, price_fen=line.price_fen))
-    session.flush()
+    unknown = order_lines.add_lines(session, order, data.lines, resolver=resolver)
     audit.record(session, user, "order.create", "order", order.id, platform=data.platform,
                  platform_order_id=data.platform_order_id, lines=len(data.lines), total_fen=data.total_fen,
                  status=str(status))
     return order, unknown
 
 
-def _create_closed(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
+def _create_closed(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str,
+                   resolver: Resolver | None = None) -> Order:
     """An order the platform closed before we saw it: on the books as cancelled, never allocated."""
-    order, _unknown = _insert(session, data, warehouse=warehouse, user=user, status=OrderStatus.CANCELLED)
+    order, _unknown = _insert(session, data, warehouse=warehouse, user=user, status=OrderStatus.CANCELLED,
+                              resolver=resolver)
     audit.record(session, user, "order.cancel", "order", order.id,
                  reason=f"closed on the platform before it was taken in ({data.platform_status})")
     return order
 
 
-def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str) -> Order:
-    order, unknown = _insert(session, data, warehouse=warehouse, user=user, status=OrderStatus.NEW)
+def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str,
+            resolver: Resolver | None = None) -> Order:
+    order, unknown = _insert(session, data, warehouse=warehouse, user=user, status=OrderStatus.NEW, resolver=resolver)
     if unknown:
-        holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
-                        reason=f"unknown SKU code: {', '.join(sorted(unknown))}")
+        order_lines.hold_unresolved(session, order, unknown, user=user)
     _follow_platform_block(session, order, data, user=user)
+    refunds.hold_if_requested(session, order, user=user)  # a refund the refund sync saw before the order
     review_rules.on_intake(session, order, data, created=True, changed=[], user=user)
     allocation.lock_order(session, order, user=user)
     settle_status(session, order, user=user)

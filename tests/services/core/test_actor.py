@@ -20,7 +20,7 @@ from oms_tui.services.cs import exceptions, review
 from oms_tui.services.customers import identity
 from oms_tui.services.floor import packing, printing, returns, waves
 from oms_tui.services.intake import order_import, shop_auth
-from oms_tui.services.orders import actions, allocation, queries
+from oms_tui.services.orders import actions, allocation, queries, unmapped
 from oms_tui.services.stock import ledger, reservations
 from tests.helpers.shop import ingest, stock_up
 
@@ -128,6 +128,8 @@ ATTEMPTS = {
     "users.unlock": lambda e, ids, a: _in_session(e, lambda s: users.unlock(s, "locked", actor=a)),
     "shops.authorize": lambda e, ids, a: _in_session(e, lambda s: shop_auth.store_grant(
         s, shop="拼多多店", platform="pdd", grant=shop_auth.TokenGrant("token"), actor=a)),
+    "skus.map": lambda e, ids, a: _in_session(e, lambda s: unmapped.map_platform_sku(
+        s, shop="旗舰店", platform="taobao", platform_sku_id="7000011", components=[("HG-001", 3)], actor=a)),
 }
 
 # Permissions that only gate what a screen shows (the menu reads them); nothing to attempt in a service.
@@ -147,7 +149,8 @@ def test_a_service_refuses_the_wrong_role_and_changes_nothing(shop, permission):
     assert _counts(engine) == before
 
 
-@pytest.mark.parametrize("permission", ["stock.adjust", "orders.cancel", "exceptions.resolve", "users.manage"])
+@pytest.mark.parametrize("permission", ["stock.adjust", "orders.cancel", "exceptions.resolve", "users.manage",
+                                        "skus.map"])
 def test_the_right_role_gets_through(shop, permission):
     engine, ids = shop
     roles = PERMISSIONS[permission][0] or {"admin"}

@@ -166,3 +166,35 @@ def test_parse_yuan():
     assert returns.parse_yuan(" ") is None
     with pytest.raises(ValidationError):
         returns.parse_yuan("12.345")
+
+
+def test_the_platforms_after_sales_wait_until_goods_come_back_or_the_platform_refuses(shipped):
+    from oms_tui.models import RefundState
+    from oms_tui.services.orders import refunds
+
+    engine, order_id = shipped
+    other = ingest(engine, "R2", {"HG-001": 1}, receiver_phone="13900139000", buyer_id="b2")
+    ship(engine, other.id, "YT1234567890124")
+
+    def report(refund_id, order, state, minutes=0):
+        from datetime import datetime, timedelta, timezone
+
+        with session_scope(engine) as s:
+            refunds.apply_refund(s, refunds.RefundNotice(
+                platform="taobao", refund_id=refund_id, platform_order_id=order, status=str(state), state=state,
+                reason="质量问题", amount_fen=1990,
+                modified_at=datetime(2026, 11, 29, tzinfo=timezone.utc) + timedelta(minutes=minutes)))
+
+    def waiting():
+        with read_session(engine) as s:
+            return [(r.platform_order_id, r.reason, r.refund_fen) for r in returns.platform_after_sales(s)]
+
+    report("A1", "R1", RefundState.REQUESTED)
+    report("A2", "R2", RefundState.REQUESTED)
+    assert sorted(waiting()) == [("R1", "A1 质量问题", 1990), ("R2", "A2 质量问题", 1990)]
+    report("A2", "R2", RefundState.CLOSED, minutes=1)  # the platform refused it: nothing will come back
+    with session_scope(engine) as s:
+        line = next(l for l in lines_by_sku(engine, order_id).values() if l.sku_code == "HG-001")
+        returns.record_return(s, queries.get_order(s, order_id), [(line.id, 1, "resaleable")], reason="质量问题",
+                              actor=Actor("li", {"warehouse"}))
+    assert waiting() == []

@@ -250,6 +250,18 @@ def test_limit_per_customer_per_sku_per_period(stocked):
     assert status(stocked, third) == OrderStatus.REVIEW
 
 
+def test_a_bundle_counts_towards_a_limit_as_its_components(stocked):
+    from oms_tui.services.catalogue import sku_mapping
+    from tests.helpers.shop import ingest_lines, platform_line
+
+    with session_scope(stocked) as s:
+        sku_mapping.save_mapping(s, shop="旗舰店", platform="taobao", platform_sku_id="7000011",
+                                 components=[("MB-001", 3)], actor=Actor("zhang", {"cs"}))
+    with review_rules.configured(limits=LIMIT):
+        order = ingest_lines(stocked, "T1", [platform_line("MB-SET3", 3, sku="7000011")])  # 9 packs of wipes
+    assert open_kinds(stocked, order)[HoldKind.LIMIT_EXCEEDED] == "MB-001: 9 in this order, limit 6 per 30 days"
+
+
 def test_cancelled_orders_do_not_count_towards_a_limit(stocked):
     with review_rules.configured(limits=LIMIT):
         first = ingest(stocked, "T1", {"MB-001": 5})

@@ -6,6 +6,7 @@ from sqlmodel import select
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import IllegalTransition, NotFound, ValidationError
 from oms_tui.models import AuditEvent, HoldKind, Order, OrderStatus
+from oms_tui.phrases import render
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
@@ -59,13 +60,13 @@ def test_platform_cancellation_before_shipping_releases_stock(seeded):
     assert_books_balance(seeded)
 
 
-def test_unknown_sku_becomes_a_sync_conflict_hold_not_a_crash(seeded):
+def test_unknown_sku_becomes_a_sku_unmapped_hold_not_a_crash(seeded):
     stock_up(seeded, "HG-001", 5)
     order = ingest(seeded, "T1", {"HG-001": 1, "NOPE-9": 2})
     assert order.status == OrderStatus.REVIEW
     with read_session(seeded) as s:
         (hold,) = holds.open_holds(s, order.id)
-    assert hold.kind == HoldKind.SYNC_CONFLICT and "NOPE-9" in hold.reason
+    assert hold.kind == HoldKind.SKU_UNMAPPED and "NOPE-9" in render(hold.reason)
     assert_books_balance(seeded)
 
 
@@ -190,7 +191,7 @@ def test_order_detail_is_the_whole_order_in_plain_values(seeded):
             queries.order_detail(s, order.id + 1000)
     assert (view.platform_order_id, view.warehouse_code, view.buyer_remark) == ("T1", "WH1", "请发顺丰")
     assert [(line.sku_code, line.qty) for line in view.lines] == [("HG-001", 2), ("NO-SUCH", 1)]
-    assert [(h.kind, h.is_open) for h in view.holds] == [(HoldKind.SYNC_CONFLICT, True), (HoldKind.BUYER_REMARK, False)]
+    assert [(h.kind, h.is_open) for h in view.holds] == [(HoldKind.SKU_UNMAPPED, True), (HoldKind.BUYER_REMARK, False)]
     assert view.holds[1].resolved_by == "zhang" and view.open_holds == [view.holds[0]]
     assert view.history[0].action == "order.create" and view.history[-1].action == "hold.resolve"  # oldest first
     # `oms orders show --format json`: what `oms orders list` says of the order, plus every hold and the history
