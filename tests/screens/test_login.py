@@ -59,7 +59,7 @@ async def test_right_pin_shows_the_menu_of_permitted_screens(shop, settings):
         options = menu_options(app)
         # customer service: orders, stock, review, customer lookup, exceptions, SKU mapping; no warehouse screens
         assert options == {"orders": True, "stock": True, "review": True, "customers": True, "exceptions": True,
-                           "skumap": True}
+                           "skumap": True, "alerts": True}
 
 
 async def test_warehouse_user_sees_stock_but_not_orders(shop, settings):
