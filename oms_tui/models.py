@@ -81,6 +81,8 @@ class HoldKind(StrEnum):
     SYNC_CONFLICT = "sync_conflict"
     PRINT_FAILED = "print_failed"
     NOTIFY_FAILED = "notify_failed"
+    SHIP_NOTICE_FAILED = "ship_notice_failed"  # the platform was not told the order shipped (refused, or gave up)
+    APPROVAL_REJECTED = "approval_rejected"  # an approver said no: back to CS with the reason
 
 
 class MoveKind(StrEnum):

@@ -27,6 +27,7 @@ from oms_tui.screens.cs_dialogs import (
     ApprovalInput,
     format_age,
 )
+from oms_tui.phrases import render
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
@@ -181,7 +182,7 @@ class ReviewScreen(PagedTableScreen):
                 (_("Order"), f"{named(PLATFORM_NAMES, d.platform)} {d.platform_order_id}"),
                 (_("Status"), named(STATUS_NAMES, d.status)), (_("Created"), local_time(d.created_at, zone)),
                 (_("Receiver"), d.receiver_name), (_("Phone"), d.receiver_phone), (_("Address"), address),
-                (_("Buyer"), d.buyer_id), (_("Identified by"), d.identity),
+                (_("Buyer"), d.buyer_id), (_("Identified by"), render(d.identity)),
                 (_("Total"), yuan(d.total_fen)), (_("Paid amount"), yuan(d.paid_fen)),
                 (_("Discount"), yuan(d.discount_fen)), (_("Postage"), yuan(d.post_fee_fen)),
                 (_("Buyer remark"), d.buyer_remark), (_("Seller memo"), d.seller_memo),
@@ -194,7 +195,7 @@ class ReviewScreen(PagedTableScreen):
                      for i, (sku, title, qty, price) in enumerate(d.lines)]
             hold_rows = [TableRow(str(h.id), (Text(named(HOLD_NAMES, h.kind), style="bold red" if h.blocking else ""),
                                               plain(format_age((now - h.opened_at).total_seconds() / 3600)),
-                                              plain(h.reason)))
+                                              plain(render(h.reason))))
                          for h in d.holds]
             customer, history = [], []
             if d.history is not None:

@@ -24,3 +24,17 @@ def oms(capsys):
 
     yield run
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_db(monkeypatch, db_url):
+    """The seeded catalogue in a migrated database (SQLite and PostgreSQL) that `oms` commands use."""
+    from oms_tui.db import make_engine
+    from tests.helpers.shop import seed_catalogue
+
+    monkeypatch.setenv("OMS_DATABASE_URL", db_url)
+    monkeypatch.delenv("OMS_CONFIG", raising=False)
+    engine = make_engine(db_url)
+    seed_catalogue(engine)
+    engine.dispose()
+    return db_url

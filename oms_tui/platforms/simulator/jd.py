@@ -52,6 +52,9 @@ ERR_MISSING_METHOD = "14"
 ERR_INVALID_TOKEN = "19"
 # The simulator's own, for bad parameters and unknown methods (not in PROTOCOLS.md).
 ERR_OTHER = "66"
+# A refused shipment: apiResult.success false with a resultCode *(unconfirmed: the simulator's own)*.
+RESULT_ORDER_NOT_SHIPPABLE = "10400001"
+RESULT_BAD_WAYBILL = "10400002"
 # Rate limiting: PROTOCOLS.md has error 2 "App Call Limited"; the simulator's injected rate limit
 # answers HTTP 429 instead, as a gateway in front of JOS does.
 
@@ -157,11 +160,16 @@ def _shipment(state: SimulatorState, shop: SimShop, params: Mapping[str, str], b
         return err(ERR_OTHER, "缺少参数orderId/logiCoprId/logiNo", "Missing orderId/logiCoprId/logiNo")
     order = shop.orders.get(oid)
     key = response_key(API_ORDER_SHIPMENT)
+    refusal = None
     if order is None or order.draft is None or order.draft.status != "paid":
+        refusal = (RESULT_ORDER_NOT_SHIPPABLE, "订单不存在或状态不允许出库")
+    elif state.take_ship_refusal(PLATFORM):
+        refusal = (RESULT_BAD_WAYBILL, "运单号不符合规则")
+    if refusal is not None:
         state.log_call(PLATFORM, API_ORDER_SHIPMENT, params, "refused")
         return SimResponse(200, {key: {"code": "0", SHIPMENT_RESULT_KEY: {
-            "success": False, "apiResult": {"success": False, "resultCode": "10400001",
-                                            "resultDescribe": "订单不存在或状态不允许出库"}}}})
+            "success": False, "apiResult": {"success": False, "resultCode": refusal[0],
+                                            "resultDescribe": refusal[1]}}}})
     state.ship(order, waybill, company)
     state.log_call(PLATFORM, API_ORDER_SHIPMENT, params)
     return SimResponse(200, {key: {"code": "0", SHIPMENT_RESULT_KEY: {

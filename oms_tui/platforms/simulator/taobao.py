@@ -65,6 +65,10 @@ ERR_MISSING_TIMESTAMP = 30
 ERR_INVALID_TIMESTAMP = 31
 ERR_MISSING_ARGUMENT = 40
 ERR_INVALID_ARGUMENT = 41
+# How the ship notice is refused: code 15 with an isv.* sub-code (the request as written; PROTOCOLS.md:
+# isp.* would be the platform's own, transient fault). The sub-codes and texts are *(unconfirmed)*.
+SUB_TRADE_NOT_EXIST = "isv.trade-not-exist"
+SUB_OFFLINE_SEND_REFUSED = "isv.logistics-offline-service-error"
 MESSAGES = {
     ERR_RATE_LIMITED: "App Call Limited",
     ERR_REMOTE_SERVICE: "Remote service error",
@@ -202,9 +206,11 @@ def _offline_send(state: SimulatorState, shop: SimShop, params: Mapping[str, str
             return err(ERR_MISSING_ARGUMENT, f"Missing required arguments:{name}")
     order: SimOrder | None = shop.orders.get(params["tid"])
     if order is None or order.draft is None:
-        return err(ERR_REMOTE_SERVICE, None, "isv.trade-not-exist", "交易不存在")
+        return err(ERR_REMOTE_SERVICE, None, SUB_TRADE_NOT_EXIST, "交易不存在")
     if order.draft.status != "paid":
-        return err(ERR_REMOTE_SERVICE, None, "isv.logistics-offline-service-error", "当前订单状态不支持发货")
+        return err(ERR_REMOTE_SERVICE, None, SUB_OFFLINE_SEND_REFUSED, "当前订单状态不支持发货")
+    if state.take_ship_refusal(PLATFORM):
+        return err(ERR_REMOTE_SERVICE, None, SUB_OFFLINE_SEND_REFUSED, "运单号不符合规则")
     state.ship(order, params["out_sid"], params["company_code"])
     state.log_call(PLATFORM, API_OFFLINE_SEND, params)
     return SimResponse(200, {RESPONSE_KEYS[API_OFFLINE_SEND]: {"shipping": {"is_success": True}}})

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from oms_tui import phrases
 from oms_tui.config import Settings, SmtpConfig
 from oms_tui.i18n import N_, translator
 from oms_tui.services.core import outbox
@@ -59,8 +60,9 @@ def render(message: outbox.Claimed, settings: Settings) -> tuple[str, str]:
     _ = translator(settings.language)
     alert: outbox.Alert = message.payload
     event = _(EVENTS[alert.event]) if alert.event in EVENTS else alert.event
-    subject = f"[{settings.shop_name}] {message.subject or event}"
-    lines = [message.subject or event, "", f"{_(LABELS['event'])}: {event}"]
+    headline = phrases.render(message.subject, _) or event  # a stored phrase: in the recipients' language
+    subject = f"[{settings.shop_name}] {headline}"
+    lines = [headline, "", f"{_(LABELS['event'])}: {event}"]
     if alert.order:
         order = f"{alert.order} ({alert.platform})" if alert.platform else alert.order
         lines.append(f"{_(LABELS['order'])}: {order}")

@@ -17,6 +17,9 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
+from oms_tui.i18n import N_
+from oms_tui.names import RECEIVER_FIELD_NAMES
+from oms_tui.phrases import phrase
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import identity
@@ -47,6 +50,11 @@ _RECEIVER_FIELDS = ("receiver_name", "receiver_phone", "receiver_province", "rec
                     "receiver_address")
 _UPDATABLE_FIELDS = _RECEIVER_FIELDS + ("buyer_remark", "seller_memo", "platform_status", "total_fen", "paid_fen",
                                         "discount_fen", "post_fee_fen", "paid_at", "modified_at")
+
+
+def _field_names(fields: list[str]) -> list[str]:
+    """Receiver fields as stored phrases (each translated where the hold reason is read)."""
+    return [phrase(RECEIVER_FIELD_NAMES[f]) for f in fields]
 
 
 def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str = "sync") -> UpsertResult:
@@ -111,7 +119,7 @@ def _create(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, us
                  platform_order_id=data.platform_order_id, lines=len(data.lines), total_fen=data.total_fen)
     if unknown:
         holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
-                        reason=f"unknown SKU code: {', '.join(sorted(unknown))}")
+                        reason=phrase(N_("unknown SKU code: {skus}"), skus=", ".join(sorted(unknown))))
     review_rules.on_intake(session, order, data, created=True, changed=[], user=user)
     allocation.lock_order(session, order, user=user)
     settle_status(session, order, user=user)
@@ -137,9 +145,16 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
             moved = [f for f in changed if f in _RECEIVER_FIELDS]
             if moved and order.status in (OrderStatus.PICKING, OrderStatus.PACKED):
                 # The parcel may already carry the old address: stop it until a person looks.
-                holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
-                                reason=f"receiver changed on the platform after picking began: {', '.join(moved)}")
-                transition(session, order, OrderStatus.REVIEW, user=user, reason="receiver changed during picking")
+                holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user, reason=phrase(
+                    N_("receiver changed on the platform after picking began: {fields}"), fields=_field_names(moved)))
+                transition(session, order, OrderStatus.REVIEW, user=user,
+                           reason=phrase(N_("receiver changed during picking")))
+            elif moved and order.status == OrderStatus.READY:
+                # Ready means a wave may take it any moment, its slip perhaps printed with the old
+                # address: CS checks the new receiver before it goes on (settle_status puts it in review).
+                holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user, reason=phrase(
+                    N_("receiver changed on the platform after the order was ready: {fields}"),
+                    fields=_field_names(moved)))
             review_rules.on_intake(session, order, data, created=False, changed=changed, user=user)
             settle_status(session, order, user=user)
     if data.state == PlatformState.CANCELLED:
@@ -147,6 +162,7 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
             if after_sale.record_platform_refund(session, order, platform_status=data.platform_status, user=user):
                 changed.append("after_sale")
         elif order.status != OrderStatus.CANCELLED:
-            cancel(session, order, actor=Actor.system(user), reason=f"cancelled on the platform ({data.platform_status})")
+            cancel(session, order, actor=Actor.system(user),
+                   reason=phrase(N_("cancelled on the platform ({status})"), status=data.platform_status))
             changed.append("status")
     return UpsertResult(order, False, changed)

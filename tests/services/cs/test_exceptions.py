@@ -10,6 +10,7 @@ from sqlmodel import select
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ValidationError
 from oms_tui.models import AuditEvent, Hold, HoldKind, OrderStatus, utcnow
+from oms_tui.phrases import english
 from oms_tui.services.core import outbox
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import exceptions
@@ -80,8 +81,11 @@ def test_resolve_one(shop):
 def test_bulk_resolve_only_where_safe(shop):
     engine, _made = shop
     with session_scope(engine) as s:
-        for kind in ("buyer_remark", "stock_short", "duplicate_suspect", "approval_pending"):
+        for kind in ("buyer_remark", "stock_short", "duplicate_suspect", "ship_notice_failed"):
             with pytest.raises(ValidationError, match="need a decision per order"):
+                exceptions.bulk_resolve(s, kind, actor=Actor.system("lead"), resolution="all fine")
+        for kind in ("approval_pending", "approval_stalled"):
+            with pytest.raises(ValidationError, match="wait for an approval decision"):
                 exceptions.bulk_resolve(s, kind, actor=Actor.system("lead"), resolution="all fine")
         assert exceptions.bulk_resolve(s, "notify_failed", actor=Actor.system("lead"), resolution="补发了", min_age_hours=40) == 0
         assert exceptions.bulk_resolve(s, "notify_failed", actor=Actor.system("lead"), resolution="补发了") == 1
@@ -137,7 +141,7 @@ def test_pending_alerts(seeded):
         alerts = exceptions.pending_alerts(s)
         assert exceptions.count_alerts(s) == 2
     assert [a.platform_order_id for a in alerts] == ["T2", "T1"]  # newest first
-    assert alerts[0].subject == "stock short: MB-001" and alerts[0].target == "purchasing,operations"
+    assert english(alerts[0].subject) == "stock short: MB-001" and alerts[0].target == "purchasing,operations"
 
 
 def test_desk_summary_is_the_header_and_the_alerts_in_one_read(shop):
@@ -147,4 +151,4 @@ def test_desk_summary_is_the_header_and_the_alerts_in_one_read(shop):
         ratio = exceptions.exception_ratio(s, since=desk.ratio.since, until=desk.ratio.until)
     assert (desk.ratio.orders, desk.ratio.with_holds) == (ratio.orders, ratio.with_holds) == (5, 4)  # T3: 30 h ago
     assert desk.open_holds == 5 and desk.alerts == 1  # the shortage's alert
-    assert [a.subject for a in desk.pending] == ["stock short: MB-001"]
+    assert [english(a.subject) for a in desk.pending] == ["stock short: MB-001"]

@@ -17,6 +17,7 @@ from sqlmodel import select
 from oms_tui.config import load_settings
 from oms_tui.db import read_session
 from oms_tui.models import Outbox, utcnow
+from oms_tui.phrases import english
 from oms_tui.scheduler import SENDERS, dispatch_outbox
 from oms_tui.services.core import outbox
 from oms_tui.services.messaging import alerts
@@ -133,7 +134,7 @@ def test_no_recipients_marks_the_alert_not_sent_once_and_never_retries(seeded, s
         result = dispatch_outbox(seeded, settings, kinds=["alert"])
     assert (result.sent, result.skipped, result.retrying, result.failed) == (0, 1, 0, 0)
     [row] = alert_rows(seeded)
-    assert row.status == "skipped" and row.last_error == alerts.NO_RECIPIENTS
+    assert row.status == "skipped" and english(row.last_error) == alerts.NO_RECIPIENTS
     assert "no alert recipients are configured" in caplog.text
     later = utcnow() + timedelta(days=30)
     assert dispatch_outbox(seeded, settings, kinds=["alert"], now=later).skipped == 0
