@@ -38,3 +38,14 @@ def cli_db(monkeypatch, db_url):
     seed_catalogue(engine)
     engine.dispose()
     return db_url
+
+
+@pytest.fixture
+def wide_tables():
+    """Tables printed wide enough that no cell is cut ("缺货：MB-…"), as a big terminal shows them."""
+    from oms_tui.commands.common import console
+
+    before = console.width
+    console.width = 300
+    yield
+    console.width = before

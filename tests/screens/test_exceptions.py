@@ -78,7 +78,7 @@ async def test_holds_by_age_with_ratio_and_alerts(troubled, settings):
         ratio = str(screen.query_one("#ratio", Label).render())
         assert ratio == "近 24 小时异常率：10 单中 4 单（40.0%）· 未处理异常：5 · 待发告警：1"
         alerts = screen.query_one("#alerts", DataTable)
-        assert alerts.row_count == 1 and str(alerts.get_row_at(0)[1]) == "stock short: MB-001"
+        assert alerts.row_count == 1 and str(alerts.get_row_at(0)[1]) == "缺货：MB-001"
 
 
 async def test_filters_by_kind_blocking_and_age(troubled, settings):
@@ -205,3 +205,20 @@ async def test_resolving_a_refused_ship_notice_sends_it_again(troubled, settings
     with read_session(troubled) as s:
         [notice] = s.exec(select(Outbox).where(Outbox.order_id == order.id)).all()
     assert (notice.kind, notice.status) == ("platform_ship", "pending") and "YT1234567890123" in notice.payload
+
+
+async def test_releasing_a_shortage_while_stock_is_still_short_says_so_and_changes_nothing(troubled, settings):
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        screen.query_one("#kind", Select).value = "stock_short"
+        await settle(pilot, app)
+        screen.table.focus()
+        await pilot.press("r")
+        await settle(pilot, app)
+        await pilot.press(*"先发货", "enter")
+        await settle(pilot, app)
+        assert app.screen is screen and "库存仍然不足：MB-001" in str(screen.query_one(ErrorLine).render())
+        assert column(screen.query_one("#table", DataTable), "kind") == ["库存不足"]  # the same hold, still open
+        assert screen.query_one("#alerts", DataTable).row_count == 1  # no second purchasing alert
+    assert open_count(troubled, HoldKind.STOCK_SHORT) == 1

@@ -250,7 +250,9 @@ def _decided(session: Session, order: Order, other: Order) -> bool:
 
 
 def _describe(order: Order) -> str:
-    return f"{order.platform} {order.platform_order_id} (order #{order.id})"
+    # "(order #N)" stays literal in the stored text: partner_ids and duplicate_partners search for it.
+    return phrase(N_("{platform} {order} {ref}"), platform=PLATFORM_NAMES.get(order.platform, order.platform),
+                  order=order.platform_order_id, ref=f"(order #{order.id})", translated=("platform",))
 
 
 def _flag_duplicate(session: Session, order: Order, reason: str, other: Order, *, user: str) -> Hold:

@@ -144,9 +144,9 @@ def test_same_mobile_same_sku_on_two_platforms_holds_both(stocked, duplicates_on
     assert status(stocked, first) == OrderStatus.READY
     second = ingest(stocked, "J1", {"HG-001": 2}, platform="jd", paid_minutes_ago=30)
     a, b = open_kinds(stocked, first), open_kinds(stocked, second)
-    assert a[HoldKind.DUPLICATE_SUSPECT] == (f"possible duplicate of jd J1 (order #{second.id}): same mobile "
+    assert a[HoldKind.DUPLICATE_SUSPECT] == (f"possible duplicate of JD J1 (order #{second.id}): same mobile "
                                              "13800138000; shared SKU HG-001; created 60 min apart")
-    assert b[HoldKind.DUPLICATE_SUSPECT].startswith(f"possible duplicate of taobao T1 (order #{first.id}): same mobile")
+    assert b[HoldKind.DUPLICATE_SUSPECT].startswith(f"possible duplicate of Taobao/Tmall T1 (order #{first.id}): same mobile")
     # Shipping paused on both: blocking, both in review, stock still held.
     assert status(stocked, first) == status(stocked, second) == OrderStatus.REVIEW
     with read_session(stocked) as s:
@@ -220,7 +220,7 @@ def test_three_orders_name_each_other_and_a_decided_pair_is_not_raised_again(sto
     second = ingest(stocked, "J1", {"HG-001": 1}, platform="jd")
     third = ingest(stocked, "P1", {"HG-001": 1}, **PDD_MASKED)
     reason = open_kinds(stocked, first)[HoldKind.DUPLICATE_SUSPECT]
-    assert f"(order #{second.id})" in reason and f"also pdd P1 (order #{third.id})" in reason
+    assert f"(order #{second.id})" in reason and f"also Pinduoduo P1 (order #{third.id})" in reason
     with session_scope(stocked) as s:
         review.keep_both(s, first.id, actor=Actor.system("cs"))
     assert all(status(stocked, o) == OrderStatus.READY for o in (first, second, third))
