@@ -318,8 +318,7 @@ def release_hold(session: Session, hold_id: int, *, actor: Actor, note: str = ""
     require(actor, "review.decide")
     user = actor.name
     hold = holds.get_hold(session, hold_id)
-    if hold.kind in holds.APPROVAL_KINDS:
-        raise ValidationError(N_("an approval hold is decided on the approvals screen"))
+    actions.refuse_approval_hold(session, hold)  # decided by an approver, never released with a note
     if hold.resolved_at is not None:
         raise ValidationError(N_("hold {hold} ({kind}) is already resolved"), hold=hold.id, kind=hold.kind)
     audit.record(session, user, "review.release", "order", hold.order_id, hold=hold.id, kind=hold.kind, note=note)

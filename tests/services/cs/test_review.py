@@ -187,7 +187,7 @@ def test_ask_for_an_approval(stocked):
     with read_session(stocked) as s:
         row = s.exec(select(ApprovalRequest)).one()
         (hold,) = [h for h in holds.open_holds(s, order.id) if h.kind == HoldKind.APPROVAL_PENDING]
-        with pytest.raises(ValidationError, match="approvals screen"):
+        with pytest.raises(ValidationError, match="waits for an approval decision"):
             review.release_hold(s, hold.id, actor=Actor.system("cs"))
     assert (row.id, row.kind, row.status, row.requested_by) == (request.id, "price_change", "pending", "cs")
     assert json.loads(row.detail) == {"paid_fen": 990}
