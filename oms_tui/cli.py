@@ -1,7 +1,7 @@
 """The `oms` command: the typer app, its sub-commands and ``main``.
 
-Each noun's commands live in ``oms_tui/commands/`` (setup, stock, orders, intake, scheduler, users,
-bench, print_cmd, shops, notify, sku). They stay thin: parse, call a service, print; a domain error is one line and
+Each noun's commands live in ``oms_tui/commands/`` (setup, stock, orders, approvals, intake, scheduler,
+users, bench, print_cmd, shops, notify, sku). They stay thin: parse, call a service, print; a domain error is one line and
 exit 1. They import services, the database layer and Textual inside the command that needs them,
 so building this app for ``oms --help`` loads none of them.
 """
@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
-from oms_tui.commands import bench, intake, orders, scheduler, setup, shops, sku, stock, users
+from oms_tui.commands import approvals, bench, intake, orders, scheduler, setup, shops, sku, stock, users
+from oms_tui.commands.common import use_demo_database
 from oms_tui.commands.notify import notify_app
 from oms_tui.commands.print_cmd import print_app
 from oms_tui.errors import OmsError
 
 app = typer.Typer(help="oms — order management for e-commerce shops", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
+
+
+@app.callback()
+def _options(demo: Annotated[bool, typer.Option(
+        "--demo", help="work on the demo's database (the one `oms demo` made, data/demo.db)")] = False) -> None:
+    """oms — order management for e-commerce shops."""
+    use_demo_database(demo)
+
 
 # `oms --help` lists the commands in this order, then the groups.
 app.command()(setup.init)
@@ -39,6 +48,7 @@ app.add_typer(intake.sync_app, name="sync")
 app.add_typer(stock.stock_app, name="stock")
 app.add_typer(orders.orders_app, name="orders")
 app.add_typer(sku.sku_app, name="sku")
+app.add_typer(approvals.approvals_app, name="approvals")
 app.add_typer(users.user_app, name="user")
 app.add_typer(print_app, name="print")
 app.add_typer(shops.shop_app, name="shop")

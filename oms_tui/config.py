@@ -44,6 +44,11 @@ def default_database_url() -> str:
     return f"sqlite:///{default_data_dir() / 'oms.db'}"
 
 
+def demo_database_path() -> Path:
+    """Where ``oms demo`` keeps its database; ``oms --demo COMMAND`` reads it."""
+    return default_data_dir() / "demo.db"
+
+
 class ShopConfig(BaseModel):
     # A validation error would otherwise quote the whole shop table, secrets included.
     model_config = ConfigDict(hide_input_in_errors=True)

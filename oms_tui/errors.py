@@ -15,10 +15,16 @@ class OmsError(Exception):
 
     # Values that are themselves msgids (what was refused, which bound): translated along with the template.
     translated_params: tuple[str, ...] = ()
+    # For a refusal by another system (a platform): True when sending the same request again cannot
+    # succeed, so it is not retried (oms_tui/platforms/errors.py decides it for the platforms).
+    permanent: bool = False
 
-    def __init__(self, template: str = "", /, **params: Any) -> None:
+    def __init__(self, template: str = "", /, *, translated: tuple[str, ...] = (), **params: Any) -> None:
+        """``translated`` names more values that are msgids (a status, a hold kind), as ``phrases.phrase`` does."""
         self.template = template
         self.params = params
+        if translated:
+            self.translated_params = (*self.translated_params, *translated)
         super().__init__(self._format(template))
 
     def _format(self, template: str, params: dict[str, Any] | None = None) -> str:

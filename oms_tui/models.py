@@ -84,6 +84,8 @@ class HoldKind(StrEnum):
     PLATFORM_BLOCKED = "platform_blocked"  # the platform forbids shipping for now; released by a later sync
     SKU_UNMAPPED = "sku_unmapped"  # a line names a platform SKU we have no SKU or mapping for
     REFUND_REQUESTED = "refund_requested"  # the buyer asked the platform for a refund before shipping
+    SHIP_NOTICE_FAILED = "ship_notice_failed"  # the platform was not told the order shipped (refused, or gave up)
+    APPROVAL_REJECTED = "approval_rejected"  # an approver said no: back to CS with the reason
 
 
 class MoveKind(StrEnum):

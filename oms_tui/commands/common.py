@@ -12,14 +12,14 @@ import sys
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 
-from oms_tui.errors import ValidationError
-from oms_tui.i18n import N_
+from oms_tui.errors import StorageError, ValidationError
+from oms_tui.i18n import N_, _
 from oms_tui.limits import EARLIEST_DAY, INT64_MAX, require_day
 
 if TYPE_CHECKING:
@@ -40,6 +40,13 @@ class OutputFormat(StrEnum):
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table for people, json for scripts")]
 LimitOption = Annotated[int, typer.Option(help="rows per page", min=1, max=10_000)]
 OffsetOption = Annotated[int, typer.Option(help="rows to skip", min=0, max=INT64_MAX)]
+PageOption = Annotated[Optional[int], typer.Option(help="page number, --limit rows a page (instead of --offset)",
+                                                   min=1, max=INT64_MAX // 10_000)]
+
+
+def page_offset(page: int | None, limit: int, offset: int) -> int:
+    """The rows to skip for ``--page`` (counted from 1), else ``--offset``."""
+    return (page - 1) * limit if page else offset
 
 
 def cli_user() -> str:
@@ -71,12 +78,23 @@ def cli_actor(settings: Settings | None = None) -> Actor:
         return Actor(user.name, frozenset(user.role_list))
 
 
+# `oms --demo COMMAND`: every command works on the demo's database (set by the top-level option, per run).
+_demo_database = False
+
+
+def use_demo_database(on: bool) -> None:
+    global _demo_database
+    _demo_database = on
+
+
 def get_settings() -> Settings:
     """``oms_tui.config.get_settings``, imported on first use (pydantic-settings takes a while to load)."""
     from oms_tui import config
     from oms_tui.i18n import setup_language
 
     settings = config.get_settings()
+    if _demo_database:
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{config.demo_database_path()}"})
     if settings.language:  # the configured language wins over the locale for everything the command prints
         setup_language(settings.language)
     return settings
@@ -90,9 +108,25 @@ def open_engine(settings: Settings | None = None, *, migrate: bool = False) -> E
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
     if migrate:
         upgrade_to_head(engine)
-    else:
+        return engine
+    try:
         ensure_current(engine)
+    except StorageError:
+        _point_at_the_demo(settings)
+        raise
     return engine
+
+
+def _point_at_the_demo(settings: Settings) -> None:
+    """The default database is empty but the demo has data: say how to read that instead (not `oms init`,
+    which would make an empty database)."""
+    from oms_tui.config import default_database_url, demo_database_path
+
+    demo = demo_database_path()
+    if settings.database_url == default_database_url() and demo.exists() and not _demo_database:
+        raise StorageError(N_("{database} is not initialised (`oms init` makes an empty one); the demo's data is in "
+                              "{demo}: add --demo to read it, e.g. `oms --demo orders list`"),
+                           database=settings.database_url.removeprefix("sqlite:///"), demo=str(demo))
 
 
 def read_session(engine: Engine) -> AbstractContextManager[Session]:
@@ -107,6 +141,11 @@ def session_scope(engine: Engine) -> AbstractContextManager[Session]:
     from oms_tui import db
 
     return db.session_scope(engine)
+
+
+def page_line(offset: int, shown: int, total: int) -> str:
+    """Which rows of how many a page shows: "1–50 of 138"."""
+    return _("{first}–{last} of {total}").format(first=offset + 1 if shown else 0, last=offset + shown, total=total)
 
 
 def print_json(rows: list[dict] | dict) -> None:

@@ -9,12 +9,14 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from oms_tui.commands.common import (
     FormatOption,
     LimitOption,
     OffsetOption,
     OutputFormat,
+    PageOption,
     cli_actor,
     console,
     get_settings,
@@ -22,9 +24,14 @@ from oms_tui.commands.common import (
     open_engine,
     parse_day,
     print_json,
+    page_line,
+    page_offset,
     read_session,
 )
+from oms_tui.errors import NotFound
+from oms_tui.i18n import N_, _
 from oms_tui.money import yuan
+from oms_tui.phrases import render
 
 orders_app = typer.Typer(help="Orders: list, show, cancel", no_args_is_help=True)
 
@@ -37,10 +44,13 @@ def orders_list(
     fmt: FormatOption = OutputFormat.table,
     limit: LimitOption = 50,
     offset: OffsetOption = 0,
+    page: PageOption = None,
 ) -> None:
     """Orders, newest first, a page at a time."""
+    from oms_tui.names import HOLD_NAMES, PLATFORM_NAMES, STATUS_NAMES, named
     from oms_tui.services.orders import queries as order_queries
 
+    offset = page_offset(page, limit, offset)
     settings = get_settings()
     flt = order_queries.OrderFilter(status=status, platform=platform,
                                      since=parse_day(since, settings) if since else None)
@@ -51,20 +61,24 @@ def orders_list(
     if fmt == OutputFormat.json:
         print_json(dicts)
         return
-    table = Table("id", "platform", "order", "status", "created", "total", "receiver", "lines", "holds")
+    table = Table("id", _("Platform"), _("Order"), _("Status"), _("Created"), _("Total"), _("Receiver"), _("Lines"),
+                  _("Holds"))
     for o, d in zip(rows, dicts):
-        table.add_row(str(o.id), o.platform, o.platform_order_id, o.status, local_time(o.created_at, settings),
-                      yuan(o.total_fen), f"{o.receiver_name} {o.receiver_province}{o.receiver_city}",
+        table.add_row(str(o.id), named(PLATFORM_NAMES, o.platform), o.platform_order_id, named(STATUS_NAMES, o.status),
+                      local_time(o.created_at, settings), yuan(o.total_fen),
+                      f"{o.receiver_name} {o.receiver_province}{o.receiver_city}",
                       ", ".join(f"{line['sku']}×{line['qty']}" for line in d["lines"]),
-                      ", ".join(h["kind"] for h in d["holds"]))
+                      ", ".join(named(HOLD_NAMES, h["kind"]) for h in d["holds"]))
     console.print(table)
-    console.print(f"{offset + 1 if rows else 0}–{offset + len(rows)} of {total}")
+    console.print(page_line(offset, len(rows), total))
 
 
 @orders_app.command("show")
 def orders_show(reference: Annotated[str, typer.Argument(help="platform order id, waybill or our id")],
                 fmt: FormatOption = OutputFormat.table) -> None:
     """One order with its lines, holds and history."""
+    from oms_tui.names import HOLD_NAMES, PLATFORM_NAMES, STATUS_NAMES, named, platform_status_name
+    from oms_tui.services.core import audit
     from oms_tui.services.orders import queries as order_queries
 
     settings = get_settings()
@@ -75,26 +89,30 @@ def orders_show(reference: Annotated[str, typer.Argument(help="platform order id
     if fmt == OutputFormat.json:
         print_json(detail)
         return
-    console.print(f"[bold]{order.platform} {order.platform_order_id}[/bold]  #{order.id}  status [bold]{order.status}[/]"
-                  f"  total {yuan(order.total_fen)}")
-    console.print(f"receiver: {order.receiver_name} {order.receiver_phone}  {order.receiver_province} "
-                  f"{order.receiver_city} {order.receiver_district} {order.receiver_address}")
+    console.print(Text.assemble((f"{named(PLATFORM_NAMES, order.platform)} {order.platform_order_id}", "bold"),
+                                f"  #{order.id}  ", _("Status"), ": ", (named(STATUS_NAMES, order.status), "bold"),
+                                "  ", _("Platform status"), ": ", platform_status_name(order.platform,
+                                                                                      order.platform_status),
+                                "  ", _("Total"), f": {yuan(order.total_fen)}"))
+    console.print(Text(f"{_('Receiver')}: {order.receiver_name} {order.receiver_phone}  {order.receiver_province} "
+                       f"{order.receiver_city} {order.receiver_district} {order.receiver_address}"))
     if order.buyer_remark:
-        console.print(f"buyer remark: {order.buyer_remark}")
-    lines = Table("SKU", "title", "qty", "price", "locked")
+        console.print(Text(f"{_('Buyer remark')}: {order.buyer_remark}"))
+    lines = Table(_("SKU"), _("Title"), _("Qty"), _("Price"), _("Locked"))
     for line in detail["lines"]:
         lines.add_row(line["sku"], line["title"], str(line["qty"]), yuan(line["price_fen"]),
                       str(line["locked_qty"]))
     console.print(lines)
     if all_holds:
-        hold_table = Table("hold", "kind", "opened", "resolved", "reason / resolution")
+        hold_table = Table(_("Hold"), _("Kind"), _("Opened"), _("Resolved"), _("Reason"), _("Resolution"))
         for h in all_holds:
-            hold_table.add_row(str(h.id), h.kind, local_time(h.opened_at, settings),
-                               local_time(h.resolved_at, settings) or "open", h.resolution or h.reason)
+            hold_table.add_row(str(h.id), named(HOLD_NAMES, h.kind), local_time(h.opened_at, settings),
+                               local_time(h.resolved_at, settings) or _("open"), render(h.reason),
+                               render(h.resolution))
         console.print(hold_table)
-    history = Table("time", "user", "action", "detail")
+    history = Table(_("Time"), _("User"), _("Action"), _("Detail"))
     for e in events:
-        history.add_row(local_time(e.at, settings), e.user, e.action, e.detail)
+        history.add_row(local_time(e.at, settings), e.user, *audit.describe(e.action, e.detail))
     console.print(history)
 
 
@@ -103,23 +121,30 @@ def orders_lookup(query: Annotated[str, typer.Argument(help="mobile number, plat
                   fmt: FormatOption = OutputFormat.table) -> None:
     """"Where is my order?": the customer behind a phone, order or waybill, and all their orders."""
     from oms_tui.services.catalogue import couriers
+    from oms_tui.names import LOOKUP_KIND_NAMES, PLATFORM_NAMES, STATUS_NAMES, named
     from oms_tui.services.cs import lookup
 
     settings = get_settings()
     with read_session(open_engine(settings)) as session:
-        found = lookup.lookup_as_dict(session, query)
+        found = lookup.lookup(session, query)
     if fmt == OutputFormat.json:
-        print_json(found)
-    else:
-        console.print(f"{found['kind']}: {found['basis']}")
-        table = Table("platform", "order", "status", "created", "paid", "receiver", "courier", "waybill")
-        for o in found["orders"]:
-            table.add_row(o["platform"], o["platform_order_id"], o["status"], o["created_at"][:16].replace("T", " "),
-                          yuan(o["paid_fen"]), o["receiver_name"], couriers.display_name(o["courier"]),
-                          o["waybill"] or "")
-        console.print(table)
-    if not found["found"]:
-        raise typer.Exit(1)
+        print_json(lookup.result_as_dict(found))
+        if not found.found:
+            raise typer.Exit(1)
+        return
+    if not found.found:  # the error line alone: an empty table says nothing more
+        raise NotFound(N_("nothing found for {query}: no order, waybill or customer matches"), query=query)
+    console.print(Text(f"{named(LOOKUP_KIND_NAMES, found.kind)}: {render(found.basis)}"))
+    for customer in found.customers:
+        console.print(Text(f"#{customer.id} {customer.name or '—'} · {customer.phone or ''} · "
+                           f"{render(customer.basis)}"))
+    table = Table(_("Platform"), _("Order"), _("Status"), _("Created"), _("Paid amount"), _("Receiver"), _("Courier"),
+                  _("Waybill"))
+    for o in found.orders:
+        table.add_row(named(PLATFORM_NAMES, o.platform), o.platform_order_id, named(STATUS_NAMES, o.status),
+                      local_time(o.created_at, settings), yuan(o.paid_fen), o.receiver_name, couriers.display_name(o.courier),
+                      o.waybill or "")
+    console.print(table)
 
 
 @orders_app.command("cancel")

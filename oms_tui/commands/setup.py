@@ -41,10 +41,10 @@ def demo_cmd(
     """A fresh SQLite database with demo data, the platform simulator and the scheduler in-process, and the TUI."""
     from pathlib import Path
 
-    from oms_tui.config import default_data_dir, load_settings
+    from oms_tui.config import default_data_dir, demo_database_path, load_settings
     from oms_tui.demo import data as demo_service
 
-    path = Path(db) if db else default_data_dir() / "demo.db"
+    path = Path(db) if db else demo_database_path()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     # The demo's PINs are in the README and its database is made afresh: --user may skip the PIN.
@@ -60,8 +60,20 @@ def demo_cmd(
         code = run_tui(engine, settings, user_name=user)
     finally:
         runtime.stop()
+        console.print(demo_hint(path, default=path == demo_database_path()))
     if code:
         raise typer.Exit(code)
+
+
+def demo_hint(path, *, default: bool) -> str:  # noqa: ANN001 - a Path
+    """How the other commands reach the demo's data (they read the configured database, not this one)."""
+    from oms_tui.i18n import _
+
+    if default:
+        return _("The demo's data stays in {path}. From the command line: oms --demo orders list (every command "
+                 "takes --demo)").format(path=path)
+    return _("The demo's data stays in {path}. From the command line: OMS_DATABASE_URL=sqlite:///{path} oms orders "
+             "list").format(path=path)
 
 
 def tui(user: Annotated[Optional[str], typer.Option(

@@ -25,6 +25,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ValidationError
 from oms_tui.models import (
     Customer,
+    Hold,
     HoldKind,
     Order,
     OrderStatus,
@@ -37,7 +38,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import users
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import identity
-from oms_tui.services.orders import actions, allocation, holds, lifecycle, upsert
+from oms_tui.services.orders import actions, allocation, holds, intake_rules, lifecycle, upsert
 from oms_tui.services.orders.normalized import (
     NormalizedLine,
     NormalizedOrder,
@@ -371,12 +372,13 @@ def _plan_orders(rng: random.Random, n: int, now: datetime, skus: list[_SkuInfo]
 def _apply(session: Session, warehouse: Warehouse, plans: list[_Plan]) -> list[int]:
     """Ingest the planned orders and walk each as far along its lifecycle as stock and holds allow."""
     ids = []
+    loading_since = utcnow()
     for plan in plans:
         order = upsert.upsert_order(session, plan.order, warehouse=warehouse, user="sync").order
         ids.append(order.id)
         if plan.order.buyer_remark:
             hold = holds.open_hold(session, order, HoldKind.BUYER_REMARK, user="sync",
-                                   reason=f"买家留言：{plan.order.buyer_remark}")
+                                   reason=intake_rules.remark_reason(plan.order.buyer_remark))
             lifecycle.settle_status(session, order, user="sync")
             if not plan.remark_open:
                 actions.resolve_hold(session, hold.id, actor=Actor.system("cs1"), resolution="已核对留言，按买家要求处理")
@@ -393,7 +395,26 @@ def _apply(session: Session, warehouse: Warehouse, plans: list[_Plan]) -> list[i
             continue
         actions.ship(session, order, waybill=plan.waybill, courier=plan.courier, user="wh1", shipped_at=plan.shipped_at)
     session.flush()
+    _stamp_holds(session, ids, loading_since)
     return ids
+
+
+def _stamp_holds(session: Session, order_ids: list[int], loading_since: datetime) -> None:
+    """Date the holds the load just opened as the orders' own story has it: opened when the order was paid
+    (as intake would have opened them), resolved soon after. Else "open for" says minutes of an order that
+    has waited for days."""
+    if not order_ids:
+        return
+    paid = dict(session.exec(select(Order.id, func.coalesce(Order.paid_at, Order.created_at))
+                             .where(col(Order.id).in_(order_ids))).all())
+    for hold in session.exec(select(Hold).where(col(Hold.order_id).in_(order_ids),
+                                                col(Hold.opened_at) >= loading_since)):
+        opened = min(paid[hold.order_id] + timedelta(minutes=1), hold.opened_at)
+        hold.opened_at = opened
+        if hold.resolved_at is not None:
+            hold.resolved_at = min(opened + timedelta(minutes=20), hold.resolved_at)
+        session.add(hold)
+    session.flush()
 
 
 def _status_counts(session: Session, ids: list[int]) -> dict[str, int]:

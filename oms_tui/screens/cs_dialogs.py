@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.widgets import Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, Select
 
 from oms_tui.i18n import N_, _
+from oms_tui.names import APPROVAL_KIND_NAMES
+from oms_tui.phrases import render
 from oms_tui.services.orders import intake_rules as review_rules
 from oms_tui.widgets.dialogs import DIALOG_CSS, Dialog
 from oms_tui.widgets.error_line import ErrorLine
 
 CREDIT_LEVELS = {"good": N_("good"), "normal": N_("normal"), "watch": N_("watch")}
-APPROVAL_KINDS = {"price_change": N_("price change"), "gift": N_("gift")}
+APPROVAL_KINDS = APPROVAL_KIND_NAMES
 
 
 def format_age(hours: float) -> str:
@@ -88,7 +90,7 @@ class AddressDialog(CsDialog):
             province=entered.province, city=entered.city, address=entered.address, phone=entered.phone,
             min_chars=review_rules.current_config().min_address_chars)
         if problems:
-            self.complain("; ".join(problems))
+            self.complain("; ".join(render(problem) for problem in problems))
             return
         self.dismiss(entered)
 
@@ -136,3 +138,38 @@ class ApprovalDialog(CsDialog):
             return
         kind = self.query_one("#kind", Select).value
         self.dismiss(ApprovalInput(str(kind), reason, self.query_one("#detail", Input).value.strip()))
+
+
+@dataclass(frozen=True)
+class ResolveInput:
+    resolution: str
+    resend: bool
+
+
+class ResendDialog(CsDialog):
+    """Resolve a refused ship notice: how it was put right on the platform, and whether to send it again
+    (not when the shipment was entered on the platform by hand: a second notice would be refused)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(_("Resolve the refused ship notice"), classes="dialog-title")
+            yield Label(_("Put the order right on the platform first; then the notice goes again."),
+                        classes="dialog-text")
+            yield Input(placeholder=_("What was put right on the platform"), id="text")
+            yield Checkbox(_("Send the ship notice again"), value=True, id="resend")
+            yield ErrorLine()
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#text", Input).focus()
+
+    @on(Input.Submitted, "#text")
+    def _entered(self) -> None:
+        self.submit()
+
+    def submit(self) -> None:
+        text = self.query_one("#text", Input).value.strip()
+        if not text:
+            self.complain(_("Please write something first"))
+            return
+        self.dismiss(ResolveInput(text, self.query_one("#resend", Checkbox).value))

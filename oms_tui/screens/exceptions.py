@@ -16,9 +16,9 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Label, Select
 
 from oms_tui.i18n import N_, _
-from oms_tui.models import utcnow
+from oms_tui.models import HoldKind, utcnow
 from oms_tui.phrases import render
-from oms_tui.screens.cs_dialogs import format_age
+from oms_tui.screens.cs_dialogs import ResendDialog, ResolveInput, format_age
 from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
@@ -31,6 +31,7 @@ from oms_tui.screens.formatting import (
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.cs import exceptions
 from oms_tui.services.cs.exceptions import BULK_SAFE_KINDS, ExceptionFilter
+from oms_tui.services.orders.holds import APPROVAL_KINDS
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
@@ -118,7 +119,8 @@ class ExceptionsScreen(PagedTableScreen):
                 Text(named(HOLD_NAMES, row.kind), style="bold red" if row.blocking else "yellow"),
                 plain(_("yes") if row.blocking else _("no")), Text(format_age(row.age_hours(now)), justify="right"),
                 plain(row.platform_order_id), plain(named(PLATFORM_NAMES, row.platform)),
-                plain(named(STATUS_NAMES, row.order_status)), plain(render(row.reason)), plain(local_time(row.opened_at, zone)),
+                plain(named(STATUS_NAMES, row.order_status)), plain(render(row.reason)),
+                plain(local_time(row.opened_at, zone)),
             ))
             for row in exceptions.list_open(session, query, limit=limit, offset=offset, now=now)
         ]
@@ -135,7 +137,7 @@ class ExceptionsScreen(PagedTableScreen):
             rows = [TableRow(str(a.id), (plain(local_time(a.created_at, zone)), plain(render(a.subject)),
                                          plain(a.channel or a.target),
                                          plain(a.platform_order_id or ""), plain(str(a.attempts)),
-                                         plain(a.last_error)))
+                                         plain(render(a.last_error))))
                     for a in desk.pending]
             return Summary(desk.ratio, desk.open_holds, desk.alerts, rows)
 
@@ -227,16 +229,28 @@ class ExceptionsScreen(PagedTableScreen):
             self.app.bell()
             return
         hold_id, _order_id = selected
+        self.clear_error()
+        # Asked first, so an approval hold is refused (saying who decides it) before anything is typed.
+        self.read(lambda s: exceptions.resolvable_kind(s, hold_id), lambda kind: self._ask_resolution(hold_id, kind),
+                  group="resolvable")
+
+    def _ask_resolution(self, hold_id: int, kind: str) -> None:
         actor = self.actor
 
-        def resolve(resolution: str | None) -> None:
-            if resolution is None:
+        def resolve(answer: str | ResolveInput | None) -> None:
+            if answer is None:
                 return
+            resolution, resend = ((answer.resolution, answer.resend) if isinstance(answer, ResolveInput)
+                                  else (answer, True))
             self.clear_error()
-            self.write(lambda s: exceptions.resolve(s, hold_id, actor=actor, resolution=resolution).status,
+            self.write(lambda s: exceptions.resolve(s, hold_id, actor=actor, resolution=resolution,
+                                                    resend=resend).status,
                       self._resolved, group="resolve")
 
-        self.app.push_screen(TextPrompt(_("Resolve the exception"), placeholder=_("How it was resolved")), resolve)
+        if kind == HoldKind.SHIP_NOTICE_FAILED:
+            self.app.push_screen(ResendDialog(), resolve)
+        else:
+            self.app.push_screen(TextPrompt(_("Resolve the exception"), placeholder=_("How it was resolved")), resolve)
 
     def _resolved(self, _status: str) -> None:
         self.notify(_("Exception resolved"))
@@ -246,6 +260,10 @@ class ExceptionsScreen(PagedTableScreen):
         kind = self.kind
         if kind is None:
             self.show_error(_("Choose a kind first: only a whole kind is resolved at once"))
+            return
+        if kind in APPROVAL_KINDS:
+            self.show_error(_("{kind} holds wait for an approval decision (oms approvals): they are not resolved "
+                              "here").format(kind=named(HOLD_NAMES, kind)))
             return
         if kind not in BULK_SAFE_KINDS:
             safe = ", ".join(named(HOLD_NAMES, k) for k in sorted(BULK_SAFE_KINDS))

@@ -18,6 +18,7 @@ from oms_tui.screens.formatting import (
     plain,
     shop_zone,
 )
+from oms_tui.phrases import render
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.stock import queries as stock_queries
 from oms_tui.widgets.error_line import ErrorLine
@@ -97,7 +98,7 @@ class SkuLedgerScreen(PagedTableScreen):
                 cells=(plain(local_time(m.at, zone, seconds=True)), plain(m.warehouse),
                        plain(named(MOVE_NAMES, m.kind)), delta(m.d_on_hand), delta(m.d_inbound),
                        delta(m.d_locked), delta(m.d_reserved), delta(m.d_damaged),
-                       plain(m.order_ref), plain(m.user), plain(m.reason)),
+                       plain(m.order_ref), plain(m.user), plain(render(m.reason))),
             )
             for m in stock_queries.ledger_rows(session, query.sku_code, warehouse_code=query.warehouse_code,
                                                limit=limit, offset=offset)

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Header, Input, Label, Static
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
+from oms_tui.phrases import render
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
     STATUS_NAMES,
@@ -107,7 +108,7 @@ class LookupScreen(OmsScreen):
             result = lookup.lookup(session, text)
             people = [
                 _("Customer #{id} {name} · {phone} · found by: {basis}").format(
-                    id=c.id, name=c.name or "—", phone=c.phone or _("no full number"), basis=c.basis)
+                    id=c.id, name=c.name or "—", phone=c.phone or _("no full number"), basis=render(c.basis))
                 + (_(" · merged: {ids}").format(ids=", ".join(f"#{i}" for i in c.merged_ids)) if c.merged_ids else "")
                 + (_(" · VIP") if c.is_vip else "")
                 for c in result.customers
@@ -122,7 +123,7 @@ class LookupScreen(OmsScreen):
                 ))
                 for o in result.orders
             ]
-            return Found(text, result.kind, result.basis, people, rows)
+            return Found(text, result.kind, render(result.basis), people, rows)
 
         self.read(fetch, lambda found: self._show(found, again=again), group="lookup")
 

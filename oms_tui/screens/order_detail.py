@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -27,10 +26,12 @@ from oms_tui.screens.formatting import (
     named,
     num,
     plain,
+    platform_status_name,
     shop_zone,
     yuan,
 )
 from oms_tui.services.catalogue import couriers
+from oms_tui.services.core import audit
 from oms_tui.services.orders import queries as order_queries
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
@@ -46,19 +47,6 @@ class OrderDetail:
     holds: list[TableRow]
     open_holds: int
     history: list[TableRow]
-
-
-def _detail_text(detail: str) -> str:
-    """An audit row's JSON detail as 'key=value, …' for reading."""
-    if not detail:
-        return ""
-    try:
-        data = json.loads(detail)
-    except ValueError:
-        return detail
-    if not isinstance(data, dict):
-        return str(data)
-    return ", ".join(f"{key}={value}" for key, value in data.items())
 
 
 # Once shipped, the stock left with the parcel: the order's lock time is history, not its state.
@@ -89,7 +77,8 @@ def as_shown(o: order_queries.OrderDetailView, zone: ZoneInfo) -> OrderDetail:
     fields = [
         (_("Order"), o.platform_order_id), (_("Platform"), named(PLATFORM_NAMES, o.platform)),
         (_("Shop"), o.shop), (_("Status"), named(STATUS_NAMES, o.status)),
-        (_("Platform status"), o.platform_status), (_("Warehouse"), o.warehouse_code),
+        (_("Platform status"), platform_status_name(o.platform, o.platform_status)),
+        (_("Warehouse"), o.warehouse_code),
         (_("Created"), local_time(o.created_at, zone)), (_("Paid"), local_time(o.paid_at, zone)),
         (_("Receiver"), o.receiver_name), (_("Phone"), o.receiver_phone),
         (_("Address"), address), (_("Buyer"), o.buyer_id),
@@ -111,13 +100,13 @@ def as_shown(o: order_queries.OrderDetailView, zone: ZoneInfo) -> OrderDetail:
             plain(_("yes") if h.blocking else _("no")), plain(local_time(h.opened_at, zone)),
             plain(h.opened_by), plain(render(h.reason)),
             plain(_("open") if h.is_open else local_time(h.resolved_at, zone)),
-            plain(h.resolved_by or ""), plain(h.resolution or ""),
+            plain(h.resolved_by or ""), plain(render(h.resolution)),
         ))
         for h in o.holds
     ]
     history = [
-        TableRow(str(e.id), (plain(local_time(e.at, zone, seconds=True)), plain(e.user), plain(e.action),
-                             plain(_detail_text(e.detail))))
+        TableRow(str(e.id), (plain(local_time(e.at, zone, seconds=True)), plain(e.user),
+                             *(plain(text) for text in audit.describe(e.action, e.detail))))
         for e in reversed(o.history)
     ]
     return OrderDetail(o.platform_order_id, fields, lines, hold_rows, len(o.open_holds), history)

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from oms_tui.i18n import N_, _
 from oms_tui.models import ScanOutcome
 from oms_tui.screens.base import OmsScreen, describe_error
-from oms_tui.screens.formatting import HOLD_NAMES, STATUS_NAMES, named, num, plain
+from oms_tui.screens.formatting import HOLD_NAMES, SCAN_NAMES, STATUS_NAMES, named, num, plain
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.floor import packing
 from oms_tui.widgets.scan_input import ScanInput
@@ -252,7 +252,8 @@ class PackStationScreen(OmsScreen):
 
     def _add_history(self, code: str, result: str, message: str, error: bool) -> None:
         table = self.query_one("#history", DataTable)
-        table.add_row(plain(code), Text(result, style="bold red" if error else "green"), plain(message))
+        table.add_row(plain(code), Text(named(SCAN_NAMES, result), style="bold red" if error else "green"),
+                      plain(message))
         if table.row_count > HISTORY_ROWS:
             table.remove_row(next(iter(table.rows)))
         table.scroll_end(animate=False)

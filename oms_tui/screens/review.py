@@ -206,7 +206,7 @@ class ReviewScreen(PagedTableScreen):
                     for p in d.partners)))
             fields += [
                 (_("Status"), named(STATUS_NAMES, d.status)), (_("Created"), local_time(d.created_at, zone)),
-                (_("Buyer"), d.buyer_id), (_("Identified by"), d.identity),
+                (_("Buyer"), d.buyer_id), (_("Identified by"), render(d.identity)),
                 (_("Total"), yuan(d.total_fen)), (_("Paid amount"), yuan(d.paid_fen)),
                 (_("Discount"), yuan(d.discount_fen)), (_("Postage"), yuan(d.post_fee_fen)),
             ]

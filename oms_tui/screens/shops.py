@@ -12,14 +12,17 @@ from textual.widgets import Header, Label
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
+from oms_tui.phrases import render
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
+    PROBLEM_SOURCE_NAMES,
     local_time,
     named,
     num,
     plain,
     shop_zone,
 )
+from oms_tui.services.floor import ship_notices
 from oms_tui.services.intake import shop_auth, sync
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
@@ -32,6 +35,18 @@ STATUS_TEXT = {"ok": N_("ok"), "error": N_("error"), "running": N_("running"), "
                "paused": N_("paused")}
 AUTH_STYLE = {"ok": "green", "config": "dim", "expiring": "bold yellow", "expired": "bold red",
               "unauthorized": "bold red"}
+
+
+def ship_notice_cell(counts: ship_notices.ShipNoticeCounts | None) -> Text:
+    """"2 failed · 1 to send": notices the platform was not told of (each an open hold) and those still tried."""
+    if counts is None:
+        return Text("")
+    parts = []
+    if counts.failed:
+        parts.append(Text(_("{count} failed").format(count=counts.failed), style="bold red"))
+    if counts.waiting:
+        parts.append(Text(_("{count} to send").format(count=counts.waiting), style="yellow"))
+    return Text(" · ").join(parts)
 
 
 class ShopsScreen(OmsScreen):
@@ -55,7 +70,8 @@ class ShopsScreen(OmsScreen):
         self.query_one("#shops", KeyedTable).set_columns([
             (_("Shop"), "shop"), (_("Platform"), "platform"), (_("Status"), "status"), (_("Last run"), "last_run"),
             (_("New"), "new"), (_("Updated"), "updated"), (_("Malformed"), "malformed"), (_("Total new"), "total_new"),
-            (_("Runs"), "runs"), (_("Errors"), "errors"), (_("Last error"), "last_error"),
+            (_("Runs"), "runs"), (_("Errors"), "errors"), (_("Ship notices"), "ship_notices"),
+            (_("Last error"), "last_error"),
             (_("Authorization"), "authorization")])
         self.query_one("#problems", KeyedTable).set_columns([
             (_("Time"), "at"), (_("Shop"), "shop"), (_("Order"), "order"), (_("Source"), "source"),
@@ -69,14 +85,15 @@ class ShopsScreen(OmsScreen):
         settings = self.oms.settings
 
         def read(session):
-            return sync.sync_overview(session, problem_limit=PROBLEM_ROWS), shop_auth.overview(
+            return (sync.sync_overview(session, problem_limit=PROBLEM_ROWS), shop_auth.overview(
                 session, settings.shops, alert_days=settings.token_alert_days,
-                refresh_hours=settings.token_refresh_hours)
+                refresh_hours=settings.token_refresh_hours), ship_notices.ship_notice_counts(session))
 
         self.read(read, self._show)
 
-    def _show(self, read: tuple[sync.SyncOverview, list[shop_auth.AuthView]]) -> None:
-        overview, views = read
+    def _show(self, read: tuple[sync.SyncOverview, list[shop_auth.AuthView],
+                                dict[str, ship_notices.ShipNoticeCounts]]) -> None:
+        overview, views, notices = read
         shops, problems = overview.shops, overview.problems
         auth = {view.shop: view for view in views}
         zone = shop_zone(self.oms.settings.timezone)
@@ -85,19 +102,21 @@ class ShopsScreen(OmsScreen):
             Text(_status_text(row, zone), style=STATUS_STYLE.get(row.status, "")),
             plain(local_time(row.last_finished_at, zone, seconds=True)), num(row.last_new), num(row.last_updated),
             num(row.last_malformed, style="red" if row.last_malformed else ""), num(row.total_new),
-            num(row.runs), num(row.errors, style="red" if row.errors else ""),
-            Text(row.last_error[:80], style="red"), self._authorization(auth.get(row.shop), zone))) for row in shops]
+            num(row.runs), num(row.errors, style="red" if row.errors else ""), ship_notice_cell(notices.get(row.shop)),
+            Text(render(row.last_error)[:80], style="red"), self._authorization(auth.get(row.shop), zone)))
+            for row in shops]
         synced = {row.shop for row in shops}
         # Configured shops that have not synced yet still show their authorization.
         rows += [TableRow(view.shop, (
             plain(view.shop), plain(named(PLATFORM_NAMES, view.platform)),
             Text(_(STATUS_TEXT["never"]), style=STATUS_STYLE["never"]), plain(""), num(0), num(0),
-            num(0), num(0), num(0), num(0), Text(""), self._authorization(view, zone)))
+            num(0), num(0), num(0), num(0), Text(""), Text(""), self._authorization(view, zone)))
             for view in views if view.shop not in synced]
         self.query_one("#shops", KeyedTable).show_rows(rows)
         self.query_one("#problems", KeyedTable).show_rows([TableRow(f"{number}", (
             plain(local_time(problem.at, zone, seconds=True)), plain(problem.shop), plain(problem.order),
-            plain(problem.source), plain(problem.reason[:100]))) for number, problem in enumerate(problems)])
+            plain(named(PROBLEM_SOURCE_NAMES, problem.source)), plain(render(problem.reason)[:100])))
+            for number, problem in enumerate(problems)])
 
     @staticmethod
     def _authorization(view: shop_auth.AuthView | None, zone) -> Text:  # noqa: ANN001 - a tzinfo

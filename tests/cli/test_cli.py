@@ -11,17 +11,6 @@ from oms_tui.db import make_engine
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, allocation, upsert
 from oms_tui.services.stock import ledger
-from tests.helpers.shop import seed_catalogue
-
-
-@pytest.fixture
-def cli_db(monkeypatch, db_url):
-    monkeypatch.setenv("OMS_DATABASE_URL", db_url)
-    monkeypatch.delenv("OMS_CONFIG", raising=False)
-    engine = make_engine(db_url)
-    seed_catalogue(engine)
-    engine.dispose()
-    return db_url
 
 
 def test_init_is_safe_to_repeat(oms, monkeypatch, tmp_path):
@@ -87,6 +76,8 @@ def test_adjust_with_reason(oms, cli_db):
 @pytest.mark.parametrize("args, message", [
     (("stock", "purchase", "NO-SUCH", "3"), "unknown SKU or barcode 'NO-SUCH'"),
     (("stock", "purchase", "HG-001", "--", "-3"), "must be positive"),
+    (("stock", "purchase", "HG-001", "-5"), "quantity must be positive, got -5"),  # a number, not an option
+    (("stock", "receive", "HG-001", "-5"), "quantity must be positive, got -5"),
     (("stock", "purchase", "HG-001", "0"), "must be positive"),
     (("stock", "receive", "HG-001", "1"), "only 0 inbound"),
     (("orders", "show", "NOPE"), "no order 'NOPE'"),
@@ -170,8 +161,8 @@ def test_orders_show_is_the_listing_plus_every_hold_and_the_history(oms, cli_db)
                                                                           ("stock_short", None)]
     assert shown["history"][0]["action"] == "order.create" and shown["history"][-1]["action"] == "hold.resolve"
     code, out, _ = oms("orders", "show", str(shown["id"]))
-    assert code == 0 and "taobao S1" in out and "buyer remark: 请发顺丰" in out and "已备注顺丰" in out
-    assert "open" in out and "stock_short" in out and "hold.resolve" in out
+    assert code == 0 and "Taobao/Tmall S1" in out and "buyer remark: 请发顺丰" in out and "已备注顺丰" in out
+    assert "open" in out and "stock short" in out and "hold resolved" in out
 
 
 def test_user_add_and_list(oms, cli_db):

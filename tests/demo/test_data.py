@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import col, select
@@ -16,6 +16,7 @@ from oms_tui.demo import data as demo
 from oms_tui.errors import ValidationError
 from oms_tui.models import (
     Customer,
+    Hold,
     Order,
     OrderLine,
     Sku,
@@ -157,3 +158,16 @@ def test_same_seed_same_orders(engine, sqlite_template, tmp_path):
         assert len(set(ids)) == n + 5  # another seed, other orders
     finally:
         other.dispose()
+
+
+def test_demo_holds_are_dated_as_the_orders_waited_not_when_the_demo_was_loaded(engine):
+    demo.load_demo(engine, orders=ORDERS, seed=2026, now=NOW)
+    with read_session(engine) as s:
+        rows = s.exec(select(Hold, Order).join(Order, col(Order.id) == col(Hold.order_id))).all()
+    assert any(hold.resolved_at is None for hold, _order in rows) and any(hold.resolved_at for hold, _o in rows)
+    for hold, order in rows:
+        waited_since = order.paid_at or order.created_at
+        assert waited_since <= hold.opened_at <= waited_since + timedelta(minutes=1), (hold.kind, order.id)
+        assert hold.opened_at < NOW + timedelta(days=1)  # not stamped at load time: "open for" is the order's wait
+        if hold.resolved_at is not None:
+            assert hold.opened_at <= hold.resolved_at <= hold.opened_at + timedelta(minutes=20)

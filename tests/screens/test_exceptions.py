@@ -6,16 +6,20 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
-from textual.widgets import DataTable, Input, Label, Select
+from textual.widgets import Checkbox, DataTable, Input, Label, Select
 
 from oms_tui.app import OmsApp
 from oms_tui.db import read_session, session_scope
-from oms_tui.i18n import _
-from oms_tui.models import Hold, HoldKind, OrderStatus, utcnow
+from oms_tui.i18n import N_, _
+from oms_tui.models import Hold, HoldKind, OrderStatus, Outbox, utcnow
+from oms_tui.phrases import phrase
+from oms_tui.screens.cs_dialogs import ResendDialog
 from oms_tui.screens.exceptions import ExceptionsScreen
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.services.catalogue import skus as catalogue
-from oms_tui.services.orders import holds, queries, upsert
+from oms_tui.services.core.actor import Actor
+from oms_tui.services.cs import review
+from oms_tui.services.orders import actions, holds, queries, upsert
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import SIZE, column, footer_keys, keys_panel_text, make_order, settle
@@ -165,6 +169,8 @@ async def test_at_80x24_kind_age_order_and_reason_fit_and_every_key_is_listed(tr
         assert {"r", "b", "a", "slash"} <= set(footer_keys(app))
         panel = await keys_panel_text(pilot, app)
         assert all(_(b.description) in panel for b in ExceptionsScreen.BINDINGS)
+
+
 async def test_a_stored_reason_is_shown_in_the_readers_language(shop_with_orders, settings):
     """A hold reason kept as a phrase (the unmapped SKU's) is read in Chinese, not as its stored form."""
     app = OmsApp(shop_with_orders, settings, user_name="zhang")
@@ -175,3 +181,69 @@ async def test_a_stored_reason_is_shown_in_the_readers_language(shop_with_orders
         table = screen.query_one("#table", DataTable)
         assert column(table, "kind") == ["商品未对应"]
         assert column(table, "reason") == ["NO-SUCH 没有对应的我方商品：请在“商品对应”界面对应"]
+
+
+async def test_an_approval_hold_is_refused_before_anything_is_typed(troubled, settings):
+    with session_scope(troubled) as s:
+        order = queries.find_order(s, "taobao", "TB00000006")
+        request = review.request_approval(s, order.id, kind="price_change", reason="老客户", actor=Actor("zhang", {"cs"}))
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        screen.query_one("#kind", Select).value = "approval_pending"
+        await settle(pilot, app)
+        screen.table.focus()
+        await pilot.press("r")
+        await settle(pilot, app)
+        assert app.screen is screen  # no prompt: the requester cannot resolve it with any text
+        error = str(screen.query_one(ErrorLine).render())
+        assert "等待审批决定" in error and f"oms approvals approve {request.id}" in error and "zhang" in error
+        await pilot.press("b")
+        await settle(pilot, app)
+        assert app.screen is screen and "等待审批决定" in str(screen.query_one(ErrorLine).render())
+    assert open_count(troubled, HoldKind.APPROVAL_PENDING) == 1
+
+
+async def test_resolving_a_refused_ship_notice_sends_it_again(troubled, settings):
+    with session_scope(troubled) as s:
+        order = queries.find_order(s, "taobao", "TB00000007")
+        actions.start_picking(s, order, user="li")
+        actions.mark_packed(s, order, user="li")
+        actions.ship(s, order, waybill="YT1234567890123", courier="yuantong", user="li")
+        holds.open_hold(s, order, HoldKind.SHIP_NOTICE_FAILED, reason=phrase(
+            N_("the platform refused the ship notice: {message}"), message="交易不存在 (isv.trade-not-exist)"))
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        screen.query_one("#kind", Select).value = "ship_notice_failed"
+        await settle(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert column(table, "kind") == ["发货通知失败"] and column(table, "reason") == [
+            "平台拒绝了发货通知：交易不存在 (isv.trade-not-exist)"]
+        screen.table.focus()
+        await pilot.press("r")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ResendDialog) and app.screen.query_one("#resend", Checkbox).value is True
+        await pilot.press(*"淘宝后台已恢复订单", "enter")
+        await settle(pilot, app)
+        assert app.screen is screen and table.row_count == 0
+    with read_session(troubled) as s:
+        [notice] = s.exec(select(Outbox).where(Outbox.order_id == order.id)).all()
+    assert (notice.kind, notice.status) == ("platform_ship", "pending") and "YT1234567890123" in notice.payload
+
+
+async def test_releasing_a_shortage_while_stock_is_still_short_says_so_and_changes_nothing(troubled, settings):
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        screen.query_one("#kind", Select).value = "stock_short"
+        await settle(pilot, app)
+        screen.table.focus()
+        await pilot.press("r")
+        await settle(pilot, app)
+        await pilot.press(*"先发货", "enter")
+        await settle(pilot, app)
+        assert app.screen is screen and "库存仍然不足：MB-001" in str(screen.query_one(ErrorLine).render())
+        assert column(screen.query_one("#table", DataTable), "kind") == ["库存不足"]  # the same hold, still open
+        assert screen.query_one("#alerts", DataTable).row_count == 1  # no second purchasing alert
+    assert open_count(troubled, HoldKind.STOCK_SHORT) == 1

@@ -7,9 +7,14 @@ from textual.widgets._footer import FooterKey
 
 from oms_tui import i18n
 from oms_tui.app import OmsApp
+from oms_tui.db import session_scope
+from oms_tui.platforms.base import MalformedRecord
 from oms_tui.screens.login import LoginScreen
 from oms_tui.screens.menu import MenuScreen
-from tests.helpers.screens import SIZE, settle
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.intake import sync
+from oms_tui.services.orders import upsert
+from tests.helpers.screens import SIZE, make_order, settle, table_rows
 
 
 def footer_descriptions(app) -> set[str]:
@@ -70,3 +75,45 @@ async def test_language_from_the_locale_when_not_configured(shop, settings, monk
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         assert str(app.screen.query_one("#sign-in", Button).label) == "登录"
+
+
+# Stored English templates that must never reach a Chinese screen (each rendered in the reader's language).
+ENGLISH_TEMPLATES = ("short:", "order accepted", "holds and stock settled", "purchase order", "hold.open",
+                     "order.status", "order.create", "cannot be read", "WAIT_SELLER", "taobao", "stock_short",
+                     "reason:", "kind:", "platform:")
+
+
+def _texts(table) -> list[str]:
+    return [cell for row in table_rows(table) for cell in row]
+
+
+async def test_stored_reasons_history_ledger_and_sync_problems_read_in_chinese(shop, settings):
+    with session_scope(shop) as s:
+        wh = catalogue.get_warehouse(s, "WH1")
+        short = upsert.upsert_order(s, make_order(1, sku="MB-001"), warehouse=wh).order  # nothing on hand
+        upsert.upsert_order(s, make_order(2), warehouse=wh)  # locks HG-001: a ledger row "order accepted"
+        sync.shop_state(s, "旗舰店", "taobao")
+    sync.ingest_batch(shop, "旗舰店", "taobao", [MalformedRecord("taobao", "TB9", "trade has no lines", {})],
+                      sync.SyncSummary(shop="旗舰店", platform="taobao"), warehouse_code="WH1", user="sync")
+    app = OmsApp(shop, settings, user_name="boss")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_order(short.id)
+        await settle(pilot, app)
+        detail = app.screen
+        hold_cells = _texts(detail.query_one("#holds", DataTable))
+        history = _texts(detail.query_one("#history", DataTable))
+        fields = [value for _label, value in detail.detail.fields]
+        app.open_sku("HG-001")
+        await settle(pilot, app)
+        ledger = _texts(app.screen.query_one("#table", DataTable))
+        app.open_screen("shops")
+        await settle(pilot, app)
+        problems = _texts(app.screen.query_one("#problems", DataTable))
+    shown = hold_cells + history + fields + ledger + problems
+    assert "缺货：MB-001" in hold_cells and "已付款，待发货" in fields
+    assert "接入订单" in history and any(cell.startswith("新订单 → 缺货") for cell in history)
+    assert "接单锁定" in ledger
+    assert any(cell.startswith("无法读取平台的记录：") for cell in problems) and "同步" in problems
+    leaked = [(fragment, cell) for cell in shown for fragment in ENGLISH_TEMPLATES if fragment in cell]
+    assert leaked == []

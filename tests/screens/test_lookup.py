@@ -68,8 +68,8 @@ async def test_lookup_by_phone_order_and_waybill(customers_shop, settings):
         assert column(table, "platform") == ["京东", "淘宝/天猫"]
         assert column(table, "status") == ["待拣货", "已发货"]
         assert column(table, "courier")[1] == "圆通速递" and column(table, "waybill")[1] == "YT1234567890123"
-        assert summary(screen) == "手机号：2 单 · mobile 13800138000"
-        assert "匹配依据：mobile 13800138000" in str(screen.query_one("#customers", Static).render())
+        assert summary(screen) == "手机号：2 单 · 手机号 13800138000"
+        assert "匹配依据：手机号 13800138000" in str(screen.query_one("#customers", Static).render())
         assert app.focused is table
         await search(pilot, app, screen, "YT1234567890123")
         assert column(table, "order") == ["JD00000002", "TB00000001"] and summary(screen).startswith("运单号：2 单")
@@ -86,8 +86,8 @@ async def test_a_masked_phone_finds_possible_matches(customers_shop, settings):
         # PDD keeps one digit at each end: 李四's 13900139000 fits the mask as well as 王小明's number.
         assert column(table, "order") == ["TB00000004", "PDD00000003", "JD00000002", "TB00000001"]
         people = str(screen.query_one("#customers", Static).render())
-        assert "fits 1*********0" in people and "shows the mask 1*********0" in people
-        assert "cannot identify alone" in summary(screen)
+        assert "与 1*********0 相符" in people and "显示脱敏号码 1*********0" in people
+        assert "仅凭脱敏号码无法确认身份" in summary(screen)
         await search(pilot, app, screen, "nobody")
         assert table.row_count == 0
         assert str(screen.query_one("#customers", Static).render()) == "没有找到 nobody"

@@ -174,8 +174,8 @@ async def test_detail_shows_lines_holds_and_history(shop_with_orders, settings):
         assert str(detail.query_one("#holds-title", Label).render()) == "异常（未处理 0 条，共 1 条）"
         history = detail.query_one("#history", DataTable)
         actions = [str(history.get_row_at(i)[2]) for i in range(history.row_count)]
-        assert actions[0] == "hold.resolve"  # newest first
-        assert {"order.create", "order.lock", "hold.open", "hold.resolve"} <= set(actions)
+        assert actions[0] == "异常已处理"  # newest first, in the reader's language
+        assert {"接入订单", "库存已锁定", "开启异常", "异常已处理"} <= set(actions)
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.screen is screen

@@ -118,7 +118,7 @@ async def test_wrong_item_unknown_code_and_double_scan_ring_and_count(shop, sett
         assert len(bells) == 3 and lines(screen) == [("HG-001", "1", "1")]
         assert "扫描 5" in counters(screen) and "错误 3" in counters(screen)
         history = table_rows(screen.query_one("#history", DataTable))
-        assert [row[1] for row in history] == ["order", "wrong", "unknown", "ok", "extra"]
+        assert [row[1] for row in history] == ["订单", "商品不对", "未知条码", "商品正确", "多扫了一件"]
         # Escape puts the parcel aside (once the packer agrees: an item was verified); a second one leaves.
         await pilot.press("escape")
         await settle(pilot, app)

@@ -9,10 +9,13 @@ from textual.widgets import DataTable
 
 from oms_tui.app import OmsApp
 from oms_tui.db import session_scope
-from oms_tui.models import utcnow
+from oms_tui.models import HoldKind, utcnow
 from oms_tui.screens.shops import ShopsScreen
+from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.core import outbox
 from oms_tui.services.intake import sync
-from tests.helpers.screens import SIZE, settle, table_rows
+from oms_tui.services.orders import holds, upsert
+from tests.helpers.screens import SIZE, make_order, settle, table_rows
 
 
 async def test_shops_screen_shows_sync_state_and_problems(shop, settings):
@@ -37,7 +40,7 @@ async def test_shops_screen_shows_sync_state_and_problems(shop, settings):
         assert isinstance(screen, ShopsScreen)
         rows = {row[0]: row for row in table_rows(screen.query_one("#shops", DataTable))}
         assert rows["天猫旗舰店"][2] == "正常" and rows["天猫旗舰店"][4:8] == ["12", "3", "0", "40"]
-        assert rows["拼多多店"][2] == "出错" and "10019" in rows["拼多多店"][10]
+        assert rows["拼多多店"][2] == "出错" and "10019" in rows["拼多多店"][11]
         until = paused_until.astimezone(ZoneInfo(settings.timezone))
         shown = until.strftime("%H:%M" if until.date() == datetime.now(until.tzinfo).date() else "%Y-%m-%d %H:%M")
         assert rows["京东店"][2] == f"限流中，{shown} 后恢复"  # "rate-limited until 14:32"
@@ -85,7 +88,24 @@ async def test_shops_screen_shows_each_shops_authorization(shop, settings):
         app.open_screen("shops")
         await settle(pilot, app)
         rows = {row[0]: row for row in table_rows(app.screen.query_one("#shops", DataTable))}
-    assert rows["天猫旗舰店"][11] == "授权将在 3 天后到期"
-    assert rows["拼多多店"][11] == "授权已过期"
-    assert rows["京东店"][2] == "从未运行" and rows["京东店"][11] == "配置文件中的令牌（到期时间未知）"
+    assert rows["天猫旗舰店"][12] == "授权将在 3 天后到期"
+    assert rows["拼多多店"][12] == "授权已过期"
+    assert rows["京东店"][2] == "从未运行" and rows["京东店"][12] == "配置文件中的令牌（到期时间未知）"
     assert not any("AccessToken-x1" in cell for row in rows.values() for cell in row)
+
+
+async def test_each_shop_says_how_many_ship_notices_failed_and_wait(shop, settings):
+    with session_scope(shop) as s:
+        sync.shop_state(s, "旗舰店", "taobao").last_status = "ok"
+        sync.shop_state(s, "拼多多店", "pdd").last_status = "ok"
+        refused = upsert.upsert_order(s, make_order(1), warehouse=catalogue.get_warehouse(s, "WH1")).order
+        holds.open_hold(s, refused, HoldKind.SHIP_NOTICE_FAILED, reason="交易不存在")
+        outbox.enqueue(s, outbox.MessageKind.PLATFORM_SHIP, target="旗舰店",
+                       payload={"platform_order_id": "TB2", "waybill": "YT1", "courier": "yuantong"})
+    app = OmsApp(shop, settings, user_name="boss")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_screen("shops")
+        await settle(pilot, app)
+        rows = {row[0]: row for row in table_rows(app.screen.query_one("#shops", DataTable))}
+    assert rows["旗舰店"][10] == "1 单失败 · 1 单待发" and rows["拼多多店"][10] == ""

@@ -68,6 +68,10 @@ ERR_OTHER = "66"
 # Errors a test may inject into one API (state.inject_api_error): none simulated on this platform yet.
 API_ERRORS: dict[str, tuple] = {}
 
+# A refused shipment: apiResult.success false with a resultCode *(unconfirmed: the simulator's own)*.
+RESULT_ORDER_NOT_SHIPPABLE = "10400001"
+RESULT_BAD_WAYBILL = "10400002"
+
 # What the simulator's generator and fault injection need to know about an order payload.
 ORDER_ID_FIELD = "orderId"
 PAYMENT_FIELD = "orderPayment"
@@ -222,11 +226,16 @@ def _shipment(state: SimulatorState, shop: SimShop, params: Mapping[str, str], b
         return err(ERR_OTHER, "缺少参数orderId/logiCoprId/logiNo", "Missing orderId/logiCoprId/logiNo")
     order = shop.orders.get(oid)
     key = response_key(API_ORDER_SHIPMENT)
+    refusal = None
     if order is None or order.draft is None or order.draft.status != "paid" or order.draft.blocked:
+        refusal = (RESULT_ORDER_NOT_SHIPPABLE, "订单不存在或状态不允许出库")
+    elif state.take_ship_refusal(PLATFORM):
+        refusal = (RESULT_BAD_WAYBILL, "运单号不符合规则")
+    if refusal is not None:
         state.log_call(PLATFORM, API_ORDER_SHIPMENT, params, "refused")
         return SimResponse(200, {key: {"code": "0", SHIPMENT_RESULT_KEY: {
-            "success": False, "apiResult": {"success": False, "resultCode": "10400001",
-                                            "resultDescribe": "订单不存在或状态不允许出库"}}}})
+            "success": False, "apiResult": {"success": False, "resultCode": refusal[0],
+                                            "resultDescribe": refusal[1]}}}})
     state.ship(order, waybill, company)
     state.log_call(PLATFORM, API_ORDER_SHIPMENT, params)
     return SimResponse(200, {key: {"code": "0", SHIPMENT_RESULT_KEY: {

@@ -180,6 +180,8 @@ def _logistics_send(state: SimulatorState, shop: SimShop, params: Mapping[str, s
     order = shop.orders.get(sn)
     if order is None or order.draft is None or order.draft.status != "paid" or order.draft.blocked:
         return err(ERR_PARAM, "订单不存在或状态不允许发货", "order_status_invalid")
+    if state.take_ship_refusal(PLATFORM):
+        return err(ERR_PARAM, "运单号不符合规则", "tracking_number_invalid")
     state.ship(order, waybill, logistics_id)
     state.log_call(PLATFORM, API_LOGISTICS_SEND, params)
     return SimResponse(200, {RESPONSE_KEYS[API_LOGISTICS_SEND]: {"is_success": True}})

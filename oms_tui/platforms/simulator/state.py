@@ -103,6 +103,7 @@ class SimulatorState:
         self._listing_hooks: list[Callable[[str, int, list[str]], None]] = []
         self._api_errors: dict[tuple[str, str], list[str]] = {}
         self._banned_until: dict[str, datetime] = {}
+        self._ship_refusals: dict[str, int] = {p: 0 for p in PLATFORMS}
         self._last_tick: datetime | None = None
         self._carry = 0.0
         self._malformed_seq = 0
@@ -263,6 +264,19 @@ class SimulatorState:
     def inject_http_error(self, platform: str, n: int = 1, status: int = 503) -> None:
         with self.lock:
             self._http_errors[platform].extend([status] * n)
+
+    def inject_ship_refusal(self, platform: str, n: int = 1) -> None:
+        """The next ``n`` ship notices to ``platform`` are refused for a bad waybill, in the platform's error shape."""
+        with self.lock:
+            self._ship_refusals[platform] += n
+
+    def take_ship_refusal(self, platform: str) -> bool:
+        """Whether this ship notice is to be refused (an injected ``inject_ship_refusal``)."""
+        with self.lock:
+            if self._ship_refusals[platform] > 0:
+                self._ship_refusals[platform] -= 1
+                return True
+            return False
 
     def add_malformed(self, platform: str, kind: str, now: datetime, *, shop: SimShop | None = None,
                       rng: random.Random | None = None, sku_codes: Sequence[str] | Mapping[str, Any] | None = None

@@ -88,6 +88,10 @@ ERR_MISSING_TIMESTAMP = 30
 ERR_INVALID_TIMESTAMP = 31
 ERR_MISSING_ARGUMENT = 40
 ERR_INVALID_ARGUMENT = 41
+# How the ship notice is refused: code 15 with an isv.* sub-code (the request as written; PROTOCOLS.md:
+# isp.* would be the platform's own, transient fault). The sub-codes and texts are *(unconfirmed)*.
+SUB_TRADE_NOT_EXIST = "isv.trade-not-exist"
+SUB_OFFLINE_SEND_REFUSED = "isv.logistics-offline-service-error"
 MESSAGES = {
     ERR_RATE_LIMITED: "App Call Limited",
     ERR_INSUFFICIENT_PERMISSION: "Insufficient isv permissions",
@@ -317,10 +321,10 @@ def _offline_send(state: SimulatorState, shop: SimShop, params: Mapping[str, str
             return err(ERR_MISSING_ARGUMENT, f"Missing required arguments:{name}")
     order: SimOrder | None = shop.orders.get(params["tid"])
     if order is None or order.draft is None:
-        return err(ERR_REMOTE_SERVICE, None, "isv.trade-not-exist", "交易不存在")
+        return err(ERR_REMOTE_SERVICE, None, SUB_TRADE_NOT_EXIST, "交易不存在")
     d = order.draft
     if d.status != "paid" or d.blocked:  # PAID_FORBID_CONSIGN: paid, shipping forbidden
-        return err(ERR_REMOTE_SERVICE, None, "isv.logistics-offline-service-error", "当前订单状态不支持发货")
+        return err(ERR_REMOTE_SERVICE, None, SUB_OFFLINE_SEND_REFUSED, "当前订单状态不支持发货")
     # Split shipping (拆单发货): is_split=1 with sub_tid, the oids of the lines that leave. A trade
     # already partly shipped (SELLER_CONSIGNED_PART) only takes a split notice naming lines still
     # waiting: the simulator's strict reading, the documentation does not say what a whole notice does.
@@ -332,9 +336,11 @@ def _offline_send(state: SimulatorState, shop: SimShop, params: Mapping[str, str
             return err(ERR_INVALID_ARGUMENT, "Invalid arguments:sub_tid", "isv.invalid-parameter")
         waiting = {line.line_id for line in d.lines if not line.shipped_at}
         if not line_ids or not line_ids <= waiting:
-            return err(ERR_REMOTE_SERVICE, None, "isv.logistics-offline-service-error", "子订单不存在或已发货")
+            return err(ERR_REMOTE_SERVICE, None, SUB_OFFLINE_SEND_REFUSED, "子订单不存在或已发货")
     elif d.partly_shipped:
-        return err(ERR_REMOTE_SERVICE, None, "isv.logistics-offline-service-error", "部分发货的交易请拆单发货")
+        return err(ERR_REMOTE_SERVICE, None, SUB_OFFLINE_SEND_REFUSED, "部分发货的交易请拆单发货")
+    if state.take_ship_refusal(PLATFORM):
+        return err(ERR_REMOTE_SERVICE, None, SUB_OFFLINE_SEND_REFUSED, "运单号不符合规则")
     state.ship(order, params["out_sid"], params["company_code"], line_ids)
     state.log_call(PLATFORM, API_OFFLINE_SEND, params)
     return SimResponse(200, {RESPONSE_KEYS[API_OFFLINE_SEND]: {"shipping": {"is_success": True}}})

@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "exceptions.bulk_resolve": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("resolve exceptions in bulk")),
     "approvals.view": (_may(CS_LEAD, WAREHOUSE_LEAD, FINANCE, MANAGER), N_("open approvals")),
     "approvals.request": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("ask for an approval")),
+    "approvals.decide": (_may(CS_LEAD, MANAGER), N_("approve or reject requests")),
     "waves.view": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("open waves and pick lists")),
     "waves.create": (_may(WAREHOUSE, WAREHOUSE_LEAD), N_("create waves")),
     "waves.print": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("print pick lists")),

@@ -13,7 +13,9 @@ open while a platform or a mail server is talked to:
 2. send — outside any transaction;
 3. record — another short transaction writes the outcome: sent, skipped (nothing to send it to;
    ``last_error`` says why), deferred (not now: the channel's own pace; not an attempt), retry with
-   back-off, or failed (the sender's ``gave_up`` makes a person see it, in that transaction).
+   back-off, or failed (the sender's ``gave_up`` makes a person see it, in that transaction). A refusal
+   the receiver says is final (``OmsError.permanent``) fails at once; ``last_error`` is stored as a phrase
+   (oms_tui/phrases.py), read in the reader's language.
 
 A dispatcher that dies between 2 and 3 leaves the row ``sending``; when the lease runs out the
 row is due again and sent again (a possible duplicate is better than a lost message).
@@ -38,6 +40,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import Outbox, OutboxStatus, utcnow
+from oms_tui.phrases import english, from_error
 from oms_tui.redaction import redact
 from oms_tui.services.core.backoff import BackoffPolicy
 
@@ -320,13 +323,13 @@ def dispatch(engine: Engine, senders: Mapping[MessageKind, Sender], *, limit: in
             sender.send(Claimed(row.id, kind, row.channel, row.target, row.subject, payload, row.order_id,
                                 row.attempts))
         except NotNeeded as exc:
-            outcome, error = OutboxStatus.SKIPPED, str(exc)
+            outcome, error = OutboxStatus.SKIPPED, from_error(exc)
         except Deferred as exc:  # the channel's pace, not a failure: back in the queue until its turn
             outcome, error, until = OutboxStatus.PENDING, str(exc), exc.until
         except (Undeliverable, ValidationError) as exc:  # a row written wrong never gets better
-            outcome, error = OutboxStatus.FAILED, str(exc)
-        except OmsError as exc:  # the channel refused or is down: try again later
-            outcome, error = OutboxStatus.PENDING, str(exc)
+            outcome, error = OutboxStatus.FAILED, from_error(exc)
+        except OmsError as exc:  # the channel refused for good, or is down / busy: try again later
+            outcome, error = (OutboxStatus.FAILED if exc.permanent else OutboxStatus.PENDING), from_error(exc)
         except Exception as exc:  # noqa: BLE001 - a network error or a bug: retried, never the end of the run
             log.exception("sending outbox message %s (%s) failed", message_id, kind.value)
             outcome, error = OutboxStatus.PENDING, redact(f"{type(exc).__name__}: {exc}")  # may quote a URL with a token
@@ -353,10 +356,10 @@ def _record(engine: Engine, lease: _Lease, sender: Sender, outcome: OutboxStatus
         if outcome == OutboxStatus.SKIPPED:
             mark_skipped(session, message, error)
             result.skipped += 1
-            log.info("outbox message %s not sent: %s", message.id, error)
+            log.info("outbox message %s not sent: %s", message.id, english(error))
             return
         mark_failed(session, message, error, permanent=outcome == OutboxStatus.FAILED, now=now)
-        result.errors.append(f"{message.kind} {message.id}: {error}")
+        result.errors.append(f"{message.kind} {message.id}: {english(error)}")
         if message.status == OutboxStatus.FAILED:
             result.failed += 1
             sender.gave_up(session, message)

@@ -5,8 +5,9 @@ Bulk resolving is allowed only for kinds whose resolution needs no decision abou
 (``BULK_SAFE_KINDS``): ``logistics_stalled``, ``notify_failed`` and ``print_failed`` (non-blocking:
 somebody looked, the order is not held by them) and ``lock_expired`` (resolving re-allocates the
 order's stock through ``actions.resolve_hold``, as resolving it one by one does). Every other kind —
-address, remark, coupon, duplicate, limit, shortage, approvals, scan mismatches, sync conflicts —
-asks a person to decide for that order.
+address, remark, coupon, duplicate, limit, shortage, scan mismatches, sync conflicts, refused ship
+notices — asks a person to decide for that order. Approval holds are not the desk's at all: only an
+approval decision closes them (services/approvals), so the one who asked cannot let the order go.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from sqlmodel import Session, col, select
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import Hold, HoldKind, Order, Outbox, utcnow
+from oms_tui.names import HOLD_NAMES
 from oms_tui.services.core import audit, outbox
 from oms_tui.services.core.actor import Actor, require
-from oms_tui.services.orders import actions
+from oms_tui.services.floor import ship_notices
+from oms_tui.services.orders import actions, holds
 
 BULK_SAFE_KINDS = frozenset({HoldKind.LOGISTICS_STALLED, HoldKind.NOTIFY_FAILED, HoldKind.PRINT_FAILED,
                              HoldKind.LOCK_EXPIRED})
@@ -104,12 +107,27 @@ def counts_by_kind(session: Session) -> list[KindCount]:
                   key=lambda k: (-k.open, k.kind))
 
 
-def resolve(session: Session, hold_id: int, *, actor: Actor, resolution: str) -> Order:
-    """Resolve one hold (a person decided); the order's status follows its remaining holds."""
+def resolvable_kind(session: Session, hold_id: int) -> str:
+    """The hold's kind, when the desk may resolve it; an approval hold is refused, saying who decides it."""
+    hold = holds.get_hold(session, hold_id)
+    actions.refuse_approval_hold(session, hold)
+    return hold.kind
+
+
+def resolve(session: Session, hold_id: int, *, actor: Actor, resolution: str, resend: bool = True) -> Order:
+    """Resolve one hold (a person decided); the order's status follows its remaining holds.
+
+    A ``ship_notice_failed`` hold is resolved once CS has put the order right on the platform: the ship
+    notice then goes again (``resend``), unless they told the platform by hand (``resend=False``).
+    """
     require(actor, "exceptions.resolve")
     if not resolution.strip():
         raise ValidationError(N_("say how the exception was resolved"))
-    return actions.resolve_hold(session, hold_id, actor=actor, resolution=resolution.strip())
+    kind = resolvable_kind(session, hold_id)
+    order = actions.resolve_hold(session, hold_id, actor=actor, resolution=resolution.strip())
+    if kind == HoldKind.SHIP_NOTICE_FAILED and resend:
+        ship_notices.resend(session, order, user=actor.name)
+    return order
 
 
 def bulk_resolve(session: Session, kind: str, *, actor: Actor, resolution: str, min_age_hours: float | None = None,
@@ -121,6 +139,9 @@ def bulk_resolve(session: Session, kind: str, *, actor: Actor, resolution: str, 
     """
     require(actor, "exceptions.bulk_resolve")
     user = actor.name
+    if kind in holds.APPROVAL_KINDS:
+        raise ValidationError(N_("{kind} holds wait for an approval decision (oms approvals): they are not resolved "
+                                 "here"), kind=HOLD_NAMES.get(kind, kind), translated=("kind",))
     if kind not in BULK_SAFE_KINDS:
         safe = ", ".join(sorted(BULK_SAFE_KINDS))
         raise ValidationError(N_("{kind} holds need a decision per order; only these resolve in bulk: {safe}"),

@@ -24,6 +24,8 @@ from sqlmodel import Session, col, select
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import Customer, Order
+from oms_tui.names import PLATFORM_NAMES
+from oms_tui.phrases import english, phrase
 from oms_tui.services.customers import identity, normalize
 from oms_tui.services.customers.normalize import PhoneKind
 from oms_tui.services.orders import queries
@@ -41,7 +43,7 @@ class LookupCustomer:
     buyer_id: str | None
     is_vip: bool
     merged_ids: list[int]  # customers merged into this one
-    basis: str  # why this customer answers the query
+    basis: str  # why this customer answers the query (a phrase: ``phrases.render`` shows it)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class LookupOrder:
 class LookupResult:
     query: str
     kind: str  # mobile, masked_phone, order, waybill, order_id, landline, buyer_id, none
-    basis: str
+    basis: str  # a phrase
     customers: list[LookupCustomer] = field(default_factory=list)
     orders: list[LookupOrder] = field(default_factory=list)
 
@@ -76,8 +78,8 @@ class LookupResult:
 
 _REFERENCE_KINDS = {ReferenceBasis.PLATFORM_ORDER_ID: "order", ReferenceBasis.WAYBILL: "waybill",
                     ReferenceBasis.ORDER_ID: "order_id"}
-_REFERENCE_BASES = {ReferenceBasis.PLATFORM_ORDER_ID: "order number {text}", ReferenceBasis.WAYBILL: "waybill {text}",
-                    ReferenceBasis.ORDER_ID: "our order #{text}"}
+_REFERENCE_BASES = {ReferenceBasis.PLATFORM_ORDER_ID: N_("order number {text}"),
+                    ReferenceBasis.WAYBILL: N_("waybill {text}"), ReferenceBasis.ORDER_ID: N_("our order #{text}")}
 
 
 def _like_pattern(mask: str) -> str:
@@ -96,48 +98,55 @@ def lookup(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> Looku
     if phone.kind == PhoneKind.MOBILE:
         kind, mobile = "mobile", phone.value
         mask = mobile[:3] + "****" + mobile[-4:]
-        basis = f"mobile {mobile}"
+        basis = phrase(N_("mobile {mobile}"), mobile=mobile)
         for customer_id in session.exec(select(Customer.id).where(Customer.phone_norm == mobile)):
-            matched_customers[customer_id] = f"mobile {mobile}"
+            matched_customers[customer_id] = basis
         for order in session.exec(select(Order).where(col(Order.receiver_phone).in_([mobile, text, mask]))
                                   .limit(limit)):
             matched_orders.append(order)
             if order.customer_id is not None and order.customer_id not in matched_customers:
                 masked = normalize.classify_phone(order.receiver_phone).kind == PhoneKind.MASKED
-                matched_customers[order.customer_id] = (f"masked phone {mask} on {order.platform} "
-                                                        f"{order.platform_order_id} (mask only: possible)"
-                                                        if masked else f"mobile {mobile}")
+                matched_customers[order.customer_id] = (phrase(
+                    N_("masked phone {mask} on {platform} {order} (mask only: possible)"), mask=mask,
+                    platform=PLATFORM_NAMES.get(order.platform, order.platform), order=order.platform_order_id,
+                    translated=("platform",)) if masked else basis)
     elif phone.kind == PhoneKind.MASKED:
-        kind, basis = "masked_phone", f"masked phone {phone.value} (possible matches: a mask cannot identify alone)"
+        kind, basis = "masked_phone", phrase(N_("masked phone {phone} (possible matches: a mask cannot identify "
+                                                "alone)"), phone=phone.value)
         for order in session.exec(select(Order).where(col(Order.receiver_phone).in_([text, phone.value])).limit(limit)):
             matched_orders.append(order)
             if order.customer_id is not None:
-                matched_customers.setdefault(order.customer_id, f"shows the mask {phone.value}")
+                matched_customers.setdefault(order.customer_id, phrase(N_("shows the mask {phone}"),
+                                                                       phone=phone.value))
         if phone.mobile_pattern:
             for customer_id, number in session.exec(
                     select(Customer.id, Customer.phone_norm)
                     .where(col(Customer.phone_norm).like(_like_pattern(phone.mobile_pattern))).limit(limit)):
-                matched_customers.setdefault(customer_id, f"mobile {number} fits {phone.value}")
+                matched_customers.setdefault(customer_id, phrase(N_("mobile {mobile} fits {phone}"), mobile=number,
+                                                                 phone=phone.value))
     else:
-        kind, basis = "none", "nothing found"
+        kind, basis = "none", phrase(N_("nothing found"))
         # The rule every order look-up shares; the same number on two platforms shows both here.
         named = queries.match_reference(session, text, limit=limit)
         if named is not None:
             matched_orders = named.orders
-            kind, basis = _REFERENCE_KINDS[named.basis], _REFERENCE_BASES[named.basis].format(text=text)
+            kind, basis = _REFERENCE_KINDS[named.basis], phrase(_REFERENCE_BASES[named.basis], text=text)
         if not matched_orders and phone.kind == PhoneKind.LANDLINE:
             matched_orders = list(session.exec(select(Order).where(Order.receiver_phone == text).limit(limit)))
             if matched_orders:
-                kind, basis = "landline", f"landline {text}"
+                kind, basis = "landline", phrase(N_("landline {phone}"), phone=text)
         for order in matched_orders:
             if order.customer_id is not None:
-                matched_customers.setdefault(order.customer_id, f"{basis} ({order.platform} {order.platform_order_id})")
+                matched_customers.setdefault(order.customer_id, phrase(
+                    N_("{basis} ({platform} {order})"), basis=basis, platform=PLATFORM_NAMES.get(
+                        order.platform, order.platform), order=order.platform_order_id, translated=("platform",)))
         if not matched_orders:
             for customer_id, platform in session.exec(select(Customer.id, Customer.platform)
                                                       .where(Customer.buyer_id == text).limit(limit)):
-                matched_customers[customer_id] = f"{platform or ''} buyer id {text}".strip()
+                matched_customers[customer_id] = phrase(N_("{platform} buyer id {buyer}"), platform=PLATFORM_NAMES.get(
+                    platform or "", platform or ""), buyer=text, translated=("platform",))
             if matched_customers:
-                kind, basis = "buyer_id", f"buyer id {text}"
+                kind, basis = "buyer_id", phrase(N_("buyer id {buyer}"), buyer=text)
     return _assemble(session, text, kind, basis, matched_orders, matched_customers, limit)
 
 
@@ -169,8 +178,15 @@ def _assemble(session: Session, text: str, kind: str, basis: str, matched_orders
 
 def lookup_as_dict(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> dict:
     """``lookup`` as plain JSON-ready values (``oms orders lookup QUERY --format json``)."""
-    result = lookup(session, query, limit=limit)
+    return result_as_dict(lookup(session, query, limit=limit))
+
+
+def result_as_dict(result: LookupResult) -> dict:
+    """A look-up's result as plain JSON-ready values, its texts in English."""
     data = asdict(result)
+    data["basis"] = english(result.basis)  # scripts read one language
+    for customer in data["customers"]:
+        customer["basis"] = english(customer["basis"])
     for order in data["orders"]:
         order["created_at"] = order["created_at"].isoformat()
     data["found"] = result.found

@@ -29,6 +29,8 @@ from sqlmodel import Session, col, select
 from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import ApprovalRequest, HoldKind, Order, OrderStatus, utcnow
+from oms_tui.names import APPROVAL_KIND_NAMES
+from oms_tui.phrases import phrase, render
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import history, matching
@@ -36,7 +38,7 @@ from oms_tui.services.floor import waves
 from oms_tui.services.orders import actions, holds, lifecycle, queries
 from oms_tui.services.orders import intake_rules as review_rules
 
-APPROVAL_REQUEST_KINDS = ("price_change", "gift")
+APPROVAL_REQUEST_KINDS = tuple(APPROVAL_KIND_NAMES)
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -168,6 +170,13 @@ def _editable(order: Order) -> None:
                                 order=order.platform_order_id, status=order.status)
 
 
+def _with_note(template: str, note: str) -> str:
+    """A resolution CS gave, with their note after it when they wrote one."""
+    if note:
+        return phrase(N_("{resolution}: {note}"), resolution=phrase(template), note=note)
+    return phrase(template)
+
+
 def _resolve_kind(session: Session, order: Order, kind: HoldKind, *, actor: Actor, resolution: str) -> int:
     resolved = 0
     for hold in holds.open_holds(session, order.id):
@@ -199,7 +208,8 @@ def update_address(session: Session, order_id: int, *, actor: Actor, province: s
         province=new["receiver_province"], city=new["receiver_city"], address=new["receiver_address"],
         phone=new["receiver_phone"], min_chars=review_rules.current_config().min_address_chars)
     if problems:
-        raise ValidationError(N_("the address cannot be shipped to: {problems}"), problems="; ".join(problems))
+        raise ValidationError(N_("the address cannot be shipped to: {problems}"),
+                              problems="; ".join(render(problem) for problem in problems))
     changes = {field: [getattr(order, field), value] for field, value in new.items() if getattr(order, field) != value}
     for field, (_old, value) in changes.items():
         setattr(order, field, value)
@@ -211,8 +221,8 @@ def update_address(session: Session, order_id: int, *, actor: Actor, province: s
                  changes={_RECEIVER_FIELDS[f]: {"old": old, "new": value} for f, (old, value) in changes.items()},
                  note=note)
     _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, actor=actor,
-                  resolution=f"address corrected by CS{': ' + note if note else ''}" if changes
-                  else f"address confirmed by CS{': ' + note if note else ''}")
+                  resolution=_with_note(N_("address corrected by CS") if changes else N_("address confirmed by CS"),
+                                        note))
     if changes and review_rules.current_config().duplicate_check:
         review_rules.check_duplicates(session, order, user=user)
     lifecycle.settle_status(session, order, user=user)
@@ -228,7 +238,7 @@ def confirm_address(session: Session, order_id: int, *, actor: Actor, note: str 
         raise ValidationError(N_("order {order} has no open address hold"), order=order.platform_order_id)
     audit.record(session, user, "review.address_confirmed", "order", order.id, note=note)
     _resolve_kind(session, order, HoldKind.ADDRESS_INVALID, actor=actor,
-                  resolution=f"address confirmed as it is{': ' + note if note else ''}")
+                  resolution=_with_note(N_("address confirmed as it is"), note))
     return order
 
 
@@ -241,7 +251,7 @@ def accept_remark(session: Session, order_id: int, *, actor: Actor, note: str = 
         raise ValidationError(N_("order {order} has no open remark hold"), order=order.platform_order_id)
     audit.record(session, user, "review.remark_accepted", "order", order.id, remark=order.buyer_remark, note=note)
     _resolve_kind(session, order, HoldKind.BUYER_REMARK, actor=actor,
-                  resolution=f"remark accepted{': ' + note if note else ''}")
+                  resolution=_with_note(N_("remark accepted"), note))
     return order
 
 
@@ -269,7 +279,7 @@ def merge_duplicates(session: Session, order_id: int, *, actor: Actor, note: str
         audit.record(session, user, "review.duplicate", "order", member.id, decision="merge",
                      orders=[o.id for o in group], parcel=parcel.id, note=note or "ship in one parcel")
         _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, actor=actor,
-                      resolution=f"duplicate confirmed, one parcel: {refs}")
+                      resolution=phrase(N_("duplicate confirmed, one parcel: {orders}"), orders=refs))
     return group
 
 
@@ -286,7 +296,7 @@ def keep_both(session: Session, order_id: int, *, actor: Actor, note: str = "") 
         audit.record(session, user, "review.duplicate", "order", member.id, decision="keep_both",
                      orders=[o.id for o in group], note=note)
         _resolve_kind(session, member, HoldKind.DUPLICATE_SUSPECT, actor=actor,
-                      resolution=f"not a duplicate, each ships on its own: {refs}")
+                      resolution=phrase(N_("not a duplicate, each ships on its own: {orders}"), orders=refs))
     return group
 
 
@@ -308,15 +318,14 @@ def release_hold(session: Session, hold_id: int, *, actor: Actor, note: str = ""
     require(actor, "review.decide")
     user = actor.name
     hold = holds.get_hold(session, hold_id)
-    if hold.kind in holds.APPROVAL_KINDS:
-        raise ValidationError(N_("an approval hold is decided on the approvals screen"))
+    actions.refuse_approval_hold(session, hold)  # decided by an approver, never released with a note
     if hold.kind == HoldKind.PLATFORM_BLOCKED:  # the platform would refuse the ship notice anyway
         raise ValidationError(N_("the platform forbids shipping this order: the sync releases it when the "
                                  "platform does"))
     if hold.resolved_at is not None:
         raise ValidationError(N_("hold {hold} ({kind}) is already resolved"), hold=hold.id, kind=hold.kind)
     audit.record(session, user, "review.release", "order", hold.order_id, hold=hold.id, kind=hold.kind, note=note)
-    return actions.resolve_hold(session, hold.id, actor=actor, resolution=f"released by CS{': ' + note if note else ''}")
+    return actions.resolve_hold(session, hold.id, actor=actor, resolution=_with_note(N_("released by CS"), note))
 
 
 def request_approval(session: Session, order_id: int, *, kind: str, reason: str, actor: Actor,
@@ -338,7 +347,8 @@ def request_approval(session: Session, order_id: int, *, kind: str, reason: str,
     audit.record(session, user, "approval.request", "order", order.id, request=request.id, kind=kind, reason=reason,
                  detail=detail or {})
     holds.open_hold(session, order, HoldKind.APPROVAL_PENDING, user=user,
-                    reason=f"{kind}: {reason.strip()} (request #{request.id})")
+                    reason=phrase(N_("{kind}: {reason} (request #{request})"), kind=APPROVAL_KIND_NAMES[kind],
+                                  reason=reason.strip(), request=request.id, translated=("kind",)))
     lifecycle.settle_status(session, order, user=user)
     return request
 

@@ -10,11 +10,14 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
+from oms_tui.i18n import N_
 from oms_tui.models import (
     Customer,
     Order,
     OrderLine,
 )
+from oms_tui.names import PLATFORM_NAMES
+from oms_tui.phrases import phrase
 from oms_tui.services.customers.identity import customer_group
 from oms_tui.services.customers.normalize import (
     PhoneInfo,
@@ -94,7 +97,7 @@ class BasisKind(StrEnum):
 
 @dataclass(frozen=True)
 class MatchBasis:
-    """Why two orders are taken to be one customer's, in words a person can check."""
+    """Why two orders are taken to be one customer's, in words a person can check (``text``: a stored phrase)."""
 
     kind: BasisKind
     text: str
@@ -117,50 +120,59 @@ def match_basis(a: Identity, b: Identity, *, same_customer: bool = False) -> Mat
     pa, pb = a.phone, b.phone
     if pa.kind == PhoneKind.MOBILE and pb.kind == PhoneKind.MOBILE:
         if pa.value == pb.value:
-            return MatchBasis(BasisKind.MOBILE, f"same mobile {pa.value}")
+            return MatchBasis(BasisKind.MOBILE, phrase(N_("same mobile {mobile}"), mobile=pa.value))
         if not same_customer:
             return None
     same_address = a.address_key == b.address_key and address_usable(a.address_key)
     if a.buyer_id and a.platform == b.platform and a.buyer_id == b.buyer_id:
-        text = f"same {a.platform} buyer id {a.buyer_id}"
+        text = phrase(N_("same {platform} buyer id {buyer}"), platform=PLATFORM_NAMES.get(a.platform, a.platform),
+                      buyer=a.buyer_id, translated=("platform",))
         if same_address:
-            text += f" + address key {a.address_key}"
+            text = phrase(N_("{basis} + address key {key}"), basis=text, key=a.address_key)
         if a.masked or b.masked:
-            text += " (phone masked)"
+            text = phrase(N_("{basis} (phone masked)"), basis=text)
         return MatchBasis(BasisKind.BUYER_ID, text)
     if same_customer:
-        return MatchBasis(BasisKind.CUSTOMER, f"same customer #{a.customer_id}" if a.customer_id == b.customer_id
-                          else f"merged customers #{a.customer_id} and #{b.customer_id}")
+        return MatchBasis(BasisKind.CUSTOMER, phrase(N_("same customer #{customer}"), customer=a.customer_id)
+                          if a.customer_id == b.customer_id else
+                          phrase(N_("merged customers #{first} and #{second}"), first=a.customer_id,
+                                 second=b.customer_id))
     if (PhoneKind.MASKED in (pa.kind, pb.kind) and phones_compatible(pa, pb) and same_address
             and names_compatible(a.name, b.name)):
-        text = f"masked phone {pa.value} ≈ {pb.value} + address key {a.address_key}"
+        text = phrase(N_("masked phone {phone} ≈ {other} + address key {key}"), phone=pa.value, other=pb.value,
+                      key=a.address_key)
         if a.name and b.name:
-            text += f" + name {a.name} ≈ {b.name}"
+            text = phrase(N_("{basis} + name {name} ≈ {other}"), basis=text, name=a.name, other=b.name)
         return MatchBasis(BasisKind.MASKED, text)
     return None
 
 
 def identity_basis(identity: Identity) -> str:
-    """What this receiver can be recognised by, and how far that goes (for the review screen)."""
+    """What this receiver can be recognised by, and how far that goes (for the review screen), as a phrase."""
     phone = identity.phone
     if phone.kind == PhoneKind.MOBILE:
-        return f"mobile {phone.value}"
+        return phrase(N_("mobile {mobile}"), mobile=phone.value)
     parts = []
     if identity.buyer_id:
-        parts.append(f"{identity.platform} buyer id {identity.buyer_id}")
+        parts.append(phrase(N_("{platform} buyer id {buyer}"), platform=PLATFORM_NAMES.get(
+            identity.platform or "", identity.platform or ""), buyer=identity.buyer_id, translated=("platform",)))
     if phone.kind == PhoneKind.MASKED:
-        parts.append(f"masked phone {phone.value}")
+        parts.append(phrase(N_("masked phone {phone}"), phone=phone.value))
     elif phone.kind == PhoneKind.ENCRYPTED:
-        parts.append("encrypted phone")
+        parts.append(phrase(N_("encrypted phone")))
     elif phone.kind == PhoneKind.LANDLINE:
-        parts.append(f"landline {phone.value}")
+        parts.append(phrase(N_("landline {phone}"), phone=phone.value))
     if address_usable(identity.address_key):
-        parts.append(f"address key {identity.address_key}")
+        parts.append(phrase(N_("address key {key}"), key=identity.address_key))
     if identity.name:
-        parts.append(f"name {identity.name}")
-    text = " + ".join(parts) or "nothing to recognise the receiver by"
+        parts.append(phrase(N_("name {name}"), name=identity.name))
+    if not parts:
+        return phrase(N_("nothing to recognise the receiver by"))
+    text = parts[0]
+    for part in parts[1:]:
+        text = phrase(N_("{basis} + {more}"), basis=text, more=part)
     if phone.kind == PhoneKind.MASKED and not identity.buyer_id:
-        text += " (a masked phone cannot identify alone)"
+        text = phrase(N_("{basis} (a masked phone cannot identify alone)"), basis=text)
     return text
 
 

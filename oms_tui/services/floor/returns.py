@@ -28,6 +28,8 @@ from oms_tui.models import (
     ReturnRecord,
     Sku,
 )
+from oms_tui.names import CONDITION_NAMES
+from oms_tui.phrases import phrase
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
@@ -153,7 +155,10 @@ def record_return(session: Session, order: Order, lines: list[tuple[int, int, st
     for line_id, qty, condition in lines:
         session.add(ReturnLine(return_id=record.id, order_line_id=line_id, qty=qty, condition=condition))
         allocation.return_stock(session, order, own[line_id], qty, condition=condition, user=user,
-                               reason=f"return #{record.id}: {condition}" + (f", {record.reason}" if record.reason else ""))
+                               reason=phrase(N_("return #{record}: {condition}, {reason}") if record.reason
+                                             else N_("return #{record}: {condition}"), record=record.id,
+                                             condition=CONDITION_NAMES.get(condition, condition),
+                                             reason=record.reason, translated=("condition",)))
     session.flush()
     audit.record(session, user, "return.record", "order", order.id, return_id=record.id, refund_fen=refund_fen,
                  waybill_in=record.waybill_in, reason=record.reason,

@@ -26,7 +26,9 @@ from sqlmodel import Session, col, select
 
 from oms_tui.db import retrying_transaction, session_scope
 from oms_tui.errors import OmsError, Throttled
+from oms_tui.i18n import N_
 from oms_tui.models import ProblemSource, ShopSync, SyncProblem, SyncStatus, utcnow
+from oms_tui.phrases import from_error, phrase
 from oms_tui.services.catalogue import sku_mapping
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
@@ -185,7 +187,9 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
         for record in records:
             if not isinstance(record, NormalizedOrder):
                 tally.malformed += 1
-                reason = getattr(record, "reason", str(record))
+                # The adapter's reason is technical English (a field name, a value): framed for the reader.
+                reason = phrase(N_("the platform's record cannot be read: {detail}"),
+                                detail=getattr(record, "reason", str(record)))
                 tally.problems.append(str(record))
                 record_problem(session, shop=shop, platform=platform, source=source,
                                platform_order_id=getattr(record, "platform_order_id", None), reason=reason,
@@ -198,7 +202,8 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
                 tally.malformed += 1
                 tally.problems.append(f"{record.platform_order_id}: {exc}")
                 record_problem(session, shop=shop, platform=platform, platform_order_id=record.platform_order_id,
-                               reason=f"refused: {exc}", raw=record.model_dump(mode="json"), source=source)
+                               reason=phrase(N_("refused: {error}"), error=from_error(exc)),
+                               raw=record.model_dump(mode="json"), source=source)
                 continue
             setattr(tally, result.outcome, getattr(tally, result.outcome) + 1)
         return tally

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import (
+    ApprovalRequest,
+    ApprovalStatus,
+    Hold,
     HoldKind,
     Order,
     OrderStatus,
     utcnow,
 )
+from oms_tui.names import HOLD_NAMES, PLATFORM_NAMES
+from oms_tui.phrases import phrase
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import allocation, holds
 from oms_tui.services.orders import intake_rules as review_rules
@@ -45,17 +50,23 @@ def cancel(session: Session, order: Order, *, actor: Actor, reason: str) -> None
             order=order.platform_order_id, waybill=order.waybill or "")
     partners = review_rules.duplicate_partners(session, order)  # read while this order's hold is open
     transition(session, order, OrderStatus.CANCELLED, user=user, reason=reason)
-    released = allocation.unlock_order(session, order, user=user, reason=f"cancelled: {reason}")
+    released = allocation.unlock_order(session, order, user=user, reason=phrase(N_("cancelled: {reason}"),
+                                                                                 reason=reason))
     for hold in holds.open_holds(session, order.id):
-        holds.resolve(session, hold, user=user, resolution="order cancelled")
+        holds.resolve(session, hold, user=user, resolution=phrase(N_("order cancelled")))
+    for request in session.exec(select(ApprovalRequest).where(ApprovalRequest.order_id == order.id,
+                                                              ApprovalRequest.status == ApprovalStatus.PENDING)):
+        request.status = ApprovalStatus.WITHDRAWN  # nothing left to decide
+        session.add(request)
     # However it was cancelled (CS, the CLI, the buyer on the platform), a duplicate partner left with
     # no other suspect may ship.
     for partner in partners:
         if not review_rules.duplicate_partners(session, partner):
             for hold in holds.open_holds(session, partner.id):
                 if hold.kind == HoldKind.DUPLICATE_SUSPECT:
-                    resolve_hold(session, hold.id, actor=actor, resolution=f"the duplicate {order.platform} "
-                                 f"{order.platform_order_id} was cancelled")
+                    resolve_hold(session, hold.id, actor=actor, resolution=phrase(
+                        N_("the duplicate {platform} {order} was cancelled"), platform=PLATFORM_NAMES.get(
+                            order.platform, order.platform), order=order.platform_order_id, translated=("platform",)))
     allocation.allocate_short_orders(session, order.warehouse_id, released, user=user)
 
 
@@ -97,11 +108,27 @@ def ship(session: Session, order: Order, *, waybill: str, courier: str, user: st
     transition(session, order, OrderStatus.SHIPPED, user=user, reason=f"{courier} {waybill}")
 
 
+def refuse_approval_hold(session: Session, hold: Hold) -> None:
+    """An approval hold is closed by an approval decision (services/approvals), never resolved with a text:
+    else the one who asked could let the order go themselves."""
+    if hold.kind not in holds.APPROVAL_KINDS:
+        return
+    request = session.exec(select(ApprovalRequest).where(
+        ApprovalRequest.order_id == hold.order_id, ApprovalRequest.status == ApprovalStatus.PENDING)
+        .order_by(col(ApprovalRequest.id))).first()
+    raise ValidationError(
+        N_("{kind} waits for an approval decision: a lead other than {requester} approves or rejects request "
+           "{request} (oms approvals approve {request} / oms approvals reject {request})"),
+        kind=HOLD_NAMES[hold.kind], requester=request.requested_by if request else "?",
+        request=request.id if request else "?", translated=("kind",))
+
+
 def resolve_hold(session: Session, hold_id: int, *, actor: Actor, resolution: str) -> Order:
     """Resolve a hold; a released allocation hold sends the order back to allocation."""
     require(actor, "orders.resolve_hold")
     user = actor.name
     hold = holds.get_hold(session, hold_id)
+    refuse_approval_hold(session, hold)
     order = get_order(session, hold.order_id)
     lock_for_change(session, order)
     session.refresh(hold)  # someone may have resolved it while we waited for the order
@@ -109,9 +136,17 @@ def resolve_hold(session: Session, hold_id: int, *, actor: Actor, resolution: st
         # Released by hand, the order would reach the floor with lines nobody can pick or pack.
         raise ValidationError(N_("order {order} still has platform SKUs we cannot resolve: map them on the SKU "
                                  "mapping screen"), order=order.platform_order_id)
-    holds.resolve(session, hold, user=user, resolution=resolution)
-    if OrderStatus(order.status) in PRE_PICK:
-        if hold.kind in holds.ALLOCATION_KINDS and not fully_locked(session, order):
+    pre_pick = OrderStatus(order.status) in PRE_PICK
+    if hold.kind == HoldKind.STOCK_SHORT and pre_pick and not fully_locked(session, order):
+        # Releasing a shortage means shipping from stock now: lock it, or refuse with nothing changed
+        # (no released-then-reopened hold, no second purchasing alert).
+        with session.begin_nested():
+            holds.resolve(session, hold, user=user, resolution=resolution)
+            allocation.lock_now(session, order, user=user)
+    else:
+        holds.resolve(session, hold, user=user, resolution=resolution)
+        if pre_pick and hold.kind in holds.ALLOCATION_KINDS and not fully_locked(session, order):
             allocation.lock_order(session, order, user=user)
+    if pre_pick:
         settle_status(session, order, user=user)
     return order

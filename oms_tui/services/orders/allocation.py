@@ -24,12 +24,17 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
+from oms_tui.phrases import phrase
 from oms_tui.services.core import audit
 from oms_tui.services.messaging import alerts, events
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import holds, lifecycle
 from oms_tui.services.stock import ledger, reservations
 from oms_tui.services.stock.ledger import apply_move, get_level, order_lines
+
+# Stock-ledger reasons every lock and release writes (stored phrases: read in the reader's language).
+ORDER_ACCEPTED = phrase(N_("order accepted"))
+ORDER_RELEASED = phrase(N_("order released"))
 
 
 def _draw_vip_reservation(session: Session, order: Order, line: OrderLine, need: int, user: str) -> bool:
@@ -55,14 +60,14 @@ def _draw_vip_reservation(session: Session, order: Order, line: OrderLine, need:
         take = min(reservation.qty, from_quota)
         if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RESERVE_DRAW, d_reserved=-take,
                      d_locked=take, order_id=order.id, reservation_id=reservation.id, user=user,
-                     reason="VIP order draws on reserved quota"):
+                     reason=phrase(N_("VIP order draws on reserved quota"))):
             savepoint.rollback()
             return False
         reservation.qty -= take
         session.add(reservation)
         from_quota -= take
     if from_available and not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK,
-                                    d_locked=from_available, order_id=order.id, user=user, reason="order accepted"):
+                                    d_locked=from_available, order_id=order.id, user=user, reason=ORDER_ACCEPTED):
         savepoint.rollback()
         return False
     savepoint.commit()
@@ -85,6 +90,30 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
     the short SKUs. Lines whose SKU we do not know are skipped (the order carries a
     ``sku_unmapped`` hold for them instead). Returns True when every known line is locked.
     """
+    short = _lock_lines(session, order, user=user)
+    if short:
+        if not holds.has_open(session, order.id, HoldKind.STOCK_SHORT):
+            holds.open_hold(session, order, HoldKind.STOCK_SHORT, reason=phrase(N_("short: {skus}"),
+                                                                                skus=", ".join(short)), user=user)
+            # Purchasing and the warehouse lead hear of a shortage once per order, in this same transaction
+            # (the same SKUs short again within the de-duplication window is one message per channel).
+            alerts.raise_alert(session, events.STOCK_SHORT, alerts.subject_phrase(N_("stock short: {skus}"),
+                                                                                  skus=", ".join(short)),
+                               order=order, skus=short)
+        return False
+    return True
+
+
+def lock_now(session: Session, order: Order, *, user: str) -> None:
+    """Lock the order's stock now, or refuse (``InsufficientStock`` naming the SKUs still short; no hold
+    opened, no alert written, nothing locked): what releasing a ``stock_short`` hold by hand means."""
+    short = _lock_lines(session, order, user=user)
+    if short:
+        raise InsufficientStock(N_("stock is still short: {skus}"), skus=", ".join(short))
+
+
+def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
+    """Lock every known line, all or none; the SKU codes that are short (empty: the order is locked)."""
     if order.warehouse_id is None:
         raise ValidationError(N_("order {order} has no warehouse"), order=order.platform_order_id)
     lines = sorted(
@@ -93,19 +122,21 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
     )
     if not lines:
         order.locked_at = order.locked_at or utcnow()
-        return True
+        return []
     short: list[str] = []
     # A single line needs no savepoint: if its one guarded UPDATE refuses, nothing has changed.
     savepoint = session.begin_nested() if len(lines) > 1 else None
     for line in lines:
         need = line.qty - line.locked_qty
         ok = apply_move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=need, order_id=order.id,
-                   user=user, reason="order accepted")
+                   user=user, reason=ORDER_ACCEPTED)
         if not ok and _is_vip(session, order):
             ok = _draw_vip_reservation(session, order, line, need, user)
         if not ok:
             short.append(line.sku_code)
-            break
+            if savepoint is None:
+                break
+            continue  # every short SKU is named; the savepoint undoes the lines that did lock
         line.locked_qty = line.qty
         session.add(line)
     if short:
@@ -113,25 +144,18 @@ def lock_order(session: Session, order: Order, *, user: str) -> bool:
             savepoint.rollback()
             for line in lines:
                 session.refresh(line)
-        if not holds.has_open(session, order.id, HoldKind.STOCK_SHORT):
-            holds.open_hold(session, order, HoldKind.STOCK_SHORT, reason=f"short: {', '.join(short)}", user=user)
-            # Purchasing and the warehouse lead hear of a shortage once per order, in this same transaction
-            # (the same SKUs short again within the de-duplication window is one message per channel).
-            alerts.raise_alert(session, events.STOCK_SHORT, alerts.subject_phrase(N_("stock short: {skus}"),
-                                                                                  skus=", ".join(short)),
-                               order=order, skus=short)
-        return False
+        return short
     if savepoint is not None:
         savepoint.commit()
     order.locked_at = utcnow()
     session.add(order)
-    holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution="stock locked")
+    holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution=phrase(N_("stock locked")))
     audit.record(session, user, "order.lock", "order", order.id, lines={line.sku_code: line.qty for line in lines})
-    return True
+    return []
 
 
 def unlock_order(session: Session, order: Order, *, user: str, kind: MoveKind = MoveKind.UNLOCK,
-                 reason: str = "order released") -> list[int]:
+                 reason: str = ORDER_RELEASED) -> list[int]:
     """Give back every unit the order holds; returns the SKU ids released (for re-allocation)."""
     released: list[int] = []
     for line in sorted(order_lines(session, order.id), key=lambda line: line.sku_id or 0):
@@ -218,9 +242,9 @@ def expire_locks(session: Session, *, hours: float, now: datetime | None = None,
             continue
         expired += 1
         released = unlock_order(session, order, user=user, kind=MoveKind.LOCK_EXPIRE,
-                                reason=f"lock older than {hours:g} h")
-        holds.open_hold(session, order, HoldKind.LOCK_EXPIRED, reason=f"stock locked over {hours:g} h, released",
-                        user=user)
+                                reason=phrase(N_("lock older than {hours} h"), hours=f"{hours:g}"))
+        holds.open_hold(session, order, HoldKind.LOCK_EXPIRED, user=user,
+                        reason=phrase(N_("stock locked over {hours} h, released"), hours=f"{hours:g}"))
         lifecycle.settle_status(session, order, user=user)
         allocate_short_orders(session, order.warehouse_id, released, user=user)
     return expired
@@ -248,12 +272,12 @@ def adjust_stock(session: Session, wh: Warehouse, sku: Sku, *, counted: int | No
     return applied
 
 
-def release_reservation(session: Session, reservation_id: int, *, actor: Actor, reason: str = "released") -> int:
+def release_reservation(session: Session, reservation_id: int, *, actor: Actor, reason: str = "") -> int:
     """Give a reservation's units back to available and serve short orders; returns how many units."""
     require(actor, "stock.reserve")
     user = actor.name
     reservation = session.get(StockReservation, reservation_id)
-    qty = reservations.unreserve(session, reservation_id, user=user, reason=reason)
+    qty = reservations.unreserve(session, reservation_id, user=user, reason=reason or phrase(N_("released")))
     if qty > 0 and reservation is not None:
         allocate_short_orders(session, reservation.warehouse_id, [reservation.sku_id], user=user)
     return qty
@@ -263,7 +287,7 @@ def expire_reservations(session: Session, *, now: datetime | None = None, user: 
     """Release every reservation whose time is up; returns how many."""
     due = reservations.due_reservations(session, now=now)
     for reservation_id in due:
-        release_reservation(session, reservation_id, actor=Actor.system(user), reason="expired")
+        release_reservation(session, reservation_id, actor=Actor.system(user), reason=phrase(N_("expired")))
     return len(due)
 
 

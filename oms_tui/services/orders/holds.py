@@ -15,12 +15,13 @@ from oms_tui.models import Hold, HoldKind, Order, utcnow
 from oms_tui.services.core import audit
 
 # Kinds that do not stop the warehouse: they are for a person to look at.
-NON_BLOCKING_KINDS = frozenset({HoldKind.LOGISTICS_STALLED, HoldKind.NOTIFY_FAILED, HoldKind.PRINT_FAILED})
+NON_BLOCKING_KINDS = frozenset({HoldKind.LOGISTICS_STALLED, HoldKind.NOTIFY_FAILED, HoldKind.PRINT_FAILED,
+                                HoldKind.SHIP_NOTICE_FAILED})
 
 # Kinds that put an order in front of customer service.
 REVIEW_KINDS = frozenset({
     HoldKind.ADDRESS_INVALID, HoldKind.BUYER_REMARK, HoldKind.COUPON_CHECK, HoldKind.DUPLICATE_SUSPECT,
-    HoldKind.LIMIT_EXCEEDED, HoldKind.SYNC_CONFLICT, HoldKind.SCAN_MISMATCH,
+    HoldKind.LIMIT_EXCEEDED, HoldKind.SYNC_CONFLICT, HoldKind.SCAN_MISMATCH, HoldKind.APPROVAL_REJECTED,
 })
 APPROVAL_KINDS = frozenset({HoldKind.APPROVAL_PENDING, HoldKind.APPROVAL_STALLED})
 ALLOCATION_KINDS = frozenset({HoldKind.STOCK_SHORT, HoldKind.LOCK_EXPIRED})

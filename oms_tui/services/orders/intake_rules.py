@@ -44,7 +44,10 @@ from sqlmodel import Session, col, select
 
 from oms_tui.config import ReviewConfig, get_settings
 from oms_tui.models import OPEN_STATUSES, Hold, HoldKind, Order, OrderLine, OrderStatus
+from oms_tui.i18n import N_
 from oms_tui.money import yuan
+from oms_tui.names import PLATFORM_NAMES
+from oms_tui.phrases import phrase
 from oms_tui.services.customers import matching, normalize, withheld
 from oms_tui.services.customers.normalize import PhoneKind
 from oms_tui.services.orders import holds, lifecycle
@@ -87,23 +90,25 @@ _PUNCTUATION = re.compile(r"[\s,，.。#\-、;；:：/()（）]")
 
 def address_problems(*, province: str, city: str, address: str, phone: str, min_chars: int = 4,
                      phone_withheld: bool = False) -> list[str]:
-    """What is wrong with a receiver's address and phone; empty when it can be shipped to. A phone the
+    """What is wrong with a receiver's address and phone, each a stored phrase; empty when it can be shipped to. A phone the
     platform withholds (``phone_withheld``: only its ciphertext came) is fine: the platform delivers to it."""
     problems = []
     if not (province or "").strip():
-        problems.append("no province")
+        problems.append(phrase(N_("no province")))
     if not (city or "").strip():
-        problems.append("no city")
+        problems.append(phrase(N_("no city")))
     detail = _PUNCTUATION.sub("", address or "")
     if not detail:
-        problems.append("no detail address")
+        problems.append(phrase(N_("no detail address")))
     elif not normalize.looks_encrypted(detail) and "*" not in detail and len(detail) < min_chars:
-        problems.append(f"detail address too short ({detail!r}, under {min_chars} characters)")
+        problems.append(phrase(N_("detail address too short ({detail!r}, under {min} characters)"), detail=detail,
+                               min=min_chars))
     info = normalize.classify_phone(phone)
     if info.kind == PhoneKind.MISSING and not phone_withheld:
-        problems.append("no phone")
+        problems.append(phrase(N_("no phone")))
     elif info.kind == PhoneKind.INVALID:
-        problems.append(f"phone {phone.strip()!r} is neither a mobile, a masked number nor a landline")
+        problems.append(phrase(N_("phone {phone!r} is neither a mobile, a masked number nor a landline"),
+                               phone=phone.strip()))
     return problems
 
 
@@ -114,15 +119,16 @@ def discount_finding(*, total_fen: int, paid_fen: int, discount_fen: int, lines_
     discount = max(discount_fen, total_fen - paid_fen, 0)
     if price <= 0 or discount * 100 <= price * max_percent:
         return None
-    basis = "discount_fen" if discount == discount_fen else "total − paid"
-    return (f"discount {yuan(discount)} is {discount * 100 // price}% of the price {yuan(price)}, "
-            f"over {max_percent}% (from {basis}: total {yuan(total_fen)}, paid {yuan(paid_fen)}, "
-            f"discount {yuan(discount_fen)})")
+    return phrase(N_("discount {discount} is {percent}% of the price {price}, over {max}% (total {total}, "
+                     "paid {paid}, discount {listed})"), discount=yuan(discount), percent=discount * 100 // price,
+                  price=yuan(price), max=max_percent, total=yuan(total_fen), paid=yuan(paid_fen),
+                  listed=yuan(discount_fen))
 
 
 def _gap(a: datetime, b: datetime) -> str:
     minutes = int(abs((a - b).total_seconds()) // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+    return (phrase(N_("{minutes} min"), minutes=minutes) if minutes < 120
+            else phrase(N_("{hours} h {minutes} min"), hours=minutes // 60, minutes=minutes % 60))
 
 
 # --- the hook ------------------------------------------------------------------------------------
@@ -156,21 +162,27 @@ def _check_address(session: Session, order: Order, config: ReviewConfig, *, user
         shown = " ".join(p for p in (order.receiver_province, order.receiver_city, order.receiver_district,
                                      order.receiver_address) if p) or "—"
         holds.open_hold(session, order, HoldKind.ADDRESS_INVALID, user=user,
-                        reason=f"{'; '.join(problems)} (address: {shown}; phone: {order.receiver_phone or '—'})")
+                        reason=phrase(N_("{problems} (address: {address}; phone: {phone})"), problems=problems,
+                                      address=shown, phone=order.receiver_phone or "—"))
     elif not created:
         holds.resolve_open(session, order, HoldKind.ADDRESS_INVALID, user=user,
-                           resolution="receiver corrected on the platform")
+                           resolution=phrase(N_("receiver corrected on the platform")))
 
 
 def _check_remark(session: Session, order: Order, *, user: str) -> None:
     remark = (order.buyer_remark or "").strip()
     if not remark:
         return
-    reason = f"buyer remark: {remark}"
+    reason = remark_reason(remark)
     hold = holds.open_hold(session, order, HoldKind.BUYER_REMARK, user=user, reason=reason)
-    if hold.reason != reason[:500]:  # the buyer changed what they wrote: show the new text
-        hold.reason = reason[:500]
+    if hold.reason != reason:  # the buyer changed what they wrote: show the new text
+        hold.reason = reason
         session.add(hold)
+
+
+def remark_reason(remark: str) -> str:
+    """A ``buyer_remark`` hold's reason: the buyer's words as they wrote them."""
+    return phrase(N_("buyer remark: {remark}"), remark=remark)
 
 
 def _check_coupon(session: Session, order: Order, data: NormalizedOrder, max_percent: int, *, user: str,
@@ -182,7 +194,7 @@ def _check_coupon(session: Session, order: Order, data: NormalizedOrder, max_per
         holds.open_hold(session, order, HoldKind.COUPON_CHECK, user=user, reason=finding)
     elif not created:
         holds.resolve_open(session, order, HoldKind.COUPON_CHECK, user=user,
-                           resolution="discount back within the limit after a platform update")
+                           resolution=phrase(N_("discount back within the limit after a platform update")))
 
 
 # --- duplicates ------------------------------------------------------------------------------------
@@ -240,13 +252,15 @@ def _decided(session: Session, order: Order, other: Order) -> bool:
 
 
 def _describe(order: Order) -> str:
-    return f"{order.platform} {order.platform_order_id} (order #{order.id})"
+    # "(order #N)" stays literal in the stored text: partner_ids and duplicate_partners search for it.
+    return phrase(N_("{platform} {order} {ref}"), platform=PLATFORM_NAMES.get(order.platform, order.platform),
+                  order=order.platform_order_id, ref=f"(order #{order.id})", translated=("platform",))
 
 
 def _flag_duplicate(session: Session, order: Order, reason: str, other: Order, *, user: str) -> Hold:
     hold = holds.open_hold(session, order, HoldKind.DUPLICATE_SUSPECT, user=user, reason=reason)
     if other.id not in partner_ids(hold.reason):  # already open for another order: name this one too
-        hold.reason = f"{hold.reason}; also {_describe(other)}"[:500]
+        hold.reason = phrase(N_("{earlier}; also {order}"), earlier=hold.reason, order=_describe(other))
         session.add(hold)
     return hold
 
@@ -275,13 +289,14 @@ def check_duplicates(session: Session, order: Order, config: ReviewConfig | None
             continue
         shared = ", ".join(sorted(codes & other_codes[other.id]))
         gap = _gap(order.created_at, other.created_at)
-        _flag_duplicate(session, order, f"possible duplicate of {_describe(other)}: {basis.text}; "
-                                        f"shared SKU {shared}; created {gap} apart", other, user=user)
-        _flag_duplicate(session, other, f"possible duplicate of {_describe(order)}: {basis.text}; "
-                                        f"shared SKU {shared}; created {gap} apart", order, user=user)
+        for this, that in ((order, other), (other, order)):
+            _flag_duplicate(session, this, phrase(
+                N_("possible duplicate of {order}: {basis}; shared SKU {skus}; created {gap} apart"),
+                order=_describe(that), basis=basis.text, skus=shared, gap=gap), that, user=user)
         if other.status in (OrderStatus.PICKING, OrderStatus.PACKED):
             # Already on the floor: stop it until CS decides (as a receiver change does).
-            lifecycle.transition(session, other, OrderStatus.REVIEW, user=user, reason="duplicate suspected")
+            lifecycle.transition(session, other, OrderStatus.REVIEW, user=user,
+                                 reason=phrase(N_("duplicate suspected")))
         else:
             lifecycle.settle_status(session, other, user=user)
         flagged.append((other, basis))
@@ -308,7 +323,8 @@ def _check_limits(session: Session, order: Order, data: NormalizedOrder, config:
                                            sku_codes={limit.sku})
         if not earlier:
             if qty > limit.qty:
-                findings.append(f"{limit.sku}: {qty} in this order, limit {limit.qty} per {limit.days} days")
+                findings.append(phrase(N_("{sku}: {qty} in this order, limit {allowed} per {days} days"),
+                                       sku=limit.sku, qty=qty, allowed=limit.qty, days=limit.days))
             continue
         ids = [o.id for o, _basis in earlier]
         units = dict(session.exec(
@@ -317,9 +333,13 @@ def _check_limits(session: Session, order: Order, data: NormalizedOrder, config:
             .group_by(OrderLine.order_id)).all())
         total = qty + sum(int(u) for u in units.values())
         if total > limit.qty:
-            refs = ", ".join(f"{o.platform} {o.platform_order_id} ×{units.get(o.id, 0)}" for o, _b in earlier)
-            bases = "; ".join(sorted({b.text for _o, b in earlier}))
-            findings.append(f"{limit.sku}: {total} in {limit.days} days, limit {limit.qty} (this order ×{qty} + "
-                            f"{refs}; same customer by {bases})")
+            refs = [phrase(N_("{platform} {order} ×{qty}"), platform=PLATFORM_NAMES.get(o.platform, o.platform),
+                           order=o.platform_order_id, qty=units.get(o.id, 0), translated=("platform",))
+                    for o, _b in earlier]
+            bases = sorted({b.text for _o, b in earlier})
+            findings.append(phrase(N_("{sku}: {total} in {days} days, limit {allowed} (this order ×{qty} + {refs}; "
+                                      "same customer by {bases})"), sku=limit.sku, total=total, days=limit.days,
+                                   allowed=limit.qty, qty=qty, refs=refs, bases=bases))
     if findings:
-        holds.open_hold(session, order, HoldKind.LIMIT_EXCEEDED, user=user, reason=" | ".join(findings))
+        holds.open_hold(session, order, HoldKind.LIMIT_EXCEEDED, user=user,
+                        reason=phrase(N_("over the purchase limit: {findings}"), findings=findings))

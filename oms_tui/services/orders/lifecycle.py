@@ -22,6 +22,7 @@ from oms_tui.models import (
     OrderStatus,
     utcnow,
 )
+from oms_tui.phrases import phrase
 from oms_tui.services.core import audit
 from oms_tui.services.orders import holds
 
@@ -38,6 +39,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.DELIVERED: frozenset(),
     S.CANCELLED: frozenset(),
 }
+# The reason settle_status gives in the history (a stored phrase: read in the reader's language).
+SETTLED = phrase(N_("holds and stock settled"))
 # Statuses settle_status may move between on its own (nothing has been picked yet).
 PRE_PICK = frozenset({S.NEW, S.REVIEW, S.APPROVAL, S.SHORT, S.READY})
 
@@ -99,7 +102,7 @@ def settle_status(session: Session, order: Order, *, user: str) -> OrderStatus:
         target = S.REVIEW  # a blocking kind with no queue of its own: a person decides
     else:
         target = S.READY
-    transition(session, order, target, user=user, reason="holds and stock settled")
+    transition(session, order, target, user=user, reason=SETTLED)
     return target
 
 

@@ -20,6 +20,7 @@ from oms_tui.models import (
     Platform,
     Warehouse,
 )
+from oms_tui.phrases import english
 from oms_tui.services.catalogue.couriers import normalize_waybill
 from oms_tui.services.core import audit
 
@@ -198,7 +199,8 @@ def _order_dict(o, lines, open_holds) -> dict:  # noqa: ANN001 - an Order or an 
         "created_at": o.created_at.isoformat(), "paid_at": o.paid_at.isoformat() if o.paid_at else None,
         "receiver_name": o.receiver_name, "receiver_province": o.receiver_province,
         "receiver_city": o.receiver_city, "waybill": o.waybill, "courier": o.courier,
-        "holds": [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": h.reason} for h in open_holds],
+        "holds": [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": english(h.reason)}
+                  for h in open_holds],
         "lines": [{"sku": line.sku_code, "title": line.title, "qty": line.qty, "price_fen": line.price_fen,
                    "locked_qty": line.locked_qty} for line in lines],
     }
@@ -343,12 +345,15 @@ class OrderDetailView:
         return [h for h in self.holds if h.is_open]
 
     def as_dict(self) -> dict:
-        """The `--format json` shape of `oms orders show`: the listing's fields, every hold, the history."""
+        """The `--format json` shape of `oms orders show`: the listing's fields, every hold, the history
+        (texts in English, for scripts; a history detail is the stored JSON)."""
         return _order_dict(self, self.lines, self.open_holds) | {
-            "all_holds": [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": h.reason,
+            "all_holds": [{"id": h.id, "kind": h.kind, "blocking": h.blocking, "reason": english(h.reason),
                            "opened_at": h.opened_at.isoformat(),
                            "resolved_at": h.resolved_at.isoformat() if h.resolved_at else None,
-                           "resolved_by": h.resolved_by, "resolution": h.resolution} for h in self.holds],
+                           "resolved_by": h.resolved_by,
+                           "resolution": english(h.resolution) if h.resolution is not None else None}
+                          for h in self.holds],
             "history": [{"at": e.at.isoformat(), "user": e.user, "action": e.action, "detail": e.detail}
                         for e in self.history],
         }

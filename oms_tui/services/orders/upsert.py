@@ -17,6 +17,7 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
+from oms_tui.names import RECEIVER_FIELD_NAMES
 from oms_tui.phrases import phrase
 from oms_tui.services.catalogue.sku_mapping import Resolver
 from oms_tui.services.core import audit
@@ -52,6 +53,11 @@ _RECEIVER_FIELDS = ("receiver_name", "receiver_phone", "receiver_province", "rec
 _UPDATABLE_FIELDS = _RECEIVER_FIELDS + ("receiver_opaque", "buyer_remark", "seller_memo", "platform_status",
                                         "total_fen", "paid_fen", "discount_fen", "post_fee_fen", "paid_at",
                                         "modified_at")
+
+
+def _field_names(fields: list[str]) -> list[str]:
+    """Receiver fields as stored phrases (each translated where the hold reason is read)."""
+    return [phrase(RECEIVER_FIELD_NAMES[f]) for f in fields]
 
 
 def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str = "sync",
@@ -166,9 +172,16 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
             moved = [f for f in changed if f in _RECEIVER_FIELDS and f not in unsealed]
             if moved and order.status in (OrderStatus.PICKING, OrderStatus.PACKED):
                 # The parcel may already carry the old address: stop it until a person looks.
-                holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user,
-                                reason=f"receiver changed on the platform after picking began: {', '.join(moved)}")
-                transition(session, order, OrderStatus.REVIEW, user=user, reason="receiver changed during picking")
+                holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user, reason=phrase(
+                    N_("receiver changed on the platform after picking began: {fields}"), fields=_field_names(moved)))
+                transition(session, order, OrderStatus.REVIEW, user=user,
+                           reason=phrase(N_("receiver changed during picking")))
+            elif moved and order.status == OrderStatus.READY:
+                # Ready means a wave may take it any moment, its slip perhaps printed with the old
+                # address: CS checks the new receiver before it goes on (settle_status puts it in review).
+                holds.open_hold(session, order, HoldKind.SYNC_CONFLICT, user=user, reason=phrase(
+                    N_("receiver changed on the platform after the order was ready: {fields}"),
+                    fields=_field_names(moved)))
             if data.shipped_lines and "platform_status" in changed and order.status in OPEN_STATUSES:
                 _stop_for_lines_shipped_elsewhere(session, order, data, user=user)
             review_rules.on_intake(session, order, data, created=False, changed=changed, user=user)
@@ -182,7 +195,8 @@ def _update(session: Session, order: Order, data: NormalizedOrder, *, user: str)
             if after_sale.record_platform_refund(session, order, platform_status=data.platform_status, user=user):
                 changed.append("after_sale")
         elif order.status != OrderStatus.CANCELLED:
-            cancel(session, order, actor=Actor.system(user), reason=f"cancelled on the platform ({data.platform_status})")
+            cancel(session, order, actor=Actor.system(user),
+                   reason=phrase(N_("cancelled on the platform ({status})"), status=data.platform_status))
             changed.append("status")
     return UpsertResult(order, False, changed)
 

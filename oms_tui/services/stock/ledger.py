@@ -23,6 +23,8 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
+from oms_tui.names import CONDITION_NAMES
+from oms_tui.phrases import phrase
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 
@@ -184,7 +186,7 @@ def purchase(session: Session, wh: Warehouse, sku: Sku, qty: int, *, actor: Acto
     require_positive(qty)
     ensure_level(session, wh.id, sku.id)
     if not apply_move(session, wh.id, sku.id, MoveKind.PURCHASE, d_inbound=qty, user=user,
-                      reason=reason or "purchase order"):
+                      reason=reason or phrase(N_("purchase order"))):
         raise too_full(sku, "inbound", get_level(session, wh.id, sku.id).inbound, qty)
     audit.record(session, user, "stock.purchase", "sku", sku.code, warehouse=wh.code, qty=qty, reason=reason)
 
@@ -195,7 +197,7 @@ def receive(session: Session, wh: Warehouse, sku: Sku, qty: int, *, user: str, r
     require_positive(qty)
     ensure_level(session, wh.id, sku.id)
     if not apply_move(session, wh.id, sku.id, MoveKind.RECEIVE, d_inbound=-qty, d_on_hand=qty, user=user,
-                 reason=reason or "received from supplier"):
+                 reason=reason or phrase(N_("received from supplier"))):
         raise why_refused(session, wh.id, sku, qty, "inbound", grows=("on_hand",))
     audit.record(session, user, "stock.receive", "sku", sku.code, warehouse=wh.code, qty=qty, reason=reason)
 
@@ -205,8 +207,11 @@ def adjust(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = N
     """Correct on_hand after a stock count (to ``counted``, or by ``delta``); returns the delta applied."""
     if not reason or not reason.strip():
         raise ValidationError(N_("an adjustment needs a reason (e.g. 'cycle count 2026-11')"))
-    if (counted is None) == (delta is None):
-        raise ValidationError(N_("give either the counted quantity or the delta, not both"))
+    if counted is None and delta is None:
+        raise ValidationError(N_("say what the count found: either the quantity counted on the shelf (--counted N) "
+                                 "or the change to on_hand (--delta N, negative to take away)"))
+    if counted is not None and delta is not None:
+        raise ValidationError(N_("give either the quantity counted (--counted) or the change (--delta), not both"))
     ensure_level(session, wh.id, sku.id)
     level = get_level(session, wh.id, sku.id)
     if counted is not None:
@@ -239,7 +244,7 @@ def ship_order_stock(session: Session, order: Order, *, user: str) -> None:
             raise InsufficientStock(N_("{sku}: only {locked} of {qty} locked; lock first"), sku=line.sku_code,
                                     locked=line.locked_qty, qty=line.qty)
         if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.SHIP, d_on_hand=-line.qty,
-                     d_locked=-line.qty, order_id=order.id, user=user, reason="shipped"):
+                     d_locked=-line.qty, order_id=order.id, user=user, reason=phrase(N_("shipped"))):
             raise InsufficientStock(N_("{sku}: not enough on hand to ship {qty}"), sku=line.sku_code, qty=line.qty)
         line.locked_qty = 0
         session.add(line)
@@ -260,7 +265,9 @@ def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, c
                               sku=line.sku_code, shipped=line.qty, returned=line.returned_qty, qty=qty)
     bucket = "on_hand" if condition == ReturnCondition.RESALEABLE else "damaged"
     if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.RETURN, **{f"d_{bucket}": qty},
-                      order_id=order.id, user=user, reason=reason or f"return, {condition}"):
+                      order_id=order.id, user=user, reason=reason or phrase(
+                          N_("return, {condition}"), condition=CONDITION_NAMES.get(condition, condition),
+                          translated=("condition",))):
         sku = session.get(Sku, line.sku_id)
         raise too_full(sku, bucket, getattr(get_level(session, order.warehouse_id, line.sku_id), bucket), qty)
     line.returned_qty += qty

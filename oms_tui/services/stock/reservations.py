@@ -16,6 +16,8 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
+from oms_tui.names import RESERVATION_PURPOSE_NAMES
+from oms_tui.phrases import phrase
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.stock.ledger import (
@@ -46,15 +48,18 @@ def reserve(session: Session, wh: Warehouse, sku: Sku, qty: int, *, purpose: str
     session.add(reservation)
     session.flush()
     if not apply_move(session, wh.id, sku.id, MoveKind.RESERVE, d_reserved=qty, reservation_id=reservation.id,
-                 user=user, reason=note or purpose):
+                 user=user, reason=note or phrase(N_("reserved for {purpose}"),
+                                                  purpose=RESERVATION_PURPOSE_NAMES.get(purpose, purpose),
+                                                  translated=("purpose",))):
         raise why_refused(session, wh.id, sku, qty, "available")
     audit.record(session, user, "stock.reserve", "sku", sku.code, warehouse=wh.code, qty=qty, purpose=purpose,
                  expires_at=expires_at.isoformat(), reservation=reservation.id)
     return reservation
 
 
-def unreserve(session: Session, reservation_id: int, *, user: str, reason: str = "released") -> int:
+def unreserve(session: Session, reservation_id: int, *, user: str, reason: str = "") -> int:
     """Give a reservation's remaining units back to available; returns how many."""
+    reason = reason or phrase(N_("released"))
     reservation = session.get(StockReservation, reservation_id, with_for_update=True)
     if reservation is None:
         raise NotFound(N_("unknown reservation {reservation}"), reservation=reservation_id)

@@ -14,6 +14,7 @@ from oms_tui.errors import PermissionDenied
 from oms_tui.i18n import setup_language
 from oms_tui.models import AuditEvent, Hold, HoldKind, StockMove, utcnow
 from oms_tui.services.catalogue import skus as catalogue
+from oms_tui.services.approvals import decisions
 from oms_tui.services.core import users
 from oms_tui.services.core.actor import PERMISSIONS, ROLES, Actor, require, roles_may
 from oms_tui.services.cs import exceptions, review
@@ -76,7 +77,8 @@ def shop(seeded, tmp_path):
                                            actor=Actor.system("t"))
         hold = s.exec(select(Hold).where(Hold.order_id == held.id, Hold.kind == HoldKind.BUYER_REMARK)).one()
         users.add_user(s, "locked", "1234", ["cs"], actor=Actor.system("t"))
-        ids = {"ready": ready.id, "held": held.id, "hold": hold.id, "reservation": reservation.id,
+        request = review.request_approval(s, held.id, kind="gift", reason="送毛巾", actor=Actor.system("t"))
+        ids = {"ready": ready.id, "held": held.id, "hold": hold.id, "reservation": reservation.id, "request": request.id,
                "customer": held.customer_id, "other_customer": ready.customer_id}
     export = tmp_path / "export.csv"
     export.write_text("订单编号\n", encoding="utf-8")
@@ -108,6 +110,8 @@ ATTEMPTS = {
     "review.decide": lambda e, ids, a: _in_session(e, lambda s: review.accept_remark(s, ids["held"], actor=a)),
     "approvals.request": lambda e, ids, a: _in_session(e, lambda s: review.request_approval(
         s, ids["held"], kind="price_change", reason="discount", actor=a)),
+    "approvals.decide": lambda e, ids, a: _in_session(e, lambda s: decisions.decide(
+        s, ids["request"], actor=a, approve=True)),
     "customers.merge": lambda e, ids, a: _in_session(e, lambda s: identity.merge_customers(
         s, ids["customer"], ids["other_customer"], actor=a)),
     "customers.vip": lambda e, ids, a: _in_session(e, lambda s: identity.set_vip(
@@ -150,7 +154,7 @@ def test_a_service_refuses_the_wrong_role_and_changes_nothing(shop, permission):
 
 
 @pytest.mark.parametrize("permission", ["stock.adjust", "orders.cancel", "exceptions.resolve", "users.manage",
-                                        "skus.map"])
+                                        "skus.map", "approvals.decide"])
 def test_the_right_role_gets_through(shop, permission):
     engine, ids = shop
     roles = PERMISSIONS[permission][0] or {"admin"}

@@ -15,6 +15,7 @@ from sqlmodel import select
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import OmsError, ValidationError
 from oms_tui.models import Outbox, utcnow
+from oms_tui.phrases import english
 from oms_tui.services.core import outbox
 from oms_tui.services.core.outbox import MessageKind
 from tests.no_transaction import assert_no_transaction_open
@@ -86,7 +87,7 @@ def test_nothing_is_held_open_while_sending_and_each_outcome_is_recorded(engine)
                              now=now)
     assert (result.retrying, result.errors) == (1, [f"platform_ship {down}: down"])
     waiting = row(engine, down)
-    assert (waiting.status, waiting.attempts, waiting.last_error) == ("pending", 1, "down")
+    assert (waiting.status, waiting.attempts, english(waiting.last_error)) == ("pending", 1, "down")
     assert waiting.next_attempt_at == now + timedelta(seconds=outbox.BACKOFF.base_seconds)
 
     never = add(engine)
@@ -99,7 +100,7 @@ def test_nothing_is_held_open_while_sending_and_each_outcome_is_recorded(engine)
     result = outbox.dispatch(engine, {MessageKind.ALERT: skipping})
     assert (result.skipped, skipping.gave_up_on) == (1, [])
     skipped = row(engine, nobody)
-    assert (skipped.status, skipped.last_error) == ("skipped", "no alert recipients are configured")
+    assert (skipped.status, english(skipped.last_error)) == ("skipped", "no alert recipients are configured")
     assert outbox.dispatch(engine, {MessageKind.ALERT: RecordingSender()}, now=utcnow() + timedelta(days=1)).sent == 0
 
 

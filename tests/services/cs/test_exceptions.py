@@ -81,8 +81,11 @@ def test_resolve_one(shop):
 def test_bulk_resolve_only_where_safe(shop):
     engine, _made = shop
     with session_scope(engine) as s:
-        for kind in ("buyer_remark", "stock_short", "duplicate_suspect", "approval_pending"):
+        for kind in ("buyer_remark", "stock_short", "duplicate_suspect", "ship_notice_failed"):
             with pytest.raises(ValidationError, match="need a decision per order"):
+                exceptions.bulk_resolve(s, kind, actor=Actor.system("lead"), resolution="all fine")
+        for kind in ("approval_pending", "approval_stalled"):
+            with pytest.raises(ValidationError, match="wait for an approval decision"):
                 exceptions.bulk_resolve(s, kind, actor=Actor.system("lead"), resolution="all fine")
         assert exceptions.bulk_resolve(s, "notify_failed", actor=Actor.system("lead"), resolution="补发了", min_age_hours=40) == 0
         assert exceptions.bulk_resolve(s, "notify_failed", actor=Actor.system("lead"), resolution="补发了") == 1

@@ -10,6 +10,7 @@ import pytest
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import ValidationError
 from oms_tui.models import Parcel
+from oms_tui.phrases import english
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import lookup
 from oms_tui.services.customers import identity
@@ -66,7 +67,7 @@ def test_every_key_finds_the_customer_and_all_their_orders(shop, query):
 
 def test_what_each_query_was_taken_for(shop):
     engine, made = shop
-    assert (run(engine, "138-0013-8000").kind, run(engine, "138-0013-8000").basis) == ("mobile", "mobile 13800138000")
+    assert (run(engine, "138-0013-8000").kind, english(run(engine, "138-0013-8000").basis)) == ("mobile", "mobile 13800138000")
     by_order = run(engine, "300001234567")
     assert by_order.kind == "order" and [o.matched for o in by_order.orders] == [False, True, False]
     assert run(engine, "YT1234567890123").kind == "waybill"
@@ -82,12 +83,12 @@ def test_masked_phones_find_possible_matches_and_say_so(shop):
     engine, made = shop
     # The Taobao-style mask of 李四's number: the order showing it, and nothing certain.
     result = run(engine, "139****9000")
-    assert result.kind == "masked_phone" and "cannot identify alone" in result.basis
+    assert result.kind == "masked_phone" and "cannot identify alone" in english(result.basis)
     assert [o.platform_order_id for o in result.orders] == ["3009999999999999999"]
     # PDD's mask: the order showing it, and customers whose number fits it (张三's 13800138000).
     pdd = run(engine, "1*********0")
     assert [c.id for c in pdd.customers] == [made["tb"].customer_id]
-    assert pdd.customers[0].basis == "shows the mask 1*********0"
+    assert english(pdd.customers[0].basis) == "shows the mask 1*********0"
     assert [o.platform for o in pdd.orders] == ["pdd", "jd", "taobao"]
     assert [o.matched for o in pdd.orders] == [True, False, False]
     # A full number also finds orders showing its Taobao mask, marked as resting on the mask only.
@@ -98,7 +99,7 @@ def test_masked_phones_find_possible_matches_and_say_so(shop):
     assert [o.platform_order_id for o in run(engine, "13900001234").orders] == [other.platform_order_id]
     li = run(engine, "13912349000")  # a number whose mask is 139****9000
     assert {o.platform_order_id for o in li.orders} == {"3009999999999999999", masked.platform_order_id}
-    assert len(li.customers) == 2 and all("(mask only: possible)" in c.basis for c in li.customers)
+    assert len(li.customers) == 2 and all("(mask only: possible)" in english(c.basis) for c in li.customers)
 
 
 def test_waybill_of_a_merged_parcel_finds_its_orders(shop):

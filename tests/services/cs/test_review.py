@@ -10,6 +10,7 @@ from sqlmodel import select
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.models import ApprovalRequest, HoldKind, OrderStatus
+from oms_tui.phrases import english
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
@@ -53,7 +54,7 @@ def test_queue_oldest_first_with_reasons_and_pages(stocked):
         with pytest.raises(ValidationError):
             review.list_queue(s, limit=0)
     assert [q.platform_order_id for q in first + rest] == ["T2", "T4", "T3", "T1"]
-    assert [(h.kind, h.reason) for h in first[0].holds] == [(HoldKind.BUYER_REMARK, "buyer remark: 留言2")]
+    assert [(h.kind, english(h.reason)) for h in first[0].holds] == [(HoldKind.BUYER_REMARK, "buyer remark: 留言2")]
     assert first[1].holds[0].kind == HoldKind.ADDRESS_INVALID and first[1].region == "浙江省 杭州市"
     assert 4.9 < first[0].age() < 5.1
 
@@ -76,7 +77,7 @@ def test_edit_address_audits_old_and_new_and_releases_the_order(stocked):
     assert detail["changes"] == {"address": {"old": "1号", "new": "文三路 100 号 3 幢"},
                                  "phone": {"old": "12345", "new": "+86 138 0013 8000"}}
     assert event.user == "cs" and detail["note"] == "电话确认"
-    assert hold.resolved_by == "cs" and hold.resolution == "address corrected by CS: 电话确认"
+    assert hold.resolved_by == "cs" and english(hold.resolution) == "address corrected by CS: 电话确认"
 
 
 def test_address_cannot_change_once_picking_began(stocked):
@@ -186,11 +187,11 @@ def test_ask_for_an_approval(stocked):
     with read_session(stocked) as s:
         row = s.exec(select(ApprovalRequest)).one()
         (hold,) = [h for h in holds.open_holds(s, order.id) if h.kind == HoldKind.APPROVAL_PENDING]
-        with pytest.raises(ValidationError, match="approvals screen"):
+        with pytest.raises(ValidationError, match="waits for an approval decision"):
             review.release_hold(s, hold.id, actor=Actor.system("cs"))
     assert (row.id, row.kind, row.status, row.requested_by) == (request.id, "price_change", "pending", "cs")
     assert json.loads(row.detail) == {"paid_fen": 990}
-    assert hold.reason == f"price_change: 老客户让利 10 元 (request #{row.id})"
+    assert english(hold.reason) == f"price change: 老客户让利 10 元 (request #{row.id})"
     assert "approval.request" in actions(stocked, order)
 
 
@@ -201,7 +202,7 @@ def test_review_detail_shows_customer_history_credit_and_partners(pair):
     assert detail.platform_order_id == "J1" and detail.lines == [("HG-001", "", 2, 1990)]
     assert [h.kind for h in detail.holds] == [HoldKind.DUPLICATE_SUSPECT]
     assert [p.platform_order_id for p in detail.partners] == ["T1"]
-    assert detail.identity == "mobile 13800138000"
+    assert english(detail.identity) == "mobile 13800138000"
     assert detail.history.order_count == 2 and detail.history.platforms == {"taobao": 1, "jd": 1}
     assert detail.credit.score == 60 and detail.credit.level == "normal"
 

@@ -11,6 +11,7 @@ from sqlmodel import select
 from oms_tui.db import read_session, session_scope
 from oms_tui.errors import NotFound, ValidationError
 from oms_tui.models import Customer, Order, ReturnLine, ReturnRecord
+from oms_tui.phrases import english
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.customers import history, identity, matching
@@ -73,13 +74,13 @@ def _identity(**kw):
 
 def test_match_basis_says_what_it_used():
     mobile = matching.match_basis(_identity(), _identity(platform="jd"))
-    assert mobile.kind == BasisKind.MOBILE and mobile.text == "same mobile 13800138000" and mobile.strong
+    assert mobile.kind == BasisKind.MOBILE and english(mobile.text) == "same mobile 13800138000" and mobile.strong
     assert matching.match_basis(_identity(), _identity(receiver_phone="13900139000")) is None
 
     masked = matching.match_basis(_identity(receiver_phone="138****8000"),
                                    _identity(platform="pdd", receiver_phone="1*********0", receiver_name="张*"))
     assert masked.kind == BasisKind.MASKED and not masked.strong
-    assert "masked phone 138****8000 ≈ 1*********0" in masked.text and "address key 浙江|杭州市|西湖区|文三路100号" in masked.text
+    assert "masked phone 138****8000 ≈ 1*********0" in english(masked.text) and "address key 浙江|杭州市|西湖区|文三路100号" in english(masked.text)
     # A mask alone, or a mask at another address, or another name: not the same customer.
     assert matching.match_basis(_identity(receiver_phone="138****8000"),
                                  _identity(receiver_phone="138****8000", receiver_address="莫干山路 1 号")) is None
@@ -94,13 +95,13 @@ def test_match_basis_says_what_it_used():
     buyer = matching.match_basis(_identity(receiver_phone="138****8000", buyer_id="tb-1"),
                                   _identity(receiver_phone="138****8000", buyer_id="tb-1"))
     assert buyer.kind == BasisKind.BUYER_ID
-    assert buyer.text == "same taobao buyer id tb-1 + address key 浙江|杭州市|西湖区|文三路100号 (phone masked)"
+    assert english(buyer.text) == "same Taobao/Tmall buyer id tb-1 + address key 浙江|杭州市|西湖区|文三路100号 (phone masked)"
 
 
 def test_identity_basis_for_the_screen():
-    assert matching.identity_basis(_identity()) == "mobile 13800138000"
-    text = matching.identity_basis(_identity(platform="pdd", buyer_id="", receiver_phone="1*********0",
-                                              receiver_name="张*"))
+    assert english(matching.identity_basis(_identity())) == "mobile 13800138000"
+    text = english(matching.identity_basis(_identity(platform="pdd", buyer_id="", receiver_phone="1*********0",
+                                                      receiver_name="张*")))
     assert text.startswith("masked phone 1*********0 + address key") and "cannot identify alone" in text
 
 

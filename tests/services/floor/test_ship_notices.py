@@ -3,17 +3,24 @@
 import random
 from datetime import timedelta
 
+import pytest
+
 from sqlmodel import select
 
 from oms_tui.db import read_session, session_scope
+from oms_tui.errors import IllegalTransition
+from oms_tui.i18n import setup_language
 from oms_tui.models import Order, OrderStatus, Outbox, utcnow
 from oms_tui.platforms.base import RetryPolicy
 from oms_tui.platforms.registry import client_for
+from oms_tui.phrases import english, render
 from oms_tui.services.core import outbox
 from oms_tui.services.core.actor import Actor
+from oms_tui.services.cs import exceptions
 from oms_tui.services.floor import ship_notices
 from oms_tui.services.orders import actions, holds
 from tests.helpers.shop import SIM_SKUS as SKUS
+from tests.helpers.shop import ingest, stock_up
 from tests.helpers.sync import plenty_of_stock, run_once, shop
 
 
@@ -55,7 +62,7 @@ def test_shipped_orders_are_reported_to_the_platform(seeded, sim):
     assert ship_notices.dispatch(seeded, [config], factory(sim)).sent == 0  # nothing sent twice
 
 
-def test_refusing_platform_retries_then_becomes_a_notify_failed_hold(seeded, sim):
+def test_a_platform_that_keeps_failing_is_retried_then_becomes_a_ship_notice_failed_hold(seeded, sim):
     plenty_of_stock(seeded)
     config = shop(sim, "taobao")
     sim.state.generate(2, utcnow() - timedelta(minutes=5), random.Random(2), SKUS, platforms=["taobao"])
@@ -73,8 +80,9 @@ def test_refusing_platform_retries_then_becomes_a_notify_failed_hold(seeded, sim
     assert last.failed == first.retrying
     with read_session(seeded) as s:
         order_ids = [m.order_id for m in s.exec(select(Outbox)).all()]
-        kinds = {h.kind for oid in order_ids for h in holds.open_holds(s, oid)}
-    assert kinds == {"notify_failed"}
+        open_ = [h for oid in order_ids for h in holds.open_holds(s, oid)]
+    assert {h.kind for h in open_} == {"ship_notice_failed"}
+    assert "after 10 attempts" in english(open_[0].reason) and "session" in english(open_[0].reason)
 
 
 def test_a_broken_row_or_unknown_shop_fails_alone_and_the_rest_go_out(seeded, sim):
@@ -95,8 +103,8 @@ def test_a_broken_row_or_unknown_shop_fails_alone_and_the_rest_go_out(seeded, si
     assert (result.sent, result.failed) == (len(good), 2)
     with read_session(seeded) as s:
         failed = s.exec(select(Outbox).where(Outbox.status == "failed")).all()
-        assert sorted(m.last_error[:12] for m in failed) == ["payload lack", "shop 'gone s"]
-        assert [h.kind for h in holds.open_holds(s, first_order)] == ["notify_failed"]
+        assert sorted(english(m.last_error)[:12] for m in failed) == ["payload lack", "shop 'gone s"]
+        assert [h.kind for h in holds.open_holds(s, first_order)] == ["ship_notice_failed"]
 
 
 def test_failed_sends_back_off_exponentially_then_give_up(seeded):
@@ -136,3 +144,90 @@ def test_the_platform_is_called_with_no_transaction_open(seeded):
 
     assert ship_notices.dispatch(seeded, [config], lambda shop: CheckingClient()).sent == 1
     assert calls == [("TB1", "YT1", "yuantong")]
+
+
+def shipped_order(engine, platform, platform_order_id, config):
+    """An order of ours that shipped and whose ship notice waits in the outbox (the platform may not know it)."""
+    stock_up(engine, "HG-001", 5)
+    order = ingest(engine, platform_order_id, {"HG-001": 1}, platform=platform)
+    with session_scope(engine) as s:
+        order = s.get(Order, order.id)
+        for hold in holds.open_holds(s, order.id):
+            actions.resolve_hold(s, hold.id, actor=Actor.system("cs"), resolution="checked")
+        order.shop = config.name
+        actions.start_picking(s, order, user="w")
+        actions.mark_packed(s, order, user="w")
+        actions.ship(s, order, waybill="YT1234567890123", courier="yuantong", user="w")
+        ship_notices.enqueue_notice(s, order)
+        return order.id
+
+
+@pytest.mark.parametrize("platform", ["taobao", "jd", "pdd"])
+def test_a_notice_for_an_order_the_platform_does_not_know_is_a_hold_within_one_dispatch(seeded, sim, platform):
+    config = shop(sim, platform)
+    order_id = shipped_order(seeded, platform, "999000111", config)
+    result = ship_notices.dispatch(seeded, [config], factory(sim))
+    assert (result.sent, result.retrying, result.failed) == (0, 0, 1)
+    with read_session(seeded) as s:
+        message = s.exec(select(Outbox).where(Outbox.order_id == order_id)).one()
+        assert message.status == "failed" and message.attempts == 1  # refused for good: no retry scheduled
+        assert outbox.due(s, "platform_ship", now=utcnow() + timedelta(days=1)) == []
+        [hold] = holds.open_holds(s, order_id)
+    assert hold.kind == "ship_notice_failed" and not hold.blocking
+    # The platform's own words, in the reader's language around them.
+    assert english(hold.reason).startswith("the platform refused the ship notice: ")
+    assert any(word in english(hold.reason) for word in ("不存在", "not exist"))
+    try:
+        setup_language("zh_CN")
+        assert "refused" not in render(hold.reason) and "拒绝" in render(hold.reason)
+    finally:
+        setup_language("en")
+
+
+def test_a_bad_waybill_refusal_is_final_and_a_rate_limit_is_retried(seeded, sim):
+    config = shop(sim, "taobao")
+    sim.state.generate(2, utcnow() - timedelta(minutes=5), random.Random(2), SKUS, platforms=["taobao"])
+    plenty_of_stock(seeded)
+    run_once(seeded, config)
+    ship_everything(seeded)
+    sim.state.inject_ship_refusal("taobao", 1)
+    sim.state.inject_rate_limit("taobao", 3)  # every one of the adapter's tries for the first notice
+    result = ship_notices.dispatch(seeded, [config], factory(sim))
+    with read_session(seeded) as s:
+        messages = s.exec(select(Outbox).order_by(Outbox.id)).all()
+        statuses = [m.status for m in messages]
+        held = [h for m in messages for h in holds.open_holds(s, m.order_id) if h.kind == "ship_notice_failed"]
+    assert statuses == ["pending", "failed"] and (result.retrying, result.failed) == (1, 1)
+    assert len(held) == 1 and "运单号不符合规则" in english(held[0].reason)
+
+
+def test_resolving_the_hold_sends_the_notice_again_unless_told_by_hand(seeded, sim):
+    config = shop(sim, "taobao")
+    first = shipped_order(seeded, "taobao", "999000222", config)
+    second = ingest(seeded, "999000333", {"HG-001": 1}).id
+    ship_notices.dispatch(seeded, [config], factory(sim))
+    with session_scope(seeded) as s:
+        [hold] = holds.open_holds(s, first)
+        exceptions.resolve(s, hold.id, actor=Actor("cs1", {"cs"}), resolution="淘宝后台已改好")
+        waiting = s.exec(select(Outbox).where(Outbox.order_id == first, Outbox.status == "pending")).all()
+        assert [(m.kind, english(m.subject)) for m in waiting] == [("platform_ship", "999000222 yuantong YT1234567890123")]
+        assert ship_notices.resend(s, s.get(Order, first), user="cs1").id == waiting[0].id  # one waiting notice at most
+        with pytest.raises(IllegalTransition):
+            ship_notices.resend(s, s.get(Order, second), user="cs1")  # nothing shipped: nothing to tell
+    ship_notices.dispatch(seeded, [config], factory(sim))  # still unknown there: a new hold
+    with session_scope(seeded) as s:
+        [hold] = holds.open_holds(s, first)
+        exceptions.resolve(s, hold.id, actor=Actor("cs1", {"cs"}), resolution="在淘宝后台手工发货", resend=False)
+        assert s.exec(select(Outbox).where(Outbox.order_id == first, Outbox.status == "pending")).all() == []
+        assert holds.open_holds(s, first) == []
+
+
+def test_the_counts_per_shop_say_what_failed_and_what_is_still_tried(seeded, sim):
+    config = shop(sim, "taobao")
+    shipped_order(seeded, "taobao", "999000444", config)
+    ship_notices.dispatch(seeded, [config], factory(sim))
+    with session_scope(seeded) as s:
+        outbox.enqueue(s, "platform_ship", target=config.name,
+                       payload={"platform_order_id": "1", "waybill": "YT1", "courier": "yuantong"})
+    with read_session(seeded) as s:
+        assert ship_notices.ship_notice_counts(s) == {config.name: ship_notices.ShipNoticeCounts(failed=1, waiting=1)}

@@ -9,6 +9,7 @@ from sqlmodel import select
 from oms_tui.config import PurchaseLimit, ReviewConfig, Settings
 from oms_tui.db import read_session, session_scope
 from oms_tui.models import Hold, HoldKind, OrderStatus
+from oms_tui.phrases import english
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import review
 from oms_tui.services.orders import actions, holds, queries
@@ -27,7 +28,7 @@ def stocked(seeded):
 
 def open_kinds(engine, order) -> dict[str, str]:
     with read_session(engine) as s:
-        return {h.kind: h.reason for h in holds.open_holds(s, order.id)}
+        return {h.kind: english(h.reason) for h in holds.open_holds(s, order.id)}
 
 
 def status(engine, order) -> str:
@@ -143,9 +144,9 @@ def test_same_mobile_same_sku_on_two_platforms_holds_both(stocked, duplicates_on
     assert status(stocked, first) == OrderStatus.READY
     second = ingest(stocked, "J1", {"HG-001": 2}, platform="jd", paid_minutes_ago=30)
     a, b = open_kinds(stocked, first), open_kinds(stocked, second)
-    assert a[HoldKind.DUPLICATE_SUSPECT] == (f"possible duplicate of jd J1 (order #{second.id}): same mobile "
+    assert a[HoldKind.DUPLICATE_SUSPECT] == (f"possible duplicate of JD J1 (order #{second.id}): same mobile "
                                              "13800138000; shared SKU HG-001; created 60 min apart")
-    assert b[HoldKind.DUPLICATE_SUSPECT].startswith(f"possible duplicate of taobao T1 (order #{first.id}): same mobile")
+    assert b[HoldKind.DUPLICATE_SUSPECT].startswith(f"possible duplicate of Taobao/Tmall T1 (order #{first.id}): same mobile")
     # Shipping paused on both: blocking, both in review, stock still held.
     assert status(stocked, first) == status(stocked, second) == OrderStatus.REVIEW
     with read_session(stocked) as s:
@@ -219,13 +220,14 @@ def test_three_orders_name_each_other_and_a_decided_pair_is_not_raised_again(sto
     second = ingest(stocked, "J1", {"HG-001": 1}, platform="jd")
     third = ingest(stocked, "P1", {"HG-001": 1}, **PDD_MASKED)
     reason = open_kinds(stocked, first)[HoldKind.DUPLICATE_SUSPECT]
-    assert f"(order #{second.id})" in reason and f"also pdd P1 (order #{third.id})" in reason
+    assert f"(order #{second.id})" in reason and f"also Pinduoduo P1 (order #{third.id})" in reason
     with session_scope(stocked) as s:
         review.keep_both(s, first.id, actor=Actor.system("cs"))
     assert all(status(stocked, o) == OrderStatus.READY for o in (first, second, third))
-    # The buyer edits the address on JD: the address is checked again, the decided pair is not.
+    # The buyer edits the address on JD: CS checks the ready order's new receiver; the decided pair is not
+    # raised again.
     ingest(stocked, "J1", {"HG-001": 1}, platform="jd", receiver_address="文三路 100 号 2 单元")
-    assert open_kinds(stocked, second) == {} and status(stocked, second) == OrderStatus.READY
+    assert set(open_kinds(stocked, second)) == {HoldKind.SYNC_CONFLICT}
 
 
 # --- purchase limits ------------------------------------------------------------------------------
@@ -244,9 +246,11 @@ def test_limit_per_customer_per_sku_per_period(stocked):
     for order in (old, first, second, stranger):
         assert HoldKind.LIMIT_EXCEEDED not in open_kinds(stocked, order), order.platform_order_id
     reason = open_kinds(stocked, third)[HoldKind.LIMIT_EXCEEDED]
-    assert reason.startswith("MB-001: 7 in 30 days, limit 6 (this order ×1 + taobao T1 ×4, jd J1 ×2; same customer by ")
+    assert reason.startswith("over the purchase limit: MB-001: 7 in 30 days, limit 6 (this order ×1 + "
+                             "Taobao/Tmall T1 ×4; JD J1 ×2; same customer by ")
     assert "masked phone 1*********0 ≈ 13800138000" in reason
-    assert open_kinds(stocked, alone)[HoldKind.LIMIT_EXCEEDED] == "MB-001: 7 in this order, limit 6 per 30 days"
+    assert open_kinds(stocked, alone)[HoldKind.LIMIT_EXCEEDED] == (
+        "over the purchase limit: MB-001: 7 in this order, limit 6 per 30 days")
     assert status(stocked, third) == OrderStatus.REVIEW
 
 
@@ -291,7 +295,7 @@ def test_an_update_rechecks_only_what_changed(stocked):
     assert open_kinds(stocked, order) == {HoldKind.BUYER_REMARK: "buyer remark: 改成周一送"}
     with read_session(stocked) as s:
         resolved = [h for h in holds.holds_of(s, order.id) if h.resolved_at is not None]
-    assert {h.resolution for h in resolved} >= {"receiver corrected on the platform",
+    assert {english(h.resolution) for h in resolved} >= {"receiver corrected on the platform",
                                                 "discount back within the limit after a platform update"}
 
 

@@ -4,9 +4,9 @@ import pytest
 from sqlmodel import select
 
 from oms_tui.db import read_session, session_scope
-from oms_tui.errors import IllegalTransition, NotFound, ValidationError
+from oms_tui.errors import IllegalTransition, InsufficientStock, NotFound, ValidationError
 from oms_tui.models import AuditEvent, HoldKind, Order, OrderStatus
-from oms_tui.phrases import render
+from oms_tui.phrases import english, render
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor
@@ -211,8 +211,72 @@ def test_address_change_after_picking_began_stops_the_order(seeded):
         o = queries.get_order(s, order.id)
         assert o.status == OrderStatus.REVIEW
         (hold,) = holds.open_holds(s, o.id)
-    assert hold.kind == HoldKind.SYNC_CONFLICT and "receiver_address" in hold.reason
+    assert hold.kind == HoldKind.SYNC_CONFLICT and english(hold.reason).endswith("after picking began: address")
     assert level(seeded).locked == 1  # still held for this order
+    assert_books_balance(seeded)
+
+
+def test_address_change_of_a_ready_order_stops_it_for_cs(seeded):
+    stock_up(seeded, "HG-001", 5)
+    order = ingest(seeded, "T1", {"HG-001": 1})
+    assert order.status == OrderStatus.READY
+    ingest(seeded, "T1", {"HG-001": 1}, receiver_address="新地址 1 号", receiver_phone="13900139000")
+    with read_session(seeded) as s:
+        o = queries.get_order(s, order.id)
+        (hold,) = holds.open_holds(s, o.id)
+    assert o.status == OrderStatus.REVIEW and o.receiver_address == "新地址 1 号"
+    assert hold.kind == HoldKind.SYNC_CONFLICT
+    assert english(hold.reason) == "receiver changed on the platform after the order was ready: phone; address"
+    with session_scope(seeded) as s:  # CS checked the new receiver: it goes on with its stock
+        actions.resolve_hold(s, hold.id, actor=Actor.system("cs1"), resolution="新地址已核对")
+        assert queries.get_order(s, order.id).status == OrderStatus.READY
+    ingest(seeded, "T1", {"HG-001": 1}, receiver_address="新地址 1 号", receiver_phone="13900139000", seller_memo="x")
+    with read_session(seeded) as s:  # a change that is not the receiver's does not stop it
+        assert holds.open_holds(s, order.id) == []
+    assert level(seeded).locked == 1
+    assert_books_balance(seeded)
+
+
+def test_releasing_a_stock_short_hold_while_still_short_is_refused_and_changes_nothing(seeded):
+    from oms_tui.services.core import outbox
+    from oms_tui.services.cs import exceptions, review
+    from oms_tui.services.stock import ledger
+
+    stock_up(seeded, "HG-001", 5)
+    order = ingest(seeded, "S1", {"HG-001": 1, "MB-001": 2, "HG-CUSTOM": 1})
+    with read_session(seeded) as s:
+        (hold,) = holds.open_holds(s, order.id)
+        assert english(hold.reason) == "short: MB-001, HG-CUSTOM"  # every short SKU, not only the first
+    cs = Actor("cs1", {"cs"})
+
+    def unchanged():
+        with read_session(seeded) as s:
+            o = queries.get_order(s, order.id)
+            return (o.status, [(h.id, h.resolved_at) for h in holds.holds_of(s, o.id)],
+                    len(outbox.list_messages(s, kind="alert")), level(seeded).locked)
+
+    before = unchanged()
+    assert before == (OrderStatus.SHORT, [(hold.id, None)], 1, 0)
+    for release in (lambda s: exceptions.resolve(s, hold.id, actor=cs, resolution="货到了"),
+                    lambda s: review.release_hold(s, hold.id, actor=cs, note="先发")):
+        with session_scope(seeded) as s, pytest.raises(InsufficientStock) as refused:
+            release(s)
+        assert str(refused.value) == "stock is still short: MB-001, HG-CUSTOM"
+        assert unchanged() == before  # no released-then-reopened hold, no second alert, nothing locked
+    with session_scope(seeded) as s:  # the goods arrive but nobody serves the short orders yet
+        wh = catalogue.get_warehouse(s, "WH1")
+        for code, qty in (("MB-001", 2), ("HG-CUSTOM", 1)):
+            sku = catalogue.get_sku(s, code)
+            ledger.purchase(s, wh, sku, qty, actor=Actor.system("t"))
+            ledger.receive(s, wh, sku, qty, user="t")
+    with session_scope(seeded) as s:
+        exceptions.resolve(s, hold.id, actor=cs, resolution="货到了")
+    with read_session(seeded) as s:
+        o = queries.get_order(s, order.id)
+        (only,) = holds.holds_of(s, o.id)
+        assert o.status == OrderStatus.READY and (only.resolved_by, only.resolution) == ("cs1", "货到了")
+        assert len(outbox.list_messages(s, kind="alert")) == 1
+    assert level(seeded, "MB-001").locked == 2 and level(seeded, "HG-CUSTOM").locked == 1
     assert_books_balance(seeded)
 
 
