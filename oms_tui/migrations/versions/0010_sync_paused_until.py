@@ -1,7 +1,7 @@
 """shop sync paused until a platform's rate-limit ban ends
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0009
 Create Date: 2026-11-29
 
 Taobao answers code 7 with "This ban will last for N more seconds": the shop's sync pauses until
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0010'
-down_revision = '0013'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

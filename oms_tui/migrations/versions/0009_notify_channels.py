@@ -1,7 +1,7 @@
 """notification channels: an alert's per-channel messages point back at it
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 
 An `alert` outbox row is routed into one `notify` row per channel (services/messaging/routing.py);
@@ -11,8 +11,8 @@ alert exactly once, and an index on (channel, subject) finds the same subject se
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0013'
-down_revision = '0011'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """platform SKU mapping (商品对应) and bundles, the shops' pulled items, platform refunds
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-29
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 
-revision = '0012'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
