@@ -263,7 +263,8 @@ def test_a_bundle_counts_towards_a_limit_as_its_components(stocked):
                                  components=[("MB-001", 3)], actor=Actor("zhang", {"cs"}))
     with review_rules.configured(limits=LIMIT):
         order = ingest_lines(stocked, "T1", [platform_line("MB-SET3", 3, sku="7000011")])  # 9 packs of wipes
-    assert open_kinds(stocked, order)[HoldKind.LIMIT_EXCEEDED] == "MB-001: 9 in this order, limit 6 per 30 days"
+    assert open_kinds(stocked, order)[HoldKind.LIMIT_EXCEEDED] == (
+        "over the purchase limit: MB-001: 9 in this order, limit 6 per 30 days")
 
 
 def test_cancelled_orders_do_not_count_towards_a_limit(stocked):
