@@ -138,6 +138,7 @@ def sync_status(fmt: FormatOption = OutputFormat.table) -> None:
     from rich.text import Text
 
     from oms_tui.i18n import _
+    from oms_tui.phrases import english, render
     from oms_tui.services.intake import shop_auth, sync
 
     settings = get_settings()
@@ -157,7 +158,7 @@ def sync_status(fmt: FormatOption = OutputFormat.table) -> None:
             "runs": state.runs if state else 0,
             "last_finished_at": state.last_finished_at.isoformat() if state and state.last_finished_at else None,
             "last_new": state.last_new if state else 0, "last_updated": state.last_updated if state else 0,
-            "errors": state.errors if state else 0, "last_error": state.last_error if state else "",
+            "errors": state.errors if state else 0, "last_error": english(state.last_error) if state else "",
             "authorization": view.status.value if view else None,
             "authorization_text": shop_auth.status_text(view, translate=lambda m: m) if view else "",
         })
@@ -175,5 +176,5 @@ def sync_status(fmt: FormatOption = OutputFormat.table) -> None:
                      style=AUTH_STYLE.get(view.status.value, "")) if view else Text(""))
         table.add_row(row["shop"], row["platform"], _sync_state(state, settings),
                       local_time(state.last_finished_at, settings) if state else "", str(row["last_new"]),
-                      str(row["last_updated"]), str(row["errors"]), auth, row["last_error"][:80])
+                      str(row["last_updated"]), str(row["errors"]), auth, render(state.last_error)[:80] if state else "")
     console.print(table)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from oms_tui.errors import OmsError, Throttled
+from oms_tui.i18n import N_
 from oms_tui.redaction import redact
 
 
@@ -35,7 +36,7 @@ TRANSIENT_CODES: dict[str, frozenset[str]] = {
 class PlatformError(OmsError):
     """A platform refused a call or answered with something we cannot use."""
 
-    kind = "platform error"
+    kind = N_("platform error")
     hint = ""
     retry_after: float | None = None  # seconds, when the platform said (HTTP Retry-After, Taobao's ban)
     # False for the subclasses below: a session, a signature, a rate limit or the network, never the request.
@@ -50,7 +51,8 @@ class PlatformError(OmsError):
         self.sub_code = sub_code
         self.request_id = request_id
         self.api = api
-        super().__init__(self._message())
+        template, params = self._template()
+        super().__init__(template, **params)
 
     @property
     def permanent(self) -> bool:
@@ -75,62 +77,67 @@ class PlatformError(OmsError):
         secrets = list(secrets)
         self.detail = redact(self.detail, secrets)
         self.sub_code = redact(self.sub_code, secrets) if self.sub_code else self.sub_code
-        self.args = (self._message(),)
+        self.template, self.params = self._template()
+        self.args = (self._format(self.template, self.params),)
         return self
 
-    def _message(self) -> str:
-        parts = [f"{self.platform} shop '{self.shop}': {self.kind}"]
-        inner = []
-        if self.code is not None:
-            inner.append(f"code {self.code}")
-        if self.sub_code:
-            inner.append(self.sub_code)
-        if self.detail:
-            inner.append(self.detail)
-        if inner:
-            parts.append(f" ({': '.join(inner)})")
+    # The message is a template with the platform's own words as values, so a shop's "last error" and a
+    # refused ship notice read in the reader's language (the kind and hint are msgids); str() stays English.
+    translated_params = ("kind", "hint")
+    _TEMPLATES = {
+        (False, False): N_("{platform} shop '{shop}': {kind}{inner}"),
+        (True, False): N_("{platform} shop '{shop}': {kind}{inner} calling {api}"),
+        (False, True): N_("{platform} shop '{shop}': {kind}{inner} — {hint}"),
+        (True, True): N_("{platform} shop '{shop}': {kind}{inner} calling {api} — {hint}"),
+    }
+
+    def _template(self) -> tuple[str, dict[str, str]]:
+        inner = [part for part in (None if self.code is None else f"code {self.code}", self.sub_code, self.detail)
+                 if part]
+        params = {"platform": self.platform, "shop": self.shop, "kind": self.kind,
+                  "inner": f" ({': '.join(inner)})" if inner else ""}
         if self.api:
-            parts.append(f" calling {self.api}")
-        if self.hint:
-            parts.append(f" — {self.hint}")
-        return "".join(parts)
+            params["api"] = self.api
+        if self.hint:  # only when there is one: an empty msgid would translate to the catalogue's header
+            params["hint"] = self.hint
+        return self._TEMPLATES[(bool(self.api), bool(self.hint))], params
 
 
 class PlatformAuthError(PlatformError):
     """Session / access token missing, expired or invalid: the shop must be re-authorized."""
 
-    kind = "session expired or invalid"
+    kind = N_("session expired or invalid")
     may_be_final = False
-    hint = "re-authorize the shop: oms shop authorize SHOP"
+    hint = N_("re-authorize the shop: oms shop authorize SHOP")
 
 
 class PlatformSignatureError(PlatformError):
     """The platform rejected our signature: wrong app secret (or app key) in the shop config."""
 
-    kind = "invalid signature"
+    kind = N_("invalid signature")
     may_be_final = False
-    hint = "check the shop's app key and app secret"
+    hint = N_("check the shop's app key and app secret")
 
 
 class PlatformRateLimited(PlatformError, Throttled):
     """Still rate limited after every retry, or banned for longer than the retries wait (``retry_after``)."""
 
-    kind = "rate limited"
+    kind = N_("rate limited")
     may_be_final = False
-    hint = "retried with back-off; try again later"
+    hint = N_("retried with back-off; try again later")
 
 
 class PlatformUnavailable(PlatformError):
     """The platform could not be reached, timed out, or kept answering HTTP 5xx."""
 
-    kind = "platform unavailable"
+    kind = N_("platform unavailable")
     may_be_final = False
 
 
 class PlatformResponseError(PlatformError):
     """An answer that is not the documented shape (not JSON, missing the response key...)."""
 
-    kind = "unexpected response"
+    kind = N_("unexpected response")
     may_be_final = False
 
 
@@ -138,14 +145,14 @@ class PlatformPermissionError(PlatformError):
     """The app may not call this API for the shop (Taobao code 11, isv.permission-api-package-limit):
     nothing about one order; the whole sync stops and its window is read again next time."""
 
-    kind = "insufficient permission"
+    kind = N_("insufficient permission")
     may_be_final = False  # the app's API package, not this order
-    hint = "grant the app this API on the platform (its API package), then sync again"
+    hint = N_("grant the app this API on the platform (its API package), then sync again")
 
 
 class PlatformClockError(PlatformError):
     """The platform refused the request's timestamp (JD code 8: more than ±6 minutes off its clock)."""
 
-    kind = "request time refused"
+    kind = N_("request time refused")
     may_be_final = False
-    hint = "check this computer's clock: the platform allows only a few minutes' difference"
+    hint = N_("check this computer's clock: the platform allows only a few minutes' difference")

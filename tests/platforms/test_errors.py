@@ -39,3 +39,27 @@ def test_the_platforms_own_words_are_what_a_person_reads():
                           api="taobao.logistics.offline.send")
     assert error.platform_message == "Remote service error / 交易不存在 (isv.trade-not-exist)"
     assert PlatformError("jd", "shop", "19").platform_message == "code 19"
+
+
+def test_a_platform_error_reads_in_the_readers_language_and_str_stays_english():
+    """A shop's "last error" is stored as a phrase: the kind and hint are read in Chinese, the platform's
+    own words as it said them."""
+    from oms_tui.errors import OmsError
+    from oms_tui.i18n import setup_language
+    from oms_tui.phrases import english, from_error, render
+    from oms_tui.platforms.errors import PlatformRateLimited
+
+    error = PlatformRateLimited("taobao", "天猫店", 7, "This ban will last for 60 more seconds",
+                                sub_code="accesscontrol.limited-by-app-access-count", api="taobao.trade.fullinfo.get")
+    assert isinstance(error, OmsError)
+    english_text = ("taobao shop '天猫店': rate limited (code 7: accesscontrol.limited-by-app-access-count: "
+                    "This ban will last for 60 more seconds) calling taobao.trade.fullinfo.get — retried with "
+                    "back-off; try again later")
+    assert str(error) == english_text and english(from_error(error)) == english_text
+    try:
+        setup_language("zh_CN")
+        shown = render(from_error(error))
+        assert "被限流" in shown and "请稍后再试" in shown and "This ban will last for 60 more seconds" in shown
+        assert "rate limited" not in shown and error.localized() == shown
+    finally:
+        setup_language("en")

@@ -60,6 +60,7 @@ class SyncSummary:
     skipped: int = 0  # unpaid or closed before we ever had them
     malformed: int = 0
     error: str | None = None
+    stored_error: str = ""  # the error as a phrase, for the shop's "last error" (read in the reader's language)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     # The platform banned calls until then (rate limit): this run met the ban, or waited for it to end.
@@ -248,11 +249,11 @@ def sync_shop(engine: Engine, shop: str, platform: str, client: ChangedOrdersSou
         if batch:
             ingest_batch(engine, shop, platform, batch, summary, warehouse_code=warehouse_code, user=user)
     except Throttled as exc:  # still banned after the retries ("This ban will last for N more seconds")
-        summary.error = str(exc)
+        summary.error, summary.stored_error = str(exc), from_error(exc)
         if exc.retry_after:  # no call before the ban ends: each one would be refused (and may lengthen it)
             summary.paused_until = (now + timedelta(seconds=exc.retry_after)).replace(microsecond=0)
     except OmsError as exc:  # PlatformError and friends: expired session, bad signature, unreachable
-        summary.error = str(exc)
+        summary.error, summary.stored_error = str(exc), from_error(exc)
     except Exception as exc:  # a bug: still leave the shop's state honest, then let it surface
         summary.error = f"unexpected error: {exc!r}"
         _finish(engine, summary, end, started)
@@ -270,7 +271,7 @@ def _finish(engine: Engine, summary: SyncSummary, window_end: datetime, started:
         state.last_status = (SyncStatus.OK if summary.ok else SyncStatus.PAUSED if summary.paused_until
                              else SyncStatus.ERROR)
         state.paused_until = summary.paused_until
-        state.last_error = summary.error or ""
+        state.last_error = summary.stored_error or summary.error or ""
         state.last_new, state.last_updated = summary.new, summary.updated
         state.last_unchanged, state.last_malformed = summary.unchanged, summary.malformed
         state.total_new += summary.new
