@@ -81,16 +81,18 @@ class MalformedRecord:
 FetchResult = NormalizedOrder | MalformedRecord
 
 
-def mapped_or_malformed(platform: str, raw: Any, mapper: Callable[[Mapping[str, Any], str], NormalizedOrder],
-                        id_key: str, shop: str = "") -> FetchResult:
-    """``mapper(raw)``, or a MalformedRecord naming the record (when it has an id) and the reason."""
+def mapped_or_malformed(platform: str, raw: Any, mapper: Callable[[Mapping[str, Any], str], Any],
+                        id_key: str, shop: str = "", *, what: str = "") -> Any:
+    """``mapper(raw, shop)``, or a MalformedRecord naming the order (when it has an id) and the reason;
+    ``what`` (e.g. "refund") says in the reason which kind of record it was, when it is not an order."""
     if not isinstance(raw, dict):
-        return MalformedRecord(platform, None, "record is not an object", raw)
+        return MalformedRecord(platform, None, f"{what or 'record'} is not an object", raw)
     try:
         return mapper(raw, shop)
     except (MappingError, InvalidAmount) as exc:
         key = raw.get(id_key)
-        return MalformedRecord(platform, str(key) if key not in (None, "") else None, str(exc), raw)
+        return MalformedRecord(platform, str(key) if key not in (None, "") else None,
+                               f"{what}: {exc}" if what else str(exc), raw)
 
 
 @dataclass(frozen=True)

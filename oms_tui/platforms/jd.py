@@ -69,8 +69,7 @@ from oms_tui.platforms.mapping import (
     yuan_to_fen,
 )
 from oms_tui.models import RefundState
-from oms_tui.money import InvalidAmount
-from oms_tui.platforms.paging import Page, read_backwards, read_forwards
+from oms_tui.platforms.paging import Page, first_of_each, page_of, read_backwards, read_forwards, refund_id_of
 from oms_tui.platforms.signing import jd_sign
 from oms_tui.redaction import redact
 from oms_tui.services.customers import withheld
@@ -283,20 +282,8 @@ def map_refund_apply(apply: Mapping[str, Any]) -> RefundNotice:
 
 
 def _refund_or_malformed(raw: Any) -> RefundNotice | MalformedRecord:
-    if not isinstance(raw, dict):
-        return MalformedRecord(PLATFORM, None, "refund application is not an object", raw)
-    try:
-        return map_refund_apply(raw)
-    except (MappingError, InvalidAmount) as exc:
-        oid = raw.get("orderId")
-        return MalformedRecord(PLATFORM, str(oid) if oid not in (None, "") else None, f"refund: {exc}", raw)
+    return mapped_or_malformed(PLATFORM, raw, lambda record, _shop: map_refund_apply(record), "orderId", what="refund")
 
-
-def _count(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
 
 
 def to_result(order: Any, shop: str = "") -> FetchResult:
@@ -439,11 +426,10 @@ class JdClient(PlatformClient):
             detail = str(result.get("resultDescribe") or "request failed")
             raise self._error(_classify_by(code, detail), code or None, detail, api=API_REFUND_APPLY)
         rows = result.get("result")
-        return (rows if isinstance(rows, list) else []), _count(result.get("totalCount"))
+        return page_of(rows, result.get("totalCount"))
 
     def fetch_refunds(self, start: datetime, end: datetime, *,
                       open_refund_ids: Sequence[str] = ()) -> Iterator[RefundNotice | MalformedRecord]:
-        seen: set[str] = set()
         queries: list[dict[str, Any]] = []
         for w_start, w_end in split_window(start, end, REFUND_MAX_WINDOW):
             span = (format_beijing(w_start), format_beijing(w_end))
@@ -451,16 +437,12 @@ class JdClient(PlatformClient):
             queries.append({"checkTimeStart": span[0], "checkTimeEnd": span[1]})
         ids = [i for i in dict.fromkeys(open_refund_ids) if i]
         queries += [{"ids": ",".join(ids[n:n + REFUND_IDS_PER_CALL])} for n in range(0, len(ids), REFUND_IDS_PER_CALL)]
-        for biz in queries:
-            for raw in read_backwards(lambda number, biz=biz: self._refund_page(biz, number), REFUND_PAGE_SIZE,
-                                      guard=lambda n: self._paginate_guard(n, API_REFUND_APPLY)):
-                result = _refund_or_malformed(raw)
-                key = result.refund_id if isinstance(result, RefundNotice) else None
-                if key is not None and key in seen:
-                    continue
-                if key is not None:
-                    seen.add(key)
-                yield result
+        guard = lambda n: self._paginate_guard(n, API_REFUND_APPLY)  # noqa: E731
+        raws = (raw for biz in queries
+                for raw in read_backwards(lambda number, biz=biz: self._refund_page(biz, number), REFUND_PAGE_SIZE,
+                                          guard=guard))
+        # A refund stands in both its apply-time and its check-time query: each is told once.
+        yield from first_of_each(map(_refund_or_malformed, raws), refund_id_of)
 
     def list_items(self) -> Iterator[ListedSku]:
         def page(number: int) -> Page:
@@ -469,7 +451,7 @@ class JdClient(PlatformClient):
             if not isinstance(box, dict):
                 raise self._error(PlatformResponseError, None, "no page in the response", api=API_SKU_LIST)
             rows = box.get("data")
-            return (rows if isinstance(rows, list) else []), _count(box.get("totalItem"))
+            return page_of(rows, box.get("totalItem"))
 
         for sku in read_forwards(page, SKU_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_SKU_LIST)):
             if isinstance(sku, dict) and text(sku, "skuId"):

@@ -11,12 +11,40 @@ the caller de-duplicates. Page 1 is read first only to learn the total, and read
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 Page = tuple[list[Any], int]  # the page's records, and the total the platform says the window holds
+
+
+def page_of(rows: Any, total: Any) -> Page:
+    """A page as the readers want it: the rows (none when the platform sent no list) and the total (0 when it
+    sent none or not a count)."""
+    try:
+        count = max(0, int(total))
+    except (TypeError, ValueError):
+        count = 0
+    return (rows if isinstance(rows, list) else []), count
+
+
+def first_of_each(records: Iterable[T], key: Callable[[T], Any]) -> Iterator[T]:
+    """``records`` with a repeat of an earlier key left out (reading backwards may read one twice, and a
+    record may stand in two windows or queries); records without a key (None) all pass."""
+    seen: set[Any] = set()
+    for record in records:
+        k = key(record)
+        if k is not None:
+            if k in seen:
+                continue
+            seen.add(k)
+        yield record
+
+
+def refund_id_of(result: Any) -> str | None:
+    """The key ``first_of_each`` tells refunds apart by (a malformed record has none: it always passes)."""
+    return getattr(result, "refund_id", None)
 
 
 def last_page(total: int, page_size: int) -> int:

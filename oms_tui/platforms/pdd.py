@@ -49,8 +49,7 @@ from oms_tui.platforms.mapping import (
     yuan_to_fen,
 )
 from oms_tui.models import RefundState
-from oms_tui.money import InvalidAmount
-from oms_tui.platforms.paging import Page, read_backwards, read_forwards
+from oms_tui.platforms.paging import Page, first_of_each, page_of, read_backwards, read_forwards, refund_id_of
 from oms_tui.platforms.signing import pdd_sign
 from oms_tui.services.customers import withheld
 from oms_tui.services.catalogue.sku_mapping import ListedSku
@@ -251,20 +250,8 @@ def map_refund(refund: Mapping[str, Any]) -> RefundNotice:
 
 
 def _refund_or_malformed(raw: Any) -> RefundNotice | MalformedRecord:
-    if not isinstance(raw, dict):
-        return MalformedRecord(PLATFORM, None, "refund is not an object", raw)
-    try:
-        return map_refund(raw)
-    except (MappingError, InvalidAmount) as exc:
-        sn = raw.get("order_sn")
-        return MalformedRecord(PLATFORM, str(sn) if sn not in (None, "") else None, f"refund: {exc}", raw)
+    return mapped_or_malformed(PLATFORM, raw, lambda record, _shop: map_refund(record), "order_sn", what="refund")
 
-
-def _count(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
 
 
 def to_result(order: Any, shop: str = "") -> FetchResult:
@@ -363,31 +350,27 @@ class PddClient(PlatformClient):
 
     def fetch_refunds(self, start: datetime, end: datetime, *,
                       open_refund_ids: Sequence[str] = ()) -> Iterator[RefundNotice | MalformedRecord]:
-        seen: set[str] = set()
-        for w_start, w_end in split_window(start, end, REFUND_MAX_WINDOW):
-            def page(number: int, w_start: datetime = w_start, w_end: datetime = w_end) -> Page:
+        def read_window(w_start: datetime, w_end: datetime) -> Iterator[Any]:
+            def page(number: int) -> Page:
                 body = self._call(API_REFUNDS, {
                     "after_sales_status": AFTER_SALES_ALL, "after_sales_type": AFTER_SALES_ALL,
                     "start_updated_at": int(w_start.timestamp()), "end_updated_at": int(w_end.timestamp()),
                     "page": number, "page_size": REFUND_PAGE_SIZE,
                 })
                 rows = body.get("refund_list")
-                return (rows if isinstance(rows, list) else []), _count(body.get("total_count"))
+                return page_of(rows, body.get("total_count"))
 
-            for raw in read_backwards(page, REFUND_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_REFUNDS)):
-                result = _refund_or_malformed(raw)
-                key = result.refund_id if isinstance(result, RefundNotice) else None
-                if key is not None and key in seen:
-                    continue
-                if key is not None:
-                    seen.add(key)
-                yield result
+            return read_backwards(page, REFUND_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_REFUNDS))
+
+        raws = (raw for window in split_window(start, end, REFUND_MAX_WINDOW) for raw in read_window(*window))
+        # Read backwards, a refund modified meanwhile may be read twice: each is told once.
+        yield from first_of_each(map(_refund_or_malformed, raws), refund_id_of)
 
     def list_items(self) -> Iterator[ListedSku]:
         def page(number: int) -> Page:
             body = self._call(API_GOODS, {"is_onsale": GOODS_ON_SALE, "page": number, "page_size": GOODS_PAGE_SIZE})
             rows = body.get("goods_list")
-            return (rows if isinstance(rows, list) else []), _count(body.get("total_count"))
+            return page_of(rows, body.get("total_count"))
 
         for goods in read_forwards(page, GOODS_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_GOODS)):
             if not isinstance(goods, dict) or not text(goods, "goods_id"):

@@ -60,8 +60,7 @@ from oms_tui.platforms.mapping import (
     yuan_to_fen,
 )
 from oms_tui.models import RefundState
-from oms_tui.money import InvalidAmount
-from oms_tui.platforms.paging import Page, read_backwards, read_forwards
+from oms_tui.platforms.paging import Page, first_of_each, page_of, read_backwards, read_forwards, refund_id_of
 from oms_tui.platforms.signing import TOP_SIGN_METHODS, top_sign
 from oms_tui.services.customers import withheld
 from oms_tui.services.catalogue.sku_mapping import ListedSku
@@ -202,21 +201,9 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-def _count(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
-
 
 def _refund_or_malformed(raw: Any) -> RefundNotice | MalformedRecord:
-    if not isinstance(raw, dict):
-        return MalformedRecord(PLATFORM, None, "refund is not an object", raw)
-    try:
-        return map_refund(raw)
-    except (MappingError, InvalidAmount) as exc:
-        tid = raw.get("tid")
-        return MalformedRecord(PLATFORM, str(tid) if tid not in (None, "") else None, f"refund: {exc}", raw)
+    return mapped_or_malformed(PLATFORM, raw, lambda record, _shop: map_refund(record), "tid", what="refund")
 
 
 def map_trade(trade: Mapping[str, Any], shop: str = "") -> NormalizedOrder:
@@ -407,25 +394,21 @@ class TaobaoClient(PlatformClient):
 
     def fetch_refunds(self, start: datetime, end: datetime, *,
                       open_refund_ids: Sequence[str] = ()) -> Iterator[RefundNotice | MalformedRecord]:
-        seen: set[str] = set()
-        for w_start, w_end in split_window(start, end, REFUND_MAX_WINDOW):
-            def page(number: int, w_start: datetime = w_start, w_end: datetime = w_end) -> Page:
+        def read_window(w_start: datetime, w_end: datetime) -> Iterator[Any]:
+            def page(number: int) -> Page:
                 body = self._call(API_REFUNDS, {
                     "fields": REFUND_FIELDS, "start_modified": format_beijing(w_start),
                     "end_modified": format_beijing(w_end), "page_no": number, "page_size": REFUND_PAGE_SIZE,
                 })  # without use_has_next: the total is what reading backwards needs
                 box = body.get("refunds") or {}
                 rows = box.get("refund") if isinstance(box, dict) else None
-                return (rows if isinstance(rows, list) else []), _count(body.get("total_results"))
+                return page_of(rows, body.get("total_results"))
 
-            for raw in read_backwards(page, REFUND_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_REFUNDS)):
-                result = _refund_or_malformed(raw)
-                key = result.refund_id if isinstance(result, RefundNotice) else None
-                if key is not None and key in seen:
-                    continue
-                if key is not None:
-                    seen.add(key)
-                yield result
+            return read_backwards(page, REFUND_PAGE_SIZE, guard=lambda n: self._paginate_guard(n, API_REFUNDS))
+
+        raws = (raw for window in split_window(start, end, REFUND_MAX_WINDOW) for raw in read_window(*window))
+        # Read backwards, a refund modified meanwhile may be read twice: each is told once.
+        yield from first_of_each(map(_refund_or_malformed, raws), refund_id_of)
 
     def list_items(self) -> Iterator[ListedSku]:
         def page(number: int) -> Page:
@@ -433,7 +416,7 @@ class TaobaoClient(PlatformClient):
                                                  "page_size": ITEMS_PAGE_SIZE})
             box = body.get("items") or {}
             rows = box.get("item") if isinstance(box, dict) else None
-            return (rows if isinstance(rows, list) else []), _count(body.get("total_results"))
+            return page_of(rows, body.get("total_results"))
 
         items = [i for i in read_forwards(page, ITEMS_PAGE_SIZE, guard=lambda n: self._paginate_guard(
             n, API_ITEMS_ONSALE)) if isinstance(i, dict) and text(i, "num_iid")]
