@@ -7,6 +7,8 @@ shown (``named``). Screens, commands, printed slips and the phrases services sto
 
 from __future__ import annotations
 
+from datetime import datetime, timezone, tzinfo
+
 from oms_tui.i18n import N_, _
 from oms_tui.models import (
     ApprovalStatus,
@@ -189,3 +191,11 @@ def named(table: dict[str, str], value: str | None) -> str:
     if value is None:
         return ""
     return _(table[value]) if value in table else value
+
+
+def rate_limited_until(paused_until: datetime, zone: tzinfo, now: datetime | None = None) -> str:
+    """"rate-limited until 14:32" in the reader's language and the shop's time: the date too when not today."""
+    until = (paused_until if paused_until.tzinfo else paused_until.replace(tzinfo=timezone.utc)).astimezone(zone)
+    today = (now or datetime.now(timezone.utc)).astimezone(zone).date()
+    return _("rate-limited until {time}").format(time=until.strftime("%H:%M" if until.date() == today
+                                                                      else "%Y-%m-%d %H:%M"))

@@ -119,16 +119,13 @@ def _sync_state(state, settings) -> str:  # noqa: ANN001 - a ShopSync row or Non
 
     from oms_tui.i18n import _
     from oms_tui.models import utcnow
+    from oms_tui.names import rate_limited_until
 
     if state is None:
         return _("never run")
     paused = state.paused_until
-    if paused is not None and paused.replace(tzinfo=paused.tzinfo or timezone.utc) > utcnow():
-        zone = ZoneInfo(settings.timezone)
-        until = paused.replace(tzinfo=paused.tzinfo or timezone.utc).astimezone(zone)
-        shown = until.strftime("%H:%M") if until.date() == utcnow().astimezone(zone).date() else until.strftime(
-            "%Y-%m-%d %H:%M")
-        return _("rate-limited until {time}").format(time=shown)
+    if paused is not None and (paused if paused.tzinfo else paused.replace(tzinfo=timezone.utc)) > utcnow():
+        return rate_limited_until(paused, ZoneInfo(settings.timezone))
     return _(state.last_status)
 
 

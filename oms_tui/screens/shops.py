@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Header, Label
 
 from oms_tui.i18n import N_, _
+from oms_tui.names import rate_limited_until
 from oms_tui.screens.base import OmsScreen
 from oms_tui.phrases import render
 from oms_tui.screens.formatting import (
@@ -132,8 +132,5 @@ class ShopsScreen(OmsScreen):
 def _status_text(row: sync.ShopRow, zone) -> str:
     """The status cell; a shop the platform rate-limited says until when (its local time)."""
     if row.paused_until is not None:
-        until = row.paused_until.astimezone(zone)
-        today = datetime.now(zone).date()
-        return _("rate-limited until {time}").format(
-            time=until.strftime("%H:%M") if until.date() == today else local_time(row.paused_until, zone))
+        return rate_limited_until(row.paused_until, zone)
     return _(STATUS_TEXT.get(row.status, row.status))
