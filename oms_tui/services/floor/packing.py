@@ -42,9 +42,9 @@ from oms_tui.models import (
 )
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.catalogue import skus as catalogue
-from oms_tui.services.core import audit, outbox
+from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
-from oms_tui.services.floor import waves
+from oms_tui.services.floor import ship_notices, waves
 from oms_tui.services.orders import actions, queries, refunds
 from oms_tui.services.stock import ledger
 
@@ -426,10 +426,7 @@ class PackSession:
             actions.ship(session, order, waybill=waybill, courier=courier, user=self.user, shipped_at=now)
             order.parcel_id = parcel.id
             session.add(order)
-            outbox.enqueue(session, outbox.MessageKind.PLATFORM_SHIP, channel=order.platform, target=order.shop,
-                           order_id=order.id, subject=f"{order.platform_order_id} {courier} {waybill}",
-                           payload={"platform_order_id": order.platform_order_id, "waybill": waybill,
-                                    "courier": courier})
+            ship_notices.enqueue_notice(session, order)  # the platform is told, through the outbox
         parcel.status = ParcelStatus.SHIPPED
         parcel.waybill = waybill
         parcel.courier = courier
