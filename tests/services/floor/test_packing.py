@@ -18,7 +18,7 @@ from oms_tui.models import (
 )
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
-from oms_tui.services.floor import packing, waves
+from oms_tui.services.floor import packing, ship_notices, waves
 from oms_tui.services.orders import actions, holds, queries
 from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
@@ -236,7 +236,7 @@ def test_shipment_and_outbox_are_one_transaction(floor, monkeypatch):
     pack = station()
     scan_all(floor, pack, "W1", TOWEL, TOWEL, WIPES)
     before = snapshot(floor)
-    real = packing.outbox.enqueue
+    real = ship_notices.outbox.enqueue
     calls = []
 
     def fail_second(session, kind, **kw):
@@ -245,11 +245,11 @@ def test_shipment_and_outbox_are_one_transaction(floor, monkeypatch):
             raise RuntimeError("disk full")
         return real(session, kind, **kw)
 
-    monkeypatch.setattr(packing.outbox, "enqueue", fail_second)
+    monkeypatch.setattr(ship_notices.outbox, "enqueue", fail_second)
     with pytest.raises(RuntimeError):
         pack.scan(floor, "YT1234567890123")
     assert snapshot(floor) == before  # the first order's shipment rolled back with the failed outbox row
-    monkeypatch.setattr(packing.outbox, "enqueue", real)
+    monkeypatch.setattr(ship_notices.outbox, "enqueue", real)
     assert pack.phase == packing.WAYBILL
     assert pack.scan(floor, "YT1234567890123").result == "waybill"
     with read_session(floor) as s:
