@@ -329,6 +329,108 @@ class NotifyConfig(BaseModel):
         return self
 
 
+class ApprovalRule(BaseModel):
+    """One approval rule (``[[approvals.rules]]``): which requests it covers and the path they take.
+
+    A rule covers a request when its kind is in ``kinds`` and every condition it sets holds (conditions
+    left empty are not checked): the order's total above ``total_above_yuan``, a line whose SKU has one
+    of ``sku_tags``, the order's ``shops`` or ``platforms``. The path is ``steps`` in order; a step is one
+    role (``"cs_lead"``) or a list of roles that must each sign (``["warehouse_lead", "cs_lead"]``).
+    The intake kinds (``large_order``, ``custom_item``) are raised by the order itself when a rule for
+    them matches, so such a rule must set a condition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    kinds: list[str] = Field(min_length=1)
+    total_above_yuan: float | None = Field(default=None, ge=0)
+    sku_tags: list[str] = Field(default_factory=list)
+    shops: list[str] = Field(default_factory=list)
+    platforms: list[str] = Field(default_factory=list)
+    steps: list[str | list[str]] = Field(min_length=1)
+    escalate_after_hours: float | None = Field(default=None, gt=0)
+    """No decision within this many hours: the request climbs to the next role up (default: the section's)."""
+
+    @property
+    def path(self) -> list[list[str]]:
+        """The steps, each as the list of roles that sign it."""
+        return [[step] if isinstance(step, str) else list(step) for step in self.steps]
+
+    @model_validator(mode="after")
+    def _rule_is_sound(self) -> ApprovalRule:
+        from oms_tui.names import APPROVAL_KIND_NAMES, INTAKE_APPROVAL_KINDS, PLATFORM_NAMES, ROLE_NAMES
+
+        where = f"approval rule {self.name!r}"
+        unknown = [kind for kind in self.kinds if kind not in APPROVAL_KIND_NAMES]
+        if unknown:
+            raise ValueError(f"{where}: unknown request kind {unknown[0]!r} (kinds: {', '.join(APPROVAL_KIND_NAMES)})")
+        for step in self.path:
+            if not step:
+                raise ValueError(f"{where}: a step names no role")
+            bad = [role for role in step if role not in ROLE_NAMES]
+            if bad:
+                raise ValueError(f"{where}: unknown role {bad[0]!r} (roles: {', '.join(ROLE_NAMES)})")
+            if len(set(step)) != len(step):
+                raise ValueError(f"{where}: a co-signed step names a role twice")
+        bad_platforms = [p for p in self.platforms if p not in PLATFORM_NAMES]
+        if bad_platforms:
+            raise ValueError(f"{where}: unknown platform {bad_platforms[0]!r}")
+        if set(self.kinds) & set(INTAKE_APPROVAL_KINDS) and self.total_above_yuan is None and not self.sku_tags:
+            raise ValueError(f"{where}: an intake rule needs total_above_yuan or sku_tags, or it stops every order")
+        return self
+
+
+def _default_approval_rules() -> list[ApprovalRule]:
+    """The shop's practice: big or custom orders and price changes go to the CS lead; a transfer between
+    warehouses or a pre-sale delay needs the warehouse lead and the CS lead both."""
+    return [
+        ApprovalRule(name="large-order", kinds=["large_order"], total_above_yuan=5000, steps=["cs_lead"]),
+        ApprovalRule(name="custom-item", kinds=["custom_item"], sku_tags=["custom"], steps=["cs_lead"]),
+        ApprovalRule(name="price-change", kinds=["price_change", "gift"], steps=["cs_lead"]),
+        ApprovalRule(name="transfer-or-presale", kinds=["transfer", "presale_delay"],
+                     steps=[["warehouse_lead", "cs_lead"]]),
+        ApprovalRule(name="address-after-picking", kinds=["address_change"], steps=[["cs_lead", "warehouse_lead"]]),
+    ]
+
+
+class ApprovalsConfig(BaseModel):
+    """``[approvals]``: the rules (first match wins per request), escalation time and the chain of roles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[ApprovalRule] = Field(default_factory=_default_approval_rules)
+    escalate_after_hours: float = Field(default=2.0, gt=0)
+    """No decision within this many hours (a rule may set its own): escalate to the next role up and tell them."""
+    escalation: dict[str, str] = Field(default_factory=lambda: {
+        "cs": "cs_lead", "warehouse": "warehouse_lead", "cs_lead": "manager", "warehouse_lead": "manager",
+        "purchasing": "manager", "finance": "manager"})
+    """Role → the role above it, whom a stalled request climbs to."""
+    default_steps: list[str | list[str]] = Field(default_factory=lambda: ["cs_lead"])
+    """The path of a request no rule covers."""
+
+    @model_validator(mode="after")
+    def _rules_are_sound(self) -> ApprovalsConfig:
+        from oms_tui.names import ROLE_NAMES
+
+        names = [rule.name for rule in self.rules]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"approval rule name {repeated[0]!r} is used twice")
+        for low, high in self.escalation.items():
+            bad = [role for role in (low, high) if role not in ROLE_NAMES]
+            if bad:
+                raise ValueError(f"approvals.escalation: unknown role {bad[0]!r}")
+        for role in self.escalation:  # a chain that comes back to itself would climb for ever
+            chain, up = [role], self.escalation.get(role)
+            while up is not None:
+                if up in chain:
+                    raise ValueError(f"approvals.escalation: {role!r} climbs back to itself")
+                chain.append(up)
+                up = self.escalation.get(up)
+        ApprovalRule(name="default_steps", kinds=["price_change"], steps=self.default_steps)  # the same checks
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMS_", extra="ignore", env_nested_delimiter="__",
                                       hide_input_in_errors=True)
@@ -360,6 +462,8 @@ class Settings(BaseSettings):
     alert_recipients: list[str] = Field(default_factory=list)
     """E-mail addresses every alert goes to (stock shortages, …), besides the ``[notify]`` channels of its roles."""
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
+    """Approval rules and escalation: ``[[approvals.rules]]``, ``[approvals]`` (see ApprovalsConfig)."""
     """Alert channels and routes: ``[[notify.channels]]``, ``[notify.routes]``, ``[notify.events]``."""
 
     @field_validator("alert_recipients")

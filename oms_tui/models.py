@@ -788,3 +788,25 @@ class ApprovalRequest(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = None
     comment: str = Field(default="", max_length=500)
+    # The path it takes (services/approvals/rules.py): the rule that set it and its steps as JSON, a list
+    # of steps, each the roles that must sign it; ``step`` is the one it stands at.
+    rule: str = Field(default="", max_length=64)
+    path: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Who may decide now: the step's roles not yet signed, and those it climbed to (",cs_lead,manager,").
+    waiting_for: str = Field(default="", max_length=200)
+    due_at: datetime | None = Field(default=None, index=True)  # no decision by then: escalate
+    escalations: int = 0  # how many times the current step climbed
+    escalate_minutes: int = 120
+
+
+class ApprovalDecision(SQLModel, table=True):
+    """One signature on an approval request: who, in which role, at which step, when, what they said."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="approvalrequest.id", index=True)
+    step: int
+    role: str = Field(max_length=32)  # the step's role this signature stands for
+    decided_by: str = Field(max_length=64)
+    approve: bool
+    comment: str = Field(default="", max_length=500)
+    decided_at: datetime = Field(default_factory=utcnow)

@@ -77,9 +77,29 @@ MOVE_NAMES: dict[str, str] = {
 }
 
 # What an approval request asks for (ApprovalRequest.kind) and where it stands.
+# Kinds CS (or the warehouse) asks for by hand, and the two an order raises by itself on intake when an
+# approval rule for them matches it (services/approvals/rules.py).
 APPROVAL_KIND_NAMES: dict[str, str] = {
     "price_change": N_("price change"),
     "gift": N_("gift"),
+    "transfer": N_("cross-warehouse transfer"),
+    "presale_delay": N_("pre-sale delay"),
+    "address_change": N_("address change after picking"),
+    "large_order": N_("large order"),
+    "custom_item": N_("custom item"),
+}
+INTAKE_APPROVAL_KINDS = ("large_order", "custom_item")
+
+# The roles (services/core/actor.py holds what each may do), as people call them.
+ROLE_NAMES: dict[str, str] = {
+    "cs": N_("customer service"),
+    "cs_lead": N_("CS lead"),
+    "warehouse": N_("warehouse"),
+    "warehouse_lead": N_("warehouse lead"),
+    "purchasing": N_("purchasing"),
+    "finance": N_("finance"),
+    "manager": N_("manager"),
+    "admin": N_("administrator"),
 }
 
 APPROVAL_STATUS_NAMES: dict[str, str] = {

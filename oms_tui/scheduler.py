@@ -33,6 +33,7 @@ from oms_tui.errors import ConfigError, OmsError
 from oms_tui.i18n import N_
 from oms_tui.leadership import Leadership
 from oms_tui.models import HoldKind, utcnow
+from oms_tui.services.approvals import escalation
 from oms_tui.services.core import jobs, outbox
 from oms_tui.services.core.outbox import DispatchResult, MessageKind
 from oms_tui.services.floor import printing, ship_notices
@@ -126,6 +127,7 @@ class JobKind(StrEnum):
     TOKEN_REFRESH = "token_refresh"  # shops' platform tokens, refreshed before they expire; expiry alerts
     REFUND_SYNC = "refund_sync"  # target: the shop
     ITEM_PULL = "item_pull"  # target: the shop
+    APPROVAL_ESCALATION = "approval_escalation"  # requests nobody decided in time climb a role
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -139,7 +141,11 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.TOKEN_REFRESH: lambda scheduler, _target: scheduler.run_token_refresh(),
     JobKind.REFUND_SYNC: lambda scheduler, shop: scheduler.run_refund_sync(shop),
     JobKind.ITEM_PULL: lambda scheduler, shop: scheduler.run_item_pull(shop),
+    JobKind.APPROVAL_ESCALATION: lambda scheduler, _target: scheduler.run_approval_escalation(),
 }
+
+# Requests climb within a minute of their due time (they wait hours, so a minute is close enough).
+APPROVAL_ESCALATION_SECONDS = 60.0
 
 # A shop's items change rarely; the SKU mapping screen only suggests from them.
 ITEM_PULL_HOURS = 6.0
@@ -161,6 +167,7 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("printing", JobKind.PRINT_QUEUE, webhook_seconds, enabled=bool(settings.printers)))
     specs.append(jobs.JobSpec("lock-expiry", JobKind.LOCK_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
+    specs.append(jobs.JobSpec("approval-escalation", JobKind.APPROVAL_ESCALATION, APPROVAL_ESCALATION_SECONDS))
     specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
     return specs
 
@@ -357,6 +364,9 @@ class OmsScheduler:
 
     def run_reservation_expiry(self) -> dict[str, int]:
         return {"expired_reservations": retrying_transaction(self.engine, allocation.expire_reservations)}
+
+    def run_approval_escalation(self, *, now: datetime | None = None) -> escalation.EscalationRun:
+        return retrying_transaction(self.engine, lambda session: escalation.escalate_due(session, now=now))
 
     def run_token_refresh(self, *, now: datetime | None = None) -> shop_auth.RefreshRun:
         """Refresh the shops' tokens before they expire; alert, days ahead, on an authorization about to end."""

@@ -1,25 +1,36 @@
-"""Approval decisions: a lead other than the one who asked approves or rejects a pending request.
+"""Approval decisions: the roles a request waits for sign it, step by step, or one of them rejects it.
 
-A request (``cs.review.request_approval``) holds its order with an ``approval_pending`` hold; only a
-decision here closes it — not the exceptions desk, not the review queue (``orders.actions.resolve_hold``
-refuses approval holds). The decision (who, when, comment) is kept on the request and in the order's
-history. Approved: the order goes on as its other holds allow. Rejected: the order goes back to CS
-review with an ``approval_rejected`` hold carrying the approver's reason.
+A request (requests.py) holds its order with an ``approval_pending`` hold; only a decision here closes
+it — not the exceptions desk, not the review queue (``orders.actions.resolve_hold`` refuses approval
+holds). Who may decide is checked here, whatever screen or command asks:
+
+- the one who asked never decides their own request;
+- a signer must hold a role of the current step not yet signed, or a role above it in the escalation
+  chain (``[approvals] escalation``: the manager may always step in; a request that stalls climbs to
+  them and tells them — escalation.py). A warehouse lead cannot sign a CS lead's step. A co-signed
+  step needs each of its roles signed by a different person; someone above the step's roles (the
+  manager, say) signs for every role of the step still open at once;
+- a rejection needs a reason, and ends the request whatever step it stood at.
+
+Every signature is kept (``ApprovalDecision``: who, which role, which step, when, what they said) and in
+the order's history. Approved at the last step: the order goes on as its other holds allow. Rejected:
+the order goes back to CS review with an ``approval_rejected`` hold carrying the approver's reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, PermissionDenied, ValidationError
 from oms_tui.i18n import N_
-from oms_tui.models import ApprovalRequest, ApprovalStatus, HoldKind, Order, utcnow
-from oms_tui.names import APPROVAL_KIND_NAMES, APPROVAL_STATUS_NAMES
+from oms_tui.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, HoldKind, Order, utcnow
+from oms_tui.names import APPROVAL_KIND_NAMES, APPROVAL_STATUS_NAMES, ROLE_NAMES
 from oms_tui.phrases import phrase
+from oms_tui.services.approvals import requests, rules
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import holds, lifecycle, queries
@@ -36,24 +47,44 @@ class PendingApproval:
     detail: str
     requested_by: str
     requested_at: datetime
+    rule: str
+    step: int  # 0-based
+    steps: int
+    waiting_for: list[str]  # roles
+    due_at: datetime | None
+    escalations: int
+    total_fen: int
+    customer_id: int | None
 
 
-def count_pending(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(ApprovalRequest)
-                        .where(ApprovalRequest.status == ApprovalStatus.PENDING)).one()
+def _pending(waiting_role: str | None):
+    query = select(ApprovalRequest, Order).join(Order, col(Order.id) == col(ApprovalRequest.order_id)).where(
+        ApprovalRequest.status == ApprovalStatus.PENDING)
+    if waiting_role:
+        query = query.where(col(ApprovalRequest.waiting_for).contains(f",{waiting_role},"))
+    return query
 
 
-def list_pending(session: Session, *, limit: int = 50, offset: int = 0) -> list[PendingApproval]:
-    """One page of requests waiting for a decision, the oldest first, with their order."""
+def count_pending(session: Session, *, waiting_role: str | None = None) -> int:
+    query = select(func.count()).select_from(ApprovalRequest).where(ApprovalRequest.status == ApprovalStatus.PENDING)
+    if waiting_role:
+        query = query.where(col(ApprovalRequest.waiting_for).contains(f",{waiting_role},"))
+    return session.exec(query).one()
+
+
+def list_pending(session: Session, *, limit: int = 50, offset: int = 0,
+                 waiting_role: str | None = None) -> list[PendingApproval]:
+    """One page of requests waiting for a decision (for one role, if given), the oldest first, with their order."""
     if limit <= 0 or offset < 0:
         raise ValidationError(N_("limit must be positive and offset zero or more"))
-    rows = session.exec(
-        select(ApprovalRequest, Order.platform, Order.platform_order_id)
-        .join(Order, col(Order.id) == col(ApprovalRequest.order_id))
-        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
-        .order_by(col(ApprovalRequest.requested_at), col(ApprovalRequest.id)).limit(limit).offset(offset))
-    return [PendingApproval(r.id, r.order_id, platform, poid, r.kind, r.reason, r.detail, r.requested_by,
-                            r.requested_at) for r, platform, poid in rows]
+    config = requests.current_config()
+    rows = session.exec(_pending(waiting_role).order_by(col(ApprovalRequest.requested_at), col(ApprovalRequest.id))
+                        .limit(limit).offset(offset))
+    return [PendingApproval(r.id, r.order_id, o.platform, o.platform_order_id, r.kind, r.reason, r.detail,
+                            r.requested_by, r.requested_at, r.rule or rules.DEFAULT_RULE, r.step,
+                            len(rules.load_path(r.path, config)), rules.roles_of(r.waiting_for), r.due_at,
+                            r.escalations, o.total_fen, o.customer_id)
+            for r, o in rows]
 
 
 def get_request(session: Session, request_id: int) -> ApprovalRequest:
@@ -63,8 +94,22 @@ def get_request(session: Session, request_id: int) -> ApprovalRequest:
     return request
 
 
-def decide(session: Session, request_id: int, *, actor: Actor, approve: bool, comment: str = "") -> ApprovalRequest:
-    """Approve or reject a pending request; refused for the one who asked, and a rejection needs a reason."""
+def signatures(session: Session, request_id: int) -> list[ApprovalDecision]:
+    """Every signature on a request, in the order they were given."""
+    return list(session.exec(select(ApprovalDecision).where(ApprovalDecision.request_id == request_id)
+                             .order_by(col(ApprovalDecision.id))))
+
+
+def role_names(roles: list[str]) -> str:
+    """Roles as a reader's list (``CS lead / manager``), in the current language."""
+    from oms_tui.i18n import _
+
+    return " / ".join(_(ROLE_NAMES.get(role, role)) for role in roles)
+
+
+def decide(session: Session, request_id: int, *, actor: Actor, approve: bool, comment: str = "",
+           now: datetime | None = None) -> ApprovalRequest:
+    """Sign (approve) or reject a pending request as the actor's role allows; see the module docstring."""
     require(actor, "approvals.decide")
     request = get_request(session, request_id)
     order = queries.get_order(session, request.order_id)
@@ -79,28 +124,77 @@ def decide(session: Session, request_id: int, *, actor: Actor, approve: bool, co
     comment = comment.strip()
     if not approve and not comment:
         raise ValidationError(N_("a rejection needs a reason (CS reads it)"))
-    request.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-    request.decided_by = actor.name
-    request.decided_at = utcnow()
-    request.comment = comment[:500]
-    session.add(request)
-    kind = APPROVAL_KIND_NAMES.get(request.kind, request.kind)
+    config = requests.current_config()
+    standing = requests.standing(session, request, config)
+    held = set(actor.roles)
+    signable = [role for role in standing.outstanding if held & set(rules.climb(config, role))]
+    if not signable:
+        raise PermissionDenied(N_("{user} cannot decide approval request {request}: it waits for {roles}"),
+                               user=actor.name, request=request.id, roles=role_names(standing.waiting_for))
+    if actor.name in standing.signed.values():
+        raise PermissionDenied(N_("{user} already signed this step of approval request {request}: "
+                                  "the other role signs it"), user=actor.name, request=request.id)
+    own = [role for role in signable if role in held]
+    signs = own[:1] if own else signable  # one person, one role of a co-sign; a superior takes the whole step
+    now = now or utcnow()
+    for role in signs:
+        session.add(ApprovalDecision(request_id=request.id, step=request.step, role=role, decided_by=actor.name,
+                                     approve=approve, comment=comment[:500], decided_at=now))
     audit.record(session, actor.name, "approval.decide", "order", order.id, request=request.id,
-                 decision=str(request.status), comment=comment)
-    if approve:
-        resolution = phrase(N_("{kind} approved by {user}: {comment}") if comment else N_("{kind} approved by {user}"),
-                            kind=kind, user=actor.name, comment=comment, translated=("kind",))
-    else:
-        resolution = phrase(N_("{kind} rejected by {user}: {comment}"), kind=kind, user=actor.name, comment=comment,
-                            translated=("kind",))
-    still_pending = session.exec(select(ApprovalRequest.id).where(
-        ApprovalRequest.order_id == order.id, ApprovalRequest.status == ApprovalStatus.PENDING)).first()
-    if still_pending is None:  # the order's other requests, if any, keep it waiting
+                 decision="approved" if approve else "rejected", step=request.step + 1, roles=",".join(signs),
+                 comment=comment)
+    kind = APPROVAL_KIND_NAMES.get(request.kind, request.kind)
+    if not approve:
+        _finish(session, request, order, actor=actor, status=ApprovalStatus.REJECTED, comment=comment, now=now,
+                resolution=phrase(N_("{kind} rejected by {user}: {comment}"), kind=kind, user=actor.name,
+                                  comment=comment, translated=("kind",)))
+        return request
+    remaining = [role for role in standing.outstanding if role not in signs]
+    if remaining:  # a co-sign still missing a role: the same step waits for the others
+        request.waiting_for = rules.role_list(r for role in remaining
+                                              for r in rules.climb(config, role, request.escalations))
+        session.add(request)
+        return request
+    if request.step + 1 < len(standing.steps):  # the next step of the path
+        request.step += 1
+        request.escalations = 0
+        next_roles = standing.steps[request.step]
+        request.waiting_for = rules.role_list(next_roles)
+        request.due_at = now + timedelta(minutes=request.escalate_minutes)
+        session.add(request)
+        _close_stalled(session, order, actor=actor)
+        requests.tell_waiting(session, request, order, next_roles)
+        return request
+    _finish(session, request, order, actor=actor, status=ApprovalStatus.APPROVED, comment=comment, now=now,
+            resolution=phrase(N_("{kind} approved by {user}: {comment}") if comment else N_("{kind} approved by {user}"),
+                              kind=kind, user=actor.name, comment=comment, translated=("kind",)))
+    return request
+
+
+def _finish(session: Session, request: ApprovalRequest, order: Order, *, actor: Actor, status: ApprovalStatus,
+            comment: str, now: datetime, resolution: str) -> None:
+    request.status = status
+    request.decided_by = actor.name
+    request.decided_at = now
+    request.comment = comment[:500]
+    request.waiting_for = ""
+    request.due_at = None
+    session.add(request)
+    session.flush()
+    if not requests.pending_of(session, order.id):  # the order's other requests, if any, keep it waiting
         for hold in holds.open_holds(session, order.id):
             if hold.kind in holds.APPROVAL_KINDS:
                 holds.resolve(session, hold, user=actor.name, resolution=resolution)
-    if not approve:
+    else:
+        _close_stalled(session, order, actor=actor)
+    if status == ApprovalStatus.REJECTED:
         holds.open_hold(session, order, HoldKind.APPROVAL_REJECTED, user=actor.name, reason=resolution)
     lifecycle.settle_status(session, order, user=actor.name)
-    return request
 
+
+def _close_stalled(session: Session, order: Order, *, actor: Actor) -> None:
+    """The ``approval_stalled`` hold goes once none of the order's pending requests has climbed."""
+    if any(r.escalations for r in requests.pending_of(session, order.id)):
+        return
+    holds.resolve_open(session, order, HoldKind.APPROVAL_STALLED, user=actor.name,
+                       resolution=phrase(N_("decided by {user}"), user=actor.name))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from oms_tui.errors import PermissionDenied
 from oms_tui.i18n import N_
+from oms_tui.names import ROLE_NAMES
 
 # Roles that may do everything: the administrator, and the system's own jobs.
 ALL_POWERFUL = frozenset({"admin", "system"})
@@ -24,7 +25,7 @@ WAREHOUSE_LEAD = "warehouse_lead"
 PURCHASING = "purchasing"
 FINANCE = "finance"
 MANAGER = "manager"
-ROLES = (CS, CS_LEAD, WAREHOUSE, WAREHOUSE_LEAD, PURCHASING, FINANCE, MANAGER, "admin")
+ROLES = tuple(ROLE_NAMES)  # cs, cs_lead, warehouse, warehouse_lead, purchasing, finance, manager, admin
 
 
 def _may(*roles: str) -> frozenset[str]:
@@ -49,9 +50,9 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "exceptions.view": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("open the exceptions desk")),
     "exceptions.resolve": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("resolve exceptions")),
     "exceptions.bulk_resolve": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("resolve exceptions in bulk")),
-    "approvals.view": (_may(CS_LEAD, WAREHOUSE_LEAD, FINANCE, MANAGER), N_("open approvals")),
+    "approvals.view": (_may(CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("open approvals")),
     "approvals.request": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("ask for an approval")),
-    "approvals.decide": (_may(CS_LEAD, MANAGER), N_("approve or reject requests")),
+    "approvals.decide": (_may(CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("approve or reject requests")),
     "waves.view": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("open waves and pick lists")),
     "waves.create": (_may(WAREHOUSE, WAREHOUSE_LEAD), N_("create waves")),
     "waves.print": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("print pick lists")),

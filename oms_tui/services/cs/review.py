@@ -18,7 +18,6 @@ writes) and leaves the order where its holds say through ``actions.resolve_hold`
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,8 +28,9 @@ from sqlmodel import Session, col, select
 from oms_tui.errors import IllegalTransition, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import ApprovalRequest, HoldKind, Order, OrderStatus, utcnow
-from oms_tui.names import APPROVAL_KIND_NAMES
+from oms_tui.names import APPROVAL_KIND_NAMES, INTAKE_APPROVAL_KINDS
 from oms_tui.phrases import phrase, render
+from oms_tui.services.approvals import requests as approval_requests
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.customers import history, matching
@@ -38,7 +38,8 @@ from oms_tui.services.floor import waves
 from oms_tui.services.orders import actions, holds, lifecycle, queries
 from oms_tui.services.orders import intake_rules as review_rules
 
-APPROVAL_REQUEST_KINDS = tuple(APPROVAL_KIND_NAMES)
+# What CS asks for by hand; the intake kinds an order raises by itself.
+APPROVAL_REQUEST_KINDS = tuple(kind for kind in APPROVAL_KIND_NAMES if kind not in INTAKE_APPROVAL_KINDS)
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -329,26 +330,21 @@ def release_hold(session: Session, hold_id: int, *, actor: Actor, note: str = ""
 
 
 def request_approval(session: Session, order_id: int, *, kind: str, reason: str, actor: Actor,
-                     detail: dict[str, Any] | None = None) -> ApprovalRequest:
-    """Ask a lead to approve a change (price change, gift); the order waits in ``approval``."""
+                     detail: dict[str, Any] | None = None, now: datetime | None = None) -> ApprovalRequest:
+    """Ask for approval of a change (price change, gift, transfer, pre-sale delay …); the order waits in
+    ``approval`` on the path the rules give (services/approvals). An address change is asked for once
+    the order is being picked or packed — the pack station then refuses it until the decision."""
     require(actor, "approvals.request")
-    user = actor.name
-    if kind not in APPROVAL_REQUEST_KINDS:
-        raise ValidationError(N_("unknown approval kind {kind!r}; one of: {kinds}"), kind=kind,
-                              kinds=", ".join(APPROVAL_REQUEST_KINDS))
-    if not reason.strip():
-        raise ValidationError(N_("an approval request needs a reason"))
     order = queries.get_order(session, order_id)
-    _editable(order)
-    request = ApprovalRequest(order_id=order.id, kind=kind, reason=reason.strip()[:500], requested_by=user,
-                              detail=json.dumps(detail or {}, ensure_ascii=False, default=str))
-    session.add(request)
-    session.flush()
-    audit.record(session, user, "approval.request", "order", order.id, request=request.id, kind=kind, reason=reason,
-                 detail=detail or {})
-    holds.open_hold(session, order, HoldKind.APPROVAL_PENDING, user=user,
-                    reason=phrase(N_("{kind}: {reason} (request #{request})"), kind=APPROVAL_KIND_NAMES[kind],
-                                  reason=reason.strip(), request=request.id, translated=("kind",)))
-    lifecycle.settle_status(session, order, user=user)
-    return request
+    if kind == "address_change":
+        if order.status not in (OrderStatus.PICKING, OrderStatus.PACKED):
+            raise IllegalTransition(N_("order {order} is {status}: before picking CS changes the address itself"),
+                                    order=order.platform_order_id, status=order.status)
+    elif kind in INTAKE_APPROVAL_KINDS:
+        raise ValidationError(N_("{kind} is asked for by the order itself on intake"),
+                              kind=APPROVAL_KIND_NAMES[kind], translated=("kind",))
+    else:
+        _editable(order)
+    return approval_requests.open_request(session, order, kind=kind, reason=reason, user=actor.name, detail=detail,
+                                          now=now)
 

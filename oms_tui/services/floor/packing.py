@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from oms_tui.db import retrying_transaction, session_scope
 from oms_tui.errors import NotFound, OmsError
 from oms_tui.i18n import N_
+from oms_tui.phrases import render
 from oms_tui.models import (
     SCAN_ERRORS,
     Hold,
@@ -45,7 +46,7 @@ from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.floor import ship_notices, waves
-from oms_tui.services.orders import actions, queries, refunds
+from oms_tui.services.orders import actions, holds, queries, refunds
 from oms_tui.services.stock import ledger
 
 IDLE = "idle"  # nothing on the bench: scan an order or slip
@@ -168,6 +169,10 @@ def _holds_refusal(session: Session, ref: str, order_id: int, kinds: list[str]) 
     if HoldKind.REFUND_REQUESTED in kinds:
         return _Refused(N_("Order {order}: the buyer asked for a refund ({reason}); do not pack or ship it"),
                         order=ref, reason=refunds.refund_reason(session, order_id) or "-")
+    if set(kinds) & holds.APPROVAL_KINDS:  # an address change after picking, say: wait for the decision
+        waiting = next(h for h in holds.open_holds(session, order_id) if h.kind in holds.APPROVAL_KINDS)
+        return _Refused(N_("Order {order} waits for approval, do not pack it: {reason}"), order=ref,
+                        reason=render(waiting.reason))
     return _Refused(N_("Order {order} has open holds: {holds}"), order=ref, holds=", ".join(kinds))
 
 

@@ -32,6 +32,7 @@ from oms_tui.errors import OmsError, ValidationError
 from oms_tui.i18n import N_, _
 from oms_tui.models import Order, OrderLine
 from oms_tui.money import InvalidAmount, yuan_to_fen
+from oms_tui.services.approvals import requests as approval_requests
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.orders import upsert
@@ -431,6 +432,8 @@ def import_file(engine: Engine, path: Path, platform: str, *, shop: str = "", dr
             try:
                 with session.begin_nested():  # one order the database refuses leaves the others in
                     result = upsert.upsert_order(session, item.order, warehouse=warehouse, user=user)
+                    if result.created:  # a large order or a custom item stops itself for approval
+                        approval_requests.on_new_order(session, result.order, user=user)
             except (OmsError, IntegrityError, DataError) as exc:
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
                 report.errors.append(RowError(item.rows[0], "", N_("order refused: {reason}"), {"reason": reason},

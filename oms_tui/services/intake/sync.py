@@ -29,6 +29,7 @@ from oms_tui.errors import OmsError, Throttled
 from oms_tui.i18n import N_
 from oms_tui.models import ProblemSource, ShopSync, SyncProblem, SyncStatus, utcnow
 from oms_tui.phrases import from_error, phrase
+from oms_tui.services.approvals import requests as approval_requests
 from oms_tui.services.catalogue import sku_mapping
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import upsert
@@ -199,6 +200,8 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
             try:
                 with session.begin_nested():
                     result = upsert.upsert_order(session, record, warehouse=warehouse, user=user, resolver=resolver)
+                    if result.created:  # a large order or a custom item stops itself for approval
+                        approval_requests.on_new_order(session, result.order, user=user)
             except (OmsError, PydanticValidationError, IntegrityError) as exc:
                 tally.malformed += 1
                 tally.problems.append(f"{record.platform_order_id}: {exc}")
