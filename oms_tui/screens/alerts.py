@@ -16,7 +16,7 @@ from oms_tui.i18n import N_, _
 from oms_tui.phrases import render
 from oms_tui.screens.formatting import local_time, named, plain, shop_zone
 from oms_tui.screens.paging import PagedTableScreen
-from oms_tui.screens.registry import ROLE_NAMES
+from oms_tui.names import ROLE_NAMES
 from oms_tui.services.core.actor import ROLES
 from oms_tui.services.messaging import alert_view
 from oms_tui.widgets.error_line import ErrorLine

@@ -12,7 +12,8 @@ from textual.widgets.option_list import Option
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
-from oms_tui.screens.registry import ROLE_NAMES, ScreenEntry, screens_for
+from oms_tui.names import ROLE_NAMES
+from oms_tui.screens.registry import ScreenEntry, screens_for
 from oms_tui.widgets.keys import KeysFooter
 
 # One key per entry: the digits, then letters for entries after the tenth (nothing else on the

@@ -56,7 +56,7 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("skumap", N_("SKU mapping"), N_("Map the platforms' SKUs and bundles to ours; held orders go on"),
                 "skus.map", "sku_mapping:SkuMappingScreen"),
     ScreenEntry("approvals", N_("Approvals"), N_("Orders waiting for your decision"),
-                "approvals.view"),
+                "approvals.view", "approvals:ApprovalsScreen"),
     ScreenEntry("picklist", N_("Pick list"), N_("Waves of ready orders; print the pick list"),
                 "waves.view", "waves:PickListScreen"),
     ScreenEntry("pack", N_("Pack station"), N_("Scan order, items and waybill; ship"),
@@ -86,13 +86,3 @@ def may_open(roles: Iterable[str], key: str) -> bool:
     entry = BY_KEY.get(key)
     return entry is not None and entry.available and entry.allows(roles)
 
-ROLE_NAMES: dict[str, str] = {
-    "cs": N_("customer service"),
-    "cs_lead": N_("CS lead"),
-    "warehouse": N_("warehouse"),
-    "warehouse_lead": N_("warehouse lead"),
-    "purchasing": N_("purchasing"),
-    "finance": N_("finance"),
-    "manager": N_("manager"),
-    "admin": N_("administrator"),
-}

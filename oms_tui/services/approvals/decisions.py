@@ -19,10 +19,11 @@ the order goes back to CS review with an ``approval_rejected`` hold carrying the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import false, func, or_
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, PermissionDenied, ValidationError
@@ -57,28 +58,35 @@ class PendingApproval:
     customer_id: int | None
 
 
-def _pending(waiting_role: str | None):
-    query = select(ApprovalRequest, Order).join(Order, col(Order.id) == col(ApprovalRequest.order_id)).where(
-        ApprovalRequest.status == ApprovalStatus.PENDING)
-    if waiting_role:
-        query = query.where(col(ApprovalRequest.waiting_for).contains(f",{waiting_role},"))
-    return query
+def _waiting_for_any(query, roles: Iterable[str] | None):
+    """Only requests that wait for one of ``roles`` (None: every pending request)."""
+    if roles is None:
+        return query
+    roles = list(roles)
+    if not roles:
+        return query.where(false())
+    return query.where(or_(*(col(ApprovalRequest.waiting_for).contains(f",{role},") for role in roles)))
 
 
-def count_pending(session: Session, *, waiting_role: str | None = None) -> int:
+def count_pending(session: Session, *, waiting_for: Iterable[str] | None = None) -> int:
     query = select(func.count()).select_from(ApprovalRequest).where(ApprovalRequest.status == ApprovalStatus.PENDING)
-    if waiting_role:
-        query = query.where(col(ApprovalRequest.waiting_for).contains(f",{waiting_role},"))
-    return session.exec(query).one()
+    return session.exec(_waiting_for_any(query, waiting_for)).one()
 
 
 def list_pending(session: Session, *, limit: int = 50, offset: int = 0,
-                 waiting_role: str | None = None) -> list[PendingApproval]:
-    """One page of requests waiting for a decision (for one role, if given), the oldest first, with their order."""
+                 waiting_for: Iterable[str] | None = None) -> list[PendingApproval]:
+    """One page of requests waiting for a decision — only those waiting for one of ``waiting_for``'s roles,
+    if given — the most urgent (earliest due) first, with their order."""
     if limit <= 0 or offset < 0:
         raise ValidationError(N_("limit must be positive and offset zero or more"))
     config = requests.current_config()
-    rows = session.exec(_pending(waiting_role).order_by(col(ApprovalRequest.requested_at), col(ApprovalRequest.id))
+    query = select(ApprovalRequest, Order).join(Order, col(Order.id) == col(ApprovalRequest.order_id)).where(
+        ApprovalRequest.status == ApprovalStatus.PENDING)
+    # Those that climbed (stalled) first, then by due time; the request number keeps ties in order.
+    rows = session.exec(_waiting_for_any(query, waiting_for)
+                        .order_by(col(ApprovalRequest.escalations).desc(), col(ApprovalRequest.due_at).is_not(None),
+                                  col(ApprovalRequest.due_at),
+                                  col(ApprovalRequest.requested_at), col(ApprovalRequest.id))
                         .limit(limit).offset(offset))
     return [PendingApproval(r.id, r.order_id, o.platform, o.platform_order_id, r.kind, r.reason, r.detail,
                             r.requested_by, r.requested_at, r.rule or rules.DEFAULT_RULE, r.step,

@@ -12,6 +12,8 @@ from oms_tui.models import (
     Order,
     OrderLine,
     OrderStatus,
+    PlatformRefund,
+    RefundState,
     RefundStatus,
     ReturnLine,
     ReturnRecord,
@@ -65,6 +67,10 @@ class CustomerHistory:
     last_order_at: datetime | None
     orders: list[HistoryOrder]  # newest first, at most ``limit``
     returns: list[HistoryReturn]  # newest first
+    # The platforms' refund and after-sale requests (PlatformRefund): those that paid money back, and the
+    # disputes — an after-sale request on a shipped order that the seller or the platform closed unpaid.
+    platform_refunds: int = 0
+    disputes: int = 0
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -107,7 +113,14 @@ def customer_history(session: Session, customer_id: int, *, limit: int = 100) ->
             .outerjoin(units, units.c.return_id == col(ReturnRecord.id))
             .where(in_group).order_by(col(ReturnRecord.created_at).desc(), col(ReturnRecord.id).desc()))
     ]
+    refund_states = session.exec(
+        select(PlatformRefund.state, Order.status, func.count())
+        .join(Order, col(Order.id) == col(PlatformRefund.order_id)).where(in_group)
+        .group_by(PlatformRefund.state, Order.status)).all()
+    platform_refunds = sum(n for state, _status, n in refund_states if state == RefundState.REFUNDED)
+    disputes = sum(n for state, status, n in refund_states if state == RefundState.CLOSED and status in _SHIPPED)
     return CustomerHistory(
+        platform_refunds=platform_refunds, disputes=disputes,
         customer_id=root.id, customer_ids=group, name=root.name, phone=root.phone_norm, is_vip=root.is_vip,
         order_count=sum(by_status.values()), paid_fen=int(paid), cancelled_count=by_status.get(OrderStatus.CANCELLED, 0),
         shipped_count=sum(by_status.get(s, 0) for s in _SHIPPED), shipped_units=int(shipped_units),
@@ -130,13 +143,16 @@ def credit_summary(history: CustomerHistory) -> CreditSummary:
     """A 0–100 score from the history, for CS and approvers to weigh a request.
 
     score = 60 + 3 × shipped orders (at most +30) + 10 if VIP
-            − 40 × cancelled ÷ orders − 40 × returned units ÷ shipped units, kept within 0–100;
-    80 and above is "good", below 50 "watch". A new customer starts at 60 ("normal").
+            − 40 × cancelled ÷ orders − 40 × returned units ÷ shipped units
+            − 5 × platform refunds paid (at most −20) − 10 × disputes (at most −30), kept within 0–100;
+    80 and above is "good", below 50 "watch". A new customer starts at 60 ("normal"). The README's
+    *Approvals* section gives the same formula for the leads who read the score.
     """
     cancel_percent = history.cancelled_count * 100 // history.order_count if history.order_count else 0
     return_percent = min(100, history.returned_units * 100 // history.shipped_units) if history.shipped_units else 0
     score = 60 + min(30, 3 * history.shipped_count) + (10 if history.is_vip else 0)
     score -= (40 * cancel_percent) // 100 + (40 * return_percent) // 100
+    score -= min(20, 5 * history.platform_refunds) + min(30, 10 * history.disputes)
     score = max(0, min(100, score))
     level = "good" if score >= 80 else "normal" if score >= 50 else "watch"
     return CreditSummary(score, level, cancel_percent, return_percent)

@@ -228,3 +228,24 @@ def test_related_orders_within_a_period(seeded):
                                          until=order.created_at)
         assert [(o.platform_order_id, b.kind) for o, b in found] == [("P1", BasisKind.MASKED), ("J2", BasisKind.MOBILE),
                                                                      ("J1", BasisKind.MOBILE)]
+
+
+def test_platform_refunds_and_disputes_weigh_on_the_credit_score(no_duplicate_check, seeded):
+    from oms_tui.models import PlatformRefund, RefundState
+
+    stock_up(seeded, "HG-001", 20)
+    shipped = ingest(seeded, "T1", {"HG-001": 1}, paid_minutes_ago=300)
+    open_order = ingest(seeded, "T2", {"HG-001": 1}, paid_minutes_ago=200)
+    _ship(seeded, shipped.id, "YT0000000000001")
+    with session_scope(seeded) as s:
+        for refund_id, order, state in (("R1", shipped, RefundState.REFUNDED), ("R2", open_order, RefundState.REFUNDED),
+                                        ("R3", shipped, RefundState.CLOSED), ("R4", open_order, RefundState.CLOSED),
+                                        ("R5", shipped, RefundState.REQUESTED)):
+            s.add(PlatformRefund(platform="taobao", refund_id=refund_id, platform_order_id=order.platform_order_id,
+                                 order_id=order.id, state=state))
+    with read_session(seeded) as s:
+        found = history.customer_history(s, shipped.customer_id)
+    # refunds paid: R1 and R2; a dispute: R3 (after shipping, closed unpaid) — R4 was before shipping
+    assert (found.platform_refunds, found.disputes) == (2, 1)
+    # 60 + 3×1 shipped − 5×2 refunds − 10×1 dispute
+    assert history.credit_summary(found).score == 43
