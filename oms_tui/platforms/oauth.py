@@ -335,7 +335,9 @@ class DouyinOAuth(ShopOAuth):
         return self.config.token_url or endpoint_url(self.shop.base_url, douyin.DEFAULT_PATH)
 
     def _authorize_params(self, state: str) -> dict[str, str]:
-        return {"service_id": self.shop.app_key, "state": state}
+        # redirect_uri: the platform sends the owner to the address registered for the app *(unconfirmed that it
+        # ignores this one)*; the simulator's consent page needs it.
+        return {"service_id": self.shop.app_key, "state": state, "redirect_uri": self.redirect_uri}
 
     def exchange_code(self, code: str) -> TokenGrant:
         return self._token(self.API_CREATE, {"code": code, "grant_type": "authorization_code"}, code)
