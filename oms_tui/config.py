@@ -54,12 +54,12 @@ class ShopConfig(BaseModel):
     model_config = ConfigDict(hide_input_in_errors=True)
 
     name: str
-    platform: Literal["taobao", "jd", "pdd"]
+    platform: Literal["taobao", "jd", "pdd", "douyin"]
     base_url: str
     app_key: str
     # SecretStr: repr, str, logs and model_dump show '**********'; the adapters ask for the value.
     app_secret: SecretStr
-    session: SecretStr = SecretStr("")  # Taobao session key / JD and PDD access_token
+    session: SecretStr = SecretStr("")  # Taobao session key / JD, PDD and Douyin access_token
     sync_minutes: float = Field(default=2.0, gt=0)
     # our courier code → the platform's courier id, where the adapter's built-in table lacks one
     courier_codes: dict[str, str] = Field(default_factory=dict)
@@ -83,7 +83,8 @@ class ShopConfig(BaseModel):
 
 
 class PlatformOAuth(BaseModel):
-    """Where a platform authorizes shops (``[oauth.taobao]``, ``[oauth.jd]``, ``[oauth.pdd]``); an empty
+    """Where a platform authorizes shops (``[oauth.taobao]``, ``[oauth.jd]``, ``[oauth.pdd]``,
+    ``[oauth.douyin]``); an empty
     address is the platform's documented one (oms_tui/platforms/oauth.py)."""
 
     authorize_url: str = ""
@@ -100,6 +101,7 @@ class OAuthConfig(BaseModel):
     taobao: PlatformOAuth = Field(default_factory=PlatformOAuth)
     jd: PlatformOAuth = Field(default_factory=PlatformOAuth)
     pdd: PlatformOAuth = Field(default_factory=PlatformOAuth)
+    douyin: PlatformOAuth = Field(default_factory=PlatformOAuth)
 
     def for_platform(self, platform: str) -> PlatformOAuth:
         return getattr(self, platform)

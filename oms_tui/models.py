@@ -64,6 +64,7 @@ class Platform(StrEnum):
     TAOBAO = "taobao"
     JD = "jd"
     PDD = "pdd"
+    DOUYIN = "douyin"
 
 
 class HoldKind(StrEnum):
@@ -336,6 +337,7 @@ class Order(SQLModel, table=True):
         # A scanned or typed order number does not say its platform.
         Index("ix_order_platform_order_id", "platform_order_id"),
         Index("ix_order_receiver_phone", "receiver_phone"),  # "where is my order?" by phone
+        Index("ix_order_receiver_address_id", "platform", "receiver_address_id"),  # same address, masked data
         *(within("order", amount, 0, MAX_FEN) for amount in ("total_fen", "paid_fen", "discount_fen", "post_fee_fen")),
     )
 
@@ -356,6 +358,9 @@ class Order(SQLModel, table=True):
     # What the platform withholds: its receiver ciphertexts / opaque receiver id (JSON, services/customers/
     # withheld.py). Kept only for a waybill request; never shown, never compared.
     receiver_opaque: str = Field(default="", sa_column=Column(Text, nullable=False, default=""), repr=False)
+    # The platform's opaque id of the receiver's address (Douyin ``open_address_id``): not secret and stable for
+    # one address, so orders to the same address on that platform are matched on it while the data is masked.
+    receiver_address_id: str = Field(default="", max_length=200)
     buyer_remark: str = Field(default="", max_length=500)
     seller_memo: str = Field(default="", max_length=500)
     total_fen: int = Field(default=0, sa_type=BigInteger)

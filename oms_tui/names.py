@@ -38,6 +38,7 @@ PLATFORM_NAMES: dict[str, str] = {
     "taobao": N_("Taobao/Tmall"),
     "jd": N_("JD"),
     "pdd": N_("Pinduoduo"),
+    "douyin": N_("Douyin Shop"),
 }
 
 HOLD_NAMES: dict[str, str] = {
@@ -183,6 +184,16 @@ PLATFORM_STATUS_NAMES: dict[str, dict[str, str]] = {
         "TRADE_CANCELED": N_("cancelled"),
         "LOCKED": N_("locked by an after-sale"),
         "POP_ORDER_PAUSE": N_("paused"),
+    },
+    # Douyin Shop's order_status numbers (its order.searchList documentation).
+    "douyin": {
+        "1": N_("waiting for payment"),
+        "105": N_("paid, to ship"),
+        "2": N_("paid, to ship"),
+        "101": N_("partly shipped"),
+        "3": N_("shipped, awaiting receipt"),
+        "4": N_("cancelled"),
+        "5": N_("finished"),
     },
 }
 # Pinduoduo's platform_status is "order_status=N refund_status=M": each number named on its own.

@@ -66,7 +66,8 @@ DEMO_WAREHOUSE = "WH1"
 BATCH_SIZE = 200
 CHINA_TZ = ZoneInfo("Asia/Shanghai")  # platforms date their order numbers in Beijing time
 
-DEMO_SHOPS = _SHOPS = {"taobao": "家居母婴天猫旗舰店", "jd": "家居母婴京东旗舰店", "pdd": "家居母婴拼多多专营店"}
+DEMO_SHOPS = _SHOPS = {"taobao": "家居母婴天猫旗舰店", "jd": "家居母婴京东旗舰店", "pdd": "家居母婴拼多多专营店",
+                       "douyin": "家居母婴抖音小店"}
 _PAID_STATUS = {"taobao": "WAIT_SELLER_SEND_GOODS", "jd": "WAIT_SELLER_STOCK_OUT", "pdd": "1"}
 _PLATFORM_WEIGHTS = {"taobao": 50, "pdd": 30, "jd": 20}
 _PLATFORM_PRICE = {"taobao": 1.0, "jd": 1.0, "pdd": 0.92}  # PDD listings run a little cheaper

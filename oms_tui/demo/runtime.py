@@ -27,7 +27,7 @@ SYNC_MINUTES = 0.5
 
 
 def simulator_state(data_dir: Path, *, rate_per_minute: float = 6.0, seed: int | None = None) -> SimulatorState:
-    """Three simulated shops selling our demo catalogue."""
+    """Four simulated shops (Taobao, JD, Pinduoduo, Douyin) selling our demo catalogue."""
     items = json.loads((data_dir / "catalogue.json").read_text(encoding="utf-8"))["skus"]
     state = SimulatorState(sku_codes={i["code"]: (i["name"], i["price_fen"]) for i in items},
                            rate_per_minute=rate_per_minute, rng=random.Random(seed))

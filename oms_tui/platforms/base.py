@@ -340,6 +340,10 @@ class PlatformClient(ABC):
     def _request_params(self, api: str, biz: Mapping[str, Any]) -> dict[str, str]:
         """System + business parameters, signed (called afresh for every try: new timestamp)."""
 
+    def _post(self, api: str, params: dict[str, str]) -> httpx.Response:
+        """Send one signed call: a form POST to the one router URL (Taobao, JD, PDD); Douyin overrides it."""
+        return self._http.post(self.endpoint, data=params)
+
     @abstractmethod
     def _unwrap(self, api: str, payload: Any) -> dict[str, Any]:
         """The API's response body, or raise the PlatformError the payload describes."""
@@ -371,7 +375,7 @@ class PlatformClient(ABC):
                 self.retry.sleep(pause)
             params = self._request_params(api, biz)
             try:
-                response = self._http.post(self.endpoint, data=params)
+                response = self._post(api, params)
             except httpx.TimeoutException as exc:
                 last = self._error(PlatformUnavailable, None, f"timed out: {exc.__class__.__name__}", api=api)
                 if idempotent:

@@ -30,6 +30,9 @@ TRANSIENT_CODES: dict[str, frozenset[str]] = {
     "taobao": frozenset({"7", "15"}),  # app call limited; remote service error without an isv.* sub-code
     "jd": frozenset({"2", "8"}),  # app call limited; invalid timestamp (our clock, not the order)
     "pdd": frozenset(),
+    # Douyin: 20000 service unavailable, 20001 internal timeout, 60000 rate limited (the platform's base error
+    # table); 50001 "platform processing failed" is left final (its sub-codes are token refusals).
+    "douyin": frozenset({"20000", "20001", "60000"}),
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from oms_tui.config import ShopConfig
 from oms_tui.errors import ConfigError
 from oms_tui.platforms.base import PlatformClient
+from oms_tui.platforms.douyin import DouyinClient
 from oms_tui.platforms.jd import JdClient
 from oms_tui.platforms.pdd import PddClient
 from oms_tui.platforms.taobao import TaobaoClient
@@ -18,6 +19,7 @@ CLIENTS: dict[str, type[PlatformClient]] = {
     "taobao": TaobaoClient,
     "jd": JdClient,
     "pdd": PddClient,
+    "douyin": DouyinClient,
 }
 
 

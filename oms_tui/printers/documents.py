@@ -64,7 +64,7 @@ TEST_CHINESE = "中文打印测试：家居母婴旗舰店"
 TEST_BARCODE = "OMS-TEST"
 DEFAULT_ZONE = "Asia/Shanghai"
 
-PLATFORM_NAMES = {"taobao": "淘宝/天猫", "jd": "京东", "pdd": "拼多多"}
+PLATFORM_NAMES = {"taobao": "淘宝/天猫", "jd": "京东", "pdd": "拼多多", "douyin": "抖店"}
 CONDITION_NAMES = {"resaleable": "可售", "damaged": "破损"}
 
 _GB_FAMILY = {"gb18030", "gbk", "gb2312"}

@@ -25,6 +25,7 @@ from oms_tui.platforms.simulator.state import (
     EXTRA_ROUTES,
     PATHS,
     PLATFORMS,
+    RAW_PLATFORMS,
     SIMULATOR_COURIER_CODES,
     SimulatorState,
     oauth_urls,
@@ -84,8 +85,16 @@ def build_simulator_app(state: SimulatorState, notify: NotifyState | None = None
             return JSONResponse(result.body, status_code=result.status, headers=result.headers)
         return handle
 
+    def raw_endpoint(platform: str) -> Callable[[Request], Any]:
+        async def handle(request: Request) -> JSONResponse:
+            result = state.handle_raw(platform, request.url.path, dict(request.query_params), await request.body())
+            return JSONResponse(result.body, status_code=result.status, headers=result.headers)
+        return handle
+
     notify = notify if notify is not None else NotifyState.with_demo_channels()
-    routes = [Route(path, endpoint(p), methods=["GET", "POST"]) for p in PLATFORMS for path in PATHS[p]]
+    # A platform with one path per API (Douyin) is served under its base path; the others at one router path.
+    routes = [Route(path + "/{api:path}", raw_endpoint(p), methods=["POST"]) if p in RAW_PLATFORMS
+              else Route(path, endpoint(p), methods=["GET", "POST"]) for p in PLATFORMS for path in PATHS[p]]
     routes += [Route(path, extra(handler), methods=["GET", "POST"])
                for p in PLATFORMS for path, handler in EXTRA_ROUTES[p].items()]
     app = Starlette(routes=routes + _notify_routes(notify))

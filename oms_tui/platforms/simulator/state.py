@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from oms_tui.config import ShopConfig
-from oms_tui.platforms.simulator import jd, pdd, taobao
+from oms_tui.platforms.simulator import douyin, jd, pdd, taobao
 from oms_tui.platforms.simulator.generate import new_draft, new_receiver, sku_catalogue
 from oms_tui.platforms.simulator.model import (
     BLOCK_REASONS,
@@ -34,9 +34,11 @@ from oms_tui.platforms.simulator.model import (
 
 # One module per simulated platform, each with the same names: PATHS, COURIER_CODES, API_ERRORS,
 # ORDER_ID_FIELD, PAYMENT_FIELD, new_order_id, new_refund_id, clear_lines, render, handle.
-SIMULATED: dict[str, ModuleType] = {"taobao": taobao, "jd": jd, "pdd": pdd}
+SIMULATED: dict[str, ModuleType] = {"taobao": taobao, "jd": jd, "pdd": pdd, "douyin": douyin}
 PLATFORMS = tuple(SIMULATED)
 PATHS = {p: module.PATHS for p, module in SIMULATED.items()}
+# Platforms whose every API has its own path under PATHS[p] and whose signed parameters are the raw body.
+RAW_PLATFORMS = frozenset(p for p, module in SIMULATED.items() if hasattr(module, "handle_raw"))
 # Courier ids the simulator's JD and PDD shops accept (any non-empty id is accepted; these are
 # the simulator's own, NOT the platforms' real ids). For the demo: client_for(shop, courier_codes=...).
 SIMULATOR_COURIER_CODES: dict[str, dict[str, str]] = {p: module.COURIER_CODES for p, module in SIMULATED.items()}
@@ -54,6 +56,7 @@ def oauth_urls(base_url: str) -> dict[str, dict[str, str]]:
         "jd": {"authorize_url": base + jd.OAUTH_AUTHORIZE_PATH, "token_url": base + jd.OAUTH_TOKEN_PATH,
                "refresh_url": base + jd.OAUTH_REFRESH_PATH},
         "pdd": {"authorize_url": base + pdd.OAUTH_AUTHORIZE_PATH},
+        "douyin": {"authorize_url": base + douyin.OAUTH_AUTHORIZE_PATH},  # token calls: the shop's API host
     }
 
 
@@ -128,7 +131,7 @@ class SimulatorState:
                         **kwargs: Any) -> SimulatorState:
         """A state with one shop per platform (keys ``sim-<platform>-key`` etc.)."""
         state = cls(sku_codes=sku_codes, rng=random.Random(seed), **kwargs)
-        names = {"taobao": "天猫旗舰店", "jd": "京东自营专卖店", "pdd": "拼多多官方店"}
+        names = {"taobao": "天猫旗舰店", "jd": "京东自营专卖店", "pdd": "拼多多官方店", "douyin": "抖音小店"}
         for p in PLATFORMS:
             state.add_shop(p, f"sim-{p}-key", f"sim-{p}-secret", f"sim-{p}-session", names[p])
         return state
@@ -231,7 +234,7 @@ class SimulatorState:
     # --- faults ------------------------------------------------------------------------------
 
     def inject_rate_limit(self, platform: str, n: int = 1) -> None:
-        """The next ``n`` calls to ``platform`` are rate limited (Taobao 7, PDD 52001, JD 2), each with a
+        """The next ``n`` calls to ``platform`` are rate limited (Taobao 7, PDD 52001, JD 2, Douyin 60000), each with a
         one-second ban."""
         with self.lock:
             self._rate_limit[platform] += n
@@ -525,6 +528,11 @@ class SimulatorState:
     def handle(self, platform: str, params: Mapping[str, str]) -> SimResponse:
         """Answer one API call to ``platform``'s router with these (already decoded) parameters."""
         return SIMULATED[platform].handle(self, params)
+
+    def handle_raw(self, platform: str, path: str, query: Mapping[str, str], body: bytes) -> SimResponse:
+        """Answer one call to a platform whose APIs each have their own path and whose signed parameters are the raw
+        body (Douyin)."""
+        return SIMULATED[platform].handle_raw(self, path, query, body)
 
     def request_id(self) -> str:
         return uuid.uuid4().hex[:13]

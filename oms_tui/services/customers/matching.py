@@ -70,6 +70,7 @@ class Identity:
     name: str
     address_key: str
     customer_id: int | None = None
+    address_id: str = ""  # the platform's opaque address id (Douyin open_address_id); compared within a platform
 
     @property
     def masked(self) -> bool:
@@ -85,6 +86,7 @@ def order_identity(order) -> Identity:  # noqa: ANN001 - an Order or a Normalize
         address_key=address_key(order.receiver_province, order.receiver_city, order.receiver_district,
                                 plain_text(order.receiver_address)),
         customer_id=getattr(order, "customer_id", None),
+        address_id=(getattr(order, "receiver_address_id", "") or "").strip(),
     )
 
 
@@ -123,11 +125,14 @@ def match_basis(a: Identity, b: Identity, *, same_customer: bool = False) -> Mat
             return MatchBasis(BasisKind.MOBILE, phrase(N_("same mobile {mobile}"), mobile=pa.value))
         if not same_customer:
             return None
-    same_address = a.address_key == b.address_key and address_usable(a.address_key)
+    same_address_id = bool(a.address_id) and a.platform == b.platform and a.address_id == b.address_id
+    same_address = same_address_id or (a.address_key == b.address_key and address_usable(a.address_key))
     if a.buyer_id and a.platform == b.platform and a.buyer_id == b.buyer_id:
         text = phrase(N_("same {platform} buyer id {buyer}"), platform=PLATFORM_NAMES.get(a.platform, a.platform),
                       buyer=a.buyer_id, translated=("platform",))
-        if same_address:
+        if same_address_id:
+            text = phrase(N_("{basis} + same open address id"), basis=text)
+        elif same_address:
             text = phrase(N_("{basis} + address key {key}"), basis=text, key=a.address_key)
         if a.masked or b.masked:
             text = phrase(N_("{basis} (phone masked)"), basis=text)
@@ -139,8 +144,10 @@ def match_basis(a: Identity, b: Identity, *, same_customer: bool = False) -> Mat
                                  second=b.customer_id))
     if (PhoneKind.MASKED in (pa.kind, pb.kind) and phones_compatible(pa, pb) and same_address
             and names_compatible(a.name, b.name)):
-        text = phrase(N_("masked phone {phone} ≈ {other} + address key {key}"), phone=pa.value, other=pb.value,
-                      key=a.address_key)
+        text = (phrase(N_("masked phone {phone} ≈ {other} + same open address id"), phone=pa.value, other=pb.value)
+                if same_address_id else
+                phrase(N_("masked phone {phone} ≈ {other} + address key {key}"), phone=pa.value, other=pb.value,
+                       key=a.address_key))
         if a.name and b.name:
             text = phrase(N_("{basis} + name {name} ≈ {other}"), basis=text, name=a.name, other=b.name)
         return MatchBasis(BasisKind.MASKED, text)
@@ -164,6 +171,8 @@ def identity_basis(identity: Identity) -> str:
         parts.append(phrase(N_("landline {phone}"), phone=phone.value))
     if address_usable(identity.address_key):
         parts.append(phrase(N_("address key {key}"), key=identity.address_key))
+    if identity.address_id:
+        parts.append(phrase(N_("open address id")))
     if identity.name:
         parts.append(phrase(N_("name {name}"), name=identity.name))
     if not parts:
@@ -191,6 +200,9 @@ def related_orders(session: Session, order: Order, *, since: datetime, until: da
     mine = order_identity(order)
     if address_usable(mine.address_key):
         ids.update(session.exec(select(Customer.id).where(Customer.address_key == mine.address_key)))
+    if mine.address_id:  # masked receivers at one address on one platform (the index ix_order_receiver_address_id)
+        ids.update(i for i in session.exec(select(Order.customer_id).where(
+            Order.platform == order.platform, Order.receiver_address_id == mine.address_id)) if i is not None)
     if not ids:
         return []
     stmt = select(Order).where(col(Order.customer_id).in_(sorted(ids)), Order.id != order.id,

@@ -48,6 +48,8 @@ class NormalizedOrder(BaseModel):
     # The platform's receiver ciphertexts / opaque receiver id (services/customers/withheld.py): for a waybill
     # request only; the receiver_* fields above hold what may be shown (masked, or decrypted by the shop's hook).
     receiver_opaque: str = Field(default="", repr=False)
+    # The platform's opaque id of the address (Douyin open_address_id): compared, never decrypted.
+    receiver_address_id: str = Field(default="", max_length=200)
     buyer_remark: str = ""
     seller_memo: str = ""
     total_fen: int = Field(ge=0, le=MAX_FEN, default=0)

@@ -50,7 +50,7 @@ class UpsertResult:
 
 _RECEIVER_FIELDS = ("receiver_name", "receiver_phone", "receiver_province", "receiver_city", "receiver_district",
                     "receiver_address")
-_UPDATABLE_FIELDS = _RECEIVER_FIELDS + ("receiver_opaque", "buyer_remark", "seller_memo", "platform_status",
+_UPDATABLE_FIELDS = _RECEIVER_FIELDS + ("receiver_opaque", "receiver_address_id", "buyer_remark", "seller_memo", "platform_status",
                                         "total_fen", "paid_fen", "discount_fen", "post_fee_fen", "paid_at",
                                         "modified_at")
 
