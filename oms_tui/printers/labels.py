@@ -77,7 +77,8 @@ def render_tspl(image: Image.Image, label_size: str, dots_per_mm: int) -> bytes:
 
 def render_escpos(image: Image.Image) -> bytes:
     printer = Dummy()
-    printer.profile.profile_data.setdefault("media", {}).setdefault("width", {})["pixel"] = image.width
+    # python-escpos prints a warning to stdout without the paper width, and shrinks images wider than it.
+    printer.profile.profile_data.setdefault("media", {}).setdefault("width", {})["pixels"] = image.width
     printer.hw("INIT")
     printer.image(image, impl="bitImageRaster", center=False)
     printer.cut()
