@@ -13,7 +13,7 @@ import binascii
 import io
 
 from escpos.printer import Dummy
-from PIL import Image, ImageOps
+from PIL import Image
 
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 from oms_tui.config import PrinterConfig, Settings
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
-from oms_tui.services.floor import labels, packing, waves
 from oms_tui.db import session_scope
+from oms_tui.services.floor import labels, packing, waves
 from tests.helpers.shop import ingest, stock_up
 
 SALT = "test-salt"
+TOWEL = "6901234567892"  # the seeded HG-001's barcode
 
 
 class MovableClock:
@@ -49,3 +50,13 @@ def station(settings, service) -> packing.PackSession:
     pack.issuer = lambda engine, parcel_id: labels.issue_and_print(engine, parcel_id, actor=actor, service=service,
                                                                    settings=settings)
     return pack
+
+
+def ship(shop, kd, kd_config, carrier, ref, **kw) -> str:
+    """Pack and ship one order through the e-waybill station; its waybill number."""
+    ready_parcel(shop, ref, **kw)
+    pack = station(kd_config, carrier)
+    pack.scan(shop, ref)
+    number = pack.scan(shop, TOWEL).params["waybill"]
+    assert pack.scan(shop, number).result == "waybill"
+    return number

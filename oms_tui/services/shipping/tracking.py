@@ -300,7 +300,7 @@ def subscribe_pending(engine: Engine, service: TrackingService, *, now: datetime
         try:
             service.subscribe(item.courier, item.waybill, item.phone_tail)
             done += 1
-        except CarrierBusy as exc:
+        except CarrierBusy:
             later += 1
             continue
         except OmsError as exc:

@@ -11,8 +11,7 @@ from starlette.testclient import TestClient
 from oms_tui.db import read_session
 from oms_tui.models import Shipment, TrackingEvent
 from oms_tui.platforms.webhook_server import build_webhook_app
-from tests.helpers.kuaidi100 import SALT
-from tests.services.shipping.test_tracking import ship
+from tests.helpers.kuaidi100 import SALT, ship
 
 
 def test_push_with_our_salt_is_stored_and_a_wrong_sign_changes_nothing(shop, kd, kd_config, carrier, kd_clock):

@@ -9,9 +9,7 @@ from sqlmodel import select
 from oms_tui.db import read_session
 from oms_tui.models import Hold, HoldKind, Order, OrderStatus, Outbox, Shipment, TrackingEvent, TrackState
 from oms_tui.services.shipping import stalls, tracking
-from tests.helpers.kuaidi100 import ready_parcel, station
-
-TOWEL = "6901234567892"
+from tests.helpers.kuaidi100 import ship
 
 
 @pytest.mark.parametrize("code, state", [
@@ -32,15 +30,6 @@ def test_nightly_batch_runs_at_two_shop_time():
     at = datetime(2026, 11, 29, 15, 30, tzinfo=timezone.utc)  # 23:30 in Shanghai
     assert tracking.next_nightly(at, "Asia/Shanghai", 2) == datetime(2026, 11, 29, 18, 0, tzinfo=timezone.utc)
     assert tracking.in_nightly_window(datetime(2026, 11, 29, 18, 20, tzinfo=timezone.utc), "Asia/Shanghai", 2)
-
-
-def ship(shop, kd, kd_config, carrier, ref, **kw):
-    ready_parcel(shop, ref, **kw)
-    pack = station(kd_config, carrier)
-    pack.scan(shop, ref)
-    number = pack.scan(shop, TOWEL).params["waybill"]
-    assert pack.scan(shop, number).result == "waybill"
-    return number
 
 
 def shipment_of(shop, number):
