@@ -18,6 +18,7 @@ from oms_tui.commands import approvals, bench, intake, orders, scheduler, setup,
 from oms_tui.commands.common import use_demo_database
 from oms_tui.commands.notify import notify_app
 from oms_tui.commands.print_cmd import print_app
+from oms_tui.commands.shipping import tracking_app, waybill_app
 from oms_tui.errors import OmsError
 
 app = typer.Typer(help="oms — order management for e-commerce shops", no_args_is_help=True,
@@ -53,6 +54,8 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(print_app, name="print")
 app.add_typer(shops.shop_app, name="shop")
 app.add_typer(notify_app, name="notify")
+app.add_typer(waybill_app, name="waybill")
+app.add_typer(tracking_app, name="tracking")
 
 
 def _error_line(exc: Exception) -> str | None:

@@ -122,6 +122,118 @@ class PrinterConfig(BaseModel):
     # Documents this printer takes by default (pick_list, packing_slip, return_slip, test_page);
     # empty: any. A job without a printer goes to the first printer naming its document.
     documents: list[str] = Field(default_factory=list)
+    language: Literal["escpos", "tspl"] = "escpos"
+    """What the printer speaks: ESC/POS (receipt and most label printers) or TSPL (TSC, Xprinter, Gprinter label
+    printers). A waybill label is a raster image either way."""
+    label_size: Literal["76x130", "100x180"] = "76x130"
+    """The e-waybill label stock (mm) this printer holds: 76×130 (一联单) or 100×180 (标准面单)."""
+    dots_per_mm: int = Field(default=8, ge=4, le=24)
+    """Print resolution: 8 dots a mm is 203 dpi (most label printers), 12 is 300 dpi."""
+
+
+class CourierAccount(BaseModel):
+    """One courier account Kuaidi100 issues e-waybills on (``[[kuaidi100.accounts]]``); its secrets are never shown."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    courier: str = Field(min_length=1)
+    """Kuaidi100's courier code (``zhongtong``, ``yuantong``, ``shunfeng`` …)."""
+    partner_id: str = ""
+    """The e-waybill account (partnerId) the courier's branch opened for the shop."""
+    partner_key: SecretStr = SecretStr("")
+    """Its password / key (partnerKey)."""
+    partner_secret: SecretStr = SecretStr("")
+    """partnerSecret, for the couriers that ask for one."""
+    partner_name: str = ""
+    """partnerName, for the couriers that ask for one."""
+    net: str = ""
+    """The courier branch (网点) the account belongs to, where the courier asks for it."""
+    code: str = ""
+    """The account's ``code`` (some couriers' customer code), sent with a cancel."""
+    template: str = ""
+    """The label template id (tempid) Kuaidi100 renders the label with."""
+
+    def secret_values(self) -> tuple[str, ...]:
+        return tuple(v for v in (self.partner_key.get_secret_value(), self.partner_secret.get_secret_value()) if v)
+
+
+class Kuaidi100Config(BaseModel):
+    """Kuaidi100: e-waybills, tracking subscription and the real-time query (``[kuaidi100]``; secrets as
+    ``OMS_KUAIDI100__KEY``, ``OMS_KUAIDI100__SECRET``, ``OMS_KUAIDI100__SALT``)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    key: SecretStr = SecretStr("")
+    """The authorization key (授权key): signs the query and the label calls, and names us on a subscription."""
+    customer: str = ""
+    """The customer id the real-time query is signed with."""
+    secret: SecretStr = SecretStr("")
+    """The label API's secret (``sign = MD5(param + t + key + secret)``)."""
+    label_url: str = "https://api.kuaidi100.com/label/order"
+    """Where e-waybills are created and cancelled (``?method=order`` / ``?method=cancel`` is added)."""
+    query_url: str = "https://poll.kuaidi100.com/poll/query.do"
+    """The real-time tracking query."""
+    subscribe_url: str = "https://poll.kuaidi100.com/poll"
+    """Tracking subscription (pushes to ``callback_url``)."""
+    callback_url: str = ""
+    """Our push address (`oms webhook`'s ``/kuaidi100/push``, as the internet reaches it); empty: no
+    subscriptions, tracking by polling only."""
+    salt: SecretStr = SecretStr("")
+    """The salt pushes are signed with (``sign = MD5(param + salt)``); a push whose sign does not match is refused."""
+    accounts: list[CourierAccount] = Field(default_factory=list)
+    """The courier accounts e-waybills are issued on; the first is the default courier."""
+    sender_name: str = ""
+    """Who the labels name as sender."""
+    sender_mobile: str = ""
+    sender_address: str = ""
+    """The sender's full printed address (province, city, district, street)."""
+    cargo: str = "日用品"
+    """What the label says the parcel holds."""
+    timeout: float = Field(default=10.0, gt=0)
+    """Seconds to connect and to wait for an answer."""
+
+    @property
+    def enabled(self) -> bool:
+        """E-waybills can be requested (a key, a secret and at least one account)."""
+        return bool(self.key.get_secret_value() and self.secret.get_secret_value() and self.accounts)
+
+    @property
+    def tracking_enabled(self) -> bool:
+        return bool(self.key.get_secret_value() and self.customer)
+
+    def account_for(self, courier: str | None) -> CourierAccount | None:
+        """The account for ``courier``; None: the default account (the first)."""
+        if courier is None:
+            return self.accounts[0] if self.accounts else None
+        return next((a for a in self.accounts if a.courier == courier), None)
+
+    def secret_values(self) -> tuple[str, ...]:
+        values = [self.key.get_secret_value(), self.secret.get_secret_value(), self.salt.get_secret_value()]
+        for account in self.accounts:
+            values += account.secret_values()
+        return tuple(v for v in values if v)
+
+
+class TrackingConfig(BaseModel):
+    """How shipments are followed after they leave (``[tracking]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stall_days: float = Field(default=3.0, gt=0)
+    """A shipment with no new event for this many days is stalled: a ``logistics_stalled`` task and an SMS to
+    the buyer."""
+    queries_per_run: int = Field(default=60, ge=1, le=1000)
+    """At most this many real-time queries a poll run makes (the poll runs every minute): Kuaidi100's rate."""
+    nightly_hour: int = Field(default=2, ge=0, le=23)
+    """The nightly batch (every undelivered shipment looked up once) starts at this hour, shop time."""
+    nightly_max: int = Field(default=5000, ge=1)
+    """At most this many queries the nightly batch makes."""
+    give_up_days: float = Field(default=45.0, gt=0)
+    """A shipment not delivered after this many days is no longer polled."""
+    sms_channel: str = ""
+    """The ``[[notify.channels]]`` SMS channel (Aliyun) the buyer's stall SMS goes out through; empty: none is sent."""
+    stall_sms_template: str = ""
+    """The approved template (``SMS_…``) of the buyer's stall SMS; it gets ``order``, ``courier`` and ``waybill``."""
 
 
 class PurchaseLimit(BaseModel):
@@ -467,6 +579,10 @@ class Settings(BaseSettings):
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
     """Approval rules and escalation: ``[[approvals.rules]]``, ``[approvals]`` (see ApprovalsConfig)."""
     """Alert channels and routes: ``[[notify.channels]]``, ``[notify.routes]``, ``[notify.events]``."""
+    kuaidi100: Kuaidi100Config = Field(default_factory=Kuaidi100Config)
+    """E-waybills and tracking through Kuaidi100: keys, courier accounts, the sender on the label."""
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    """Tracking after shipping: stall days, query rate, the nightly batch, the buyer's stall SMS."""
 
     @field_validator("alert_recipients")
     @classmethod

@@ -815,3 +815,84 @@ class ApprovalDecision(SQLModel, table=True):
     approve: bool
     comment: str = Field(default="", max_length=500)
     decided_at: datetime = Field(default_factory=utcnow)
+
+
+# --- waybills and tracking (Kuaidi100) ------------------------------------------------------------
+
+class WaybillStatus(StrEnum):
+    """Where a parcel's e-waybill request stands (WaybillRequest.status)."""
+
+    REQUESTING = "requesting"  # written before the call; a crash leaves it here and a retry re-sends the same id
+    ISSUED = "issued"  # the courier gave a number and a label
+    FAILED = "failed"  # the last call failed; a retry re-sends the same id
+    CANCELLED = "cancelled"  # cancelled with the courier (the parcel was cancelled before pickup)
+
+
+class TrackState(StrEnum):
+    """A shipment's state as we read Kuaidi100's ``state`` (services/shipping/tracking.py maps it)."""
+
+    PENDING = "pending"  # no event yet
+    COLLECTED = "collected"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    PROBLEM = "problem"
+    RETURNING = "returning"  # on its way back to the sender
+    RETURNED = "returned"  # back with the sender and signed for
+
+
+class WaybillRequest(SQLModel, table=True):
+    """One e-waybill request per parcel (unique), written before the courier is called, so a crash between
+    the call and the record is retried with the same ``client_order_id`` and never asks for a second number."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    parcel_id: int = Field(foreign_key="parcel.id", unique=True)
+    client_order_id: str = Field(unique=True, max_length=64)  # our id for this request, sent on every attempt
+    courier: str = Field(max_length=32)
+    status: str = Field(default=WaybillStatus.REQUESTING, max_length=16)
+    waybill: str | None = Field(default=None, max_length=64, index=True)
+    courier_order_id: str = Field(default="", max_length=64)  # Kuaidi100's kdComOrderNum, for a cancel
+    label: str = Field(default="", sa_column=Column(Text, nullable=False, default=""), repr=False)  # base64 image
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    requested_at: datetime = Field(default_factory=utcnow)
+    requested_by: str = Field(default="system", max_length=64)
+    issued_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+class Shipment(SQLModel, table=True):
+    """A shipped parcel being tracked: its state, when it last moved and when it is polled next."""
+
+    __table_args__ = (Index("ix_shipment_poll", "finished", "next_poll_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parcel_id: int = Field(foreign_key="parcel.id", unique=True)
+    courier: str = Field(max_length=32)
+    waybill: str = Field(max_length=64, index=True)
+    phone_tail: str = Field(default="", max_length=8)  # the receiver's last 4 digits (SF asks for them)
+    state: str = Field(default=TrackState.PENDING, max_length=20)
+    shipped_at: datetime = Field(default_factory=utcnow)
+    last_event_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    next_poll_at: datetime = Field(default_factory=utcnow)
+    finished: bool = False  # delivered or returned: no more polls
+    subscribed_at: datetime | None = None
+    stalled_at: datetime | None = None  # a stall was raised and has not ended
+    polls: int = 0
+    errors: int = 0  # failed look-ups in a row
+    last_error: str = Field(default="", max_length=500)
+
+
+class TrackingEvent(SQLModel, table=True):
+    """One line of a shipment's timeline, as the courier wrote it (kept once, however often it is read)."""
+
+    __table_args__ = (UniqueConstraint("shipment_id", "digest", name="uq_trackingevent_shipment_digest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key="shipment.id", index=True)
+    at: datetime
+    context: str = Field(default="", max_length=500)
+    location: str = Field(default="", max_length=200)
+    state: str = Field(default="", max_length=20)  # TrackState at this event, when the answer said
+    digest: str = Field(max_length=40)  # the event's time and text hashed: the same event is stored once

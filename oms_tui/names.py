@@ -19,6 +19,7 @@ from oms_tui.models import (
     ReservationPurpose,
     ReturnCondition,
     ScanOutcome,
+    TrackState,
 )
 
 STATUS_NAMES: dict[str, str] = {
@@ -215,6 +216,18 @@ def platform_status_name(platform: str, status: str | None) -> str:
             parts.append(_(name) if name else part)
         return " · ".join(parts)
     return named(PLATFORM_STATUS_NAMES.get(platform, {}), status)
+
+
+TRACK_STATE_NAMES: dict[str, str] = {
+    TrackState.PENDING: N_("no event yet"),
+    TrackState.COLLECTED: N_("collected"),
+    TrackState.IN_TRANSIT: N_("in transit"),
+    TrackState.OUT_FOR_DELIVERY: N_("out for delivery"),
+    TrackState.DELIVERED: N_("delivered"),
+    TrackState.PROBLEM: N_("problem"),
+    TrackState.RETURNING: N_("returning to sender"),
+    TrackState.RETURNED: N_("returned to sender"),
+}
 
 
 def named(table: dict[str, str], value: str | None) -> str:

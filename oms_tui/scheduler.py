@@ -41,6 +41,8 @@ from oms_tui.services.intake import platform_items, refund_sync, shop_auth, sync
 from oms_tui.services.messaging import delivery, routing
 from oms_tui.services.messaging.channels import NotifierFactory
 from oms_tui.services.orders import allocation, holds, queries
+from oms_tui.services.core.actor import Actor
+from oms_tui.services.shipping import buyer_sms, stalls, tracking, waybills
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,13 @@ def default_notifier_factory(channel, settings: Settings):
     from oms_tui.notifiers.registry import notifier_for
 
     return notifier_for(channel, settings)
+
+
+def default_carrier_factory(settings: Settings):
+    """The Kuaidi100 adapter (e-waybills, tracking) for the settings."""
+    from oms_tui.carriers.kuaidi100 import client_for
+
+    return client_for(settings.kuaidi100)
 
 
 def open_notify_failed_hold(session, order_id: int, reason: str) -> None:
@@ -83,6 +92,7 @@ SENDERS: dict[MessageKind, Callable[[Settings, Adapters], outbox.Sender]] = {
         settings.shops, adapters.client_factory),
     MessageKind.NOTIFY: lambda settings, adapters: delivery.NotifySender(
         settings, adapters.notifier_factory, order_failed=open_notify_failed_hold),
+    MessageKind.BUYER_SMS: lambda settings, adapters: buyer_sms.BuyerSmsSender(settings, adapters.notifier_factory),
 }
 # Kinds that are not sent themselves but routed into messages of another kind first: an alert becomes one
 # `notify` message per channel of its roles (services/messaging/routing.py). Their job does both.
@@ -128,6 +138,11 @@ class JobKind(StrEnum):
     REFUND_SYNC = "refund_sync"  # target: the shop
     ITEM_PULL = "item_pull"  # target: the shop
     APPROVAL_ESCALATION = "approval_escalation"  # requests nobody decided in time climb a role
+    TRACKING_POLL = "tracking_poll"  # shipments whose next look-up is due (interval grows with their age)
+    TRACKING_NIGHTLY = "tracking_nightly"  # every undelivered shipment once, at [tracking] nightly_hour shop time
+    TRACKING_SUBSCRIBE = "tracking_subscribe"  # new shipments subscribed to Kuaidi100's pushes
+    STALL_CHECK = "stall_check"  # shipments without a new event for [tracking] stall_days
+    WAYBILL_CANCEL = "waybill_cancel"  # waybills of parcels cancelled before pickup, cancelled with the courier
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -142,7 +157,13 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.REFUND_SYNC: lambda scheduler, shop: scheduler.run_refund_sync(shop),
     JobKind.ITEM_PULL: lambda scheduler, shop: scheduler.run_item_pull(shop),
     JobKind.APPROVAL_ESCALATION: lambda scheduler, _target: scheduler.run_approval_escalation(),
+    JobKind.TRACKING_POLL: lambda scheduler, _target: scheduler.run_tracking_poll(),
+    JobKind.TRACKING_NIGHTLY: lambda scheduler, _target: scheduler.run_tracking_nightly(),
+    JobKind.TRACKING_SUBSCRIBE: lambda scheduler, _target: scheduler.run_tracking_subscribe(),
+    JobKind.STALL_CHECK: lambda scheduler, _target: scheduler.run_stall_check(),
+    JobKind.WAYBILL_CANCEL: lambda scheduler, _target: scheduler.run_waybill_cancel(),
 }
+NIGHTLY_JOB = "tracking-nightly"
 
 # Requests climb within a minute of their due time (they wait hours, so a minute is close enough).
 APPROVAL_ESCALATION_SECONDS = 60.0
@@ -169,6 +190,14 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("approval-escalation", JobKind.APPROVAL_ESCALATION, APPROVAL_ESCALATION_SECONDS))
     specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
+    kd = settings.kuaidi100
+    specs.append(jobs.JobSpec("tracking-poll", JobKind.TRACKING_POLL, 60, enabled=kd.tracking_enabled))
+    # Checked every quarter hour; it runs in the nightly hour and then waits for the next night (run_tracking_nightly).
+    specs.append(jobs.JobSpec(NIGHTLY_JOB, JobKind.TRACKING_NIGHTLY, 900, enabled=kd.tracking_enabled))
+    specs.append(jobs.JobSpec("tracking-subscribe", JobKind.TRACKING_SUBSCRIBE, 60,
+                              enabled=kd.tracking_enabled and bool(kd.callback_url)))
+    specs.append(jobs.JobSpec("stall-check", JobKind.STALL_CHECK, 1800, enabled=kd.tracking_enabled))
+    specs.append(jobs.JobSpec("waybill-cancel", JobKind.WAYBILL_CANCEL, 300, enabled=kd.enabled))
     return specs
 
 
@@ -178,6 +207,8 @@ def describe_outcome(result: Any) -> tuple[str, str | None]:
         return "", None
     if isinstance(result, (sync.SyncSummary, refund_sync.RefundSyncSummary)):
         return str(result), result.error
+    if isinstance(result, tracking.PollRun):
+        return ", ".join(f"{key} {value}" for key, value in result.as_dict().items()), result.stopped or None
     if isinstance(result, printing.QueueRun):
         return f"printed {result.printed}, retrying {result.retrying}, failed {result.failed}", None
     if isinstance(result, DispatchResult):
@@ -193,6 +224,7 @@ def describe_outcome(result: Any) -> tuple[str, str | None]:
 class OmsScheduler:
     def __init__(self, engine: Engine, settings: Settings, *, client_factory: ClientFactory = default_client_factory,
                  notifier_factory: NotifierFactory = default_notifier_factory, leadership: Leadership | None = None,
+                 carrier_factory: Callable[[Settings], Any] = default_carrier_factory,
                  housekeeping_minutes: float = 10.0,
                  webhook_seconds: float = 15.0, tick_seconds: float = 1.0, max_workers: int = 8) -> None:
         self.engine = engine
@@ -201,6 +233,7 @@ class OmsScheduler:
             client_factory = functools.partial(default_client_factory, engine=engine)
         self.client_factory = client_factory
         self.notifier_factory = notifier_factory
+        self.carrier_factory = carrier_factory
         self.leadership = leadership or Leadership(engine)
         self.housekeeping_minutes = housekeeping_minutes
         self.webhook_seconds = webhook_seconds
@@ -377,6 +410,45 @@ class OmsScheduler:
                                         refresh_with(self.settings.oauth, clock=lambda: now), now=now,
                                         refresh_hours=self.settings.token_refresh_hours,
                                         alert_days=self.settings.token_alert_days)
+
+    def _with_carrier(self, work: Callable[[Any], Any]) -> Any:
+        carrier = self.carrier_factory(self.settings)
+        try:
+            return work(carrier)
+        finally:
+            carrier.close()
+
+    def run_tracking_poll(self, *, now: datetime | None = None) -> tracking.PollRun:
+        """Look up the shipments whose poll is due, at most [tracking] queries_per_run; then check for stalls."""
+        config = self.settings.tracking
+        run = self._with_carrier(lambda carrier: tracking.poll_due(
+            self.engine, carrier, now=now, limit=config.queries_per_run, give_up_days=config.give_up_days))
+        return run
+
+    def run_tracking_nightly(self, *, now: datetime | None = None) -> tracking.PollRun | dict[str, str]:
+        """In the nightly hour (shop time): every undelivered shipment once; then wait for the next night."""
+        now = now or utcnow()
+        config = self.settings.tracking
+        zone = self.settings.timezone
+        try:
+            if not tracking.in_nightly_window(now, zone, config.nightly_hour):
+                return {"waiting": tracking.next_nightly(now, zone, config.nightly_hour).isoformat()}
+            return self._with_carrier(lambda carrier: tracking.nightly_batch(
+                self.engine, carrier, now=now, limit=config.nightly_max, give_up_days=config.give_up_days))
+        finally:
+            jobs.defer_until(self.engine, NIGHTLY_JOB, tracking.next_nightly(now, zone, config.nightly_hour))
+
+    def run_tracking_subscribe(self) -> dict[str, int]:
+        return self._with_carrier(lambda carrier: tracking.subscribe_pending(self.engine, carrier))
+
+    def run_stall_check(self, *, now: datetime | None = None) -> dict[str, int]:
+        config = self.settings.tracking
+        return stalls.check_stalls(self.engine, now=now, stall_days=config.stall_days,
+                                   text=stalls.BuyerText(config.sms_channel, config.stall_sms_template))
+
+    def run_waybill_cancel(self) -> dict[str, int]:
+        return self._with_carrier(lambda carrier: waybills.cancel_abandoned(
+            self.engine, actor=Actor.system("scheduler"), service=carrier))
 
     # the same, run by hand: only on the leader ---------------------------------------------------
 

@@ -31,7 +31,7 @@ def test_two_schedulers_one_leader_syncs_every_shop(seeded, db_url, sim):
         while time.monotonic() < deadline:
             with read_session(seeded) as s:
                 states = s.exec(select(ShopSync)).all()
-            if len(states) == 3 and all(st.runs >= 2 for st in states):
+            if len(states) == len(shops) and all(st.runs >= 2 for st in states):
                 break
             time.sleep(0.2)
     finally:
@@ -40,7 +40,7 @@ def test_two_schedulers_one_leader_syncs_every_shop(seeded, db_url, sim):
     assert [bool(first.last_summaries), bool(second.last_summaries)].count(True) == 1
     with read_session(seeded) as s:
         states = s.exec(select(ShopSync)).all()
-        assert len(states) == 3 and all(st.last_status == "ok" and st.runs >= 2 for st in states)
+        assert len(states) == len(shops) == 4 and all(st.last_status == "ok" and st.runs >= 2 for st in states)
         assert len(s.exec(select(Order)).all()) == sum(st.total_new for st in states) > 0
     # The jobs came from the config at start; the leader ran each shop's sync and recorded how it went.
     rows = job_rows(seeded)
@@ -108,7 +108,8 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
     rows = job_rows(seeded)
     assert set(rows) == {"sync:天猫店", "sync:拼多多店", "refunds:天猫店", "refunds:拼多多店", "items:天猫店",
                          "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
-                         "lock-expiry", "reservation-expiry", "token-refresh"}
+                         "lock-expiry", "reservation-expiry", "approval-escalation", "token-refresh", "outbox:buyer_sms", "tracking-poll",
+                         "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel"}
     assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
     assert (rows["refunds:拼多多店"].kind, rows["refunds:拼多多店"].interval_seconds) == ("refund_sync", 300)
     assert (rows["items:天猫店"].kind, rows["items:天猫店"].target) == ("item_pull", "天猫店")
@@ -116,7 +117,9 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
         "shop_sync", "拼多多店", 300)
     assert (rows["outbox:alert"].kind, rows["outbox:alert"].target) == ("outbox_dispatch", "alert")
     assert not rows["printing"].enabled  # no printer configured
-    assert all(job.enabled for name, job in rows.items() if name != "printing")
+    kuaidi100_jobs = {"tracking-poll", "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel"}
+    assert not any(rows[name].enabled for name in kuaidi100_jobs)  # no [kuaidi100] configured
+    assert all(job.enabled for name, job in rows.items() if name != "printing" and name not in kuaidi100_jobs)
 
     # A shop added to the config gets its sync job; one removed keeps its row (its history), disabled.
     moved = load_settings(database_url=db_url, shops=[shop_config("天猫店", 1), shop_config("京东店")])
@@ -267,3 +270,26 @@ def test_the_refund_and_item_jobs_read_the_platform_and_apply_what_they_read(see
         assert HoldKind.REFUND_REQUESTED in open_kinds
         assert s.exec(select(PlatformItem.outer_sku_code)).all() == ["HG-001-3"]
     sched.shutdown()
+
+
+def test_nightly_tracking_waits_for_two_oclock_shop_time(seeded, db_url):
+    from datetime import datetime, timezone
+
+    settings = load_settings(database_url=db_url, kuaidi100={"key": "k", "customer": "c"})
+    scheduler = OmsScheduler(seeded, settings, leadership=FixedLeadership(True))
+    scheduler.sync_jobs()
+
+    class NoQueries:
+        def query(self, *args):
+            raise AssertionError("no look-up outside the nightly hour")
+
+        def close(self):
+            pass
+
+    scheduler.carrier_factory = lambda settings: NoQueries()
+    evening = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)  # 20:00 in Shanghai
+    assert "waiting" in scheduler.run_tracking_nightly(now=evening)
+    assert job_rows(seeded)["tracking-nightly"].next_due_at == datetime(2026, 11, 29, 18, 0, tzinfo=timezone.utc)
+    run = scheduler.run_tracking_nightly(now=datetime(2026, 11, 29, 18, 5, tzinfo=timezone.utc))
+    assert run.checked == 0  # no shipments yet; the next night is next
+    assert job_rows(seeded)["tracking-nightly"].next_due_at == datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc)

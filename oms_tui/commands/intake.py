@@ -146,6 +146,17 @@ def simulate(
         typer.echo(f"[oauth.{platform}]")
         for key, value in {**urls, "redirect_uri": "http://127.0.0.1/callback"}.items():
             typer.echo(f"{key} = {json_module.dumps(value)}")
+    typer.echo("# Kuaidi100 (e-waybills, tracking; callback_url: where `oms webhook` serves /kuaidi100/push):\n")
+    typer.echo("[kuaidi100]")
+    kd = handle.kuaidi100_config(callback_url="http://127.0.0.1:8710/kuaidi100/push", salt="sim-salt")
+    for key, value in kd.items():  # the simulator's own demo keys
+        if key != "accounts":
+            typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
+    for account in kd["accounts"]:
+        typer.echo("[[kuaidi100.accounts]]")
+        for key, value in account.items():
+            typer.echo(f"{key} = {json_module.dumps(value, ensure_ascii=False)}")
+    typer.echo("")
     typer.echo("# and these alert channels (route roles to them in [notify.routes]):\n")
     for table in handle.notify_channels():
         typer.echo("[[notify.channels]]")
@@ -165,8 +176,10 @@ def webhook(
     host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port", min=1, max=65535)] = 8710,
 ) -> None:
-    """Receive pushed order notifications (POST /push/SHOP); the scheduler fetches the orders."""
+    """Receive pushed order notifications (POST /push/SHOP; the scheduler fetches the orders) and Kuaidi100
+    tracking pushes (POST /kuaidi100/push, signed with [kuaidi100] salt)."""
     from oms_tui.platforms.webhook_server import serve
 
     settings = get_settings()
-    serve(open_engine(settings), settings.shops, host=host, port=port)
+    serve(open_engine(settings), settings.shops, host=host, port=port,
+          kuaidi100_salt=settings.kuaidi100.salt.get_secret_value())

@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import h11
 import uvicorn
@@ -38,6 +39,8 @@ from oms_tui.config import ShopConfig
 from oms_tui.db import session_scope
 from oms_tui.i18n import _
 from oms_tui.services.intake import webhook
+from oms_tui.services.shipping import tracking
+from oms_tui.services.shipping.services import parse_query_answer
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +80,30 @@ async def read_body(request: Request, *, limit: int, timeout: float) -> bytes:
 
 
 def build_webhook_app(engine: Engine, shops: list[ShopConfig], *, clock: Callable[[], float] = time.time,
-                      max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT) -> Starlette:
+                      max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT,
+                      kuaidi100_salt: str = "") -> Starlette:
+    """The push endpoints: ``/push/{shop}`` (platform order notifications), ``/kuaidi100/push`` (tracking
+    pushes, signed with ``kuaidi100_salt``; refused when it is empty), ``/health``."""
     by_name = {shop.name: shop for shop in shops}
+
+    async def tracking_push(request: Request) -> Response:
+        # Kuaidi100 reads {"result", "returnCode", "message"}; anything but 200 makes it push again later.
+        try:
+            body = await read_body(request, limit=max_body * 4, timeout=body_timeout)  # a whole timeline
+        except BodyRefused as exc:
+            return JSONResponse({"result": False, "returnCode": str(exc.status), "message": str(exc)},
+                                status_code=exc.status, headers={"Connection": "close"})
+        except ClientDisconnect:
+            return Response(status_code=400)
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        try:
+            outcome = await run_in_threadpool(tracking.accept_push, engine, form.get("param", ""),
+                                              form.get("sign", ""), salt=kuaidi100_salt, parse=parse_query_answer)
+        except tracking.PushRefused as exc:
+            log.info("kuaidi100 push refused: %s", exc)
+            return JSONResponse({"result": False, "returnCode": "400", "message": str(exc)}, status_code=400)
+        log.info("kuaidi100 push %s: %s new events", outcome.waybill, outcome.new_events)
+        return JSONResponse({"result": True, "returnCode": "200", "message": "成功"})
 
     async def push(request: Request) -> Response:
         shop = by_name.get(request.path_params["shop"])
@@ -106,7 +131,8 @@ def build_webhook_app(engine: Engine, shops: list[ShopConfig], *, clock: Callabl
     async def health(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[Route("/push/{shop}", push, methods=["POST"]), Route("/health", health)])
+    return Starlette(routes=[Route("/push/{shop}", push, methods=["POST"]),
+                             Route("/kuaidi100/push", tracking_push, methods=["POST"]), Route("/health", health)])
 
 
 def _accept(engine: Engine, shop: ShopConfig, body: bytes) -> webhook.Accepted:
@@ -176,9 +202,9 @@ def webhook_config(app: Any, *, host: str, port: int, head_timeout: float = HEAD
     return uvicorn.Config(app, host=host, port=port, http=protocol, **options)
 
 
-def serve(engine: Engine, shops: list[ShopConfig], *, host: str, port: int) -> None:
+def serve(engine: Engine, shops: list[ShopConfig], *, host: str, port: int, kuaidi100_salt: str = "") -> None:
     """Run the webhook server until interrupted; our own log lines print beside uvicorn's."""
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["oms_tui"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    app = build_webhook_app(engine, shops)
+    app = build_webhook_app(engine, shops, kuaidi100_salt=kuaidi100_salt)
     uvicorn.Server(webhook_config(app, host=host, port=port, log_config=log_config)).run()

@@ -29,6 +29,9 @@ Data each document takes (other modules enqueue jobs with exactly these dictiona
     ``{"order": str (platform order id), "platform": str, "shop": str, "receiver_name": str,
     "receiver_phone": str, "address": str, "remark": str, "items": [{"sku", "name", "spec", "qty"}]}``
     — the phone is printed masked (first 3 and last 4 digits); the slip carries a QR code of the order.
+``waybill_label``
+    ``{"waybill": str, "courier": str, "image": base64 of the courier's label image}`` — printed as a raster
+    on the printer's label stock (oms_tui/printers/labels.py), ESC/POS or TSPL as the printer speaks.
 ``return_slip``
     ``{"order": str, "return_id": int, "reason": str, "refund_fen": int,
     "lines": [{"sku", "name", "qty", "condition"}]}`` — condition ``resaleable`` or ``damaged``.
@@ -52,8 +55,9 @@ from escpos.printer import Dummy
 from oms_tui import money
 from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_
+from oms_tui.printers import labels
 
-DOCUMENTS = ("test_page", "pick_list", "packing_slip", "return_slip")
+DOCUMENTS = ("test_page", "pick_list", "packing_slip", "return_slip", "waybill_label")
 COLUMNS = {58: 32, 80: 48}  # ASCII columns at normal size (font A, 12 dots)
 DOTS = {58: 384, 80: 576}  # printable dots per line, for fitting barcodes
 
@@ -479,13 +483,14 @@ _REQUIRED: dict[str, tuple[tuple[str, type], ...]] = {
     "pick_list": (("wave", str), ("lines", list)),
     "packing_slip": (("order", str), ("items", list)),
     "return_slip": (("order", str), ("lines", list)),
+    "waybill_label": (("waybill", str), ("image", str)),
 }
 _ROWS = {"pick_list": ("lines", "orders"), "packing_slip": ("items",), "return_slip": ("lines",)}
 
 
 def validate(document: str, data: object) -> None:
     """Raise ValidationError when ``document`` is unknown or ``data`` lacks what it needs."""
-    if document not in RENDERERS:
+    if document not in _REQUIRED:
         raise ValidationError(N_("unknown document {document!r}: use one of {documents}"), document=document,
                               documents=", ".join(DOCUMENTS))
     if not isinstance(data, dict):
@@ -516,6 +521,9 @@ def render(printer: Escpos, document: str, data: dict[str, Any], *, width_mm: in
            encoding: str = "gb18030", timezone: str | None = None) -> None:
     """Write ``document`` to ``printer``: ESC @, the content, a cut. Times show in ``timezone``."""
     validate(document, data)
+    if document == "waybill_label":
+        printer._raw(labels.render_label(data["image"]))
+        return
     sheet = Sheet(printer, width_mm=width_mm, encoding=encoding)
     sheet.start()
     RENDERERS[document](sheet, data, shop_name=shop_name, zone=_zone(timezone))
@@ -523,8 +531,17 @@ def render(printer: Escpos, document: str, data: dict[str, Any], *, width_mm: in
 
 
 def render_bytes(document: str, data: dict[str, Any], *, width_mm: int, shop_name: str,
-                 encoding: str = "gb18030", timezone: str | None = None) -> bytes:
-    """The ESC/POS bytes of ``document``, rendered into a python-escpos Dummy."""
+                 encoding: str = "gb18030", timezone: str | None = None, language: str = "escpos",
+                 label_size: str = "76x130", dots_per_mm: int = 8) -> bytes:
+    """The bytes of ``document``: ESC/POS rendered into a python-escpos Dummy; a waybill label as a raster in
+    the printer's ``language`` (escpos or tspl) on its ``label_size`` stock."""
+    if document == "waybill_label":
+        validate(document, data)
+        return labels.render_label(data["image"], language=language, label_size=label_size,
+                                   dots_per_mm=dots_per_mm)
+    if language != "escpos":
+        raise ValidationError(N_("a {language} printer prints waybill labels only, not {document}"),
+                              language=language, document=document)
     printer = Dummy()
     render(printer, document, data, width_mm=width_mm, shop_name=shop_name, encoding=encoding, timezone=timezone)
     return printer.output

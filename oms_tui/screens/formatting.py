@@ -16,6 +16,7 @@ from oms_tui.names import (  # noqa: F401  (screens import these from here too)
     PROBLEM_SOURCE_NAMES,
     SCAN_NAMES,
     STATUS_NAMES,
+    TRACK_STATE_NAMES,
     named,
     platform_status_name,
 )

@@ -20,6 +20,7 @@ from oms_tui.phrases import render
 from oms_tui.screens.formatting import (
     PLATFORM_NAMES,
     STATUS_NAMES,
+    TRACK_STATE_NAMES,
     local_time,
     money,
     named,
@@ -119,7 +120,9 @@ class LookupScreen(OmsScreen):
                     Text(o.platform_order_id, style="bold" if o.matched else ""),
                     plain(named(STATUS_NAMES, o.status)), plain(local_time(o.created_at, zone)), money(o.paid_fen),
                     plain(o.receiver_name), plain(o.receiver_phone), plain(couriers.display_name(o.courier)),
-                    plain(o.waybill or ""),
+                    plain(" · ".join(part for part in (
+                        o.waybill or "", named(TRACK_STATE_NAMES, o.tracking_state) if o.tracking_state else "",
+                        o.last_event[:40]) if part)),
                 ))
                 for o in result.orders
             ]

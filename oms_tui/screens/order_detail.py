@@ -21,6 +21,7 @@ from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
     STATUS_NAMES,
+    TRACK_STATE_NAMES,
     local_time,
     money,
     named,
@@ -32,7 +33,9 @@ from oms_tui.screens.formatting import (
 )
 from oms_tui.services.catalogue import couriers
 from oms_tui.services.core import audit
+from oms_tui.services.floor import labels
 from oms_tui.services.orders import queries as order_queries
+from oms_tui.services.shipping import tracking
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
@@ -47,6 +50,8 @@ class OrderDetail:
     holds: list[TableRow]
     open_holds: int
     history: list[TableRow]
+    tracking_title: str = ""  # empty: the order is not tracked (not shipped, or shipped before tracking)
+    tracking: tuple[TableRow, ...] = ()  # the timeline, newest first
 
 
 # Once shipped, the stock left with the parcel: the order's lock time is history, not its state.
@@ -112,12 +117,30 @@ def as_shown(o: order_queries.OrderDetailView, zone: ZoneInfo) -> OrderDetail:
     return OrderDetail(o.platform_order_id, fields, lines, hold_rows, len(o.open_holds), history)
 
 
+def with_tracking(detail: OrderDetail, followed: tracking.Tracking | None, zone: ZoneInfo) -> OrderDetail:
+    """``detail`` with the parcel's tracking timeline, when it is tracked."""
+    if followed is None:
+        return detail
+    title = _("Tracking: {courier} {waybill} · {state}").format(
+        courier=couriers.display_name(followed.courier), waybill=followed.waybill,
+        state=named(TRACK_STATE_NAMES, followed.state))
+    if followed.stalled:
+        title += " · " + _("stalled")
+    if followed.last_error:
+        title += " · " + followed.last_error[:80]
+    rows = tuple(TableRow(str(i), (plain(local_time(e.at, zone)), plain(e.location), plain(e.context)))
+                 for i, e in enumerate(followed.events))
+    return OrderDetail(detail.platform_order_id, detail.fields, detail.lines, detail.holds, detail.open_holds,
+                       detail.history, title, rows)
+
+
 class OrderDetailScreen(OmsScreen):
     TITLE_ID = N_("Order")
     CSS_PATH = "order_detail.tcss"
     BINDINGS = [
         Binding("escape", "back", N_("Back")),
         Binding("f5", "refresh", N_("Refresh")),
+        Binding("l", "reprint_label", N_("Reprint label")),
     ]
 
     def __init__(self, order_id: int) -> None:
@@ -134,6 +157,8 @@ class OrderDetailScreen(OmsScreen):
             yield KeyedTable(id="lines")
             yield Label(_("Holds"), classes="section", id="holds-title")
             yield KeyedTable(id="holds")
+            yield Label("", classes="section", id="tracking-title")
+            yield KeyedTable(id="tracking")
             yield Label(_("History"), classes="section")
             yield KeyedTable(id="history")
         yield KeysFooter()
@@ -148,13 +173,21 @@ class OrderDetailScreen(OmsScreen):
             (_("Resolution"), "resolution")])
         self.query_one("#history", KeyedTable).set_columns(
             [(_("Time"), "at"), (_("User"), "user"), (_("Action"), "action"), (_("Detail"), "detail")])
+        self.query_one("#tracking", KeyedTable).set_columns(
+            [(_("Time"), "at"), (_("Where"), "where"), (_("Event"), "event")])
         self.query_one("#lines", KeyedTable).focus()
         self.load()
 
     def load(self) -> None:
         order_id = self.order_id
         zone = shop_zone(self.oms.settings.timezone)
-        self.read(lambda session: as_shown(order_queries.order_detail(session, order_id), zone), self._show)
+
+        def fetch(session):
+            detail = as_shown(order_queries.order_detail(session, order_id), zone)
+            order = order_queries.get_order(session, order_id)
+            return with_tracking(detail, tracking.tracking_for_order(session, order), zone)
+
+        self.read(fetch, self._show)
 
     def _show(self, detail: OrderDetail) -> None:
         self.detail = detail
@@ -172,6 +205,21 @@ class OrderDetailScreen(OmsScreen):
             _("Holds ({open} open, {total} in all)").format(open=detail.open_holds, total=len(detail.holds)))
         for table_id, rows in (("#lines", detail.lines), ("#holds", detail.holds), ("#history", detail.history)):
             self.query_one(table_id, KeyedTable).show_rows(rows)
+        self.query_one("#tracking-title", Label).update(detail.tracking_title)
+        self.query_one("#tracking-title", Label).display = bool(detail.tracking_title)
+        self.query_one("#tracking", KeyedTable).display = bool(detail.tracking_title)
+        self.query_one("#tracking", KeyedTable).show_rows(list(detail.tracking))
+
+    def action_reprint_label(self) -> None:
+        """Queue the order's e-waybill label again (its printer's queue retries it as any job)."""
+        if self.detail is None:
+            return
+        reference = self.detail.platform_order_id
+
+        def done(outcome: labels.LabelOutcome) -> None:
+            self.notify(_("Label {waybill} queued (job {job})").format(waybill=outcome.waybill, job=outcome.job_id))
+
+        self.run_service(labels.reprint_label, reference, actor=self.actor, settings=self.oms.settings, done=done)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -27,7 +27,7 @@ from oms_tui.models import ScanOutcome
 from oms_tui.screens.base import OmsScreen, describe_error
 from oms_tui.screens.formatting import HOLD_NAMES, SCAN_NAMES, STATUS_NAMES, named, num, plain
 from oms_tui.services.catalogue import couriers
-from oms_tui.services.floor import packing
+from oms_tui.services.floor import labels, packing
 from oms_tui.widgets.scan_input import ScanInput
 
 _CLEAR = object()  # queued like a scan, so Escape applies after the scans typed before it
@@ -92,7 +92,25 @@ class PackStationScreen(OmsScreen):
         yield history
         yield Footer()
 
+    def _connect_waybills(self) -> None:
+        """With Kuaidi100 configured the station asks it for each parcel's waybill and prints the label."""
+        settings = self.oms.settings
+        if not settings.kuaidi100.enabled:
+            return
+        from oms_tui.carriers.kuaidi100 import client_for
+
+        self._carrier = client_for(settings.kuaidi100)
+        carrier, actor = self._carrier, self.actor
+        self.pack.issuer = lambda engine, parcel_id: labels.issue_and_print(
+            engine, parcel_id, actor=actor, service=carrier, settings=settings)
+
+    def on_unmount(self) -> None:
+        carrier = getattr(self, "_carrier", None)
+        if carrier is not None:
+            carrier.close()
+
     def on_mount(self) -> None:
+        self._connect_waybills()
         lines = self.query_one("#lines", DataTable)
         for label, key in ((_("SKU"), "sku"), (_("Name"), "name"), (_("Spec"), "spec"), (_("Verified"), "verified"),
                            (_("Needed"), "needed")):

@@ -24,7 +24,7 @@ def test_simulate_prints_alert_channels_that_reach_its_robots_and_sms():
         config = tomllib.loads(printed.split("\n", 1)[1])  # after "simulator on http://…"
         notify = NotifyConfig(**config["notify"])
         assert [c.kind for c in notify.channels] == ["dingtalk", "wecom", "sms"]
-        assert {shop["platform"] for shop in config["shops"]} == {"taobao", "jd", "pdd"}
+        assert {shop["platform"] for shop in config["shops"]} == {"taobao", "jd", "pdd", "douyin"}
         notice = RenderedNotice(title="测试", text="测试消息", markdown="### 测试", sms={"event": "测试", "subject": "测试"})
         for channel in notify.channels:
             notifier = notifier_for(channel, None)

@@ -23,6 +23,9 @@ unpaid ones (Taobao), payments, buyer cancellations, address changes after payme
 receiver data (``张**``, ``138****5678``; PDD's ``1*********5`` with ``~AgAAAA…~0~~`` ciphertext),
 the odd malformed record. ``tick(now)`` generates at ``rate_per_minute``.
 
+It serves Kuaidi100 too (``kuaidi100``: ``/label/order``, ``/poll``, ``/poll/query.do``; pushes to a
+subscription's callback), with its own signing and scenarios (normal, stalled, returned, unknown).
+
 The same app serves the notification services (``notify``: DingTalk and WeCom robots at
 ``/robot/send`` and ``/cgi-bin/webhook/send``, Aliyun SMS ``SendSms`` at ``/``), checking their
 signatures as the real ones do and keeping what they took (``NotifyState``).
@@ -57,6 +60,7 @@ from oms_tui.platforms.simulator.model import (
     SimShop,
     SimSku,
 )
+from oms_tui.platforms.simulator.kuaidi100 import Kuaidi100State
 from oms_tui.platforms.simulator.notify import NotifyState
 from oms_tui.platforms.simulator.server import (
     SimulatorHandle,
@@ -75,6 +79,7 @@ __all__ = [
     "PLATFORMS",
     "SIMULATOR_COURIER_CODES",
     "GeneratedEvent",
+    "Kuaidi100State",
     "NotifyState",
     "SimCall",
     "SimItem",

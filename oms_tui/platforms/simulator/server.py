@@ -19,6 +19,8 @@ from starlette.routing import Route
 
 from oms_tui.config import ShopConfig
 from oms_tui.platforms.simulator import jd
+from oms_tui.platforms.simulator import kuaidi100 as kuaidi100_sim
+from oms_tui.platforms.simulator.kuaidi100 import Kuaidi100State
 from oms_tui.platforms.simulator import notify as notify_sim
 from oms_tui.platforms.simulator.notify import NotifyState
 from oms_tui.platforms.simulator.state import (
@@ -71,8 +73,28 @@ def _notify_routes(notify: NotifyState) -> list[Route]:
             Route(notify_sim.PATHS[notify_sim.SMS], sms, methods=["GET", "POST"])]
 
 
-def build_simulator_app(state: SimulatorState, notify: NotifyState | None = None) -> Starlette:
-    """The platforms of ``state`` and the notification services of ``notify`` (default: the demo channels)."""
+def _kuaidi100_routes(kd: Kuaidi100State) -> list[Route]:
+    async def label(request: Request) -> JSONResponse:
+        status, body = kd.handle_label(request.query_params.get("method", ""), await _request_params(request))
+        return JSONResponse(body, status_code=status)
+
+    async def query(request: Request) -> JSONResponse:
+        status, body = kd.handle_query(await _request_params(request))
+        return JSONResponse(body, status_code=status)
+
+    async def subscribe(request: Request) -> JSONResponse:
+        status, body = kd.handle_subscribe(await _request_params(request))
+        return JSONResponse(body, status_code=status)
+
+    return [Route(kuaidi100_sim.LABEL_PATH, label, methods=["POST"]),
+            Route(kuaidi100_sim.QUERY_PATH, query, methods=["POST"]),
+            Route(kuaidi100_sim.SUBSCRIBE_PATH, subscribe, methods=["POST"])]
+
+
+def build_simulator_app(state: SimulatorState, notify: NotifyState | None = None,
+                        kuaidi100: Kuaidi100State | None = None) -> Starlette:
+    """The platforms of ``state``, the notification services of ``notify`` (default: the demo channels) and
+    Kuaidi100 (``kuaidi100``, default a fresh one)."""
     def endpoint(platform: str) -> Callable[[Request], Any]:
         async def handle(request: Request) -> JSONResponse:
             result = state.handle(platform, await _request_params(request))
@@ -97,9 +119,11 @@ def build_simulator_app(state: SimulatorState, notify: NotifyState | None = None
               else Route(path, endpoint(p), methods=["GET", "POST"]) for p in PLATFORMS for path in PATHS[p]]
     routes += [Route(path, extra(handler), methods=["GET", "POST"])
                for p in PLATFORMS for path, handler in EXTRA_ROUTES[p].items()]
-    app = Starlette(routes=routes + _notify_routes(notify))
+    kuaidi100 = kuaidi100 if kuaidi100 is not None else Kuaidi100State(clock=state.clock)
+    app = Starlette(routes=routes + _notify_routes(notify) + _kuaidi100_routes(kuaidi100))
     app.state.simulator = state
     app.state.notify = notify
+    app.state.kuaidi100 = kuaidi100
     return app
 
 
@@ -107,12 +131,13 @@ class SimulatorHandle:
     """A running simulator: ``base_url``, ``url_for(platform)``, ``shop_configs()``, ``stop()``."""
 
     def __init__(self, server: Any, thread: threading.Thread, sock: socket.socket, state: SimulatorState,
-                 notify: NotifyState | None = None) -> None:
+                 notify: NotifyState | None = None, kuaidi100: Kuaidi100State | None = None) -> None:
         self._server = server
         self._thread = thread
         self._sock = sock
         self.state = state
         self.notify = notify if notify is not None else NotifyState()
+        self.kuaidi100 = kuaidi100 if kuaidi100 is not None else Kuaidi100State()
         self.host, self.port = sock.getsockname()[:2]
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.base_url = f"http://{host}:{self.port}"
@@ -154,6 +179,10 @@ class SimulatorHandle:
         """The JD receiver-decrypt service this simulator plays (a shop's ``decrypt_url``)."""
         return self.base_url + jd.DECRYPT_PATH
 
+    def kuaidi100_config(self, *, callback_url: str = "", salt: str = "") -> dict[str, Any]:
+        """A ``[kuaidi100]`` table for this simulator's Kuaidi100."""
+        return self.kuaidi100.config(self.base_url, callback_url=callback_url, salt=salt)
+
     def notify_channels(self) -> list[dict[str, Any]]:
         """``[[notify.channels]]`` tables for this simulator's robots and SMS account."""
         return self.notify.channel_configs(self.base_url)
@@ -185,7 +214,7 @@ class SimulatorHandle:
 
 def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState | None = None, *,
                   startup_timeout: float = 10.0, tick_seconds: float | None = None,
-                  notify: NotifyState | None = None) -> SimulatorHandle:
+                  notify: NotifyState | None = None, kuaidi100: Kuaidi100State | None = None) -> SimulatorHandle:
     """Serve the simulator with uvicorn in a background thread (``port=0``: a free port); ``notify``: the
     robots and SMS accounts it serves (default: one of each, ``NotifyState.with_demo_channels``).
 
@@ -206,7 +235,8 @@ def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState 
     except OSError:
         sock.close()
         raise
-    config = uvicorn.Config(build_simulator_app(state, notify), log_level="warning", access_log=False, lifespan="off",
+    kuaidi100 = kuaidi100 if kuaidi100 is not None else Kuaidi100State(clock=state.clock)
+    config = uvicorn.Config(build_simulator_app(state, notify, kuaidi100), log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="oms-platform-simulator",
@@ -220,7 +250,7 @@ def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState 
             sock.close()
             raise RuntimeError(f"simulator did not start on {host}:{port}")
         time.sleep(0.01)
-    handle = SimulatorHandle(server, thread, sock, state, notify)
+    handle = SimulatorHandle(server, thread, sock, state, notify, kuaidi100)
     if tick_seconds:
         handle.start_ticking(tick_seconds)
     return handle

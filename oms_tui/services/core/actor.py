@@ -57,6 +57,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "waves.create": (_may(WAREHOUSE, WAREHOUSE_LEAD), N_("create waves")),
     "waves.print": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("print pick lists")),
     "pack.ship": (_may(WAREHOUSE, WAREHOUSE_LEAD), N_("pack and ship parcels")),
+    "waybill.cancel": (_may(WAREHOUSE_LEAD, CS_LEAD, MANAGER), N_("cancel e-waybills with the courier")),
     "returns.receive": (_may(WAREHOUSE, WAREHOUSE_LEAD, CS_LEAD, MANAGER), N_("receive returns")),
     "print.view": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("open the print queue")),
     "print.manage": (_may(WAREHOUSE, WAREHOUSE_LEAD, MANAGER), N_("retry, reprint and cancel print jobs")),

@@ -119,6 +119,15 @@ def finish(engine: Engine, name: str, *, error: str | None = None, result: str =
         session.add(job)
 
 
+def defer_until(engine: Engine, name: str, when: datetime) -> None:
+    """Move job ``name``'s next run to ``when`` (a job that runs at a time of day, not every interval)."""
+    with session_scope(engine) as session:
+        job = session.get(Job, name)
+        if job is not None:
+            job.next_due_at = when
+            session.add(job)
+
+
 def list_jobs(session: Session) -> list[Job]:
     return list(session.exec(select(Job).order_by(col(Job.name))))
 

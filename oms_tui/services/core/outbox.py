@@ -53,6 +53,7 @@ class MessageKind(StrEnum):
     PLATFORM_SHIP = "platform_ship"  # tell a platform a parcel shipped (services/floor/ship_notices.py)
     ALERT = "alert"  # tell people something needs them (services/messaging/alerts.py); routed, not sent:
     NOTIFY = "notify"  # one channel's copy of an alert (services/messaging/routing.py, delivery.py)
+    BUYER_SMS = "buyer_sms"  # a text to the buyer (a stalled parcel: services/shipping/stalls.py, buyer_sms.py)
 
 
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -88,10 +89,24 @@ class Alert(BaseModel):
     roles: list[str] = Field(default_factory=list)  # who is told; empty: the event's roles from the config
 
 
+class BuyerSms(BaseModel):
+    """A text to the buyer through an SMS channel's approved template (its values are the template's)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    template_code: str = Field(min_length=1)
+    values: dict[str, str] = Field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"BuyerSms({self.phone[:3]}****{self.phone[-4:]}, {self.template_code!r})"
+
+
 PAYLOADS: dict[MessageKind, type[BaseModel]] = {
     MessageKind.PLATFORM_SHIP: PlatformShip,
     MessageKind.ALERT: Alert,
     MessageKind.NOTIFY: Alert,
+    MessageKind.BUYER_SMS: BuyerSms,
 }
 
 

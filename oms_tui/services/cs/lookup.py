@@ -30,6 +30,7 @@ from oms_tui.services.customers import identity, normalize
 from oms_tui.services.customers.normalize import PhoneKind
 from oms_tui.services.orders import queries
 from oms_tui.services.orders.queries import ReferenceBasis
+from oms_tui.services.shipping import tracking
 
 DEFAULT_LIMIT = 100
 
@@ -61,6 +62,8 @@ class LookupOrder:
     waybill: str | None
     customer_id: int | None
     matched: bool  # the query itself found this order (the others are the same customer's)
+    tracking_state: str = ""  # a TrackState once the parcel is tracked
+    last_event: str = ""  # the courier's newest event, as it wrote it
 
 
 @dataclass(frozen=True)
@@ -170,10 +173,19 @@ def _assemble(session: Session, text: str, kind: str, basis: str, matched_orders
         customers=[LookupCustomer(c.id, c.name, c.phone_norm, c.platform, c.buyer_id, c.is_vip,
                                   [i for i in group if i != c.id], why)
                    for c, group, why in sorted(roots.values(), key=lambda r: r[0].id)],
-        orders=[LookupOrder(o.id, o.platform, o.platform_order_id, o.shop, o.status, o.created_at, o.paid_fen,
-                            o.receiver_name, o.receiver_phone, o.courier, o.waybill, o.customer_id, o.id in direct)
-                for o in ordered],
+        orders=[_lookup_order(session, o, o.id in direct) for o in ordered],
     )
+
+
+def _lookup_order(session: Session, o: Order, matched: bool) -> LookupOrder:
+    state = last = ""
+    if o.parcel_id is not None and o.waybill:
+        followed = tracking.tracking_for_order(session, o, limit=1)
+        if followed is not None:
+            state = followed.state
+            last = followed.events[0].context if followed.events else ""
+    return LookupOrder(o.id, o.platform, o.platform_order_id, o.shop, o.status, o.created_at, o.paid_fen,
+                       o.receiver_name, o.receiver_phone, o.courier, o.waybill, o.customer_id, matched, state, last)
 
 
 def lookup_as_dict(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> dict:

@@ -16,6 +16,7 @@ Messages are English templates marked with ``N_`` plus their fields; the screen 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,12 @@ from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.floor import ship_notices, waves
 from oms_tui.services.orders import actions, holds, queries, refunds
+from oms_tui.services.shipping import tracking
 from oms_tui.services.stock import ledger
+
+# Asks the courier for the parcel's waybill and queues its label (labels.issue_and_print with the station's
+# adapter and settings bound): (engine, parcel id) → what was issued. None: waybills come from elsewhere.
+WaybillIssuer = Callable[[Engine, int], Any]
 
 IDLE = "idle"  # nothing on the bench: scan an order or slip
 ITEMS = "items"  # verifying the parcel's items
@@ -164,6 +170,21 @@ _ORDER_WITH_WAYBILL = select(Order.id).where(Order.waybill == bindparam("waybill
                                               col(Order.id).not_in(bindparam("ids", expanding=True))).limit(1)
 
 
+def _ensure_parcel(session: Session, work: ParcelWork) -> int:
+    """The parcel the bench's orders ship in, made now for an order packed on its own (a waybill is per parcel)."""
+    members = list(session.exec(_ORDERS_FOR_SHIP, params={"ids": list(work.order_ids)}))
+    existing = next((o.parcel_id for o in members if o.parcel_id is not None), None)
+    if existing is not None:
+        return existing
+    parcel = Parcel(wave_id=members[0].wave_id, address_key=waves.merge_key(members[0]), courier=work.courier)
+    session.add(parcel)
+    session.flush()
+    for order in members:
+        order.parcel_id = parcel.id
+        session.add(order)
+    return parcel.id
+
+
 def _holds_refusal(session: Session, ref: str, order_id: int, kinds: list[str]) -> _Refused:
     """Why a parcel may not be packed or shipped: a buyer's refund request says so with the buyer's reason."""
     if HoldKind.REFUND_REQUESTED in kinds:
@@ -187,6 +208,9 @@ class PackSession:
     errors: int = 0
     parcels_shipped: int = 0
     orders_shipped: int = 0
+    # The e-waybill service: once every item is verified the station asks it for the waybill and prints the
+    # label, and then accepts exactly that number. None: the waybill is scanned from a label made elsewhere.
+    issuer: WaybillIssuer | None = None
 
     @property
     def user(self) -> str:
@@ -220,6 +244,10 @@ class PackSession:
             # Nothing in memory changes before the database has done its part, so a transaction the
             # database picked as a deadlock victim can simply run again.
             result = retrying_transaction(engine, lambda session: self._classify(session, code, started))
+        work = self.work
+        if (self.issuer is not None and work is not None and work.complete and not work.expected_waybill
+                and not result.is_error):
+            result = self._issue(engine, code, started)
         self.scans += 1
         if result.is_error:
             self.errors += 1
@@ -252,6 +280,33 @@ class PackSession:
         if kind == ScanOutcome.OK:
             line.verified += 1  # only once the scan is on record
         return self._result(code, kind, template, params, sku=line.sku, started=started)
+
+    # --- the e-waybill: asked for once the parcel is complete ----------------------------------------
+
+    def _issue(self, engine: Engine, code: str, started: float) -> ScanResult:
+        """Get the parcel's waybill and label from the courier (outside any transaction); the station then
+        expects exactly that number. A failure is shown; scanning the order again asks again (same request)."""
+        work = self.work
+        assert work is not None and self.issuer is not None
+        try:
+            if work.parcel_id is None:
+                work.parcel_id = retrying_transaction(engine, lambda session: _ensure_parcel(session, work))
+            outcome = self.issuer(engine, work.parcel_id)
+        except OmsError as exc:
+            template, params = N_("No e-waybill yet: {error}. Scan the order again to ask again"), {"error": str(exc)}
+            with session_scope(engine) as session:
+                self._record(session, code, ScanOutcome.FAILED, template.format(**params), work.order_ids[0],
+                             work.parcel_id)
+            return self._result(code, ScanOutcome.FAILED, template, params, started=started)
+        work.expected_waybill = couriers.normalize_waybill(outcome.waybill)
+        work.courier = outcome.courier
+        params = {"units": work.units, "waybill": outcome.waybill, "courier": outcome.courier}
+        if outcome.job_id is None and outcome.new:
+            template = N_("All {units} items verified: waybill {waybill}, but no label printer took the label "
+                          "(reprint it from the order), then scan it")
+        else:
+            template = N_("All {units} items verified: label {courier} {waybill} printing, scan it")
+        return self._result(code, ScanOutcome.OK, template, params, started=started)
 
     # --- anything that is not one of the parcel's items ------------------------------------------
 
@@ -440,6 +495,7 @@ class PackSession:
         session.flush()
         audit.record(session, self.user, "parcel.ship", "parcel", parcel.id, waybill=waybill, courier=courier,
                      station=self.station, orders=[o.platform_order_id for o in members])
+        tracking.register(session, parcel, members, now=now)  # followed from now on (push and poll)
         for wave_id in sorted({o.wave_id for o in members if o.wave_id is not None}):
             waves.close_if_done(session, wave_id, user=self.user)
         return members

@@ -333,7 +333,8 @@ def _drain(engine: Engine, settings: Settings, name: str, now: datetime, factory
             try:
                 payload = documents.render_bytes(
                     claim.document, json.loads(claim.data or "{}"), width_mm=config.width_mm,
-                    shop_name=settings.shop_name, encoding=config.encoding, timezone=settings.timezone)
+                    shop_name=settings.shop_name, encoding=config.encoding, timezone=settings.timezone,
+                    language=config.language, label_size=config.label_size, dots_per_mm=config.dots_per_mm)
             except Exception as exc:  # noqa: BLE001 - bad stored data: this job can never print as it is
                 error = redact(f"cannot render {claim.document}: {exc}")  # the renderer may quote the job's data
                 _finish(engine, claim.id, status=PrintStatus.FAILED, error=error, printed_at=None)
