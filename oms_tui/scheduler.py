@@ -40,6 +40,7 @@ from oms_tui.services.intake import platform_items, refund_sync, shop_auth, sync
 from oms_tui.services.messaging import delivery, routing
 from oms_tui.services.messaging.channels import NotifierFactory
 from oms_tui.services.orders import allocation, holds, queries
+from oms_tui.services.reports import rollup
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class JobKind(StrEnum):
     TOKEN_REFRESH = "token_refresh"  # shops' platform tokens, refreshed before they expire; expiry alerts
     REFUND_SYNC = "refund_sync"  # target: the shop
     ITEM_PULL = "item_pull"  # target: the shop
+    DASHBOARD_ROLLUP = "dashboard_rollup"  # the dashboard's daily figures (services/reports/rollup.py)
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -139,7 +141,11 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.TOKEN_REFRESH: lambda scheduler, _target: scheduler.run_token_refresh(),
     JobKind.REFUND_SYNC: lambda scheduler, shop: scheduler.run_refund_sync(shop),
     JobKind.ITEM_PULL: lambda scheduler, shop: scheduler.run_item_pull(shop),
+    JobKind.DASHBOARD_ROLLUP: lambda scheduler, _target: scheduler.run_dashboard_rollup(),
 }
+
+# The dashboard's day figures lag the data by at most this (the live ones not at all).
+DASHBOARD_ROLLUP_SECONDS = 120.0
 
 # A shop's items change rarely; the SKU mapping screen only suggests from them.
 ITEM_PULL_HOURS = 6.0
@@ -161,6 +167,7 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("printing", JobKind.PRINT_QUEUE, webhook_seconds, enabled=bool(settings.printers)))
     specs.append(jobs.JobSpec("lock-expiry", JobKind.LOCK_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
+    specs.append(jobs.JobSpec("dashboard-rollup", JobKind.DASHBOARD_ROLLUP, DASHBOARD_ROLLUP_SECONDS))
     specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
     return specs
 
@@ -357,6 +364,12 @@ class OmsScheduler:
 
     def run_reservation_expiry(self) -> dict[str, int]:
         return {"expired_reservations": retrying_transaction(self.engine, allocation.expire_reservations)}
+
+    def run_dashboard_rollup(self) -> rollup.RollupRun:
+        """Recompute the dashboard's recent days in the shop's time zone."""
+        from zoneinfo import ZoneInfo
+
+        return rollup.refresh_rollup(self.engine, ZoneInfo(self.settings.timezone))
 
     def run_token_refresh(self, *, now: datetime | None = None) -> shop_auth.RefreshRun:
         """Refresh the shops' tokens before they expire; alert, days ahead, on an authorization about to end."""
