@@ -48,8 +48,8 @@ ORDERS = {
 }
 
 
-def load(engine) -> dict[str, int]:
-    """Write the data set; returns order name → id."""
+def load(engine, *, with_users: bool = True) -> dict[str, int]:
+    """Write the data set (``with_users``: and the users li and zhang); returns order name → id."""
     ids: dict[str, int] = {}
     with session_scope(engine) as s:
         for name, (platform, shop, status, created, paid, shipped, waybill) in ORDERS.items():
@@ -86,8 +86,6 @@ def load(engine) -> dict[str, int]:
             *(AuditEvent(at=at, user="zhang", action="order.hold", entity_type="order", entity_id="1")
               for at in (utc(11, 10, 1), utc(11, 10, 1, 20), utc(11, 10, 1, 45))),
             AuditEvent(at=utc(11, 10, 1, 5), user="sync", action="order.upsert", entity_type="order", entity_id="1"),
-            User(name="li", roles="warehouse", pin_hash="-"),
-            User(name="zhang", roles="cs", pin_hash="-"),
             ApprovalRequest(order_id=ids["O1"], kind="large_order", status="approved", requested_by="zhang",
                             requested_at=utc(11, 10), decided_by="boss", decided_at=utc(11, 10, 2)),  # 2 h
             ApprovalRequest(order_id=ids["O2"], kind="gift", status="rejected", requested_by="zhang",
@@ -99,6 +97,8 @@ def load(engine) -> dict[str, int]:
             ShopSync(shop="淘宝店", platform="taobao", last_status="ok", runs=5, last_finished_at=utc(11, 11, 2)),
             ShopSync(shop="京东店", platform="jd", last_status="error", runs=3, errors=2, last_error="token expired"),
         ])
+        if with_users:
+            s.add_all([User(name="li", roles="warehouse", pin_hash="-"), User(name="zhang", roles="cs", pin_hash="-")])
     return ids
 
 
