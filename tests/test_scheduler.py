@@ -108,7 +108,8 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
     rows = job_rows(seeded)
     assert set(rows) == {"sync:天猫店", "sync:拼多多店", "refunds:天猫店", "refunds:拼多多店", "items:天猫店",
                          "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
-                         "lock-expiry", "reservation-expiry", "token-refresh"}
+                         "lock-expiry", "reservation-expiry", "token-refresh", "dashboard-rollup"}
+    assert (rows["dashboard-rollup"].kind, rows["dashboard-rollup"].enabled) == ("dashboard_rollup", True)
     assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
     assert (rows["refunds:拼多多店"].kind, rows["refunds:拼多多店"].interval_seconds) == ("refund_sync", 300)
     assert (rows["items:天猫店"].kind, rows["items:天猫店"].target) == ("item_pull", "天猫店")
@@ -267,3 +268,21 @@ def test_the_refund_and_item_jobs_read_the_platform_and_apply_what_they_read(see
         assert HoldKind.REFUND_REQUESTED in open_kinds
         assert s.exec(select(PlatformItem.outer_sku_code)).all() == ["HG-001-3"]
     sched.shutdown()
+
+
+def test_the_dashboard_rollup_job_rolls_up_today(seeded, db_url):
+    from oms_tui.models import DashboardRollup
+
+    from oms_tui.db import session_scope
+    from oms_tui.models import Job
+
+    with session_scope(seeded) as s:
+        s.add(Order(platform="jd", platform_order_id="J1", created_at=utcnow()))
+    settings = load_settings(database_url=db_url)
+    scheduler = OmsScheduler(seeded, settings, leadership=FixedLeadership(True))
+    scheduler.sync_jobs()
+    assert scheduler.run_job("dashboard-rollup")
+    with read_session(seeded) as s:
+        assert s.get(Job, "dashboard-rollup").last_status == "ok"
+        rows = s.exec(select(DashboardRollup).where(DashboardRollup.figure == "orders")).all()
+        assert [(row.key, row.value) for row in rows] == [("jd", 1)]
