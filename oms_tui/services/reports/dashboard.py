@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
 from oms_tui.models import (
@@ -146,16 +146,18 @@ def load(session: Session, actor: Actor, zone: tzinfo, *, now: datetime | None =
 def orders_per_hour(session: Session, now: datetime) -> tuple[list[datetime], dict[str, list[int]]]:
     """The last HOURS whole hours up to the current one: their starts, and platform → orders per hour.
 
-    One count per hour off the (created_at, platform) index: a day's orders are never all read."""
+    Counted off the (created_at, platform) index."""
     current = now.replace(minute=0, second=0, microsecond=0)
     hours = [current - timedelta(hours=HOURS - 1 - n) for n in range(HOURS)]
-    counts: dict[str, list[int]] = defaultdict(lambda: [0] * HOURS)
-    for index, start in enumerate(hours):
-        for platform, count in session.exec(select(Order.platform, func.count()).where(
-                col(Order.created_at) >= start, col(Order.created_at) < start + timedelta(hours=1))
-                .group_by(Order.platform)).all():
-            counts[platform][index] = count
-    return hours, dict(counts)
+    # One range scan of the (created_at, platform) index, one column per hour: a day's orders are
+    # counted where they lie, never read out.
+    columns = [func.sum(case((and_(col(Order.created_at) >= start, col(Order.created_at) < start + timedelta(hours=1)),
+                              1), else_=0)) for start in hours]
+    counts = {row[0]: [int(n or 0) for n in row[1:]] for row in session.exec(
+        select(Order.platform, *columns).where(col(Order.created_at) >= hours[0],
+                                               col(Order.created_at) < current + timedelta(hours=1))
+        .group_by(Order.platform)).all()}
+    return hours, counts
 
 
 def orders_per_day(session: Session, today: date) -> tuple[list[str], dict[str, list[int]]]:
@@ -172,33 +174,28 @@ def orders_per_day(session: Session, today: date) -> tuple[list[str], dict[str, 
 def backlog(session: Session, now: datetime) -> dict[str, list[int]]:
     """Open status → orders by time since payment (the AGE_LIMITS_HOURS columns, then "no payment time").
 
-    Counted off the (status, paid_at) index: one range count per status and column."""
+    Counted off the (status, paid_at) index."""
     limits = [now - timedelta(hours=h) for h in AGE_LIMITS_HOURS]  # newest limit first
-    result: dict[str, list[int]] = {}
-    for status in OPEN_STATUSES:
-        base = select(func.count()).select_from(Order).where(Order.status == status)
-        bounds = [None, *limits, None]
-        row = []
-        for newer, older in zip(bounds[:-1], bounds[1:]):
-            query = base.where(col(Order.paid_at).is_not(None))
-            if newer is not None:
-                query = query.where(col(Order.paid_at) < newer)
-            if older is not None:
-                query = query.where(col(Order.paid_at) >= older)
-            row.append(session.exec(query).one())
-        row.append(session.exec(base.where(col(Order.paid_at).is_(None))).one())
-        if any(row):
-            result[status.value] = row
-    return result
+    paid = col(Order.paid_at)
+    columns = [paid >= limits[0], and_(paid < limits[0], paid >= limits[1]), and_(paid < limits[1], paid >= limits[2]),
+               paid < limits[2], paid.is_(None)]
+    # One scan of the open orders in the (status, paid_at) index.
+    rows = session.exec(select(Order.status, *(func.sum(case((column, 1), else_=0)) for column in columns))
+                        .where(col(Order.status).in_([s.value for s in OPEN_STATUSES])).group_by(Order.status)).all()
+    found = {row[0]: [int(n or 0) for n in row[1:]] for row in rows}
+    return {status.value: found[status.value] for status in OPEN_STATUSES if any(found.get(status.value, ()))}
 
 
 def exception_rows(session: Session, first: date, last: date, orders: int) -> list[ExceptionRow]:
     """Per hold kind: open now (live, off the (kind, resolved_at) index) and opened in the window (rollup)."""
     opened = rollup.sums(session, Figure.HOLDS_OPENED, first, last)
     rows = []
+    # Each kind's open holds off the (kind, resolved_at) index, in one query.
+    open_by_kind = dict(session.exec(select(Hold.kind, func.count()).where(
+        col(Hold.kind).in_([kind.value for kind in HoldKind]), col(Hold.resolved_at).is_(None))
+        .group_by(Hold.kind)).all())
     for kind in HoldKind:
-        open_now = session.exec(select(func.count()).select_from(Hold).where(
-            Hold.kind == kind, col(Hold.resolved_at).is_(None))).one()
+        open_now = open_by_kind.get(kind.value, 0)
         count = opened.get(kind.value, 0)
         if open_now or count:
             rows.append(ExceptionRow(kind.value, open_now, count,

@@ -60,7 +60,7 @@ def local_day(moment: datetime, zone: tzinfo) -> date:
 
 
 def day_figures(session: Session, start: datetime, end: datetime) -> dict[tuple[Figure, str], int]:
-    """Every figure of the span ``[start, end)``: (figure, key) → value (zeros left out)."""
+    """Every figure of the span ``[start, end)``: (figure, key) → value (zeros left out but the scans)."""
     figures: Counter[tuple[Figure, str]] = Counter()
     for platform, count in measures.orders_created(session, start, end).items():
         figures[Figure.ORDERS, platform] += count
@@ -79,7 +79,8 @@ def day_figures(session: Session, start: datetime, end: datetime) -> dict[tuple[
     decided = measures.approval_seconds(session, start, end)
     figures[Figure.APPROVALS_DECIDED, ""] += len(decided)
     figures[Figure.APPROVAL_SECONDS, ""] += sum(decided)
-    return {key: value for key, value in figures.items() if value}
+    # The scan count stays even at zero: every rolled-up day has that row (computed_at reads it).
+    return {key: value for key, value in figures.items() if value or key == (Figure.SCANS, "")}
 
 
 @dataclass(frozen=True)
@@ -147,4 +148,6 @@ def by_day(session: Session, figure: Figure, first: date, last: date) -> list[tu
 
 def computed_at(session: Session) -> datetime | None:
     """When the newest rollup row was written (the dashboard's "as of")."""
-    return session.exec(select(func.max(DashboardRollup.computed_at))).one()
+    # A run writes today last, all its rows with one time: the newest day's row says when (index: figure, day).
+    return session.exec(select(DashboardRollup.computed_at).where(DashboardRollup.figure == Figure.SCANS.value)
+                        .order_by(col(DashboardRollup.day).desc()).limit(1)).first()
