@@ -1,7 +1,7 @@
 """The `oms` command: the typer app, its sub-commands and ``main``.
 
 Each noun's commands live in ``oms_tui/commands/`` (setup, stock, orders, approvals, intake, scheduler,
-users, bench, print_cmd, shops, notify, sku). They stay thin: parse, call a service, print; a domain error is one line and
+users, bench, print_cmd, shops, notify, sku, report). They stay thin: parse, call a service, print; a domain error is one line and
 exit 1. They import services, the database layer and Textual inside the command that needs them,
 so building this app for ``oms --help`` loads none of them.
 """
@@ -19,6 +19,7 @@ from oms_tui.commands.common import use_demo_database
 from oms_tui.commands.notify import notify_app
 from oms_tui.commands.print_cmd import print_app
 from oms_tui.commands.shipping import tracking_app, waybill_app
+from oms_tui.commands.report import report_app
 from oms_tui.errors import OmsError
 
 app = typer.Typer(help="oms — order management for e-commerce shops", no_args_is_help=True,
@@ -56,6 +57,7 @@ app.add_typer(shops.shop_app, name="shop")
 app.add_typer(notify_app, name="notify")
 app.add_typer(waybill_app, name="waybill")
 app.add_typer(tracking_app, name="tracking")
+app.add_typer(report_app, name="report")
 
 
 def _error_line(exc: Exception) -> str | None:

@@ -338,6 +338,9 @@ class Order(SQLModel, table=True):
         Index("ix_order_platform_order_id", "platform_order_id"),
         Index("ix_order_receiver_phone", "receiver_phone"),  # "where is my order?" by phone
         Index("ix_order_receiver_address_id", "platform", "receiver_address_id"),  # same address, masked data
+        # The dashboard's orders per hour and platform read this index alone; shipped_at: order→ship times.
+        Index("ix_order_created_platform", "created_at", "platform"),
+        Index("ix_order_shipped", "shipped_at"),
         *(within("order", amount, 0, MAX_FEN) for amount in ("total_fen", "paid_fen", "discount_fen", "post_fee_fen")),
     )
 
@@ -410,7 +413,7 @@ class OrderLine(SQLModel, table=True):
 class Hold(SQLModel, table=True):
     """An exception on an order. Open while resolved_at is empty; blocking ones stop picking."""
 
-    __table_args__ = (Index("ix_hold_open", "kind", "resolved_at"),)
+    __table_args__ = (Index("ix_hold_open", "kind", "resolved_at"), Index("ix_hold_opened", "opened_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
@@ -425,7 +428,7 @@ class Hold(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"), Index("ix_audit_at", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
@@ -519,6 +522,7 @@ class PlatformRefund(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "refund_id", name="uq_platformrefund_platform_refund"),
         Index("ix_platformrefund_order", "platform", "platform_order_id"),
+        Index("ix_platformrefund_first_seen", "first_seen_at"),
         within("platformrefund", "amount_fen", 0, MAX_FEN),
     )
 
@@ -690,7 +694,7 @@ class Parcel(SQLModel, table=True):
 class ScanEvent(SQLModel, table=True):
     """Every scan at a pack station, right or wrong (wrong ones are the quality figure)."""
 
-    __table_args__ = (Index("ix_scanevent_station_at", "station", "at"),)
+    __table_args__ = (Index("ix_scanevent_station_at", "station", "at"), Index("ix_scanevent_at", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
@@ -726,7 +730,7 @@ class PrintJob(SQLModel, table=True):
 class ReturnRecord(SQLModel, table=True):
     """Goods that came back after shipping, and the refund owed for them."""
 
-    __table_args__ = (within("returnrecord", "refund_fen", 0, MAX_FEN),)
+    __table_args__ = (within("returnrecord", "refund_fen", 0, MAX_FEN), Index("ix_returnrecord_created", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
@@ -780,6 +784,9 @@ class Outbox(SQLModel, table=True):
 
 class ApprovalRequest(SQLModel, table=True):
     """A change that needs a person above CS to agree (price change, gift, large order…)."""
+
+    __table_args__ = (Index("ix_approval_status_requested", "status", "requested_at"),
+                      Index("ix_approval_decided", "decided_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="order.id", index=True)
@@ -896,3 +903,23 @@ class TrackingEvent(SQLModel, table=True):
     location: str = Field(default="", max_length=200)
     state: str = Field(default="", max_length=20)  # TrackState at this event, when the answer said
     digest: str = Field(max_length=40)  # the event's time and text hashed: the same event is stored once
+
+
+# --- the manager's dashboard ------------------------------------------------------------------------
+
+class DashboardRollup(SQLModel, table=True):
+    """One figure of one shop-local day, summed by a scheduler job (services/reports/rollup.py) so the
+    dashboard reads a few hundred rows instead of a million orders. ``figure`` names what is counted
+    (reports.rollup.Figure), ``key`` splits it (a platform, a hold kind, a duration bucket; "" for none)."""
+
+    __table_args__ = (
+        UniqueConstraint("day", "figure", "key", name="uq_dashboardrollup_day_figure_key"),
+        Index("ix_dashboardrollup_figure_day", "figure", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10)  # YYYY-MM-DD in the shop's time zone
+    figure: str = Field(max_length=32)
+    key: str = Field(default="", max_length=64)
+    value: int = Field(default=0, sa_type=BigInteger)
+    computed_at: datetime = Field(default_factory=utcnow)

@@ -43,6 +43,7 @@ from oms_tui.services.messaging.channels import NotifierFactory
 from oms_tui.services.orders import allocation, holds, queries
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.shipping import buyer_sms, stalls, tracking, waybills
+from oms_tui.services.reports import rollup
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ class JobKind(StrEnum):
     TRACKING_SUBSCRIBE = "tracking_subscribe"  # new shipments subscribed to Kuaidi100's pushes
     STALL_CHECK = "stall_check"  # shipments without a new event for [tracking] stall_days
     WAYBILL_CANCEL = "waybill_cancel"  # waybills of parcels cancelled before pickup, cancelled with the courier
+    DASHBOARD_ROLLUP = "dashboard_rollup"  # the dashboard's daily figures (services/reports/rollup.py)
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -162,11 +164,15 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.TRACKING_SUBSCRIBE: lambda scheduler, _target: scheduler.run_tracking_subscribe(),
     JobKind.STALL_CHECK: lambda scheduler, _target: scheduler.run_stall_check(),
     JobKind.WAYBILL_CANCEL: lambda scheduler, _target: scheduler.run_waybill_cancel(),
+    JobKind.DASHBOARD_ROLLUP: lambda scheduler, _target: scheduler.run_dashboard_rollup(),
 }
 NIGHTLY_JOB = "tracking-nightly"
 
 # Requests climb within a minute of their due time (they wait hours, so a minute is close enough).
 APPROVAL_ESCALATION_SECONDS = 60.0
+
+# The dashboard's day figures lag the data by at most this (the live ones not at all).
+DASHBOARD_ROLLUP_SECONDS = 120.0
 
 # A shop's items change rarely; the SKU mapping screen only suggests from them.
 ITEM_PULL_HOURS = 6.0
@@ -189,6 +195,7 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("lock-expiry", JobKind.LOCK_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("approval-escalation", JobKind.APPROVAL_ESCALATION, APPROVAL_ESCALATION_SECONDS))
+    specs.append(jobs.JobSpec("dashboard-rollup", JobKind.DASHBOARD_ROLLUP, DASHBOARD_ROLLUP_SECONDS))
     specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
     kd = settings.kuaidi100
     specs.append(jobs.JobSpec("tracking-poll", JobKind.TRACKING_POLL, 60, enabled=kd.tracking_enabled))
@@ -400,6 +407,11 @@ class OmsScheduler:
 
     def run_approval_escalation(self, *, now: datetime | None = None) -> escalation.EscalationRun:
         return retrying_transaction(self.engine, lambda session: escalation.escalate_due(session, now=now))
+    def run_dashboard_rollup(self) -> rollup.RollupRun:
+        """Recompute the dashboard's recent days in the shop's time zone."""
+        from zoneinfo import ZoneInfo
+
+        return rollup.refresh_rollup(self.engine, ZoneInfo(self.settings.timezone))
 
     def run_token_refresh(self, *, now: datetime | None = None) -> shop_auth.RefreshRun:
         """Refresh the shops' tokens before they expire; alert, days ahead, on an authorization about to end."""

@@ -108,8 +108,10 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
     rows = job_rows(seeded)
     assert set(rows) == {"sync:天猫店", "sync:拼多多店", "refunds:天猫店", "refunds:拼多多店", "items:天猫店",
                          "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
-                         "lock-expiry", "reservation-expiry", "approval-escalation", "token-refresh", "outbox:buyer_sms", "tracking-poll",
-                         "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel"}
+                         "lock-expiry", "reservation-expiry", "approval-escalation", "token-refresh", "outbox:buyer_sms",
+                         "tracking-poll", "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel",
+                         "dashboard-rollup"}
+    assert (rows["dashboard-rollup"].kind, rows["dashboard-rollup"].enabled) == ("dashboard_rollup", True)
     assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
     assert (rows["refunds:拼多多店"].kind, rows["refunds:拼多多店"].interval_seconds) == ("refund_sync", 300)
     assert (rows["items:天猫店"].kind, rows["items:天猫店"].target) == ("item_pull", "天猫店")
@@ -293,3 +295,19 @@ def test_nightly_tracking_waits_for_two_oclock_shop_time(seeded, db_url):
     run = scheduler.run_tracking_nightly(now=datetime(2026, 11, 29, 18, 5, tzinfo=timezone.utc))
     assert run.checked == 0  # no shipments yet; the next night is next
     assert job_rows(seeded)["tracking-nightly"].next_due_at == datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc)
+def test_the_dashboard_rollup_job_rolls_up_today(seeded, db_url):
+    from oms_tui.models import DashboardRollup
+
+    from oms_tui.db import session_scope
+    from oms_tui.models import Job
+
+    with session_scope(seeded) as s:
+        s.add(Order(platform="jd", platform_order_id="J1", created_at=utcnow()))
+    settings = load_settings(database_url=db_url)
+    scheduler = OmsScheduler(seeded, settings, leadership=FixedLeadership(True))
+    scheduler.sync_jobs()
+    assert scheduler.run_job("dashboard-rollup")
+    with read_session(seeded) as s:
+        assert s.get(Job, "dashboard-rollup").last_status == "ok"
+        rows = s.exec(select(DashboardRollup).where(DashboardRollup.figure == "orders")).all()
+        assert [(row.key, row.value) for row in rows] == [("jd", 1)]

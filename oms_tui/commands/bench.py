@@ -14,8 +14,8 @@ from oms_tui.errors import ValidationError
 
 def bench(
     what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
-                                             "raw executemany), locks (concurrent locks/s) or scan (pack "
-                                             "station scan latency)")] = "stock",
+                                             "raw executemany), locks (concurrent locks/s), scan (pack "
+                                             "station scan latency) or dashboard (its read vs raw SQL)")] = "stock",
     orders: Annotated[int, typer.Option(help="orders to process", min=1, max=10_000_000)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
     workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1, max=256)] = 16,
@@ -26,8 +26,8 @@ def bench(
     from oms_tui.bench import stock_intake as bench_module
 
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
-    if what not in ("stock", "locks", "intake", "scan") or any(b not in ("sqlite", "postgresql") for b in backends):
-        raise ValidationError("usage: oms bench stock|intake|locks|scan [--backend sqlite|postgresql|both]")
+    if what not in ("stock", "locks", "intake", "scan", "dashboard") or any(b not in ("sqlite", "postgresql") for b in backends):
+        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard [--backend sqlite|postgresql|both]")
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
         if what in ("stock", "intake"):
@@ -49,5 +49,18 @@ def bench(
                        f"; books {'balance' if not figures['check_violations'] else 'DO NOT balance'}")
             for kind, row in figures.get("by_kind", {}).items():
                 typer.echo(f"  {kind:<10} p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms")
+        elif what == "dashboard":
+            from oms_tui.bench import dashboard as bench_dashboard
+
+            with bench_module.scratch_database(name, url) as scratch:
+                f = bench_dashboard.bench_dashboard(scratch, n_orders=orders)
+            typer.echo(f"{'load (not measured)':<28} {name:<10} {f['orders']} orders over {f['days']} days "
+                       f"in {f['load_seconds']:.1f} s")
+            typer.echo(f"{'rollup backfill':<28} {name:<10} {f['backfill_days']} days in {f['backfill_seconds']:.2f} s"
+                       f"; a regular run {f['regular_rollup_seconds'] * 1000:.0f} ms")
+            typer.echo(f"{'raw SQL, base tables':<28} {name:<10} {f['raw_ms']:8.1f} ms per read (median)")
+            typer.echo(f"{'dashboard.load':<28} {name:<10} {f['service_ms']:8.1f} ms per read (median)"
+                       f" — goal < 150 ms: {'met' if f['service_ms'] < 150 else 'NOT met'}")
+            typer.echo(f"{'ratio service/raw':<28} {name:<10} {f['ratio']:8.2f}x time")
         else:
             typer.echo(str(bench_module.bench_concurrent_locks(name, orders, workers, url)))

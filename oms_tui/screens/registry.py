@@ -70,7 +70,7 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("alerts", N_("Alerts"), N_("What was sent to your roles, and whether it arrived"),
                 "alerts.view", "alerts:AlertsScreen"),
     ScreenEntry("dashboard", N_("Dashboard"), N_("Today's orders, backlog and exceptions"),
-                "dashboard.view"),
+                "dashboard.view", "dashboard:DashboardScreen"),
 )
 
 BY_KEY = {entry.key: entry for entry in SCREENS}
