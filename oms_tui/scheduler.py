@@ -39,7 +39,9 @@ from oms_tui.services.floor import printing, ship_notices
 from oms_tui.services.intake import platform_items, refund_sync, shop_auth, sync, webhook
 from oms_tui.services.messaging import delivery, routing
 from oms_tui.services.messaging.channels import NotifierFactory
+from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import allocation, holds, queries
+from oms_tui.services.purchasing import supplier_mail
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,12 @@ def default_notifier_factory(channel, settings: Settings):
     return notifier_for(channel, settings)
 
 
+def default_mailer_factory(smtp):
+    from oms_tui.notifiers.smtp import SmtpMailer
+
+    return SmtpMailer(smtp)
+
+
 def open_notify_failed_hold(session, order_id: int, reason: str) -> None:
     """An alert about an order could not be delivered: a ``notify_failed`` hold makes a person see it."""
     holds.open_hold(session, queries.get_order(session, order_id), HoldKind.NOTIFY_FAILED, reason=reason)
@@ -72,6 +80,7 @@ class Adapters:
 
     client_factory: ClientFactory = default_client_factory
     notifier_factory: NotifierFactory = default_notifier_factory
+    mailer_factory: supplier_mail.MailerFactory = default_mailer_factory
 
 
 # One sender per message kind, built from the settings and the adapters. A new kind is a MessageKind
@@ -82,6 +91,8 @@ SENDERS: dict[MessageKind, Callable[[Settings, Adapters], outbox.Sender]] = {
         settings.shops, adapters.client_factory),
     MessageKind.NOTIFY: lambda settings, adapters: delivery.NotifySender(
         settings, adapters.notifier_factory, order_failed=open_notify_failed_hold),
+    MessageKind.SUPPLIER_MAIL: lambda settings, adapters: supplier_mail.SupplierMailSender(
+        settings, adapters.mailer_factory),
 }
 # Kinds that are not sent themselves but routed into messages of another kind first: an alert becomes one
 # `notify` message per channel of its roles (services/messaging/routing.py). Their job does both.
@@ -126,6 +137,7 @@ class JobKind(StrEnum):
     TOKEN_REFRESH = "token_refresh"  # shops' platform tokens, refreshed before they expire; expiry alerts
     REFUND_SYNC = "refund_sync"  # target: the shop
     ITEM_PULL = "item_pull"  # target: the shop
+    SUPPLIER_MAIL = "supplier_mail"  # the weekly mail to each supplier, queued in the outbox
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -139,10 +151,13 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.TOKEN_REFRESH: lambda scheduler, _target: scheduler.run_token_refresh(),
     JobKind.REFUND_SYNC: lambda scheduler, shop: scheduler.run_refund_sync(shop),
     JobKind.ITEM_PULL: lambda scheduler, shop: scheduler.run_item_pull(shop),
+    JobKind.SUPPLIER_MAIL: lambda scheduler, _target: scheduler.run_supplier_mail(),
 }
 
 # A shop's items change rarely; the SKU mapping screen only suggests from them.
 ITEM_PULL_HOURS = 6.0
+# The suppliers hear from us once a week (queue_weekly sends at most one mail per supplier and ISO week).
+SUPPLIER_MAIL_DAYS = 7.0
 
 
 def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping_minutes: float = 10.0,
@@ -161,6 +176,8 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("printing", JobKind.PRINT_QUEUE, webhook_seconds, enabled=bool(settings.printers)))
     specs.append(jobs.JobSpec("lock-expiry", JobKind.LOCK_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
+    specs.append(jobs.JobSpec("supplier-mail", JobKind.SUPPLIER_MAIL, SUPPLIER_MAIL_DAYS * 86400,
+                              enabled=bool(settings.smtp.host)))
     specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
     return specs
 
@@ -186,6 +203,7 @@ def describe_outcome(result: Any) -> tuple[str, str | None]:
 class OmsScheduler:
     def __init__(self, engine: Engine, settings: Settings, *, client_factory: ClientFactory = default_client_factory,
                  notifier_factory: NotifierFactory = default_notifier_factory, leadership: Leadership | None = None,
+                 mailer_factory: supplier_mail.MailerFactory = default_mailer_factory,
                  housekeeping_minutes: float = 10.0,
                  webhook_seconds: float = 15.0, tick_seconds: float = 1.0, max_workers: int = 8) -> None:
         self.engine = engine
@@ -194,6 +212,7 @@ class OmsScheduler:
             client_factory = functools.partial(default_client_factory, engine=engine)
         self.client_factory = client_factory
         self.notifier_factory = notifier_factory
+        self.mailer_factory = mailer_factory
         self.leadership = leadership or Leadership(engine)
         self.housekeeping_minutes = housekeeping_minutes
         self.webhook_seconds = webhook_seconds
@@ -338,11 +357,19 @@ class OmsScheduler:
 
         return webhook.process_pending(self.engine, fetch, warehouse_code=self.settings.default_warehouse)
 
+    def run_supplier_mail(self, *, now: datetime | None = None) -> dict[str, int]:
+        """Queue this week's mail to each supplier (sent by the ``outbox:supplier_mail`` job)."""
+        def queue(session):  # noqa: ANN001, ANN202
+            warehouse = catalogue.default_warehouse(session, self.settings.default_warehouse)
+            return supplier_mail.queue_weekly(session, warehouse, now=now, timezone=self.settings.timezone)
+
+        return {"supplier_mails": retrying_transaction(self.engine, queue)}
+
     def run_outbox(self, kind: str | None = None) -> DispatchResult:
         """Send due outbox messages of ``kind`` (None: every kind): ship notices, alerts."""
         kinds = [MessageKind(kind)] if kind else None
-        return dispatch_outbox(self.engine, self.settings, Adapters(self.client_factory, self.notifier_factory),
-                               kinds=kinds)
+        return dispatch_outbox(self.engine, self.settings, Adapters(self.client_factory, self.notifier_factory,
+                                                                    self.mailer_factory), kinds=kinds)
 
     def run_printing(self) -> printing.QueueRun | None:
         """Send queued print jobs; a printer that is off keeps its jobs queued for the next round."""

@@ -9,9 +9,11 @@ from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
 from oms_tui.i18n import N_
-from oms_tui.limits import require_fen
+from oms_tui.limits import require_fen, require_quantity
 from oms_tui.models import Sku, SkuBarcode, StockLevel, Supplier, Warehouse
 from oms_tui.services.core import audit
+
+MAX_LEAD_DAYS = 365  # a supplier that needs longer is ordered from by hand
 
 
 def ean13_check_digit(first12: str) -> int:
@@ -75,8 +77,11 @@ def add_warehouse(session: Session, code: str, name: str, *, province: str | Non
 
 
 def add_supplier(session: Session, code: str, name: str, *, contact: str | None = None, phone: str | None = None,
-                 lead_days: int = 7, user: str = "system") -> Supplier:
-    supplier = Supplier(code=code, name=name, contact=contact, phone=phone, lead_days=lead_days)
+                 lead_days: int = 7, email: str = "", user: str = "system") -> Supplier:
+    if not 0 <= lead_days <= MAX_LEAD_DAYS:
+        raise ValidationError(N_("a supplier's lead time is 0 to {most} days, got {days}"), most=MAX_LEAD_DAYS,
+                              days=lead_days)
+    supplier = Supplier(code=code, name=name, contact=contact, phone=phone, lead_days=lead_days, email=email.strip())
     session.add(supplier)
     session.flush()
     audit.record(session, user, "supplier.add", "supplier", code, name=name)
@@ -97,6 +102,7 @@ def add_sku(
     bin_location: str = "",
     cost_fen: int = 0,
     price_fen: int = 0,
+    safety_stock: int = 0,
     user: str = "system",
 ) -> Sku:
     """Add a SKU with its barcodes and an empty stock level in every warehouse."""
@@ -104,6 +110,7 @@ def add_sku(
         raise ValidationError(N_("a SKU needs a code and a name"))
     require_fen(cost_fen, N_("cost"))
     require_fen(price_fen, N_("price"))
+    require_quantity(safety_stock, N_("safety stock"), allow_zero=True)
     for barcode in barcodes:
         if barcode.isdigit() and len(barcode) == 13 and not is_valid_ean13(barcode):
             raise ValidationError(N_("barcode {barcode} has a wrong EAN-13 check digit"), barcode=barcode)
@@ -114,7 +121,8 @@ def add_sku(
             raise NotFound(N_("unknown supplier {code!r}"), code=supplier_code)
         supplier_id = supplier.id
     sku = Sku(code=code.strip(), name=name.strip(), spec=spec, unit=unit, category=category, tags=",".join(tags),
-              supplier_id=supplier_id, bin_location=bin_location, cost_fen=cost_fen, price_fen=price_fen)
+              supplier_id=supplier_id, bin_location=bin_location, cost_fen=cost_fen, price_fen=price_fen,
+              safety_stock=safety_stock)
     session.add(sku)
     session.flush()
     for barcode in barcodes:

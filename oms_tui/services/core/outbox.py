@@ -53,6 +53,7 @@ class MessageKind(StrEnum):
     PLATFORM_SHIP = "platform_ship"  # tell a platform a parcel shipped (services/floor/ship_notices.py)
     ALERT = "alert"  # tell people something needs them (services/messaging/alerts.py); routed, not sent:
     NOTIFY = "notify"  # one channel's copy of an alert (services/messaging/routing.py, delivery.py)
+    SUPPLIER_MAIL = "supplier_mail"  # the weekly order e-mail to a supplier (services/purchasing/supplier_mail.py)
 
 
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -88,10 +89,34 @@ class Alert(BaseModel):
     roles: list[str] = Field(default_factory=list)  # who is told; empty: the event's roles from the config
 
 
+class MailLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: str = Field(min_length=1)
+    name: str = ""
+    unit: str = ""
+    qty: int = Field(ge=1)
+    po: str = ""  # the purchase order it is on, for units awaited
+
+
+class SupplierMail(BaseModel):
+    """A supplier's weekly mail: what we expect to order from them, and what we still wait for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    supplier: str = Field(min_length=1)
+    supplier_name: str = ""
+    to: str = Field(min_length=3)
+    week: str = Field(min_length=1)  # ISO week, 2026-W48
+    suggested: list[MailLine] = Field(default_factory=list)
+    awaited: list[MailLine] = Field(default_factory=list)
+
+
 PAYLOADS: dict[MessageKind, type[BaseModel]] = {
     MessageKind.PLATFORM_SHIP: PlatformShip,
     MessageKind.ALERT: Alert,
     MessageKind.NOTIFY: Alert,
+    MessageKind.SUPPLIER_MAIL: SupplierMail,
 }
 
 
