@@ -14,7 +14,19 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from oms_tui.commands import approvals, bench, intake, orders, scheduler, setup, shops, sku, stock, users
+from oms_tui.commands import (
+    approvals,
+    bench,
+    intake,
+    orders,
+    report_finance,
+    scheduler,
+    setup,
+    shops,
+    sku,
+    stock,
+    users,
+)
 from oms_tui.commands.common import use_demo_database
 from oms_tui.commands.notify import notify_app
 from oms_tui.commands.print_cmd import print_app
@@ -53,6 +65,12 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(print_app, name="print")
 app.add_typer(shops.shop_app, name="shop")
 app.add_typer(notify_app, name="notify")
+
+# `oms report …`: each report is a function in its commands module, registered here.
+report_app = typer.Typer(help="Reports: purchasing, month-end reconciliation", no_args_is_help=True)
+report_app.command("purchase")(report_finance.purchase)
+report_app.command("reconcile")(report_finance.reconcile)
+app.add_typer(report_app, name="report")
 
 
 def _error_line(exc: Exception) -> str | None:

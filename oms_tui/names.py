@@ -16,6 +16,7 @@ from oms_tui.models import (
     MoveKind,
     OrderStatus,
     ProblemSource,
+    PurchaseOrderStatus,
     ReservationPurpose,
     ReturnCondition,
     ScanOutcome,
@@ -184,6 +185,13 @@ def platform_status_name(platform: str, status: str | None) -> str:
             parts.append(_(name) if name else part)
         return " · ".join(parts)
     return named(PLATFORM_STATUS_NAMES.get(platform, {}), status)
+
+
+PO_STATUS_NAMES: dict[str, str] = {
+    PurchaseOrderStatus.OPEN: N_("ordered"),
+    PurchaseOrderStatus.PARTIAL: N_("partly received"),
+    PurchaseOrderStatus.RECEIVED: N_("received"),
+}
 
 
 def named(table: dict[str, str], value: str | None) -> str:

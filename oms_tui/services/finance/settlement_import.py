@@ -201,7 +201,8 @@ def parse_bill(platform: str, rows: Sequence[Sequence[Any]]) -> ParsedBill:
 def import_settlement(session: Session, actor: Actor, platform: str, month: str, path: str | Path) -> ImportSummary:
     """Read the bill at ``path`` and keep it as ``platform``'s bill for ``month`` (the latest one counts)."""
     require(actor, "finance.import")
-    month_range(month)  # a malformed month is refused before the file is read
+    _platform(platform)
+    month_range(month)  # a malformed month or platform is refused before the file is read
     bill = parse_bill(platform, read_table(path))
     record = SettlementImport(platform=platform, month=month, filename=Path(path).name[:300], rows=bill.rows,
                               imported_by=actor.name)

@@ -1,5 +1,6 @@
 """Purchase suggestions on the fixed data set (tests/helpers/purchasing.py has the figures worked out)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -36,7 +37,7 @@ def test_suggested_quantities_grouped_by_supplier(shop):
 def test_the_window_is_28_days_and_cancelled_orders_do_not_count(shop):
     with read_session(shop) as s:
         wh = catalogue.get_warehouse(s, "WH1")
-        later = suggestions.suggestions(s, SYSTEM, wh, now=NOW + suggestions.timedelta(hours=2))
+        later = suggestions.suggestions(s, SYSTEM, wh, now=NOW + timedelta(hours=2))
     # two hours on, S2 (27 days 23 hours old) has left the window: A1 sold only S1's 30
     a1 = next(line for line in later if line.sku == "A1")
     assert (a1.sold, a1.need, a1.suggested) == (30, 8 + 5, 3)
