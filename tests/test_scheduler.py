@@ -108,7 +108,9 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
     rows = job_rows(seeded)
     assert set(rows) == {"sync:天猫店", "sync:拼多多店", "refunds:天猫店", "refunds:拼多多店", "items:天猫店",
                          "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
-                         "lock-expiry", "reservation-expiry", "token-refresh"}
+                         "lock-expiry", "reservation-expiry", "token-refresh", "supplier-mail",
+                         "outbox:supplier_mail"}
+    assert (rows["supplier-mail"].kind, rows["supplier-mail"].interval_seconds) == ("supplier_mail", 7 * 86400)
     assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
     assert (rows["refunds:拼多多店"].kind, rows["refunds:拼多多店"].interval_seconds) == ("refund_sync", 300)
     assert (rows["items:天猫店"].kind, rows["items:天猫店"].target) == ("item_pull", "天猫店")
@@ -116,7 +118,8 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
         "shop_sync", "拼多多店", 300)
     assert (rows["outbox:alert"].kind, rows["outbox:alert"].target) == ("outbox_dispatch", "alert")
     assert not rows["printing"].enabled  # no printer configured
-    assert all(job.enabled for name, job in rows.items() if name != "printing")
+    assert not rows["supplier-mail"].enabled  # no mail server configured
+    assert all(job.enabled for name, job in rows.items() if name not in ("printing", "supplier-mail"))
 
     # A shop added to the config gets its sync job; one removed keeps its row (its history), disabled.
     moved = load_settings(database_url=db_url, shops=[shop_config("天猫店", 1), shop_config("京东店")])

@@ -20,6 +20,7 @@ from oms_tui.services.core.actor import PERMISSIONS, ROLES, Actor, require, role
 from oms_tui.services.cs import exceptions, review
 from oms_tui.services.customers import identity
 from oms_tui.services.floor import packing, printing, returns, waves
+from oms_tui.services.finance import settlement_import
 from oms_tui.services.intake import order_import, shop_auth
 from oms_tui.services.orders import actions, allocation, queries, unmapped
 from oms_tui.services.stock import ledger, reservations
@@ -83,6 +84,9 @@ def shop(seeded, tmp_path):
     export = tmp_path / "export.csv"
     export.write_text("订单编号\n", encoding="utf-8")
     ids["export"] = export
+    bill = tmp_path / "jd-bill.csv"
+    bill.write_text("订单编号,应结金额\nJ1,10.00\n", encoding="utf-8")
+    ids["bill"] = bill
     return seeded, ids
 
 
@@ -134,6 +138,8 @@ ATTEMPTS = {
         s, shop="拼多多店", platform="pdd", grant=shop_auth.TokenGrant("token"), actor=a)),
     "skus.map": lambda e, ids, a: _in_session(e, lambda s: unmapped.map_platform_sku(
         s, shop="旗舰店", platform="taobao", platform_sku_id="7000011", components=[("HG-001", 3)], actor=a)),
+    "finance.import": lambda e, ids, a: _in_session(e, lambda s: settlement_import.import_settlement(
+        s, a, "jd", "2026-10", ids["bill"])),
 }
 
 # Permissions that only gate what a screen shows (the menu reads them); nothing to attempt in a service.
@@ -154,7 +160,7 @@ def test_a_service_refuses_the_wrong_role_and_changes_nothing(shop, permission):
 
 
 @pytest.mark.parametrize("permission", ["stock.adjust", "orders.cancel", "exceptions.resolve", "users.manage",
-                                        "skus.map", "approvals.decide"])
+                                        "skus.map", "approvals.decide", "finance.import"])
 def test_the_right_role_gets_through(shop, permission):
     engine, ids = shop
     roles = PERMISSIONS[permission][0] or {"admin"}
