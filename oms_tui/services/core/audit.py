@@ -81,6 +81,8 @@ ACTION_NAMES: dict[str, str] = {
     "po.create": N_("purchase order placed"),
     "po.receive": N_("received on a purchase order"),
     "settlement.import": N_("bill imported"),
+    "supplier.change": N_("supplier changed"),
+    "sku.purchasing": N_("purchasing settings changed"),
 }
 
 # What each detail is called.
@@ -96,7 +98,8 @@ DETAIL_NAMES: dict[str, str] = {
     "detail": N_("detail"), "warehouse": N_("warehouse"), "delta": N_("change"), "purpose": N_("purpose"),
     "parcels": N_("parcels"),
     "supplier": N_("supplier"), "month": N_("month"), "file": N_("file"), "rows": N_("rows"),
-    "amount_fen": N_("amount"),
+    "amount_fen": N_("amount"), "safety_stock": N_("safety stock"), "lead_days": N_("lead time (days)"),
+    "email": N_("e-mail"),
 }
 
 _DECISIONS = {"merge": N_("one parcel"), "keep_both": N_("keep both"), "approved": N_("approved"),

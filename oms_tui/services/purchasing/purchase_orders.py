@@ -66,20 +66,12 @@ class PoView:
                            "outstanding": line.outstanding, "cost_fen": line.cost_fen} for line in self.lines]}
 
 
-def get_supplier(session: Session, code: str) -> Supplier:
-    supplier = session.exec(select(Supplier).where(Supplier.code == code)).first()
-    if supplier is None:
-        known = ", ".join(session.exec(select(Supplier.code).order_by(col(Supplier.code)))) or "-"
-        raise NotFound(N_("unknown supplier {code!r}; known: {known}"), code=code, known=known)
-    return supplier
-
-
 def create_purchase_order(session: Session, actor: Actor, supplier_code: str, warehouse: Warehouse,
                           lines: Mapping[str, int], *, note: str = "") -> PoView:
     """Order ``lines`` (SKU code → units) from the supplier for ``warehouse``: inbound goes up by each.
     Every line is checked before anything changes."""
     require(actor, "stock.purchase")
-    supplier = get_supplier(session, supplier_code)
+    supplier = catalogue.get_supplier(session, supplier_code)
     if not lines:
         raise ValidationError(N_("a purchase order needs at least one SKU with a quantity"))
     if len(lines) > MAX_LINES:
@@ -134,5 +126,5 @@ def list_purchase_orders(session: Session, actor: Actor, *, open_only: bool = Tr
     if open_only:
         stmt = stmt.where(PurchaseOrder.status != PurchaseOrderStatus.RECEIVED.value)
     if supplier_code:
-        stmt = stmt.where(PurchaseOrder.supplier_id == get_supplier(session, supplier_code).id)
+        stmt = stmt.where(PurchaseOrder.supplier_id == catalogue.get_supplier(session, supplier_code).id)
     return [view(session, po) for po in session.exec(stmt.order_by(col(PurchaseOrder.id).desc()).limit(limit))]
