@@ -14,7 +14,19 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from oms_tui.commands import approvals, bench, intake, orders, scheduler, setup, shops, sku, stock, users
+from oms_tui.commands import (
+    approvals,
+    bench,
+    intake,
+    orders,
+    report_finance,
+    scheduler,
+    setup,
+    shops,
+    sku,
+    stock,
+    users,
+)
 from oms_tui.commands.common import use_demo_database
 from oms_tui.commands.notify import notify_app
 from oms_tui.commands.print_cmd import print_app
@@ -57,6 +69,10 @@ app.add_typer(shops.shop_app, name="shop")
 app.add_typer(notify_app, name="notify")
 app.add_typer(waybill_app, name="waybill")
 app.add_typer(tracking_app, name="tracking")
+
+# `oms report …`: kpi (commands/report.py), purchase and reconcile (commands/report_finance.py).
+report_app.command("purchase")(report_finance.purchase)
+report_app.command("reconcile")(report_finance.reconcile)
 app.add_typer(report_app, name="report")
 
 

@@ -217,6 +217,7 @@ class Supplier(SQLModel, table=True):
     contact: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=32)
     lead_days: int = 7
+    email: str = Field(default="", max_length=200)  # the weekly order mail goes here (empty: none sent)
 
 
 def within(table: str, column: str, low: int | str, high: int | str) -> CheckConstraint:
@@ -240,6 +241,7 @@ class Sku(SQLModel, table=True):
     cost_fen: int = Field(default=0, sa_type=BigInteger)
     price_fen: int = Field(default=0, sa_type=BigInteger)
     active: bool = True
+    safety_stock: int = 0  # units kept beyond the lead time's sales (purchase suggestions)
 
     @property
     def tag_list(self) -> list[str]:
@@ -923,3 +925,84 @@ class DashboardRollup(SQLModel, table=True):
     key: str = Field(default="", max_length=64)
     value: int = Field(default=0, sa_type=BigInteger)
     computed_at: datetime = Field(default_factory=utcnow)
+
+
+# --- purchasing and month-end reconciliation -------------------------------------------------------
+
+class PurchaseOrderStatus(StrEnum):
+    OPEN = "open"  # ordered, nothing received yet
+    PARTIAL = "partial"  # some lines (or part of one) received
+    RECEIVED = "received"  # every unit ordered has arrived
+
+
+class PurchaseOrder(SQLModel, table=True):
+    """Goods ordered from a supplier for a warehouse: inbound went up when it was confirmed (services/purchasing)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=32)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    warehouse_id: int = Field(foreign_key="warehouse.id")
+    status: str = Field(default=PurchaseOrderStatus.OPEN, max_length=16)  # PurchaseOrderStatus
+    note: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="system", max_length=64)
+    received_at: datetime | None = None  # when the last unit arrived
+
+
+class PurchaseOrderLine(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("po_id", "sku_id", name="uq_purchaseorderline_po_sku"),
+        within("purchaseorderline", "qty", 1, MAX_QUANTITY),
+        within("purchaseorderline", "received_qty", 0, "qty"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    po_id: int = Field(foreign_key="purchaseorder.id", index=True)
+    sku_id: int = Field(foreign_key="sku.id")
+    qty: int
+    received_qty: int = 0
+    cost_fen: int = Field(default=0, sa_type=BigInteger)  # the SKU's cost when ordered
+
+
+class StockCount(SQLModel, table=True):
+    """A stock count (盘点): what was found on the shelf for some SKUs, and the adjustments it made."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    warehouse_id: int = Field(foreign_key="warehouse.id")
+    note: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="system", max_length=64)
+
+
+class StockCountLine(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    count_id: int = Field(foreign_key="stockcount.id", index=True)
+    sku_id: int = Field(foreign_key="sku.id")
+    expected: int  # on_hand before the count
+    counted: int
+    delta: int  # the adjustment applied (counted - expected)
+
+
+class SettlementImport(SQLModel, table=True):
+    """A platform's settlement / bill export (账单) for one month, as imported; the latest per platform and
+    month is what the reconciliation compares against."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    month: str = Field(max_length=7, index=True)  # YYYY-MM
+    filename: str = Field(default="", max_length=300)
+    rows: int = 0  # rows read from the file (several may name one order)
+    imported_at: datetime = Field(default_factory=utcnow)
+    imported_by: str = Field(default="system", max_length=64)
+
+
+class SettlementLine(SQLModel, table=True):
+    """One order as the platform's bill states it: what it paid out and what it refunded (summed over its rows)."""
+
+    __table_args__ = (UniqueConstraint("import_id", "platform_order_id", name="uq_settlementline_import_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="settlementimport.id", index=True)
+    platform_order_id: str = Field(max_length=64)
+    amount_fen: int = Field(default=0, sa_type=BigInteger)
+    refund_fen: int = Field(default=0, sa_type=BigInteger)

@@ -16,6 +16,7 @@ from oms_tui.models import (
     MoveKind,
     OrderStatus,
     ProblemSource,
+    PurchaseOrderStatus,
     ReservationPurpose,
     ReturnCondition,
     ScanOutcome,
@@ -227,6 +228,12 @@ TRACK_STATE_NAMES: dict[str, str] = {
     TrackState.PROBLEM: N_("problem"),
     TrackState.RETURNING: N_("returning to sender"),
     TrackState.RETURNED: N_("returned to sender"),
+}
+
+PO_STATUS_NAMES: dict[str, str] = {
+    PurchaseOrderStatus.OPEN: N_("ordered"),
+    PurchaseOrderStatus.PARTIAL: N_("partly received"),
+    PurchaseOrderStatus.RECEIVED: N_("received"),
 }
 
 

@@ -40,10 +40,12 @@ from oms_tui.services.floor import printing, ship_notices
 from oms_tui.services.intake import platform_items, refund_sync, shop_auth, sync, webhook
 from oms_tui.services.messaging import delivery, routing
 from oms_tui.services.messaging.channels import NotifierFactory
+from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.orders import allocation, holds, queries
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.shipping import buyer_sms, stalls, tracking, waybills
 from oms_tui.services.reports import rollup
+from oms_tui.services.purchasing import supplier_mail
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,10 @@ def default_carrier_factory(settings: Settings):
     from oms_tui.carriers.kuaidi100 import client_for
 
     return client_for(settings.kuaidi100)
+def default_mailer_factory(smtp):
+    from oms_tui.notifiers.smtp import SmtpMailer
+
+    return SmtpMailer(smtp)
 
 
 def open_notify_failed_hold(session, order_id: int, reason: str) -> None:
@@ -83,6 +89,7 @@ class Adapters:
 
     client_factory: ClientFactory = default_client_factory
     notifier_factory: NotifierFactory = default_notifier_factory
+    mailer_factory: supplier_mail.MailerFactory = default_mailer_factory
 
 
 # One sender per message kind, built from the settings and the adapters. A new kind is a MessageKind
@@ -94,6 +101,8 @@ SENDERS: dict[MessageKind, Callable[[Settings, Adapters], outbox.Sender]] = {
     MessageKind.NOTIFY: lambda settings, adapters: delivery.NotifySender(
         settings, adapters.notifier_factory, order_failed=open_notify_failed_hold),
     MessageKind.BUYER_SMS: lambda settings, adapters: buyer_sms.BuyerSmsSender(settings, adapters.notifier_factory),
+    MessageKind.SUPPLIER_MAIL: lambda settings, adapters: supplier_mail.SupplierMailSender(
+        settings, adapters.mailer_factory),
 }
 # Kinds that are not sent themselves but routed into messages of another kind first: an alert becomes one
 # `notify` message per channel of its roles (services/messaging/routing.py). Their job does both.
@@ -145,6 +154,7 @@ class JobKind(StrEnum):
     STALL_CHECK = "stall_check"  # shipments without a new event for [tracking] stall_days
     WAYBILL_CANCEL = "waybill_cancel"  # waybills of parcels cancelled before pickup, cancelled with the courier
     DASHBOARD_ROLLUP = "dashboard_rollup"  # the dashboard's daily figures (services/reports/rollup.py)
+    SUPPLIER_MAIL = "supplier_mail"  # the weekly mail to each supplier, queued in the outbox
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -165,6 +175,7 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.STALL_CHECK: lambda scheduler, _target: scheduler.run_stall_check(),
     JobKind.WAYBILL_CANCEL: lambda scheduler, _target: scheduler.run_waybill_cancel(),
     JobKind.DASHBOARD_ROLLUP: lambda scheduler, _target: scheduler.run_dashboard_rollup(),
+    JobKind.SUPPLIER_MAIL: lambda scheduler, _target: scheduler.run_supplier_mail(),
 }
 NIGHTLY_JOB = "tracking-nightly"
 
@@ -176,6 +187,8 @@ DASHBOARD_ROLLUP_SECONDS = 120.0
 
 # A shop's items change rarely; the SKU mapping screen only suggests from them.
 ITEM_PULL_HOURS = 6.0
+# The suppliers hear from us once a week (queue_weekly sends at most one mail per supplier and ISO week).
+SUPPLIER_MAIL_DAYS = 7.0
 
 
 def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping_minutes: float = 10.0,
@@ -196,6 +209,8 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("approval-escalation", JobKind.APPROVAL_ESCALATION, APPROVAL_ESCALATION_SECONDS))
     specs.append(jobs.JobSpec("dashboard-rollup", JobKind.DASHBOARD_ROLLUP, DASHBOARD_ROLLUP_SECONDS))
+    specs.append(jobs.JobSpec("supplier-mail", JobKind.SUPPLIER_MAIL, SUPPLIER_MAIL_DAYS * 86400,
+                              enabled=bool(settings.smtp.host)))
     specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
     kd = settings.kuaidi100
     specs.append(jobs.JobSpec("tracking-poll", JobKind.TRACKING_POLL, 60, enabled=kd.tracking_enabled))
@@ -232,6 +247,7 @@ class OmsScheduler:
     def __init__(self, engine: Engine, settings: Settings, *, client_factory: ClientFactory = default_client_factory,
                  notifier_factory: NotifierFactory = default_notifier_factory, leadership: Leadership | None = None,
                  carrier_factory: Callable[[Settings], Any] = default_carrier_factory,
+                 mailer_factory: supplier_mail.MailerFactory = default_mailer_factory,
                  housekeeping_minutes: float = 10.0,
                  webhook_seconds: float = 15.0, tick_seconds: float = 1.0, max_workers: int = 8) -> None:
         self.engine = engine
@@ -241,6 +257,7 @@ class OmsScheduler:
         self.client_factory = client_factory
         self.notifier_factory = notifier_factory
         self.carrier_factory = carrier_factory
+        self.mailer_factory = mailer_factory
         self.leadership = leadership or Leadership(engine)
         self.housekeeping_minutes = housekeeping_minutes
         self.webhook_seconds = webhook_seconds
@@ -385,11 +402,19 @@ class OmsScheduler:
 
         return webhook.process_pending(self.engine, fetch, warehouse_code=self.settings.default_warehouse)
 
+    def run_supplier_mail(self, *, now: datetime | None = None) -> dict[str, int]:
+        """Queue this week's mail to each supplier (sent by the ``outbox:supplier_mail`` job)."""
+        def queue(session):  # noqa: ANN001, ANN202
+            warehouse = catalogue.default_warehouse(session, self.settings.default_warehouse)
+            return supplier_mail.queue_weekly(session, warehouse, now=now, timezone=self.settings.timezone)
+
+        return {"supplier_mails": retrying_transaction(self.engine, queue)}
+
     def run_outbox(self, kind: str | None = None) -> DispatchResult:
         """Send due outbox messages of ``kind`` (None: every kind): ship notices, alerts."""
         kinds = [MessageKind(kind)] if kind else None
-        return dispatch_outbox(self.engine, self.settings, Adapters(self.client_factory, self.notifier_factory),
-                               kinds=kinds)
+        return dispatch_outbox(self.engine, self.settings, Adapters(self.client_factory, self.notifier_factory,
+                                                                    self.mailer_factory), kinds=kinds)
 
     def run_printing(self) -> printing.QueueRun | None:
         """Send queued print jobs; a printer that is off keeps its jobs queued for the next round."""

@@ -110,8 +110,9 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
                          "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
                          "lock-expiry", "reservation-expiry", "approval-escalation", "token-refresh", "outbox:buyer_sms",
                          "tracking-poll", "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel",
-                         "dashboard-rollup"}
+                         "dashboard-rollup", "supplier-mail", "outbox:supplier_mail"}
     assert (rows["dashboard-rollup"].kind, rows["dashboard-rollup"].enabled) == ("dashboard_rollup", True)
+    assert (rows["supplier-mail"].kind, rows["supplier-mail"].interval_seconds) == ("supplier_mail", 7 * 86400)
     assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
     assert (rows["refunds:拼多多店"].kind, rows["refunds:拼多多店"].interval_seconds) == ("refund_sync", 300)
     assert (rows["items:天猫店"].kind, rows["items:天猫店"].target) == ("item_pull", "天猫店")
@@ -121,7 +122,9 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
     assert not rows["printing"].enabled  # no printer configured
     kuaidi100_jobs = {"tracking-poll", "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel"}
     assert not any(rows[name].enabled for name in kuaidi100_jobs)  # no [kuaidi100] configured
-    assert all(job.enabled for name, job in rows.items() if name != "printing" and name not in kuaidi100_jobs)
+    assert not rows["supplier-mail"].enabled  # no mail server configured
+    assert all(job.enabled for name, job in rows.items()
+               if name not in ("printing", "supplier-mail") and name not in kuaidi100_jobs)
 
     # A shop added to the config gets its sync job; one removed keeps its row (its history), disabled.
     moved = load_settings(database_url=db_url, shops=[shop_config("天猫店", 1), shop_config("京东店")])

@@ -18,7 +18,7 @@ from oms_tui.errors import ValidationError
 from oms_tui.i18n import N_, _
 from oms_tui.limits import require_day
 
-report_app = typer.Typer(help="Reports: KPIs", no_args_is_help=True)
+report_app = typer.Typer(help="Reports: KPIs, purchasing, month-end reconciliation", no_args_is_help=True)
 
 
 class ReportFormat(StrEnum):
@@ -65,7 +65,7 @@ def kpi(
         print_json(report.as_dict())
         return
     if fmt == ReportFormat.xlsx:
-        from oms_tui.services.reports.xlsx import write_workbook
+        from oms_tui.services.core.xlsx import write_workbook
 
         path = write_workbook(output or Path(f"kpi-{start}-{end}.xlsx"), kpi_service.kpi_sheets(report))
         typer.echo(_("written: {path}").format(path=path))

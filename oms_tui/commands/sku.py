@@ -3,6 +3,8 @@
     oms sku unmapped [--shop NAME] [--format json]     the platform SKUs holding orders
     oms sku map SHOP "HG-001*3" --sku-id 7000011        map one (a bundle: "HG-001*2, MB-001"); held orders go on
     oms sku pull [--shop NAME]                          pull the shops' items for the suggestions now
+    oms sku purchasing SKU [--safety-stock N] [--supplier CODE]   what the purchase suggestions use
+    oms sku supplier CODE [--lead-days N] [--email ADDR]          a supplier's lead time and mail address
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import typer
 
 from oms_tui.commands.common import FormatOption, OutputFormat, cli_actor, get_settings, open_engine, print_json
 from oms_tui.i18n import N_
+from oms_tui.limits import MAX_QUANTITY
 
-sku_app = typer.Typer(help="platform SKU mapping (商品对应) and bundles", no_args_is_help=True)
+sku_app = typer.Typer(help="platform SKU mapping (商品对应) and bundles; SKUs' and suppliers' purchasing settings",
+                      no_args_is_help=True)
 
 
 @sku_app.command("unmapped")
@@ -86,3 +90,36 @@ def sku_pull(shop: Annotated[Optional[str], typer.Option(help="only this shop")]
     for config in shops:
         with client_for(config) as client:
             typer.echo(str(platform_items.pull_items(engine, config.name, config.platform, client)))
+
+
+@sku_app.command("purchasing")
+def sku_purchasing(
+    sku: Annotated[str, typer.Argument(help="our SKU code or a barcode")],
+    safety_stock: Annotated[Optional[int], typer.Option(help="units kept beyond the lead time's sales", min=0,
+                                                        max=MAX_QUANTITY)] = None,
+    supplier: Annotated[Optional[str], typer.Option(help="the supplier's code")] = None,
+) -> None:
+    """Set a SKU's safety stock or supplier (what the purchase suggestions use)."""
+    from oms_tui.commands.common import session_scope
+    from oms_tui.services.catalogue import skus as catalogue
+
+    with session_scope(open_engine()) as session:
+        item = catalogue.set_sku_purchasing(session, cli_actor(), sku, safety_stock=safety_stock,
+                                            supplier_code=supplier)
+        typer.echo(f"{item.code}: safety stock {item.safety_stock}" + (f", supplier {supplier}" if supplier else ""))
+
+
+@sku_app.command("supplier")
+def sku_supplier(
+    code: Annotated[str, typer.Argument(help="the supplier's code")],
+    lead_days: Annotated[Optional[int], typer.Option(help="days from ordering to goods in the warehouse", min=0,
+                                                     max=365)] = None,
+    email: Annotated[Optional[str], typer.Option(help="where the weekly order mail goes ('' for none)")] = None,
+) -> None:
+    """Set a supplier's lead time or e-mail address."""
+    from oms_tui.commands.common import session_scope
+    from oms_tui.services.catalogue import skus as catalogue
+
+    with session_scope(open_engine()) as session:
+        supplier = catalogue.set_supplier(session, cli_actor(), code, lead_days=lead_days, email=email)
+        typer.echo(f"{supplier.code}: lead {supplier.lead_days} days, e-mail {supplier.email or '-'}")

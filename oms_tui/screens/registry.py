@@ -69,6 +69,13 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "shops.view", "shops:ShopsScreen"),
     ScreenEntry("alerts", N_("Alerts"), N_("What was sent to your roles, and whether it arrived"),
                 "alerts.view", "alerts:AlertsScreen"),
+    ScreenEntry("purchasing", N_("Purchasing"),
+                N_("Purchase suggestions by supplier; purchase orders; receiving against them"),
+                "purchasing.view", "purchasing:PurchasingScreen"),
+    ScreenEntry("stockcount", N_("Stock count"), N_("Count the shelves; on_hand set to what was found"),
+                "stock.adjust", "stock_count:StockCountScreen"),
+    ScreenEntry("finance", N_("Finance"), N_("Month-end reconciliation per platform; the platforms' bills"),
+                "finance.view", "finance:FinanceScreen"),
     ScreenEntry("dashboard", N_("Dashboard"), N_("Today's orders, backlog and exceptions"),
                 "dashboard.view", "dashboard:DashboardScreen"),
 )

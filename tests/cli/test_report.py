@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import json
 import os
 
@@ -42,7 +44,9 @@ def test_kpi_as_json_table_and_xlsx(oms, report_db, tmp_path, wide_tables):
     assert book.sheetnames == ["发货时效", "每月差错", "人员工时"]
     ship = book["发货时效"]
     assert [c.value for c in ship[1]][:4] == ["开始日期", "结束日期", "时区", "发货订单数"]
-    assert [c.value for c in ship[2]] == ["2026-10-01", "2026-11-11", "Asia/Shanghai", 8, 12.13, 5.0, 25.0]
+    # dates are Excel dates (sortable, filterable), not text
+    assert [c.value for c in ship[2]] == [datetime(2026, 10, 1), datetime(2026, 11, 11), "Asia/Shanghai", 8, 12.13,
+                                          5.0, 25.0]
     assert [[c.value for c in row] for row in book["每月差错"].iter_rows(min_row=2)] == [
         ["2026-10", 0, 1, 0, 0, 1], ["2026-11", 2, 1, 2, 1, 6]]
 

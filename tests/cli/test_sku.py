@@ -48,3 +48,13 @@ def test_bad_components_and_an_unknown_shop_are_one_line_errors(oms, held):
     assert code == 1 and "HG-001" in err and "Traceback" not in err
     code, _, err = oms("sku", "map", "不存在的店", "HG-001", "--sku-id", "7000011")
     assert code == 1 and "--platform" in err
+
+
+def test_purchasing_settings_from_the_command_line(oms, cli_db):
+    code, out, err = oms("sku", "supplier", "SUP1", "--lead-days", "12", "--email", "sales@nb.example.cn")
+    assert code == 0, err
+    assert "SUP1: lead 12 days, e-mail sales@nb.example.cn" in out
+    code, out, err = oms("sku", "purchasing", "MB-001", "--safety-stock", "6", "--supplier", "SUP1")
+    assert code == 0 and "MB-001: safety stock 6, supplier SUP1" in out
+    code, _out, err = oms("sku", "supplier", "SUP1", "--email", "nobody")
+    assert code == 1 and "not an e-mail address" in err

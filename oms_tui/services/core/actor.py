@@ -68,6 +68,10 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "skus.map": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("map the platforms' SKUs to ours")),
     "users.manage": (_may(), N_("add and change users")),
     "users.unlock": (_may(CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("unlock locked-out users")),
+    "purchasing.view": (_may(PURCHASING, WAREHOUSE_LEAD, MANAGER),
+                        N_("see purchase suggestions, purchase orders and stock counts")),
+    "finance.view": (_may(FINANCE, MANAGER), N_("see the month-end reconciliation")),
+    "finance.import": (_may(FINANCE, MANAGER), N_("import the platforms' settlement bills")),
     "alerts.view": (_may(CS, CS_LEAD, WAREHOUSE, WAREHOUSE_LEAD, PURCHASING, FINANCE, MANAGER),
                     N_("see the alerts sent to your roles")),
 }

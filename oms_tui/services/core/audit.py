@@ -77,6 +77,12 @@ ACTION_NAMES: dict[str, str] = {
     "stock.adjust": N_("adjust"),
     "stock.reserve": N_("reserve"),
     "stock.unreserve": N_("unreserve"),
+    "stock.count": N_("stock count"),
+    "po.create": N_("purchase order placed"),
+    "po.receive": N_("received on a purchase order"),
+    "settlement.import": N_("bill imported"),
+    "supplier.change": N_("supplier changed"),
+    "sku.purchasing": N_("purchasing settings changed"),
 }
 
 # What each detail is called.
@@ -91,6 +97,9 @@ DETAIL_NAMES: dict[str, str] = {
     "platform_status": N_("platform status"), "duplicate_of": N_("duplicate of"), "message": N_("message"),
     "detail": N_("detail"), "warehouse": N_("warehouse"), "delta": N_("change"), "purpose": N_("purpose"),
     "parcels": N_("parcels"),
+    "supplier": N_("supplier"), "month": N_("month"), "file": N_("file"), "rows": N_("rows"),
+    "amount_fen": N_("amount"), "safety_stock": N_("safety stock"), "lead_days": N_("lead time (days)"),
+    "email": N_("e-mail"),
 }
 
 _DECISIONS = {"merge": N_("one parcel"), "keep_both": N_("keep both"), "approved": N_("approved"),

@@ -54,6 +54,7 @@ class MessageKind(StrEnum):
     ALERT = "alert"  # tell people something needs them (services/messaging/alerts.py); routed, not sent:
     NOTIFY = "notify"  # one channel's copy of an alert (services/messaging/routing.py, delivery.py)
     BUYER_SMS = "buyer_sms"  # a text to the buyer (a stalled parcel: services/shipping/stalls.py, buyer_sms.py)
+    SUPPLIER_MAIL = "supplier_mail"  # the weekly order e-mail to a supplier (services/purchasing/supplier_mail.py)
 
 
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -100,6 +101,27 @@ class BuyerSms(BaseModel):
 
     def __repr__(self) -> str:
         return f"BuyerSms({self.phone[:3]}****{self.phone[-4:]}, {self.template_code!r})"
+class MailLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: str = Field(min_length=1)
+    name: str = ""
+    unit: str = ""
+    qty: int = Field(ge=1)
+    po: str = ""  # the purchase order it is on, for units awaited
+
+
+class SupplierMail(BaseModel):
+    """A supplier's weekly mail: what we expect to order from them, and what we still wait for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    supplier: str = Field(min_length=1)
+    supplier_name: str = ""
+    to: str = Field(min_length=3)
+    week: str = Field(min_length=1)  # ISO week, 2026-W48
+    suggested: list[MailLine] = Field(default_factory=list)
+    awaited: list[MailLine] = Field(default_factory=list)
 
 
 PAYLOADS: dict[MessageKind, type[BaseModel]] = {
@@ -107,6 +129,7 @@ PAYLOADS: dict[MessageKind, type[BaseModel]] = {
     MessageKind.ALERT: Alert,
     MessageKind.NOTIFY: Alert,
     MessageKind.BUYER_SMS: BuyerSms,
+    MessageKind.SUPPLIER_MAIL: SupplierMail,
 }
 
 

@@ -26,7 +26,7 @@ from oms_tui.models import AuditEvent, ScanEvent, User
 from oms_tui.services.core.actor import Actor, require
 from oms_tui.services.reports import measures
 from oms_tui.services.reports.rollup import day_bounds
-from oms_tui.services.reports.xlsx import Sheet
+from oms_tui.services.core.xlsx import Sheet
 
 IDLE_GAP = timedelta(minutes=30)
 MAX_DAYS = 366

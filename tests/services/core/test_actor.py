@@ -13,6 +13,7 @@ from oms_tui.db import read_session, session_scope
 from oms_tui.errors import PermissionDenied
 from oms_tui.i18n import setup_language
 from oms_tui.models import AuditEvent, Hold, HoldKind, StockMove, utcnow
+from oms_tui.services.shipping import waybills
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.approvals import decisions
 from oms_tui.services.core import users
@@ -20,6 +21,7 @@ from oms_tui.services.core.actor import PERMISSIONS, ROLES, Actor, require, role
 from oms_tui.services.cs import exceptions, review
 from oms_tui.services.customers import identity
 from oms_tui.services.floor import packing, printing, returns, waves
+from oms_tui.services.finance import settlement_import
 from oms_tui.services.intake import order_import, shop_auth
 from oms_tui.services.orders import actions, allocation, queries, unmapped
 from oms_tui.services.stock import ledger, reservations
@@ -83,6 +85,9 @@ def shop(seeded, tmp_path):
     export = tmp_path / "export.csv"
     export.write_text("订单编号\n", encoding="utf-8")
     ids["export"] = export
+    bill = tmp_path / "jd-bill.csv"
+    bill.write_text("订单编号,应结金额\nJ1,10.00\n", encoding="utf-8")
+    ids["bill"] = bill
     return seeded, ids
 
 
@@ -134,6 +139,10 @@ ATTEMPTS = {
         s, shop="拼多多店", platform="pdd", grant=shop_auth.TokenGrant("token"), actor=a)),
     "skus.map": lambda e, ids, a: _in_session(e, lambda s: unmapped.map_platform_sku(
         s, shop="旗舰店", platform="taobao", platform_sku_id="7000011", components=[("HG-001", 3)], actor=a)),
+    # The role is checked before the courier is reached: no label service is needed to be refused.
+    "waybill.cancel": lambda e, ids, a: waybills.cancel_waybill(e, 1, actor=a, service=None),
+    "finance.import": lambda e, ids, a: _in_session(e, lambda s: settlement_import.import_settlement(
+        s, a, "jd", "2026-10", ids["bill"])),
 }
 
 # Permissions that only gate what a screen shows (the menu reads them); nothing to attempt in a service.
@@ -154,7 +163,7 @@ def test_a_service_refuses_the_wrong_role_and_changes_nothing(shop, permission):
 
 
 @pytest.mark.parametrize("permission", ["stock.adjust", "orders.cancel", "exceptions.resolve", "users.manage",
-                                        "skus.map", "approvals.decide"])
+                                        "skus.map", "approvals.decide", "finance.import"])
 def test_the_right_role_gets_through(shop, permission):
     engine, ids = shop
     roles = PERMISSIONS[permission][0] or {"admin"}

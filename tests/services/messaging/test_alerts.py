@@ -144,7 +144,7 @@ def test_the_smtp_password_is_in_no_repr_log_or_error(seeded, smtp_server, caplo
 def test_every_message_kind_is_sent_or_routed_and_has_a_job():
     assert set(SENDERS) | set(ROUTED) == set(outbox.MessageKind) == set(outbox.PAYLOADS)
     assert set(ROUTED.values()) <= set(SENDERS)
-    assert [kind.value for kind in DISPATCH_JOBS] == ["platform_ship", "alert"]
+    assert [kind.value for kind in DISPATCH_JOBS] == ["platform_ship", "alert", "buyer_sms", "supplier_mail"]
 
 
 def test_a_bad_setting_is_one_line_without_the_secret():

@@ -11,7 +11,7 @@ from oms_tui.db import read_session
 from oms_tui.errors import ValidationError
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.reports import kpi
-from oms_tui.services.reports.xlsx import Sheet, write_workbook
+from oms_tui.services.core.xlsx import Sheet, write_workbook
 from tests.helpers.dashboard_data import ZONE, load
 
 MANAGER = Actor("wang", frozenset({"manager"}))
