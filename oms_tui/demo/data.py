@@ -34,6 +34,8 @@ from oms_tui.models import (
     Warehouse,
     utcnow,
 )
+from oms_tui.services.approvals import decisions
+from oms_tui.services.approvals import requests as approval_requests
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core import users
 from oms_tui.services.core.actor import Actor
@@ -377,6 +379,7 @@ def _apply(session: Session, warehouse: Warehouse, plans: list[_Plan]) -> list[i
     for plan in plans:
         order = upsert.upsert_order(session, plan.order, warehouse=warehouse, user="sync").order
         ids.append(order.id)
+        _approvals_on_intake(session, order, plan)
         if plan.order.buyer_remark:
             hold = holds.open_hold(session, order, HoldKind.BUYER_REMARK, user="sync",
                                    reason=intake_rules.remark_reason(plan.order.buyer_remark))
@@ -397,7 +400,36 @@ def _apply(session: Session, warehouse: Warehouse, plans: list[_Plan]) -> list[i
         actions.ship(session, order, waybill=plan.waybill, courier=plan.courier, user="wh1", shipped_at=plan.shipped_at)
     session.flush()
     _stamp_holds(session, ids, loading_since)
+    _ask_for_approvals(session, ids)
     return ids
+
+
+def _approvals_on_intake(session: Session, order, plan: _Plan) -> None:
+    """A large order or a custom item stops itself for approval, as the real intake does (services/approvals).
+    The past's requests were approved by the CS lead half an hour later; today's open ones still wait — on
+    the Approvals screen, and the oldest of them climb to the manager when the scheduler runs."""
+    asked_at = plan.order.paid_at or plan.order.created_at
+    opened = approval_requests.on_new_order(session, order, user="sync", now=asked_at)
+    if not opened or plan.fate == "ready":
+        return
+    for request in opened:
+        decisions.decide(session, request.id, actor=Actor("cslead", {"cs_lead"}), approve=True,
+                         comment="定制内容已与买家确认" if request.kind == "custom_item" else "老客户，同意",
+                         now=asked_at + timedelta(minutes=30))
+
+
+def _ask_for_approvals(session: Session, order_ids: list[int]) -> None:
+    """Two of today's ready orders wait for a lead: a price change CS asked for three hours ago (overdue: the
+    scheduler climbs it to the manager and the order shows "approval stalled") and a cross-warehouse transfer
+    the warehouse lead and the CS lead both sign."""
+    ready = session.exec(select(Order).where(col(Order.id).in_(order_ids), Order.status == OrderStatus.READY)
+                         .order_by(col(Order.created_at).desc()).limit(2)).all()
+    asks = [("price_change", "老客户要求改价 9 折", {"新价格": "原价 9 折"}, timedelta(hours=3)),
+            ("transfer", "杭州仓该 SKU 只剩样品，从广州仓调货", {"调出仓": "广州仓"}, timedelta(minutes=20))]
+    now = utcnow()
+    for order, (kind, reason, detail, ago) in zip(ready, asks):
+        approval_requests.open_request(session, order, kind=kind, reason=reason, user="cs1", detail=detail,
+                                       now=now - ago)
 
 
 def _stamp_holds(session: Session, order_ids: list[int], loading_since: datetime) -> None:
