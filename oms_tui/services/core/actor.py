@@ -65,6 +65,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "intake.import": (_may(CS_LEAD, MANAGER), N_("import order files")),
     "skus.map": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("map the platforms' SKUs to ours")),
     "users.manage": (_may(), N_("add and change users")),
+    "users.admin": (_may(), N_("administer users: roles, disabling, SSH keys")),
     "users.unlock": (_may(CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("unlock locked-out users")),
     "alerts.view": (_may(CS, CS_LEAD, WAREHOUSE, WAREHOUSE_LEAD, PURCHASING, FINANCE, MANAGER),
                     N_("see the alerts sent to your roles")),
