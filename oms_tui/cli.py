@@ -1,7 +1,7 @@
 """The `oms` command: the typer app, its sub-commands and ``main``.
 
 Each noun's commands live in ``oms_tui/commands/`` (setup, stock, orders, approvals, intake, scheduler,
-users, bench, print_cmd, shops, notify, sku). They stay thin: parse, call a service, print; a domain error is one line and
+users, bench, print_cmd, shops, notify, sku, desks). They stay thin: parse, call a service, print; a domain error is one line and
 exit 1. They import services, the database layer and Textual inside the command that needs them,
 so building this app for ``oms --help`` loads none of them.
 """
@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from oms_tui.commands import approvals, bench, intake, orders, scheduler, setup, shops, sku, stock, users
+from oms_tui.commands import approvals, bench, desks, intake, orders, scheduler, setup, shops, sku, stock, users
 from oms_tui.commands.common import use_demo_database
 from oms_tui.commands.notify import notify_app
 from oms_tui.commands.print_cmd import print_app
@@ -44,6 +44,8 @@ app.command()(scheduler.scheduler)
 app.command("jobs")(scheduler.jobs_cmd)
 app.command()(intake.webhook)
 app.command()(bench.bench)
+app.command("serve-ssh")(desks.serve_ssh)
+app.command("serve-web")(desks.serve_web)
 app.add_typer(intake.sync_app, name="sync")
 app.add_typer(stock.stock_app, name="stock")
 app.add_typer(orders.orders_app, name="orders")

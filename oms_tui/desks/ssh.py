@@ -174,6 +174,9 @@ class SshDeskServer:
         log.info("desk opened for %s (%s)", user, process.get_extra_info("oms_auth"))
         try:
             code = await self._run_desk(process, user)
+        except Exception:  # noqa: BLE001 - logged for the operator; the client sees its connection end
+            log.exception("desk for %s failed", user)
+            code = 1
         finally:
             self.open_desks -= 1
             log.info("desk closed for %s", user)
@@ -202,10 +205,15 @@ class SshDeskServer:
                 if not child_done.done():
                     child_done.set_result(None)
                 return
+            if not drawn.is_set():  # the idle time counts from when the desk is there to use
+                nonlocal last_input
+                last_input = time.monotonic()
+                drawn.set()
             process.stdout.write(data)
 
-        loop.add_reader(master, readable)
         last_input = time.monotonic()
+        drawn = asyncio.Event()
+        loop.add_reader(master, readable)
 
         async def pump_input() -> None:
             nonlocal last_input
@@ -223,17 +231,17 @@ class SshDeskServer:
                 os.write(master, data)
 
         async def watch_idle() -> None:
+            await drawn.wait()
             while (left := self.options.idle_seconds - (time.monotonic() - last_input)) > 0:
                 await asyncio.sleep(left)
 
-        tasks = {asyncio.ensure_future(child_done), asyncio.create_task(pump_input()),
-                 asyncio.create_task(watch_idle())}
+        helpers = [asyncio.create_task(pump_input()), asyncio.create_task(watch_idle())]
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([child_done, *helpers], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in tasks:
+            for task in helpers:
                 task.cancel()
-        cut_off = not child_done.done()
+        cut_off = not child_done.done()  # the client left, or sat idle too long: the desk is ended here
         if cut_off:
             await _stop_child(child)
             loop.remove_reader(master)
