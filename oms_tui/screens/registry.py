@@ -71,6 +71,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "alerts.view", "alerts:AlertsScreen"),
     ScreenEntry("dashboard", N_("Dashboard"), N_("Today's orders, backlog and exceptions"),
                 "dashboard.view"),
+    ScreenEntry("users", N_("Users"), N_("Who may sign in: roles, disabling, lock-outs, SSH keys"),
+                "users.admin", "users:UsersScreen"),
 )
 
 BY_KEY = {entry.key: entry for entry in SCREENS}
