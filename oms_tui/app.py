@@ -130,7 +130,9 @@ class OmsApp(App):
         self.theme = DEFAULT_THEME
         self._change_token: tuple[int, int] | None = None
         if changes.pushes_changes(self.engine):
-            self._listener = changes.ChangeListener(self.engine, lambda _tables: self._after_change()).start()
+            # Only a change to the users table can disable someone: the other notices skip that look-up.
+            self._listener = changes.ChangeListener(
+                self.engine, lambda tables: self._after_change(check_user=not tables or "user" in tables)).start()
         else:
             self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes)
         if self.initial_user and not self.ask_pin:
@@ -160,11 +162,11 @@ class OmsApp(App):
         if self._listener is not None:
             self._listener.stop()
 
-    def _after_change(self) -> None:
+    def _after_change(self, *, check_user: bool = True) -> None:
         """In a worker or the listener's thread: end the session of a user who was disabled meanwhile,
         else let the screen on top re-read."""
         operator = self.operator
-        if operator is not None:
+        if operator is not None and check_user:
             try:
                 with read_session(self.engine) as session:
                     still_active = users.is_active(session, operator.name)
