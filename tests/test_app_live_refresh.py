@@ -11,7 +11,7 @@ from oms_tui.services.core import users
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.stock import ledger
 from oms_tui.widgets.error_line import ErrorLine
-from tests.screens.conftest import seed_shop
+from tests.helpers.desks import seed_desk_shop
 
 SIZE = (100, 30)
 PUSHED_WITHIN = 1.0  # seconds from the commit at one desk to the refresh at the other
@@ -37,7 +37,7 @@ async def _listening(pilot, app: OmsApp) -> None:
 
 
 async def test_a_commit_at_one_desk_refreshes_the_other_within_a_second(pg_engine):
-    seed_shop(pg_engine)
+    seed_desk_shop(pg_engine)
     boss = OmsApp(pg_engine, _settings(pg_engine), user_name="boss")
     clerk = OmsApp(pg_engine, _settings(pg_engine), user_name="zhang")
     async with boss.run_test(size=SIZE) as boss_pilot, clerk.run_test(size=SIZE) as clerk_pilot:

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import queue
-import re
 import shutil
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,20 +11,8 @@ import pytest
 from oms_tui.db import make_engine, session_scope
 from oms_tui.services.core import users
 from oms_tui.services.core.actor import Actor
+from tests.helpers.desks import seed_desk_shop
 from tests.helpers.ssh_keys import make_key
-from tests.screens.conftest import seed_shop
-
-START_SECONDS = 30
-
-
-def require_binary(name: str, path: str | None = None) -> str:
-    """The binary's path; skipped where it is not installed, except under CI=true where that is a failure."""
-    found = path if path and os.path.exists(path) else shutil.which(name)
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail(f"{name} is needed under CI but is not installed (see .ci/run)")
-    pytest.skip(f"{name} is not installed")
 
 
 @pytest.fixture(scope="session")
@@ -39,14 +20,14 @@ def desk_template(tmp_path_factory, sqlite_template) -> Path:
     path = tmp_path_factory.mktemp("desks") / "desk.db"
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    seed_shop(engine)
+    seed_desk_shop(engine)
     engine.dispose()
     return path
 
 
 @pytest.fixture(scope="module")
 def desk_shop(desk_template, tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """The screens' shop (zhang cs 1234, li warehouse 5678, boss admin 0000) with an SSH key for zhang;
+    """The desk shop (zhang cs 1234, li warehouse 5678, boss admin 0000) with an SSH key for zhang;
     the database URL and zhang's private key. One per test module: its server is started once."""
     tmp_path = tmp_path_factory.mktemp("desk")
     path = tmp_path / "desk.db"
@@ -58,50 +39,3 @@ def desk_shop(desk_template, tmp_path_factory) -> Iterator[tuple[str, Path]]:
         users.add_key(s, "zhang", line, actor=Actor.system("test"))
     engine.dispose()
     yield url, key_path
-
-
-def server_env(url: str, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMS_", "TEXTUAL"))}
-    env.update(OMS_DATABASE_URL=url, OMS_DATA_DIR=str(tmp_path), OMS_LANGUAGE="en", TERM="xterm-256color")
-    return env
-
-
-class Server:
-    """An `oms serve-…` process; the address it announced; stopped (then killed) when done."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "oms_tui.cli", *args], env=env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []  # everything it printed, for a failing test's message
-
-        def read() -> None:
-            for line in self.process.stdout:
-                self.output.append(line)
-                lines.put(line)
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + START_SECONDS
-        self.announced = ""
-        while time.monotonic() < deadline and not self.announced:
-            try:
-                line = lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            if line.startswith("serving"):
-                self.announced = line.strip()
-        if not self.announced:
-            self.stop()
-            raise AssertionError(f"the server did not start: {self.process.returncode}")
-        self.port = int(re.search(r":(\d+)/?$", self.announced).group(1))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)

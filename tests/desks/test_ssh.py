@@ -12,7 +12,7 @@ import time
 import pytest
 
 from oms_tui.desks.ssh import load_or_create_host_key
-from tests.desks.conftest import Server, require_binary, server_env
+from tests.helpers.desks import Server, require_binary, server_env
 from tests.helpers.ssh_keys import make_key
 
 IDLE_MINUTES = 0.1  # six seconds: long enough for a desk to start on a loaded CI machine

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.desks.conftest import Server, require_binary, server_env
+from tests.helpers.desks import Server, require_binary, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 ESCAPES = re.compile(rb"\x1b\[[0-9;?>=$ ]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-B]|\x1b[=>]")
