@@ -117,7 +117,7 @@ class _DeskAuth(asyncssh.SSHServer):
 
         ok = await asyncio.to_thread(known)
         if ok and self._conn is not None:
-            self._conn.set_extra_info(oms_user=username, oms_auth="key")
+            self._conn.set_extra_info(oms_auth="key")
         return ok
 
     def password_auth_supported(self) -> bool:
@@ -133,7 +133,7 @@ class _DeskAuth(asyncssh.SSHServer):
 
         ok = await asyncio.to_thread(check)
         if ok and self._conn is not None:
-            self._conn.set_extra_info(oms_user=username, oms_auth="pin")
+            self._conn.set_extra_info(oms_auth="pin")
         return ok
 
 
@@ -165,7 +165,9 @@ class SshDeskServer:
             await self._acceptor.wait_closed()
 
     async def _desk(self, process: asyncssh.SSHServerProcess) -> None:
-        user = process.get_extra_info("oms_user")
+        # The name the client authenticated as: only our key or PIN check lets a connection that far
+        # (a key merely offered for another name earlier in the same connection counts for nothing).
+        user = process.get_extra_info("username")
         if not user or process.term_type is None:
             process.stderr.write(_("oms: a desk needs a terminal: connect with ssh -t").encode() + b"\r\n")
             process.exit(1)
