@@ -66,3 +66,22 @@ async def test_a_commit_at_one_desk_refreshes_the_other_within_a_second(pg_engin
         assert clerk.operator is None
         assert await _until(clerk_pilot, lambda: clerk.screen.query("#login-error"), 5)
         assert "zhang was disabled" in str(clerk.screen.query_one("#login-error", ErrorLine).render())
+
+
+async def test_a_desk_that_ends_with_its_session_closes_when_its_user_is_disabled(sqlite_engine):
+    """An SSH desk signed in by its key (``quit_on_sign_out``): a disabled user's desk ends, it does not
+    leave a sign-in screen open for whoever sits down next. SQLite: found by the change-token poll."""
+    import asyncio
+
+    from oms_tui.db import session_scope
+
+    seed_desk_shop(sqlite_engine)
+    settings = Settings(database_url=str(sqlite_engine.url), language="en", shop_name="Live")
+    desk = OmsApp(sqlite_engine, settings, user_name="zhang", quit_on_sign_out=True)
+    async with desk.run_test(size=SIZE) as pilot:
+        assert await _until(pilot, lambda: desk.operator is not None, 10)
+        with session_scope(sqlite_engine) as s:
+            users.disable(s, "zhang", actor=Actor("boss", frozenset({"admin"})))
+        await asyncio.to_thread(desk._after_change)  # what the poll runs when the token moved
+        assert await _until(pilot, lambda: not desk.is_running, 5)
+    assert desk.operator is None and desk.return_code == 0
