@@ -27,15 +27,17 @@ def desk_template(tmp_path_factory, sqlite_template) -> Path:
 
 @pytest.fixture(scope="module")
 def desk_shop(desk_template, tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """The desk shop (zhang cs 1234, li warehouse 5678, boss admin 0000) with an SSH key for zhang;
-    the database URL and zhang's private key. One per test module: its server is started once."""
+    """The desk shop (zhang cs 1234, li warehouse 5678, boss admin 0000) with SSH keys for zhang and li;
+    the database URL and zhang's private key (li's is beside it, ``li_key``). One per test module: its server is started once."""
     tmp_path = tmp_path_factory.mktemp("desk")
     path = tmp_path / "desk.db"
     shutil.copy(desk_template, path)
     url = f"sqlite:///{path}"
     key_path, line = make_key(tmp_path, "zhang_key")
+    _li_path, li_line = make_key(tmp_path, "li_key")  # beside zhang's: tmp_path / "li_key"
     engine = make_engine(url)
     with session_scope(engine) as s:
         users.add_key(s, "zhang", line, actor=Actor.system("test"))
+        users.add_key(s, "li", li_line, actor=Actor.system("test"))
     engine.dispose()
     yield url, key_path

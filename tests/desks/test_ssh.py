@@ -1,5 +1,6 @@
-"""`oms serve-ssh` end to end with the real OpenSSH client on loopback: a key signs zhang in without
-the PIN, the menu is drawn, a key opens a screen, an idle desk is closed; an unknown key is refused."""
+"""`oms serve-ssh` end to end with the real OpenSSH client on loopback: keys sign zhang and li in at two
+desks at once without the PIN, the menus are drawn, a key opens a screen, idle desks are closed; an
+unknown key and a wrong PIN are refused."""
 
 from __future__ import annotations
 
@@ -71,19 +72,23 @@ def test_a_key_opens_the_desk_without_the_pin_and_an_idle_desk_closes(ssh_server
     ssh = require_binary("ssh")
     _url, key = desk_shop
     client = _ssh(ssh, ssh_server.port, key)
+    other = _ssh(ssh, ssh_server.port, key.parent / "li_key", "li")  # a second desk, same server, at once
     try:
-        screen = Screen(client.stdout)
+        screen, other_screen = Screen(client.stdout), Screen(other.stdout)
         assert screen.wait_for("Review queue"), ssh_server.output  # zhang's menu, no sign-in screen
         assert "PIN" not in screen.text()
+        assert other_screen.wait_for("Pack station") and "Review queue" not in other_screen.text()  # li's
         client.stdin.write(b"1")  # the menu's first entry: Orders
         client.stdin.flush()
         assert screen.wait_for("— Orders"), screen.text()[-2000:]  # the header names the screen
         # Nothing typed from now on: the server closes the desk and says why.
         assert client.wait(timeout=30) == 0, client.stderr.read()
         assert screen.wait_for("idle too long", 5)
+        assert other.wait(timeout=30) == 0 and other_screen.wait_for("idle too long", 5)
     finally:
-        client.kill()
-        client.wait(5)
+        for ssh_client in (client, other):
+            ssh_client.kill()
+            ssh_client.wait(5)
     # The host key was made on first start, private, and is the one the next start uses.
     host_key = key.parent / "ssh_host_ed25519_key"
     assert host_key.stat().st_mode & 0o777 == 0o600
