@@ -112,7 +112,7 @@ class OmsApp(App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_LINES, "-tall")]
 
     def __init__(self, engine: Engine, settings: Settings, user_name: str | None = None, *,
-                 ask_pin: bool = False) -> None:
+                 ask_pin: bool = False, quit_on_sign_out: bool = False) -> None:
         self.language = setup_language(settings.language)
         super().__init__()
         localize_bindings(self)
@@ -120,13 +120,21 @@ class OmsApp(App):
         self.settings = settings
         self.initial_user = user_name.strip() if user_name else None
         self.ask_pin = ask_pin
+        # An SSH desk signed in by its key ends the connection with the session: nobody else sits down at it.
+        self.quit_on_sign_out = quit_on_sign_out
         self.operator: Operator | None = None
+        self._listener: changes.ChangeListener | None = None
         self.title = settings.shop_name
 
     def on_mount(self) -> None:
         self.theme = DEFAULT_THEME
         self._change_token: tuple[int, int] | None = None
-        self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes)
+        if changes.pushes_changes(self.engine):
+            # Only a change to the users table can disable someone: the other notices skip that look-up.
+            self._listener = changes.ChangeListener(
+                self.engine, lambda tables: self._after_change(check_user=not tables or "user" in tables)).start()
+        else:
+            self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes)
         if self.initial_user and not self.ask_pin:
             self.run_worker(self._sign_in_named, thread=True, exit_on_error=False, name="sign-in")
         else:
@@ -148,7 +156,38 @@ class OmsApp(App):
             first = self._change_token is None
             self._change_token = token
             if not first:
-                self.call_from_thread(self._data_changed)
+                self._after_change()
+
+    def on_unmount(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+
+    def _after_change(self, *, check_user: bool = True) -> None:
+        """In a worker or the listener's thread: end the session of a user who was disabled meanwhile,
+        else let the screen on top re-read."""
+        operator = self.operator
+        if operator is not None and check_user:
+            try:
+                with read_session(self.engine) as session:
+                    still_active = users.is_active(session, operator.name)
+            except Exception:  # noqa: BLE001 - a database that went away shows up on the next real read
+                still_active = True
+            if not still_active:
+                self._from_thread(self._end_session, operator)
+                return
+        self._from_thread(self._data_changed)
+
+    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:  # the app stopped while the change was being read
+            pass
+
+    def _end_session(self, operator: Operator) -> None:
+        """``operator`` was disabled by an administrator: this desk signs them out now."""
+        if self.operator != operator:
+            return
+        self.sign_out(_("{name} was disabled by an administrator: signed out").format(name=operator.name))
 
     def _data_changed(self) -> None:
         """Someone committed (here or on another terminal): the screen on top decides what to re-read."""
@@ -184,11 +223,14 @@ class OmsApp(App):
         self.title = f"{self.settings.shop_name} · {operator.display_name}"
         self._reset_to(MenuScreen())
 
-    def sign_out(self) -> None:
+    def sign_out(self, message: str = "") -> None:
         # An empty name: the next person at a shared terminal types theirs, and does not learn who sat here.
         self.operator = None
         self.title = self.settings.shop_name
-        self._reset_to(self._login())
+        if self.quit_on_sign_out:
+            self.exit(message=message or None)
+            return
+        self._reset_to(self._login("", message))
 
     def _reset_to(self, screen: Screen) -> None:
         """Make ``screen`` the only one above the default screen."""

@@ -457,6 +457,20 @@ class User(SQLModel, table=True):
         return [r for r in self.roles.split(",") if r]
 
 
+class UserKey(SQLModel, table=True):
+    """An SSH public key that signs its user in at an SSH desk without the PIN (``oms user key add``).
+    Removed keys stay as rows with ``removed_at`` set: the audit trail names the fingerprint."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    fingerprint: str = Field(unique=True, index=True, max_length=100)  # OpenSSH "SHA256:…" form
+    public_key: str = Field(sa_column=Column(Text, nullable=False))  # the authorized_keys line
+    comment: str = Field(default="", max_length=200)
+    added_at: datetime = Field(default_factory=utcnow)
+    added_by: str = Field(default="system", max_length=64)
+    removed_at: datetime | None = None
+
+
 # --- order intake (platform sync, webhook, scheduler) -----------------------------------------
 
 class SkuMapping(SQLModel, table=True):

@@ -115,3 +115,13 @@ def listener():
     printer = PrinterListener()
     yield printer
     printer.stop()
+
+
+@pytest.fixture
+def pg_engine(request):
+    """A migrated, empty PostgreSQL database only (for what SQLite cannot do, such as LISTEN/NOTIFY)."""
+    url = request.getfixturevalue("pg_database_url")
+    _truncate_pg(url)
+    engine = make_engine(url, pool_size=10)
+    yield engine
+    engine.dispose()

@@ -15,19 +15,32 @@ from oms_tui.errors import ValidationError
 def bench(
     what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
                                              "raw executemany), locks (concurrent locks/s), scan (pack "
-                                             "station scan latency) or dashboard (its read vs raw SQL)")] = "stock",
+                                             "station scan latency), dashboard (its read vs raw SQL) or desks (desks at once: p99 "
+                                             "action and refresh, PostgreSQL)")] = "stock",
     orders: Annotated[int, typer.Option(help="orders to process", min=1, max=10_000_000)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
     workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1, max=256)] = 16,
     scans: Annotated[int, typer.Option(help="scans to time for `scan`", min=1, max=1_000_000)] = 2000,
     pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
+    desks: Annotated[int, typer.Option(help="desks working at once for `desks`", min=1, max=100)] = 10,
+    seconds: Annotated[float, typer.Option(help="how long the desks work for `desks`", min=1, max=3600)] = 10.0,
 ) -> None:
     """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
     from oms_tui.bench import stock_intake as bench_module
 
+    if what == "desks":
+        if backend == "sqlite":
+            raise ValidationError("oms bench desks needs PostgreSQL: desks are told of changes by LISTEN/NOTIFY")
+        from oms_tui.bench import desks as bench_desks
+
+        with bench_module.scratch_database("postgresql", pg_url or bench_module.default_pg_url()) as url:
+            figures = bench_desks.bench_desks(url, desks=desks, seconds=seconds)
+        for line in figures.lines():
+            typer.echo(line)
+        return
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
     if what not in ("stock", "locks", "intake", "scan", "dashboard") or any(b not in ("sqlite", "postgresql") for b in backends):
-        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard [--backend sqlite|postgresql|both]")
+        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard|desks [--backend sqlite|postgresql|both]")
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
         if what in ("stock", "intake"):

@@ -39,8 +39,8 @@ class OmsHost(Protocol):
     def sign_in(self, operator: Operator) -> None:
         """Make ``operator`` the user of this terminal and show their menu."""
 
-    def sign_out(self) -> None:
-        """Back to the sign-in screen."""
+    def sign_out(self, message: str = "") -> None:
+        """Back to the sign-in screen (showing ``message``), or the end of an SSH desk's connection."""
 
     def open_screen(self, key: str, **kwargs: Any) -> None:
         """Open the registry's screen ``key`` if the signed-in user may; else say they may not."""

@@ -78,6 +78,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "finance.view", "finance:FinanceScreen"),
     ScreenEntry("dashboard", N_("Dashboard"), N_("Today's orders, backlog and exceptions"),
                 "dashboard.view", "dashboard:DashboardScreen"),
+    ScreenEntry("users", N_("Users"), N_("Who may sign in: roles, disabling, lock-outs, SSH keys"),
+                "users.admin", "users:UsersScreen"),
 )
 
 BY_KEY = {entry.key: entry for entry in SCREENS}

@@ -169,7 +169,7 @@ def test_user_add_and_list(oms, cli_db):
     assert oms("user", "add", "wh1", "--roles", "warehouse,warehouse_lead", "--pin", "2468")[0] == 0
     code, out, _ = oms("user", "list", "--format", "json")
     assert json.loads(out) == [{"name": "wh1", "display_name": "wh1", "roles": ["warehouse", "warehouse_lead"],
-                                "active": True}]
+                                "active": True, "locked": False, "ssh_keys": 0}]
     code, _, err = oms("user", "add", "wh1", "--roles", "cs", "--pin", "1111")
     assert code == 1 and "already exists" in err
 

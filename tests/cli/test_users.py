@@ -51,3 +51,63 @@ def test_customer_service_may_not_unlock(oms, locked_out, monkeypatch):
     code, out, err = oms("user", "unlock", "wh1")
     assert (code, out, err) == (1, "", "oms: error: cs1 may not unlock locked-out users\n")
     assert not can_sign_in(locked_out)
+
+
+@pytest.fixture
+def admin_db(monkeypatch, sqlite_url):
+    monkeypatch.setenv("OMS_DATABASE_URL", sqlite_url)
+    monkeypatch.delenv("OMS_CONFIG", raising=False)
+    monkeypatch.delenv("OMS_CLI_USER", raising=False)
+    engine = make_engine(sqlite_url)
+    with session_scope(engine) as s:
+        users.add_user(s, "boss", "0000", ["admin"], actor=Actor.system("test"))
+        users.add_user(s, "cs1", "1111", ["cs"], actor=Actor.system("test"))
+    yield engine
+    engine.dispose()
+
+
+def test_roles_disable_enable_and_keys_from_the_command_line(oms, admin_db, tmp_path):
+    import json
+
+    from tests.helpers.ssh_keys import make_key
+
+    _path, line = make_key(tmp_path, "cs1")
+    (tmp_path / "cs1.pub").write_text(line + "\n")
+    assert oms("user", "roles", "cs1", "cs,cs_lead") == (0, "user cs1 now holds: cs, cs_lead\n", "")
+    code, out, _ = oms("user", "key", "add", "cs1", str(tmp_path / "cs1.pub"))
+    assert code == 0 and "added for cs1" in out
+    fingerprint = out.split()[1]
+    code, out, _ = oms("user", "key", "list", "--format", "json")
+    assert [(k["user"], k["fingerprint"], k["comment"]) for k in json.loads(out)] == [("cs1", fingerprint, "cs1@desk")]
+    assert oms("user", "disable", "cs1")[1] == "user cs1 disabled\n"
+    code, out, _ = oms("user", "list", "--format", "json")
+    assert {u["name"]: (u["active"], u["ssh_keys"]) for u in json.loads(out)} == {"boss": (True, 0),
+                                                                                 "cs1": (False, 1)}
+    assert oms("user", "enable", "cs1")[1] == "user cs1 enabled\n"
+    assert oms("user", "key", "remove", "cs1", fingerprint)[0] == 0
+    with read_session(admin_db) as s:
+        assert [e.action for e in audit.history(s, "user", "cs1")][-5:] == [
+            "user.roles", "user.key_add", "user.disable", "user.enable", "user.key_remove"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("user", "roles", "cs1", "king"), "roles must be among"),
+    (("user", "disable", "ghost"), "unknown user"),
+    (("user", "key", "add", "cs1", "/no/such/file.pub"), "cannot read /no/such/file.pub"),
+    (("user", "key", "add", "cs1", "-"), "not an OpenSSH public key"),
+    (("user", "key", "remove", "cs1", "SHA256:nothing"), "has no key"),
+])
+def test_bad_admin_input_is_one_line_and_changes_nothing(oms, admin_db, args, message, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("ssh-ed25519 this is not a key\n"))
+    code, out, err = oms(*args)
+    assert code == 1 and message in err and "Traceback" not in err
+    with read_session(admin_db) as s:
+        assert [e.action for e in audit.history(s, "user", "cs1")] == ["user.add"]
+
+
+def test_a_cs_user_may_not_administer(oms, admin_db, monkeypatch):
+    monkeypatch.setenv("OMS_CLI_USER", "cs1")
+    code, _out, err = oms("user", "disable", "boss")
+    assert code == 1 and "may not administer users" in err

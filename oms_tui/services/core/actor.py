@@ -67,6 +67,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "intake.import": (_may(CS_LEAD, MANAGER), N_("import order files")),
     "skus.map": (_may(CS, CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("map the platforms' SKUs to ours")),
     "users.manage": (_may(), N_("add and change users")),
+    "users.admin": (_may(), N_("administer users: roles, disabling, SSH keys")),
     "users.unlock": (_may(CS_LEAD, WAREHOUSE_LEAD, MANAGER), N_("unlock locked-out users")),
     "purchasing.view": (_may(PURCHASING, WAREHOUSE_LEAD, MANAGER),
                         N_("see purchase suggestions, purchase orders and stock counts")),
