@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 from textual import on
@@ -21,8 +20,9 @@ from oms_tui.i18n import N_, _
 from oms_tui.models import utcnow
 from oms_tui.names import APPROVAL_KIND_NAMES, ROLE_NAMES
 from oms_tui.phrases import render
-from oms_tui.screens.cs_dialogs import CREDIT_LEVELS, format_age
+from oms_tui.screens.cs_dialogs import format_age
 from oms_tui.screens.formatting import PLATFORM_NAMES, STATUS_NAMES, local_time, money, named, num, plain, shop_zone, yuan
+from oms_tui.screens.customer_pane import customer_facts, detail_grid, history_columns, history_rows
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.approvals import decisions, overview
 from oms_tui.widgets.dialogs import TextPrompt
@@ -106,9 +106,7 @@ class ApprovalsScreen(PagedTableScreen):
         self.query_one("#lines", KeyedTable).set_columns([
             Column(_("SKU"), "sku"), Column(_("Title"), "title", priority=1), Column(_("Qty"), "qty"),
             Column(_("Price"), "price")])
-        self.query_one("#history", KeyedTable).set_columns([
-            Column(_("Platform"), "platform", priority=2), Column(_("Order"), "order"), Column(_("Status"), "status"),
-            Column(_("Created"), "created", priority=3), Column(_("Paid amount"), "paid", priority=1)])
+        self.query_one("#history", KeyedTable).set_columns(history_columns())
         self.load_page(1, recount=True)
         self.table.focus()
 
@@ -216,37 +214,11 @@ class ApprovalsScreen(PagedTableScreen):
                      for i, (sku, title, qty, price) in enumerate(d.lines)]
             customer, history = [], []
             if d.history is not None and d.credit is not None:
-                h, credit = d.history, d.credit
-                platforms = ", ".join(f"{named(PLATFORM_NAMES, p)} {n}" for p, n in sorted(h.platforms.items()))
-                customer = [
-                    (_("Customer"), f"#{h.customer_id} {h.name}" + (_(" · VIP") if h.is_vip else "")),
-                    (_("Orders"), _("{count} ({platforms})").format(count=h.order_count, platforms=platforms)),
-                    (_("Paid in all"), yuan(h.paid_fen)),
-                    (_("Cancelled"), str(h.cancelled_count)),
-                    (_("Returned units"), _("{returned} of {shipped} shipped").format(
-                        returned=h.returned_units, shipped=h.shipped_units)),
-                    (_("Refunds and disputes"), _("{refunds} refunded · {disputes} disputed").format(
-                        refunds=h.platform_refunds, disputes=h.disputes)),
-                    (_("Credit"), _("{score} ({level}) · cancelled {cancel}% · returned {returned}%").format(
-                        score=credit.score, level=_(CREDIT_LEVELS[credit.level]), cancel=credit.cancel_percent,
-                        returned=credit.return_percent)),
-                ]
-                history = [TableRow(str(o.id), (plain(named(PLATFORM_NAMES, o.platform)), plain(o.platform_order_id),
-                                                plain(named(STATUS_NAMES, o.status)),
-                                                plain(local_time(o.created_at, zone)), money(o.paid_fen)))
-                           for o in h.orders]
+                customer = customer_facts(d.history, d.credit)
+                history = history_rows(d.history, zone)
             return DetailView(d.id, d.order_id, d.platform_order_id, fields, signatures, lines, customer, history)
 
         self.read(fetch, self._show_detail, group="detail")
-
-    @staticmethod
-    def _grid(pairs: list[tuple[str, str]]) -> Table:
-        grid = Table.grid(padding=(0, 2), expand=True)
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column(ratio=1)
-        for label, value in pairs:
-            grid.add_row(Text(label), Text(value or "—"))
-        return grid
 
     def _show_detail(self, detail: DetailView | None) -> None:
         previous, self.detail = self.detail, detail
@@ -254,8 +226,8 @@ class ApprovalsScreen(PagedTableScreen):
             self.query_one("#fields", Static).update(_("Nothing waits for a decision"))
             self.query_one("#customer", Static).update("")
         else:
-            self.query_one("#fields", Static).update(self._grid(detail.fields))
-            self.query_one("#customer", Static).update(self._grid(detail.customer) if detail.customer
+            self.query_one("#fields", Static).update(detail_grid(detail.fields))
+            self.query_one("#customer", Static).update(detail_grid(detail.customer) if detail.customer
                                                         else _("No customer record"))
         same = previous is not None and detail is not None and previous.request_id == detail.request_id
         for table_id, rows in (("#signatures", detail.signatures if detail else []),

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 from textual import on
@@ -21,7 +20,6 @@ from oms_tui.i18n import N_, _
 from oms_tui.models import HoldKind, utcnow
 from oms_tui.phrases import render
 from oms_tui.screens.cs_dialogs import (
-    CREDIT_LEVELS,
     AddressDialog,
     AddressInput,
     ApprovalDialog,
@@ -40,6 +38,7 @@ from oms_tui.screens.formatting import (
     shop_zone,
     yuan,
 )
+from oms_tui.screens.customer_pane import customer_facts, detail_grid, history_columns, history_rows
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.cs import review
 from oms_tui.widgets.dialogs import TextPrompt
@@ -121,10 +120,7 @@ class ReviewScreen(PagedTableScreen):
             Column(_("Price"), "price")])
         self.query_one("#holds", KeyedTable).set_columns([
             (_("Kind"), "kind"), (_("Waiting"), "age"), (_("Reason"), "reason")])
-        self.query_one("#history", KeyedTable).set_columns([
-            Column(_("Platform"), "platform", priority=2), Column(_("Order"), "order"), Column(_("Status"), "status"),
-            Column(_("Created"), "created", priority=3), Column(_("Paid amount"), "paid", priority=1),
-            Column(_("Waybill"), "waybill", priority=1)])
+        self.query_one("#history", KeyedTable).set_columns(history_columns())
         self.load_page(1, recount=True)
         self.table.focus()
 
@@ -217,25 +213,9 @@ class ReviewScreen(PagedTableScreen):
                                               plain(render(h.reason))))
                          for h in d.holds]
             customer, history = [], []
-            if d.history is not None:
-                h, credit = d.history, d.credit
-                platforms = ", ".join(f"{named(PLATFORM_NAMES, p)} {n}" for p, n in sorted(h.platforms.items()))
-                customer = [
-                    (_("Customer"), f"#{h.customer_id} {h.name}" + (_(" · VIP") if h.is_vip else "")),
-                    (_("Orders"), _("{count} ({platforms})").format(count=h.order_count, platforms=platforms)),
-                    (_("Paid in all"), yuan(h.paid_fen)),
-                    (_("Cancelled"), str(h.cancelled_count)),
-                    (_("Returned units"), _("{returned} of {shipped} shipped").format(
-                        returned=h.returned_units, shipped=h.shipped_units)),
-                    (_("Credit"), _("{score} ({level}) · cancelled {cancel}% · returned {returned}%").format(
-                        score=credit.score, level=_(CREDIT_LEVELS[credit.level]), cancel=credit.cancel_percent,
-                        returned=credit.return_percent)),
-                ]
-                history = [TableRow(str(o.id), (plain(named(PLATFORM_NAMES, o.platform)), plain(o.platform_order_id),
-                                                plain(named(STATUS_NAMES, o.status)),
-                                                plain(local_time(o.created_at, zone)), money(o.paid_fen),
-                                                plain(o.waybill or "")))
-                           for o in h.orders]
+            if d.history is not None and d.credit is not None:
+                customer = customer_facts(d.history, d.credit)
+                history = history_rows(d.history, zone)
             return DetailView(d.order_id, d.platform_order_id,
                               AddressInput(d.receiver_name, d.receiver_phone, d.province, d.city, d.district,
                                            d.address),
@@ -244,23 +224,14 @@ class ReviewScreen(PagedTableScreen):
 
         self.read(fetch, self._show_detail, group="detail")
 
-    @staticmethod
-    def _grid(pairs: list[tuple[str, str]]) -> Table:
-        grid = Table.grid(padding=(0, 2), expand=True)
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column(ratio=1)
-        for label, value in pairs:
-            grid.add_row(Text(label), Text(value or "—"))
-        return grid
-
     def _show_detail(self, detail: DetailView | None) -> None:
         previous, self.detail = self.detail, detail
         if detail is None:
             self.query_one("#fields", Static).update(_("The queue is empty"))
             self.query_one("#customer", Static).update("")
         else:
-            self.query_one("#fields", Static).update(self._grid(detail.fields))
-            self.query_one("#customer", Static).update(self._grid(detail.customer) if detail.customer
+            self.query_one("#fields", Static).update(detail_grid(detail.fields))
+            self.query_one("#customer", Static).update(detail_grid(detail.customer) if detail.customer
                                                         else _("No customer record"))
         same_order = previous is not None and detail is not None and previous.order_id == detail.order_id
         for table_id, rows in (("#lines", detail.lines if detail else []), ("#holds", detail.holds if detail else []),
