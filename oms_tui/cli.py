@@ -1,7 +1,7 @@
 """The `oms` command: the typer app, its sub-commands and ``main``.
 
 Each noun's commands live in ``oms_tui/commands/`` (setup, stock, orders, approvals, intake, scheduler,
-users, bench, print_cmd, shops, notify, sku, report). They stay thin: parse, call a service, print; a domain error is one line and
+users, bench, print_cmd, shops, notify, sku, report, portal). They stay thin: parse, call a service, print; a domain error is one line and
 exit 1. They import services, the database layer and Textual inside the command that needs them,
 so building this app for ``oms --help`` loads none of them.
 """
@@ -19,6 +19,7 @@ from oms_tui.commands import (
     bench,
     intake,
     orders,
+    portal,
     report_finance,
     scheduler,
     setup,
@@ -57,6 +58,7 @@ app.command()(intake.simulate)
 app.command()(scheduler.scheduler)
 app.command("jobs")(scheduler.jobs_cmd)
 app.command()(intake.webhook)
+app.command()(portal.portal)
 app.command()(bench.bench)
 app.add_typer(intake.sync_app, name="sync")
 app.add_typer(stock.stock_app, name="stock")
