@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 from hmac import compare_digest
+from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -107,10 +108,18 @@ def build_portal_app(engine: Engine, settings: Settings, *, key: bytes | None = 
 
     async def form_of(request: Request) -> dict[str, str] | None:
         """The form's fields when its CSRF token matches the cookie's; None otherwise."""
+        # Our forms are small and urlencoded; parsed here, bounded, without a multipart parser.
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return None
         if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
             return None
-        form = await request.form()
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            return None
+        try:
+            fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), max_num_fields=10).items()}
+        except ValueError:  # more fields than any of our forms has
+            return None
         cookie = request.cookies.get(CSRF_COOKIE, "")
         if not cookie or not compare_digest(cookie.encode(), fields.get("csrf", "").encode()):
             return None
