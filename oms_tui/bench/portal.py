@@ -3,16 +3,19 @@
 ``buyers`` buyers, each with three orders (one shipped, with a five-event timeline), are written into a scratch
 database; each gets a session; then ``lookups`` GET /orders run ``concurrency`` at a time through one HTTP client
 (httpx) against the portal served by uvicorn in this process. Every answer must be 200 and show its own buyer's
-order and no one else's. The baseline, measured in the same run, is the same look-ups as raw SQL (the orders
-by phone and their events), one after another.
+order and no one else's. The client runs in its own process. The baseline, measured in the same run, is the
+same look-ups as raw SQL (the orders by phone and their events), one after another; the ratio compares the
+portal's time per look-up under load (wall time / look-ups) with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import secrets
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -96,6 +99,17 @@ async def _fire(url: str, tokens: list[tuple[str, str]], lookups: int, concurren
     return latencies, wrong
 
 
+def _ping() -> bool:
+    return True
+
+
+def fire(url: str, tokens: list[tuple[str, str]], lookups: int, concurrency: int) -> tuple[list[float], int, float]:
+    """The look-ups from this process: latencies (s), wrong answers, wall time (s)."""
+    started = time.perf_counter()
+    latencies, wrong = asyncio.run(_fire(url, tokens, lookups, concurrency))
+    return latencies, wrong, time.perf_counter() - started
+
+
 def bench_portal(engine: Engine, settings: Settings, *, buyers: int = 200, lookups: int = 200,
                  concurrency: int = 200) -> dict[str, Any]:
     """Seed, sign the buyers in, fire the look-ups; the figures (milliseconds) and the raw-SQL baseline."""
@@ -104,10 +118,11 @@ def bench_portal(engine: Engine, settings: Settings, *, buyers: int = 200, looku
     with session_scope(engine) as s:
         tokens = [(phone_of(i), sessions.open_session(s, phone_of(i), ip="127.0.0.1", key=key, minutes=60,
                                                       now=utcnow())) for i in range(buyers)]
-    with run_portal(engine, settings, key=key, after_code=None) as portal:
-        started = time.perf_counter()
-        latencies, wrong = asyncio.run(_fire(portal.url, tokens, lookups, concurrency))
-        wall = time.perf_counter() - started
+    # The client runs in a process of its own, so it does not take the server's share of the interpreter.
+    with run_portal(engine, settings, key=key, after_code=None) as portal, \
+            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_ping).result()  # the client process is up before the clock starts
+        latencies, wrong, wall = pool.submit(fire, portal.url, tokens, lookups, concurrency).result()
     raw: list[float] = []
     with engine.connect() as conn:
         for i in range(lookups):
@@ -119,4 +134,4 @@ def bench_portal(engine: Engine, settings: Settings, *, buyers: int = 200, looku
     return {"buyers": buyers, "lookups": len(ms), "concurrency": concurrency, "wrong": wrong,
             "p50_ms": _percentile(ms, 0.50), "p99_ms": _percentile(ms, 0.99), "max_ms": max(ms),
             "wall_seconds": wall, "per_second": len(ms) / wall if wall else 0.0, "raw_mean_ms": raw_mean,
-            "ratio_p50_raw": _percentile(ms, 0.50) / raw_mean if raw_mean else 0.0}
+            "ratio_per_lookup_raw": (wall * 1000 / len(ms)) / raw_mean if raw_mean else 0.0}
