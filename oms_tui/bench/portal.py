@@ -111,18 +111,21 @@ def fire(url: str, tokens: list[tuple[str, str]], lookups: int, concurrency: int
 
 
 def bench_portal(engine: Engine, settings: Settings, *, buyers: int = 200, lookups: int = 200,
-                 concurrency: int = 200) -> dict[str, Any]:
+                 concurrency: int = 200, client_process: bool = True) -> dict[str, Any]:
     """Seed, sign the buyers in, fire the look-ups; the figures (milliseconds) and the raw-SQL baseline."""
     seed(engine, buyers)
     key = secrets.token_bytes(32)
     with session_scope(engine) as s:
         tokens = [(phone_of(i), sessions.open_session(s, phone_of(i), ip="127.0.0.1", key=key, minutes=60,
                                                       now=utcnow())) for i in range(buyers)]
-    # The client runs in a process of its own, so it does not take the server's share of the interpreter.
-    with run_portal(engine, settings, key=key, after_code=None) as portal, \
-            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(_ping).result()  # the client process is up before the clock starts
-        latencies, wrong, wall = pool.submit(fire, portal.url, tokens, lookups, concurrency).result()
+    with run_portal(engine, settings, key=key, after_code=None) as portal:
+        if client_process:
+            # A process of its own, so the client does not take the server's share of the interpreter.
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                pool.submit(_ping).result()  # the client process is up before the clock starts
+                latencies, wrong, wall = pool.submit(fire, portal.url, tokens, lookups, concurrency).result()
+        else:
+            latencies, wrong, wall = fire(portal.url, tokens, lookups, concurrency)
     raw: list[float] = []
     with engine.connect() as conn:
         for i in range(lookups):
