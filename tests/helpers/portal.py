@@ -55,6 +55,7 @@ def add_order(engine, pid: str, phone: str, *, customer_id: int | None = None, p
         return order.id
 
 
-def portal_settings(**portal):
+def portal_settings(*, notify=None, **portal):
     table = {"sms_channel": "短信", "code_template": "SMS_CODE", **portal}
-    return load_settings(database_url="sqlite://", language="zh_CN", shop_name="测试旗舰店", portal=table)
+    more = {"notify": notify} if notify else {}
+    return load_settings(database_url="sqlite://", language="zh_CN", shop_name="测试旗舰店", portal=table, **more)

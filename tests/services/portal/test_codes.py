@@ -151,3 +151,25 @@ def test_sessions_end_when_they_expire_or_sign_out(sqlite_engine):
         assert sessions.end_session(s, token, key=KEY, now=T0)
     with read_session(sqlite_engine) as s:
         assert sessions.session_phone(s, token, key=KEY, now=T0) is None
+
+
+def test_a_code_text_not_sent_before_it_expired_is_never_sent(sqlite_engine):
+    from oms_tui.services.shipping.buyer_sms import BuyerSmsSender
+    from tests.helpers.portal import portal_settings
+
+    add_order(sqlite_engine, "T1", PHONE)
+    ask(sqlite_engine)  # at T0: long expired by the real clock the dispatcher runs on
+    texts = []
+
+    class Phone:
+        def send_template(self, phones, template, values):
+            texts.append(values)
+
+    settings = portal_settings(notify={"channels": [{"name": "短信", "kind": "sms", "url": "http://127.0.0.1:9/",
+                                                     "access_key_id": "id", "secret": "s", "sign_name": "店",
+                                                     "template_code": "SMS_1", "phones": [PHONE]}]})
+    result = outbox.dispatch(sqlite_engine, {outbox.MessageKind.BUYER_SMS: BuyerSmsSender(settings,
+                                                                                          lambda c, s: Phone())})
+    assert result.skipped == 1 and texts == []
+    with read_session(sqlite_engine) as s:
+        assert outbox.parse_payload("buyer_sms", s.exec(select(Outbox)).one().payload).values["code"] == "******"
