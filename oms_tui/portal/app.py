@@ -137,7 +137,7 @@ def build_portal_app(engine: Engine, settings: Settings, *, key: bytes | None = 
         if await run_in_threadpool(signed_in, request):
             return RedirectResponse("/orders", status_code=303)
         csrf = csrf_of(request)
-        return html(request, pages.phone_page(t, lang, shop, csrf=csrf), csrf=csrf)
+        return html(request, pages.phone_page(t, lang, shop, minutes=config.code_minutes, csrf=csrf), csrf=csrf)
 
     async def send_code(request: Request) -> Response:
         fields = await form_of(request)
@@ -155,7 +155,7 @@ def build_portal_app(engine: Engine, settings: Settings, *, key: bytes | None = 
             asked = await run_in_threadpool(ask)
         except OmsError as exc:
             status = 429 if isinstance(exc, codes.TooManyRequests) else 400
-            return html(request, pages.phone_page(t, lang, shop, csrf=csrf, phone=typed,
+            return html(request, pages.phone_page(t, lang, shop, minutes=config.code_minutes, csrf=csrf, phone=typed,
                                                   error=_localized(exc, t)), status=status)
         notice = t(N_("If we hold orders for {phone}, a code is on its way by SMS.")).format(
             phone=codes.masked(asked.phone))
@@ -180,7 +180,7 @@ def build_portal_app(engine: Engine, settings: Settings, *, key: bytes | None = 
         try:
             token = await run_in_threadpool(verify)
         except OmsError as exc:
-            return html(request, pages.phone_page(t, lang, shop, csrf=csrf, phone=typed, error=_localized(exc, t)),
+            return html(request, pages.phone_page(t, lang, shop, minutes=config.code_minutes, csrf=csrf, phone=typed, error=_localized(exc, t)),
                         status=400)
         if token is None:
             return html(request, pages.code_page(t, lang, shop, csrf=csrf, phone=typed,

@@ -54,14 +54,17 @@ def _messages(error: str, notice: str) -> str:
     return out
 
 
-def phone_page(t: Translate, lang: str, shop: str, *, csrf: str, phone: str = "", error: str = "") -> str:
+def phone_page(t: Translate, lang: str, shop: str, *, csrf: str, phone: str = "", error: str = "",
+               minutes: float = 5) -> str:
+    hint = t(N_("We text a 6-digit code to this number; it works for {minutes} minutes.")).format(
+        minutes=f"{minutes:g}")
     body = (f'<h1>{escape(shop)} · {_(t, N_("My orders"))}</h1>{_messages(error, "")}'
             f'<form method="post" action="/code"><input type="hidden" name="csrf" value="{escape(csrf)}">'
             f'<label for="phone">{_(t, N_("Mobile number you ordered with"))}</label>'
             f'<input type="tel" id="phone" name="phone" inputmode="numeric" autocomplete="tel" maxlength="20" '
             f'value="{escape(phone)}" required>'
             f'<button type="submit" id="send-code">{_(t, N_("Send me a code"))}</button></form>'
-            f'<p class="muted">{_(t, N_("We text a 6-digit code to this number; it works for 5 minutes."))}</p>')
+            f'<p class="muted">{escape(hint)}</p>')
     return layout(t, lang, t(N_("My orders")), body)
 
 
