@@ -1,7 +1,7 @@
 """The `oms` command: the typer app, its sub-commands and ``main``.
 
 Each noun's commands live in ``oms_tui/commands/`` (setup, stock, orders, approvals, intake, scheduler,
-users, bench, print_cmd, shops, notify, sku, report, desks). They stay thin: parse, call a service, print; a domain error is one line and
+users, bench, print_cmd, shops, notify, sku, report, desks, portal). They stay thin: parse, call a service, print; a domain error is one line and
 exit 1. They import services, the database layer and Textual inside the command that needs them,
 so building this app for ``oms --help`` loads none of them.
 """
@@ -20,6 +20,7 @@ from oms_tui.commands import (
     desks,
     intake,
     orders,
+    portal,
     report_finance,
     scheduler,
     setup,
@@ -58,6 +59,7 @@ app.command()(intake.simulate)
 app.command()(scheduler.scheduler)
 app.command("jobs")(scheduler.jobs_cmd)
 app.command()(intake.webhook)
+app.command()(portal.portal)
 app.command()(bench.bench)
 app.command("serve-ssh")(desks.serve_ssh)
 app.command("serve-web")(desks.serve_web)

@@ -236,6 +236,61 @@ class TrackingConfig(BaseModel):
     """The approved template (``SMS_…``) of the buyer's stall SMS; it gets ``order``, ``courier`` and ``waybill``."""
 
 
+class PortalConfig(BaseModel):
+    """The buyer self-service page, `oms portal` (``[portal]``): sign-in texts, limits, policy answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    """The address `oms portal` listens on (put a TLS reverse proxy in front of it on the internet)."""
+    port: int = Field(default=8088, ge=0, le=65535)
+    """Its port."""
+    secret: SecretStr = SecretStr("")
+    """The key sign-in codes and session tokens are hashed with (OMS_PORTAL__SECRET); empty: a random one per
+    process, so codes and sessions do not outlive a restart."""
+    language: str = "zh_CN"
+    """The page's language (zh_CN or en)."""
+    sms_channel: str = ""
+    """The ``[[notify.channels]]`` SMS channel (Aliyun) the sign-in code goes out through."""
+    code_template: str = ""
+    """The approved template (``SMS_…``) of the sign-in code SMS; it gets ``code``."""
+    code_minutes: float = Field(default=5.0, gt=0, le=60)
+    """A code expires this many minutes after it was sent."""
+    code_tries: int = Field(default=5, ge=1, le=20)
+    """Wrong codes typed against one code before it is burned."""
+    codes_per_phone_minute: int = Field(default=1, ge=1)
+    """Codes one mobile number may be sent in a minute."""
+    codes_per_phone_hour: int = Field(default=5, ge=1)
+    """…and in an hour."""
+    codes_per_ip_hour: int = Field(default=10, ge=1)
+    """Codes one client address may ask for in an hour."""
+    phones_per_ip_hour: int = Field(default=3, ge=1)
+    """Different mobile numbers one client address may ask codes for in an hour: more is taken for enumeration."""
+    session_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    """A signed-in buyer's cookie (and its session) ends this many minutes after sign-in."""
+    trusted_proxy: bool = False
+    """Take the client address from X-Forwarded-For (only behind a reverse proxy that sets it)."""
+    cs_contact: str = "在线客服 9:00–21:00"
+    """How a buyer reaches customer service (shown when the question box cannot answer)."""
+    return_policy: str = "签收后 7 天内可申请无理由退货：在下单平台的订单页点“申请售后”，审核通过后按页面地址寄回。"
+    """The answer to "怎么退货" (how do I return something)."""
+    address_change_policy: str = "发货前可以改地址：请联系客服并提供订单号；已发货的包裹请联系快递改派。"
+    """The answer to "能改地址吗" (can I change the address)."""
+    shipping_policy: str = "付款后 48 小时内发货（预售商品以页面时间为准）。"
+    """Added to the answer to "发货了吗" (has it shipped) while an order waits to ship."""
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("zh_CN", "en"):
+            raise ValueError("language must be zh_CN or en")
+        return value
+
+    def secret_values(self) -> tuple[str, ...]:
+        value = self.secret.get_secret_value()
+        return (value,) if value else ()
+
+
 class PurchaseLimit(BaseModel):
     """At most ``qty`` units of ``sku`` per customer in any ``days`` days (checked on intake)."""
 
@@ -583,6 +638,8 @@ class Settings(BaseSettings):
     """E-waybills and tracking through Kuaidi100: keys, courier accounts, the sender on the label."""
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     """Tracking after shipping: stall days, query rate, the nightly batch, the buyer's stall SMS."""
+    portal: PortalConfig = Field(default_factory=PortalConfig)
+    """The buyer self-service page (`oms portal`): sign-in code SMS, limits, policy texts, CS contact."""
 
     @field_validator("alert_recipients")
     @classmethod

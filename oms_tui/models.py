@@ -1020,3 +1020,35 @@ class SettlementLine(SQLModel, table=True):
     platform_order_id: str = Field(max_length=64)
     amount_fen: int = Field(default=0, sa_type=BigInteger)
     refund_fen: int = Field(default=0, sa_type=BigInteger)
+
+
+# --- the buyer portal (`oms portal`) ---------------------------------------------------------------
+
+class PortalCode(SQLModel, table=True):
+    """A 6-digit sign-in code texted to a buyer's mobile; only its keyed hash is kept. The rows are also what the
+    per-phone and per-address rate limits count (services/portal/codes.py)."""
+
+    __table_args__ = (Index("ix_portalcode_phone_created", "phone", "created_at"),
+                      Index("ix_portalcode_ip_created", "ip", "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=20)
+    ip: str = Field(default="", max_length=64)
+    code_hash: str = Field(max_length=64, repr=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    attempts: int = 0  # wrong codes typed against it
+    used_at: datetime | None = None  # signed in with it (or burned by too many wrong tries)
+    texted: bool = False  # an SMS went to the outbox (only numbers we hold orders for get one)
+
+
+class PortalSession(SQLModel, table=True):
+    """A signed-in buyer: the cookie holds a random token, the table its hash, the phone it proved and when it ends."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, repr=False)
+    phone: str = Field(max_length=20)
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None  # signed out

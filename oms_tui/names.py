@@ -36,6 +36,16 @@ STATUS_NAMES: dict[str, str] = {
     OrderStatus.CANCELLED: N_("cancelled"),
 }
 
+# What a buyer is told (the portal): the warehouse's own steps before shipping are one "being prepared".
+BUYER_STATUS_NAMES: dict[str, str] = {
+    **{status: N_("being prepared") for status in (OrderStatus.NEW, OrderStatus.REVIEW, OrderStatus.APPROVAL,
+                                                    OrderStatus.SHORT, OrderStatus.READY, OrderStatus.PICKING,
+                                                    OrderStatus.PACKED)},
+    OrderStatus.SHIPPED: N_("shipped"),
+    OrderStatus.DELIVERED: N_("delivered"),
+    OrderStatus.CANCELLED: N_("cancelled"),
+}
+
 PLATFORM_NAMES: dict[str, str] = {
     "taobao": N_("Taobao/Tmall"),
     "jd": N_("JD"),

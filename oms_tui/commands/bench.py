@@ -15,12 +15,16 @@ from oms_tui.errors import ValidationError
 def bench(
     what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
                                              "raw executemany), locks (concurrent locks/s), scan (pack "
-                                             "station scan latency), dashboard (its read vs raw SQL) or desks (desks at once: p99 "
-                                             "action and refresh, PostgreSQL)")] = "stock",
+                                             "station scan latency), dashboard (its read vs raw SQL), desks (desks at once: "
+                                             "p99 action and refresh, PostgreSQL) or portal (concurrent buyer look-ups on "
+                                             "loopback, p99)")] = "stock",
     orders: Annotated[int, typer.Option(help="orders to process", min=1, max=10_000_000)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
     workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1, max=256)] = 16,
     scans: Annotated[int, typer.Option(help="scans to time for `scan`", min=1, max=1_000_000)] = 2000,
+    lookups: Annotated[int, typer.Option(help="`portal`: look-ups, all in flight at once up to --concurrency",
+                                         min=1, max=100_000)] = 200,
+    concurrency: Annotated[int, typer.Option(help="`portal`: look-ups in flight at once", min=1, max=1000)] = 200,
     pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
     desks: Annotated[int, typer.Option(help="desks working at once for `desks`", min=1, max=100)] = 10,
     seconds: Annotated[float, typer.Option(help="how long the desks work for `desks`", min=1, max=3600)] = 10.0,
@@ -39,8 +43,10 @@ def bench(
             typer.echo(line)
         return
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
-    if what not in ("stock", "locks", "intake", "scan", "dashboard") or any(b not in ("sqlite", "postgresql") for b in backends):
-        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard|desks [--backend sqlite|postgresql|both]")
+    if what not in ("stock", "locks", "intake", "scan", "dashboard", "portal") or any(
+            b not in ("sqlite", "postgresql") for b in backends):
+        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard|desks|portal "
+                              "[--backend sqlite|postgresql|both]")
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
         if what in ("stock", "intake"):
@@ -75,5 +81,28 @@ def bench(
             typer.echo(f"{'dashboard.load':<28} {name:<10} {f['service_ms']:8.1f} ms per read (median)"
                        f" — goal < 150 ms: {'met' if f['service_ms'] < 150 else 'NOT met'}")
             typer.echo(f"{'ratio service/raw':<28} {name:<10} {f['ratio']:8.2f}x time")
+        elif what == "portal":
+            _bench_portal(bench_module, name, url, buyers=max(1, min(orders, 6000) // 3), lookups=lookups,
+                          concurrency=concurrency)
         else:
             typer.echo(str(bench_module.bench_concurrent_locks(name, orders, workers, url)))
+
+
+def _bench_portal(bench_module, name: str, url: str, *, buyers: int, lookups: int, concurrency: int) -> None:
+    from oms_tui.bench import portal as bench_portal
+    from oms_tui.config import load_settings
+    from oms_tui.db import make_engine
+
+    with bench_module.scratch_database(name, url) as scratch:
+        engine = make_engine(scratch, pool_size=20)  # (+ overflow) for the portal's thread pool, up to 40 readers
+        try:
+            f = bench_portal.bench_portal(engine, load_settings(database_url=scratch), buyers=buyers,
+                                          lookups=lookups, concurrency=concurrency)
+        finally:
+            engine.dispose()
+    typer.echo(f"{'portal GET /orders':<28} {name:<10} {f['lookups']} look-ups, {f['concurrency']} at once, "
+               f"{f['buyers']} buyers: p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms, max {f['max_ms']:.1f} ms, "
+               f"{f['per_second']:.0f}/s; wrong answers {f['wrong']}")
+    typer.echo(f"{'raw SQL, same look-ups':<28} {name:<10} {f['raw_mean_ms']:8.2f} ms each (mean, one at a time)")
+    typer.echo(f"{'ratio portal/raw':<28} {name:<10} {f['ratio_per_lookup_raw']:8.1f}x time per look-up "
+               f"({f['wall_seconds']:.2f} s for all)")

@@ -98,6 +98,10 @@ class BuyerSms(BaseModel):
     phone: str = Field(pattern=r"^1[3-9]\d{9}$")
     template_code: str = Field(min_length=1)
     values: dict[str, str] = Field(default_factory=dict)
+    # A sign-in code (the buyer portal): its values are a secret that must not stay at rest once the message is
+    # finished (sent, skipped or failed: ``forget_one_time``), and a text arriving after ``expires_at`` is useless.
+    one_time: bool = False
+    expires_at: datetime | None = None
 
     def __repr__(self) -> str:
         return f"BuyerSms({self.phone[:3]}****{self.phone[-4:]}, {self.template_code!r})"
@@ -197,6 +201,22 @@ def mark_sent(session: Session, message: Outbox) -> None:
     message.attempts += 1
     message.last_error = ""
     session.add(message)
+
+
+ONE_TIME_BLANK = "******"
+
+
+def forget_one_time(message: Outbox) -> None:
+    """Blank a finished one-time message's values (a sign-in code) in its stored payload; others stay as they are."""
+    if message.kind != MessageKind.BUYER_SMS.value or message.status in (s.value for s in OPEN_STATUSES):
+        return
+    try:
+        payload = BuyerSms.model_validate_json(message.payload or "{}")
+    except pydantic.ValidationError:
+        return
+    if payload.one_time:
+        blank = payload.model_copy(update={"values": {k: ONE_TIME_BLANK for k in payload.values}})
+        message.payload = blank.model_dump_json()
 
 
 def mark_skipped(session: Session, message: Outbox, reason: str) -> None:
@@ -385,6 +405,7 @@ def _record(engine: Engine, lease: _Lease, sender: Sender, outcome: OutboxStatus
             return
         if outcome == OutboxStatus.SENT:
             mark_sent(session, message)
+            forget_one_time(message)
             result.sent += 1
             return
         if deferred_until is not None:
@@ -393,12 +414,14 @@ def _record(engine: Engine, lease: _Lease, sender: Sender, outcome: OutboxStatus
             return
         if outcome == OutboxStatus.SKIPPED:
             mark_skipped(session, message, error)
+            forget_one_time(message)
             result.skipped += 1
             log.info("outbox message %s not sent: %s", message.id, english(error))
             return
         mark_failed(session, message, error, permanent=outcome == OutboxStatus.FAILED, now=now)
         result.errors.append(f"{message.kind} {message.id}: {english(error)}")
         if message.status == OutboxStatus.FAILED:
+            forget_one_time(message)
             result.failed += 1
             sender.gave_up(session, message)
         else:

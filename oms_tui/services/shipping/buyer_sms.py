@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from oms_tui.config import Settings
 from oms_tui.i18n import N_
-from oms_tui.models import Outbox
+from oms_tui.models import Outbox, utcnow
 from oms_tui.services.core import outbox
 from oms_tui.services.messaging.channels import NotifierFactory
 
@@ -33,6 +33,8 @@ class BuyerSmsSender(outbox.Sender):
         if send_template is None:
             raise outbox.Undeliverable(N_("channel {channel!r} cannot send a text to a buyer"), channel=channel.name)
         payload: outbox.BuyerSms = message.payload
+        if payload.expires_at is not None and payload.expires_at <= utcnow():
+            raise outbox.NotNeeded(N_("the text expired before it could be sent"))
         send_template([payload.phone], payload.template_code, payload.values)
 
     def gave_up(self, session: Session, message: Outbox) -> None:
