@@ -109,7 +109,7 @@ def tracking_show(order: OrderArg, output: FormatOption = OutputFormat.table) ->
         typer.echo(_("not tracked (not shipped yet, or shipped before tracking)"))
         return
     typer.echo(f"{found.courier} {found.waybill}: {_(named(TRACK_STATE_NAMES, found.state))}"
-               + (" (stalled)" if found.stalled else ""))
+               + (_(" (stalled)") if found.stalled else ""))
     table = Table()
     for column in (_("Time"), _("Where"), _("Event")):
         table.add_column(column)
