@@ -101,8 +101,7 @@ class PackStationScreen(OmsScreen):
 
         self._carrier = client_for(settings.kuaidi100)
         carrier, actor = self._carrier, self.actor
-        self.pack.issuer = lambda engine, parcel_id: labels.issue_and_print(
-            engine, parcel_id, actor=actor, service=carrier, settings=settings)
+        self.pack.issuer = labels.issuer_for(actor=actor, service=carrier, settings=settings)
 
     def on_unmount(self) -> None:
         carrier = getattr(self, "_carrier", None)

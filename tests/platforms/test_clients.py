@@ -79,6 +79,10 @@ def test_bare_base_url_gets_the_platform_path(sim, state, now, rng) -> None:
 
 
 def test_taobao_pagination_and_fullinfo(sim, state, now, rng) -> None:
+    # Taobao's listing is read one Beijing day at a time: a window across midnight would read page 1 of each day.
+    start, _end = window(now)
+    if start.astimezone(BEIJING).date() != now.astimezone(BEIJING).date():
+        now -= timedelta(minutes=15)
     state.generate(14, now, rng, SKUS, platforms=["taobao"])
     expected = {o.key for o in state.orders("taobao") if not o.key.startswith("malformed")}
     with make_client(sim, "taobao", page_size=3) as client:

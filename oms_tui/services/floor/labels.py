@@ -7,6 +7,8 @@ the print queue (document ``waybill_label``), whose retries, reprints and cancel
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -43,6 +45,11 @@ def queue_label(session: Session, issued: waybills.Issued, *, user: str, setting
     data = {"waybill": issued.waybill, "courier": issued.courier, "image": issued.label_base64}
     return print_request.request_print(session, DOCUMENT, ref=ref or issued.waybill, data=data, user=user,
                                        settings=settings)
+
+
+def issuer_for(*, actor: Actor, service: LabelService, settings: Settings):
+    """What the pack station calls once a parcel is complete: ``(engine, parcel id) → LabelOutcome``."""
+    return functools.partial(issue_and_print, actor=actor, service=service, settings=settings)
 
 
 def issue_and_print(engine: Engine, parcel_id: int, *, actor: Actor, service: LabelService,

@@ -35,6 +35,8 @@ def test_month_figures_per_platform(shop):
          "unshipped": 0, "cancelled": 0, "cost_fen": 3000, "gross_profit_fen": 5800},
         {"platform": "pdd", "orders": 0, "paid_fen": 0, "refunds": 0, "refund_fen": 0, "shipped": 0,
          "unshipped": 0, "cancelled": 0, "cost_fen": 0, "gross_profit_fen": 0},
+        {"platform": "douyin", "orders": 0, "paid_fen": 0, "refunds": 0, "refund_fen": 0, "shipped": 0,
+         "unshipped": 0, "cancelled": 0, "cost_fen": 0, "gross_profit_fen": 0},
         {"platform": "", "orders": 5, "paid_fen": 28800, "refunds": 2, "refund_fen": 7000, "shipped": 3,
          "unshipped": 1, "cancelled": 1, "cost_fen": 4800, "gross_profit_fen": 17000},
     ]
