@@ -5,6 +5,7 @@ Registered on the top-level app in cli.py.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -15,19 +16,23 @@ from oms_tui.errors import ValidationError
 def bench(
     what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
                                              "raw executemany), locks (concurrent locks/s), scan (pack "
-                                             "station scan latency) or dashboard (its read vs raw SQL)")] = "stock",
+                                             "station scan latency), dashboard (its read vs raw SQL) or screens (each "
+                                             "screen's first page through Pilot vs its raw SQL)")] = "stock",
     orders: Annotated[int, typer.Option(help="orders to process", min=1, max=10_000_000)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
     workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1, max=256)] = 16,
     scans: Annotated[int, typer.Option(help="scans to time for `scan`", min=1, max=1_000_000)] = 2000,
     pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
+    repeats: Annotated[int, typer.Option(help="timed runs per screen for `screens`", min=3, max=1000)] = 7,
+    data_dir: Annotated[Path, typer.Option(help="where `screens` keeps its SQLite database between runs")] = Path("data"),
+    only: Annotated[Optional[str], typer.Option(help="`screens`: only the cases whose name contains this")] = None,
 ) -> None:
     """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
     from oms_tui.bench import stock_intake as bench_module
 
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
-    if what not in ("stock", "locks", "intake", "scan", "dashboard") or any(b not in ("sqlite", "postgresql") for b in backends):
-        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard [--backend sqlite|postgresql|both]")
+    if what not in ("stock", "locks", "intake", "scan", "dashboard", "screens") or any(b not in ("sqlite", "postgresql") for b in backends):
+        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard|screens [--backend sqlite|postgresql|both]")
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
         if what in ("stock", "intake"):
@@ -39,6 +44,8 @@ def bench(
             if what == "intake":
                 typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
                            f"at the measured rate")
+        elif what == "screens":
+            _bench_screens(name, orders, url, repeats=repeats, data_dir=data_dir, only=only)
         elif what == "scan":
             from oms_tui.bench import floor as bench_floor
 
@@ -64,3 +71,29 @@ def bench(
             typer.echo(f"{'ratio service/raw':<28} {name:<10} {f['ratio']:8.2f}x time")
         else:
             typer.echo(str(bench_module.bench_concurrent_locks(name, orders, workers, url)))
+
+
+def _bench_screens(backend: str, orders: int, pg_url: str, *, repeats: int, data_dir: Path,
+                   only: str | None) -> None:
+    """Each screen's first page through Pilot and as raw SQL, on a database built once and kept."""
+    import random
+    import time
+
+    from oms_tui.bench import screens as bench_screens
+    from oms_tui.db import make_engine
+
+    url, built = bench_screens.kept_database(backend, orders, pg_url, data_dir)
+    if not built:
+        started = time.perf_counter()
+        engine = make_engine(url)
+        try:
+            bench_screens.build(engine, orders, rng=random.Random(19))
+        finally:
+            engine.dispose()
+        typer.echo(f"{'build (not measured)':<28} {backend:<10} {orders} orders in {time.perf_counter() - started:.0f} s;"
+                   f" kept for the next run")
+    typer.echo(f"{'screen (first page)':<28} {'backend':<10} {'Pilot p50':>10} {'p95':>8} {'raw p50':>9} {'p95':>8}"
+               f" {'ratio':>7}  goal < 150 ms")
+    for f in bench_screens.bench_screens(url, backend, orders, repeats=repeats, only=only):
+        typer.echo(f"{f.case:<28} {backend:<10} {f.pilot_p50:8.1f}ms {f.pilot_p95:6.1f}ms {f.raw_p50:7.1f}ms "
+                   f"{f.raw_p95:6.1f}ms {f.ratio:6.2f}x  {'met' if f.pilot_p50 < 150 else 'NOT met'}")
