@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import random
+import shutil
 import tempfile
 import time
 import uuid
@@ -338,3 +339,62 @@ def bench_intake(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult,
 
     return _compare(backend, pg_url, [("intake (services)", service_intake, n_orders),
                                       ("intake (raw executemany)", raw_intake, n_orders)], prepare)
+
+
+# --- intake into a big database: the same runs on copies of a kept million-order database ---------
+
+@contextmanager
+def copy_of(url: str):
+    """A throw-away copy of the database at ``url`` (SQLite: the file; PostgreSQL: CREATE DATABASE … TEMPLATE)."""
+    if url.startswith("sqlite:///"):
+        source = Path(url[len("sqlite:///"):])
+        with tempfile.TemporaryDirectory(dir=source.parent) as tmp:
+            engine = make_engine(url)  # fold the WAL into the file first, so the copy is whole
+            with engine.connect() as conn:  # outside a transaction (the engine's would block the checkpoint)
+                conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            target = Path(tmp) / "copy.db"
+            shutil.copy(source, target)
+            yield f"sqlite:///{target}"
+        return
+    base, name = url.rsplit("/", 1)
+    copy = f"{name}_copy_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
+        yield f"{base}/{copy}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench_intake_into(backend: str, n_orders: int, big_url: str) -> tuple[BenchResult, BenchResult]:
+    """Intake and the raw executemany, each into its own copy of the big database at ``big_url``
+    (``oms bench screens`` builds it); the books must come out as they went in (no new violation)."""
+    from oms_tui.bench.screens import open_books
+    from oms_tui.services.stock.check import run_checks
+
+    trades = taobao_trades(n_orders, random.Random(3))
+    results = []
+    for name, runner in (("intake into big (services)", service_intake), ("intake into big (raw)", raw_intake)):
+        with copy_of(big_url) as url:
+            engine = make_engine(url)
+            with engine.begin() as conn:  # the intake trades' SKU codes (B-0000 is id 1) and room for them
+                conn.execute(text("UPDATE sku SET code = 'tmp-' || id"))
+                conn.execute(text("UPDATE sku SET code = 'B-' || substr('0000' || (id - 1), -4, 4)"))
+                conn.execute(text("UPDATE stocklevel SET on_hand = on_hand + :n"), {"n": n_orders * 3})
+            open_books(engine)
+            with session_scope(engine) as s:
+                before = sorted(str(v) for v in run_checks(s))
+            started = time.perf_counter()
+            runner(engine, trades)
+            elapsed = time.perf_counter() - started
+            with session_scope(engine) as s:
+                after = sorted(str(v) for v in run_checks(s))
+            engine.dispose()
+            if after != before:
+                raise RuntimeError(f"{name}: the run changed the books' balance: {sorted(set(after) - set(before))[:3]}")
+            results.append(BenchResult(name, backend, n_orders, elapsed))
+    return results[0], results[1]

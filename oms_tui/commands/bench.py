@@ -26,6 +26,8 @@ def bench(
     repeats: Annotated[int, typer.Option(help="timed runs per screen for `screens`", min=3, max=1000)] = 7,
     data_dir: Annotated[Path, typer.Option(help="where `screens` keeps its SQLite database between runs")] = Path("data"),
     only: Annotated[Optional[str], typer.Option(help="`screens`: only the cases whose name contains this")] = None,
+    into: Annotated[Optional[int], typer.Option(help="`intake`: also into copies of the database `oms bench screens "
+                                                     "--orders INTO` built and kept")] = None,
 ) -> None:
     """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
     from oms_tui.bench import stock_intake as bench_module
@@ -44,6 +46,8 @@ def bench(
             if what == "intake":
                 typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
                            f"at the measured rate")
+                if into:
+                    _bench_intake_into(name, orders, url, into, data_dir, service)
         elif what == "screens":
             _bench_screens(name, orders, url, repeats=repeats, data_dir=data_dir, only=only)
         elif what == "scan":
@@ -96,4 +100,22 @@ def _bench_screens(backend: str, orders: int, pg_url: str, *, repeats: int, data
                f" {'ratio':>7}  goal < 150 ms")
     for f in bench_screens.bench_screens(url, backend, orders, repeats=repeats, only=only):
         typer.echo(f"{f.case:<28} {backend:<10} {f.pilot_p50:8.1f}ms {f.pilot_p95:6.1f}ms {f.raw_p50:7.1f}ms "
-                   f"{f.raw_p95:6.1f}ms {f.ratio:6.2f}x  {'met' if f.pilot_p50 < 150 else 'NOT met'}")
+                   f"{f.raw_p95:6.1f}ms {f.ratio:6.2f}x  {'met' if f.pilot_p50 < 150 else 'NOT met'}"
+                   if f.raw_p50 else f"{f.case:<28} {backend:<10} {f.pilot_p50:8.1f}ms {f.pilot_p95:6.1f}ms")
+
+
+def _bench_intake_into(backend: str, orders: int, pg_url: str, into: int, data_dir: Path, empty) -> None:  # noqa: ANN001
+    """Intake into copies of the kept big database, against raw executemany into the same, and against the
+    service's rate into an empty database measured just before."""
+    from oms_tui.bench import screens as bench_screens
+    from oms_tui.bench import stock_intake as bench_module
+
+    big_url, built = bench_screens.kept_database(backend, into, pg_url, data_dir)
+    if not built:
+        raise ValidationError(f"no kept {into}-order {backend} database: run `oms bench screens --orders {into}` first")
+    service, raw = bench_module.bench_intake_into(backend, orders, big_url)
+    typer.echo(str(service))
+    typer.echo(str(raw))
+    typer.echo(f"{'ratio services/raw (big)':<28} {backend:<10} {service.seconds / raw.seconds:8.2f}x time")
+    typer.echo(f"{'big/empty (services rate)':<28} {backend:<10} {service.rate / empty.rate:8.2f}x "
+               f"(goal >= 0.80)")
