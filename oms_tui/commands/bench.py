@@ -46,6 +46,7 @@ def bench(
             if what == "intake":
                 typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
                            f"at the measured rate")
+                typer.echo(f"{'peak RSS (bench process)':<28} {name:<10} {max_rss_mb():8.0f} MB")
                 if into:
                     _bench_intake_into(name, orders, url, into, data_dir, service)
         elif what == "screens":
@@ -98,10 +99,13 @@ def _bench_screens(backend: str, orders: int, pg_url: str, *, repeats: int, data
                    f" kept for the next run")
     typer.echo(f"{'screen (first page)':<28} {'backend':<10} {'Pilot p50':>10} {'p95':>8} {'raw p50':>9} {'p95':>8}"
                f" {'ratio':>7}  goal < 150 ms")
-    for f in bench_screens.bench_screens(url, backend, orders, repeats=repeats, only=only):
+    figures = bench_screens.bench_screens(url, backend, orders, repeats=repeats, only=only)
+    for f in figures:
         typer.echo(f"{f.case:<28} {backend:<10} {f.pilot_p50:8.1f}ms {f.pilot_p95:6.1f}ms {f.raw_p50:7.1f}ms "
                    f"{f.raw_p95:6.1f}ms {f.ratio:6.2f}x  {'met' if f.pilot_p50 < 150 else 'NOT met'}"
                    if f.raw_p50 else f"{f.case:<28} {backend:<10} {f.pilot_p50:8.1f}ms {f.pilot_p95:6.1f}ms")
+    typer.echo(f"{'peak RSS (app + bench)':<28} {backend:<10} {max_rss_mb():8.0f} MB after every screen's pages"
+               f" (goal < 300 MB)")
 
 
 def _bench_intake_into(backend: str, orders: int, pg_url: str, into: int, data_dir: Path, empty) -> None:  # noqa: ANN001
@@ -119,3 +123,12 @@ def _bench_intake_into(backend: str, orders: int, pg_url: str, into: int, data_d
     typer.echo(f"{'ratio services/raw (big)':<28} {backend:<10} {service.seconds / raw.seconds:8.2f}x time")
     typer.echo(f"{'big/empty (services rate)':<28} {backend:<10} {service.rate / empty.rate:8.2f}x "
                f"(goal >= 0.80)")
+
+
+def max_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports kilobytes, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
