@@ -2,7 +2,7 @@
 
 ``build`` bulk-loads, with Core inserts (not measured), a shop after three years of history: N orders
 (70 % shipped, 10 % ready, 5 % in review with two open holds each, the rest new, picking or cancelled)
-over three platforms, one line each, a resolved hold on one shipped order in ten, 200 customers per
+over three platforms, one line each (and its ledger row: shipped or locked), a resolved hold on one shipped order in ten, 200 customers per
 thousand orders (one in fifty merged into another), 500 SKUs with stock. The database is kept (SQLite:
 a file; PostgreSQL: a named database) and reused by the next run with as many orders, so the million
 rows are written once.
@@ -102,7 +102,7 @@ def build(engine: Engine, n_orders: int, *, rng: random.Random, years: int = 3) 
             conn.execute(insert(Customer.__table__), rows)
         order_id = 0
         while order_id < n_orders:
-            orders, lines, holds = [], [], []
+            orders, lines, holds, moves = [], [], [], []
             for _n in range(min(BATCH, n_orders - order_id)):
                 order_id += 1
                 created = now - timedelta(seconds=span * (n_orders - order_id) / n_orders)
@@ -125,6 +125,11 @@ def build(engine: Engine, n_orders: int, *, rng: random.Random, years: int = 3) 
                                   qty=1, price_fen=1990, locked_qty=1 if status in (OrderStatus.READY,
                                                                                    OrderStatus.PICKING) else 0,
                                   returned_qty=0, platform_item_id="", platform_sku_id="", platform_qty=1))
+                if shipped or status in (OrderStatus.READY, OrderStatus.PICKING):  # the ledger's row for the order
+                    moves.append(dict(at=shipped or created, warehouse_id=1, sku_id=sku, kind=MoveKind.SHIP if shipped
+                                      else MoveKind.LOCK, d_on_hand=-1 if shipped else 0, d_inbound=0,
+                                      d_locked=0 if shipped else 1, d_reserved=0, d_damaged=0, order_id=order_id,
+                                      user="bench", reason=""))
                 if status == OrderStatus.REVIEW:
                     for kind in (HoldKind.BUYER_REMARK, HoldKind.ADDRESS_INVALID):
                         holds.append(dict(order_id=order_id, kind=kind, blocking=True, reason="", opened_at=created,
@@ -137,7 +142,8 @@ def build(engine: Engine, n_orders: int, *, rng: random.Random, years: int = 3) 
             conn.execute(insert(OrderLine.__table__), lines)
             if holds:
                 conn.execute(insert(Hold.__table__), holds)
-    # The reservations of stock the ready and picking orders hold, so the books add up.
+            conn.execute(insert(StockMove.__table__), moves)
+    # The units the ready and picking orders hold, so the books add up (on hand: open_books).
     with engine.begin() as conn:
         locked = dict(conn.execute(select(OrderLine.sku_id, func.sum(OrderLine.locked_qty)).group_by(OrderLine.sku_id))
                       .all())
