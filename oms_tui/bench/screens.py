@@ -312,7 +312,7 @@ def _detail_raw(order_id: int) -> Callable:
         _all(conn, "SELECT * FROM orderline WHERE order_id = :i", i=order_id)
         _all(conn, "SELECT * FROM hold WHERE order_id = :i ORDER BY id", i=order_id)
         _all(conn, "SELECT * FROM auditevent WHERE entity_type = 'order' AND entity_id = :i ORDER BY at, id",
-             i=order_id)
+             i=str(order_id))
     return run
 
 
