@@ -150,7 +150,19 @@ def build(engine: Engine, n_orders: int, *, rng: random.Random, years: int = 3) 
         for sku_id, qty in locked.items():
             conn.execute(StockLevel.__table__.update().where(StockLevel.sku_id == sku_id).values(locked=qty))
     open_books(engine)
+    advance_sequences(engine)
     refresh_statistics(engine)
+
+
+def advance_sequences(engine: Engine) -> None:
+    """On PostgreSQL, move the id sequences of the tables loaded with explicit ids past those ids, so
+    rows added later (intake into the big database) get fresh ones."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for table in ("warehouse", "sku", "customer", "order"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                              f'(SELECT COALESCE(max(id), 1) FROM "{table}"))'))
 
 
 def open_books(engine: Engine) -> int:

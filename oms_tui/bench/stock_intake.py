@@ -426,7 +426,7 @@ def copy_of(url: str):
 def bench_intake_into(backend: str, n_orders: int, big_url: str) -> tuple[BenchResult, BenchResult]:
     """Intake and the raw executemany, each into its own copy of the big database at ``big_url``
     (``oms bench screens`` builds it); the books must come out as they went in (no new violation)."""
-    from oms_tui.bench.screens import open_books
+    from oms_tui.bench.screens import advance_sequences, open_books
     from oms_tui.services.stock.check import run_checks
 
     trades = taobao_trades(n_orders, random.Random(3))
@@ -436,9 +436,12 @@ def bench_intake_into(backend: str, n_orders: int, big_url: str) -> tuple[BenchR
             engine = make_engine(url)
             with engine.begin() as conn:  # the intake trades' SKU codes (B-0000 is id 1) and room for them
                 conn.execute(text("UPDATE sku SET code = 'tmp-' || id"))
-                conn.execute(text("UPDATE sku SET code = 'B-' || substr('0000' || (id - 1), -4, 4)"))
+                padded = ("substr('0000' || (id - 1), -4, 4)" if engine.dialect.name == "sqlite"
+                          else "lpad(CAST(id - 1 AS TEXT), 4, '0')")
+                conn.execute(text(f"UPDATE sku SET code = 'B-' || {padded}"))
                 conn.execute(text("UPDATE stocklevel SET on_hand = on_hand + :n"), {"n": n_orders * 3})
             open_books(engine)
+            advance_sequences(engine)  # a database built before the builder did it
             with session_scope(engine) as s:
                 before = sorted(str(v) for v in run_checks(s))
             started = time.perf_counter()
