@@ -33,6 +33,7 @@ from oms_tui.errors import ConfigError, OmsError
 from oms_tui.i18n import N_
 from oms_tui.leadership import Leadership
 from oms_tui.models import HoldKind, utcnow
+from oms_tui.schema import refresh_statistics
 from oms_tui.services.approvals import escalation
 from oms_tui.services.core import jobs, outbox
 from oms_tui.services.core.outbox import DispatchResult, MessageKind
@@ -155,6 +156,7 @@ class JobKind(StrEnum):
     WAYBILL_CANCEL = "waybill_cancel"  # waybills of parcels cancelled before pickup, cancelled with the courier
     DASHBOARD_ROLLUP = "dashboard_rollup"  # the dashboard's daily figures (services/reports/rollup.py)
     SUPPLIER_MAIL = "supplier_mail"  # the weekly mail to each supplier, queued in the outbox
+    STATISTICS = "statistics"  # the query planner's statistics (ANALYZE / PRAGMA optimize), schema.py
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -176,6 +178,7 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.WAYBILL_CANCEL: lambda scheduler, _target: scheduler.run_waybill_cancel(),
     JobKind.DASHBOARD_ROLLUP: lambda scheduler, _target: scheduler.run_dashboard_rollup(),
     JobKind.SUPPLIER_MAIL: lambda scheduler, _target: scheduler.run_supplier_mail(),
+    JobKind.STATISTICS: lambda scheduler, _target: scheduler.run_statistics(),
 }
 NIGHTLY_JOB = "tracking-nightly"
 
@@ -184,6 +187,10 @@ APPROVAL_ESCALATION_SECONDS = 60.0
 
 # The dashboard's day figures lag the data by at most this (the live ones not at all).
 DASHBOARD_ROLLUP_SECONDS = 120.0
+
+# The planner's statistics follow the data's shape (a day's orders, the shipped share), which moves slowly;
+# a refresh takes milliseconds on SQLite (approximate) and seconds on PostgreSQL at a million orders.
+STATISTICS_HOURS = 6.0
 
 # A shop's items change rarely; the SKU mapping screen only suggests from them.
 ITEM_PULL_HOURS = 6.0
@@ -209,6 +216,7 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("reservation-expiry", JobKind.RESERVATION_EXPIRY, housekeeping_minutes * 60))
     specs.append(jobs.JobSpec("approval-escalation", JobKind.APPROVAL_ESCALATION, APPROVAL_ESCALATION_SECONDS))
     specs.append(jobs.JobSpec("dashboard-rollup", JobKind.DASHBOARD_ROLLUP, DASHBOARD_ROLLUP_SECONDS))
+    specs.append(jobs.JobSpec("statistics", JobKind.STATISTICS, STATISTICS_HOURS * 3600))
     specs.append(jobs.JobSpec("supplier-mail", JobKind.SUPPLIER_MAIL, SUPPLIER_MAIL_DAYS * 86400,
                               enabled=bool(settings.smtp.host)))
     specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
@@ -437,6 +445,10 @@ class OmsScheduler:
         from zoneinfo import ZoneInfo
 
         return rollup.refresh_rollup(self.engine, ZoneInfo(self.settings.timezone))
+
+    def run_statistics(self) -> dict[str, object]:
+        """Refresh the query planner's statistics, so the screens' first pages keep their indexed plans."""
+        return refresh_statistics(self.engine)
 
     def run_token_refresh(self, *, now: datetime | None = None) -> shop_auth.RefreshRun:
         """Refresh the shops' tokens before they expire; alert, days ahead, on an authorization about to end."""

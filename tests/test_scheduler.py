@@ -110,7 +110,8 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
                          "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
                          "lock-expiry", "reservation-expiry", "approval-escalation", "token-refresh", "outbox:buyer_sms",
                          "tracking-poll", "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel",
-                         "dashboard-rollup", "supplier-mail", "outbox:supplier_mail"}
+                         "dashboard-rollup", "supplier-mail", "outbox:supplier_mail", "statistics"}
+    assert (rows["statistics"].kind, rows["statistics"].interval_seconds) == ("statistics", 6 * 3600)
     assert (rows["dashboard-rollup"].kind, rows["dashboard-rollup"].enabled) == ("dashboard_rollup", True)
     assert (rows["supplier-mail"].kind, rows["supplier-mail"].interval_seconds) == ("supplier_mail", 7 * 86400)
     assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
@@ -298,6 +299,30 @@ def test_nightly_tracking_waits_for_two_oclock_shop_time(seeded, db_url):
     run = scheduler.run_tracking_nightly(now=datetime(2026, 11, 29, 18, 5, tzinfo=timezone.utc))
     assert run.checked == 0  # no shipments yet; the next night is next
     assert job_rows(seeded)["tracking-nightly"].next_due_at == datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc)
+def test_the_statistics_job_analyses_the_tables(seeded, db_url):
+    from sqlalchemy import text
+
+    from oms_tui.models import Job
+
+    with seeded.begin() as conn:  # start from none, so the job's run is what leaves them
+        if seeded.dialect.name == "sqlite":
+            conn.execute(text("DELETE FROM sqlite_stat1"))
+        else:
+            conn.execute(text('SELECT pg_stat_reset()'))
+    settings = load_settings(database_url=db_url)
+    scheduler = OmsScheduler(seeded, settings, leadership=FixedLeadership(True))
+    scheduler.sync_jobs()
+    assert scheduler.run_job("statistics")
+    with read_session(seeded) as s:
+        assert s.get(Job, "statistics").last_status == "ok"
+        if seeded.dialect.name == "sqlite":
+            analysed = set(s.exec(text("SELECT tbl FROM sqlite_stat1")).scalars())
+        else:
+            analysed = set(s.exec(text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"))
+                           .scalars())
+    assert {"sku", "stocklevel"} <= analysed  # the seeded catalogue's tables (empty tables leave no stat1 row)
+
+
 def test_the_dashboard_rollup_job_rolls_up_today(seeded, db_url):
     from oms_tui.models import DashboardRollup
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import random
+import shutil
 import tempfile
 import time
 import uuid
@@ -204,10 +205,9 @@ def bench_lock_and_ship(backend: str, n_orders: int, pg_url: str) -> tuple[Bench
                     lambda engine: seed(engine, n_orders, units_per_sku=n_orders * 3, rng=random.Random(7)))
 
 
-def _lock_worker(url: str, order_ids: list[int], start_at: float, queue) -> None:  # noqa: ANN001
+def _lock_worker(url: str, order_ids: list[int], go, queue) -> None:  # noqa: ANN001
     engine = make_engine(url, pool_size=1)
-    while time.time() < start_at:
-        time.sleep(0.001)
+    _ready_then_wait(engine, go, queue)
     locked = 0
     for order_id in order_ids:
         with session_scope(engine) as s:
@@ -219,20 +219,74 @@ def _lock_worker(url: str, order_ids: list[int], start_at: float, queue) -> None
     queue.put(locked)
 
 
-def bench_concurrent_locks(backend: str, n_orders: int, workers: int, pg_url: str) -> BenchResult:
-    """W processes lock disjoint slices of N orders over shared SKUs; lock transactions per second."""
+def _raw_lock_worker(url: str, order_ids: list[int], go, queue) -> None:  # noqa: ANN001
+    """The writes of one order's lock as hand-written SQL, one transaction per order: the order row
+    locked, a guarded UPDATE per line, the line's locked units, a ledger row per line, the status and
+    an audit row."""
+    engine = make_engine(url, pool_size=1)
+    postgres = engine.dialect.name == "postgresql"
+    _ready_then_wait(engine, go, queue)
+    locked = 0
+    for order_id in order_ids:
+        with engine.begin() as conn:
+            now = utcnow()
+            conn.execute(text('SELECT id FROM "order" WHERE id = :o' + (" FOR UPDATE" if postgres else "")),
+                         {"o": order_id})
+            lines = conn.execute(text("SELECT id, sku_id, qty FROM orderline WHERE order_id = :o ORDER BY sku_id"),
+                                 {"o": order_id}).all()
+            for line_id, sku_id, qty in lines:
+                guarded = conn.execute(text(
+                    "UPDATE stocklevel SET locked = locked + :q, updated_at = :now WHERE warehouse_id = 1 "
+                    "AND sku_id = :s AND on_hand - locked - reserved >= :q"), {"q": qty, "s": sku_id, "now": now})
+                if guarded.rowcount != 1:
+                    raise RuntimeError(f"raw lock: SKU {sku_id} short")
+                conn.execute(text("UPDATE orderline SET locked_qty = :q WHERE id = :l"), {"q": qty, "l": line_id})
+                conn.execute(text(
+                    "INSERT INTO stockmove (at, warehouse_id, sku_id, kind, d_on_hand, d_inbound, d_locked, d_reserved, "
+                    "d_damaged, order_id, \"user\", reason) VALUES (:now, 1, :s, 'lock', 0, 0, :q, 0, 0, :o, 'bench', "
+                    "'order accepted')"), {"now": now, "s": sku_id, "q": qty, "o": order_id})
+            conn.execute(text('UPDATE "order" SET status = \'ready\', locked_at = :now, updated_at = :now '
+                              "WHERE id = :o"), {"now": now, "o": order_id})
+            conn.execute(text("INSERT INTO auditevent (at, \"user\", action, entity_type, entity_id, detail) VALUES "
+                              "(:now, 'bench', 'order.lock', 'order', :e, '')"), {"now": now, "e": str(order_id)})
+            locked += 1
+    engine.dispose()
+    queue.put(locked)
+
+
+def _ready_then_wait(engine: Engine, go, queue) -> None:  # noqa: ANN001
+    """Connect, say so, and wait for the start: the clock starts once every worker is up (spawning
+    and importing take seconds on a busy machine and are not what is measured)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    queue.put("ready")
+    go.wait()
+
+
+def bench_concurrent_locks(backend: str, n_orders: int, workers: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
+    """W processes lock disjoint slices of N orders over shared SKUs, through the services and as raw SQL
+    (each on its own identically seeded database); lock transactions per second, books checked after."""
+    service = _concurrent_locks(backend, n_orders, workers, pg_url, _lock_worker, f"locks, {workers} workers")
+    raw = _concurrent_locks(backend, n_orders, workers, pg_url, _raw_lock_worker, f"raw locks, {workers} workers")
+    return service, raw
+
+
+def _concurrent_locks(backend: str, n_orders: int, workers: int, pg_url: str, worker, name: str) -> BenchResult:  # noqa: ANN001
     with scratch_database(backend, pg_url) as url:
         engine = make_engine(url)
         ids = seed(engine, n_orders, units_per_sku=n_orders, rng=random.Random(11))
         engine.dispose()
         ctx = mp.get_context("spawn")
-        queue = ctx.Queue()
-        start_at = time.time() + 3.0  # let every process connect first
-        procs = [ctx.Process(target=_lock_worker, args=(url, ids[w::workers], start_at, queue)) for w in range(workers)]
+        queue, go = ctx.Queue(), ctx.Event()
+        procs = [ctx.Process(target=worker, args=(url, ids[w::workers], go, queue)) for w in range(workers)]
         for proc in procs:
             proc.start()
+        for _proc in procs:
+            queue.get(timeout=600)  # "ready"
+        started = time.perf_counter()
+        go.set()
         locked = sum(queue.get(timeout=3600) for _ in procs)
-        elapsed = time.time() - start_at
+        elapsed = time.perf_counter() - started
         for proc in procs:
             proc.join(timeout=60)
         engine = make_engine(url)
@@ -241,8 +295,8 @@ def bench_concurrent_locks(backend: str, n_orders: int, workers: int, pg_url: st
             problems = run_checks(s)
         engine.dispose()
         if problems or locked != n_orders:
-            raise RuntimeError(f"concurrent locks: {locked}/{n_orders} locked, problems {problems[:3]}")
-        return BenchResult(f"locks, {workers} workers", backend, locked, elapsed)
+            raise RuntimeError(f"{name}: {locked}/{n_orders} locked, problems {problems[:3]}")
+        return BenchResult(name, backend, locked, elapsed)
 
 
 def default_pg_url() -> str:
@@ -338,3 +392,65 @@ def bench_intake(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult,
 
     return _compare(backend, pg_url, [("intake (services)", service_intake, n_orders),
                                       ("intake (raw executemany)", raw_intake, n_orders)], prepare)
+
+
+# --- intake into a big database: the same runs on copies of a kept million-order database ---------
+
+@contextmanager
+def copy_of(url: str):
+    """A throw-away copy of the database at ``url`` (SQLite: the file; PostgreSQL: CREATE DATABASE … TEMPLATE)."""
+    if url.startswith("sqlite:///"):
+        source = Path(url[len("sqlite:///"):])
+        with tempfile.TemporaryDirectory(dir=source.parent) as tmp:
+            engine = make_engine(url)  # fold the WAL into the file first, so the copy is whole
+            with engine.connect() as conn:  # outside a transaction (the engine's would block the checkpoint)
+                conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            target = Path(tmp) / "copy.db"
+            shutil.copy(source, target)
+            yield f"sqlite:///{target}"
+        return
+    base, name = url.rsplit("/", 1)
+    copy = f"{name}_copy_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
+        yield f"{base}/{copy}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench_intake_into(backend: str, n_orders: int, big_url: str) -> tuple[BenchResult, BenchResult]:
+    """Intake and the raw executemany, each into its own copy of the big database at ``big_url``
+    (``oms bench screens`` builds it); the books must come out as they went in (no new violation)."""
+    from oms_tui.bench.screens import advance_sequences, open_books
+    from oms_tui.services.stock.check import run_checks
+
+    trades = taobao_trades(n_orders, random.Random(3))
+    results = []
+    for name, runner in (("intake into big (services)", service_intake), ("intake into big (raw)", raw_intake)):
+        with copy_of(big_url) as url:
+            engine = make_engine(url)
+            with engine.begin() as conn:  # the intake trades' SKU codes (B-0000 is id 1) and room for them
+                conn.execute(text("UPDATE sku SET code = 'tmp-' || id"))
+                padded = ("substr('0000' || (id - 1), -4, 4)" if engine.dialect.name == "sqlite"
+                          else "lpad(CAST(id - 1 AS TEXT), 4, '0')")
+                conn.execute(text(f"UPDATE sku SET code = 'B-' || {padded}"))
+                conn.execute(text("UPDATE stocklevel SET on_hand = on_hand + :n"), {"n": n_orders * 3})
+            open_books(engine)
+            advance_sequences(engine)  # a database built before the builder did it
+            with session_scope(engine) as s:
+                before = sorted(str(v) for v in run_checks(s))
+            started = time.perf_counter()
+            runner(engine, trades)
+            elapsed = time.perf_counter() - started
+            with session_scope(engine) as s:
+                after = sorted(str(v) for v in run_checks(s))
+            engine.dispose()
+            if after != before:
+                raise RuntimeError(f"{name}: the run changed the books' balance: {sorted(set(after) - set(before))[:3]}")
+            results.append(BenchResult(name, backend, n_orders, elapsed))
+    return results[0], results[1]

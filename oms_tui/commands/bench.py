@@ -5,6 +5,7 @@ Registered on the top-level app in cli.py.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -16,8 +17,9 @@ def bench(
     what: Annotated[str, typer.Argument(help="stock (lock+ship vs raw SQL), intake (payload → locked order vs "
                                              "raw executemany), locks (concurrent locks/s), scan (pack "
                                              "station scan latency), dashboard (its read vs raw SQL), desks (desks at once: "
-                                             "p99 action and refresh, PostgreSQL) or portal (concurrent buyer look-ups on "
-                                             "loopback, p99)")] = "stock",
+                                             "p99 action and refresh, PostgreSQL), portal (concurrent buyer look-ups on "
+                                             "loopback, p99) or screens (each screen's first page through Pilot vs its raw "
+                                             "SQL)")] = "stock",
     orders: Annotated[int, typer.Option(help="orders to process", min=1, max=10_000_000)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
     workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1, max=256)] = 16,
@@ -28,6 +30,11 @@ def bench(
     pg_url: Annotated[Optional[str], typer.Option(help="PostgreSQL server (a scratch database is made on it)")] = None,
     desks: Annotated[int, typer.Option(help="desks working at once for `desks`", min=1, max=100)] = 10,
     seconds: Annotated[float, typer.Option(help="how long the desks work for `desks`", min=1, max=3600)] = 10.0,
+    repeats: Annotated[int, typer.Option(help="timed runs per screen for `screens`", min=3, max=1000)] = 7,
+    data_dir: Annotated[Path, typer.Option(help="where `screens` keeps its SQLite database between runs")] = Path("data"),
+    only: Annotated[Optional[str], typer.Option(help="`screens`: only the cases whose name contains this")] = None,
+    into: Annotated[Optional[int], typer.Option(help="`intake`: also into copies of the database `oms bench screens "
+                                                     "--orders INTO` built and kept")] = None,
 ) -> None:
     """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
     from oms_tui.bench import stock_intake as bench_module
@@ -43,9 +50,9 @@ def bench(
             typer.echo(line)
         return
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
-    if what not in ("stock", "locks", "intake", "scan", "dashboard", "portal") or any(
+    if what not in ("stock", "locks", "intake", "scan", "dashboard", "portal", "screens") or any(
             b not in ("sqlite", "postgresql") for b in backends):
-        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard|desks|portal "
+        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard|desks|portal|screens "
                               "[--backend sqlite|postgresql|both]")
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
@@ -58,6 +65,11 @@ def bench(
             if what == "intake":
                 typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
                            f"at the measured rate")
+                typer.echo(f"{'peak RSS (bench process)':<28} {name:<10} {max_rss_mb():8.0f} MB")
+                if into:
+                    _bench_intake_into(name, orders, url, into, data_dir, service)
+        elif what == "screens":
+            _bench_screens(name, orders, url, repeats=repeats, data_dir=data_dir, only=only)
         elif what == "scan":
             from oms_tui.bench import floor as bench_floor
 
@@ -85,7 +97,10 @@ def bench(
             _bench_portal(bench_module, name, url, buyers=max(1, min(orders, 6000) // 3), lookups=lookups,
                           concurrency=concurrency)
         else:
-            typer.echo(str(bench_module.bench_concurrent_locks(name, orders, workers, url)))
+            service, raw = bench_module.bench_concurrent_locks(name, orders, workers, url)
+            typer.echo(str(service))
+            typer.echo(str(raw))
+            typer.echo(f"{'ratio services/raw rate':<28} {name:<10} {service.rate / raw.rate:8.2f} (goal >= 0.30)")
 
 
 def _bench_portal(bench_module, name: str, url: str, *, buyers: int, lookups: int, concurrency: int) -> None:
@@ -106,3 +121,59 @@ def _bench_portal(bench_module, name: str, url: str, *, buyers: int, lookups: in
     typer.echo(f"{'raw SQL, same look-ups':<28} {name:<10} {f['raw_mean_ms']:8.2f} ms each (mean, one at a time)")
     typer.echo(f"{'ratio portal/raw':<28} {name:<10} {f['ratio_per_lookup_raw']:8.1f}x time per look-up "
                f"({f['wall_seconds']:.2f} s for all)")
+
+
+def _bench_screens(backend: str, orders: int, pg_url: str, *, repeats: int, data_dir: Path,
+                   only: str | None) -> None:
+    """Each screen's first page through Pilot and as raw SQL, on a database built once and kept."""
+    import random
+    import time
+
+    from oms_tui.bench import screens as bench_screens
+    from oms_tui.db import make_engine
+
+    url, built = bench_screens.kept_database(backend, orders, pg_url, data_dir)
+    if not built:
+        started = time.perf_counter()
+        engine = make_engine(url)
+        try:
+            bench_screens.build(engine, orders, rng=random.Random(19))
+        finally:
+            engine.dispose()
+        typer.echo(f"{'build (not measured)':<28} {backend:<10} {orders} orders in {time.perf_counter() - started:.0f} s;"
+                   f" kept for the next run")
+    typer.echo(f"{'screen (first page)':<28} {'backend':<10} {'Pilot p50':>10} {'p95':>8} {'raw p50':>9} {'p95':>8}"
+               f" {'ratio':>7}  goal < 150 ms")
+    figures = bench_screens.bench_screens(url, backend, orders, repeats=repeats, only=only)
+    for f in figures:
+        typer.echo(f"{f.case:<28} {backend:<10} {f.pilot_p50:8.1f}ms {f.pilot_p95:6.1f}ms {f.raw_p50:7.1f}ms "
+                   f"{f.raw_p95:6.1f}ms {f.ratio:6.2f}x  {'met' if f.pilot_p50 < 150 else 'NOT met'}"
+                   if f.raw_p50 else f"{f.case:<28} {backend:<10} {f.pilot_p50:8.1f}ms {f.pilot_p95:6.1f}ms")
+    typer.echo(f"{'peak RSS (app + bench)':<28} {backend:<10} {max_rss_mb():8.0f} MB after every screen's pages"
+               f" (goal < 300 MB)")
+
+
+def _bench_intake_into(backend: str, orders: int, pg_url: str, into: int, data_dir: Path, empty) -> None:  # noqa: ANN001
+    """Intake into copies of the kept big database, against raw executemany into the same, and against the
+    service's rate into an empty database measured just before."""
+    from oms_tui.bench import screens as bench_screens
+    from oms_tui.bench import stock_intake as bench_module
+
+    big_url, built = bench_screens.kept_database(backend, into, pg_url, data_dir)
+    if not built:
+        raise ValidationError(f"no kept {into}-order {backend} database: run `oms bench screens --orders {into}` first")
+    service, raw = bench_module.bench_intake_into(backend, orders, big_url)
+    typer.echo(str(service))
+    typer.echo(str(raw))
+    typer.echo(f"{'ratio services/raw (big)':<28} {backend:<10} {service.seconds / raw.seconds:8.2f}x time")
+    typer.echo(f"{'big/empty (services rate)':<28} {backend:<10} {service.rate / empty.rate:8.2f}x "
+               f"(goal >= 0.80)")
+
+
+def max_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports kilobytes, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

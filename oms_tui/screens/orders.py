@@ -59,6 +59,8 @@ def parse_day(text: str) -> date | None:
 
 
 class OrdersScreen(PagedTableScreen):
+    # A million orders: "10,000+ rows" from an index range of 10,001 entries, not a count of them all.
+    COUNT_CAP = 10_000
     TITLE_ID = N_("Orders")
     CSS_PATH = "orders.tcss"
     BINDINGS = [
@@ -109,7 +111,7 @@ class OrdersScreen(PagedTableScreen):
         return OrdersQuery(self.status, self.platform, self.since, self.search or None)
 
     def fetch_count(self, session: Session, query: OrdersQuery) -> int:
-        return queries.count_orders(session, query.as_filter())
+        return queries.count_orders(session, query.as_filter(), cap=self.COUNT_CAP)
 
     def fetch_rows(self, session: Session, query: OrdersQuery, limit: int, offset: int) -> list[TableRow]:
         zone = shop_zone(self.oms.settings.timezone)

@@ -28,6 +28,8 @@ class PagedTableScreen(OmsScreen):
     ]
 
     PAGE_SIZE = PAGE_SIZE
+    # With a cap, ``fetch_count`` may stop counting past it and answer ``COUNT_CAP + 1`` (more than the cap).
+    COUNT_CAP: int | None = None
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -71,7 +73,8 @@ class PagedTableScreen(OmsScreen):
         page again (a refresh, asked for or not, or after an action) with the cursor kept on the same
         row by key — looked for on the pages either side when rows above it came or went — or, when
         that row is gone, on the row that took its place. ``recount`` re-reads the row count."""
-        wanted = Page(self.page.number if number is None else number, self.page.size, self.page.total)
+        wanted = Page(self.page.number if number is None else number, self.page.size, self.page.total,
+                      self.page.more)
         recount = recount or not self.loaded
         query = self.current_query()
         anchor = self.table.anchor() if number is None else None
@@ -82,13 +85,20 @@ class PagedTableScreen(OmsScreen):
         def fetch(session: Session) -> PageResult:
             page = wanted
             if recount:
-                page = Page(page.number, page.size, self.fetch_count(session, query))
+                page = page.counted(self.fetch_count(session, query), self.COUNT_CAP)
             page = page.clamped()
             rows = rows_of(session, page)
+            if page.more and len(rows) < page.size and page.number >= page.pages:
+                # Past the capped count the rows ran out: the count is exact now.
+                if not rows and page.number > 1:
+                    page = Page(page.number - 1, page.size, page.offset, more=False)
+                    rows = rows_of(session, page)
+                else:
+                    page = Page(page.number, page.size, page.offset + len(rows), more=False)
             if anchor is not None and all(row.key != anchor.row.key for row in rows):
                 for number in (page.number - 1, page.number + 1):
-                    neighbour = Page(number, page.size, page.total)
-                    if 1 <= number <= page.pages:
+                    neighbour = Page(number, page.size, page.total, page.more)
+                    if 1 <= number <= page.pages or (page.more and number > page.pages):
                         moved = rows_of(session, neighbour)
                         if any(row.key == anchor.row.key for row in moved):
                             return PageResult(neighbour, moved)
@@ -113,7 +123,7 @@ class PagedTableScreen(OmsScreen):
             self.query_one("#page-label", Label).update(self.page.label())
 
     def action_next_page(self) -> None:
-        if self.page.number < self.page.pages:
+        if self.page.has_next():
             self.load_page(self.page.number + 1)
         else:
             self.app.bell()

@@ -1,7 +1,8 @@
 """The pieces of a table read one page at a time: the page arithmetic and the rows of one page.
 
 Only the rows of the current page ever leave the database; the row count is read again when the
-filter changes or on refresh, not on every page turn.
+filter changes or on refresh, not on every page turn. A screen over a table that grows without end
+(orders) caps its count: past the cap the label says "200+ pages · 10,000+ rows" and paging goes on.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Page:
     number: int = 1  # 1-based
     size: int = PAGE_SIZE
     total: int = 0
+    more: bool = False  # the count stopped at ``total``: there are more rows than that (a capped count)
 
     @property
     def pages(self) -> int:
@@ -30,10 +32,24 @@ class Page:
     def offset(self) -> int:
         return (self.number - 1) * self.size
 
+    def has_next(self) -> bool:
+        return self.number < self.pages or self.more
+
     def clamped(self) -> Page:
-        return Page(min(max(1, self.number), self.pages), self.size, self.total)
+        last = max(self.pages, self.number) if self.more else self.pages
+        return Page(min(max(1, self.number), last), self.size, self.total, self.more)
+
+    def counted(self, count: int, cap: int | None) -> Page:
+        """This page with a fresh row count; a count past ``cap`` (a capped count says ``cap + 1``) is
+        kept as "``cap``, and more"."""
+        if cap is not None and count > cap:
+            return Page(self.number, self.size, cap, more=True)
+        return Page(self.number, self.size, count)
 
     def label(self) -> str:
+        if self.more:
+            return _("page {page} of {pages}+ · {rows}+ rows").format(
+                page=f"{self.number:,}", pages=f"{max(self.pages, self.number):,}", rows=f"{self.total:,}")
         return _("page {page} of {pages} · {rows} rows").format(
             page=f"{self.number:,}", pages=f"{self.pages:,}", rows=f"{self.total:,}")
 

@@ -30,6 +30,25 @@ def page_label(screen) -> str:
     return str(screen.query_one("#page-label", Label).render())
 
 
+async def test_a_capped_count_says_more_and_turns_exact_at_the_last_page(shop_with_orders, settings, monkeypatch):
+    monkeypatch.setattr(OrdersScreen, "COUNT_CAP", 20)  # 61 orders: past the cap
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert table.row_count == 50
+        assert page_label(screen) == "第 1 / 1+ 页 · 共 20+ 行"
+        await pilot.press("pagedown")  # beyond the counted pages: the rows run out, the count is exact
+        await settle(pilot, app)
+        assert (table.row_count, page_label(screen)) == (11, "第 2 / 2 页 · 共 61 行")
+        await pilot.press("pagedown")
+        await settle(pilot, app)
+        assert page_label(screen) == "第 2 / 2 页 · 共 61 行"
+        await pilot.press("pageup")
+        await settle(pilot, app)
+        assert (table.row_count, page_label(screen)) == (50, "第 1 / 2 页 · 共 61 行")
+
+
 async def test_orders_page_through_more_than_one_page(shop_with_orders, settings):
     app = OmsApp(shop_with_orders, settings, user_name="zhang")
     async with app.run_test(size=SIZE) as pilot:

@@ -71,8 +71,13 @@ class ExceptionRow:
         return ((now or utcnow()) - self.opened_at).total_seconds() / 3600
 
 
-def count_open(session: Session, flt: ExceptionFilter | None = None, *, now: datetime | None = None) -> int:
-    return session.exec((flt or ExceptionFilter()).apply(select(func.count()).select_from(Hold), now)).one()
+def count_open(session: Session, flt: ExceptionFilter | None = None, *, now: datetime | None = None,
+               cap: int | None = None) -> int:
+    """Open holds matching; with ``cap``, counting stops past it (the answer is then ``cap + 1``)."""
+    if cap is None:
+        return session.exec((flt or ExceptionFilter()).apply(select(func.count()).select_from(Hold), now)).one()
+    matching = (flt or ExceptionFilter()).apply(select(Hold.id), now).limit(cap + 1).subquery()
+    return session.exec(select(func.count()).select_from(matching)).one()
 
 
 def list_open(session: Session, flt: ExceptionFilter | None = None, *, limit: int = 50, offset: int = 0,

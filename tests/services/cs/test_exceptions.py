@@ -52,6 +52,7 @@ def test_open_holds_by_kind_and_age_oldest_first(shop):
     with read_session(engine) as s:
         rows = exceptions.list_open(s)
         assert exceptions.count_open(s) == 5
+        assert [exceptions.count_open(s, cap=cap) for cap in (3, 4, 5, 9)] == [4, 5, 5, 5]  # past a cap: cap + 1
         assert [r.platform_order_id for r in rows[:2]] == ["T3", "T1"]  # 30 h, then 5 h
         assert 29.9 < rows[0].age_hours() < 30.1 and not rows[0].blocking
         assert [r.kind for r in exceptions.list_open(s, ExceptionFilter(kind="stock_short"))] == ["stock_short"]

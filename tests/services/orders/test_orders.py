@@ -160,8 +160,10 @@ def test_list_filters_pages_and_dicts(no_duplicate_check, seeded):
         jd = queries.list_orders(s, queries.OrderFilter(platform="jd"))
         dicts = queries.as_dicts(s, page1)
         assert queries.count_orders(s, queries.OrderFilter(status="ready")) == 7
+        capped = [queries.count_orders(s, queries.OrderFilter(platform="jd"), cap=cap) for cap in (2, 3, 4, 10)]
     assert [o.platform_order_id for o in page1] == ["T6", "T5", "T4"] and len(page3) == 1
     assert {o.platform for o in jd} == {"jd"} and len(jd) == 4
+    assert capped == [3, 4, 4, 4]  # past the cap: cap + 1 ("more than"); within it: the count
     assert dicts[0]["lines"] == [{"sku": "HG-001", "title": "", "qty": 1, "price_fen": 1990, "locked_qty": 1}]
     assert set(dicts[0]) >= {"platform", "platform_order_id", "status", "total_fen", "holds", "lines"}
 
