@@ -406,7 +406,7 @@ def _apply(session: Session, warehouse: Warehouse, plans: list[_Plan]) -> list[i
 
 def _approvals_on_intake(session: Session, order, plan: _Plan) -> None:
     """A large order or a custom item stops itself for approval, as the real intake does (services/approvals).
-    The past's requests were approved by the CS lead half an hour later; today's open ones still wait — on
+    The past's requests were approved by the CS lead a quarter of an hour later; today's open ones still wait — on
     the Approvals screen, and the oldest of them climb to the manager when the scheduler runs."""
     asked_at = plan.order.paid_at or plan.order.created_at
     opened = approval_requests.on_new_order(session, order, user="sync", now=asked_at)
@@ -415,21 +415,21 @@ def _approvals_on_intake(session: Session, order, plan: _Plan) -> None:
     for request in opened:
         decisions.decide(session, request.id, actor=Actor("cslead", {"cs_lead"}), approve=True,
                          comment="定制内容已与买家确认" if request.kind == "custom_item" else "老客户，同意",
-                         now=asked_at + timedelta(minutes=30))
+                         now=asked_at + timedelta(minutes=15))
 
 
 def _ask_for_approvals(session: Session, order_ids: list[int]) -> None:
-    """Two of today's ready orders wait for a lead: a price change CS asked for three hours ago (overdue: the
-    scheduler climbs it to the manager and the order shows "approval stalled") and a cross-warehouse transfer
-    the warehouse lead and the CS lead both sign."""
+    """Two of the latest ready orders wait for a lead, asked a minute after payment: a price change (the CS
+    lead decides) and a cross-warehouse transfer (the warehouse lead and the CS lead co-sign). Older than
+    two hours, they climb to the manager when the scheduler runs and the orders show "approval stalled"."""
     ready = session.exec(select(Order).where(col(Order.id).in_(order_ids), Order.status == OrderStatus.READY)
                          .order_by(col(Order.created_at).desc()).limit(2)).all()
-    asks = [("price_change", "老客户要求改价 9 折", {"新价格": "原价 9 折"}, timedelta(hours=3)),
-            ("transfer", "杭州仓该 SKU 只剩样品，从广州仓调货", {"调出仓": "广州仓"}, timedelta(minutes=20))]
-    now = utcnow()
-    for order, (kind, reason, detail, ago) in zip(ready, asks):
+    asks = [("price_change", "老客户要求改价 9 折", {"新价格": "原价 9 折"}),
+            ("transfer", "杭州仓该 SKU 只剩样品，从广州仓调货", {"调出仓": "广州仓"})]
+    for order, (kind, reason, detail) in zip(ready, asks):
+        asked_at = (order.paid_at or order.created_at) + timedelta(minutes=1)
         approval_requests.open_request(session, order, kind=kind, reason=reason, user="cs1", detail=detail,
-                                       now=now - ago)
+                                       now=asked_at)
 
 
 def _stamp_holds(session: Session, order_ids: list[int], loading_since: datetime) -> None:

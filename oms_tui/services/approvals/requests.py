@@ -114,9 +114,12 @@ def open_request(session: Session, order: Order, *, kind: str, reason: str, user
     session.flush()
     audit.record(session, user, "approval.request", "order", order.id, request=request.id, kind=kind, reason=reason,
                  rule=path.rule, detail=detail or {})
-    holds.open_hold(session, order, HoldKind.APPROVAL_PENDING, user=user,
-                    reason=phrase(N_("{kind}: {reason} (request #{request})"), kind=APPROVAL_KIND_NAMES[kind],
-                                  reason=reason.strip(), request=request.id, translated=("kind",)))
+    hold = holds.open_hold(session, order, HoldKind.APPROVAL_PENDING, user=user,
+                           reason=phrase(N_("{kind}: {reason} (request #{request})"), kind=APPROVAL_KIND_NAMES[kind],
+                                         reason=reason.strip(), request=request.id, translated=("kind",)))
+    if hold.opened_at > now:  # opened now for a request dated earlier (an import of the past, the demo)
+        hold.opened_at = now
+        session.add(hold)
     lifecycle.settle_status(session, order, user=user)
     tell_waiting(session, request, order, path.steps[0])
     return request
