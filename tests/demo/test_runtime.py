@@ -26,7 +26,7 @@ def test_demo_runtime_syncs_simulated_orders_into_the_database(sqlite_engine, sq
         while time.monotonic() < deadline:
             with read_session(sqlite_engine) as s:
                 states = s.exec(select(ShopSync)).all()
-                if len(states) == 3 and all(st.last_status == "ok" for st in states):
+                if len(states) == len(demo_settings.shops) and all(st.last_status == "ok" for st in states):
                     break
             time.sleep(0.2)
         # The demo's alerts go to the simulator's robots and SMS: one raised now arrives there.
