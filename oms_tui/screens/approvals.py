@@ -25,6 +25,7 @@ from oms_tui.screens.formatting import PLATFORM_NAMES, STATUS_NAMES, local_time,
 from oms_tui.screens.customer_pane import customer_facts, detail_grid, history_columns, history_rows
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.approvals import decisions, overview
+from oms_tui.services.approvals.decisions import role_names
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
@@ -33,10 +34,6 @@ from oms_tui.widgets.table import Column, KeyedTable
 
 DETAIL_DELAY = 0.15  # seconds the cursor rests on a row before its detail is read
 MINE, ALL = "mine", "all"
-
-
-def role_names(roles: list[str]) -> str:
-    return " / ".join(_(ROLE_NAMES.get(r, r)) for r in roles)
 
 
 @dataclass(frozen=True)

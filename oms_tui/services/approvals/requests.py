@@ -142,26 +142,16 @@ def on_new_order(session: Session, order: Order, *, user: str, now: datetime | N
     facts = order_facts(session, order)
     opened = []
     for kind, path in rules.intake_paths(current_config(), facts):
+        rule = path.source
         if kind == "large_order":
             reason = phrase(N_("order total {total} is above {threshold} (rule {rule})"),
-                            total=yuan(order.total_fen), threshold=_rule_limit(path.rule), rule=path.rule)
+                            total=yuan(order.total_fen), threshold=yuan(round((rule.total_above_yuan or 0) * 100)),
+                            rule=rule.name)
         else:
             reason = phrase(N_("the order has an item tagged {tags} (rule {rule})"),
-                            tags=", ".join(sorted(facts.sku_tags & _rule_tags(path.rule))), rule=path.rule)
+                            tags=", ".join(sorted(facts.sku_tags & set(rule.sku_tags))), rule=rule.name)
         opened.append(open_request(session, order, kind=kind, reason=reason, user=user, now=now, path=path))
     return opened
-
-
-def _rule(name: str):
-    return next(rule for rule in current_config().rules if rule.name == name)
-
-
-def _rule_limit(name: str) -> str:
-    return yuan(round((_rule(name).total_above_yuan or 0) * 100))
-
-
-def _rule_tags(name: str) -> set[str]:
-    return set(_rule(name).sku_tags)
 
 
 def pending_of(session: Session, order_id: int) -> list[ApprovalRequest]:

@@ -42,6 +42,7 @@ class Path:
     rule: str  # the rule's name, or DEFAULT_RULE
     steps: list[list[str]]  # each step: the roles that must all sign it
     escalate_minutes: int
+    source: ApprovalRule | None = None  # the rule itself (its conditions say why it matched); None: the default
 
 
 def matches(rule: ApprovalRule, kind: str, facts: OrderFacts) -> bool:
@@ -65,14 +66,14 @@ def path_for(config: ApprovalsConfig, kind: str, facts: OrderFacts) -> Path:
     """The path a request of this kind on this order takes: the first rule that covers it, else the default."""
     for rule in config.rules:
         if matches(rule, kind, facts):
-            return Path(rule.name, rule.path, _minutes(config, rule))
+            return Path(rule.name, rule.path, _minutes(config, rule), rule)
     steps = [[step] if isinstance(step, str) else list(step) for step in config.default_steps]
     return Path(DEFAULT_RULE, steps, _minutes(config, None))
 
 
 def intake_paths(config: ApprovalsConfig, facts: OrderFacts) -> list[tuple[str, Path]]:
     """(kind, path) for every intake rule a new order meets — each opens a request of its own."""
-    return [(kind, Path(rule.name, rule.path, _minutes(config, rule)))
+    return [(kind, Path(rule.name, rule.path, _minutes(config, rule), rule))
             for rule in config.rules for kind in INTAKE_APPROVAL_KINDS
             if kind in rule.kinds and matches(rule, kind, facts)]
 
