@@ -11,6 +11,7 @@ next to the one in ``--pg-url``) and drops it afterwards.
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import random
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, create_engine, event, insert, text
 
 from oms_tui.db import make_engine, normalize_url, session_scope
 from oms_tui.models import Order, OrderLine, OrderStatus, utcnow
@@ -42,13 +43,30 @@ class BenchResult:
     backend: str
     count: int
     seconds: float
+    statements: int = 0  # statements sent to the database during the timed part (an executemany is one)
 
     @property
     def rate(self) -> float:
         return self.count / self.seconds if self.seconds else 0.0
 
     def __str__(self) -> str:
-        return f"{self.name:<28} {self.backend:<10} {self.count:>8} in {self.seconds:8.2f} s = {self.rate:9.1f}/s"
+        per = f", {self.statements / self.count:5.1f} statements each" if self.statements and self.count else ""
+        return f"{self.name:<28} {self.backend:<10} {self.count:>8} in {self.seconds:8.2f} s = {self.rate:9.1f}/s{per}"
+
+
+@contextmanager
+def counting_statements(engine: Engine):
+    """Count what ``engine`` sends to the database inside the block (``counter[0]``)."""
+    counter = [0]
+
+    def count(*_args) -> None:  # noqa: ANN002
+        counter[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 @contextmanager
@@ -125,52 +143,87 @@ def service_lock_and_ship(engine: Engine, order_ids: list[int]) -> None:
 
 
 _AUDIT = ('INSERT INTO auditevent (at, "user", action, entity_type, entity_id, detail) '
-          "VALUES (:at, 'bench', :action, 'order', :id, '')")
+          "VALUES (:at, 'bench', :action, 'order', :id, :detail)")
 _MOVE = ('INSERT INTO stockmove (at, warehouse_id, sku_id, kind, d_on_hand, d_inbound, d_locked, d_reserved, '
-         'd_damaged, order_id, "user", reason) VALUES (:at, 1, :sku, :kind, :d_on_hand, 0, :d_locked, 0, 0, :id, '
-         "'bench', '')")
+         'd_damaged, order_id, "user", reason) VALUES (:at, :wh, :sku, :kind, :d_on_hand, 0, :d_locked, 0, 0, :id, '
+         "'bench', :reason)")
+_NO_BLOCKING_HOLD = "NOT EXISTS (SELECT 1 FROM hold WHERE hold.order_id = :id AND hold.resolved_at IS NULL AND hold.blocking)"
+_ALL_LINES_LOCKED = ("NOT EXISTS (SELECT 1 FROM orderline WHERE orderline.order_id = :id AND orderline.sku_id IS NOT NULL "
+                     "AND orderline.locked_qty < orderline.qty)")
+
+
+def _status_detail(current: str, to: str, reason: str = "") -> str:
+    return json.dumps({"from": current, "to": to, "reason": reason}, ensure_ascii=False)
 
 
 def raw_lock_and_ship(engine: Engine, order_ids: list[int]) -> None:
-    """The same row writes as service_lock_and_ship, hand-written SQL, same transaction boundaries."""
+    """What service_lock_and_ship must write and check, as hand-written SQL in the same two transactions.
+
+    Same rows: a guarded stock UPDATE, a ledger row and the line's locked units per line, the order's
+    status and times, an audit row per lock and per status change (with the same details), the lock
+    resolving an open ``stock_short`` hold. Same guarantees: the order row taken first (FOR UPDATE on
+    PostgreSQL), every status UPDATE guarded by the status read, ready and picking only with no open
+    blocking hold (and ready only with every line locked), read in the same UPDATE.
+    """
+    for_update = " FOR UPDATE" if engine.dialect.name == "postgresql" else ""
+    take_order = text('SELECT status, warehouse_id FROM "order" WHERE id = :id' + for_update)
+    read_lines = text("SELECT id, sku_id, sku_code, qty FROM orderline WHERE order_id = :id ORDER BY sku_id")
+    plain, pick_guard, ready_guard, ship_guard = (
+        text('UPDATE "order" SET status = :to, updated_at = :at' + extra + " WHERE id = :id AND status = :from" + guard)
+        for extra, guard in (("", ""), ("", " AND " + _NO_BLOCKING_HOLD),
+                             (", locked_at = :at", f" AND {_NO_BLOCKING_HOLD} AND {_ALL_LINES_LOCKED}"),
+                             (", waybill = :wb, courier = :courier, shipped_at = :at", "")))
+    audit, move = text(_AUDIT), text(_MOVE)
+    lock_stock = text("UPDATE stocklevel SET locked = locked + :q, updated_at = :at WHERE warehouse_id = :wh AND "
+                      "sku_id = :sku AND on_hand - locked - reserved >= :q")
+    ship_stock = text("UPDATE stocklevel SET on_hand = on_hand - :q, locked = locked - :q, updated_at = :at "
+                      "WHERE warehouse_id = :wh AND sku_id = :sku AND on_hand >= :q AND locked >= :q")
+    line_locked = text("UPDATE orderline SET locked_qty = :q WHERE id = :id")
+    resolve_shortage = text("UPDATE hold SET resolved_at = :at, resolved_by = 'bench', resolution = :r "
+                            "WHERE order_id = :id AND kind = 'stock_short' AND resolved_at IS NULL")
+
+    def status(conn, order_id, statement, current, to, now, reason="", **values) -> None:  # noqa: ANN001, ANN003
+        done = conn.execute(statement, {"id": order_id, "from": current, "to": to, "at": now, **values})
+        assert done.rowcount == 1, f"order {order_id}: {current} → {to} refused"
+        conn.execute(audit, {"at": now, "action": "order.status", "id": str(order_id),
+                             "detail": _status_detail(current, to, reason)})
+
     for order_id in order_ids:
         with engine.begin() as conn:
             now = utcnow()
-            lines = conn.execute(text("SELECT id, sku_id, qty FROM orderline WHERE order_id = :id ORDER BY sku_id"),
-                                 {"id": order_id}).all()
-            for line_id, sku_id, qty in lines:
-                done = conn.execute(text(
-                    "UPDATE stocklevel SET locked = locked + :q, updated_at = :at WHERE warehouse_id = 1 AND "
-                    "sku_id = :sku AND on_hand - locked - reserved >= :q"), {"q": qty, "sku": sku_id, "at": now})
+            current, wh = conn.execute(take_order, {"id": order_id}).one()
+            lines = conn.execute(read_lines, {"id": order_id}).all()
+            # All lines or none, and a short one leaves the transaction going (to record the shortage):
+            # the service's savepoint for an order of several lines.
+            savepoint = conn.begin_nested() if len(lines) > 1 else None
+            for line_id, sku_id, _code, qty in lines:
+                done = conn.execute(lock_stock, {"q": qty, "sku": sku_id, "at": now, "wh": wh})
                 assert done.rowcount == 1
-                conn.execute(text(_MOVE), {"at": now, "sku": sku_id, "kind": "lock", "d_on_hand": 0, "d_locked": qty,
-                                           "id": order_id})
-                conn.execute(text("UPDATE orderline SET locked_qty = :q WHERE id = :id"), {"q": qty, "id": line_id})
-            conn.execute(text('UPDATE "order" SET locked_at = :at WHERE id = :id'), {"at": now, "id": order_id})
-            conn.execute(text(_AUDIT), {"at": now, "action": "order.lock", "id": str(order_id)})
-            conn.execute(text('UPDATE "order" SET status = \'ready\', updated_at = :at WHERE id = :id'),
-                         {"at": now, "id": order_id})
-            conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})
+                conn.execute(move, {"at": now, "wh": wh, "sku": sku_id, "kind": "lock", "d_on_hand": 0, "d_locked": qty,
+                                    "id": order_id, "reason": allocation.ORDER_ACCEPTED})
+                conn.execute(line_locked, {"q": qty, "id": line_id})
+            if savepoint is not None:
+                savepoint.commit()
+            conn.execute(resolve_shortage, {"at": now, "r": "stock locked", "id": order_id})
+            conn.execute(audit, {"at": now, "action": "order.lock", "id": str(order_id),
+                                 "detail": json.dumps({"lines": {code: qty for _l, _s, code, qty in lines}},
+                                                      ensure_ascii=False)})
+            status(conn, order_id, ready_guard, current, "ready", now, lifecycle.SETTLED)
         with engine.begin() as conn:
             now = utcnow()
-            for status in (OrderStatus.PICKING, OrderStatus.PACKED):
-                conn.execute(text('UPDATE "order" SET status = :st, updated_at = :at WHERE id = :id'),
-                             {"st": status, "at": now, "id": order_id})
-                conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})
-            lines = conn.execute(text("SELECT id, sku_id, qty FROM orderline WHERE order_id = :id ORDER BY sku_id"),
-                                 {"id": order_id}).all()
-            for line_id, sku_id, qty in lines:
-                conn.execute(text(
-                    "UPDATE stocklevel SET on_hand = on_hand - :q, locked = locked - :q, updated_at = :at "
-                    "WHERE warehouse_id = 1 AND sku_id = :sku AND on_hand >= :q AND locked >= :q"),
-                    {"q": qty, "sku": sku_id, "at": now})
-                conn.execute(text(_MOVE), {"at": now, "sku": sku_id, "kind": "ship", "d_on_hand": -qty,
-                                           "d_locked": -qty, "id": order_id})
-                conn.execute(text("UPDATE orderline SET locked_qty = 0 WHERE id = :id"), {"id": line_id})
-            conn.execute(text('UPDATE "order" SET status = \'shipped\', waybill = :wb, courier = \'yuantong\', '
-                              "shipped_at = :at, updated_at = :at WHERE id = :id"),
-                         {"wb": f"YT{order_id:013d}", "at": now, "id": order_id})
-            conn.execute(text(_AUDIT), {"at": now, "action": "order.status", "id": str(order_id)})
+            _status, wh = conn.execute(take_order, {"id": order_id}).one()
+            status(conn, order_id, pick_guard, "ready", "picking", now)
+            status(conn, order_id, plain, "picking", "packed", now)
+            lines = conn.execute(read_lines, {"id": order_id}).all()
+            for line_id, sku_id, _code, qty in lines:
+                done = conn.execute(ship_stock, {"q": qty, "sku": sku_id, "at": now, "wh": wh})
+                assert done.rowcount == 1
+                conn.execute(move, {"at": now, "wh": wh, "sku": sku_id, "kind": "ship", "d_on_hand": -qty,
+                                    "d_locked": -qty, "id": order_id, "reason": ledger.SHIPPED})
+                conn.execute(line_locked, {"q": 0, "id": line_id})
+            waybill = f"YT{order_id:013d}"
+            status(conn, order_id, ship_guard, "packed", "shipped", now, f"yuantong {waybill}", wb=waybill,
+                   courier="yuantong")
 
 
 def _compare(backend: str, pg_url: str, runs, prepare) -> tuple[BenchResult, BenchResult]:  # noqa: ANN001
@@ -185,15 +238,16 @@ def _compare(backend: str, pg_url: str, runs, prepare) -> tuple[BenchResult, Ben
         with scratch_database(backend, pg_url) as url:
             engine = make_engine(url)
             work = prepare(engine)
-            started = time.perf_counter()
-            runner(engine, work)
-            elapsed = time.perf_counter() - started
+            with counting_statements(engine) as statements:
+                started = time.perf_counter()
+                runner(engine, work)
+                elapsed = time.perf_counter() - started
             with session_scope(engine) as s:
                 problems = run_checks(s)
             engine.dispose()
             if problems:
                 raise RuntimeError(f"{name}: books do not balance after the run: {problems[:3]}")
-            results.append(BenchResult(name, backend, count, elapsed))
+            results.append(BenchResult(name, backend, count, elapsed, statements[0]))
     return results[0], results[1]
 
 

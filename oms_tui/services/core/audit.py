@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from oms_tui.db import connection_for
 from oms_tui.i18n import N_, _
 from oms_tui.models import AuditEvent, utcnow
 from oms_tui.money import yuan
@@ -30,7 +31,7 @@ _INSERT = AuditEvent.__table__.insert()
 
 def record(session: Session, user: str, action: str, entity_type: str, entity_id: Any, **detail: Any) -> None:
     """Append one audit row in the caller's transaction (a Core insert: audit rows are never edited)."""
-    session.execute(_INSERT, {
+    connection_for(session).execute(_INSERT, {
         "at": utcnow(), "user": user, "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
         "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
     })

@@ -71,15 +71,15 @@ def cancel(session: Session, order: Order, *, actor: Actor, reason: str) -> None
 
 
 def start_picking(session: Session, order: Order, *, user: str) -> None:
-    lock_for_change(session, order)
-    blocking = [h.kind for h in holds.open_holds(session, order.id) if h.blocking]
-    if blocking:
-        raise IllegalTransition(N_("order {order} has open holds: {holds}"), order=order.platform_order_id,
-                                holds=", ".join(blocking))
-    if order.status != OrderStatus.READY:
+    if lock_for_change(session, order) != OrderStatus.READY:
+        blocking = [h.kind for h in holds.open_holds(session, order.id) if h.blocking]
+        if blocking:
+            raise IllegalTransition(N_("order {order} has open holds: {holds}"), order=order.platform_order_id,
+                                    holds=", ".join(blocking))
         raise IllegalTransition(N_("order {order} is {status}, not ready to pick"), order=order.platform_order_id,
                                 status=order.status)
-    transition(session, order, OrderStatus.PICKING, user=user)
+    # No blocking hold is checked in the UPDATE itself: one opened a moment ago by another terminal counts too.
+    transition(session, order, OrderStatus.PICKING, user=user, unblocked=True)
 
 
 def mark_packed(session: Session, order: Order, *, user: str) -> None:
@@ -102,10 +102,8 @@ def ship(session: Session, order: Order, *, waybill: str, courier: str, user: st
         raise IllegalTransition(N_("Order {order} is {status}; only packed orders ship"),
             order=order.platform_order_id, status=status)
     ledger.ship_order_stock(session, order, user=user)
-    order.waybill = waybill.strip()
-    order.courier = courier
-    order.shipped_at = shipped_at or utcnow()
-    transition(session, order, OrderStatus.SHIPPED, user=user, reason=f"{courier} {waybill}")
+    transition(session, order, OrderStatus.SHIPPED, user=user, reason=f"{courier} {waybill}",
+               values={"waybill": waybill.strip(), "courier": courier, "shipped_at": shipped_at or utcnow()})
 
 
 def refuse_approval_hold(session: Session, hold: Hold) -> None:

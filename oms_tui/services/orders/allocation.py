@@ -116,6 +116,9 @@ def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
     """Lock every known line, all or none; the SKU codes that are short (empty: the order is locked)."""
     if order.warehouse_id is None:
         raise ValidationError(N_("order {order} has no warehouse"), order=order.platform_order_id)
+    # The order row before its stock rows, as every action on the order takes them: two terminals locking
+    # one order queue here, and the second finds the lines locked instead of locking them again.
+    lifecycle.lock_for_change(session, order)
     lines = sorted(
         (line for line in order_lines(session, order.id) if line.sku_id is not None and line.locked_qty < line.qty),
         key=lambda line: line.sku_id,  # one global order of row locks: no deadlocks between terminals
@@ -137,20 +140,16 @@ def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
             if savepoint is None:
                 break
             continue  # every short SKU is named; the savepoint undoes the lines that did lock
-        line.locked_qty = line.qty
-        session.add(line)
     if short:
         if savepoint is not None:
             savepoint.rollback()
-            for line in lines:
-                session.refresh(line)
         return short
+    ledger.set_locked_qty(session, [(line, line.qty) for line in lines])
     if savepoint is not None:
         savepoint.commit()
-    order.locked_at = utcnow()
-    session.add(order)
     holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution=phrase(N_("stock locked")))
     audit.record(session, user, "order.lock", "order", order.id, lines={line.sku_code: line.qty for line in lines})
+    lifecycle.write_columns(session, order, locked_at=utcnow())
     return []
 
 

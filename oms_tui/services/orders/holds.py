@@ -70,8 +70,16 @@ def resolve(session: Session, hold: Hold, *, user: str, resolution: str) -> Hold
     return hold
 
 
+_HOLD = Hold.__table__.c
+# Usually there is none (every lock asks whether a shortage hold is open): a bare look first, no objects loaded.
+_ANY_OPEN_OF_KIND = (select(_HOLD.id).where(_HOLD.order_id == bindparam("order_id"), _HOLD.kind == bindparam("kind"),
+                                            _HOLD.resolved_at.is_(None)).limit(1))
+
+
 def resolve_open(session: Session, order: Order, kind: HoldKind, *, user: str, resolution: str) -> int:
     """Resolve the open hold of ``kind`` on the order, if any; returns how many were resolved."""
+    if session.execute(_ANY_OPEN_OF_KIND, {"order_id": order.id, "kind": str(kind)}).first() is None:
+        return 0
     count = 0
     for hold in open_holds(session, order.id):
         if hold.kind == kind:

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import and_, bindparam, func, union_all
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
@@ -33,8 +34,15 @@ def find_order(session: Session, platform: str, platform_order_id: str) -> Order
 
 # --- reading ---------------------------------------------------------------------------------
 
+_ORDER_BY_ID = select(Order).where(Order.id == bindparam("order_id"))
+
+
 def get_order(session: Session, order_id: int) -> Order:
-    order = session.get(Order, order_id)
+    # As session.get (the loaded order if this session has it), with a SELECT built once: session.get
+    # builds its own on every call, and every action on an order starts here.
+    order = session.identity_map.get(identity_key(Order, order_id))
+    if order is None:
+        order = session.exec(_ORDER_BY_ID, params={"order_id": order_id}).first()
     if order is None:
         raise NotFound(N_("unknown order {order}"), order=order_id)
     return order

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import and_, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from oms_tui.db import connection_for
 from oms_tui.errors import InsufficientStock, NotFound, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.limits import MAX_QUANTITY, OutOfBounds, require_delta, require_quantity
@@ -108,11 +110,12 @@ def apply_move(
     d_available = d_on_hand - d_locked - d_reserved
     now = utcnow()
     stmt = _guarded_update(shrinking, growing, d_available < 0)
-    result = session.execute(stmt, {"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": d_available,
-                                    **deltas})
+    connection = connection_for(session)
+    result = connection.execute(stmt, {"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": d_available,
+                                       **deltas})
     if result.rowcount != 1:
         return False
-    session.execute(_INSERT_MOVE, {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(kind),
+    connection.execute(_INSERT_MOVE, {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(kind),
                                    **deltas, "order_id": order_id, "reservation_id": reservation_id, "user": user,
                                    "reason": reason[:500]})
     return True
@@ -235,8 +238,12 @@ def adjust(session: Session, wh: Warehouse, sku: Sku, *, counted: int | None = N
     return delta
 
 
+SHIPPED = phrase(N_("shipped"))
+
+
 def ship_order_stock(session: Session, order: Order, *, user: str) -> None:
     """The parcel left: on_hand and locked both go down by every line's quantity."""
+    shipped: list[OrderLine] = []
     for line in sorted(order_lines(session, order.id), key=lambda line: line.sku_id or 0):
         if line.sku_id is None:
             raise ValidationError(N_("line {sku} has no known SKU; resolve the sync conflict first"), sku=line.sku_code)
@@ -244,10 +251,10 @@ def ship_order_stock(session: Session, order: Order, *, user: str) -> None:
             raise InsufficientStock(N_("{sku}: only {locked} of {qty} locked; lock first"), sku=line.sku_code,
                                     locked=line.locked_qty, qty=line.qty)
         if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.SHIP, d_on_hand=-line.qty,
-                     d_locked=-line.qty, order_id=order.id, user=user, reason=phrase(N_("shipped"))):
+                     d_locked=-line.qty, order_id=order.id, user=user, reason=SHIPPED):
             raise InsufficientStock(N_("{sku}: not enough on hand to ship {qty}"), sku=line.sku_code, qty=line.qty)
-        line.locked_qty = 0
-        session.add(line)
+        shipped.append(line)
+    set_locked_qty(session, [(line, 0) for line in shipped])
 
 
 def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, condition: str, user: str,
@@ -273,6 +280,20 @@ def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, c
     line.returned_qty += qty
     session.add(line)
     audit.record(session, user, "order.return", "order", order.id, sku=line.sku_code, qty=qty, condition=condition)
+
+
+_SET_LOCKED_QTY = (update(OrderLine.__table__).where(OrderLine.__table__.c.id == bindparam("line_id"))
+                   .values(locked_qty=bindparam("locked_qty")))
+
+
+def set_locked_qty(session: Session, changes: list[tuple[OrderLine, int]]) -> None:
+    """Write the lines' locked units in one statement, keeping the loaded lines in step (the unit of
+    work would send one per line, later, and cost more than the stock moves themselves)."""
+    if not changes:
+        return
+    connection_for(session).execute(_SET_LOCKED_QTY, [{"line_id": line.id, "locked_qty": qty} for line, qty in changes])
+    for line, qty in changes:
+        set_committed_value(line, "locked_qty", qty)
 
 
 _ORDER_LINES = select(OrderLine).where(OrderLine.order_id == bindparam("order_id")).order_by(col(OrderLine.id))
