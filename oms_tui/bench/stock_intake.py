@@ -25,13 +25,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, insert, text
+from sqlmodel import select
 
 from oms_tui.db import make_engine, normalize_url, session_scope
-from oms_tui.models import Order, OrderLine, OrderStatus, utcnow
+from oms_tui.models import Order, OrderLine, OrderStatus, Warehouse, utcnow
 from oms_tui.schema import upgrade_to_head
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
-from oms_tui.services.orders import actions, allocation, lifecycle, queries
+from oms_tui.services.orders import actions, allocation, lifecycle
 from oms_tui.services.stock import ledger
 
 SKUS = 200
@@ -97,15 +98,23 @@ def scratch_database(backend: str, pg_url: str):
         admin.dispose()
 
 
-def seed(engine: Engine, n_orders: int, *, units_per_sku: int, rng: random.Random) -> list[int]:
-    """A warehouse, SKUs with plenty of stock, and N paid orders not yet locked (bulk, not measured)."""
+def seed(engine: Engine, n_orders: int, *, units_per_sku: int, rng: random.Random, first_sku: int = 0) -> list[int]:
+    """A warehouse, SKUs with plenty of stock, and N paid orders not yet locked (bulk, not measured).
+
+    On a database that has them already (``with_history``), its warehouse WH1 and SKUs from
+    ``B-{first_sku:04d}`` on get the stock instead."""
     with session_scope(engine) as s:
-        wh = catalogue.add_warehouse(s, "WH1", "基准仓")
-        for i in range(SKUS):
-            sku = catalogue.add_sku(s, f"B-{i:04d}", f"基准商品{i}", bin_location=f"A-{i // 20:02d}-{i % 20:02d}")
+        wh = s.exec(select(Warehouse).where(Warehouse.code == "WH1")).first() or catalogue.add_warehouse(s, "WH1",
+                                                                                                      "基准仓")
+        for i in range(first_sku, first_sku + SKUS):
+            code = f"B-{i:04d}"
+            sku = catalogue.find_sku(s, code) or catalogue.add_sku(s, code, f"基准商品{i}",
+                                                                   bin_location=f"A-{i // 20:02d}-{i % 20:02d}")
             ledger.purchase(s, wh, sku, units_per_sku, actor=Actor.system("bench"))
             allocation.receive_stock(s, wh, sku, units_per_sku, actor=Actor.system("bench"))
         wh_id = wh.id
+        sku_ids = {i - first_sku: (catalogue.find_sku(s, f"B-{i:04d}").id, f"B-{i:04d}")
+                   for i in range(first_sku, first_sku + SKUS)}
     now = utcnow()
     order_rows, line_rows = [], []
     for i in range(n_orders):
@@ -119,10 +128,12 @@ def seed(engine: Engine, n_orders: int, *, units_per_sku: int, rng: random.Rando
     with engine.begin() as conn:
         for start in range(0, len(order_rows), 5000):
             conn.execute(insert(Order.__table__), order_rows[start:start + 5000])
-        ids = [row[0] for row in conn.execute(text('SELECT id FROM "order" ORDER BY id'))]
+        ids = [row[0] for row in conn.execute(text('SELECT id FROM "order" WHERE platform_order_id LIKE \'B%\' '
+                                                   "ORDER BY id"))]
         for order_id in ids:
             for sku_index in rng.sample(range(SKUS), rng.choice((1, 1, 1, 2, 3))):
-                line_rows.append(dict(order_id=order_id, sku_id=sku_index + 1, sku_code=f"B-{sku_index:04d}",
+                sku_id, sku_code = sku_ids[sku_index]
+                line_rows.append(dict(order_id=order_id, sku_id=sku_id, sku_code=sku_code,
                                       title="", qty=1, price_fen=1990, locked_qty=0, returned_qty=0))
         for start in range(0, len(line_rows), 5000):
             conn.execute(insert(OrderLine.__table__), line_rows[start:start + 5000])
@@ -132,11 +143,11 @@ def seed(engine: Engine, n_orders: int, *, units_per_sku: int, rng: random.Rando
 def service_lock_and_ship(engine: Engine, order_ids: list[int]) -> None:
     for order_id in order_ids:
         with session_scope(engine) as s:
-            order = queries.get_order(s, order_id)
+            order = lifecycle.take_order(s, order_id)
             allocation.lock_order(s, order, user="bench")
             lifecycle.settle_status(s, order, user="bench")
         with session_scope(engine) as s:
-            order = queries.get_order(s, order_id)
+            order = lifecycle.take_order(s, order_id)
             actions.start_picking(s, order, user="bench")
             actions.mark_packed(s, order, user="bench")
             actions.ship(s, order, waybill=f"YT{order_id:013d}", courier="yuantong", user="bench")
@@ -251,12 +262,62 @@ def _compare(backend: str, pg_url: str, runs, prepare) -> tuple[BenchResult, Ben
     return results[0], results[1]
 
 
-def bench_lock_and_ship(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
-    """Service path vs raw SQL, each on its own fresh database seeded identically."""
-    return _compare(backend, pg_url,
-                    [("lock+ship (services)", service_lock_and_ship, n_orders),
-                     ("lock+ship (raw SQL)", raw_lock_and_ship, n_orders)],
-                    lambda engine: seed(engine, n_orders, units_per_sku=n_orders * 3, rng=random.Random(7)))
+def bench_lock_and_ship(backend: str, n_orders: int, pg_url: str, *, history: int = 0,
+                        chunk: int = 50) -> tuple[BenchResult, BenchResult]:
+    """Service path vs raw SQL, each on its own database seeded identically (on top of ``history`` old
+    orders, see ``with_history``), taking turns ``chunk`` orders at a time: on a machine others share,
+    a slower minute then falls on both sides alike instead of on whichever ran during it."""
+    from oms_tui.services.stock.check import run_checks
+
+    runners = [("lock+ship (services)", service_lock_and_ship), ("lock+ship (raw SQL)", raw_lock_and_ship)]
+    with with_history(backend, pg_url, history) as urls:
+        engines = [make_engine(url) for url in urls]
+        try:
+            work = [seed(engine, n_orders, units_per_sku=n_orders * 3, rng=random.Random(7), first_sku=1 if history else 0)
+                    for engine in engines]
+            before = []
+            for engine in engines:
+                with session_scope(engine) as s:
+                    before.append(sorted(str(v) for v in run_checks(s)))
+            elapsed, statements = [0.0, 0.0], [0, 0]
+            for start in range(0, n_orders, chunk):
+                # Alternate who goes first, so neither always follows the other's commits.
+                for side in (0, 1) if (start // chunk) % 2 == 0 else (1, 0):
+                    with counting_statements(engines[side]) as counted:
+                        started = time.perf_counter()
+                        runners[side][1](engines[side], work[side][start:start + chunk])
+                        elapsed[side] += time.perf_counter() - started
+                    statements[side] += counted[0]
+            for side, engine in enumerate(engines):
+                with session_scope(engine) as s:
+                    after = sorted(str(v) for v in run_checks(s))
+                if after != before[side]:
+                    raise RuntimeError(f"{runners[side][0]}: books do not balance after the run: "
+                                       f"{sorted(set(after) - set(before[side]))[:3]}")
+        finally:
+            for engine in engines:
+                engine.dispose()
+    return tuple(BenchResult(name, backend, n_orders, elapsed[side], statements[side])  # type: ignore[return-value]
+                 for side, (name, _runner) in enumerate(runners))
+
+
+@contextmanager
+def with_history(backend: str, pg_url: str, history: int):
+    """Two scratch databases: empty, or each a copy of one holding ``history`` orders of a shop's past
+    (``bench.screens.build``: 70 % shipped, their lines, ledger and holds) — the indexes the lock and
+    ship statements go through as deep as they are after years of business."""
+    if not history:
+        with scratch_database(backend, pg_url) as first, scratch_database(backend, pg_url) as second:
+            yield [first, second]
+        return
+    from oms_tui.bench.screens import build
+
+    with scratch_database(backend, pg_url) as url:
+        engine = make_engine(url)
+        build(engine, history, rng=random.Random(5))
+        engine.dispose()
+        with copy_of(url) as first, copy_of(url) as second:
+            yield [first, second]
 
 
 def _lock_worker(url: str, order_ids: list[int], go, queue) -> None:  # noqa: ANN001
@@ -265,7 +326,7 @@ def _lock_worker(url: str, order_ids: list[int], go, queue) -> None:  # noqa: AN
     locked = 0
     for order_id in order_ids:
         with session_scope(engine) as s:
-            order = queries.get_order(s, order_id)
+            order = lifecycle.take_order(s, order_id)
             if allocation.lock_order(s, order, user="bench"):
                 locked += 1
             lifecycle.settle_status(s, order, user="bench")

@@ -27,10 +27,10 @@ from oms_tui.services.orders.lifecycle import (
     fully_locked,
     lock_for_change,
     settle_status,
+    take_order,
     transition,
 )
 from oms_tui.services.orders.lines import unresolved_lines as not_resolved
-from oms_tui.services.orders.queries import get_order
 from oms_tui.services.stock import ledger
 
 # --- lifecycle actions -----------------------------------------------------------------------
@@ -127,8 +127,7 @@ def resolve_hold(session: Session, hold_id: int, *, actor: Actor, resolution: st
     user = actor.name
     hold = holds.get_hold(session, hold_id)
     refuse_approval_hold(session, hold)
-    order = get_order(session, hold.order_id)
-    lock_for_change(session, order)
+    order = take_order(session, hold.order_id)
     session.refresh(hold)  # someone may have resolved it while we waited for the order
     if hold.kind == HoldKind.SKU_UNMAPPED and hold.resolved_at is None and not_resolved(session, order.id):
         # Released by hand, the order would reach the floor with lines nobody can pick or pack.

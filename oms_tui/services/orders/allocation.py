@@ -120,7 +120,7 @@ def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
     # one order queue here, and the second finds the lines locked instead of locking them again.
     lifecycle.lock_for_change(session, order)
     lines = sorted(
-        (line for line in order_lines(session, order.id) if line.sku_id is not None and line.locked_qty < line.qty),
+        (line for line in ledger.line_stock(session, order.id) if line.sku_id is not None and line.locked_qty < line.qty),
         key=lambda line: line.sku_id,  # one global order of row locks: no deadlocks between terminals
     )
     if not lines:
@@ -129,22 +129,26 @@ def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
     short: list[str] = []
     # A single line needs no savepoint: if its one guarded UPDATE refuses, nothing has changed.
     savepoint = session.begin_nested() if len(lines) > 1 else None
-    for line in lines:
-        need = line.qty - line.locked_qty
-        ok = apply_move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=need, order_id=order.id,
-                   user=user, reason=ORDER_ACCEPTED)
-        if not ok and _is_vip(session, order):
-            ok = _draw_vip_reservation(session, order, line, need, user)
-        if not ok:
-            short.append(line.sku_code)
-            if savepoint is None:
-                break
-            continue  # every short SKU is named; the savepoint undoes the lines that did lock
+    moves: list[dict] = []  # the lines' ledger rows, written in one statement
+    try:
+        for line in lines:
+            need = line.qty - line.locked_qty
+            ok = apply_move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=need, order_id=order.id,
+                            user=user, reason=ORDER_ACCEPTED, ledger_rows=moves)
+            if not ok and _is_vip(session, order):
+                ok = _draw_vip_reservation(session, order, line, need, user)
+            if not ok:
+                short.append(line.sku_code)
+                if savepoint is None:
+                    break
+                continue  # every short SKU is named; the savepoint undoes the lines that did lock
+    finally:
+        ledger.write_ledger(session, moves)  # every move made has its row (a savepoint rolled back undoes both)
     if short:
         if savepoint is not None:
             savepoint.rollback()
         return short
-    ledger.set_locked_qty(session, [(line, line.qty) for line in lines])
+    ledger.set_locked_qty(session, [(line.id, line.qty) for line in lines])
     if savepoint is not None:
         savepoint.commit()
     holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution=phrase(N_("stock locked")))

@@ -12,11 +12,12 @@ from __future__ import annotations
 from sqlalchemy import bindparam, event, exists, func, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from oms_tui.db import connection_for, writes_alone
 
-from oms_tui.errors import IllegalTransition
+from oms_tui.errors import IllegalTransition, NotFound
 from oms_tui.i18n import N_
 from oms_tui.models import (
     Hold,
@@ -125,6 +126,23 @@ def lock_for_change(session: Session, order: Order) -> OrderStatus:
     session.refresh(order, with_for_update=True)
     _mark_held(session, order.id)
     return OrderStatus(order.status)
+
+
+_TAKE_ORDER = select(Order).where(Order.id == bindparam("order_id")).with_for_update()
+
+
+def take_order(session: Session, order_id: int) -> Order:
+    """The order, its row taken for a change (as ``lock_for_change`` takes it) in the same read: an action
+    that starts from an order id reads its row once, not once to load it and once more to lock it."""
+    order = session.identity_map.get(identity_key(Order, order_id))
+    if order is not None:
+        lock_for_change(session, order)
+        return order
+    order = session.exec(_TAKE_ORDER, params={"order_id": order_id}).first()
+    if order is None:
+        raise NotFound(N_("unknown order {order}"), order=order_id)
+    _mark_held(session, order.id)
+    return order
 
 
 # --- the guarded status UPDATE --------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import and_, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from oms_tui.db import connection_for
@@ -94,11 +95,14 @@ def apply_move(
     reservation_id: int | None = None,
     user: str,
     reason: str = "",
+    ledger_rows: list[dict] | None = None,
 ) -> bool:
     """Apply the deltas if no bucket and not `available` would go negative and no bucket would pass
     ``limits.MAX_QUANTITY``; write the ledger row.
 
     Returns False (and changes nothing) when the guard refuses (``why_refused`` says why).
+    ``ledger_rows``: the ledger row is added to this list instead, for the caller to write with the
+    other moves of one order in one statement (``write_ledger``) before it returns, whatever happens.
     """
     deltas = {"d_on_hand": d_on_hand, "d_inbound": d_inbound, "d_locked": d_locked, "d_reserved": d_reserved,
               "d_damaged": d_damaged}
@@ -115,10 +119,20 @@ def apply_move(
                                        **deltas})
     if result.rowcount != 1:
         return False
-    connection.execute(_INSERT_MOVE, {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(kind),
-                                   **deltas, "order_id": order_id, "reservation_id": reservation_id, "user": user,
-                                   "reason": reason[:500]})
+    row = {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(kind), **deltas,
+           "order_id": order_id, "reservation_id": reservation_id, "user": user, "reason": reason[:500]}
+    if ledger_rows is None:
+        connection.execute(_INSERT_MOVE, row)
+    else:
+        ledger_rows.append(row)
     return True
+
+
+def write_ledger(session: Session, rows: list[dict]) -> None:
+    """The ledger rows ``apply_move`` left in a list, in one statement."""
+    if rows:
+        connection_for(session).execute(_INSERT_MOVE, rows)
+        rows.clear()
 
 
 def stock_order(keys: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -244,17 +258,22 @@ SHIPPED = phrase(N_("shipped"))
 def ship_order_stock(session: Session, order: Order, *, user: str) -> None:
     """The parcel left: on_hand and locked both go down by every line's quantity."""
     shipped: list[OrderLine] = []
-    for line in sorted(order_lines(session, order.id), key=lambda line: line.sku_id or 0):
-        if line.sku_id is None:
-            raise ValidationError(N_("line {sku} has no known SKU; resolve the sync conflict first"), sku=line.sku_code)
-        if line.locked_qty != line.qty:
-            raise InsufficientStock(N_("{sku}: only {locked} of {qty} locked; lock first"), sku=line.sku_code,
-                                    locked=line.locked_qty, qty=line.qty)
-        if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.SHIP, d_on_hand=-line.qty,
-                     d_locked=-line.qty, order_id=order.id, user=user, reason=SHIPPED):
-            raise InsufficientStock(N_("{sku}: not enough on hand to ship {qty}"), sku=line.sku_code, qty=line.qty)
-        shipped.append(line)
-    set_locked_qty(session, [(line, 0) for line in shipped])
+    moves: list[dict] = []
+    try:
+        for line in sorted(line_stock(session, order.id), key=lambda line: line.sku_id or 0):
+            if line.sku_id is None:
+                raise ValidationError(N_("line {sku} has no known SKU; resolve the sync conflict first"),
+                                      sku=line.sku_code)
+            if line.locked_qty != line.qty:
+                raise InsufficientStock(N_("{sku}: only {locked} of {qty} locked; lock first"), sku=line.sku_code,
+                                        locked=line.locked_qty, qty=line.qty)
+            if not apply_move(session, order.warehouse_id, line.sku_id, MoveKind.SHIP, d_on_hand=-line.qty,
+                              d_locked=-line.qty, order_id=order.id, user=user, reason=SHIPPED, ledger_rows=moves):
+                raise InsufficientStock(N_("{sku}: not enough on hand to ship {qty}"), sku=line.sku_code, qty=line.qty)
+            shipped.append(line)
+    finally:
+        write_ledger(session, moves)  # every move made, even before a refusal, has its row
+    set_locked_qty(session, [(line.id, 0) for line in shipped])
 
 
 def return_stock(session: Session, order: Order, line: OrderLine, qty: int, *, condition: str, user: str,
@@ -286,14 +305,28 @@ _SET_LOCKED_QTY = (update(OrderLine.__table__).where(OrderLine.__table__.c.id ==
                    .values(locked_qty=bindparam("locked_qty")))
 
 
-def set_locked_qty(session: Session, changes: list[tuple[OrderLine, int]]) -> None:
-    """Write the lines' locked units in one statement, keeping the loaded lines in step (the unit of
-    work would send one per line, later, and cost more than the stock moves themselves)."""
+def set_locked_qty(session: Session, changes: list[tuple[int, int]]) -> None:
+    """Write (line id, locked units) in one statement, keeping any line this session has loaded in step
+    (the unit of work would send one statement per line, later, and cost more than the stock moves)."""
     if not changes:
         return
-    connection_for(session).execute(_SET_LOCKED_QTY, [{"line_id": line.id, "locked_qty": qty} for line, qty in changes])
-    for line, qty in changes:
-        set_committed_value(line, "locked_qty", qty)
+    connection_for(session).execute(_SET_LOCKED_QTY, [{"line_id": line_id, "locked_qty": qty}
+                                                       for line_id, qty in changes])
+    for line_id, qty in changes:
+        loaded = session.identity_map.get(identity_key(OrderLine, line_id))
+        if loaded is not None:
+            set_committed_value(loaded, "locked_qty", qty)
+
+
+_LINE = OrderLine.__table__.c
+_LINE_STOCK = (select(_LINE.id, _LINE.sku_id, _LINE.sku_code, _LINE.qty, _LINE.locked_qty)
+               .where(_LINE.order_id == bindparam("order_id")).order_by(_LINE.id))
+
+
+def line_stock(session: Session, order_id: int) -> list:
+    """What locking and shipping read of an order's lines (id, sku_id, sku_code, qty, locked_qty), as rows:
+    loading them as objects costs more than moving their stock."""
+    return list(session.execute(_LINE_STOCK, {"order_id": order_id}))
 
 
 _ORDER_LINES = select(OrderLine).where(OrderLine.order_id == bindparam("order_id")).order_by(col(OrderLine.id))
