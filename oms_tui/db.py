@@ -163,6 +163,12 @@ def connection_for(session: Session) -> Connection:
     return connection
 
 
+def reader_for(session: Session) -> Session | Connection:
+    """Where a hot-path Core read goes: the transaction's connection when the session has nothing unsaved
+    (nothing a flush would have to send first), else the session, which flushes before it reads."""
+    return session if session.new or session.dirty or session.deleted else connection_for(session)
+
+
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A session for reading only; on SQLite it does not take the write lock."""

@@ -35,6 +35,7 @@ from oms_tui.services.stock.ledger import apply_move, get_level, order_lines
 # Stock-ledger reasons every lock and release writes (stored phrases: read in the reader's language).
 ORDER_ACCEPTED = phrase(N_("order accepted"))
 ORDER_RELEASED = phrase(N_("order released"))
+STOCK_LOCKED = phrase(N_("stock locked"))  # how a lock resolves the order's stock_short hold
 
 
 def _draw_vip_reservation(session: Session, order: Order, line: OrderLine, need: int, user: str) -> bool:
@@ -151,7 +152,7 @@ def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
     ledger.set_locked_qty(session, [(line.id, line.qty) for line in lines])
     if savepoint is not None:
         savepoint.commit()
-    holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution=phrase(N_("stock locked")))
+    holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution=STOCK_LOCKED)
     audit.record(session, user, "order.lock", "order", order.id, lines={line.sku_code: line.qty for line in lines})
     lifecycle.write_columns(session, order, locked_at=utcnow())
     return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from oms_tui.db import reader_for
 from oms_tui.errors import NotFound, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import Hold, HoldKind, Order, utcnow
@@ -78,7 +79,7 @@ _ANY_OPEN_OF_KIND = (select(_HOLD.id).where(_HOLD.order_id == bindparam("order_i
 
 def resolve_open(session: Session, order: Order, kind: HoldKind, *, user: str, resolution: str) -> int:
     """Resolve the open hold of ``kind`` on the order, if any; returns how many were resolved."""
-    if session.execute(_ANY_OPEN_OF_KIND, {"order_id": order.id, "kind": str(kind)}).first() is None:
+    if reader_for(session).execute(_ANY_OPEN_OF_KIND, {"order_id": order.id, "kind": str(kind)}).first() is None:
         return 0
     count = 0
     for hold in open_holds(session, order.id):

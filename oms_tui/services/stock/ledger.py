@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
-from oms_tui.db import connection_for
+from oms_tui.db import connection_for, reader_for
 from oms_tui.errors import InsufficientStock, NotFound, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.limits import MAX_QUANTITY, OutOfBounds, require_delta, require_quantity
@@ -326,7 +326,7 @@ _LINE_STOCK = (select(_LINE.id, _LINE.sku_id, _LINE.sku_code, _LINE.qty, _LINE.l
 def line_stock(session: Session, order_id: int) -> list:
     """What locking and shipping read of an order's lines (id, sku_id, sku_code, qty, locked_qty), as rows:
     loading them as objects costs more than moving their stock."""
-    return list(session.execute(_LINE_STOCK, {"order_id": order_id}))
+    return list(reader_for(session).execute(_LINE_STOCK, {"order_id": order_id}))
 
 
 _ORDER_LINES = select(OrderLine).where(OrderLine.order_id == bindparam("order_id")).order_by(col(OrderLine.id))
