@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, bindparam, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
 from oms_tui.models import (
@@ -143,21 +143,31 @@ def load(session: Session, actor: Actor, zone: tzinfo, *, now: datetime | None =
         ship_notices=ship_notices(session), shops=shop_health(session))
 
 
-def orders_per_hour(session: Session, now: datetime) -> tuple[list[datetime], dict[str, list[int]]]:
-    """The last HOURS whole hours up to the current one: their starts, and platform → orders per hour.
+def _per_hour_statement():
+    """Orders per (hour, platform) over HOURS hours bounded by the parameters h0 … h{HOURS}.
 
-    Counted off the (created_at, platform) index."""
+    One small range of the order-time index per hour, the hours glued with UNION ALL: at a million orders
+    this is ~8× cheaper than one scan of the day computing a CASE per hour per row, or grouping by an hour
+    expression (SQLite then evaluates the function and sorts every row). Built once: composing 24 selects
+    cost more than running them."""
+    created = col(Order.created_at)
+    return union_all(*(select(literal_column(str(n)).label("hour"), col(Order.platform), func.count())
+                       .where(created >= bindparam(f"h{n}"), created < bindparam(f"h{n + 1}"))
+                       .group_by(col(Order.platform)) for n in range(HOURS)))
+
+
+PER_HOUR = _per_hour_statement()
+
+
+def orders_per_hour(session: Session, now: datetime) -> tuple[list[datetime], dict[str, list[int]]]:
+    """The last HOURS whole hours up to the current one: their starts, and platform → orders per hour."""
     current = now.replace(minute=0, second=0, microsecond=0)
     hours = [current - timedelta(hours=HOURS - 1 - n) for n in range(HOURS)]
-    # One range scan of the (created_at, platform) index, one column per hour: a day's orders are
-    # counted where they lie, never read out.
-    columns = [func.sum(case((and_(col(Order.created_at) >= start, col(Order.created_at) < start + timedelta(hours=1)),
-                              1), else_=0)) for start in hours]
-    counts = {row[0]: [int(n or 0) for n in row[1:]] for row in session.exec(
-        select(Order.platform, *columns).where(col(Order.created_at) >= hours[0],
-                                               col(Order.created_at) < current + timedelta(hours=1))
-        .group_by(Order.platform)).all()}
-    return hours, counts
+    bounds = {f"h{n}": start for n, start in enumerate([*hours, current + timedelta(hours=1)])}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * HOURS)
+    for hour, platform, count in session.execute(PER_HOUR, bounds).all():
+        counts[platform][int(hour)] = int(count)
+    return hours, dict(counts)
 
 
 def orders_per_day(session: Session, today: date) -> tuple[list[str], dict[str, list[int]]]:
@@ -171,19 +181,29 @@ def orders_per_day(session: Session, today: date) -> tuple[list[str], dict[str, 
     return days, dict(counts)
 
 
-def backlog(session: Session, now: datetime) -> dict[str, list[int]]:
-    """Open status → orders by time since payment (the AGE_LIMITS_HOURS columns, then "no payment time").
+def _backlog_statement():
+    """One count per (open status, age column) with the age limits as parameters l0 > l1 > l2.
 
-    Counted off the (status, paid_at) index."""
-    limits = [now - timedelta(hours=h) for h in AGE_LIMITS_HOURS]  # newest limit first
+    Each count is a range of the (status, paid_at) index, all in one statement: counting a range walks
+    the index, where grouping the open orders and computing a CASE per row per column cost ~5× more at a
+    million orders. Built once, like PER_HOUR."""
     paid = col(Order.paid_at)
-    columns = [paid >= limits[0], and_(paid < limits[0], paid >= limits[1]), and_(paid < limits[1], paid >= limits[2]),
-               paid < limits[2], paid.is_(None)]
-    # One scan of the open orders in the (status, paid_at) index.
-    rows = session.exec(select(Order.status, *(func.sum(case((column, 1), else_=0)) for column in columns))
-                        .where(col(Order.status).in_([s.value for s in OPEN_STATUSES])).group_by(Order.status)).all()
-    found = {row[0]: [int(n or 0) for n in row[1:]] for row in rows}
-    return {status.value: found[status.value] for status in OPEN_STATUSES if any(found.get(status.value, ()))}
+    l0, l1, l2 = bindparam("l0"), bindparam("l1"), bindparam("l2")
+    columns = [paid >= l0, and_(paid < l0, paid >= l1), and_(paid < l1, paid >= l2), paid < l2, paid.is_(None)]
+    return select(*(select(func.count()).select_from(Order).where(col(Order.status) == status.value, column)
+                    .scalar_subquery() for status in OPEN_STATUSES for column in columns)), len(columns)
+
+
+BACKLOG, BACKLOG_COLUMNS = _backlog_statement()
+
+
+def backlog(session: Session, now: datetime) -> dict[str, list[int]]:
+    """Open status → orders by time since payment (the AGE_LIMITS_HOURS columns, then "no payment time")."""
+    limits = {f"l{n}": now - timedelta(hours=h) for n, h in enumerate(AGE_LIMITS_HOURS)}  # newest limit first
+    counts = session.execute(BACKLOG, limits).one()
+    found = {status.value: [int(n) for n in counts[i * BACKLOG_COLUMNS:(i + 1) * BACKLOG_COLUMNS]]
+             for i, status in enumerate(OPEN_STATUSES)}
+    return {status: columns for status, columns in found.items() if any(columns)}
 
 
 def exception_rows(session: Session, first: date, last: date, orders: int) -> list[ExceptionRow]:
