@@ -363,12 +363,17 @@ def _dashboard_raw(conn) -> None:  # noqa: ANN001
 
 @dataclass(frozen=True)
 class Figure:
+    """One case: key press → page drawn inside the app (p50/p95, ms), the raw SQL of the page (p50/p95),
+    Pilot's own wall time for press and settle (p50), and the p50 of each part of the in-app time."""
+
     case: str
     backend: str
     pilot_p50: float
     pilot_p95: float
     raw_p50: float
     raw_p95: float
+    wall_p50: float = 0.0
+    parts: dict[str, float] = field(default_factory=dict)
 
     @property
     def ratio(self) -> float:
@@ -391,15 +396,106 @@ def time_raw(engine: Engine, case: Case, repeats: int) -> list[float]:
     return times
 
 
-async def time_pilot(engine: Engine, url: str, case: Case, repeats: int, *, key: str = "f5") -> list[float]:
-    """Open the screen, then ``repeats`` times press F5 and wait until the page is drawn. With another
-    ``key`` (one nothing binds) it measures the floor: what Pilot and Textual take for a key alone."""
+@dataclass
+class Trace:
+    """What happened in the app after one key press, as ``time.perf_counter`` instants: each read its
+    screen started (worker start, the fetch's start and end: SQL and shaping rows), each hand-over to
+    the UI thread (start and end of the ``done`` callback: filling the DataTable) and each frame the
+    screen composited and turned into terminal text."""
+
+    pressed: float = 0.0
+    pressed_cpu: float = 0.0  # ``time.process_time`` at the press (the app's CPU, all its threads)
+    reads: list[tuple[float, float]] = field(default_factory=list)  # fetch start, end (worker thread)
+    shown: list[tuple[float, float]] = field(default_factory=list)  # done start, end (UI thread)
+    frames: list[float] = field(default_factory=list)  # a frame written (end)
+    frames_cpu: list[float] = field(default_factory=list)  # ``time.process_time`` then
+
+    def drawn(self) -> float | None:
+        """The first frame written after the last read was shown: the page on the terminal."""
+        if not self.shown:
+            return None
+        last = max(end for _start, end in self.shown)
+        return next((t for t in sorted(self.frames) if t >= last), None)
+
+    def parts(self) -> dict[str, float] | None:
+        """Key press → page drawn and where it went, in ms: ``queue`` (press → first read starts),
+        ``fetch`` (the reads: SQL and shaping, summed), ``show`` (filling the table on the UI thread,
+        summed), ``draw`` (last table filled → the frame written); None when nothing was read."""
+        drawn = self.drawn()
+        if drawn is None or not self.reads:
+            return None
+        cpu = self.frames_cpu[self.frames.index(drawn)]
+        return {"total": (drawn - self.pressed) * 1000, "cpu": (cpu - self.pressed_cpu) * 1000,
+                "queue": (min(start for start, _end in self.reads) - self.pressed) * 1000,
+                "fetch": sum(end - start for start, end in self.reads) * 1000,
+                "show": sum(end - start for start, end in self.shown) * 1000,
+                "draw": (drawn - max(end for _start, end in self.shown)) * 1000}
+
+
+@contextlib.contextmanager
+def traced(app, trace_of: Callable[[], Trace]):  # noqa: ANN001
+    """Record every read, every hand-over and every frame of ``app`` into the current ``Trace``. A frame
+    is also turned into terminal text as a real terminal's would be (headless Textual skips that)."""
+    from textual._compositor import CompositorUpdate
+
+    from oms_tui.screens.base import OmsScreen
+
+    original_in_thread = OmsScreen._in_thread
+    original_display = app._display
+
+    def in_thread(screen, run, fetch, done):  # noqa: ANN001
+        def timed_fetch(session):  # noqa: ANN001
+            started = time.perf_counter()
+            try:
+                return fetch(session)
+            finally:
+                trace_of().reads.append((started, time.perf_counter()))
+
+        def timed_done(result):  # noqa: ANN001
+            started = time.perf_counter()
+            try:
+                return done(result)
+            finally:
+                trace_of().shown.append((started, time.perf_counter()))
+        return original_in_thread(screen, run, timed_fetch, timed_done)
+
+    def display(screen, renderable) -> None:  # noqa: ANN001
+        original_display(screen, renderable)
+        if isinstance(renderable, CompositorUpdate):
+            renderable.render_segments(app.console)
+            trace_of().frames.append(time.perf_counter())
+            trace_of().frames_cpu.append(time.process_time())
+
+    OmsScreen._in_thread = in_thread
+    app._display = display
+    try:
+        yield
+    finally:
+        OmsScreen._in_thread = original_in_thread
+        del app._display
+
+
+@dataclass(frozen=True)
+class PilotRun:
+    """One case through Pilot: per press, key press → page drawn measured inside the app (with where
+    it went), and the wall time Pilot itself took to press and settle (its idle waits included)."""
+
+    in_app: list[dict[str, float]]
+    pilot_wall: list[float]
+
+
+async def time_pilot(engine: Engine, url: str, case: Case, repeats: int, *, key: str = "f5") -> PilotRun:
+    """Open the screen, then ``repeats`` times press ``key`` (F5, refresh) and let Pilot settle (every
+    read finished, the app idle). With another ``key`` (one nothing binds) it measures the floor of
+    Pilot's own wall time: its idle waits (``wait_for_idle`` sleeps in slices of 20 ms until the process
+    is quiet) are not the app's time, which is why the figure that counts is the in-app one."""
     from textual.worker import WorkerCancelled
 
     from oms_tui.app import OmsApp
 
     settings = load_settings(database_url=url)
     app = OmsApp(engine, settings, user_name="bench")
+    trace = Trace()
 
     async def settle(pilot) -> None:  # noqa: ANN001
         for _round in range(2):
@@ -408,7 +504,7 @@ async def time_pilot(engine: Engine, url: str, case: Case, repeats: int, *, key:
                 await app.workers.wait_for_complete()
         await pilot.pause()
 
-    times = []
+    in_app, walls = [], []
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
         if case.screen == "order":
@@ -419,16 +515,20 @@ async def time_pilot(engine: Engine, url: str, case: Case, repeats: int, *, key:
         if case.prepare is not None:
             case.prepare(app.screen)
             await settle(pilot)
-        for _n in range(repeats):
-            started = time.perf_counter()
-            await pilot.press(key)
-            await settle(pilot)
-            times.append((time.perf_counter() - started) * 1000)
-        if case.screen == "orders" and key == "f5":
-            for _n in range(PAGED_THROUGH):  # paged on, so the peak RSS the command reports covers paging
-                await pilot.press("pagedown")
+        with traced(app, lambda: trace):
+            for _n in range(repeats):
+                trace = Trace(pressed=time.perf_counter(), pressed_cpu=time.process_time())
+                await pilot.press(key)
                 await settle(pilot)
-    return times
+                walls.append((time.perf_counter() - trace.pressed) * 1000)
+                parts = trace.parts()
+                if parts is not None:
+                    in_app.append(parts)
+            if case.screen == "orders" and key == "f5":
+                for _n in range(PAGED_THROUGH):  # paged on, so the peak RSS the command reports covers paging
+                    await pilot.press("pagedown")
+                    await settle(pilot)
+    return PilotRun(in_app, walls)
 
 
 def bench_screens(url: str, backend: str, n_orders: int, *, repeats: int = 7,
@@ -437,14 +537,19 @@ def bench_screens(url: str, backend: str, n_orders: int, *, repeats: int = 7,
     figures = []
     try:
         stock = next(case for case in cases(n_orders) if case.screen == "stock")
-        floor = percentiles(asyncio.run(time_pilot(engine, url, stock, repeats, key="f24")))
-        figures.append(Figure("(Pilot floor: unbound key)", backend, floor[0], floor[1], 0.0, 0.0))
+        floor = asyncio.run(time_pilot(engine, url, stock, repeats, key="f24"))
+        figures.append(Figure("(Pilot floor: unbound key)", backend, 0.0, 0.0, 0.0, 0.0,
+                              wall_p50=percentiles(floor.pilot_wall)[0]))
         for case in cases(n_orders):
             if only and only not in case.name:
                 continue
             raw = percentiles(time_raw(engine, case, repeats))
-            pilot = percentiles(asyncio.run(time_pilot(engine, url, case, repeats)))
-            figures.append(Figure(case.name, backend, pilot[0], pilot[1], raw[0], raw[1]))
+            run = asyncio.run(time_pilot(engine, url, case, repeats))
+            in_app = percentiles([parts["total"] for parts in run.in_app]) if run.in_app else (0.0, 0.0)
+            parts = {name: statistics.median(p[name] for p in run.in_app)
+                     for name in ("cpu", "queue", "fetch", "show", "draw")} if run.in_app else {}
+            figures.append(Figure(case.name, backend, in_app[0], in_app[1], raw[0], raw[1],
+                                  wall_p50=percentiles(run.pilot_wall)[0], parts=parts))
     finally:
         engine.dispose()
     return figures

@@ -91,6 +91,7 @@ class ReviewScreen(PagedTableScreen):
         super().__init__()
         self.detail: DetailView | None = None
         self._detail_timer = None
+        self._detail_asked: int | None = None  # the order whose detail was last read (or is being read)
         self._decided: set[str] = set()  # orders decided at this desk: leaving the queue is no news
 
     def compose(self) -> ComposeResult:
@@ -150,10 +151,18 @@ class ReviewScreen(PagedTableScreen):
         if not result.rows:
             self._show_detail(None)
         else:
-            self._load_detail_soon()
+            # At once: the page and its detail pane are one answer to the key (the wait is for a cursor
+            # moving over rows, not for a page just read).
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            self.load_detail()
 
     @on(DataTable.RowHighlighted, "#table")
     def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        if self._detail_asked is not None and self._detail_asked == self.selected_order_id():
+            if self._detail_timer is not None:  # back on the row whose detail is shown: nothing to read
+                self._detail_timer.stop()
+            return
         self._load_detail_soon()
 
     @on(DataTable.RowSelected, "#table")
@@ -181,6 +190,7 @@ class ReviewScreen(PagedTableScreen):
 
     def load_detail(self) -> None:
         order_id = self.selected_order_id()
+        self._detail_asked = order_id
         if order_id is None:
             self._show_detail(None)
             return
