@@ -70,6 +70,7 @@ class ReviewScreen(PagedTableScreen):
     TITLE_ID = N_("Review queue")
     CSS_PATH = "review.tcss"
     PAGE_SIZE = 30
+    COUNT_CAP = 10_000  # a queue of 50k reads "10,000+ rows" at once
     # Short descriptions so the eight decisions fit an 80-column footer; the ``?`` panel adds the tooltips.
     BINDINGS = [
         Binding("e", "edit_address", N_("Edit"), tooltip=N_("Edit the receiver and address")),
@@ -134,7 +135,7 @@ class ReviewScreen(PagedTableScreen):
                 Column(_("Total"), "total", priority=2)]
 
     def fetch_count(self, session: Session, query: object) -> int:
-        return review.count_queue(session)
+        return review.count_queue(session, cap=self.COUNT_CAP)
 
     def fetch_rows(self, session: Session, query: object, limit: int, offset: int) -> list[TableRow]:
         now = utcnow()

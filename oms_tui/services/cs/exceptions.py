@@ -234,7 +234,9 @@ class DeskSummary:
     pending: list[AlertRow]
 
 
-def desk_summary(session: Session, *, since: datetime, alert_limit: int = 20) -> DeskSummary:
-    """Everything the desk shows beside its table, in one read."""
-    return DeskSummary(exception_ratio(session, since=since), count_open(session), count_alerts(session),
+def desk_summary(session: Session, *, since: datetime, alert_limit: int = 20,
+                 open_cap: int | None = None) -> DeskSummary:
+    """Everything the desk shows beside its table, in one read; the open holds counted up to ``open_cap``
+    (``count_open``'s cap)."""
+    return DeskSummary(exception_ratio(session, since=since), count_open(session, cap=open_cap), count_alerts(session),
                        pending_alerts(session, limit=alert_limit))

@@ -80,8 +80,12 @@ class QueueItem:
 _IN_REVIEW = Order.status == OrderStatus.REVIEW
 
 
-def count_queue(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(Order).where(_IN_REVIEW)).one()
+def count_queue(session: Session, *, cap: int | None = None) -> int:
+    """Orders in review; with ``cap``, counting stops past it (the answer is then ``cap + 1``)."""
+    if cap is None:
+        return session.exec(select(func.count()).select_from(Order).where(_IN_REVIEW)).one()
+    matching = select(Order.id).where(_IN_REVIEW).limit(cap + 1).subquery()
+    return session.exec(select(func.count()).select_from(matching)).one()
 
 
 def list_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[QueueItem]:
