@@ -5,7 +5,7 @@ resolve a whole kind at once where no decision per order is needed; the exceptio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from sqlmodel import Session
@@ -114,6 +114,13 @@ class ExceptionsScreen(PagedTableScreen):
 
     def fetch_rows(self, session: Session, query: ExceptionFilter, limit: int, offset: int) -> list[TableRow]:
         now = utcnow()
+        return self._rows(exceptions.list_open(session, query, limit=limit, offset=offset, now=now), now)
+
+    def fetch_rows_after(self, session: Session, query: ExceptionFilter, limit: int, after: tuple) -> list[TableRow]:
+        now = utcnow()
+        return self._rows(exceptions.list_open(session, query, limit=limit, now=now, after=after), now)
+
+    def _rows(self, found: list[exceptions.ExceptionRow], now: datetime) -> list[TableRow]:
         zone = shop_zone(self.oms.settings.timezone)
         return [
             TableRow(f"{row.hold_id}:{row.order_id}", (
@@ -122,8 +129,8 @@ class ExceptionsScreen(PagedTableScreen):
                 plain(row.platform_order_id), plain(named(PLATFORM_NAMES, row.platform)),
                 plain(named(STATUS_NAMES, row.order_status)), plain(render(row.reason)),
                 plain(local_time(row.opened_at, zone)),
-            ))
-            for row in exceptions.list_open(session, query, limit=limit, offset=offset, now=now)
+            ), position=(row.opened_at, row.hold_id))
+            for row in found
         ]
 
     def load_page(self, number: int | None = None, *, recount: bool = False) -> None:
