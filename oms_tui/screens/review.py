@@ -138,14 +138,20 @@ class ReviewScreen(PagedTableScreen):
         return review.count_queue(session, cap=self.COUNT_CAP)
 
     def fetch_rows(self, session: Session, query: object, limit: int, offset: int) -> list[TableRow]:
+        return self._rows(review.list_queue(session, limit=limit, offset=offset))
+
+    def fetch_rows_after(self, session: Session, query: object, limit: int, after: tuple) -> list[TableRow]:
+        return self._rows(review.list_queue(session, limit=limit, after=after))
+
+    def _rows(self, items: list[review.QueueItem]) -> list[TableRow]:
         now = utcnow()
         rows = []
-        for item in review.list_queue(session, limit=limit, offset=offset):
+        for item in items:
             why = ", ".join(named(HOLD_NAMES, h.kind) for h in item.holds) or named(STATUS_NAMES, item.status)
             rows.append(TableRow(str(item.order_id), (
                 Text(format_age(item.age(now)), justify="right"), plain(item.platform_order_id),
                 plain(named(PLATFORM_NAMES, item.platform)), Text(why, style="bold"), plain(item.receiver_name),
-                money(item.total_fen))))
+                money(item.total_fen)), position=(item.paid_at, item.created_at, item.order_id)))
         return rows
 
     def on_page_shown(self, result) -> None:  # noqa: ANN001 - a PageResult
