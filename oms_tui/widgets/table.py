@@ -29,6 +29,12 @@ from textual.widgets import DataTable
 from oms_tui.widgets.paging import TableRow
 
 
+# What the fast cell path reads of DataTable (Textual 8.x; tests/widgets/test_table_cells.py compares the
+# result with DataTable's own render): without them every cell goes DataTable's way.
+DATATABLE_INTERNALS = all(hasattr(DataTable, name) for name in (
+    "_get_styles_to_render_cell", "_get_row_renderables", "_get_row_style", "_should_highlight"))
+
+
 @dataclass(frozen=True)
 class Column:
     """One column: its translated label and key; ``priority`` 0 is always shown, higher numbers are
@@ -167,7 +173,8 @@ class KeyedTable(DataTable):
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
-        if row_index < self.fixed_rows or column_index < self.fixed_columns:  # header, labels, fixed cells
+        if not DATATABLE_INTERNALS or row_index < self.fixed_rows or column_index < self.fixed_columns:
+            # a Textual without the internals this relies on; the header, row labels, fixed cells
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         cache_key = (row_key, self._column_locations.get_key(column_index), base_style, cursor, hover,
