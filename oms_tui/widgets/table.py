@@ -16,6 +16,7 @@ idle; and a refill is where the cursor is put back, so every screen gets the sam
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -31,8 +32,12 @@ from oms_tui.widgets.paging import TableRow
 
 # What the fast cell path reads of DataTable (Textual 8.x; tests/widgets/test_table_cells.py compares the
 # result with DataTable's own render): without them every cell goes DataTable's way.
+# A newer Textual that renames or reshapes them gets DataTable's own drawing, never a wrong one: the
+# method's parameters are checked here, the instance attributes on first use (``_fast_cell``).
 DATATABLE_INTERNALS = all(hasattr(DataTable, name) for name in (
-    "_get_styles_to_render_cell", "_get_row_renderables", "_get_row_style", "_should_highlight"))
+    "_render_cell", "_get_styles_to_render_cell", "_get_row_renderables", "_get_row_style", "_should_highlight")
+) and list(inspect.signature(DataTable._render_cell).parameters) == [
+    "self", "row_index", "column_index", "base_style", "width", "cursor", "hover"]
 
 
 @dataclass(frozen=True)
@@ -173,9 +178,18 @@ class KeyedTable(DataTable):
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
+        global DATATABLE_INTERNALS
         if not DATATABLE_INTERNALS or row_index < self.fixed_rows or column_index < self.fixed_columns:
             # a Textual without the internals this relies on; the header, row labels, fixed cells
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        try:
+            return self._fast_cell(row_index, column_index, base_style, width, cursor, hover)
+        except AttributeError:  # an instance attribute this reads is gone: DataTable's way from now on
+            DATATABLE_INTERNALS = False
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+
+    def _fast_cell(self, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool,
+                   hover: bool) -> list[list[Segment]]:
         row_key = self._row_locations.get_key(row_index)
         cache_key = (row_key, self._column_locations.get_key(column_index), base_style, cursor, hover,
                      self._show_hover_cursor, self._update_count, self._pseudo_class_state)
