@@ -350,6 +350,9 @@ class Order(SQLModel, table=True):
         Index("ix_order_status_created", "status", "created_at", "id"),
         Index("ix_order_platform_created", "platform", "created_at", "id"),
         Index("ix_order_receiver_name", "receiver_name", postgresql_ops={"receiver_name": "text_pattern_ops"}),
+        # The ready orders no wave has taken: the pick list's preview and wave creation (migration 0020).
+        Index("ix_order_wave_candidates", "id", sqlite_where=text("status = 'ready' AND wave_id IS NULL"),
+              postgresql_where=text("status = 'ready' AND wave_id IS NULL")),
         *(within("order", amount, 0, MAX_FEN) for amount in ("total_fen", "paid_fen", "discount_fen", "post_fee_fen")),
     )
 

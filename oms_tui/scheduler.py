@@ -46,6 +46,7 @@ from oms_tui.services.orders import allocation, holds, queries
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.shipping import buyer_sms, stalls, tracking, waybills
 from oms_tui.services.reports import rollup
+from oms_tui.services.portal import retention
 from oms_tui.services.purchasing import supplier_mail
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,7 @@ class JobKind(StrEnum):
     DASHBOARD_ROLLUP = "dashboard_rollup"  # the dashboard's daily figures (services/reports/rollup.py)
     SUPPLIER_MAIL = "supplier_mail"  # the weekly mail to each supplier, queued in the outbox
     STATISTICS = "statistics"  # the query planner's statistics (ANALYZE / PRAGMA optimize), schema.py
+    PORTAL_PURGE = "portal_purge"  # the buyer portal's ended sign-in codes and sessions (services/portal/retention.py)
 
 
 # What each kind of job does: (scheduler, target) → what the run did.
@@ -179,6 +181,7 @@ JOB_KINDS: dict[JobKind, Callable[[OmsScheduler, str], Any]] = {
     JobKind.DASHBOARD_ROLLUP: lambda scheduler, _target: scheduler.run_dashboard_rollup(),
     JobKind.SUPPLIER_MAIL: lambda scheduler, _target: scheduler.run_supplier_mail(),
     JobKind.STATISTICS: lambda scheduler, _target: scheduler.run_statistics(),
+    JobKind.PORTAL_PURGE: lambda scheduler, _target: scheduler.run_portal_purge(),
 }
 NIGHTLY_JOB = "tracking-nightly"
 
@@ -191,6 +194,10 @@ DASHBOARD_ROLLUP_SECONDS = 120.0
 # The planner's statistics follow the data's shape (a day's orders, the shipped share), which moves slowly;
 # a refresh takes milliseconds on SQLite (approximate) and seconds on PostgreSQL at a million orders.
 STATISTICS_HOURS = 6.0
+
+# The portal's codes and sessions are deleted a day after they end (retention.KEEP_AFTER); looking hourly
+# keeps the tables at about a day's sign-ins.
+PORTAL_PURGE_HOURS = 1.0
 
 # A shop's items change rarely; the SKU mapping screen only suggests from them.
 ITEM_PULL_HOURS = 6.0
@@ -217,6 +224,7 @@ def job_specs(settings: Settings, *, webhook_seconds: float = 15.0, housekeeping
     specs.append(jobs.JobSpec("approval-escalation", JobKind.APPROVAL_ESCALATION, APPROVAL_ESCALATION_SECONDS))
     specs.append(jobs.JobSpec("dashboard-rollup", JobKind.DASHBOARD_ROLLUP, DASHBOARD_ROLLUP_SECONDS))
     specs.append(jobs.JobSpec("statistics", JobKind.STATISTICS, STATISTICS_HOURS * 3600))
+    specs.append(jobs.JobSpec("portal-purge", JobKind.PORTAL_PURGE, PORTAL_PURGE_HOURS * 3600))
     specs.append(jobs.JobSpec("supplier-mail", JobKind.SUPPLIER_MAIL, SUPPLIER_MAIL_DAYS * 86400,
                               enabled=bool(settings.smtp.host)))
     specs.append(jobs.JobSpec("token-refresh", JobKind.TOKEN_REFRESH, token_minutes * 60, enabled=bool(settings.shops)))
@@ -449,6 +457,10 @@ class OmsScheduler:
     def run_statistics(self) -> dict[str, object]:
         """Refresh the query planner's statistics, so the screens' first pages keep their indexed plans."""
         return refresh_statistics(self.engine)
+
+    def run_portal_purge(self, *, now: datetime | None = None) -> retention.PurgeRun:
+        moment = now or utcnow()
+        return retrying_transaction(self.engine, lambda session: retention.purge_expired(session, now=moment))
 
     def run_token_refresh(self, *, now: datetime | None = None) -> shop_auth.RefreshRun:
         """Refresh the shops' tokens before they expire; alert, days ahead, on an authorization about to end."""

@@ -12,12 +12,10 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from oms_tui.db import make_engine
 from oms_tui.schema import upgrade_to_head
-from tests.helpers.db import PG_ADMIN_URL, create_pg_database, drop_pg_database
+from tests.helpers.db import PG_ADMIN_URL, create_pg_database, drop_pg_database, empty_pg_database
 from tests.helpers.shop import SIM_SKUS, seed_catalogue
 
 
@@ -42,14 +40,6 @@ def pg_database_url() -> Iterator[str]:
     drop_pg_database(name)
 
 
-def _truncate_pg(url: str) -> None:
-    engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture
 def sqlite_url(sqlite_template, tmp_path) -> str:
     path = tmp_path / "oms.db"
@@ -63,7 +53,7 @@ def db_url(request, sqlite_template, tmp_path) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     url = request.getfixturevalue("pg_database_url")
-    _truncate_pg(url)
+    empty_pg_database(url)
     return url
 
 
@@ -121,7 +111,7 @@ def listener():
 def pg_engine(request):
     """A migrated, empty PostgreSQL database only (for what SQLite cannot do, such as LISTEN/NOTIFY)."""
     url = request.getfixturevalue("pg_database_url")
-    _truncate_pg(url)
+    empty_pg_database(url)
     engine = make_engine(url, pool_size=10)
     yield engine
     engine.dispose()

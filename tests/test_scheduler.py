@@ -110,8 +110,9 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
                          "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
                          "lock-expiry", "reservation-expiry", "approval-escalation", "token-refresh", "outbox:buyer_sms",
                          "tracking-poll", "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel",
-                         "dashboard-rollup", "supplier-mail", "outbox:supplier_mail", "statistics"}
+                         "dashboard-rollup", "supplier-mail", "outbox:supplier_mail", "statistics", "portal-purge"}
     assert (rows["statistics"].kind, rows["statistics"].interval_seconds) == ("statistics", 6 * 3600)
+    assert (rows["portal-purge"].kind, rows["portal-purge"].interval_seconds) == ("portal_purge", 3600)
     assert (rows["dashboard-rollup"].kind, rows["dashboard-rollup"].enabled) == ("dashboard_rollup", True)
     assert (rows["supplier-mail"].kind, rows["supplier-mail"].interval_seconds) == ("supplier_mail", 7 * 86400)
     assert (rows["token-refresh"].kind, rows["token-refresh"].enabled) == ("token_refresh", True)
@@ -339,3 +340,19 @@ def test_the_dashboard_rollup_job_rolls_up_today(seeded, db_url):
         assert s.get(Job, "dashboard-rollup").last_status == "ok"
         rows = s.exec(select(DashboardRollup).where(DashboardRollup.figure == "orders")).all()
         assert [(row.key, row.value) for row in rows] == [("jd", 1)]
+
+
+def test_the_portal_purge_job_deletes_sign_in_codes_a_day_after_they_expired(seeded, db_url):
+    from oms_tui.db import session_scope
+    from oms_tui.models import Job, PortalCode
+
+    with session_scope(seeded) as s:
+        old = utcnow() - timedelta(days=2)
+        s.add_all([PortalCode(phone="13800138000", code_hash="x", created_at=old, expires_at=old + timedelta(minutes=5)),
+                   PortalCode(phone="13800138001", code_hash="y", expires_at=utcnow() + timedelta(minutes=5))])
+    scheduler = OmsScheduler(seeded, load_settings(database_url=db_url), leadership=FixedLeadership(True))
+    scheduler.sync_jobs()
+    assert scheduler.run_job("portal-purge")
+    with read_session(seeded) as s:
+        assert s.get(Job, "portal-purge").last_status == "ok"
+        assert [c.phone for c in s.exec(select(PortalCode))] == ["13800138001"]

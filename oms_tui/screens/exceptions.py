@@ -5,7 +5,7 @@ resolve a whole kind at once where no decision per order is needed; the exceptio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from sqlmodel import Session
@@ -114,6 +114,13 @@ class ExceptionsScreen(PagedTableScreen):
 
     def fetch_rows(self, session: Session, query: ExceptionFilter, limit: int, offset: int) -> list[TableRow]:
         now = utcnow()
+        return self._rows(exceptions.list_open(session, query, limit=limit, offset=offset, now=now), now)
+
+    def fetch_rows_after(self, session: Session, query: ExceptionFilter, limit: int, after: tuple) -> list[TableRow]:
+        now = utcnow()
+        return self._rows(exceptions.list_open(session, query, limit=limit, now=now, after=after), now)
+
+    def _rows(self, found: list[exceptions.ExceptionRow], now: datetime) -> list[TableRow]:
         zone = shop_zone(self.oms.settings.timezone)
         return [
             TableRow(f"{row.hold_id}:{row.order_id}", (
@@ -122,19 +129,22 @@ class ExceptionsScreen(PagedTableScreen):
                 plain(row.platform_order_id), plain(named(PLATFORM_NAMES, row.platform)),
                 plain(named(STATUS_NAMES, row.order_status)), plain(render(row.reason)),
                 plain(local_time(row.opened_at, zone)),
-            ))
-            for row in exceptions.list_open(session, query, limit=limit, offset=offset, now=now)
+            ), position=(row.opened_at, row.hold_id))
+            for row in found
         ]
 
-    def on_page_shown(self, result) -> None:  # noqa: ANN001 - a PageResult
-        self.load_summary()
+    def load_page(self, number: int | None = None, *, recount: bool = False) -> None:
+        super().load_page(number, recount=recount)
+        if recount or not self.loaded:
+            # Beside the page, not after it: both answer the same key (a page turn leaves the summary be).
+            self.load_summary()
 
     def load_summary(self) -> None:
         zone = shop_zone(self.oms.settings.timezone)
 
         def fetch(session: Session) -> Summary:
             desk = exceptions.desk_summary(session, since=utcnow() - timedelta(hours=RATIO_HOURS),
-                                           alert_limit=ALERT_ROWS)
+                                           alert_limit=ALERT_ROWS, open_cap=self.COUNT_CAP)
             rows = [TableRow(str(a.id), (plain(local_time(a.created_at, zone)), plain(render(a.subject)),
                                          plain(a.channel or a.target),
                                          plain(a.platform_order_id or ""), plain(str(a.attempts)),
@@ -146,10 +156,11 @@ class ExceptionsScreen(PagedTableScreen):
 
     def _show_summary(self, summary: Summary) -> None:
         ratio = summary.ratio
+        open_holds = f"{self.COUNT_CAP:,}+" if summary.open_holds > self.COUNT_CAP else summary.open_holds
         self.query_one("#ratio", Label).update(
             _("Exception ratio, last {hours} h: {held} of {orders} orders ({percent}) · open holds: {open} · "
               "alerts waiting: {alerts}").format(hours=RATIO_HOURS, held=ratio.with_holds, orders=ratio.orders,
-                                                  percent=f"{ratio.percent:.1f}%", open=summary.open_holds,
+                                                  percent=f"{ratio.percent:.1f}%", open=open_holds,
                                                   alerts=summary.alerts))
         self.query_one("#alerts-title", Label).update(
             _("Alerts waiting to be sent ({count})").format(count=summary.alerts))

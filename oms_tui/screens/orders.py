@@ -114,9 +114,15 @@ class OrdersScreen(PagedTableScreen):
         return queries.count_orders(session, query.as_filter(), cap=self.COUNT_CAP)
 
     def fetch_rows(self, session: Session, query: OrdersQuery, limit: int, offset: int) -> list[TableRow]:
+        return self._rows(queries.list_order_rows(session, query.as_filter(), limit=limit, offset=offset))
+
+    def fetch_rows_after(self, session: Session, query: OrdersQuery, limit: int, after: tuple) -> list[TableRow]:
+        return self._rows(queries.list_order_rows(session, query.as_filter(), limit=limit, after=after))
+
+    def _rows(self, orders: list[queries.OrderListRow]) -> list[TableRow]:
         zone = shop_zone(self.oms.settings.timezone)
         rows = []
-        for o in queries.list_order_rows(session, query.as_filter(), limit=limit, offset=offset):
+        for o in orders:
             holds = ", ".join(named(HOLD_NAMES, kind) for kind in o.open_hold_kinds)
             rows.append(TableRow(
                 key=str(o.id),
@@ -124,6 +130,7 @@ class OrdersScreen(PagedTableScreen):
                        plain(named(STATUS_NAMES, o.status)), plain(holds), plain(o.receiver_name),
                        plain(f"{o.receiver_province} {o.receiver_city}".strip()), money(o.total_fen),
                        plain(local_time(o.created_at, zone)), plain(o.waybill or "")),
+                position=(o.created_at, o.id),
             ))
         return rows
 

@@ -28,6 +28,9 @@ class PagedTableScreen(OmsScreen):
     ]
 
     PAGE_SIZE = PAGE_SIZE
+    # A refresh reads its page at its offset while the offset is at most this many rows (exact: rows that
+    # came or went above it move it, and the cursor follows its row), past it from where the page began.
+    EXACT_REFRESH_ROWS = 10_000
     # With a cap, ``fetch_count`` may stop counting past it and answer ``COUNT_CAP + 1`` (more than the cap).
     COUNT_CAP: int | None = None
 
@@ -35,6 +38,11 @@ class PagedTableScreen(OmsScreen):
         super().__init__(**kwargs)
         self.page = Page(size=self.PAGE_SIZE)
         self.loaded = False  # a page has been shown at least once
+        # Keyset paging: page number → the position of the last row before it (for the query it was read
+        # under). Known for page 1 (nothing before it) and for each page next to one shown; a page not
+        # known (a jump) is read at its offset.
+        self._starts: dict[int, tuple | None] = {1: None}
+        self._starts_query: object = None
 
     # --- for subclasses ----------------------------------------------------------------------
 
@@ -51,6 +59,15 @@ class PagedTableScreen(OmsScreen):
 
     def fetch_rows(self, session: Session, query: object, limit: int, offset: int) -> list[TableRow]:
         raise NotImplementedError
+
+    def fetch_rows_after(self, session: Session, query: object, limit: int, after: tuple) -> list[TableRow]:
+        """Keyset paging, for a screen whose ``TableRow``s carry a ``position``: the ``limit`` rows that
+        come after ``after`` in the sort order. Without it, every page is read at its offset."""
+        raise NotImplementedError
+
+    @property
+    def keyset(self) -> bool:
+        return type(self).fetch_rows_after is not PagedTableScreen.fetch_rows_after
 
     def on_page_shown(self, result: PageResult) -> None:
         """Hook after a page is drawn."""
@@ -78,8 +95,17 @@ class PagedTableScreen(OmsScreen):
         recount = recount or not self.loaded
         query = self.current_query()
         anchor = self.table.anchor() if number is None else None
+        if query != self._starts_query:
+            self._starts, self._starts_query = {1: None}, query
+        starts = dict(self._starts) if self.keyset else {}
+        exact = number is None  # a refresh: rows above the page may have come or gone
 
         def rows_of(session: Session, page: Page) -> list[TableRow]:
+            if page.number in starts and not (exact and page.offset <= self.EXACT_REFRESH_ROWS):
+                after = starts[page.number]
+                if after is None:  # the first page
+                    return self.fetch_rows(session, query, page.size, 0)
+                return self.fetch_rows_after(session, query, page.size, after)
             return self.fetch_rows(session, query, page.size, page.offset)
 
         def fetch(session: Session) -> PageResult:
@@ -96,6 +122,8 @@ class PagedTableScreen(OmsScreen):
                 else:
                     page = Page(page.number, page.size, page.offset + len(rows), more=False)
             if anchor is not None and all(row.key != anchor.row.key for row in rows):
+                if rows and rows[-1].position is not None:
+                    starts[page.number + 1] = rows[-1].position
                 for number in (page.number - 1, page.number + 1):
                     neighbour = Page(number, page.size, page.total, page.more)
                     if 1 <= number <= page.pages or (page.more and number > page.pages):
@@ -106,11 +134,21 @@ class PagedTableScreen(OmsScreen):
 
         # Not ``table.loading``: that would take the focus away from the table.
         self.query_one("#page-label", Label).update(_("Loading…"))
-        self.read(fetch, lambda result: self._show_page(result, keep_cursor=anchor is not None), group="page")
+        self.read(fetch, lambda result: self._show_page(result, keep_cursor=anchor is not None, query=query,
+                                                        exact=exact), group="page")
 
-    def _show_page(self, result: PageResult, *, keep_cursor: bool = False) -> None:
+    def _show_page(self, result: PageResult, *, keep_cursor: bool = False, query: object = None,
+                   exact: bool = False) -> None:
         self.page = result.page
         self.loaded = True
+        if query == self._starts_query and result.rows and result.rows[-1].position is not None:
+            # Where the next page starts; the pages past it start elsewhere now. A page read at its offset
+            # also moves the start of each page before it (rows may have come or gone there): those are
+            # read at their offsets until turned to again.
+            number = result.page.number
+            exact = exact and result.page.offset <= self.EXACT_REFRESH_ROWS
+            self._starts = {n: after for n, after in self._starts.items() if n == 1 or (n <= number and not exact)}
+            self._starts[number + 1] = result.rows[-1].position
         gone = self.table.show_rows(result.rows, keep_cursor=keep_cursor)
         self.query_one("#page-label", Label).update(result.page.label())
         if gone is not None:

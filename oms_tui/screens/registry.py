@@ -79,7 +79,7 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("dashboard", N_("Dashboard"), N_("Today's orders, backlog and exceptions"),
                 "dashboard.view", "dashboard:DashboardScreen"),
     ScreenEntry("users", N_("Users"), N_("Who may sign in: roles, disabling, lock-outs, SSH keys"),
-                "users.admin", "users:UsersScreen"),
+                "users.manage", "users:UsersScreen"),
 )
 
 BY_KEY = {entry.key: entry for entry in SCREENS}

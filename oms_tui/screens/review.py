@@ -70,6 +70,7 @@ class ReviewScreen(PagedTableScreen):
     TITLE_ID = N_("Review queue")
     CSS_PATH = "review.tcss"
     PAGE_SIZE = 30
+    COUNT_CAP = 10_000  # a queue of 50k reads "10,000+ rows" at once
     # Short descriptions so the eight decisions fit an 80-column footer; the ``?`` panel adds the tooltips.
     BINDINGS = [
         Binding("e", "edit_address", N_("Edit"), tooltip=N_("Edit the receiver and address")),
@@ -91,6 +92,7 @@ class ReviewScreen(PagedTableScreen):
         super().__init__()
         self.detail: DetailView | None = None
         self._detail_timer = None
+        self._detail_asked: int | None = None  # the order whose detail was last read (or is being read)
         self._decided: set[str] = set()  # orders decided at this desk: leaving the queue is no news
 
     def compose(self) -> ComposeResult:
@@ -133,27 +135,41 @@ class ReviewScreen(PagedTableScreen):
                 Column(_("Total"), "total", priority=2)]
 
     def fetch_count(self, session: Session, query: object) -> int:
-        return review.count_queue(session)
+        return review.count_queue(session, cap=self.COUNT_CAP)
 
     def fetch_rows(self, session: Session, query: object, limit: int, offset: int) -> list[TableRow]:
+        return self._rows(review.list_queue(session, limit=limit, offset=offset))
+
+    def fetch_rows_after(self, session: Session, query: object, limit: int, after: tuple) -> list[TableRow]:
+        return self._rows(review.list_queue(session, limit=limit, after=after))
+
+    def _rows(self, items: list[review.QueueItem]) -> list[TableRow]:
         now = utcnow()
         rows = []
-        for item in review.list_queue(session, limit=limit, offset=offset):
+        for item in items:
             why = ", ".join(named(HOLD_NAMES, h.kind) for h in item.holds) or named(STATUS_NAMES, item.status)
             rows.append(TableRow(str(item.order_id), (
                 Text(format_age(item.age(now)), justify="right"), plain(item.platform_order_id),
                 plain(named(PLATFORM_NAMES, item.platform)), Text(why, style="bold"), plain(item.receiver_name),
-                money(item.total_fen))))
+                money(item.total_fen)), position=(item.paid_at, item.created_at, item.order_id)))
         return rows
 
     def on_page_shown(self, result) -> None:  # noqa: ANN001 - a PageResult
         if not result.rows:
             self._show_detail(None)
         else:
-            self._load_detail_soon()
+            # At once: the page and its detail pane are one answer to the key (the wait is for a cursor
+            # moving over rows, not for a page just read).
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            self.load_detail()
 
     @on(DataTable.RowHighlighted, "#table")
     def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        if self._detail_asked is not None and self._detail_asked == self.selected_order_id():
+            if self._detail_timer is not None:  # back on the row whose detail is shown: nothing to read
+                self._detail_timer.stop()
+            return
         self._load_detail_soon()
 
     @on(DataTable.RowSelected, "#table")
@@ -181,6 +197,7 @@ class ReviewScreen(PagedTableScreen):
 
     def load_detail(self) -> None:
         order_id = self.selected_order_id()
+        self._detail_asked = order_id
         if order_id is None:
             self._show_detail(None)
             return

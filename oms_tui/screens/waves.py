@@ -26,6 +26,7 @@ from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
 from oms_tui.widgets.table import KeyedTable
 
+PREVIEW_CAP = 10_000  # past this many ready orders the preview says "10,000+" (no count of a 100k backlog)
 PREVIEW_DELAY = 0.3  # seconds of no typing before the match count is read again
 DEFAULT_MAX_ORDERS = 200
 DEFAULT_COURIER = "yuantong"
@@ -137,7 +138,8 @@ class PickListScreen(OmsScreen):
             self.show_error(str(exc))
             return
         code = self.warehouse_code()
-        self.read(lambda session: waves.count_candidates_in(session, code, **choice.filters()), self._show_preview,
+        self.read(lambda session: waves.count_candidates_in(session, code, cap=PREVIEW_CAP, **choice.filters()),
+                  self._show_preview,
                   group="preview")
 
     def _show_preview(self, count: int) -> None:
@@ -146,7 +148,8 @@ class PickListScreen(OmsScreen):
         except ValidationError:
             limit = DEFAULT_MAX_ORDERS
         self.query_one("#preview", Label).update(
-            _("{count} ready orders match; a wave takes {take}").format(count=f"{count:,}", take=min(count, limit)))
+            _("{count} ready orders match; a wave takes {take}").format(
+                count=f"{PREVIEW_CAP:,}+" if count > PREVIEW_CAP else f"{count:,}", take=min(count, limit)))
 
     @on(Input.Changed, "#province")
     @on(Input.Changed, "#city")

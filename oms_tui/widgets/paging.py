@@ -1,7 +1,9 @@
 """The pieces of a table read one page at a time: the page arithmetic and the rows of one page.
 
 Only the rows of the current page ever leave the database; the row count is read again when the
-filter changes or on refresh, not on every page turn. A screen over a table that grows without end
+filter changes or on refresh, not on every page turn. A screen whose rows carry their position in the
+sort order is paged by keyset: the next page is the rows after the last one shown (an index range read
+as fast on page 20,000 as on page 1), the page before is the rows after where that page started. A screen over a table that grows without end
 (orders) caps its count: past the cap the label says "200+ pages · 10,000+ rows" and paging goes on.
 """
 
@@ -58,6 +60,9 @@ class Page:
 class TableRow:
     key: str
     cells: Sequence[Text | str]
+    # Where the row sits in its table's sort order (the ORDER BY values, e.g. (created_at, id)): the next
+    # page is read as the rows after the last row's position (keyset) rather than at an offset.
+    position: tuple | None = None
 
 
 @dataclass(frozen=True)

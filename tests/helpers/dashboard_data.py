@@ -106,19 +106,12 @@ def fresh_database(request, tmp_path_factory) -> str:
     """A migrated, empty database for a module-scoped fixture parametrized "sqlite" / "postgresql"."""
     import shutil
 
-    from sqlalchemy import text
-    from sqlmodel import SQLModel
-
-    from oms_tui.db import make_engine
+    from tests.helpers.db import empty_pg_database
 
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("dashboard") / "oms.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_database_url")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_pg_database(url)
     return url

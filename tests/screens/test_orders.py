@@ -352,3 +352,42 @@ async def test_at_80x24_order_status_holds_and_receiver_fit_and_every_key_is_lis
         assert {"slash", "ctrl+t"} <= set(footer_keys(app))
         panel = await keys_panel_text(pilot, app)
         assert all(_(b.description) in panel for b in OrdersScreen.BINDINGS + PagedTableScreen.BINDINGS)
+
+
+async def test_the_next_page_is_read_after_the_last_row_shown_not_at_an_offset(shop_with_orders, settings, monkeypatch):
+    """Keyset paging: PgDn reads the orders after the last one on the page (created_at, id), with no OFFSET,
+    and shows what the offset would have shown; PgUp goes back to the same first page."""
+    from sqlalchemy import event
+
+    monkeypatch.setattr(OrdersScreen, "PAGE_SIZE", 20)
+    sent: list[str] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):  # noqa: ANN001
+        if 'FROM "order"' in statement and "ORDER BY" in statement:
+            sent.append((statement, parameters[-1] if "OFFSET" in statement else 0))
+
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        first_page = column(table, "order")
+        event.listen(shop_with_orders, "before_cursor_execute", capture)
+        try:
+            for _n in range(2):
+                await pilot.press("pagedown")
+                await settle(pilot, app)
+        finally:
+            event.remove(shop_with_orders, "before_cursor_execute", capture)
+        assert page_label(screen) == "第 3 / 4 页 · 共 61 行"
+        with read_session(shop_with_orders) as s:
+            by_offset = [o.platform_order_id for o in queries.list_orders(s, limit=20, offset=40)]
+        assert column(table, "order") == by_offset
+        assert len(sent) == 2
+        # (SQLite writes "LIMIT ? OFFSET ?" for any LIMIT: the offset bound is 0 here, see the capture)
+        assert all('("order".created_at, "order".id) <' in statement for statement, _offset in sent)
+        assert [offset for _statement, offset in sent] == [0, 0]
+        await pilot.press("pageup")
+        await settle(pilot, app)
+        await pilot.press("pageup")
+        await settle(pilot, app)
+        assert column(table, "order") == first_page

@@ -145,7 +145,7 @@ def _checked_roles(roles: list[str]) -> list[str]:
 
 def set_roles(session: Session, name: str, roles: list[str], *, actor: Actor) -> list[str]:
     """Give ``name`` exactly ``roles`` (audited with the roles before); the roles now held."""
-    require(actor, "users.admin")
+    require(actor, "users.manage")
     user = _any_user(session, name)
     wanted = _checked_roles(roles)
     before = user.role_list
@@ -162,7 +162,7 @@ def set_roles(session: Session, name: str, roles: list[str], *, actor: Actor) ->
 def disable(session: Session, name: str, *, actor: Actor) -> bool:
     """Stop ``name`` signing in; desks where they are signed in end their session at their next refresh
     (``is_active``). True if the user was active. Nobody disables themselves (the last admin stays)."""
-    require(actor, "users.admin")
+    require(actor, "users.manage")
     user = _any_user(session, name)
     if user.name == actor.name:
         raise ValidationError(N_("you cannot disable yourself"))
@@ -176,7 +176,7 @@ def disable(session: Session, name: str, *, actor: Actor) -> bool:
 
 def enable(session: Session, name: str, *, actor: Actor) -> bool:
     """Let a disabled user sign in again; True if they were disabled."""
-    require(actor, "users.admin")
+    require(actor, "users.manage")
     user = _any_user(session, name)
     if user.active:
         return False
@@ -241,7 +241,7 @@ class KeyRow:
 
 def add_key(session: Session, name: str, public_key: str, *, actor: Actor) -> KeyRow:
     """Map an SSH public key to ``name``: that key then signs them in at an SSH desk without the PIN."""
-    require(actor, "users.admin")
+    require(actor, "users.manage")
     user = _any_user(session, name)
     key = parse_public_key(public_key)
     existing = session.exec(select(UserKey).where(UserKey.fingerprint == key.fingerprint)).first()
@@ -262,7 +262,7 @@ def add_key(session: Session, name: str, public_key: str, *, actor: Actor) -> Ke
 
 
 def remove_key(session: Session, name: str, fingerprint: str, *, actor: Actor) -> None:
-    require(actor, "users.admin")
+    require(actor, "users.manage")
     user = _any_user(session, name)
     row = session.exec(select(UserKey).where(UserKey.user_id == user.id, UserKey.fingerprint == fingerprint.strip(),
                                              col(UserKey.removed_at).is_(None))).first()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, tuple_
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import ValidationError
@@ -81,14 +81,18 @@ def count_open(session: Session, flt: ExceptionFilter | None = None, *, now: dat
 
 
 def list_open(session: Session, flt: ExceptionFilter | None = None, *, limit: int = 50, offset: int = 0,
-              now: datetime | None = None) -> list[ExceptionRow]:
-    """One page of open holds, the oldest first, with their order."""
+              now: datetime | None = None, after: tuple[datetime, int] | None = None) -> list[ExceptionRow]:
+    """One page of open holds, the oldest first, with their order: ``offset`` rows in, or (keyset) the
+    holds after ``after``, the (opened_at, id) of the last hold of the page before."""
     if limit <= 0 or offset < 0:
         raise ValidationError(N_("limit must be positive and offset zero or more"))
     stmt = (flt or ExceptionFilter()).apply(
         select(Hold, Order.platform, Order.platform_order_id, Order.status)
         .join(Order, col(Order.id) == col(Hold.order_id)), now)
-    rows = session.exec(stmt.order_by(col(Hold.opened_at), col(Hold.id)).limit(limit).offset(offset))
+    if after is not None:
+        stmt = stmt.where(tuple_(col(Hold.opened_at), col(Hold.id)) > tuple_(*after))
+    stmt = stmt.order_by(col(Hold.opened_at), col(Hold.id)).limit(limit)
+    rows = session.exec(stmt.offset(offset) if offset else stmt)
     return [ExceptionRow(h.id, h.kind, h.blocking, h.reason, h.opened_at, h.opened_by, h.order_id, platform,
                          poid, status) for h, platform, poid, status in rows]
 
@@ -234,7 +238,9 @@ class DeskSummary:
     pending: list[AlertRow]
 
 
-def desk_summary(session: Session, *, since: datetime, alert_limit: int = 20) -> DeskSummary:
-    """Everything the desk shows beside its table, in one read."""
-    return DeskSummary(exception_ratio(session, since=since), count_open(session), count_alerts(session),
+def desk_summary(session: Session, *, since: datetime, alert_limit: int = 20,
+                 open_cap: int | None = None) -> DeskSummary:
+    """Everything the desk shows beside its table, in one read; the open holds counted up to ``open_cap``
+    (``count_open``'s cap)."""
+    return DeskSummary(exception_ratio(session, since=since), count_open(session, cap=open_cap), count_alerts(session),
                        pending_alerts(session, limit=alert_limit))

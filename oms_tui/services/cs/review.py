@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import IllegalTransition, ValidationError
@@ -80,17 +80,26 @@ class QueueItem:
 _IN_REVIEW = Order.status == OrderStatus.REVIEW
 
 
-def count_queue(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(Order).where(_IN_REVIEW)).one()
+def count_queue(session: Session, *, cap: int | None = None) -> int:
+    """Orders in review; with ``cap``, counting stops past it (the answer is then ``cap + 1``)."""
+    if cap is None:
+        return session.exec(select(func.count()).select_from(Order).where(_IN_REVIEW)).one()
+    matching = select(Order.id).where(_IN_REVIEW).limit(cap + 1).subquery()
+    return session.exec(select(func.count()).select_from(matching)).one()
 
 
-def list_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[QueueItem]:
-    """One page of orders in review, the longest waiting first, each with its open holds."""
+def list_queue(session: Session, *, limit: int = 50, offset: int = 0,
+               after: tuple[datetime | None, datetime, int] | None = None) -> list[QueueItem]:
+    """One page of orders in review, the longest waiting first, each with its open holds: ``offset``
+    rows in, or (keyset) the orders after ``after``, the (paid_at, created_at, id) of the last order of
+    the page before."""
     if limit <= 0 or offset < 0:
         raise ValidationError(N_("limit must be positive and offset zero or more"))
-    page = list(session.exec(select(Order).where(_IN_REVIEW)
-                             .order_by(col(Order.paid_at), col(Order.created_at), col(Order.id))
-                             .limit(limit).offset(offset)))
+    stmt = select(Order).where(_IN_REVIEW)
+    if after is not None:
+        stmt = stmt.where(_after_in_queue(after, session.get_bind().dialect.name))
+    stmt = stmt.order_by(col(Order.paid_at), col(Order.created_at), col(Order.id)).limit(limit)
+    page = list(session.exec(stmt.offset(offset) if offset else stmt))
     open_ = queries.open_holds_of(session, [o.id for o in page])
     return [
         QueueItem(
@@ -100,6 +109,19 @@ def list_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[Qu
         )
         for o in page
     ]
+
+
+def _after_in_queue(after: tuple[datetime | None, datetime, int], dialect: str):
+    """The queue's rows after ``after`` in ORDER BY paid_at, created_at, id. An order not yet paid has
+    no paid_at, which SQLite sorts first and PostgreSQL last: a row comparison alone would drop those."""
+    paid_at, created_at, order_id = after
+    same_paid_later = tuple_(col(Order.created_at), col(Order.id)) > tuple_(created_at, order_id)
+    unpaid_first = dialect == "sqlite"
+    if paid_at is None:
+        among_unpaid = and_(col(Order.paid_at).is_(None), same_paid_later)
+        return or_(among_unpaid, col(Order.paid_at).is_not(None)) if unpaid_first else among_unpaid
+    later = or_(col(Order.paid_at) > paid_at, and_(col(Order.paid_at) == paid_at, same_paid_later))
+    return later if unpaid_first else or_(later, col(Order.paid_at).is_(None))
 
 
 # --- one order, as CS sees it -------------------------------------------------------------------

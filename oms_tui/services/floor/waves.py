@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import bindparam, case, func
+from sqlalchemy import bindparam, case, func, literal
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
@@ -66,7 +66,10 @@ class WaveFilter:
             .where(Hold.order_id == Order.id, col(Hold.resolved_at).is_(None), col(Hold.blocking).is_(True))
             .exists()
         )
-        stmt = stmt.where(Order.status == OrderStatus.READY, col(Order.wave_id).is_(None), ~blocking)
+        # 'ready' written into the statement, not bound: the planner then reads ix_order_wave_candidates
+        # (a partial index on exactly these two terms) whatever plan it caches.
+        ready = col(Order.status) == literal(OrderStatus.READY.value, literal_execute=True)
+        stmt = stmt.where(ready, col(Order.wave_id).is_(None), ~blocking)
         if self.warehouse_id is not None:
             stmt = stmt.where(Order.warehouse_id == self.warehouse_id)
         province = normalize.normalize_province(self.province or "")
@@ -105,10 +108,14 @@ def candidate_orders(session: Session, *, province: str | None = None, city: str
 
 def count_candidates(session: Session, *, province: str | None = None, city: str | None = None,
                      platform: str | None = None, items: ItemsFilter = None,
-                     warehouse_id: int | None = None) -> int:
-    """How many ready orders match (the preview before a wave is created)."""
+                     warehouse_id: int | None = None, cap: int | None = None) -> int:
+    """How many ready orders match (the preview before a wave is created); with ``cap``, counting stops
+    past it (the answer is then ``cap + 1``): a backlog of 100k ready orders is "10,000+" at once."""
     flt = WaveFilter(province, city, platform, items, warehouse_id)
-    return session.exec(flt.where(select(func.count()).select_from(Order))).one()
+    if cap is None:
+        return session.exec(flt.where(select(func.count()).select_from(Order))).one()
+    matching = flt.where(select(Order.id)).limit(cap + 1).subquery()
+    return session.exec(select(func.count()).select_from(matching)).one()
 
 
 def _parcel_partners(session: Session, taken: list[Order]) -> list[Order]:
@@ -370,11 +377,12 @@ def list_waves(session: Session, *, warehouse_id: int | None = None, limit: int 
 # ``warehouse_code`` is the configured one; like intake, an unknown or empty code means the first.
 
 def count_candidates_in(session: Session, warehouse_code: str | None, *, province: str | None = None,
-                        city: str | None = None, platform: str | None = None, items: ItemsFilter = None) -> int:
+                        city: str | None = None, platform: str | None = None, items: ItemsFilter = None,
+                        cap: int | None = None) -> int:
     """``count_candidates`` in the warehouse ``warehouse_code`` names (the preview of a new wave)."""
     warehouse = catalogue.default_warehouse(session, warehouse_code)
     return count_candidates(session, province=province, city=city, platform=platform, items=items,
-                            warehouse_id=warehouse.id)
+                            warehouse_id=warehouse.id, cap=cap)
 
 
 def waves_in(session: Session, warehouse_code: str | None, *, limit: int = 20) -> list[WaveSummary]:

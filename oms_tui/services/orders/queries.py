@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, func, union_all
+from sqlalchemy import and_, bindparam, func, tuple_, union_all
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
@@ -181,13 +181,18 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def list_orders(session: Session, flt: OrderFilter | None = None, *, limit: int = 50, offset: int = 0) -> list[Order]:
-    """One page of orders, newest first."""
+def list_orders(session: Session, flt: OrderFilter | None = None, *, limit: int = 50, offset: int = 0,
+                after: tuple[datetime, int] | None = None) -> list[Order]:
+    """One page of orders, newest first: ``offset`` rows in, or (keyset) the orders after ``after``, the
+    (created_at, id) of the last order of the page before — read straight off the index however deep
+    the page, where an offset walks every row before it."""
     if limit <= 0 or offset < 0:
         raise ValidationError(N_("limit must be positive and offset zero or more"))
     stmt = (flt or OrderFilter()).apply(select(Order), _dialect(session))
-    return list(session.exec(stmt.order_by(col(Order.created_at).desc(), col(Order.id).desc())
-                             .limit(limit).offset(offset)))
+    if after is not None:
+        stmt = stmt.where(tuple_(col(Order.created_at), col(Order.id)) < tuple_(*after))
+    stmt = stmt.order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit)
+    return list(session.exec(stmt.offset(offset) if offset else stmt))
 
 
 def count_orders(session: Session, flt: OrderFilter | None = None, *, cap: int | None = None) -> int:
@@ -291,9 +296,9 @@ class OrderListRow:
 
 
 def list_order_rows(session: Session, flt: OrderFilter | None = None, *, limit: int = 50,
-                    offset: int = 0) -> list[OrderListRow]:
+                    offset: int = 0, after: tuple[datetime, int] | None = None) -> list[OrderListRow]:
     """One page of ``list_orders`` with each order's open hold kinds (the orders screen's table)."""
-    page = list_orders(session, flt, limit=limit, offset=offset)
+    page = list_orders(session, flt, limit=limit, offset=offset, after=after)
     open_ = open_holds_of(session, [o.id for o in page])
     return [OrderListRow(o.id, o.platform_order_id, o.platform, o.shop, o.status, o.receiver_name,
                          o.receiver_province, o.receiver_city, o.total_fen, o.created_at, o.waybill,

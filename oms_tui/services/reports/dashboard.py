@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, bindparam, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
 from oms_tui.models import (
@@ -41,6 +41,9 @@ APPROVAL_DAYS = 30
 MONTHS = 6  # wrong / missed / duplicate shipments
 # The backlog's age columns: paid less than 4 hours ago, 4–24 hours, 1–3 days, longer.
 AGE_LIMITS_HOURS = (4, 24, 72)
+# What the dashboard sums over the last WINDOW_DAYS days, read from the rollup at once.
+WINDOW_FIGURES = (Figure.ORDERS, Figure.SCANS, Figure.SCAN_ERRORS, Figure.HOLDS_OPENED, Figure.SHIP_TENTHS,
+                  Figure.SHIP_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -128,36 +131,46 @@ def load(session: Session, actor: Actor, zone: tzinfo, *, now: datetime | None =
     hours, per_hour = orders_per_hour(session, now)
     days, per_day = orders_per_day(session, today)
     window_first = today - timedelta(days=WINDOW_DAYS - 1)
-    orders_in_window = sum(rollup.sums(session, Figure.ORDERS, window_first, today).values())
-    scans = sum(rollup.sums(session, Figure.SCANS, window_first, today).values())
-    errors = sum(rollup.sums(session, Figure.SCAN_ERRORS, window_first, today).values())
+    window = rollup.totals(session, WINDOW_FIGURES, window_first, today)  # every window figure in one read
+    orders_in_window = sum(window[Figure.ORDERS].values())
     platforms = sorted({*per_hour, *per_day})
     return Dashboard(
         now=now, rollup_at=rollup.computed_at(session), platforms=platforms,
         hours=hours, orders_per_hour={p: per_hour.get(p, [0] * len(hours)) for p in platforms},
         days=days, orders_per_day={p: per_day.get(p, [0] * len(days)) for p in platforms},
         backlog=backlog(session, now), orders_in_window=orders_in_window,
-        exceptions=exception_rows(session, window_first, today, orders_in_window),
-        ship_time=ship_time(session, window_first, today), scans=scans, scan_errors=errors,
+        exceptions=exception_rows(session, window[Figure.HOLDS_OPENED], orders_in_window),
+        ship_time=ship_time(window[Figure.SHIP_TENTHS], window[Figure.SHIP_SECONDS]),
+        scans=sum(window[Figure.SCANS].values()), scan_errors=sum(window[Figure.SCAN_ERRORS].values()),
         shipment_errors=shipment_errors(session, today), approvals=approvals(session, today, now),
         ship_notices=ship_notices(session), shops=shop_health(session))
 
 
-def orders_per_hour(session: Session, now: datetime) -> tuple[list[datetime], dict[str, list[int]]]:
-    """The last HOURS whole hours up to the current one: their starts, and platform → orders per hour.
+def _per_hour_statement():
+    """Orders per (hour, platform) over HOURS hours bounded by the parameters h0 … h{HOURS}.
 
-    Counted off the (created_at, platform) index."""
+    One small range of the order-time index per hour, the hours glued with UNION ALL: at a million orders
+    this is ~8× cheaper than one scan of the day computing a CASE per hour per row, or grouping by an hour
+    expression (SQLite then evaluates the function and sorts every row). Built once: composing 24 selects
+    cost more than running them."""
+    created = col(Order.created_at)
+    return union_all(*(select(literal_column(str(n)).label("hour"), col(Order.platform), func.count())
+                       .where(created >= bindparam(f"h{n}"), created < bindparam(f"h{n + 1}"))
+                       .group_by(col(Order.platform)) for n in range(HOURS)))
+
+
+PER_HOUR = _per_hour_statement()
+
+
+def orders_per_hour(session: Session, now: datetime) -> tuple[list[datetime], dict[str, list[int]]]:
+    """The last HOURS whole hours up to the current one: their starts, and platform → orders per hour."""
     current = now.replace(minute=0, second=0, microsecond=0)
     hours = [current - timedelta(hours=HOURS - 1 - n) for n in range(HOURS)]
-    # One range scan of the (created_at, platform) index, one column per hour: a day's orders are
-    # counted where they lie, never read out.
-    columns = [func.sum(case((and_(col(Order.created_at) >= start, col(Order.created_at) < start + timedelta(hours=1)),
-                              1), else_=0)) for start in hours]
-    counts = {row[0]: [int(n or 0) for n in row[1:]] for row in session.exec(
-        select(Order.platform, *columns).where(col(Order.created_at) >= hours[0],
-                                               col(Order.created_at) < current + timedelta(hours=1))
-        .group_by(Order.platform)).all()}
-    return hours, counts
+    bounds = {f"h{n}": start for n, start in enumerate([*hours, current + timedelta(hours=1)])}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * HOURS)
+    for hour, platform, count in session.execute(PER_HOUR, bounds).all():
+        counts[platform][int(hour)] = int(count)
+    return hours, dict(counts)
 
 
 def orders_per_day(session: Session, today: date) -> tuple[list[str], dict[str, list[int]]]:
@@ -166,29 +179,38 @@ def orders_per_day(session: Session, today: date) -> tuple[list[str], dict[str, 
     days = [(first + timedelta(days=n)).isoformat() for n in range(DAYS)]
     index = {day: n for n, day in enumerate(days)}
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * DAYS)
-    for day, platform, value in rollup.by_day(session, Figure.ORDERS, first, today):
+    for day, _figure, platform, value in rollup.by_day(session, [Figure.ORDERS], first, today):
         counts[platform][index[day]] = value
     return days, dict(counts)
 
 
-def backlog(session: Session, now: datetime) -> dict[str, list[int]]:
-    """Open status → orders by time since payment (the AGE_LIMITS_HOURS columns, then "no payment time").
+def _backlog_statement():
+    """One count per (open status, age column) with the age limits as parameters l0 > l1 > l2.
 
-    Counted off the (status, paid_at) index."""
-    limits = [now - timedelta(hours=h) for h in AGE_LIMITS_HOURS]  # newest limit first
+    Each count is a range of the (status, paid_at) index, all in one statement: counting a range walks
+    the index, where grouping the open orders and computing a CASE per row per column cost ~5× more at a
+    million orders. Built once, like PER_HOUR."""
     paid = col(Order.paid_at)
-    columns = [paid >= limits[0], and_(paid < limits[0], paid >= limits[1]), and_(paid < limits[1], paid >= limits[2]),
-               paid < limits[2], paid.is_(None)]
-    # One scan of the open orders in the (status, paid_at) index.
-    rows = session.exec(select(Order.status, *(func.sum(case((column, 1), else_=0)) for column in columns))
-                        .where(col(Order.status).in_([s.value for s in OPEN_STATUSES])).group_by(Order.status)).all()
-    found = {row[0]: [int(n or 0) for n in row[1:]] for row in rows}
-    return {status.value: found[status.value] for status in OPEN_STATUSES if any(found.get(status.value, ()))}
+    l0, l1, l2 = bindparam("l0"), bindparam("l1"), bindparam("l2")
+    columns = [paid >= l0, and_(paid < l0, paid >= l1), and_(paid < l1, paid >= l2), paid < l2, paid.is_(None)]
+    return select(*(select(func.count()).select_from(Order).where(col(Order.status) == status.value, column)
+                    .scalar_subquery() for status in OPEN_STATUSES for column in columns)), len(columns)
 
 
-def exception_rows(session: Session, first: date, last: date, orders: int) -> list[ExceptionRow]:
-    """Per hold kind: open now (live, off the (kind, resolved_at) index) and opened in the window (rollup)."""
-    opened = rollup.sums(session, Figure.HOLDS_OPENED, first, last)
+BACKLOG, BACKLOG_COLUMNS = _backlog_statement()
+
+
+def backlog(session: Session, now: datetime) -> dict[str, list[int]]:
+    """Open status → orders by time since payment (the AGE_LIMITS_HOURS columns, then "no payment time")."""
+    limits = {f"l{n}": now - timedelta(hours=h) for n, h in enumerate(AGE_LIMITS_HOURS)}  # newest limit first
+    counts = session.execute(BACKLOG, limits).one()
+    found = {status.value: [int(n) for n in counts[i * BACKLOG_COLUMNS:(i + 1) * BACKLOG_COLUMNS]]
+             for i, status in enumerate(OPEN_STATUSES)}
+    return {status: columns for status, columns in found.items() if any(columns)}
+
+
+def exception_rows(session: Session, opened: dict[str, int], orders: int) -> list[ExceptionRow]:
+    """Per hold kind: open now (live, off the (kind, resolved_at) index) and ``opened`` in the window (rollup)."""
     rows = []
     # Each kind's open holds off the (kind, resolved_at) index, in one query.
     open_by_kind = dict(session.exec(select(Hold.kind, func.count()).where(
@@ -203,13 +225,13 @@ def exception_rows(session: Session, first: date, last: date, orders: int) -> li
     return sorted(rows, key=lambda row: (-row.opened, -row.open_now, row.kind))
 
 
-def ship_time(session: Session, first: date, last: date) -> ShipTime:
-    """Payment → shipping of the orders shipped in the window: mean (exact) and p50/p90 (to 0.1 h)."""
-    tenths = rollup.sums(session, Figure.SHIP_TENTHS, first, last)
+def ship_time(tenths: dict[str, int], seconds_by_key: dict[str, int]) -> ShipTime:
+    """Payment → shipping of the orders shipped in the window (its SHIP_TENTHS and SHIP_SECONDS totals):
+    mean (exact) and p50/p90 (to 0.1 h)."""
     shipped = sum(tenths.values())
     if not shipped:
         return ShipTime(0, None, None, None)
-    seconds = sum(rollup.sums(session, Figure.SHIP_SECONDS, first, last).values())
+    seconds = sum(seconds_by_key.values())
     buckets = sorted((int(key), count) for key, count in tenths.items())
     return ShipTime(shipped, round(seconds / shipped / 3600, 2), counted_percentile(buckets, shipped, 50),
                     counted_percentile(buckets, shipped, 90))
@@ -236,9 +258,9 @@ def shipment_errors(session: Session, today: date) -> list[ShipmentErrors]:
     months.reverse()
     first = date(*months[0], 1)
     totals: dict[tuple[str, str], int] = defaultdict(int)
-    for figure in (Figure.WRONG, Figure.MISSED, Figure.DUPLICATE):
-        for day, _key, value in rollup.by_day(session, figure, first, today):
-            totals[day[:7], figure.value] += value
+    for day, figure, _key, value in rollup.by_day(session, (Figure.WRONG, Figure.MISSED, Figure.DUPLICATE),
+                                                  first, today):
+        totals[day[:7], figure.value] += value
     rows = []
     for y, m in months:
         label = f"{y:04d}-{m:02d}"
@@ -250,8 +272,8 @@ def shipment_errors(session: Session, today: date) -> list[ShipmentErrors]:
 def approvals(session: Session, today: date, now: datetime) -> Approvals:
     """Decided in the last APPROVAL_DAYS days and their mean turnaround (rollup); pending now (live)."""
     first = today - timedelta(days=APPROVAL_DAYS - 1)
-    decided = sum(rollup.sums(session, Figure.APPROVALS_DECIDED, first, today).values())
-    seconds = sum(rollup.sums(session, Figure.APPROVAL_SECONDS, first, today).values())
+    found = rollup.totals(session, (Figure.APPROVALS_DECIDED, Figure.APPROVAL_SECONDS), first, today)
+    decided, seconds = (sum(found[figure].values()) for figure in (Figure.APPROVALS_DECIDED, Figure.APPROVAL_SECONDS))
     pending, oldest = session.exec(select(func.count(), func.min(ApprovalRequest.requested_at)).where(
         ApprovalRequest.status == ApprovalStatus.PENDING)).one()
     return Approvals(decided, round(seconds / decided / 3600, 2) if decided else None, pending, oldest)

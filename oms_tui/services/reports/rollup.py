@@ -130,20 +130,26 @@ def refresh_rollup(engine: Engine, zone: tzinfo, *, now: datetime | None = None,
     return RollupRun(len(done), done[0] if done else None, done[-1] if done else None)
 
 
-def sums(session: Session, figure: Figure, first: date, last: date) -> dict[str, int]:
-    """key → the figure summed over the days ``first``..``last`` (inclusive)."""
-    rows = session.exec(select(DashboardRollup.key, func.sum(DashboardRollup.value)).where(
-        DashboardRollup.figure == figure.value, col(DashboardRollup.day) >= first.isoformat(),
-        col(DashboardRollup.day) <= last.isoformat()).group_by(DashboardRollup.key)).all()
-    return {key: int(total) for key, total in rows}  # PostgreSQL sums a BIGINT as a NUMERIC
+def totals(session: Session, figures: Iterable[Figure], first: date, last: date) -> dict[Figure, dict[str, int]]:
+    """Figure → (key → the figure summed over the days ``first``..``last``, inclusive), in one query."""
+    wanted = list(figures)
+    found: dict[Figure, dict[str, int]] = {figure: {} for figure in wanted}
+    for figure, key, total in session.exec(
+            select(DashboardRollup.figure, DashboardRollup.key, func.sum(DashboardRollup.value)).where(
+                col(DashboardRollup.figure).in_([figure.value for figure in wanted]),
+                col(DashboardRollup.day) >= first.isoformat(), col(DashboardRollup.day) <= last.isoformat())
+            .group_by(DashboardRollup.figure, DashboardRollup.key)).all():
+        found[Figure(figure)][key] = int(total)  # PostgreSQL sums a BIGINT as a NUMERIC
+    return found
 
 
-def by_day(session: Session, figure: Figure, first: date, last: date) -> list[tuple[str, str, int]]:
-    """(day, key, value) of the figure for each day ``first``..``last`` that has it."""
-    return [tuple(row) for row in session.exec(
-        select(DashboardRollup.day, DashboardRollup.key, DashboardRollup.value).where(
-            DashboardRollup.figure == figure.value, col(DashboardRollup.day) >= first.isoformat(),
-            col(DashboardRollup.day) <= last.isoformat()).order_by(col(DashboardRollup.day), col(DashboardRollup.key)))]
+def by_day(session: Session, figures: Iterable[Figure], first: date, last: date) -> list[tuple[str, Figure, str, int]]:
+    """(day, figure, key, value) of the figures for each day ``first``..``last`` that has them, in one query."""
+    return [(day, Figure(figure), key, value) for day, figure, key, value in session.exec(
+        select(DashboardRollup.day, DashboardRollup.figure, DashboardRollup.key, DashboardRollup.value).where(
+            col(DashboardRollup.figure).in_([figure.value for figure in figures]),
+            col(DashboardRollup.day) >= first.isoformat(), col(DashboardRollup.day) <= last.isoformat())
+        .order_by(col(DashboardRollup.day), col(DashboardRollup.figure), col(DashboardRollup.key)))]
 
 
 def computed_at(session: Session) -> datetime | None:

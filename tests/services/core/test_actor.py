@@ -135,7 +135,6 @@ ATTEMPTS = {
     "intake.import": lambda e, ids, a: order_import.import_file(e, ids["export"], "taobao", actor=a),
     "users.manage": lambda e, ids, a: _in_session(e, lambda s: users.add_user(s, "mole", "1234", ["admin"], actor=a)),
     "users.unlock": lambda e, ids, a: _in_session(e, lambda s: users.unlock(s, "locked", actor=a)),
-    "users.admin": lambda e, ids, a: _in_session(e, lambda s: users.disable(s, "locked", actor=a)),
     "shops.authorize": lambda e, ids, a: _in_session(e, lambda s: shop_auth.store_grant(
         s, shop="拼多多店", platform="pdd", grant=shop_auth.TokenGrant("token"), actor=a)),
     "skus.map": lambda e, ids, a: _in_session(e, lambda s: unmapped.map_platform_sku(
@@ -164,7 +163,7 @@ def test_a_service_refuses_the_wrong_role_and_changes_nothing(shop, permission):
 
 
 @pytest.mark.parametrize("permission", ["stock.adjust", "orders.cancel", "exceptions.resolve", "users.manage",
-                                        "skus.map", "approvals.decide", "finance.import", "users.admin"])
+                                        "skus.map", "approvals.decide", "finance.import"])
 def test_the_right_role_gets_through(shop, permission):
     engine, ids = shop
     roles = PERMISSIONS[permission][0] or {"admin"}

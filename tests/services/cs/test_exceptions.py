@@ -153,3 +153,32 @@ def test_desk_summary_is_the_header_and_the_alerts_in_one_read(shop):
     assert (desk.ratio.orders, desk.ratio.with_holds) == (ratio.orders, ratio.with_holds) == (5, 4)  # T3: 30 h ago
     assert desk.open_holds == 5 and desk.alerts == 1  # the shortage's alert
     assert [english(a.subject) for a in desk.pending] == ["stock short: MB-001"]
+
+
+def test_open_holds_paged_by_position_are_the_holds_paged_by_offset(engine):
+    """Keyset paging of the exceptions queue (opened_at, id) agrees with the offset pages, ties included."""
+    from sqlalchemy import insert
+
+    from oms_tui.models import Order
+
+    now = utcnow()
+    order = dict(id=1, platform="taobao", platform_order_id="H0001", shop="s", status="review", platform_status="",
+                 buyer_id="", receiver_name="", receiver_phone="", receiver_province="", receiver_city="",
+                 receiver_district="", receiver_address="", receiver_opaque="", receiver_address_id="", buyer_remark="",
+                 seller_memo="", total_fen=1, paid_fen=1, discount_fen=0, post_fee_fen=0, created_at=now,
+                 paid_at=now, ingested_at=now, updated_at=now, no_merge=False)
+    holds = [dict(order_id=1, kind="buyer_remark", blocking=True, reason="", opened_at=now - timedelta(hours=n // 3),
+                  opened_by="t", resolved_at=now if n % 7 == 0 else None) for n in range(1, 24)]
+    with engine.begin() as conn:
+        conn.execute(insert(Order.__table__), [order])
+        conn.execute(insert(Hold.__table__), holds)
+    with read_session(engine) as s:
+        by_offset = [row.hold_id for row in exceptions.list_open(s, limit=100)]
+        by_keyset, after = [], None
+        while True:
+            page = exceptions.list_open(s, limit=5, after=after)
+            if not page:
+                break
+            by_keyset += [row.hold_id for row in page]
+            after = (page[-1].opened_at, page[-1].hold_id)
+    assert by_keyset == by_offset and len(by_offset) == 20

@@ -236,3 +236,34 @@ def test_buyer_cancelling_the_duplicate_on_the_platform_releases_the_other(pair)
     assert get(engine, second).status == OrderStatus.CANCELLED
     assert get(engine, first).status == OrderStatus.READY
     assert_books_balance(engine)
+
+
+def test_the_queue_paged_by_position_is_the_queue_paged_by_offset_unpaid_orders_too(engine):
+    """Keyset paging of the review queue (paid_at, created_at, id) agrees with the offset pages on either
+    database, with orders not yet paid (no paid_at: first on SQLite, last on PostgreSQL) and ties."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from oms_tui.models import Order, utcnow
+
+    now = utcnow()
+    rows = [dict(id=n, platform="taobao", platform_order_id=f"R{n:04d}", shop="s", status="review",
+                 platform_status="", buyer_id="", receiver_name="", receiver_phone="", receiver_province="",
+                 receiver_city="", receiver_district="", receiver_address="", receiver_opaque="",
+                 receiver_address_id="", buyer_remark="", seller_memo="", total_fen=1, paid_fen=1, discount_fen=0,
+                 post_fee_fen=0, created_at=now - timedelta(minutes=n % 4), ingested_at=now, updated_at=now,
+                 paid_at=None if n % 5 == 0 else now - timedelta(minutes=n // 3), no_merge=False)
+            for n in range(1, 27)]
+    with engine.begin() as conn:
+        conn.execute(insert(Order.__table__), rows)
+    with read_session(engine) as s:
+        by_offset = [item.order_id for item in review.list_queue(s, limit=100)]
+        by_keyset, after = [], None
+        while True:
+            page = review.list_queue(s, limit=4, after=after)
+            if not page:
+                break
+            by_keyset += [item.order_id for item in page]
+            after = (page[-1].paid_at, page[-1].created_at, page[-1].order_id)
+    assert by_keyset == by_offset and len(by_offset) == 26

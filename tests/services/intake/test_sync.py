@@ -375,7 +375,7 @@ def test_killing_the_sync_process_loses_nothing_and_doubles_nothing(db_url, pg_o
         seed_catalogue(engine)
         plenty_of_stock(engine)
         engine.dispose()
-    sim.state.generate(250, settled(), random.Random(9), SKUS, spread=timedelta(hours=3), platforms=["taobao"])
+    sim.state.generate(150, settled(), random.Random(9), SKUS, spread=timedelta(hours=3), platforms=["taobao"])
     config = tmp_path / "oms.toml"
     lines = []
     for s in sim.shop_configs():
@@ -385,7 +385,7 @@ def test_killing_the_sync_process_loses_nothing_and_doubles_nothing(db_url, pg_o
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     kills = []
-    for threshold in (40, 120):
+    for threshold in (40, 90):
         proc = _sync_process(db_url, config)
         deadline = time.monotonic() + 90
         while _count_orders(db_url) < threshold and proc.poll() is None and time.monotonic() < deadline:
@@ -406,7 +406,7 @@ def test_killing_the_sync_process_loses_nothing_and_doubles_nothing(db_url, pg_o
     orders, locks, problems = _snapshot(db_url)
     ref_orders, ref_locks, _ = _snapshot(reference_url)
     assert problems == []
-    assert orders == ref_orders and len(orders) > 150
+    assert orders == ref_orders and len(orders) > 100
     assert locks == ref_locks  # each order locked exactly as often as in the uninterrupted run
 
 

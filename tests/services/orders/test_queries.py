@@ -117,3 +117,32 @@ def test_customer_lookup_and_palette_use_the_same_rule(orders):
         assert (hits[0].id, hits[0].exact) == (made["x1_pdd"].id, True)
         assert [(h.platform_order_id, h.exact) for h in queries.find_orders(s, "YT1234567890123")] == [("T1", True)]
         assert [(h.platform_order_id, h.exact) for h in queries.find_orders(s, "T")] == [("T1", False)]
+
+
+def test_a_page_after_a_position_is_the_page_at_its_offset(engine):
+    """Keyset and offset paging agree, with several orders created at the same instant (ties by id)."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from oms_tui.models import Order, utcnow
+
+    now = utcnow()
+    rows = [dict(id=n, platform="taobao", platform_order_id=f"K{n:04d}", shop="s", status="ready", platform_status="",
+                 buyer_id="", receiver_name="", receiver_phone="", receiver_province="", receiver_city="",
+                 receiver_district="", receiver_address="", receiver_opaque="", receiver_address_id="", buyer_remark="",
+                 seller_memo="", total_fen=1, paid_fen=1, discount_fen=0, post_fee_fen=0,
+                 created_at=now - timedelta(minutes=n // 3), paid_at=now, ingested_at=now, updated_at=now,
+                 no_merge=False) for n in range(1, 31)]
+    with engine.begin() as conn:
+        conn.execute(insert(Order.__table__), rows)
+    with read_session(engine) as s:
+        by_offset = [o.id for o in queries.list_orders(s, limit=100)]
+        by_keyset, after = [], None
+        while True:
+            page = queries.list_orders(s, limit=7, after=after)
+            if not page:
+                break
+            by_keyset += [o.id for o in page]
+            after = (page[-1].created_at, page[-1].id)
+    assert by_keyset == by_offset and len(by_offset) == 30
