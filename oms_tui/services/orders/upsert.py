@@ -91,18 +91,22 @@ def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehous
     return _update(session, existing, data, user=user)
 
 
-def lock_existing(session: Session, records: list[NormalizedOrder]) -> None:
-    """Take the rows of the orders these records will update, in id order, before any stock row.
+def lock_existing(session: Session, records: list[NormalizedOrder]) -> set[tuple[str, str]]:
+    """The (platform, platform order id) of the records we already have, their rows taken in id order
+    before any stock row, in one query.
 
     A batch of many orders then holds order rows before stock rows as a single action does, and two
-    transactions wanting the same orders queue instead of deadlocking. SQLite needs nothing: its
+    transactions wanting the same orders queue instead of deadlocking. SQLite needs no row locks: its
     writing transaction (BEGIN IMMEDIATE) already has the database alone.
     """
-    if not records or session.get_bind().dialect.name != "postgresql":
-        return
+    if not records:
+        return set()
     keys = sorted({(r.platform, r.platform_order_id) for r in records})
-    session.exec(select(Order.id).where(tuple_(Order.platform, Order.platform_order_id).in_(keys))
-                 .order_by(col(Order.id)).with_for_update()).all()
+    stmt = (select(Order.id, Order.platform, Order.platform_order_id)
+            .where(tuple_(Order.platform, Order.platform_order_id).in_(keys)).order_by(col(Order.id)))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {(platform, ref) for _id, platform, ref in session.exec(stmt).all()}
 
 
 def _insert(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str,
