@@ -118,8 +118,17 @@ def identify_many(session: Session, buyers: Sequence[Buyer]) -> list[int]:
         found.append(placeholder)
     new_ids: list[int] = []
     if new_rows:
-        new_ids = list(session.execute(insert(Customer.__table__).returning(c.id, sort_by_parameter_order=True),
-                                       new_rows).scalars())
+        # One multi-row INSERT; its rows come back matched by what they hold (asking the driver for the
+        # parameters' order makes SQLite insert one row at a time). Two rows that hold the same are two
+        # customers nobody can tell apart, so either id fits either.
+        shown = ("name", "phone_norm", "platform", "buyer_id", "province", "city", "district", "address")
+        ids_by_row: dict[tuple, list[int]] = {}
+        for cid, *values in session.execute(insert(Customer.__table__).returning(c.id, *(c[k] for k in shown)),
+                                            new_rows):
+            ids_by_row.setdefault(tuple(values), []).append(cid)
+        for ids in ids_by_row.values():
+            ids.sort(reverse=True)
+        new_ids = [ids_by_row[tuple(row[k] for k in shown)].pop() for row in new_rows]
     return [new_ids[f[1]] if isinstance(f, tuple) else f for f in found]
 
 

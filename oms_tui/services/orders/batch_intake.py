@@ -161,9 +161,11 @@ def _write(session: Any, news: list[NewOrder], *, warehouse: Warehouse, user: st
     hold_rows = [dict(order_id=new.order_id, kind=str(kind), blocking=kind not in holds.NON_BLOCKING_KINDS,
                       reason=reason[:500], opened_at=now, opened_by=user, resolved_at=None, resolved_by=None,
                       resolution=None) for new in news for kind, reason in new.holds]
-    hold_ids = iter(session.execute(Hold.__table__.insert().returning(Hold.__table__.c.id,
-                                                                       sort_by_parameter_order=True),
-                                    hold_rows).scalars().all() if hold_rows else [])
+    hold_ids: dict[tuple[int, str], int] = {}
+    if hold_rows:  # one kind is open once per order: (order, kind) names the row that came back
+        c = Hold.__table__.c
+        hold_ids = {(order_id, kind): hold_id for hold_id, order_id, kind in session.execute(
+            Hold.__table__.insert().returning(c.id, c.order_id, c.kind), hold_rows)}
     events = []
     for new in news:
         data = new.data
@@ -172,7 +174,7 @@ def _write(session: Any, news: list[NewOrder], *, warehouse: Warehouse, user: st
                                 total_fen=data.total_fen, status=str(OrderStatus.NEW)))
         for kind, reason in new.holds:
             events.append(audit.row(user, "hold.open", "order", new.order_id, at=now, kind=str(kind), reason=reason,
-                                    hold=next(hold_ids)))
+                                    hold=hold_ids[(new.order_id, str(kind))]))
         if new.locked and new.lock_lines:
             events.append(audit.row(user, "order.lock", "order", new.order_id, at=now,
                                     lines={row["sku_code"]: row["qty"] for row in new.lock_lines}))

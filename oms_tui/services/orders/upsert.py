@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -101,12 +100,15 @@ def lock_existing(session: Session, records: list[NormalizedOrder]) -> set[tuple
     """
     if not records:
         return set()
-    keys = sorted({(r.platform, r.platform_order_id) for r in records})
+    keys = {(r.platform, r.platform_order_id) for r in records}
+    # By the platform order id alone (ix_order_platform_order_id): SQLite reads a (platform, id) row-value IN
+    # by scanning every order. Another platform's order of the same number is left out below.
     stmt = (select(Order.id, Order.platform, Order.platform_order_id)
-            .where(tuple_(Order.platform, Order.platform_order_id).in_(keys)).order_by(col(Order.id)))
+            .where(col(Order.platform_order_id).in_(sorted({ref for _p, ref in keys})),
+                   col(Order.platform).in_(sorted({p for p, _ref in keys}))).order_by(col(Order.id)))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
-    return {(platform, ref) for _id, platform, ref in session.exec(stmt).all()}
+    return {(platform, ref) for _id, platform, ref in session.exec(stmt).all()} & keys
 
 
 def _insert(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str,

@@ -164,21 +164,24 @@ def lock_many(session: Session, warehouse_id: int, moves: list[tuple[int, int, i
               reason: str = "") -> bool:
     """Lock stock for many orders at once: ``moves`` is (SKU id, units, order id) per order line. One guarded
     UPDATE per SKU for all its units, in the global SKU order, then a ledger row per move (a line's lock, as
-    ``apply_move`` writes it). False, having changed nothing, if any SKU refuses (the caller planned on
-    ``read_levels`` and undoes its savepoint)."""
+    ``apply_move`` writes it). False if any SKU refuses — the caller planned on ``read_levels``, so that is
+    a surprise, and it undoes its savepoint (the SKUs updated before it)."""
     totals: dict[int, int] = {}
     for sku_id, qty, _order_id in moves:
         totals[sku_id] = totals.get(sku_id, 0) + qty
     now = utcnow()
     stmt = _guarded_update((), ("locked",), True)
-    for sku_id in sorted(totals):
-        qty = totals[sku_id]
-        require_delta(qty, "d_locked")
-        done = session.execute(stmt, {"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": -qty,
-                                      "d_on_hand": 0, "d_inbound": 0, "d_locked": qty, "d_reserved": 0,
-                                      "d_damaged": 0})
-        if done.rowcount != 1:
+    params = [{"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": -totals[sku_id], "d_on_hand": 0,
+               "d_inbound": 0, "d_locked": require_delta(totals[sku_id], "d_locked"), "d_reserved": 0,
+               "d_damaged": 0} for sku_id in sorted(totals)]
+    if params and session.get_bind().dialect.supports_sane_multi_rowcount:
+        # Sent as one executemany (the driver runs the UPDATEs in this order); its row count is their sum.
+        if session.execute(stmt, params).rowcount != len(params):
             return False
+    else:
+        for one in params:
+            if session.execute(stmt, one).rowcount != 1:
+                return False
     if moves:
         session.execute(_INSERT_MOVE, [
             {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(MoveKind.LOCK), "d_on_hand": 0,
