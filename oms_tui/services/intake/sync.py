@@ -167,6 +167,9 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
                  warehouse_code: str | None, user: str, source: str = ProblemSource.SYNC) -> None:
     """Take one batch of fetched records in, in one transaction; one bad record never sinks the batch.
 
+    The batch's new paid orders go in as a set (``orders.batch_intake``: a few statements per batch, not
+    per order); updates and the rarer cases go order by order (``upsert_order``) after them.
+
     The batch's order rows and then its stock rows are taken up front, each in one global order, so
     two batches (or a batch and the pack station) wanting the same rows queue instead of deadlocking.
     A batch the database still picks as a deadlock victim runs again whole (``retrying_transaction``),
