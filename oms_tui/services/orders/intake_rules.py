@@ -393,9 +393,18 @@ def duplicate_suspects(session: Session, news: Sequence[Any], config: ReviewConf
     if every:
         since = min(n.created_at for n in news) - window
         until = max(n.created_at for n in news) + window
-        existing = list(session.exec(select(Order).where(
+        stmt = select(Order).where(
             col(Order.customer_id).in_(every), col(Order.created_at) >= since, col(Order.created_at) <= until,
-            col(Order.status).in_([str(st) for st in OPEN_STATUSES]))))
+            col(Order.status).in_([str(st) for st in OPEN_STATUSES]),
+            # Only orders sharing a SKU with the batch (as related_orders asks per order): the customers at a
+            # busy address have many orders, and reading them all would grow with the table.
+            select(OrderLine.id).where(OrderLine.order_id == Order.id,
+                                       col(OrderLine.sku_code).in_(sorted(set().union(*(n.codes for n in news)))))
+            .exists())
+        platforms = {n.platform for n in news}
+        if cross and len(platforms) == 1:  # the usual batch: one shop's orders, compared with other platforms'
+            stmt = stmt.where(Order.platform != next(iter(platforms)))
+        existing = list(session.exec(stmt))
     codes = _sku_codes(session, [o.id for o in existing])
     candidates = [(o, matching.order_identity(o), codes[o.id]) for o in existing]
     suspects = set()
