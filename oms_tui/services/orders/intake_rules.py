@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from oms_tui.config import ReviewConfig, get_settings
@@ -369,11 +369,6 @@ def duplicate_suspects(session: Session, news: Sequence[Any], config: ReviewConf
         return out
 
     keys = sorted({i.address_key for i in identities if matching.address_usable(i.address_key)})
-    at_key: dict[str, set[int]] = {}
-    if keys:
-        for cid, key in session.exec(select(Customer.id, Customer.address_key)
-                                     .where(col(Customer.address_key).in_(keys))):
-            at_key.setdefault(key, set()).add(cid)
     at_address_id: dict[tuple[str, str], set[int]] = {}
     for platform in sorted({n.platform for n, i in zip(news, identities) if i.address_id}):
         wanted = sorted({i.address_id for n, i in zip(news, identities) if i.address_id and n.platform == platform})
@@ -384,17 +379,23 @@ def duplicate_suspects(session: Session, news: Sequence[Any], config: ReviewConf
     groups = [group(n.customer_id) for n in news]
     wanted_ids = []
     for n, i, g in zip(news, identities, groups):
-        ids = set(g) | at_key.get(i.address_key, set())
+        ids = set(g)
         if i.address_id:
             ids |= at_address_id.get((n.platform, i.address_id), set())
         wanted_ids.append(ids)
     every = sorted(set().union(*wanted_ids))
+    # The customers at the batch's address keys are read in the same query (a subquery, through
+    # customer(address_key)): at a busy address they are thousands, too many to pass as parameters.
+    whose = [col(Order.customer_id).in_(every)] if every else []
+    if keys:
+        whose.append(col(Order.customer_id).in_(select(Customer.id).where(col(Customer.address_key).in_(keys))))
     existing: list[Order] = []
-    if every:
+    key_of: dict[int, str] = {}
+    if whose:
         since = min(n.created_at for n in news) - window
         until = max(n.created_at for n in news) + window
-        stmt = select(Order).where(
-            col(Order.customer_id).in_(every), col(Order.created_at) >= since, col(Order.created_at) <= until,
+        stmt = select(Order, Customer.address_key).join(Customer, col(Customer.id) == col(Order.customer_id)).where(
+            or_(*whose), col(Order.created_at) >= since, col(Order.created_at) <= until,
             col(Order.status).in_([str(st) for st in OPEN_STATUSES]),
             # Only orders sharing a SKU with the batch (as related_orders asks per order): the customers at a
             # busy address have many orders, and reading them all would grow with the table.
@@ -404,15 +405,21 @@ def duplicate_suspects(session: Session, news: Sequence[Any], config: ReviewConf
         platforms = {n.platform for n in news}
         if cross and len(platforms) == 1:  # the usual batch: one shop's orders, compared with other platforms'
             stmt = stmt.where(Order.platform != next(iter(platforms)))
-        existing = list(session.exec(stmt))
+        for order, address_key in session.exec(stmt):
+            existing.append(order)
+            key_of[order.id] = address_key
     codes = _sku_codes(session, [o.id for o in existing])
     candidates = [(o, matching.order_identity(o), codes[o.id]) for o in existing]
     suspects = set()
     for j, (n, mine, group_j, ids) in enumerate(zip(news, identities, groups, wanted_ids)):
         earlier = [(news[i], identities[i], news[i].codes) for i in range(j)
-                   if news[i].customer_id in ids or (mine.address_id and news[i].platform == n.platform
+                   if news[i].customer_id in ids
+                   or (identities[i].address_key == mine.address_key and matching.address_usable(mine.address_key))
+                   or (mine.address_id and news[i].platform == n.platform
                                                      and identities[i].address_id == mine.address_id)]
-        pool = [(o, t, c) for o, t, c in candidates if o.customer_id in ids] + earlier
+        pool = [(o, t, c) for o, t, c in candidates
+                if o.customer_id in ids or (key_of.get(o.id) == mine.address_key
+                                            and matching.address_usable(mine.address_key))] + earlier
         for other, theirs, their_codes in pool:
             if (not cross or other.platform != n.platform) and abs(other.created_at - n.created_at) <= window \
                     and n.codes & their_codes \
