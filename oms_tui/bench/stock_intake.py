@@ -11,6 +11,7 @@ next to the one in ``--pg-url``) and drops it afterwards.
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing as mp
 import os
@@ -499,6 +500,7 @@ def raw_intake(engine: Engine, trades: list[dict], batch: int = 50) -> None:
 
 def bench_intake(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
     """Full intake path against the raw executemany baseline, each on a fresh, identically seeded database."""
+    importlib.import_module("oms_tui.platforms.taobao")  # once per process, not per order: not in the timing
     trades = taobao_trades(n_orders, random.Random(3))
 
     def prepare(engine: Engine) -> list[dict]:
@@ -543,6 +545,8 @@ def bench_intake_into(backend: str, n_orders: int, big_url: str) -> tuple[BenchR
     (``oms bench screens`` builds it); the books must come out as they went in (no new violation)."""
     from oms_tui.bench.screens import advance_sequences, open_books
     from oms_tui.services.stock.check import run_checks
+
+    importlib.import_module("oms_tui.platforms.taobao")  # once per process, not per order: not in the timing
 
     trades = taobao_trades(n_orders, random.Random(3))
     results = []

@@ -37,7 +37,7 @@ from oms_tui.models import (
     Sku,
     utcnow,
 )
-from oms_tui.names import APPROVAL_KIND_NAMES
+from oms_tui.names import APPROVAL_KIND_NAMES, INTAKE_APPROVAL_KINDS
 from oms_tui.phrases import phrase
 from oms_tui.services.approvals import rules
 from oms_tui.services.core import audit
@@ -152,6 +152,23 @@ def on_new_order(session: Session, order: Order, *, user: str, now: datetime | N
                             tags=", ".join(sorted(facts.sku_tags & set(rule.sku_tags))), rule=rule.name)
         opened.append(open_request(session, order, kind=kind, reason=reason, user=user, now=now, path=path))
     return opened
+
+
+def on_new_orders(session: Session, created: list[tuple[int, int, str, str, list[int]]], *, user: str) -> None:
+    """``on_new_order`` for a batch's new orders — (order id, total, shop, platform, SKU ids) each — with the
+    SKUs' tags read once: only the orders an intake rule meets are read and stopped."""
+    config = current_config()
+    if not created or not any(kind in rule.kinds for rule in config.rules for kind in INTAKE_APPROVAL_KINDS):
+        return
+    wanted = sorted({sku for *_rest, skus in created for sku in skus})
+    tags = dict(session.exec(select(Sku.id, Sku.tags).where(col(Sku.id).in_(wanted))).all()) if wanted else {}
+    for order_id, total_fen, shop, platform, skus in created:
+        facts = rules.OrderFacts(total_fen=total_fen, shop=shop or "", platform=platform,
+                                 sku_tags=frozenset(t for sku in skus for t in (tags.get(sku) or "").split(",") if t))
+        if rules.intake_paths(config, facts):
+            order = session.get(Order, order_id)
+            if order is not None:
+                on_new_order(session, order, user=user)
 
 
 def pending_of(session: Session, order_id: int) -> list[ApprovalRequest]:

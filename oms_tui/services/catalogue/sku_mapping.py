@@ -96,10 +96,72 @@ class Resolver:
         self._mapped: dict[tuple[str, str, str], Resolution | None] = {}
         self._codes: dict[str, Resolution | None] = {}
 
-    def resolve(self, shop: str, platform_item_id: str, platform_sku_id: str, outer_code: str) -> Resolution | None:
+    def prefetch(self, lines: Iterable[tuple[str, str, str, str]]) -> None:
+        """Look up (shop, platform item id, platform SKU id, outer code) lines all at once — a query for the
+        mappings by SKU id, one by item id, one for their parts and one for our codes — so that ``resolve``
+        then answers them from memory (a sync batch: the same answers ``resolve`` would find one by one)."""
+        by_sku: dict[str, set[tuple[str, str]]] = {}  # by the SKU id alone, whatever item the line names
+        by_item: dict[str, set[str]] = {}
+        codes: set[str] = set()
+        for shop, platform_item_id, platform_sku_id, outer_code in lines:
+            item, sku = self._lookup_key(platform_item_id, platform_sku_id, outer_code)
+            if (item or sku) and (shop, item, sku) not in self._mapped:
+                if sku:
+                    by_sku.setdefault(shop, set()).add((item, sku))
+                else:
+                    by_item.setdefault(shop, set()).add(item)
+            code = (outer_code or "").strip()
+            if code and code not in self._codes:
+                codes.add(code)
+        found: dict[tuple[str, str, str], int] = {}
+        for shop, pairs in by_sku.items():
+            for mapping_id, sku in self.session.exec(
+                    select(SkuMapping.id, SkuMapping.platform_sku_id)
+                    .where(SkuMapping.shop == shop, col(SkuMapping.platform_sku_id).in_(sorted({s for _i, s in pairs})))
+                    .order_by(col(SkuMapping.id))):
+                found.setdefault((shop, "", sku), mapping_id)
+        for shop, items in by_item.items():
+            for mapping_id, item in self.session.exec(
+                    select(SkuMapping.id, SkuMapping.platform_item_id)
+                    .where(SkuMapping.shop == shop, col(SkuMapping.platform_item_id).in_(sorted(items)),
+                           SkuMapping.platform_sku_id == "").order_by(col(SkuMapping.id))):
+                found.setdefault((shop, item, ""), mapping_id)
+        parts: dict[int, list[Part]] = {}
+        if found:
+            for mapping_id, sku_id, code, qty, price in self.session.exec(
+                    select(SkuMappingComponent.mapping_id, Sku.id, Sku.code, SkuMappingComponent.qty, Sku.price_fen)
+                    .join(SkuMappingComponent, col(SkuMappingComponent.sku_id) == col(Sku.id))
+                    .where(col(SkuMappingComponent.mapping_id).in_(sorted(set(found.values()))))
+                    .order_by(col(SkuMappingComponent.id))):
+                parts.setdefault(mapping_id, []).append(Part(sku_id, code, qty, price))
+        for shop, pairs in by_sku.items():
+            for item, sku in pairs:
+                self._remember(shop, item, sku, found.get((shop, "", sku)), parts)
+        for shop, items in by_item.items():
+            for item in items:
+                self._remember(shop, item, "", found.get((shop, item, "")), parts)
+        if codes:
+            rows = {code: (sku_id, price) for sku_id, code, price in self.session.exec(
+                select(Sku.id, Sku.code, Sku.price_fen).where(col(Sku.code).in_(sorted(codes))))}
+            for code in codes:
+                row = rows.get(code)
+                self._codes[code] = (Resolution((Part(row[0], code, 1, row[1]),), Basis.OUTER_CODE)
+                                     if row else None)
+
+    def _remember(self, shop: str, item: str, sku: str, mapping_id: int | None,
+                  parts: dict[int, list[Part]]) -> None:
+        found = tuple(parts.get(mapping_id, ())) if mapping_id is not None else ()
+        self._mapped[(shop, item, sku)] = Resolution(found, Basis.MAPPING, mapping_id) if found else None
+
+    @staticmethod
+    def _lookup_key(platform_item_id: str, platform_sku_id: str, outer_code: str) -> tuple[str, str]:
         item, sku = _key(platform_item_id, platform_sku_id)
         if not item and not sku and (outer_code or "").strip():
             item = CODE_KEY + outer_code.strip()  # an id-less line: a mapping CS made for its code
+        return item, sku
+
+    def resolve(self, shop: str, platform_item_id: str, platform_sku_id: str, outer_code: str) -> Resolution | None:
+        item, sku = self._lookup_key(platform_item_id, platform_sku_id, outer_code)
         if item or sku:
             key = (shop, item, sku)
             if key not in self._mapped:

@@ -31,10 +31,20 @@ _INSERT = AuditEvent.__table__.insert()
 
 def record(session: Session, user: str, action: str, entity_type: str, entity_id: Any, **detail: Any) -> None:
     """Append one audit row in the caller's transaction (a Core insert: audit rows are never edited)."""
-    connection_for(session).execute(_INSERT, {
-        "at": utcnow(), "user": user, "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
-        "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
-    })
+    connection_for(session).execute(_INSERT, row(user, action, entity_type, entity_id, **detail))
+
+
+def row(user: str, action: str, entity_type: str, entity_id: Any, *, at: Any = None, **detail: Any) -> dict:
+    """One audit row as ``record`` writes it, for ``record_many``."""
+    return {"at": at or utcnow(), "user": user, "action": action, "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else ""}
+
+
+def record_many(session: Session, rows: list[dict]) -> None:
+    """Append many audit rows (``row``) in one multi-row INSERT, in the caller's transaction."""
+    if rows:
+        session.execute(_INSERT, rows)
 
 
 def history(session: Session, entity_type: str, entity_id: Any, limit: int = 200) -> list[AuditEvent]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from oms_tui.errors import NotFound, ValidationError
@@ -9,6 +13,7 @@ from oms_tui.i18n import N_
 from oms_tui.models import (
     Customer,
     Order,
+    utcnow,
 )
 from oms_tui.services.core import audit
 from oms_tui.services.core.actor import Actor, require
@@ -37,6 +42,94 @@ def identify(session: Session, *, platform: str, buyer_id: str, name: str, phone
         session.add(customer)
         session.flush()
     return customer
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """What an order says about its buyer, as ``identify`` reads it."""
+
+    platform: str
+    buyer_id: str
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    address: str
+
+
+def identify_many(session: Session, buyers: Sequence[Buyer]) -> list[int]:
+    """The customer id of each buyer, as ``identify`` one after another would find or create them, in a few
+    queries: the customers by mobile, by buyer id and the customers they are merged into, then the new ones
+    in one multi-row INSERT (a buyer met twice in ``buyers`` is created once)."""
+    keys = []
+    for b in buyers:
+        name, buyer_id, address = (plain_text(v) for v in (b.name, b.buyer_id, b.address))
+        keys.append((normalize_mobile(plain_text(b.phone)), buyer_id, name, address))
+    mobiles = sorted({mobile for mobile, *_rest in keys if mobile})
+    buyer_ids = sorted({(b.platform, k[1]) for b, k in zip(buyers, keys) if k[1]})
+    by_mobile: dict[str, int] = {}
+    by_buyer: dict[tuple[str, str], int] = {}
+    merged: dict[int, int | None] = {}
+    c = Customer.__table__.c
+    if mobiles:
+        for cid, mobile, into in session.execute(select(c.id, c.phone_norm, c.merged_into_id)
+                                                 .where(c.phone_norm.in_(mobiles)).order_by(c.id)):
+            by_mobile.setdefault(mobile, cid)
+            merged[cid] = into
+    for platform in sorted({p for p, _b in buyer_ids}):
+        wanted = [b for p, b in buyer_ids if p == platform]
+        for cid, buyer_id, into in session.execute(select(c.id, c.buyer_id, c.merged_into_id)
+                                                   .where(c.platform == platform, c.buyer_id.in_(wanted))
+                                                   .order_by(c.id)):
+            by_buyer.setdefault((platform, buyer_id), cid)
+            merged[cid] = into
+    pending = {into for into in merged.values() if into is not None and into not in merged}
+    while pending:  # the customers merged ones live on (chains are short: merging points at the one kept)
+        for cid, into in session.execute(select(c.id, c.merged_into_id).where(c.id.in_(sorted(pending)))):
+            merged[cid] = into
+        pending = {into for into in merged.values() if into is not None and into not in merged}
+
+    def root(cid: int) -> int:
+        seen = {cid}
+        while merged.get(cid) is not None and merged[cid] not in seen:
+            cid = merged[cid]
+            seen.add(cid)
+        return cid
+
+    found: list[int | tuple[str, int]] = []
+    new_rows: list[dict] = []
+    for b, (mobile, buyer_id, name, address) in zip(buyers, keys):
+        hit = by_mobile.get(mobile) if mobile else None
+        if hit is None and buyer_id:
+            hit = by_buyer.get((b.platform, buyer_id))
+        if hit is not None:
+            found.append(root(hit) if isinstance(hit, int) else hit)
+            continue
+        placeholder = ("new", len(new_rows))
+        new_rows.append(dict(name=name, phone_norm=mobile, platform=b.platform, buyer_id=buyer_id or None,
+                             province=b.province, city=b.city, district=b.district, address=address,
+                             address_key=address_key(b.province, b.city, b.district, address), is_vip=False,
+                             merged_into_id=None, created_at=utcnow()))
+        if mobile:
+            by_mobile[mobile] = placeholder
+        if buyer_id:
+            by_buyer[(b.platform, buyer_id)] = placeholder
+        found.append(placeholder)
+    new_ids: list[int] = []
+    if new_rows:
+        # One multi-row INSERT; its rows come back matched by what they hold (asking the driver for the
+        # parameters' order makes SQLite insert one row at a time). Two rows that hold the same are two
+        # customers nobody can tell apart, so either id fits either.
+        shown = ("name", "phone_norm", "platform", "buyer_id", "province", "city", "district", "address")
+        ids_by_row: dict[tuple, list[int]] = {}
+        for cid, *values in session.execute(insert(Customer.__table__).returning(c.id, *(c[k] for k in shown)),
+                                            new_rows):
+            ids_by_row.setdefault(tuple(values), []).append(cid)
+        for ids in ids_by_row.values():
+            ids.sort(reverse=True)
+        new_ids = [ids_by_row[tuple(row[k] for k in shown)].pop() for row in new_rows]
+    return [new_ids[f[1]] if isinstance(f, tuple) else f for f in found]
 
 
 def add_customer(session: Session, *, name: str, phone: str | None = None, platform: str | None = None,

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col, select
 
 from oms_tui.db import retrying_transaction, session_scope
@@ -32,8 +32,8 @@ from oms_tui.phrases import from_error, phrase
 from oms_tui.services.approvals import requests as approval_requests
 from oms_tui.services.catalogue import sku_mapping
 from oms_tui.services.catalogue import skus as catalogue
-from oms_tui.services.orders import upsert
-from oms_tui.services.orders.normalized import NormalizedOrder
+from oms_tui.services.orders import batch_intake, refunds, upsert
+from oms_tui.services.orders.normalized import NormalizedOrder, PlatformState
 from oms_tui.services.stock import ledger
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
@@ -167,6 +167,9 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
                  warehouse_code: str | None, user: str, source: str = ProblemSource.SYNC) -> None:
     """Take one batch of fetched records in, in one transaction; one bad record never sinks the batch.
 
+    The batch's new paid orders go in as a set (``orders.batch_intake``: a few statements per batch, not
+    per order); updates and the rarer cases go order by order (``upsert_order``) after them.
+
     The batch's order rows and then its stock rows are taken up front, each in one global order, so
     two batches (or a batch and the pack station) wanting the same rows queue instead of deadlocking.
     A batch the database still picks as a deadlock victim runs again whole (``retrying_transaction``),
@@ -178,14 +181,18 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
         tally = SyncSummary(shop=shop, platform=platform)
         warehouse = catalogue.default_warehouse(session, warehouse_code)
         orders = [record for record in records if isinstance(record, NormalizedOrder)]
-        upsert.lock_existing(session, orders)
-        # The stock rows the batch will lock: its lines' SKUs as the mapping resolves them (a bundle's components).
+        existing = upsert.lock_existing(session, orders)
+        # The stock rows the batch will lock: its lines' SKUs as the mapping resolves them (a bundle's components),
+        # the mapping read for the whole batch at once.
         resolver = sku_mapping.Resolver(session)
+        resolver.prefetch((record.shop or shop, line.platform_item_id, line.platform_sku_id, line.sku_code)
+                          for record in orders for line in record.lines)
         sku_ids = {part.sku_id for record in orders for line in record.lines
                    for resolution in [resolver.resolve(record.shop or shop, line.platform_item_id,
                                                        line.platform_sku_id, line.sku_code)]
                    if resolution is not None for part in resolution.parts}
         ledger.lock_levels(session, [(warehouse.id, sku_id) for sku_id in sku_ids])
+        done = _take_in_new(session, orders, existing, tally, warehouse=warehouse, user=user, resolver=resolver)
         for record in records:
             if not isinstance(record, NormalizedOrder):
                 tally.malformed += 1
@@ -196,6 +203,8 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
                 record_problem(session, shop=shop, platform=platform, source=source,
                                platform_order_id=getattr(record, "platform_order_id", None), reason=reason,
                                raw=getattr(record, "raw", None))
+                continue
+            if id(record) in done:
                 continue
             try:
                 with session.begin_nested():
@@ -216,6 +225,35 @@ def ingest_batch(engine: Engine, shop: str, platform: str, records: Iterable[Any
     for outcome in ("new", "updated", "unchanged", "skipped", "malformed"):
         setattr(summary, outcome, getattr(summary, outcome) + getattr(tally, outcome))
     summary.problems.extend(tally.problems)
+
+
+def _take_in_new(session: Session, orders: list[NormalizedOrder], existing: set[tuple[str, str]], tally: SyncSummary,
+                 *, warehouse, user: str, resolver: sku_mapping.Resolver) -> set[int]:  # noqa: ANN001
+    """Create the batch's new paid orders as a set (``orders.batch_intake``); the ids (``id()``) of the records
+    done. Left to the order-by-order path: updates, an order met twice in the batch (the second is an update
+    of the first), one closed before we saw it, one a refund was waiting for — and the whole batch when the
+    set cannot be written as planned (its savepoint undone: one bad record never sinks the batch)."""
+    seen: set[tuple[str, str]] = set(existing)
+    fresh = []
+    for record in orders:
+        key = (record.platform, record.platform_order_id)
+        if key not in seen and record.state == PlatformState.PAID:
+            fresh.append(record)
+        seen.add(key)
+    waiting = refunds.waiting_for(session, [(r.platform, r.platform_order_id) for r in fresh])
+    fresh = [r for r in fresh if (r.platform, r.platform_order_id) not in waiting]
+    if not fresh:
+        return set()
+    try:
+        with session.begin_nested():
+            created = batch_intake.create_orders(session, fresh, warehouse=warehouse, user=user, resolver=resolver)
+            # A large order or a custom item stops itself for approval.
+            approval_requests.on_new_orders(session, [(new.order_id, new.data.total_fen, new.data.shop,
+                                                       new.data.platform, new.sku_ids) for new in created], user=user)
+    except (OmsError, IntegrityError, DataError):
+        return set()
+    tally.new += len(created)
+    return {id(record) for record in fresh}
 
 
 def sync_shop(engine: Engine, shop: str, platform: str, client: ChangedOrdersSource, *,

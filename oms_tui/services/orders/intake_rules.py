@@ -34,16 +34,16 @@ another ReviewConfig in its place (tests, the demo).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from oms_tui.config import ReviewConfig, get_settings
-from oms_tui.models import OPEN_STATUSES, Hold, HoldKind, Order, OrderLine, OrderStatus
+from oms_tui.models import OPEN_STATUSES, Customer, Hold, HoldKind, Order, OrderLine, OrderStatus
 from oms_tui.i18n import N_
 from oms_tui.money import yuan
 from oms_tui.names import PLATFORM_NAMES
@@ -153,17 +153,49 @@ def on_intake(session: Session, order: Order, data: NormalizedOrder, *, created:
         _check_limits(session, order, data, config, user=user)
 
 
-def _check_address(session: Session, order: Order, config: ReviewConfig, *, user: str, created: bool) -> None:
+def address_finding(order: Any, config: ReviewConfig) -> str | None:
+    """The ``address_invalid`` reason for this receiver (an Order or a NormalizedOrder), or None when fine."""
     problems = address_problems(province=order.receiver_province, city=order.receiver_city,
                                 address=order.receiver_address, phone=order.receiver_phone,
                                 min_chars=config.min_address_chars,
                                 phone_withheld=withheld.phone_withheld(order.receiver_opaque))
-    if problems:
-        shown = " ".join(p for p in (order.receiver_province, order.receiver_city, order.receiver_district,
-                                     order.receiver_address) if p) or "—"
-        holds.open_hold(session, order, HoldKind.ADDRESS_INVALID, user=user,
-                        reason=phrase(N_("{problems} (address: {address}; phone: {phone})"), problems=problems,
-                                      address=shown, phone=order.receiver_phone or "—"))
+    if not problems:
+        return None
+    shown = " ".join(p for p in (order.receiver_province, order.receiver_city, order.receiver_district,
+                                 order.receiver_address) if p) or "—"
+    return phrase(N_("{problems} (address: {address}; phone: {phone})"), problems=problems, address=shown,
+                  phone=order.receiver_phone or "—")
+
+
+def coupon_finding(order: Any, data: NormalizedOrder, max_percent: int) -> str | None:
+    lines_fen = sum(line.qty * line.price_fen for line in data.lines)
+    return discount_finding(total_fen=order.total_fen, paid_fen=order.paid_fen, discount_fen=order.discount_fen,
+                            lines_fen=lines_fen, max_percent=max_percent)
+
+
+def new_order_findings(data: NormalizedOrder, config: ReviewConfig | None = None) -> list[tuple[HoldKind, str]]:
+    """The holds ``on_intake`` opens on a new order from its own fields (address, remark, coupon), in the
+    order it opens them — what a batch intake writes without a query. The duplicate and limit rules read
+    other orders: ``duplicate_suspects`` and ``finish_new_order``."""
+    config = config or current_config()
+    found: list[tuple[HoldKind, str]] = []
+    if config.address_check:
+        finding = address_finding(data, config)
+        if finding:
+            found.append((HoldKind.ADDRESS_INVALID, finding))
+    if config.remark_check and (data.buyer_remark or "").strip():
+        found.append((HoldKind.BUYER_REMARK, remark_reason(data.buyer_remark.strip())))
+    if config.coupon_max_percent is not None:
+        finding = coupon_finding(data, data, config.coupon_max_percent)
+        if finding:
+            found.append((HoldKind.COUPON_CHECK, finding))
+    return found
+
+
+def _check_address(session: Session, order: Order, config: ReviewConfig, *, user: str, created: bool) -> None:
+    finding = address_finding(order, config)
+    if finding:
+        holds.open_hold(session, order, HoldKind.ADDRESS_INVALID, user=user, reason=finding)
     elif not created:
         holds.resolve_open(session, order, HoldKind.ADDRESS_INVALID, user=user,
                            resolution=phrase(N_("receiver corrected on the platform")))
@@ -187,9 +219,7 @@ def remark_reason(remark: str) -> str:
 
 def _check_coupon(session: Session, order: Order, data: NormalizedOrder, max_percent: int, *, user: str,
                   created: bool) -> None:
-    lines_fen = sum(line.qty * line.price_fen for line in data.lines)
-    finding = discount_finding(total_fen=order.total_fen, paid_fen=order.paid_fen, discount_fen=order.discount_fen,
-                               lines_fen=lines_fen, max_percent=max_percent)
+    finding = coupon_finding(order, data, max_percent)
     if finding:
         holds.open_hold(session, order, HoldKind.COUPON_CHECK, user=user, reason=finding)
     elif not created:
@@ -303,9 +333,117 @@ def check_duplicates(session: Session, order: Order, config: ReviewConfig | None
     return flagged
 
 
+def duplicate_suspects(session: Session, news: Sequence[Any], config: ReviewConfig | None = None) -> set[int]:
+    """Which of a batch's new orders (not yet written; each with ``customer_id``, ``created_at`` and ``codes``,
+    its lines' SKU codes, besides the receiver fields) the duplicate rule may flag: each has an open order of
+    the same customer, in the database or earlier in the batch, sharing a SKU within the window. A few
+    queries for the whole batch, through the same indexes ``matching.related_orders`` reads; the orders found
+    then go through ``check_duplicates`` itself (``finish_new_order``), which writes what it finds."""
+    config = config or current_config()
+    if not config.duplicate_check or not news:
+        return set()
+    window = timedelta(hours=config.duplicate_window_hours)
+    cross = config.duplicate_scope == "cross_platform"
+    identities = [matching.order_identity(n) for n in news]
+    # Each customer's group: the customer and every one merged into it, directly or through others.
+    children: dict[int, set[int]] = {}
+    frontier = {n.customer_id for n in news if n.customer_id}
+    seen = set(frontier)
+    while frontier:
+        found = session.exec(select(Customer.id, Customer.merged_into_id)
+                             .where(col(Customer.merged_into_id).in_(sorted(frontier)))).all()
+        frontier = set()
+        for cid, into in found:
+            children.setdefault(into, set()).add(cid)
+            if cid not in seen:
+                seen.add(cid)
+                frontier.add(cid)
+
+    def group(cid: int | None) -> set[int]:
+        out, todo = set(), [cid] if cid else []
+        while todo:
+            c = todo.pop()
+            if c not in out:
+                out.add(c)
+                todo.extend(children.get(c, ()))
+        return out
+
+    keys = sorted({i.address_key for i in identities if matching.address_usable(i.address_key)})
+    at_address_id: dict[tuple[str, str], set[int]] = {}
+    for platform in sorted({n.platform for n, i in zip(news, identities) if i.address_id}):
+        wanted = sorted({i.address_id for n, i in zip(news, identities) if i.address_id and n.platform == platform})
+        for cid, address_id in session.exec(select(Order.customer_id, Order.receiver_address_id).where(
+                Order.platform == platform, col(Order.receiver_address_id).in_(wanted))):
+            if cid is not None:
+                at_address_id.setdefault((platform, address_id), set()).add(cid)
+    groups = [group(n.customer_id) for n in news]
+    wanted_ids = []
+    for n, i, g in zip(news, identities, groups):
+        ids = set(g)
+        if i.address_id:
+            ids |= at_address_id.get((n.platform, i.address_id), set())
+        wanted_ids.append(ids)
+    every = sorted(set().union(*wanted_ids))
+    # The customers at the batch's address keys are read in the same query (a subquery, through
+    # customer(address_key)): at a busy address they are thousands, too many to pass as parameters.
+    whose = [col(Order.customer_id).in_(every)] if every else []
+    if keys:
+        whose.append(col(Order.customer_id).in_(select(Customer.id).where(col(Customer.address_key).in_(keys))))
+    existing: list[Order] = []
+    key_of: dict[int, str] = {}
+    if whose:
+        since = min(n.created_at for n in news) - window
+        until = max(n.created_at for n in news) + window
+        stmt = select(Order, Customer.address_key).join(Customer, col(Customer.id) == col(Order.customer_id)).where(
+            or_(*whose), col(Order.created_at) >= since, col(Order.created_at) <= until,
+            col(Order.status).in_([str(st) for st in OPEN_STATUSES]),
+            # Only orders sharing a SKU with the batch (as related_orders asks per order): the customers at a
+            # busy address have many orders, and reading them all would grow with the table.
+            select(OrderLine.id).where(OrderLine.order_id == Order.id,
+                                       col(OrderLine.sku_code).in_(sorted(set().union(*(n.codes for n in news)))))
+            .exists())
+        platforms = {n.platform for n in news}
+        if cross and len(platforms) == 1:  # the usual batch: one shop's orders, compared with other platforms'
+            stmt = stmt.where(Order.platform != next(iter(platforms)))
+        for order, address_key in session.exec(stmt):
+            existing.append(order)
+            key_of[order.id] = address_key
+    codes = _sku_codes(session, [o.id for o in existing])
+    candidates = [(o, matching.order_identity(o), codes[o.id]) for o in existing]
+    suspects = set()
+    for j, (n, mine, group_j, ids) in enumerate(zip(news, identities, groups, wanted_ids)):
+        earlier = [(news[i], identities[i], news[i].codes) for i in range(j)
+                   if news[i].customer_id in ids
+                   or (identities[i].address_key == mine.address_key and matching.address_usable(mine.address_key))
+                   or (mine.address_id and news[i].platform == n.platform
+                                                     and identities[i].address_id == mine.address_id)]
+        pool = [(o, t, c) for o, t, c in candidates
+                if o.customer_id in ids or (key_of.get(o.id) == mine.address_key
+                                            and matching.address_usable(mine.address_key))] + earlier
+        for other, theirs, their_codes in pool:
+            if (not cross or other.platform != n.platform) and abs(other.created_at - n.created_at) <= window \
+                    and n.codes & their_codes \
+                    and matching.match_basis(mine, theirs, same_customer=other.customer_id in group_j) is not None:
+                suspects.add(j)
+                break
+    return suspects
+
+
+def finish_new_order(session: Session, order: Order, *, user: str, suspect: bool) -> None:
+    """The rules of ``on_intake`` for a new order that read other orders, for an order a batch wrote:
+    the duplicate check (when ``duplicate_suspects`` named it) and the purchase limits."""
+    config = current_config()
+    if order.status not in OPEN_STATUSES:
+        return
+    if suspect and config.duplicate_check:
+        check_duplicates(session, order, config, user=user)
+    if config.limits:
+        _check_limits(session, order, None, config, user=user)
+
+
 # --- purchase limits -------------------------------------------------------------------------------
 
-def _check_limits(session: Session, order: Order, data: NormalizedOrder, config: ReviewConfig, *,
+def _check_limits(session: Session, order: Order, data: NormalizedOrder | None, config: ReviewConfig, *,
                   user: str) -> None:
     # Our SKUs as the order's lines hold them: a bundle (组合装) counts as its components, as earlier orders do.
     mine: dict[str, int] = {}

@@ -9,6 +9,8 @@ the order row always comes before its stock rows, two actions on one order canno
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import bindparam, event, exists, func, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -254,18 +256,23 @@ def settle_status(session: Session, order: Order, *, user: str) -> OrderStatus:
         _audit_status(session, order, current, S.READY, user=user, reason=SETTLED)
         return S.READY
     open_kinds = {HoldKind(h.kind) for h in holds.open_holds(session, order.id) if h.blocking}
-    if open_kinds & holds.APPROVAL_KINDS:
-        target = S.APPROVAL
-    elif open_kinds & holds.REVIEW_KINDS:
-        target = S.REVIEW
-    elif open_kinds & holds.ALLOCATION_KINDS or not fully_locked(session, order):
-        target = S.SHORT
-    elif open_kinds:
-        target = S.REVIEW  # a blocking kind with no queue of its own: a person decides
-    else:
-        target = S.READY
+    target = settled_target(open_kinds, lambda: fully_locked(session, order))
     transition(session, order, target, user=user, reason=SETTLED)
     return target
+
+
+def settled_target(open_kinds: set[HoldKind], locked: Callable[[], bool]) -> OrderStatus:
+    """The status a not-yet-picked order settles in with these open blocking holds (``locked``: whether every
+    known line holds its stock, asked only when it matters)."""
+    if open_kinds & holds.APPROVAL_KINDS:
+        return S.APPROVAL
+    if open_kinds & holds.REVIEW_KINDS:
+        return S.REVIEW
+    if open_kinds & holds.ALLOCATION_KINDS or not locked():
+        return S.SHORT
+    if open_kinds:
+        return S.REVIEW  # a blocking kind with no queue of its own: a person decides
+    return S.READY
 
 
 _UNLOCKED_LINES = (

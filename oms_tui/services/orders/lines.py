@@ -56,22 +56,31 @@ def component_lines(resolution: Resolution, *, units: int, price_fen: int) -> li
     return out
 
 
-def add_lines(session: Session, order: Order, lines: Sequence[NormalizedLine], *,
-              resolver: Resolver | None = None) -> list[Unresolved]:
-    """Write the order's lines, resolved and expanded; returns the platform lines left unresolved."""
-    resolver = resolver or Resolver(session)
+def line_rows(shop: str, lines: Sequence[NormalizedLine], resolver: Resolver) -> tuple[list[dict], list[Unresolved]]:
+    """The order line rows (without ``order_id``) for the platform's lines, resolved and expanded, and the
+    platform lines left unresolved (their rows keep the platform's code and no SKU)."""
+    rows: list[dict] = []
     unresolved: list[Unresolved] = []
     for line in lines:
-        resolution = resolver.resolve(order.shop, line.platform_item_id, line.platform_sku_id, line.sku_code)
-        common = dict(order_id=order.id, title=line.title, platform_item_id=line.platform_item_id[:64],
+        resolution = resolver.resolve(shop, line.platform_item_id, line.platform_sku_id, line.sku_code)
+        common = dict(title=line.title, platform_item_id=line.platform_item_id[:64],
                       platform_sku_id=line.platform_sku_id[:64], platform_qty=line.qty)
         if resolution is None:
             unresolved.append(Unresolved(line.platform_item_id, line.platform_sku_id, line.sku_code, line.title))
-            session.add(OrderLine(sku_id=None, sku_code=line.sku_code[:64], qty=line.qty, price_fen=line.price_fen,
-                                  **common))
+            rows.append(dict(sku_id=None, sku_code=line.sku_code[:64], qty=line.qty, price_fen=line.price_fen,
+                             **common))
             continue
         for sku_id, code, qty, price in component_lines(resolution, units=line.qty, price_fen=line.price_fen):
-            session.add(OrderLine(sku_id=sku_id, sku_code=code, qty=qty, price_fen=price, **common))
+            rows.append(dict(sku_id=sku_id, sku_code=code, qty=qty, price_fen=price, **common))
+    return rows, unresolved
+
+
+def add_lines(session: Session, order: Order, lines: Sequence[NormalizedLine], *,
+              resolver: Resolver | None = None) -> list[Unresolved]:
+    """Write the order's lines, resolved and expanded; returns the platform lines left unresolved."""
+    rows, unresolved = line_rows(order.shop, lines, resolver or Resolver(session))
+    for row in rows:
+        session.add(OrderLine(order_id=order.id, **row))
     session.flush()
     return unresolved
 

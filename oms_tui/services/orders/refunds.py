@@ -115,6 +115,19 @@ def apply_refund(session: Session, notice: RefundNotice, *, shop: str = "", user
     return _apply_to_order(session, order, user=user)
 
 
+def waiting_for(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (platform, platform order id) keys have refunds the refund sync saw before the order arrived."""
+    if not keys:
+        return set()
+    found = set()
+    for platform in sorted({p for p, _ref in keys}):
+        refs = sorted({ref for p, ref in keys if p == platform})
+        found.update((platform, ref) for ref in session.exec(select(PlatformRefund.platform_order_id).where(
+            PlatformRefund.platform == platform, col(PlatformRefund.platform_order_id).in_(refs),
+            col(PlatformRefund.order_id).is_(None))))
+    return found
+
+
 def hold_if_requested(session: Session, order: Order, *, user: str) -> str:
     """For an order just taken in: apply the refunds the refund sync saw before it arrived."""
     waiting = list(session.exec(select(PlatformRefund).where(PlatformRefund.platform == order.platform,

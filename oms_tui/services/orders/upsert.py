@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -91,18 +90,25 @@ def upsert_order(session: Session, data: NormalizedOrder, *, warehouse: Warehous
     return _update(session, existing, data, user=user)
 
 
-def lock_existing(session: Session, records: list[NormalizedOrder]) -> None:
-    """Take the rows of the orders these records will update, in id order, before any stock row.
+def lock_existing(session: Session, records: list[NormalizedOrder]) -> set[tuple[str, str]]:
+    """The (platform, platform order id) of the records we already have, their rows taken in id order
+    before any stock row, in one query.
 
     A batch of many orders then holds order rows before stock rows as a single action does, and two
-    transactions wanting the same orders queue instead of deadlocking. SQLite needs nothing: its
+    transactions wanting the same orders queue instead of deadlocking. SQLite needs no row locks: its
     writing transaction (BEGIN IMMEDIATE) already has the database alone.
     """
-    if not records or session.get_bind().dialect.name != "postgresql":
-        return
-    keys = sorted({(r.platform, r.platform_order_id) for r in records})
-    session.exec(select(Order.id).where(tuple_(Order.platform, Order.platform_order_id).in_(keys))
-                 .order_by(col(Order.id)).with_for_update()).all()
+    if not records:
+        return set()
+    keys = {(r.platform, r.platform_order_id) for r in records}
+    # By the platform order id alone (ix_order_platform_order_id): SQLite reads a (platform, id) row-value IN
+    # by scanning every order. Another platform's order of the same number is left out below.
+    stmt = (select(Order.id, Order.platform, Order.platform_order_id)
+            .where(col(Order.platform_order_id).in_(sorted({ref for _p, ref in keys})),
+                   col(Order.platform).in_(sorted({p for p, _ref in keys}))).order_by(col(Order.id)))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {(platform, ref) for _id, platform, ref in session.exec(stmt).all()} & keys
 
 
 def _insert(session: Session, data: NormalizedOrder, *, warehouse: Warehouse, user: str,

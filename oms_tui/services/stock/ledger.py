@@ -162,6 +162,51 @@ def lock_levels(session: Session, keys: Iterable[tuple[int, int]]) -> None:
         ).all()
 
 
+def read_levels(session: Session, warehouse_id: int, sku_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:
+    """(on_hand, locked, reserved) of these SKUs in the warehouse, their rows taken for this transaction in
+    the global order (PostgreSQL ``FOR UPDATE``; SQLite's writing transaction has the database alone): what
+    a batch plans its locks on, and nobody changes them before it writes."""
+    ordered = sorted(set(sku_ids))
+    if not ordered:
+        return {}
+    level = StockLevel.__table__.c
+    stmt = (select(level.sku_id, level.on_hand, level.locked, level.reserved)
+            .where(level.warehouse_id == warehouse_id, level.sku_id.in_(ordered)).order_by(level.sku_id))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {sku_id: (on_hand, locked, reserved) for sku_id, on_hand, locked, reserved in session.execute(stmt)}
+
+
+def lock_many(session: Session, warehouse_id: int, moves: list[tuple[int, int, int]], *, user: str,
+              reason: str = "") -> bool:
+    """Lock stock for many orders at once: ``moves`` is (SKU id, units, order id) per order line. One guarded
+    UPDATE per SKU for all its units, in the global SKU order, then a ledger row per move (a line's lock, as
+    ``apply_move`` writes it). False if any SKU refuses — the caller planned on ``read_levels``, so that is
+    a surprise, and it undoes its savepoint (the SKUs updated before it)."""
+    totals: dict[int, int] = {}
+    for sku_id, qty, _order_id in moves:
+        totals[sku_id] = totals.get(sku_id, 0) + qty
+    now = utcnow()
+    stmt = _guarded_update((), ("locked",), True)
+    params = [{"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": -totals[sku_id], "d_on_hand": 0,
+               "d_inbound": 0, "d_locked": require_delta(totals[sku_id], "d_locked"), "d_reserved": 0,
+               "d_damaged": 0} for sku_id in sorted(totals)]
+    if params and session.get_bind().dialect.supports_sane_multi_rowcount:
+        # Sent as one executemany (the driver runs the UPDATEs in this order); its row count is their sum.
+        if session.execute(stmt, params).rowcount != len(params):
+            return False
+    else:
+        for one in params:
+            if session.execute(stmt, one).rowcount != 1:
+                return False
+    if moves:
+        session.execute(_INSERT_MOVE, [
+            {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(MoveKind.LOCK), "d_on_hand": 0,
+             "d_inbound": 0, "d_locked": qty, "d_reserved": 0, "d_damaged": 0, "order_id": order_id,
+             "reservation_id": None, "user": user, "reason": reason[:500]} for sku_id, qty, order_id in moves])
+    return True
+
+
 def get_level(session: Session, warehouse_id: int, sku_id: int) -> StockLevel:
     level = session.exec(
         select(StockLevel).where(StockLevel.warehouse_id == warehouse_id, StockLevel.sku_id == sku_id)
