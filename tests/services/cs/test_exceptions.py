@@ -16,6 +16,7 @@ from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import exceptions
 from oms_tui.services.cs.exceptions import ExceptionFilter
 from oms_tui.services.orders import allocation, holds, queries
+from tests.helpers.paging import read_by_keyset
 from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 
@@ -174,11 +175,6 @@ def test_open_holds_paged_by_position_are_the_holds_paged_by_offset(engine):
         conn.execute(insert(Hold.__table__), holds)
     with read_session(engine) as s:
         by_offset = [row.hold_id for row in exceptions.list_open(s, limit=100)]
-        by_keyset, after = [], None
-        while True:
-            page = exceptions.list_open(s, limit=5, after=after)
-            if not page:
-                break
-            by_keyset += [row.hold_id for row in page]
-            after = (page[-1].opened_at, page[-1].hold_id)
+        by_keyset = read_by_keyset(lambda after: exceptions.list_open(s, limit=5, after=after),
+                                   lambda row: row.hold_id, lambda row: (row.opened_at, row.hold_id))
     assert by_keyset == by_offset and len(by_offset) == 20

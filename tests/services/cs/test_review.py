@@ -18,6 +18,7 @@ from oms_tui.services.cs import review
 from oms_tui.services.orders import actions as order_actions
 from oms_tui.services.orders import holds, queries
 from oms_tui.services.orders import intake_rules as review_rules
+from tests.helpers.paging import read_by_keyset
 from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
 
 
@@ -259,11 +260,7 @@ def test_the_queue_paged_by_position_is_the_queue_paged_by_offset_unpaid_orders_
         conn.execute(insert(Order.__table__), rows)
     with read_session(engine) as s:
         by_offset = [item.order_id for item in review.list_queue(s, limit=100)]
-        by_keyset, after = [], None
-        while True:
-            page = review.list_queue(s, limit=4, after=after)
-            if not page:
-                break
-            by_keyset += [item.order_id for item in page]
-            after = (page[-1].paid_at, page[-1].created_at, page[-1].order_id)
+        by_keyset = read_by_keyset(lambda after: review.list_queue(s, limit=4, after=after),
+                                   lambda item: item.order_id,
+                                   lambda item: (item.paid_at, item.created_at, item.order_id))
     assert by_keyset == by_offset and len(by_offset) == 26

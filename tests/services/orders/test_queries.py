@@ -12,6 +12,7 @@ from oms_tui.services.cs import lookup
 from oms_tui.services.floor import packing
 from oms_tui.services.orders import queries
 from oms_tui.services.orders.queries import AmbiguousReference, ReferenceBasis
+from tests.helpers.paging import read_by_keyset
 from tests.helpers.shop import ingest, stock_up
 
 pytestmark = pytest.mark.usefixtures("no_duplicate_check")  # one buyer on two platforms on purpose
@@ -138,11 +139,6 @@ def test_a_page_after_a_position_is_the_page_at_its_offset(engine):
         conn.execute(insert(Order.__table__), rows)
     with read_session(engine) as s:
         by_offset = [o.id for o in queries.list_orders(s, limit=100)]
-        by_keyset, after = [], None
-        while True:
-            page = queries.list_orders(s, limit=7, after=after)
-            if not page:
-                break
-            by_keyset += [o.id for o in page]
-            after = (page[-1].created_at, page[-1].id)
+        by_keyset = read_by_keyset(lambda after: queries.list_orders(s, limit=7, after=after),
+                                   lambda o: o.id, lambda o: (o.created_at, o.id))
     assert by_keyset == by_offset and len(by_offset) == 30
