@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from oms_tui.config import Settings
 from oms_tui.portal.app import build_portal_app
 from oms_tui.scheduler import dispatch_outbox
 from oms_tui.services.core.outbox import MessageKind
+from oms_tui.threaded_server import listening_socket, start_in_thread
 
 
 def send_codes_now(engine: Engine, settings: Settings) -> None:
@@ -28,20 +28,11 @@ def portal_app(engine: Engine, settings: Settings, **kwargs: Any):
     return build_portal_app(engine, settings, **kwargs)
 
 
-def _socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no ~40 ms delayed-ACK wait per answer
-    sock.bind((host, port))
-    sock.listen(512)
-    return sock
-
-
 def serve(engine: Engine, settings: Settings, *, host: str, port: int) -> None:
     """Serve until interrupted."""
     config = uvicorn.Config(portal_app(engine, settings), log_level="info", lifespan="off", server_header=False,
                             proxy_headers=False)
-    uvicorn.Server(config).run(sockets=[_socket(host, port)])
+    uvicorn.Server(config).run(sockets=[listening_socket(host, port, backlog=512)])
 
 
 @dataclass
@@ -70,19 +61,9 @@ class PortalHandle:
 def run_portal(engine: Engine, settings: Settings, *, host: str = "127.0.0.1", port: int = 0,
                startup_timeout: float = 10.0, **kwargs: Any) -> PortalHandle:
     """The portal on ``host:port`` (0: a free port) in a background thread."""
-    sock = _socket(host, port)
+    sock = listening_socket(host, port, backlog=512)
     config = uvicorn.Config(portal_app(engine, settings, **kwargs), log_level="warning", access_log=False,
                             lifespan="off", server_header=False, proxy_headers=False, backlog=512,
                             timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="oms-portal", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(2)
-            sock.close()
-            raise RuntimeError(f"portal did not start on {host}:{port}")
-        time.sleep(0.01)
+    server, thread = start_in_thread(config, sock, name="oms-portal", startup_timeout=startup_timeout)
     return PortalHandle(server, thread, sock)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,6 +31,7 @@ from oms_tui.platforms.simulator.state import (
     SimulatorState,
     oauth_urls,
 )
+from oms_tui.threaded_server import listening_socket, start_in_thread
 
 
 async def _request_params(request: Request) -> dict[str, str]:
@@ -224,32 +224,11 @@ def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState 
 
     state = state or SimulatorState.with_demo_shops()
     notify = notify if notify is not None else NotifyState.with_demo_channels()
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
-    # TCP, and without it every response waits ~40 ms for a delayed ACK (Nagle).
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
+    sock = listening_socket(host, port)
     kuaidi100 = kuaidi100 if kuaidi100 is not None else Kuaidi100State(clock=state.clock)
-    config = uvicorn.Config(build_simulator_app(state, notify, kuaidi100), log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="oms-platform-simulator",
-                              daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(2)
-            sock.close()
-            raise RuntimeError(f"simulator did not start on {host}:{port}")
-        time.sleep(0.01)
+    config = uvicorn.Config(build_simulator_app(state, notify, kuaidi100), log_level="warning", access_log=False,
+                            lifespan="off", timeout_graceful_shutdown=2)
+    server, thread = start_in_thread(config, sock, name="oms-platform-simulator", startup_timeout=startup_timeout)
     handle = SimulatorHandle(server, thread, sock, state, notify, kuaidi100)
     if tick_seconds:
         handle.start_ticking(tick_seconds)
