@@ -31,6 +31,7 @@ def test_serves_as_soon_as_it_returns_and_stops():
     assert not thread.is_alive()
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # uvicorn exits the thread
 def test_a_server_that_cannot_start_is_reported_and_its_socket_closed():
     sock = listening_socket("127.0.0.1", 0)
     with pytest.raises(RuntimeError, match="did not start"):
