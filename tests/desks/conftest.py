@@ -11,18 +11,14 @@ import pytest
 from oms_tui.db import make_engine, session_scope
 from oms_tui.services.core import users
 from oms_tui.services.core.actor import Actor
+from tests.helpers.db import seeded_sqlite_template
 from tests.helpers.desks import seed_desk_shop
 from tests.helpers.ssh_keys import make_key
 
 
 @pytest.fixture(scope="session")
 def desk_template(tmp_path_factory, sqlite_template) -> Path:
-    path = tmp_path_factory.mktemp("desks") / "desk.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    seed_desk_shop(engine)
-    engine.dispose()
-    return path
+    return seeded_sqlite_template(tmp_path_factory, sqlite_template, "desks", seed_desk_shop)
 
 
 @pytest.fixture(scope="module")

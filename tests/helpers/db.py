@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -61,3 +63,13 @@ def empty_pg_database(url: str) -> None:
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     finally:
         engine.dispose()
+
+
+def seeded_sqlite_template(tmp_path_factory, sqlite_template: str, name: str, seed) -> Path:  # noqa: ANN001
+    """A copy of the migrated SQLite template with ``seed(engine)`` run on it once, for tests to copy."""
+    path = tmp_path_factory.mktemp(name) / "oms.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    seed(engine)
+    engine.dispose()
+    return path

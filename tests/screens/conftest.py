@@ -19,6 +19,7 @@ from oms_tui.services.core import users
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import allocation, holds, queries, upsert
 from oms_tui.services.stock import ledger
+from tests.helpers.db import seeded_sqlite_template
 from tests.helpers.screens import make_order
 from tests.helpers.shop import seed_catalogue
 
@@ -52,23 +53,14 @@ def _seed_orders_with_holds(engine) -> None:
         holds.resolve(s, hold, user="zhang", resolution="已备注顺丰")
 
 
-def _template(tmp_path_factory, sqlite_template: str, name: str, seed) -> Path:
-    path = tmp_path_factory.mktemp(name) / "oms.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    seed(engine)
-    engine.dispose()
-    return path
-
-
 @pytest.fixture(scope="session")
 def shop_template(tmp_path_factory, sqlite_template) -> Path:
-    return _template(tmp_path_factory, sqlite_template, "shop", seed_shop)
+    return seeded_sqlite_template(tmp_path_factory, sqlite_template, "shop", seed_shop)
 
 
 @pytest.fixture(scope="session")
 def orders_template(tmp_path_factory, sqlite_template) -> Path:
-    return _template(tmp_path_factory, sqlite_template, "orders", _seed_orders_with_holds)
+    return seeded_sqlite_template(tmp_path_factory, sqlite_template, "orders", _seed_orders_with_holds)
 
 
 def _engine_from(template: Path, tmp_path: Path):
