@@ -960,6 +960,47 @@ class DashboardRollup(SQLModel, table=True):
     computed_at: datetime = Field(default_factory=utcnow)
 
 
+# --- row counts for the screens' "page 1 of ~N" (services/reports/tally.py) ------------------------
+
+class TallySubject(StrEnum):
+    ORDERS = "orders"
+    OPEN_HOLDS = "open_holds"
+
+
+class TallyMark(SQLModel, table=True):
+    """When a subject's tally was last counted, and the highest row id it covers: rows with a higher id
+    came since and are counted live on top of the tally."""
+
+    subject: str = Field(primary_key=True, max_length=20)  # TallySubject
+    computed_at: datetime
+    last_id: int = Field(default=0, sa_type=BigInteger)
+
+
+class OrderTally(SQLModel, table=True):
+    """Orders per shop-local day of creation, platform and current status, as last counted by the
+    ``order-tally`` job: a million orders' filtered total is a sum of a few thousand of these."""
+
+    __table_args__ = (UniqueConstraint("day", "platform", "status", name="uq_ordertally_day_platform_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10)  # YYYY-MM-DD in the shop's time zone
+    platform: str = Field(max_length=20)
+    status: str = Field(max_length=20)  # OrderStatus
+    orders: int = Field(default=0, sa_type=BigInteger)
+
+
+class OpenHoldTally(SQLModel, table=True):
+    """Open holds per shop-local day opened, kind and blocking, as last counted by the ``order-tally`` job."""
+
+    __table_args__ = (UniqueConstraint("day", "kind", "blocking", name="uq_openholdtally_day_kind_blocking"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10)
+    kind: str = Field(max_length=32)  # HoldKind
+    blocking: bool
+    holds: int = Field(default=0, sa_type=BigInteger)
+
+
 # --- purchasing and month-end reconciliation -------------------------------------------------------
 
 class PurchaseOrderStatus(StrEnum):

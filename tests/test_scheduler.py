@@ -110,7 +110,9 @@ def test_the_jobs_table_follows_the_config(seeded, db_url):
                          "items:拼多多店", "webhook", "outbox:platform_ship", "outbox:alert", "printing",
                          "lock-expiry", "reservation-expiry", "approval-escalation", "token-refresh", "outbox:buyer_sms",
                          "tracking-poll", "tracking-nightly", "tracking-subscribe", "stall-check", "waybill-cancel",
-                         "dashboard-rollup", "supplier-mail", "outbox:supplier_mail", "statistics", "portal-purge"}
+                         "dashboard-rollup", "supplier-mail", "outbox:supplier_mail", "statistics", "portal-purge",
+                         "order-tally"}
+    assert (rows["order-tally"].kind, rows["order-tally"].interval_seconds) == ("order_tally", 300)
     assert (rows["statistics"].kind, rows["statistics"].interval_seconds) == ("statistics", 6 * 3600)
     assert (rows["portal-purge"].kind, rows["portal-purge"].interval_seconds) == ("portal_purge", 3600)
     assert (rows["dashboard-rollup"].kind, rows["dashboard-rollup"].enabled) == ("dashboard_rollup", True)
@@ -356,3 +358,21 @@ def test_the_portal_purge_job_deletes_sign_in_codes_a_day_after_they_expired(see
     with read_session(seeded) as s:
         assert s.get(Job, "portal-purge").last_status == "ok"
         assert [c.phone for c in s.exec(select(PortalCode))] == ["13800138001"]
+
+
+def test_the_order_tally_job_counts_the_orders_for_the_screens(seeded, db_url):
+    from oms_tui.db import session_scope
+    from oms_tui.models import Job, OrderTally, TallyMark
+
+    with session_scope(seeded) as s:
+        s.add_all([Order(platform="jd", platform_order_id="J1", created_at=utcnow()),
+                   Order(platform="taobao", platform_order_id="T1", created_at=utcnow(), status="ready")])
+    scheduler = OmsScheduler(seeded, load_settings(database_url=db_url), leadership=FixedLeadership(True))
+    scheduler.sync_jobs()
+    assert scheduler.run_job("order-tally")
+    with read_session(seeded) as s:
+        job = s.get(Job, "order-tally")
+        assert job.last_status == "ok" and "tallied orders" in job.last_result
+        tallied = sum(s.exec(select(OrderTally.orders)))
+        assert tallied == 2
+        assert s.get(TallyMark, "orders").last_id == max(s.exec(select(Order.id)))

@@ -23,6 +23,7 @@ from oms_tui.screens.formatting import (
     HOLD_NAMES,
     PLATFORM_NAMES,
     STATUS_NAMES,
+    format_count,
     local_time,
     named,
     plain,
@@ -32,6 +33,7 @@ from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.cs import exceptions
 from oms_tui.services.cs.exceptions import BULK_SAFE_KINDS, ExceptionFilter
 from oms_tui.services.orders.holds import APPROVAL_KINDS
+from oms_tui.services.reports import tally
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
@@ -47,13 +49,14 @@ REASON_WIDTH = 60  # a long reason is cut in the table (Enter opens the order wi
 @dataclass(frozen=True)
 class Summary:
     ratio: exceptions.ExceptionRatio
-    open_holds: int
+    open_holds: tally.RowCount
     alerts: int
     alert_rows: list[TableRow]
 
 
 class ExceptionsScreen(PagedTableScreen):
-    COUNT_CAP = 10_000  # a backlog of 100k open holds reads "10,000+ rows" off the partial index at once
+    # A backlog of 100k open holds: 10,001 entries of the partial index, then the tally's estimate.
+    COUNT_CAP = 10_000
     TITLE_ID = N_("Exceptions")
     CSS_PATH = "exceptions.tcss"
     BINDINGS = [
@@ -109,8 +112,8 @@ class ExceptionsScreen(PagedTableScreen):
     def current_query(self) -> ExceptionFilter:
         return ExceptionFilter(self.kind, self.blocking, self.min_age_hours)
 
-    def fetch_count(self, session: Session, query: ExceptionFilter) -> int:
-        return exceptions.count_open(session, query, cap=self.COUNT_CAP)
+    def fetch_count(self, session: Session, query: ExceptionFilter) -> tally.RowCount:
+        return tally.open_hold_count(session, query, cap=self.COUNT_CAP, zone=shop_zone(self.oms.settings.timezone))
 
     def fetch_rows(self, session: Session, query: ExceptionFilter, limit: int, offset: int) -> list[TableRow]:
         now = utcnow()
@@ -150,13 +153,16 @@ class ExceptionsScreen(PagedTableScreen):
                                          plain(a.platform_order_id or ""), plain(str(a.attempts)),
                                          plain(render(a.last_error))))
                     for a in desk.pending]
-            return Summary(desk.ratio, desk.open_holds, desk.alerts, rows)
+            open_holds = tally.RowCount(desk.open_holds)
+            if desk.open_holds > self.COUNT_CAP:
+                open_holds = tally.past_cap(tally.estimate_open_holds(session, None, zone), self.COUNT_CAP)
+            return Summary(desk.ratio, open_holds, desk.alerts, rows)
 
         self.read(fetch, self._show_summary, group="summary")
 
     def _show_summary(self, summary: Summary) -> None:
         ratio = summary.ratio
-        open_holds = f"{self.COUNT_CAP:,}+" if summary.open_holds > self.COUNT_CAP else summary.open_holds
+        open_holds = format_count(summary.open_holds)
         self.query_one("#ratio", Label).update(
             _("Exception ratio, last {hours} h: {held} of {orders} orders ({percent}) · open holds: {open} · "
               "alerts waiting: {alerts}").format(hours=RATIO_HOURS, held=ratio.with_holds, orders=ratio.orders,

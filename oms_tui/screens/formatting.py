@@ -20,6 +20,7 @@ from oms_tui.names import (  # noqa: F401  (screens import these from here too)
     named,
     platform_status_name,
 )
+from oms_tui.services.reports.tally import CountKind, RowCount
 
 
 def shop_zone(name: str) -> ZoneInfo:
@@ -55,6 +56,15 @@ def delta(value: int) -> Text:
 
 def num(value: int, *, style: str = "") -> Text:
     return Text(f"{value:,}", style=style, justify="right")
+
+
+def format_count(count: RowCount) -> str:
+    """A row count as the screens write it: "1,234", "~712,000" (an estimate) or "10,000+"."""
+    if count.kind is CountKind.ABOUT:
+        return f"~{count.rows:,}"
+    if count.kind is CountKind.AT_LEAST:
+        return f"{count.rows:,}+"
+    return f"{count.rows:,}"
 
 
 def plain(value: object) -> Text:

@@ -29,6 +29,7 @@ from oms_tui.screens.formatting import (
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.orders import queries
 from oms_tui.services.orders.queries import OrderFilter
+from oms_tui.services.reports import tally
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
 from oms_tui.widgets.paging import TableRow
@@ -110,8 +111,9 @@ class OrdersScreen(PagedTableScreen):
     def current_query(self) -> OrdersQuery:
         return OrdersQuery(self.status, self.platform, self.since, self.search or None)
 
-    def fetch_count(self, session: Session, query: OrdersQuery) -> int:
-        return queries.count_orders(session, query.as_filter(), cap=self.COUNT_CAP)
+    def fetch_count(self, session: Session, query: OrdersQuery) -> tally.RowCount:
+        return tally.order_count(session, query.as_filter(), cap=self.COUNT_CAP,
+                                 zone=shop_zone(self.oms.settings.timezone))
 
     def fetch_rows(self, session: Session, query: OrdersQuery, limit: int, offset: int) -> list[TableRow]:
         return self._rows(queries.list_order_rows(session, query.as_filter(), limit=limit, offset=offset))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session
 from textual.binding import Binding
 from textual.widgets import Label
 
 from oms_tui.i18n import N_, _
 from oms_tui.screens.base import OmsScreen
+from oms_tui.services.reports.tally import CountKind, RowCount
 from oms_tui.widgets.paging import PAGE_SIZE, Page, PageResult, TableRow
 from oms_tui.widgets.table import Column, KeyedTable
 
@@ -54,7 +57,9 @@ class PagedTableScreen(OmsScreen):
         """The filter as plain values, taken on the UI thread and handed to the fetches."""
         return None
 
-    def fetch_count(self, session: Session, query: object) -> int:
+    def fetch_count(self, session: Session, query: object) -> int | RowCount:
+        """The rows ``query`` matches: an exact count (capped at ``COUNT_CAP`` when there is one), or a
+        ``RowCount`` that says how well it is known (past the cap, the tally's estimate)."""
         raise NotImplementedError
 
     def fetch_rows(self, session: Session, query: object, limit: int, offset: int) -> list[TableRow]:
@@ -90,8 +95,7 @@ class PagedTableScreen(OmsScreen):
         page again (a refresh, asked for or not, or after an action) with the cursor kept on the same
         row by key — looked for on the pages either side when rows above it came or went — or, when
         that row is gone, on the row that took its place. ``recount`` re-reads the row count."""
-        wanted = Page(self.page.number if number is None else number, self.page.size, self.page.total,
-                      self.page.more)
+        wanted = replace(self.page, number=self.page.number if number is None else number)
         recount = recount or not self.loaded
         query = self.current_query()
         anchor = self.table.anchor() if number is None else None
@@ -111,11 +115,11 @@ class PagedTableScreen(OmsScreen):
         def fetch(session: Session) -> PageResult:
             page = wanted
             if recount:
-                page = page.counted(self.fetch_count(session, query), self.COUNT_CAP)
+                page = counted(page, self.fetch_count(session, query), self.COUNT_CAP)
             page = page.clamped()
             rows = rows_of(session, page)
-            if page.more and len(rows) < page.size and page.number >= page.pages:
-                # Past the capped count the rows ran out: the count is exact now.
+            if len(rows) < page.size and (page.about or (page.more and page.number >= page.pages)):
+                # Past the capped count, or anywhere under an estimate, the rows ran out: the count is exact now.
                 if not rows and page.number > 1:
                     page = Page(page.number - 1, page.size, page.offset, more=False)
                     rows = rows_of(session, page)
@@ -125,8 +129,8 @@ class PagedTableScreen(OmsScreen):
                 if rows and rows[-1].position is not None:
                     starts[page.number + 1] = rows[-1].position
                 for number in (page.number - 1, page.number + 1):
-                    neighbour = Page(number, page.size, page.total, page.more)
-                    if 1 <= number <= page.pages or (page.more and number > page.pages):
+                    neighbour = replace(page, number=number)
+                    if 1 <= number <= page.pages or (page.open_ended and number > page.pages):
                         moved = rows_of(session, neighbour)
                         if any(row.key == anchor.row.key for row in moved):
                             return PageResult(neighbour, moved)
@@ -181,3 +185,14 @@ class PagedTableScreen(OmsScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def counted(page: Page, count: int | RowCount, cap: int | None) -> Page:
+    """``page`` with a fresh row count: a plain count (capped past ``cap``) or a ``RowCount``."""
+    if not isinstance(count, RowCount):
+        return page.counted(count, cap)
+    if count.kind is CountKind.ABOUT:
+        return page.estimated(count.rows)
+    if count.kind is CountKind.AT_LEAST:
+        return replace(page, total=count.rows, more=True, about=False)
+    return replace(page, total=count.rows, more=False, about=False)

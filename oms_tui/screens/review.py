@@ -41,6 +41,7 @@ from oms_tui.screens.formatting import (
 from oms_tui.screens.customer_pane import customer_facts, detail_grid, history_columns, history_rows
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.cs import review
+from oms_tui.services.reports import tally
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
 from oms_tui.widgets.keys import KeysFooter
@@ -134,8 +135,8 @@ class ReviewScreen(PagedTableScreen):
                 Column(_("Why"), "why"), Column(_("Receiver"), "receiver", priority=1),
                 Column(_("Total"), "total", priority=2)]
 
-    def fetch_count(self, session: Session, query: object) -> int:
-        return review.count_queue(session, cap=self.COUNT_CAP)
+    def fetch_count(self, session: Session, query: object) -> tally.RowCount:
+        return tally.review_queue_count(session, cap=self.COUNT_CAP, zone=shop_zone(self.oms.settings.timezone))
 
     def fetch_rows(self, session: Session, query: object, limit: int, offset: int) -> list[TableRow]:
         return self._rows(review.list_queue(session, limit=limit, offset=offset))

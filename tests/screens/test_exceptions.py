@@ -15,11 +15,13 @@ from oms_tui.models import Hold, HoldKind, OrderStatus, Outbox, utcnow
 from oms_tui.phrases import phrase
 from oms_tui.screens.cs_dialogs import ResendDialog
 from oms_tui.screens.exceptions import ExceptionsScreen
+from oms_tui.screens.formatting import shop_zone
 from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.cs import review
 from oms_tui.services.orders import actions, holds, queries, upsert
+from oms_tui.services.reports import tally
 from oms_tui.widgets.dialogs import TextPrompt
 from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import SIZE, column, footer_keys, keys_panel_text, make_order, settle
@@ -79,6 +81,21 @@ async def test_holds_by_age_with_ratio_and_alerts(troubled, settings):
         assert ratio == "近 24 小时异常率：10 单中 4 单（40.0%）· 未处理异常：5 · 待发告警：1"
         alerts = screen.query_one("#alerts", DataTable)
         assert alerts.row_count == 1 and str(alerts.get_row_at(0)[1]) == "缺货：MB-001"
+
+
+async def test_past_the_cap_the_open_holds_are_estimated_from_the_tally(troubled, settings, monkeypatch):
+    monkeypatch.setattr(ExceptionsScreen, "COUNT_CAP", 3)  # five open holds: past the cap
+    app = OmsApp(troubled, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_exceptions(pilot, app)
+        assert "未处理异常：3+ ·" in str(screen.query_one("#ratio", Label).render())  # not counted yet
+        # One page holds them all: the page came back short, so its count is exact either way.
+        assert str(screen.query_one("#page-label", Label).render()) == "第 1 / 1 页 · 共 5 行"
+        tally.refresh(troubled, shop_zone(settings.timezone))  # what the order-tally job does
+        await pilot.press("f5")
+        await settle(pilot, app)
+        assert "未处理异常：~5 ·" in str(screen.query_one("#ratio", Label).render())
+        assert str(screen.query_one("#page-label", Label).render()) == "第 1 / 1 页 · 共 5 行"
 
 
 async def test_filters_by_kind_blocking_and_age(troubled, settings):

@@ -13,7 +13,9 @@ from oms_tui.screens.order_detail import OrderDetailScreen
 from oms_tui.screens.orders import TYPING_DELAY, OrdersScreen
 from oms_tui.screens.paging import PagedTableScreen
 from oms_tui.services.core.actor import Actor
+from oms_tui.screens.formatting import shop_zone
 from oms_tui.services.orders import actions, queries
+from oms_tui.services.reports import tally
 from oms_tui.widgets.error_line import ErrorLine
 from tests.helpers.screens import SIZE, column, footer_keys, keys_panel_text, settle
 
@@ -47,6 +49,25 @@ async def test_a_capped_count_says_more_and_turns_exact_at_the_last_page(shop_wi
         await pilot.press("pageup")
         await settle(pilot, app)
         assert (table.row_count, page_label(screen)) == (50, "第 1 / 2 页 · 共 61 行")
+
+
+async def test_past_the_cap_the_tally_gives_an_estimate_that_turns_exact_when_the_rows_run_out(
+        shop_with_orders, settings, monkeypatch):
+    monkeypatch.setattr(OrdersScreen, "COUNT_CAP", 20)  # 61 orders: past the cap
+    tally.refresh(shop_with_orders, shop_zone(settings.timezone))  # what the order-tally job does
+    app = OmsApp(shop_with_orders, settings, user_name="zhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot, app)
+        table = screen.query_one("#table", DataTable)
+        assert (table.row_count, page_label(screen)) == (50, "第 1 / 约 2 页 · 共约 61 行")
+        screen.query_one("#status", Select).value = "ready"
+        await settle(pilot, app)
+        assert page_label(screen) == "第 1 / 约 2 页 · 共约 60 行"
+        screen.query_one("#status", Select).clear()
+        await settle(pilot, app)
+        await pilot.press("pagedown")  # the page comes back short: the count is exact now
+        await settle(pilot, app)
+        assert (table.row_count, page_label(screen)) == (11, "第 2 / 2 页 · 共 61 行")
 
 
 async def test_orders_page_through_more_than_one_page(shop_with_orders, settings):
