@@ -143,3 +143,25 @@ def test_refreshing_statistics_leaves_the_planner_statistics(loaded):
             analysed = {row[0] for row in conn.execute(text(
                 "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"))}
     assert {"order", "hold", "customer"} <= analysed
+
+
+def test_duplicate_candidates_come_through_the_customers_index_not_every_open_order_of_the_window(loaded):
+    """related_orders (and the batch's duplicate screen, which shares ``window_terms``) reads the orders of
+    the customers it found, not the (status, created_at) range of every open order of the window: on a
+    Double 11 day that range is a hundred thousand orders per batch. SQLite only: PostgreSQL weighs the
+    two with its statistics (at a few thousand rows it rightly ANDs both indexes)."""
+    if loaded.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL chooses by its statistics; SQLite had to be told")
+    from oms_tui.models import OPEN_STATUSES
+    from oms_tui.services.customers import matching
+
+    with loaded.begin() as conn:  # ten orders per customer, a fifth of them open (in review)
+        conn.execute(text('UPDATE "order" SET customer_id = id % 300 + 1'))
+    refresh_statistics(loaded)
+    probe = Order(id=0, platform="taobao", platform_order_id="probe", customer_id=2, created_at=utcnow())
+    found = []
+    plans = plans_of(loaded, lambda s: found.extend(matching.related_orders(
+        s, probe, since=utcnow() - timedelta(days=3), until=utcnow(), statuses=OPEN_STATUSES)))
+    reading_orders = [plan for statement, plan in plans if "customer_id IN" in statement]
+    assert reading_orders and all("ix_order_customer_id" in plan and "ix_order_status" not in plan
+                                  for plan in reading_orders), reading_orders

@@ -395,8 +395,7 @@ def duplicate_suspects(session: Session, news: Sequence[Any], config: ReviewConf
         since = min(n.created_at for n in news) - window
         until = max(n.created_at for n in news) + window
         stmt = select(Order, Customer.address_key).join(Customer, col(Customer.id) == col(Order.customer_id)).where(
-            or_(*whose), col(Order.created_at) >= since, col(Order.created_at) <= until,
-            col(Order.status).in_([str(st) for st in OPEN_STATUSES]),
+            or_(*whose), *matching.window_terms(session, since, until, OPEN_STATUSES),
             # Only orders sharing a SKU with the batch (as related_orders asks per order): the customers at a
             # busy address have many orders, and reading them all would grow with the table.
             select(OrderLine.id).where(OrderLine.order_id == Order.id,
