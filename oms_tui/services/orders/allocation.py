@@ -132,7 +132,19 @@ def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
     savepoint = session.begin_nested() if len(lines) > 1 else None
     moves: list[dict] = []  # the lines' ledger rows, written in one statement
     try:
-        for line in lines:
+        if savepoint is not None:
+            # The usual case in one statement: every line's guarded UPDATE, in the lines' (global SKU) order.
+            needs = [(line.sku_id, line.qty - line.locked_qty) for line in lines]
+            if ledger.lock_all(session, order.warehouse_id, needs, order_id=order.id, user=user,
+                               reason=ORDER_ACCEPTED, ledger_rows=moves):
+                lines_to_lock = []
+            else:  # a line is short: undo the ones that locked, then line by line to name each short SKU
+                savepoint.rollback()
+                savepoint = session.begin_nested()
+                lines_to_lock = lines
+        else:
+            lines_to_lock = lines
+        for line in lines_to_lock:
             need = line.qty - line.locked_qty
             ok = apply_move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=need, order_id=order.id,
                             user=user, reason=ORDER_ACCEPTED, ledger_rows=moves)
