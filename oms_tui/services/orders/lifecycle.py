@@ -157,7 +157,8 @@ def _as_persistent(session: Session, row) -> Order:  # noqa: ANN001
     would have loaded it: every action on an order starts here, and a query's loading machinery (set up
     again for each execution) costs more than reading the row. The columns go straight into the instance's
     state, unmodified, as the ORM's own loading puts them; ``make_transient_to_detached`` gives it its
-    identity, and ``add`` makes it persistent without a statement."""
+    identity, and ``add`` makes it persistent without a statement. (No ``load`` event fires: the caller
+    marks the row held itself.)"""
     order = _ORDER_MAPPER.class_manager.new_instance()
     order.__dict__.update(zip(_ORDER_ATTRIBUTES, row))
     make_transient_to_detached(order)

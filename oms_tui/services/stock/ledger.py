@@ -143,8 +143,8 @@ def lock_all(session: Session, warehouse_id: int, moves: list[tuple[int, int]], 
         if qty <= 0:
             raise ValueError("lock_all locks a positive number of units per move")
     now = utcnow()
-    params = [{"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": -qty, "d_on_hand": 0, "d_inbound": 0,
-               "d_locked": qty, "d_reserved": 0, "d_damaged": 0} for sku_id, qty in moves]
+    params = [{"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": -qty, "d_locked": qty}
+              for sku_id, qty in moves]
     if not params:
         return True
     if not session.get_bind().dialect.supports_sane_multi_rowcount:
