@@ -27,6 +27,8 @@ from oms_tui.names import (
 from oms_tui.phrases import is_phrase, render
 
 _INSERT = AuditEvent.__table__.insert()
+# One encoder for every row: ``json.dumps`` with these options builds a new one per call.
+_encode_detail = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def record(session: Session, user: str, action: str, entity_type: str, entity_id: Any, **detail: Any) -> None:
@@ -38,7 +40,7 @@ def row(user: str, action: str, entity_type: str, entity_id: Any, *, at: Any = N
     """One audit row as ``record`` writes it, for ``record_many``."""
     return {"at": at or utcnow(), "user": user, "action": action, "entity_type": entity_type,
             "entity_id": str(entity_id),
-            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else ""}
+            "detail": _encode_detail(detail) if detail else ""}
 
 
 def record_many(session: Session, rows: list[dict]) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from oms_tui.db import connection_for
 from oms_tui.errors import InsufficientStock, ValidationError
 from oms_tui.i18n import N_
 from oms_tui.models import (
@@ -128,11 +129,24 @@ def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
         order.locked_at = order.locked_at or utcnow()
         return []
     short: list[str] = []
-    # A single line needs no savepoint: if its one guarded UPDATE refuses, nothing has changed.
-    savepoint = session.begin_nested() if len(lines) > 1 else None
     moves: list[dict] = []  # the lines' ledger rows, written in one statement
+    lines_to_lock = lines
+    if len(lines) > 1:
+        # The usual case in one statement: every line's guarded UPDATE, in the lines' (global SKU) order. All or
+        # none under a savepoint of the connection's own: nothing in it touches an ORM object, and the session's
+        # savepoint costs more than the statement.
+        attempt = connection_for(session).begin_nested()
+        needs = [(line.sku_id, line.qty - line.locked_qty) for line in lines]
+        if ledger.lock_all(session, order.warehouse_id, needs, order_id=order.id, user=user, reason=ORDER_ACCEPTED,
+                           ledger_rows=moves):
+            attempt.commit()
+            lines_to_lock = []
+        else:  # a line is short: undo the ones that locked, then line by line to name each short SKU
+            attempt.rollback()
+    # A single line needs no savepoint: if its one guarded UPDATE refuses, nothing has changed.
+    savepoint = session.begin_nested() if len(lines_to_lock) > 1 else None
     try:
-        for line in lines:
+        for line in lines_to_lock:
             need = line.qty - line.locked_qty
             ok = apply_move(session, order.warehouse_id, line.sku_id, MoveKind.LOCK, d_locked=need, order_id=order.id,
                             user=user, reason=ORDER_ACCEPTED, ledger_rows=moves)

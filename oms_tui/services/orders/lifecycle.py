@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import bindparam, event, exists, func, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
-from oms_tui.db import connection_for, writes_alone
+from oms_tui.db import connection_for, reader_for, writes_alone
 
 from oms_tui.errors import IllegalTransition, NotFound
 from oms_tui.i18n import N_
@@ -130,26 +131,43 @@ def lock_for_change(session: Session, order: Order) -> OrderStatus:
     return OrderStatus(order.status)
 
 
-_TAKE_ORDER = select(Order).where(Order.id == bindparam("order_id")).with_for_update()
+_ORDER = Order.__table__
+_ORDER_MAPPER = sa_inspect(Order)
+_ORDER_ROW = select(_ORDER).where(_ORDER.c.id == bindparam("order_id")).with_for_update()
+_ORDER_ATTRIBUTES = tuple(_ORDER_MAPPER.get_property_by_column(column).key for column in _ORDER.c)
 
 
 def take_order(session: Session, order_id: int) -> Order:
     """The order, its row taken for a change (as ``lock_for_change`` takes it) in the same read: an action
     that starts from an order id reads its row once, not once to load it and once more to lock it."""
-    order = session.identity_map.get(identity_key(Order, order_id))
+    order = session.identity_map.get(_ORDER_MAPPER.identity_key_from_primary_key((order_id,)))
     if order is not None:
         lock_for_change(session, order)
         return order
-    order = session.exec(_TAKE_ORDER, params={"order_id": order_id}).first()
-    if order is None:
+    row = reader_for(session).execute(_ORDER_ROW, {"order_id": order_id}).first()
+    if row is None:
         raise NotFound(N_("unknown order {order}"), order=order_id)
+    order = _as_persistent(session, row)
     _mark_held(session, order.id)
+    return order
+
+
+def _as_persistent(session: Session, row) -> Order:  # noqa: ANN001
+    """The order of ``row`` (all its columns, read in this transaction) in the session, as a query for it
+    would have loaded it: every action on an order starts here, and a query's loading machinery (set up
+    again for each execution) costs more than reading the row. The columns go straight into the instance's
+    state, unmodified, as the ORM's own loading puts them; ``make_transient_to_detached`` gives it its
+    identity, and ``add`` makes it persistent without a statement. (No ``load`` event fires: the caller
+    marks the row held itself.)"""
+    order = _ORDER_MAPPER.class_manager.new_instance()
+    order.__dict__.update(zip(_ORDER_ATTRIBUTES, row))
+    make_transient_to_detached(order)
+    session.add(order)
     return order
 
 
 # --- the guarded status UPDATE --------------------------------------------------------------------
 
-_ORDER = Order.__table__
 # Built once per shape (which other columns go with the status, which guards): building a statement
 # costs more than running it on this path.
 _status_updates: dict[tuple, object] = {}

@@ -71,7 +71,9 @@ def _guarded_update(shrinking: tuple[str, ...], growing: tuple[str, ...], guard_
         stmt = (
             update(StockLevel.__table__)
             .where(and_(*guards))
-            .values({b: level[b] + bindparam(f"d_{b}") for b in _BUCKETS} | {"updated_at": bindparam("now")})
+            # Only the buckets that move: each other one would be read, added 0 to and bound on every run.
+            .values({b: level[b] + bindparam(f"d_{b}") for b in _BUCKETS if b in shrinking or b in growing}
+                    | {"updated_at": bindparam("now")})
         )
         _move_statements[key] = stmt
     return stmt
@@ -125,6 +127,35 @@ def apply_move(
         connection.execute(_INSERT_MOVE, row)
     else:
         ledger_rows.append(row)
+    return True
+
+
+def lock_all(session: Session, warehouse_id: int, moves: list[tuple[int, int]], *, order_id: int | None, user: str,
+             reason: str, ledger_rows: list[dict]) -> bool:
+    """Lock ``moves`` — (SKU id, units to lock) — as ``apply_move`` locks each, guarded alike, but sent as one
+    executemany in the list's order (an order's lines: one statement instead of one per line).
+
+    True: every one applied, and their ledger rows are in ``ledger_rows``. False: at least one refused while
+    others may have applied, and which is not known — only for a caller inside a savepoint, which it then
+    rolls back (and goes line by line with ``apply_move`` to learn which are short)."""
+    for _sku_id, qty in moves:
+        require_delta(qty, "d_locked")
+        if qty <= 0:
+            raise ValueError("lock_all locks a positive number of units per move")
+    now = utcnow()
+    params = [{"wh": warehouse_id, "sku": sku_id, "now": now, "d_available": -qty, "d_locked": qty}
+              for sku_id, qty in moves]
+    if not params:
+        return True
+    if not session.get_bind().dialect.supports_sane_multi_rowcount:
+        return False  # no sum of row counts to trust: the caller goes line by line
+    if connection_for(session).execute(_guarded_update((), ("locked",), True), params).rowcount != len(params):
+        return False
+    reason = reason[:500]
+    ledger_rows.extend({"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(MoveKind.LOCK),
+                        "d_on_hand": 0, "d_inbound": 0, "d_locked": qty, "d_reserved": 0, "d_damaged": 0,
+                        "order_id": order_id, "reservation_id": None, "user": user, "reason": reason}
+                       for sku_id, qty in moves)
     return True
 
 

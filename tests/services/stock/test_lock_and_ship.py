@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlmodel import select
 
 from oms_tui.db import read_session, session_scope
-from oms_tui.models import AuditEvent, MoveKind, Order, OrderLine, OrderStatus, StockMove
+from oms_tui.bench.stock_intake import counting_statements
+from oms_tui.models import AuditEvent, Hold, HoldKind, MoveKind, Order, OrderLine, OrderStatus, StockMove
 from oms_tui.services.catalogue import skus as catalogue
 from oms_tui.services.core.actor import Actor
 from oms_tui.services.orders import actions, allocation, lifecycle, queries
@@ -116,4 +117,52 @@ def test_many_terminals_locking_one_order_lock_its_stock_once(seeded):
     assert (level(seeded, "HG-001").locked, level(seeded, "MB-001").locked) == (2, 3)
     assert [kind for kind, *_ in _moves(seeded, order.id)] == [MoveKind.LOCK, MoveKind.LOCK]
     assert _audit(seeded, order.id).count("order.lock") == 1
+    assert_books_balance(seeded)
+
+
+def _codes_in_sku_order(engine) -> list[str]:
+    with read_session(engine) as s:
+        return sorted(LINES, key=lambda code: catalogue.get_sku(s, code).id)
+
+
+def test_several_lines_one_short_lock_nothing_and_the_hold_names_the_short_one(seeded):
+    """The lines' guarded UPDATEs go as one statement: the one that had stock locked before the short one
+    refused, and none of it may stay (nor a ledger row), while the hold still names the short SKU alone."""
+    first, last = _codes_in_sku_order(seeded)
+    stock_up(seeded, first, 10)  # the first in the lock order has plenty, the last none
+    order = ingest(seeded, "LS-4", LINES)
+    assert order.status == OrderStatus.SHORT
+    assert (level(seeded, first).locked, level(seeded, last).locked) == (0, 0)
+    assert _moves(seeded, order.id) == []
+    with read_session(seeded) as s:
+        (hold,) = s.exec(select(Hold).where(Hold.order_id == order.id, Hold.kind == HoldKind.STOCK_SHORT)).all()
+        assert last in hold.reason and first not in hold.reason
+        assert all(line.locked_qty == 0 for line in ledger.order_lines(s, order.id))
+    assert "order.lock" not in _audit(seeded, order.id)
+    assert_books_balance(seeded)
+
+
+def test_lock_all_is_one_statement_for_every_move_or_false_when_one_refuses(seeded):
+    stock_up(seeded, "HG-001", 10)
+    stock_up(seeded, "MB-001", 2)
+    with session_scope(seeded) as s:
+        wh = catalogue.get_warehouse(s, "WH1")
+        hg, mb = catalogue.get_sku(s, "HG-001").id, catalogue.get_sku(s, "MB-001").id
+        rows: list[dict] = []
+        with counting_statements(seeded) as sent:
+            assert ledger.lock_all(s, wh.id, sorted([(hg, 4), (mb, 2)]), order_id=None, user="t",
+                                   reason="test", ledger_rows=rows)
+        assert sent[0] == 1
+        assert sorted((row["sku_id"], row["kind"], row["d_locked"]) for row in rows) == sorted(
+            [(hg, MoveKind.LOCK, 4), (mb, MoveKind.LOCK, 2)])
+        ledger.write_ledger(s, rows)
+        savepoint = s.begin_nested()
+        refused: list[dict] = []
+        assert not ledger.lock_all(s, wh.id, sorted([(hg, 1), (mb, 1)]), order_id=None, user="t", reason="test",
+                                   ledger_rows=refused)
+        assert refused == []  # no ledger row for a batch that did not wholly apply
+        savepoint.rollback()  # as the caller must: HG-001's unit may have locked
+        assert (ledger.get_level(s, wh.id, hg).locked, ledger.get_level(s, wh.id, mb).locked) == (4, 2)
+        s.rollback()  # locks no order holds: not for the books
+    assert (level(seeded, "HG-001").locked, level(seeded, "MB-001").locked) == (0, 0)
     assert_books_balance(seeded)
