@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import bindparam, event, exists, func, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -159,6 +159,10 @@ def _as_persistent(session: Session, row) -> Order:  # noqa: ANN001
     state, unmodified, as the ORM's own loading puts them; ``make_transient_to_detached`` gives it its
     identity, and ``add`` makes it persistent without a statement. (No ``load`` event fires: the caller
     marks the row held itself.)"""
+    if not _ORDER_MAPPER.configured:
+        # A query configures the mappers on first use; here nothing has, in a process whose first ORM
+        # action this is (a lock worker, a CLI command), and the attributes would have no implementation yet.
+        configure_mappers()
     order = _ORDER_MAPPER.class_manager.new_instance()
     order.__dict__.update(zip(_ORDER_ATTRIBUTES, row))
     make_transient_to_detached(order)

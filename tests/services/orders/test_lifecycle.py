@@ -2,6 +2,10 @@
 query would have loaded — every column, in the session's identity map, unmodified, tracked by the unit
 of work — and asked again in the same transaction it is the same object, read no more."""
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from sqlalchemy import inspect
 from sqlmodel import select
@@ -36,3 +40,19 @@ def test_take_order_loads_the_order_as_a_query_would_and_tracks_it(seeded):
 def test_take_order_of_an_unknown_id_is_not_found(seeded):
     with session_scope(seeded) as s, pytest.raises(NotFound):
         lifecycle.take_order(s, 987654)
+
+
+def test_take_order_works_as_the_first_orm_action_of_a_fresh_process(seeded):
+    """No query has configured the mappers in a new process (a lock worker, a CLI command): take_order
+    must not depend on one having run first."""
+    stock_up(seeded, "HG-001", 10)
+    order_id = ingest(seeded, "TK-2", {"HG-001": 1}).id
+    script = textwrap.dedent(f"""
+        from oms_tui.db import make_engine, session_scope
+        from oms_tui.services.orders import lifecycle
+        with session_scope(make_engine({seeded.url.render_as_string(hide_password=False)!r})) as s:
+            print(lifecycle.take_order(s, {order_id}).platform_order_id)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "TK-2"
