@@ -366,12 +366,12 @@ class TaobaoClient(PlatformClient):
                            has_next=_truthy(body["has_next"]) if "has_next" in body else None)
 
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        rows = self.list_window(start, end, self._list_page, API_INCREMENT)
-        for tid, row in each_once(rows, lambda r: r.get("tid") if isinstance(r, dict) else None):
-            if tid is None:
-                yield MalformedRecord(PLATFORM, None, "listed trade has no tid", row)
-            else:  # listed with every field the mapping needs (INCREMENT_FIELDS): no detail call
-                yield to_result(row, self.shop.name)
+        for rows in self.listed_windows(start, end, self._list_page, API_INCREMENT):
+            for tid, row in each_once(rows, lambda r: r.get("tid") if isinstance(r, dict) else None):
+                if tid is None:
+                    yield MalformedRecord(PLATFORM, None, "listed trade has no tid", row)
+                else:  # listed with every field the mapping needs (INCREMENT_FIELDS): no detail call
+                    yield to_result(row, self.shop.name)
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:
         return self.fetch_trade(platform_order_id)
