@@ -20,7 +20,7 @@ from oms_tui.platforms import simulator as simulator_package
 from oms_tui.platforms import taobao as tb_mod
 from oms_tui.platforms.mapping import format_beijing
 from oms_tui.platforms.signing import jd_sign, pdd_sign, top_sign
-from oms_tui.platforms.simulator import PATHS, SimulatorState, run_simulator
+from oms_tui.platforms.simulator import PATHS, SimOrder, SimulatorState, run_simulator
 from oms_tui.platforms.simulator import jd as sim_jd
 from oms_tui.platforms.simulator import pdd as sim_pdd
 from oms_tui.platforms.simulator import taobao as sim_taobao
@@ -95,6 +95,7 @@ def test_the_order_index_answers_what_a_scan_of_every_order_would(state) -> None
     state.touch("taobao", touched.key, t0 - timedelta(hours=5))  # back to an earlier window
     taobao = next(s for s in state.shops if s.platform == "taobao")
     state.put_order(taobao, {"tid": 1, "status": "WAIT_SELLER_SEND_GOODS"}, t0 - timedelta(minutes=1))
+    taobao.orders["2"] = SimOrder("taobao", "2", t0, t0, {"tid": 2})  # past the state: the index is filed again
     quiet = next(o for o in taobao.orders.values() if o.draft and o.draft.status == "paid")
     quiet.draft.status = "finished"  # changed without a touch: never picked as paid again
     spans = [(t0 - timedelta(days=1), datetime.now(timezone.utc) + timedelta(days=1))] + [
@@ -110,6 +111,7 @@ def test_the_order_index_answers_what_a_scan_of_every_order_would(state) -> None
             picks = {getattr(shop.pick(status, rng), "key", None) for _ in range(40)}
             assert picks <= having if having else picks == {None}
     assert quiet.key not in {getattr(taobao.pick("paid", rng), "key", None) for _ in range(200)}
+    assert "2" in {o.key for o in taobao.between("modified", t0, t0)}
 
 
 def test_generate_uses_the_callers_catalogue(state) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,7 @@ class SimShop:
         """The orders whose ``moment`` (``"modified"`` or ``"created"``) is in ``[start, end]``, in no set order:
         the listings filter and sort these few as their platform does."""
         if len(self.index) != len(self.orders):  # an order put into the dict directly: file everything again
-            self.index.rebuild(self.orders.values())
+            self.index = OrderIndex(self.orders.values())
         return [self.orders[key] for key in self.index.keys_between(moment, start, end)]
 
     def pick(self, status: str, rng: random.Random) -> SimOrder | None:
@@ -89,10 +90,12 @@ class OrderIndex:
 
     MOMENTS = ("modified", "created")
 
-    def __init__(self) -> None:
+    def __init__(self, orders: Iterable[SimOrder] = ()) -> None:
         self._filed: dict[str, tuple[datetime, datetime, str | None]] = {}  # key → (modified, created, status)
         self._sorted: dict[str, list[tuple[datetime, str]] | None] = {m: None for m in self.MOMENTS}
         self._by_status: dict[str, KeyPool] = {}
+        for order in orders:
+            self.file(order)
 
     def __len__(self) -> int:
         return len(self._filed)
@@ -121,11 +124,6 @@ class OrderIndex:
                     del entries[place]
         if filed[2] is not None:
             self._by_status[filed[2]].remove(key)
-
-    def rebuild(self, orders: Any) -> None:
-        self.__init__()  # type: ignore[misc]
-        for order in orders:
-            self.file(order)
 
     def keys_between(self, moment: str, start: datetime, end: datetime) -> list[str]:
         entries = self._sorted[moment]
