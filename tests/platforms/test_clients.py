@@ -101,6 +101,27 @@ def test_taobao_pagination_takes_whole_trades_from_the_listing(sim, state, now, 
                 assert client.fetch_trade(listed.platform_order_id) == listed
 
 
+def test_a_split_window_is_handed_over_half_by_half(sim, state, now, rng) -> None:
+    """A window of many pages is halved; each half's orders come out before the next half is listed, so a sync
+    holds one half (a few pages), never the whole day."""
+    start, end = window(now, back=timedelta(minutes=50))
+    if start.astimezone(BEIJING).date() != end.astimezone(BEIJING).date():
+        now -= timedelta(hours=1)
+        start, end = window(now, back=timedelta(minutes=50))
+    state.generate(80, end - timedelta(minutes=1), rng, SKUS, spread=timedelta(minutes=45), platforms=["taobao"])
+
+    def listings() -> int:
+        return len([c for c in state.calls if c.api == "taobao.trades.sold.increment.get"])
+
+    with make_client(sim, "taobao", page_size=3) as client:
+        results = client.fetch_changed(start, end)
+        next(results)
+        calls_at_first = listings()
+        rest = list(results)
+    assert 1 + len(rest) == len(state.orders("taobao"))
+    assert calls_at_first < listings()  # the later halves were listed after the first orders came out
+
+
 def test_taobao_windows_same_day_at_most_one_day(sim, state, rng) -> None:
     end = datetime.now(BEIJING).replace(microsecond=0)
     start = end - timedelta(days=2, hours=3)
