@@ -270,16 +270,19 @@ class PlatformClient(ABC):
     # --- public API --------------------------------------------------------------------------
 
     def fetch_changed(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        """Every order changed in ``[start, end]``, mapped; windows split to the platform's limit."""
+        """Every order changed in ``[start, end]``, mapped; windows split to the platform's limit. Adjoining
+        windows share their boundary second: what both list is yielded once (a record without an id, once per
+        distinct content, as ``each_once`` keeps it within a window)."""
         windows = split_window(start, end, self.max_window, same_day_tz=BEIJING if self.same_day_windows else None)
         seen: set[str] = set()
         for w_start, w_end in windows:
             for item in self._fetch_window(w_start, w_end):
                 key = item.platform_order_id
-                if key is not None:
-                    if key in seen:
-                        continue
-                    seen.add(key)
+                if key is None:
+                    key = "\0" + json.dumps(getattr(item, "raw", None), sort_keys=True, default=str)
+                if key in seen:
+                    continue
+                seen.add(key)
                 yield item
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:

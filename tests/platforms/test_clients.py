@@ -101,6 +101,19 @@ def test_taobao_pagination_takes_whole_trades_from_the_listing(sim, state, now, 
                 assert client.fetch_trade(listed.platform_order_id) == listed
 
 
+def test_a_record_without_an_id_on_a_window_boundary_is_told_once(sim, state, now, rng) -> None:
+    """Adjoining windows share their boundary second (PDD: 30 minutes each): both list what changed then."""
+    start = (now - timedelta(hours=1)).replace(microsecond=0)
+    boundary = start + timedelta(minutes=30)
+    state.add_malformed("pdd", "missing_id", boundary, rng=rng, sku_codes=SKUS)
+    state.generate(3, boundary, rng, SKUS, platforms=["pdd"])
+    with make_client(sim, "pdd") as client:
+        results = list(client.fetch_changed(start, start + timedelta(minutes=50)))
+    assert len(results) == len(state.orders("pdd"))
+    assert len([r for r in results if isinstance(r, MalformedRecord)]) == len(
+        [o for o in state.orders("pdd") if o.malformed])
+
+
 def test_a_split_window_is_handed_over_half_by_half(sim, state, now, rng) -> None:
     """A window of many pages is halved; each half's orders come out before the next half is listed, so a sync
     holds one half (a few pages), never the whole day."""
