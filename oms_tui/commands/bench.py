@@ -18,8 +18,9 @@ def bench(
                                              "raw executemany), locks (concurrent locks/s), scan (pack "
                                              "station scan latency), dashboard (its read vs raw SQL), desks (desks at once: "
                                              "p99 action and refresh, PostgreSQL), portal (concurrent buyer look-ups on "
-                                             "loopback, p99) or screens (each screen's first page through Pilot vs its raw "
-                                             "SQL)")] = "stock",
+                                             "loopback, p99), screens (each screen's first page through Pilot vs its raw "
+                                             "SQL) or sync (`oms sync --once` over four simulated shops holding "
+                                             "--orders: orders/s and its peak RSS vs reading the listings alone)")] = "stock",
     orders: Annotated[int, typer.Option(help="orders to process", min=1, max=10_000_000)] = 100_000,
     backend: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
     workers: Annotated[int, typer.Option(help="worker processes for `locks`", min=1, max=256)] = 16,
@@ -53,9 +54,9 @@ def bench(
             typer.echo(line)
         return
     backends = ["sqlite", "postgresql"] if backend == "both" else [backend]
-    if what not in ("stock", "locks", "intake", "scan", "dashboard", "portal", "screens") or any(
+    if what not in ("stock", "locks", "intake", "scan", "dashboard", "portal", "screens", "sync") or any(
             b not in ("sqlite", "postgresql") for b in backends):
-        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard|desks|portal|screens "
+        raise ValidationError("usage: oms bench stock|intake|locks|scan|dashboard|desks|portal|screens|sync "
                               "[--backend sqlite|postgresql|both]")
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
@@ -99,6 +100,14 @@ def bench(
             typer.echo(f"{'dashboard.load':<28} {name:<10} {f['service_ms']:8.1f} ms per read (median)"
                        f" — goal < 150 ms: {'met' if f['service_ms'] < 150 else 'NOT met'}")
             typer.echo(f"{'ratio service/raw':<28} {name:<10} {f['ratio']:8.2f}x time")
+        elif what == "sync":
+            from oms_tui.bench import sync as bench_sync
+
+            figures = bench_sync.bench_sync(name, orders, url)
+            for line in figures.lines():
+                typer.echo(line)
+            if not figures.complete:
+                raise typer.Exit(1)
         elif what == "portal":
             _bench_portal(bench_module, name, url, buyers=max(1, min(orders, 6000) // 3), lookups=lookups,
                           concurrency=concurrency)

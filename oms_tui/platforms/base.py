@@ -270,16 +270,19 @@ class PlatformClient(ABC):
     # --- public API --------------------------------------------------------------------------
 
     def fetch_changed(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        """Every order changed in ``[start, end]``, mapped; windows split to the platform's limit."""
+        """Every order changed in ``[start, end]``, mapped; windows split to the platform's limit. Adjoining
+        windows share their boundary second: what both list is yielded once (a record without an id, once per
+        distinct content, as ``each_once`` keeps it within a window)."""
         windows = split_window(start, end, self.max_window, same_day_tz=BEIJING if self.same_day_windows else None)
         seen: set[str] = set()
         for w_start, w_end in windows:
             for item in self._fetch_window(w_start, w_end):
                 key = item.platform_order_id
-                if key is not None:
-                    if key in seen:
-                        continue
-                    seen.add(key)
+                if key is None:
+                    key = "\0" + json.dumps(getattr(item, "raw", None), sort_keys=True, default=str)
+                if key in seen:
+                    continue
+                seen.add(key)
                 yield item
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:
@@ -438,20 +441,29 @@ class PlatformClient(ABC):
         move up onto pages still to be read, so none is skipped (read forwards, one would be). Items
         may repeat (page 1 twice, an order moving up); the caller keeps the last one read.
         """
+        return [item for items in self.listed_windows(start, end, read_page, api) for item in items]
+
+    def listed_windows(self, start: datetime, end: datetime,
+                       read_page: Callable[[datetime, datetime, int], ListingPage], api: str) -> Iterator[list[Any]]:
+        """``list_window``'s items one listed window at a time (each half of a halved window on its own, earliest
+        first), as each is read: a sync holds one window of a few pages, not a whole day of orders (Taobao's
+        windows are a day long). The halves cover disjoint times: an order is in one of them."""
         first = read_page(start, end, 1)
         pages = count_pages(first, lambda page: read_page(start, end, page), page_size=self.page_size,
                             error=lambda detail: self._error(PlatformResponseError, None, detail, api=api))
         if pages > SPLIT_AFTER_PAGES and end - start >= 2 * MIN_SPLIT_WINDOW:
             middle = (start + (end - start) / 2).replace(microsecond=0)
-            return (self.list_window(start, middle, read_page, api)
-                    + self.list_window(middle + timedelta(seconds=1), end, read_page, api))
+            yield from self.listed_windows(start, middle, read_page, api)
+            yield from self.listed_windows(middle + timedelta(seconds=1), end, read_page, api)
+            return
         if pages == 1:
-            return list(first.items)
+            yield list(first.items)
+            return
         self._paginate_guard(pages, api)
         items = list(first.items)
         for page in range(pages, 0, -1):
             items.extend(read_page(start, end, page).items)
-        return items
+        yield items
 
     def _ban_outlasts_retries(self, exc: PlatformError) -> bool:
         """A rate limit whose ban is longer than ``retry.max_wait``: retrying within this call is futile."""

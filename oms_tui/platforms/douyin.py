@@ -394,9 +394,9 @@ class DouyinClient(PlatformClient):
 
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
         # Whole orders come with the listing: the last one read of each order (newest data) is kept.
-        rows = self.list_window(start, end, self._list_page, API_SEARCH_LIST)
-        for _oid, order in each_once(rows, lambda o: o.get("order_id") if isinstance(o, dict) else None):
-            yield to_result(order, self.shop.name)
+        for rows in self.listed_windows(start, end, self._list_page, API_SEARCH_LIST):
+            for _oid, order in each_once(rows, lambda o: o.get("order_id") if isinstance(o, dict) else None):
+                yield to_result(order, self.shop.name)
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:
         try:

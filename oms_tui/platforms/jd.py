@@ -362,11 +362,11 @@ class JdClient(PlatformClient):
 
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
         # Whole orders come with the listing: the last one read of each order (newest data) is kept.
-        rows = self.list_window(start, end, self._list_page, API_ORDER_SEARCH)
-        results = [to_result(order, self.shop.name)
-                   for _oid, order in each_once(rows, lambda o: o.get("orderId") if isinstance(o, dict) else None)]
-        for first in range(0, len(results), self.page_size):  # one decrypt call per page's worth of orders
-            yield from self._decrypted(results[first:first + self.page_size])
+        for rows in self.listed_windows(start, end, self._list_page, API_ORDER_SEARCH):
+            results = [to_result(order, self.shop.name)
+                       for _oid, order in each_once(rows, lambda o: o.get("orderId") if isinstance(o, dict) else None)]
+            for first in range(0, len(results), self.page_size):  # one decrypt call per page's worth of orders
+                yield from self._decrypted(results[first:first + self.page_size])
 
     # --- the decrypt hook --------------------------------------------------------------------
 

@@ -323,12 +323,12 @@ class PddClient(PlatformClient):
                            has_next=_truthy(body["has_next"]) if "has_next" in body else None)
 
     def _fetch_window(self, start: datetime, end: datetime) -> Iterator[FetchResult]:
-        rows = self.list_window(start, end, self._list_page, API_INCREMENT)
-        for sn, item in each_once(rows, _listed_sn):
-            if sn is None:
-                yield MalformedRecord(PLATFORM, None, "listed order has no order_sn", item)
-            else:  # the detail is fetched once per order
-                yield self.fetch_order(sn, item)
+        for rows in self.listed_windows(start, end, self._list_page, API_INCREMENT):
+            for sn, item in each_once(rows, _listed_sn):
+                if sn is None:
+                    yield MalformedRecord(PLATFORM, None, "listed order has no order_sn", item)
+                else:  # the detail is fetched once per order
+                    yield self.fetch_order(sn, item)
 
     def fetch_one(self, platform_order_id: str) -> FetchResult:
         return self.fetch_order(platform_order_id)

@@ -78,7 +78,7 @@ def test_bare_base_url_gets_the_platform_path(sim, state, now, rng) -> None:
 # --- Taobao --------------------------------------------------------------------------------------
 
 
-def test_taobao_pagination_and_fullinfo(sim, state, now, rng) -> None:
+def test_taobao_pagination_takes_whole_trades_from_the_listing(sim, state, now, rng) -> None:
     # Taobao's listing is read one Beijing day at a time: a window across midnight would read page 1 of each day.
     start, _end = window(now)
     if start.astimezone(BEIJING).date() != now.astimezone(BEIJING).date():
@@ -92,8 +92,47 @@ def test_taobao_pagination_and_fullinfo(sim, state, now, rng) -> None:
     pages = [c.params["page_no"] for c in state.calls if c.api == "taobao.trades.sold.increment.get"]
     last = -(-len(state.orders("taobao")) // 3)
     assert last > 1 and pages == ["1", *(str(p) for p in range(last, 0, -1))]  # the total, then back from the last
-    fullinfo = [c for c in state.calls if c.api == "taobao.trade.fullinfo.get"]
-    assert len(fullinfo) == len([r for r in results if r.platform_order_id])
+    # The listing asked for every field the mapping reads: no detail call per trade, and each trade maps to
+    # what its detail (fullinfo.get, the one-trade path) would have given.
+    assert not [c for c in state.calls if c.api == "taobao.trade.fullinfo.get"]
+    with make_client(sim, "taobao") as client:
+        for listed in results:
+            if listed.platform_order_id:
+                assert client.fetch_trade(listed.platform_order_id) == listed
+
+
+def test_a_record_without_an_id_on_a_window_boundary_is_told_once(sim, state, now, rng) -> None:
+    """Adjoining windows share their boundary second (PDD: 30 minutes each): both list what changed then."""
+    start = (now - timedelta(hours=1)).replace(microsecond=0)
+    boundary = start + timedelta(minutes=30)
+    state.add_malformed("pdd", "missing_id", boundary, rng=rng, sku_codes=SKUS)
+    state.generate(3, boundary, rng, SKUS, platforms=["pdd"])
+    with make_client(sim, "pdd") as client:
+        results = list(client.fetch_changed(start, start + timedelta(minutes=50)))
+    assert len(results) == len(state.orders("pdd"))
+    assert len([r for r in results if isinstance(r, MalformedRecord)]) == len(
+        [o for o in state.orders("pdd") if o.malformed])
+
+
+def test_a_split_window_is_handed_over_half_by_half(sim, state, now, rng) -> None:
+    """A window of many pages is halved; each half's orders come out before the next half is listed, so a sync
+    holds one half (a few pages), never the whole day."""
+    start, end = window(now, back=timedelta(minutes=50))
+    if start.astimezone(BEIJING).date() != end.astimezone(BEIJING).date():
+        now -= timedelta(hours=1)
+        start, end = window(now, back=timedelta(minutes=50))
+    state.generate(80, end - timedelta(minutes=1), rng, SKUS, spread=timedelta(minutes=45), platforms=["taobao"])
+
+    def listings() -> int:
+        return len([c for c in state.calls if c.api == "taobao.trades.sold.increment.get"])
+
+    with make_client(sim, "taobao", page_size=3) as client:
+        results = client.fetch_changed(start, end)
+        next(results)
+        calls_at_first = listings()
+        rest = list(results)
+    assert 1 + len(rest) == len(state.orders("taobao"))
+    assert calls_at_first < listings()  # the later halves were listed after the first orders came out
 
 
 def test_taobao_windows_same_day_at_most_one_day(sim, state, rng) -> None:
@@ -255,21 +294,28 @@ def test_taobao_vanished_trade_becomes_malformed(sim, state, now) -> None:
     assert "isv.trade-not-exist" in result.reason
 
 
-def test_taobao_detail_refused_for_permission_stops_the_fetch(sim, state, now, rng) -> None:
+@pytest.mark.parametrize("api", ["taobao.trades.sold.increment.get", "taobao.trade.fullinfo.get"])
+def test_taobao_refused_for_permission_stops_the_fetch(sim, state, now, rng, api) -> None:
     state.generate(2, now, rng, SKUS, platforms=["taobao"])
-    state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "permission")
+    paid = next(o for o in state.orders("taobao") if o.draft)
+    state.inject_api_error("taobao", api, "permission")
     with make_client(sim, "taobao") as client, pytest.raises(PlatformPermissionError) as info:
-        list(client.fetch_changed(*window(now)))
+        if api == "taobao.trade.fullinfo.get":
+            client.fetch_one(paid.key)
+        else:
+            list(client.fetch_changed(*window(now)))
     assert info.value.code == "11" and info.value.sub_code == "isv.permission-api-package-limit"
 
 
 def test_taobao_transient_isp_error_is_retried_with_backoff(sim, state, now, retry, sleeps) -> None:
     trade = copy.deepcopy(TRADE) | {"modified": now.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")}
     state.put_order(sim_shop(state, "taobao"), trade, now)
-    state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 2)
+    state.inject_api_error("taobao", "taobao.trades.sold.increment.get", "transient", 2)
     with make_client(sim, "taobao", retry=retry) as client:
         [order] = list(client.fetch_changed(*window(now)))
         assert isinstance(order, NormalizedOrder) and sleeps == [0.5, 1.0]
+        state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 2)
+        assert client.fetch_trade(order.platform_order_id) == order and sleeps == [0.5, 1.0, 0.5, 1.0]
         state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 10)
         with pytest.raises(PlatformUnavailable) as info:  # it lasts: the sync stops, nothing "malformed"
             client.fetch_trade(order.platform_order_id)

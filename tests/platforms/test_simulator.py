@@ -20,7 +20,7 @@ from oms_tui.platforms import simulator as simulator_package
 from oms_tui.platforms import taobao as tb_mod
 from oms_tui.platforms.mapping import format_beijing
 from oms_tui.platforms.signing import jd_sign, pdd_sign, top_sign
-from oms_tui.platforms.simulator import PATHS, SimulatorState, run_simulator
+from oms_tui.platforms.simulator import PATHS, SimOrder, SimulatorState, run_simulator
 from oms_tui.platforms.simulator import jd as sim_jd
 from oms_tui.platforms.simulator import pdd as sim_pdd
 from oms_tui.platforms.simulator import taobao as sim_taobao
@@ -77,6 +77,43 @@ def test_generate_makes_realistic_orders(state) -> None:
                for e in changed)
 
 
+def test_the_order_index_answers_what_a_scan_of_every_order_would(state) -> None:
+    """The listings and the generator read each shop's index rather than scan all its orders: after orders are
+    made, paid, cancelled, re-addressed, shipped, touched, stored by hand and changed behind the state's back,
+    every window and every random pick agrees with a scan."""
+    rng = random.Random(5)
+    t0 = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+    state.generate(200, t0, rng, SKUS, spread=timedelta(hours=2))
+    for shop in state.shops:  # the sorted lists are built: from here on every change updates them in place
+        shop.between("modified", t0, t0)
+    events = state.generate(300, t0 + timedelta(minutes=30), rng, SKUS, spread=timedelta(hours=2))
+    assert {"paid", "cancelled", "address_changed"} <= {e.kind for e in events}
+    paid = [o for o in state.orders() if o.draft and o.draft.status == "paid"]
+    for order in paid[:6]:
+        state.ship(order, "YT1234567890123", "yuantong")
+    touched = next(o for o in paid[6:] if o.platform == "taobao")
+    state.touch("taobao", touched.key, t0 - timedelta(hours=5))  # back to an earlier window
+    taobao = next(s for s in state.shops if s.platform == "taobao")
+    state.put_order(taobao, {"tid": 1, "status": "WAIT_SELLER_SEND_GOODS"}, t0 - timedelta(minutes=1))
+    taobao.orders["2"] = SimOrder("taobao", "2", t0, t0, {"tid": 2})  # past the state: the index is filed again
+    quiet = next(o for o in taobao.orders.values() if o.draft and o.draft.status == "paid")
+    quiet.draft.status = "finished"  # changed without a touch: never picked as paid again
+    spans = [(t0 - timedelta(days=1), datetime.now(timezone.utc) + timedelta(days=1))] + [
+        tuple(sorted(t0 - timedelta(hours=3) + timedelta(seconds=rng.randrange(5 * 3600)) for _ in range(2)))
+        for _ in range(40)]
+    for shop in state.shops:
+        for moment in ("modified", "created"):
+            for start, end in spans:
+                scanned = {o.key for o in shop.orders.values() if start <= getattr(o, moment) <= end}
+                assert sorted(o.key for o in shop.between(moment, start, end)) == sorted(scanned)
+        for status in ("paid", "unpaid", "cancelled", "shipped"):
+            having = {o.key for o in shop.orders.values() if o.draft and o.draft.status == status}
+            picks = {getattr(shop.pick(status, rng), "key", None) for _ in range(40)}
+            assert picks <= having if having else picks == {None}
+    assert quiet.key not in {getattr(taobao.pick("paid", rng), "key", None) for _ in range(200)}
+    assert "2" in {o.key for o in taobao.between("modified", t0, t0)}
+
+
 def test_generate_uses_the_callers_catalogue(state) -> None:
     state.generate(30, datetime.now(timezone.utc), random.Random(1), {"SKU-A": ("抱枕", 4990)}, platforms=["jd"])
     lines = [line for o in state.orders("jd") if o.draft for line in o.payload["itemInfoList"]]
@@ -112,13 +149,24 @@ def test_taobao_rules_window_fields_and_empty_result(sim, state, now, rng) -> No
                                                 fields="tid,status"), timeout=5).json()
     trades = body["trades_sold_increment_get_response"]["trades"]["trade"]
     assert trades and all(set(t) <= {"tid", "status"} for t in trades)
+    # some line fields only: the lines come with those alone
+    body = httpx.get(url, params=_signed_taobao(shop, tb_mod.API_INCREMENT, start_modified=start, end_modified=end,
+                                                fields="tid,orders.oid,orders.num"), timeout=5).json()
+    trades = body["trades_sold_increment_get_response"]["trades"]["trade"]
+    assert trades and all(set(t) == {"tid", "orders"} for t in trades)
+    assert all(set(line) == {"oid", "num"} for t in trades for line in t["orders"]["order"])
+    # without fields (required, on fullinfo.get too): refused, never the whole trade
+    for api, biz in ((tb_mod.API_INCREMENT, {"start_modified": start, "end_modified": end}),
+                     (tb_mod.API_FULLINFO, {"tid": str(trades[0]["tid"])})):
+        body = httpx.post(url, data=_signed_taobao(shop, api, **biz), timeout=5).json()
+        assert body["error_response"]["code"] == 40 and "fields" in body["error_response"]["msg"]
     # across midnight (Beijing): refused
     body = httpx.post(url, data=_signed_taobao(shop, tb_mod.API_INCREMENT, start_modified="2026-11-24 23:00:00",
-                                               end_modified="2026-11-25 01:00:00"), timeout=5).json()
+                                               end_modified="2026-11-25 01:00:00", fields="tid"), timeout=5).json()
     assert body["error_response"]["code"] == 41
     # nothing in the window: no "trades" key at all, and the client copes
     body = httpx.post(url, data=_signed_taobao(shop, tb_mod.API_INCREMENT, start_modified="2020-01-01 00:00:00",
-                                               end_modified="2020-01-01 01:00:00"), timeout=5).json()
+                                               end_modified="2020-01-01 01:00:00", fields="tid"), timeout=5).json()
     assert "trades" not in body["trades_sold_increment_get_response"]
     cfg = state.shop_config(shop, sim.base_url)
     with client_for(cfg, retry=RetryPolicy.no_wait(), timeout=5) as client:

@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from oms_tui.platforms.simulator.generate import digits, mask_street
 from oms_tui.platforms.simulator.model import Draft, SimRefund, SimResponse, SimShop
-from oms_tui.platforms.simulator.wire import has_redirect_target, parse_beijing, redirect_with_code, to_int
+from oms_tui.platforms.simulator.wire import (
+    has_redirect_target,
+    parse_beijing,
+    redirect_with_code,
+    to_int,
+    unix_time,
+)
 
 if TYPE_CHECKING:
     from oms_tui.platforms.simulator.state import SimulatorState
@@ -189,7 +195,9 @@ def _search_list(state: SimulatorState, shop: SimShop, biz: Mapping[str, Any], p
     def moment(o: Any) -> int:
         return int((o.modified if field == "update_time" else o.created).timestamp())
 
-    matched = sorted((o for o in shop.orders.values() if start <= moment(o) <= end),
+    candidates = shop.between("modified" if field == "update_time" else "created", unix_time(start),
+                              unix_time(end + 1))
+    matched = sorted((o for o in candidates if start <= moment(o) <= end),
                      key=lambda o: (moment(o), o.key), reverse=biz.get("order_asc") is not True)
     chunk = matched[page * size: (page + 1) * size]
     state.listed(PLATFORM, page, [o.key for o in chunk])

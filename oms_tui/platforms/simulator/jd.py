@@ -204,7 +204,7 @@ def _search(state: SimulatorState, shop: SimShop, params: Mapping[str, str], biz
     def when(o: SimOrder) -> datetime:
         return o.modified if by_modified else o.created
 
-    matched = sorted((o for o in shop.orders.values()
+    matched = sorted((o for o in shop.between("modified" if by_modified else "created", start, end)
                       if start <= when(o) <= end and (not states or o.payload.get("orderState") in states)),
                      key=lambda o: (when(o), o.key))
     chunk = matched[(page - 1) * size: page * size]

@@ -26,6 +26,7 @@ from oms_tui.platforms.simulator.wire import (
     sign_matches,
     string_to_sign,
     to_int,
+    unix_time,
     yuan_number,
 )
 
@@ -148,7 +149,8 @@ def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
     if page is None or size is None or page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         return err(ERR_PARAM, "参数错误：page/page_size", "param_invalid")
     # Newest first; the documentation says to read "从后往前翻页" (from the last page back).
-    matched = sorted((o for o in shop.orders.values() if start <= int(o.modified.timestamp()) <= end),
+    candidates = shop.between("modified", unix_time(start), unix_time(end + 1))
+    matched = sorted((o for o in candidates if start <= int(o.modified.timestamp()) <= end),
                      key=lambda o: (o.modified, o.key), reverse=True)
     chunk = matched[(page - 1) * size: page * size]
     rows = [{k: o.payload[k] for k in ("order_sn", "order_status", "refund_status", "updated_at")

@@ -304,7 +304,7 @@ class SimulatorState:
             else:
                 simulated.clear_lines(payload)
             order = SimOrder(shop.platform, key, draft.modified, draft.created, payload, None, kind)
-            shop.orders[key] = order
+            shop.put(order)
             return order
 
     def put_order(self, shop: SimShop, payload: dict[str, Any], modified: datetime, key: str | None = None) -> SimOrder:
@@ -312,7 +312,7 @@ class SimulatorState:
         with self.lock:
             k = key or str(payload.get(SIMULATED[shop.platform].ORDER_ID_FIELD))
             order = SimOrder(shop.platform, k, modified, modified, payload)
-            shop.orders[k] = order
+            shop.put(order)
             return order
 
     def touch(self, platform: str, order_id: str, moment: datetime | None = None) -> SimOrder:
@@ -326,6 +326,7 @@ class SimulatorState:
                 self._touch(order, moment)
             else:
                 order.modified = moment
+                self._refile(order)
             return order
 
     def block(self, platform: str, order_id: str, reason: str, moment: datetime | None = None) -> SimOrder:
@@ -366,6 +367,12 @@ class SimulatorState:
     def orders(self, platform: str | None = None) -> list[SimOrder]:
         with self.lock:
             return [o for s in self.shops if platform in (None, s.platform) for o in s.orders.values()]
+
+    def _refile(self, order: SimOrder) -> None:
+        """File ``order`` again in its shop's index after its modified time or status changed."""
+        for shop in self.shops:
+            if shop.platform == order.platform and shop.orders.get(order.key) is order:
+                shop.index.file(order)
 
     def find_order(self, platform: str, order_id: str) -> SimOrder | None:
         with self.lock:
@@ -463,25 +470,22 @@ class SimulatorState:
     def _one_event(self, shop: SimShop, moment: datetime, rng: random.Random,
                    catalogue: list[tuple[str, str, int]]) -> GeneratedEvent:
         roll = rng.random()
-        live = [o for o in shop.orders.values() if o.draft is not None]
         if roll < 0.03:
             kind = rng.choice(("missing_id", "bad_payment", "no_lines"))
             order = self.add_malformed(shop.platform, kind, moment, shop=shop, rng=rng,
                                        sku_codes=[c for c, _, _ in catalogue])
             return GeneratedEvent(shop.platform, shop.name, order.key, f"malformed:{kind}")
         if roll < 0.11:
-            paid = [o for o in live if o.draft.status == "paid"]  # type: ignore[union-attr]
-            if paid:
-                order = rng.choice(paid)
+            order = shop.pick("paid", rng)
+            if order is not None:
                 d = order.draft
                 assert d is not None
                 d.status, d.close_trade = "cancelled", rng.random() < 0.7
                 self._touch(order, max(moment, d.modified))
                 return GeneratedEvent(shop.platform, shop.name, order.key, "cancelled")
         elif roll < 0.18:
-            paid = [o for o in live if o.draft.status == "paid"]  # type: ignore[union-attr]
-            if paid:
-                order = rng.choice(paid)
+            order = shop.pick("paid", rng)
+            if order is not None:
                 d = order.draft
                 assert d is not None
                 new = new_receiver(rng)
@@ -492,9 +496,8 @@ class SimulatorState:
                 self._touch(order, max(moment, d.modified))
                 return GeneratedEvent(shop.platform, shop.name, order.key, "address_changed")
         elif roll < 0.22 and shop.platform == "taobao":
-            unpaid = [o for o in live if o.draft.status == "unpaid"]  # type: ignore[union-attr]
-            if unpaid:
-                order = rng.choice(unpaid)
+            order = shop.pick("unpaid", rng)
+            if order is not None:
                 d = order.draft
                 assert d is not None
                 d.status, d.paid_at = "paid", max(moment, d.created)
@@ -514,14 +517,15 @@ class SimulatorState:
         return new_draft(order_id, moment, rng, catalogue, paid=paid)
 
     def _store(self, shop: SimShop, draft: Draft) -> None:
-        shop.orders[draft.order_id] = SimOrder(shop.platform, draft.order_id, draft.modified, draft.created,
-                                               _render(shop.platform, draft), draft)
+        shop.put(SimOrder(shop.platform, draft.order_id, draft.modified, draft.created, _render(shop.platform, draft),
+                          draft))
 
     def _touch(self, order: SimOrder, moment: datetime) -> None:
         assert order.draft is not None
         order.draft.modified = moment
         order.modified = moment
         order.payload = _render(order.platform, order.draft)
+        self._refile(order)  # its new modified time and status
 
     # --- what the platform modules' endpoints share --------------------------------------------
 

@@ -51,6 +51,8 @@ RESPONSE_KEYS = {
     API_ITEMS_ONSALE: "items_onsale_get_response",
     API_ITEM_SKUS: "item_skus_get_response",
 }
+# taobao.trades.sold.increment.get and taobao.trade.fullinfo.get: `fields` required (PROTOCOLS.md lists it
+# with both; TOP's documentation marks it 必须), and only the fields named come back, lines (`orders`) too.
 # taobao.refunds.receive.get: fields required; page_size default 40, at most 100; with use_has_next=true
 # the answer has has_next and no total_results. The documentation gives no order: the simulator lists the
 # most recently modified first, as TOP's trade increments do *(its own reading)*.
@@ -268,7 +270,7 @@ EXTRA_ROUTES = {OAUTH_AUTHORIZE_PATH: oauth_authorize, OAUTH_TOKEN_PATH: oauth_t
 
 def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
                err: Callable[..., SimResponse]) -> SimResponse:
-    for name in ("start_modified", "end_modified"):
+    for name in ("fields", "start_modified", "end_modified"):
         if not params.get(name):
             return err(ERR_MISSING_ARGUMENT, f"Missing required arguments:{name}")
     start, end = parse_beijing(params["start_modified"]), parse_beijing(params["end_modified"])
@@ -285,7 +287,7 @@ def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
         return err(ERR_INVALID_ARGUMENT, "Invalid arguments:type", "isv.invalid-parameter")
     types = {alias for t in asked for alias in TYPE_ALIASES.get(t, (t,))}
     # Newest first: "返回的数据结果是以订单的修改时间倒序排列的，通过从后往前翻页的方式可以避免漏单问题".
-    matched = sorted((o for o in shop.orders.values()
+    matched = sorted((o for o in shop.between("modified", start, end)
                       if start <= o.modified <= end and o.payload.get("type", "fixed") in types),
                      key=lambda o: (o.modified, o.key), reverse=True)
     chunk = matched[(page - 1) * size: page * size]
@@ -303,9 +305,10 @@ def _increment(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
 
 def _fullinfo(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
               err: Callable[..., SimResponse]) -> SimResponse:
-    tid = params.get("tid")
-    if not tid:
-        return err(ERR_MISSING_ARGUMENT, "Missing required arguments:tid")
+    for name in ("fields", "tid"):
+        if not params.get(name):
+            return err(ERR_MISSING_ARGUMENT, f"Missing required arguments:{name}")
+    tid = params["tid"]
     order = shop.orders.get(tid)
     if order is None:
         return err(ERR_REMOTE_SERVICE, None, "isv.trade-not-exist", "交易不存在")
@@ -449,10 +452,9 @@ def _item_skus(state: SimulatorState, shop: SimShop, params: Mapping[str, str],
 
 
 def select_fields(payload: dict[str, Any], fields: str) -> dict[str, Any]:
-    """TOP's ``fields``: top-level names, ``orders`` for whole lines or ``orders.x`` for some line fields."""
+    """TOP's ``fields``: top-level names, ``orders`` for whole lines or ``orders.x`` for some line fields. Only
+    what is named comes back (the APIs that take ``fields`` require it: they never answer without it)."""
     wanted = {f.strip() for f in fields.split(",") if f.strip()}
-    if not wanted:
-        return dict(payload)
     out = {k: v for k, v in payload.items() if k in wanted and k != "orders"}
     line_fields = {f[len("orders."):] for f in wanted if f.startswith("orders.")}
     box = payload.get("orders")

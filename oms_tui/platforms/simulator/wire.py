@@ -37,6 +37,15 @@ def parse_beijing(value: str) -> datetime | None:
         return None
 
 
+# The last second a datetime can hold: an open-ended Unix time window (Douyin's default end) reaches this.
+LATEST_UNIX_TIME = int(datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp())
+
+
+def unix_time(seconds: int) -> datetime:
+    """A request's Unix seconds as an aware datetime, held to 1970 … 9999 (for the shops' order index)."""
+    return datetime.fromtimestamp(min(max(seconds, 0), LATEST_UNIX_TIME), timezone.utc)
+
+
 def to_int(value: Any, default: int | None) -> int | None:
     """A request's integer parameter: ``default`` when absent or empty, None when not an integer."""
     if value is None or value == "":

@@ -227,13 +227,13 @@ def _cursor(engine, shop_name):
         return s.exec(select(ShopSync.cursor_at).where(ShopSync.shop == shop_name)).one()
 
 
-def test_a_detail_refused_for_permission_fails_the_sync_and_the_window_is_read_again(seeded, sim):
-    """Taobao code 11 on fullinfo is the shop's problem, not the trade's: nothing is marked done."""
+def test_a_listing_refused_for_permission_fails_the_sync_and_the_window_is_read_again(seeded, sim):
+    """Taobao code 11 on the listing (which carries the whole trades) is the shop's problem: nothing is marked done."""
     plenty_of_stock(seeded)
     config = shop(sim, "taobao")
     sim.state.generate(6, settled(), random.Random(13), SKUS, platforms=["taobao"])
     expected = {o.key for o in sim.state.orders("taobao") if o.draft and o.draft.status == "paid"}
-    sim.state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "permission")
+    sim.state.inject_api_error("taobao", "taobao.trades.sold.increment.get", "permission")
     failed = run_once(seeded, config)
     assert not failed.ok and "code 11" in failed.error and "isv.permission-api-package-limit" in failed.error
     assert failed.malformed == 0 and _cursor(seeded, config.name) is None
@@ -247,23 +247,23 @@ def test_a_detail_refused_for_permission_fails_the_sync_and_the_window_is_read_a
         assert set(s.exec(select(Order.platform_order_id)).all()) == expected
 
 
-def test_a_transient_detail_error_is_retried_and_the_sync_goes_on(seeded, sim):
+def test_a_transient_listing_error_is_retried_and_the_sync_goes_on(seeded, sim):
     plenty_of_stock(seeded)
     config = shop(sim, "taobao")
     sim.state.generate(4, settled(), random.Random(14), SKUS, platforms=["taobao"])
-    sim.state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 2)
+    sim.state.inject_api_error("taobao", "taobao.trades.sold.increment.get", "transient", 2)
     summary = run_once(seeded, config)
     assert summary.ok and summary.malformed == len([o for o in sim.state.orders("taobao") if o.malformed])
     assert summary.new == len([o for o in sim.state.orders("taobao") if o.draft and o.draft.status == "paid"])
-    refused = [c.outcome for c in sim.state.calls if c.api == "taobao.trade.fullinfo.get" and c.outcome != "ok"]
+    refused = [c.outcome for c in sim.state.calls if c.api == "taobao.trades.sold.increment.get" and c.outcome != "ok"]
     assert refused == ["error 15", "error 15"]
 
 
-def test_a_detail_error_that_outlasts_the_retries_leaves_the_cursor(seeded, sim):
+def test_a_listing_error_that_outlasts_the_retries_leaves_the_cursor(seeded, sim):
     plenty_of_stock(seeded)
     config = shop(sim, "taobao")
     sim.state.generate(3, settled(), random.Random(15), SKUS, platforms=["taobao"])
-    sim.state.inject_api_error("taobao", "taobao.trade.fullinfo.get", "transient", 10)
+    sim.state.inject_api_error("taobao", "taobao.trades.sold.increment.get", "transient", 10)
     summary = run_once(seeded, config)
     assert not summary.ok and "isp.top-remote-connection-timeout" in summary.error and summary.malformed == 0
     assert _cursor(seeded, config.name) is None
