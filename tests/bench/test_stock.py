@@ -49,3 +49,21 @@ def test_a_tiny_lock_and_ship_run_reports_both_sides():
     assert service.seconds > 0 and raw.seconds > 0
     assert service.statements > 0 and raw.statements > 0
     assert "statements each" in str(service)
+
+
+def test_on_a_postgresql_server_without_autovacuum_intake_analyzes_as_autovacuum_would(pg_database_url):
+    engine = make_engine(pg_database_url)
+    try:
+        analyze = bench.AutoAnalyze(engine)
+        with engine.connect() as conn:
+            assert analyze.enabled == (conn.exec_driver_sql("SHOW autovacuum").scalar() == "off")
+        analyze.enabled = True  # what it does where it is needed, whatever this server's setting
+        for rows, analyzed_at in ((50, 0), (51, 51), (106, 51), (107, 107), (1000, 1000), (1150, 1000), (1151, 1151)):
+            analyze.wrote(rows)
+            assert analyze.analyzed_at == analyzed_at, rows
+        assert analyze.seconds > 0
+        sqlite_engine = make_engine("sqlite://")
+        assert not bench.AutoAnalyze(sqlite_engine).enabled  # SQLite: statistics are the app's job (schema.py)
+        sqlite_engine.dispose()
+    finally:
+        engine.dispose()
