@@ -18,6 +18,7 @@ from oms_tui.services.cs.exceptions import ExceptionFilter
 from oms_tui.services.orders import allocation, holds, queries
 from tests.helpers.paging import read_by_keyset
 from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
+from tests.helpers.rows import order_row
 
 
 def _age(engine, order, kind, hours):
@@ -163,11 +164,7 @@ def test_open_holds_paged_by_position_are_the_holds_paged_by_offset(engine):
     from oms_tui.models import Order
 
     now = utcnow()
-    order = dict(id=1, platform="taobao", platform_order_id="H0001", shop="s", status="review", platform_status="",
-                 buyer_id="", receiver_name="", receiver_phone="", receiver_province="", receiver_city="",
-                 receiver_district="", receiver_address="", receiver_opaque="", receiver_address_id="", buyer_remark="",
-                 seller_memo="", total_fen=1, paid_fen=1, discount_fen=0, post_fee_fen=0, created_at=now,
-                 paid_at=now, ingested_at=now, updated_at=now, no_merge=False)
+    order = order_row(id=1, platform_order_id="H0001", status="review", created_at=now)
     holds = [dict(order_id=1, kind="buyer_remark", blocking=True, reason="", opened_at=now - timedelta(hours=n // 3),
                   opened_by="t", resolved_at=now if n % 7 == 0 else None) for n in range(1, 24)]
     with engine.begin() as conn:

@@ -20,6 +20,7 @@ from oms_tui.services.orders import holds, queries
 from oms_tui.services.orders import intake_rules as review_rules
 from tests.helpers.paging import read_by_keyset
 from tests.helpers.shop import assert_books_balance, ingest, level, stock_up
+from tests.helpers.rows import order_row
 
 
 @pytest.fixture
@@ -249,12 +250,8 @@ def test_the_queue_paged_by_position_is_the_queue_paged_by_offset_unpaid_orders_
     from oms_tui.models import Order, utcnow
 
     now = utcnow()
-    rows = [dict(id=n, platform="taobao", platform_order_id=f"R{n:04d}", shop="s", status="review",
-                 platform_status="", buyer_id="", receiver_name="", receiver_phone="", receiver_province="",
-                 receiver_city="", receiver_district="", receiver_address="", receiver_opaque="",
-                 receiver_address_id="", buyer_remark="", seller_memo="", total_fen=1, paid_fen=1, discount_fen=0,
-                 post_fee_fen=0, created_at=now - timedelta(minutes=n % 4), ingested_at=now, updated_at=now,
-                 paid_at=None if n % 5 == 0 else now - timedelta(minutes=n // 3), no_merge=False)
+    rows = [order_row(id=n, platform_order_id=f"R{n:04d}", status="review", created_at=now - timedelta(minutes=n % 4),
+                      ingested_at=now, updated_at=now, paid_at=None if n % 5 == 0 else now - timedelta(minutes=n // 3))
             for n in range(1, 27)]
     with engine.begin() as conn:
         conn.execute(insert(Order.__table__), rows)

@@ -14,6 +14,7 @@ from oms_tui.services.orders import queries
 from oms_tui.services.orders.queries import AmbiguousReference, ReferenceBasis
 from tests.helpers.paging import read_by_keyset
 from tests.helpers.shop import ingest, stock_up
+from tests.helpers.rows import order_row
 
 pytestmark = pytest.mark.usefixtures("no_duplicate_check")  # one buyer on two platforms on purpose
 
@@ -129,12 +130,8 @@ def test_a_page_after_a_position_is_the_page_at_its_offset(engine):
     from oms_tui.models import Order, utcnow
 
     now = utcnow()
-    rows = [dict(id=n, platform="taobao", platform_order_id=f"K{n:04d}", shop="s", status="ready", platform_status="",
-                 buyer_id="", receiver_name="", receiver_phone="", receiver_province="", receiver_city="",
-                 receiver_district="", receiver_address="", receiver_opaque="", receiver_address_id="", buyer_remark="",
-                 seller_memo="", total_fen=1, paid_fen=1, discount_fen=0, post_fee_fen=0,
-                 created_at=now - timedelta(minutes=n // 3), paid_at=now, ingested_at=now, updated_at=now,
-                 no_merge=False) for n in range(1, 31)]
+    rows = [order_row(id=n, platform_order_id=f"K{n:04d}", created_at=now - timedelta(minutes=n // 3), paid_at=now,
+                      ingested_at=now, updated_at=now) for n in range(1, 31)]
     with engine.begin() as conn:
         conn.execute(insert(Order.__table__), rows)
     with read_session(engine) as s:

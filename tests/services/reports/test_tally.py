@@ -17,6 +17,7 @@ from oms_tui.services.cs.exceptions import ExceptionFilter, count_open
 from oms_tui.services.orders.queries import OrderFilter, count_orders
 from oms_tui.services.reports import tally
 from oms_tui.services.reports.tally import CountKind, RowCount
+from tests.helpers.rows import order_row
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 11, 12, 0, tzinfo=timezone.utc)
@@ -26,11 +27,8 @@ STATUSES = (OrderStatus.SHIPPED, OrderStatus.READY, OrderStatus.REVIEW)
 
 def add_orders(engine, rows: list[tuple[str, str, datetime]], *, first: int = 0) -> list[int]:
     """Orders of (platform, status, created_at); returns their ids."""
-    values = [dict(platform=platform, platform_order_id=f"T{first + i:06d}", shop="tally", status=status,
-                   platform_status="", buyer_id="", receiver_name="张*", receiver_phone="", receiver_province="",
-                   receiver_city="", receiver_district="", receiver_address="", buyer_remark="", seller_memo="",
-                   total_fen=100, paid_fen=100, discount_fen=0, post_fee_fen=0, created_at=created, paid_at=created,
-                   ingested_at=NOW, updated_at=NOW)
+    values = [order_row(platform=platform, platform_order_id=f"T{first + i:06d}", status=status, created_at=created,
+                        ingested_at=NOW, updated_at=NOW)
               for i, (platform, status, created) in enumerate(rows)]
     with engine.begin() as conn:
         conn.execute(insert(Order.__table__), values)
