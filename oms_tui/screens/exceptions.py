@@ -153,9 +153,8 @@ class ExceptionsScreen(PagedTableScreen):
                                          plain(a.platform_order_id or ""), plain(str(a.attempts)),
                                          plain(render(a.last_error))))
                     for a in desk.pending]
-            open_holds = tally.RowCount(desk.open_holds)
-            if desk.open_holds > self.COUNT_CAP:
-                open_holds = tally.past_cap(tally.estimate_open_holds(session, None, zone), self.COUNT_CAP)
+            open_holds = tally.beyond_cap(desk.open_holds, self.COUNT_CAP,
+                                          lambda: tally.estimate_open_holds(session, None, zone))
             return Summary(desk.ratio, open_holds, desk.alerts, rows)
 
         self.read(fetch, self._show_summary, group="summary")

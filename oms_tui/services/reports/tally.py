@@ -18,6 +18,7 @@ at a million orders); the rows are then replaced in one short writing transactio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -170,18 +171,13 @@ def estimate_orders(session: Session, flt: OrderFilter | None, zone: ZoneInfo, *
 def order_count(session: Session, flt: OrderFilter | None, *, cap: int, zone: ZoneInfo,
                 now: datetime | None = None) -> RowCount:
     """The orders ``flt`` matches: exact up to ``cap``, past it the tally's estimate (or "more than cap")."""
-    counted = count_orders(session, flt, cap=cap)
-    if counted <= cap:
-        return RowCount(counted)
-    return past_cap(estimate_orders(session, flt, zone, now=now), cap)
+    return beyond_cap(count_orders(session, flt, cap=cap), cap, lambda: estimate_orders(session, flt, zone, now=now))
 
 
 def review_queue_count(session: Session, *, cap: int, zone: ZoneInfo, now: datetime | None = None) -> RowCount:
     """The orders waiting in review: exact up to ``cap``, past it the tally's estimate."""
-    counted = count_queue(session, cap=cap)
-    if counted <= cap:
-        return RowCount(counted)
-    return past_cap(estimate_orders(session, OrderFilter(status=OrderStatus.REVIEW), zone, now=now), cap)
+    return beyond_cap(count_queue(session, cap=cap), cap,
+                      lambda: estimate_orders(session, OrderFilter(status=OrderStatus.REVIEW), zone, now=now))
 
 
 # --- open holds ----------------------------------------------------------------------------------
@@ -223,15 +219,17 @@ def open_hold_count(session: Session, flt: ExceptionFilter | None, *, cap: int, 
                     now: datetime | None = None) -> RowCount:
     """The open holds ``flt`` matches: exact up to ``cap``, past it the tally's estimate (or "more than cap")."""
     now = now or utcnow()
-    counted = count_open(session, flt, now=now, cap=cap)
+    return beyond_cap(count_open(session, flt, now=now, cap=cap), cap,
+                      lambda: estimate_open_holds(session, flt, zone, now=now))
+
+
+def beyond_cap(counted: int, cap: int, estimate: Callable[[], int | None]) -> RowCount:
+    """A count capped at ``cap`` (``cap + 1`` when it went past): exact up to the cap, past it ``estimate()``
+    (None: none to hand, "more than cap")."""
     if counted <= cap:
         return RowCount(counted)
-    return past_cap(estimate_open_holds(session, flt, zone, now=now), cap)
-
-
-def past_cap(estimate: int | None, cap: int) -> RowCount:
-    """What to say of a capped count that went past ``cap``, given an estimate (None: none to hand)."""
-    # The exact count already saw more than ``cap`` rows: an estimate below that is stale, not better.
-    if estimate is None:
+    about = estimate()
+    if about is None:
         return RowCount(cap, CountKind.AT_LEAST)
-    return RowCount(max(estimate, cap + 1), CountKind.ABOUT)
+    # The exact count already saw more than ``cap`` rows: an estimate below that is stale, not better.
+    return RowCount(max(about, cap + 1), CountKind.ABOUT)
