@@ -493,21 +493,18 @@ def traced(app, trace_of: Callable[[], Trace]):  # noqa: ANN001
     original_in_thread = OmsScreen._in_thread
     original_display = app._display
 
-    def in_thread(screen, run, fetch, done):  # noqa: ANN001
-        def timed_fetch(session):  # noqa: ANN001
+    def timed(step: Callable, spans: str) -> Callable:
+        """``step`` (a read, or the hand-over of its result), its (start, end) kept in the trace's ``spans``."""
+        def run(argument):  # noqa: ANN001, ANN202
             started = time.perf_counter()
             try:
-                return fetch(session)
+                return step(argument)
             finally:
-                trace_of().reads.append((started, time.perf_counter()))
+                getattr(trace_of(), spans).append((started, time.perf_counter()))
+        return run
 
-        def timed_done(result):  # noqa: ANN001
-            started = time.perf_counter()
-            try:
-                return done(result)
-            finally:
-                trace_of().shown.append((started, time.perf_counter()))
-        return original_in_thread(screen, run, timed_fetch, timed_done)
+    def in_thread(screen, run, fetch, done):  # noqa: ANN001
+        return original_in_thread(screen, run, timed(fetch, "reads"), timed(done, "shown"))
 
     def display(screen, renderable) -> None:  # noqa: ANN001
         original_display(screen, renderable)
