@@ -82,6 +82,14 @@ def _guarded_update(shrinking: tuple[str, ...], growing: tuple[str, ...], guard_
 _INSERT_MOVE = StockMove.__table__.insert()
 
 
+def _ledger_row(now, warehouse_id: int, sku_id: int, kind: MoveKind, deltas: dict[str, int], *,  # noqa: ANN001
+                order_id: int | None, reservation_id: int | None, user: str, reason: str) -> dict:
+    """One StockMove row as ``apply_move`` and ``lock_all`` write it (``deltas``: d_<bucket> → units)."""
+    return {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(kind),
+            **{f"d_{b}": 0 for b in _BUCKETS}, **deltas, "order_id": order_id,
+            "reservation_id": reservation_id, "user": user, "reason": reason[:500]}
+
+
 def apply_move(
     session: Session,
     warehouse_id: int,
@@ -121,8 +129,8 @@ def apply_move(
                                        **deltas})
     if result.rowcount != 1:
         return False
-    row = {"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(kind), **deltas,
-           "order_id": order_id, "reservation_id": reservation_id, "user": user, "reason": reason[:500]}
+    row = _ledger_row(now, warehouse_id, sku_id, kind, deltas, order_id=order_id, reservation_id=reservation_id,
+                      user=user, reason=reason)
     if ledger_rows is None:
         connection.execute(_INSERT_MOVE, row)
     else:
@@ -151,10 +159,8 @@ def lock_all(session: Session, warehouse_id: int, moves: list[tuple[int, int]], 
         return False  # no sum of row counts to trust: the caller goes line by line
     if connection_for(session).execute(_guarded_update((), ("locked",), True), params).rowcount != len(params):
         return False
-    reason = reason[:500]
-    ledger_rows.extend({"at": now, "warehouse_id": warehouse_id, "sku_id": sku_id, "kind": str(MoveKind.LOCK),
-                        "d_on_hand": 0, "d_inbound": 0, "d_locked": qty, "d_reserved": 0, "d_damaged": 0,
-                        "order_id": order_id, "reservation_id": None, "user": user, "reason": reason}
+    ledger_rows.extend(_ledger_row(now, warehouse_id, sku_id, MoveKind.LOCK, {"d_locked": qty}, order_id=order_id,
+                                   reservation_id=None, user=user, reason=reason)
                        for sku_id, qty in moves)
     return True
 
