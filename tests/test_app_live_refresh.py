@@ -64,8 +64,9 @@ async def test_a_commit_at_one_desk_refreshes_the_other_within_a_second(pg_engin
         assert await _until(clerk_pilot, lambda: isinstance(clerk.screen, LoginScreen), 5)
         assert time.monotonic() - committed[1] < PUSHED_WITHIN + 0.5
         assert clerk.operator is None
-        assert await _until(clerk_pilot, lambda: clerk.screen.query("#login-error"), 5)
-        assert "zhang was disabled" in str(clerk.screen.query_one("#login-error", ErrorLine).render())
+        # The sign-in screen is up before its error line is filled in (on a busy machine, frames apart).
+        assert await _until(clerk_pilot, lambda: clerk.screen.query("#login-error") and "zhang was disabled" in str(
+            clerk.screen.query_one("#login-error", ErrorLine).render()), 5)
 
 
 async def test_a_desk_that_ends_with_its_session_closes_when_its_user_is_disabled(sqlite_engine):

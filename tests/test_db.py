@@ -2,6 +2,7 @@
 
 import sqlite3
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -71,3 +72,57 @@ def test_other_database_errors_are_not_retried(sqlite_engine):
         retrying_transaction(sqlite_engine, work)
     assert len(calls) == 1
     assert is_retryable(_locked()) and not is_retryable(ValueError("database is locked"))
+
+
+# --- WAL checkpoints off the writers' path ---------------------------------------------------------
+
+def _write_rows(engine, rows: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, body TEXT)"))
+        conn.execute(text("INSERT INTO filler (body) VALUES (:b)"), [{"b": "x" * 200} for _ in range(rows)])
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_commits_leave_the_checkpoint_to_a_thread_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(db, "CHECKPOINTER_IDLE_SECONDS", 0.5)
+    path = tmp_path / "oms.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:  # SQLite's own checkpoint only past the backstop
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == db.WAL_BACKSTOP_PAGES
+        checkpointer = db.WalCheckpointer.for_file(path)
+        before = checkpointer.checkpoints
+        _write_rows(engine, 2000)  # ~100 pages: below the backstop, so only the thread copies them back
+        assert _wait_for(lambda: checkpointer.checkpoints > before)
+        assert path.stat().st_size > 400_000  # the rows are in the database file itself, not only the log
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM filler")).scalar() == 2000
+        assert _wait_for(lambda: not checkpointer.running)  # idle: the thread ends
+        _write_rows(engine, 10)  # and the next commit starts another
+        assert _wait_for(lambda: checkpointer.checkpoints > before + 1)
+    finally:
+        engine.dispose()
+
+
+def test_the_checkpointer_never_makes_a_removed_database_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(db, "CHECKPOINT_AFTER_SECONDS", 0.1)
+    monkeypatch.setattr(db, "CHECKPOINTER_IDLE_SECONDS", 0.2)
+    path = tmp_path / "gone.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    _write_rows(engine, 10)
+    engine.dispose()
+    checkpointer = db.WalCheckpointer.for_file(path)
+    assert _wait_for(lambda: not checkpointer.running)  # its connection closed with it
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    checkpointer.wrote()  # as if a last commit came just before the file went
+    assert _wait_for(lambda: not checkpointer.running)
+    assert not path.exists()

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
-from oms_tui.db import connection_for
 from oms_tui.i18n import N_, _
 from oms_tui.models import AuditEvent, utcnow
 from oms_tui.money import yuan
@@ -25,15 +25,25 @@ from oms_tui.names import (
     named,
 )
 from oms_tui.phrases import is_phrase, render
+from oms_tui.services.core import held_writes
 
 _INSERT = AuditEvent.__table__.insert()
 # One encoder for every row: ``json.dumps`` with these options builds a new one per call.
 _encode_detail = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
+def _send_rows(connection: Connection, rows: list[dict]) -> None:
+    connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+
+
+# Audit rows are held until the transaction commits (or something reads the trail), then go in one
+# multi-row INSERT (a Core insert: audit rows are never edited).
+AUDIT_ROWS = held_writes.WriteKind("audit rows", frozenset({AuditEvent.__tablename__}), _send_rows)
+
+
 def record(session: Session, user: str, action: str, entity_type: str, entity_id: Any, **detail: Any) -> None:
-    """Append one audit row in the caller's transaction (a Core insert: audit rows are never edited)."""
-    connection_for(session).execute(_INSERT, row(user, action, entity_type, entity_id, **detail))
+    """Append one audit row in the caller's transaction: it commits with it, or not at all."""
+    held_writes.hold(session, AUDIT_ROWS, row(user, action, entity_type, entity_id, **detail))
 
 
 def row(user: str, action: str, entity_type: str, entity_id: Any, *, at: Any = None, **detail: Any) -> dict:
@@ -44,9 +54,9 @@ def row(user: str, action: str, entity_type: str, entity_id: Any, *, at: Any = N
 
 
 def record_many(session: Session, rows: list[dict]) -> None:
-    """Append many audit rows (``row``) in one multi-row INSERT, in the caller's transaction."""
-    if rows:
-        session.execute(_INSERT, rows)
+    """Append many audit rows (``row``) in the caller's transaction (with ``record``'s, in one INSERT)."""
+    for one in rows:
+        held_writes.hold(session, AUDIT_ROWS, one)
 
 
 def history(session: Session, entity_type: str, entity_id: Any, limit: int = 200) -> list[AuditEvent]:

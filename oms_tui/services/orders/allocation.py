@@ -168,7 +168,7 @@ def _lock_lines(session: Session, order: Order, *, user: str) -> list[str]:
         savepoint.commit()
     holds.resolve_open(session, order, HoldKind.STOCK_SHORT, user=user, resolution=STOCK_LOCKED)
     audit.record(session, user, "order.lock", "order", order.id, lines={line.sku_code: line.qty for line in lines})
-    lifecycle.write_columns(session, order, locked_at=utcnow())
+    lifecycle.hold_columns(session, order, locked_at=utcnow())  # the status UPDATE that follows carries it
     return []
 
 

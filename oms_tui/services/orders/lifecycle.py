@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import bindparam, event, exists, func, update
+from sqlalchemy import Connection, bindparam, event, exists, func, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
@@ -31,7 +31,7 @@ from oms_tui.models import (
     utcnow,
 )
 from oms_tui.phrases import phrase
-from oms_tui.services.core import audit
+from oms_tui.services.core import audit, held_writes
 from oms_tui.services.orders import holds
 
 S = OrderStatus
@@ -200,16 +200,20 @@ def _status_update(columns: tuple[str, ...], guards: tuple[str, ...]):  # noqa: 
 
 def _write_status(session: Session, order: Order, current: OrderStatus, to: OrderStatus,
                   guards: tuple[str, ...] = (), values: dict[str, object] | None = None) -> bool:
-    """One UPDATE: the new status (and ``values``, other columns of the order that change with it),
-    guarded by the status the caller saw and by ``guards``. False: a guard refused, nothing changed."""
-    values = values or {}
+    """One UPDATE: the new status (and ``values``, other columns of the order that change with it, and any
+    the transaction held for it: ``hold_columns``), guarded by the status the caller saw and by ``guards``.
+    False: a guard refused, nothing changed."""
     if guards and (session.new or session.dirty or session.deleted):
         session.flush()  # the guards read holds and lines: what this transaction changed in them first
+    held = held_writes.take(session, ORDER_COLUMNS, order.id)
+    values = {name: value for _order_id, columns in held for name, value in columns.items()} | (values or {})
     now = utcnow()
     changed = connection_for(session).execute(_status_update(tuple(sorted(values)), guards), {
         "order_id": order.id, "from_status": str(current), "to_status": str(to), "now": now,
         **{f"new_{name}": value for name, value in values.items()}}).rowcount
     if changed != 1:
+        for payload in held:  # still to be written, by the next status change or the commit
+            held_writes.hold(session, ORDER_COLUMNS, payload, key=order.id)
         return False
     for name, value in values.items():
         set_committed_value(order, name, value)
@@ -221,15 +225,43 @@ def _write_status(session: Session, order: Order, current: OrderStatus, to: Orde
 _column_updates: dict[tuple[str, ...], object] = {}
 
 
-def write_columns(session: Session, order: Order, **values: object) -> None:
-    """Write some of the order's own columns now, past the unit of work, and keep the loaded order in step
-    (an order the unit of work saw changed costs a flush of its own at the next query, however small)."""
-    columns = tuple(sorted(values))
+def _column_update(columns: tuple[str, ...]):  # noqa: ANN202
     stmt = _column_updates.get(columns)
     if stmt is None:
         stmt = _column_updates[columns] = (update(_ORDER).where(_ORDER.c.id == bindparam("order_id"))
                                            .values(**{name: bindparam(f"new_{name}") for name in columns}))
-    connection_for(session).execute(stmt, {"order_id": order.id, **{f"new_{name}": value for name, value in values.items()}})
+    return stmt
+
+
+def write_columns(session: Session, order: Order, **values: object) -> None:
+    """Write some of the order's own columns now, past the unit of work, and keep the loaded order in step
+    (an order the unit of work saw changed costs a flush of its own at the next query, however small)."""
+    connection_for(session).execute(_column_update(tuple(sorted(values))),
+                                    {"order_id": order.id, **{f"new_{name}": value for name, value in values.items()}})
+    for name, value in values.items():
+        set_committed_value(order, name, value)
+
+
+def _send_columns(connection: Connection, held: list[tuple[int, dict[str, object]]]) -> None:
+    by_order: dict[int, dict[str, object]] = {}
+    for order_id, columns in held:
+        by_order.setdefault(order_id, {}).update(columns)
+    by_columns: dict[tuple[str, ...], list[dict]] = {}
+    for order_id, columns in by_order.items():
+        by_columns.setdefault(tuple(sorted(columns)), []).append(
+            {"order_id": order_id, **{f"new_{name}": value for name, value in columns.items()}})
+    for columns, rows in by_columns.items():
+        connection.execute(_column_update(columns), rows[0] if len(rows) == 1 else rows)
+
+
+# Columns of an order held until its next status UPDATE (which carries them) or the commit.
+ORDER_COLUMNS = held_writes.WriteKind("order columns", frozenset({_ORDER.name}), _send_columns)
+
+
+def hold_columns(session: Session, order: Order, **values: object) -> None:
+    """Write some of the order's own columns with its next status change in this transaction, or at the
+    commit if none comes; the loaded order shows them at once."""
+    held_writes.hold(session, ORDER_COLUMNS, (order.id, values), key=order.id)
     for name, value in values.items():
         set_committed_value(order, name, value)
 
