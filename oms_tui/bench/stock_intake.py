@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -469,7 +469,10 @@ class AutoAnalyze:
         self.analyzed_at = rows
 
 
-def service_intake(engine: Engine, trades: list[dict], batch: int = 50, *, analyze: AutoAnalyze | None = None) -> None:
+def service_intake(engine: Engine, trades: list[dict], batch: int = 50, *, analyze: AutoAnalyze | None = None,
+                   done: int = 0) -> None:
+    """``trades`` through the sync's batch intake; ``done``: orders the database took in before these (for
+    ``analyze``)."""
     from oms_tui.platforms.taobao import map_trade
     from oms_tui.services.intake import sync
 
@@ -478,12 +481,13 @@ def service_intake(engine: Engine, trades: list[dict], batch: int = 50, *, analy
         records = [map_trade(t, "bench") for t in trades[start:start + batch]]
         sync.ingest_batch(engine, "bench", "taobao", records, summary, warehouse_code="WH1", user="bench")
         if analyze is not None:
-            analyze.wrote(start + batch)
+            analyze.wrote(done + start + batch)
     if summary.new != len(trades):
         raise RuntimeError(f"intake took in {summary.new} of {len(trades)}: {summary.problems[:3]}")
 
 
-def raw_intake(engine: Engine, trades: list[dict], batch: int = 50, *, analyze: AutoAnalyze | None = None) -> None:
+def raw_intake(engine: Engine, trades: list[dict], batch: int = 50, *, analyze: AutoAnalyze | None = None,
+               done: int = 0) -> None:
     """The rows the service writes for a new locked order, with executemany per batch: customer,
     order, lines, one guarded stock UPDATE and one ledger row per line, three audit rows."""
     for start in range(0, len(trades), batch):
@@ -527,7 +531,7 @@ def raw_intake(engine: Engine, trades: list[dict], batch: int = 50, *, analyze: 
             conn.execute(text("INSERT INTO auditevent (at, \"user\", action, entity_type, entity_id, detail) VALUES "
                               "(:now, 'bench', :a, 'order', :e, '')"), audits)
         if analyze is not None:
-            analyze.wrote(start + batch)
+            analyze.wrote(done + start + batch)
 
 
 def bench_intake(backend: str, n_orders: int, pg_url: str) -> tuple[BenchResult, BenchResult]:
@@ -572,36 +576,63 @@ def copy_of(url: str):
         admin.dispose()
 
 
-def bench_intake_into(backend: str, n_orders: int, big_url: str) -> tuple[BenchResult, BenchResult]:
-    """Intake and the raw executemany, each into its own copy of the big database at ``big_url``
-    (``oms bench screens`` builds it); the books must come out as they went in (no new violation)."""
+def bench_intake_into(backend: str, n_orders: int, pg_url: str, big_url: str,
+                      chunk: int = 1000) -> dict[tuple[str, str], BenchResult]:
+    """Intake and the raw executemany, each into an empty database and into its own copy of the big one at
+    ``big_url`` (``oms bench screens`` builds it), the four taking turns ``chunk`` orders at a time, so a busy
+    minute on a shared machine falls on all four instead of on whichever ran during it (one run after the
+    other scattered the big/empty ratio by ±10 %). Keyed (side, database): ("services"|"raw", "empty"|"big").
+    The books must come out of each as they went in (no new violation)."""
     from oms_tui.bench.screens import advance_sequences, open_books
     from oms_tui.services.stock.check import run_checks
 
     importlib.import_module("oms_tui.platforms.taobao")  # once per process, not per order: not in the timing
-
     trades = taobao_trades(n_orders, random.Random(3))
-    results = []
-    for name, runner in (("intake into big (services)", service_intake), ("intake into big (raw)", raw_intake)):
-        with copy_of(big_url) as url:
+    sides = [("services", "empty", service_intake), ("raw", "empty", raw_intake),
+             ("services", "big", service_intake), ("raw", "big", raw_intake)]
+    with ExitStack() as stack:
+        engines, before, analyzers = [], [], []
+        for _side, database, _runner in sides:
+            url = stack.enter_context(copy_of(big_url) if database == "big" else scratch_database(backend, pg_url))
             engine = make_engine(url)
-            with engine.begin() as conn:  # the intake trades' SKU codes (B-0000 is id 1) and room for them
-                conn.execute(text("UPDATE sku SET code = 'tmp-' || id"))
-                padded = ("substr('0000' || (id - 1), -4, 4)" if engine.dialect.name == "sqlite"
-                          else "lpad(CAST(id - 1 AS TEXT), 4, '0')")
-                conn.execute(text(f"UPDATE sku SET code = 'B-' || {padded}"))
-                conn.execute(text("UPDATE stocklevel SET on_hand = on_hand + :n"), {"n": n_orders * 3})
-            open_books(engine)
-            advance_sequences(engine)  # a database built before the builder did it
+            stack.callback(engine.dispose)
+            if database == "big":
+                _ready_for_bench_trades(engine, n_orders)
+                open_books(engine)
+                advance_sequences(engine)  # a database built before the builder did it
+            else:
+                seed(engine, 0, units_per_sku=n_orders * 3, rng=random.Random(7))
             with session_scope(engine) as s:
-                before = sorted(str(v) for v in run_checks(s))
-            started = time.perf_counter()
-            runner(engine, trades)
-            elapsed = time.perf_counter() - started
-            with session_scope(engine) as s:
+                before.append(sorted(str(v) for v in run_checks(s)))
+            engines.append(engine)
+            analyzers.append(AutoAnalyze(engine))
+        elapsed, statements = [0.0] * len(sides), [0] * len(sides)
+        for turn, start in enumerate(range(0, n_orders, chunk)):
+            shift = turn % len(sides)  # who goes first moves round: none always follows another's writes
+            for index in list(range(len(sides)))[shift:] + list(range(len(sides)))[:shift]:
+                engine, analyze = engines[index], analyzers[index]
+                spent_analyzing = analyze.seconds
+                with counting_statements(engine) as counted:
+                    started = time.perf_counter()
+                    sides[index][2](engine, trades[start:start + chunk], analyze=analyze, done=start)
+                    elapsed[index] += time.perf_counter() - started - (analyze.seconds - spent_analyzing)
+                statements[index] += counted[0]
+        results = {}
+        for index, (side, database, _runner) in enumerate(sides):
+            with session_scope(engines[index]) as s:
                 after = sorted(str(v) for v in run_checks(s))
-            engine.dispose()
-            if after != before:
-                raise RuntimeError(f"{name}: the run changed the books' balance: {sorted(set(after) - set(before))[:3]}")
-            results.append(BenchResult(name, backend, n_orders, elapsed))
-    return results[0], results[1]
+            name = f"intake{' into big' if database == 'big' else ''} ({side})"
+            if after != before[index]:
+                raise RuntimeError(f"{name}: the run changed the books' balance: {sorted(set(after) - set(before[index]))[:3]}")
+            results[(side, database)] = BenchResult(name, backend, n_orders, elapsed[index], statements[index])
+    return results
+
+
+def _ready_for_bench_trades(engine: Engine, n_orders: int) -> None:
+    """The kept database's SKUs renamed to the bench trades' codes (B-0000 is id 1), with room for the orders."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE sku SET code = 'tmp-' || id"))
+        padded = ("substr('0000' || (id - 1), -4, 4)" if engine.dialect.name == "sqlite"
+                  else "lpad(CAST(id - 1 AS TEXT), 4, '0')")
+        conn.execute(text(f"UPDATE sku SET code = 'B-' || {padded}"))
+        conn.execute(text("UPDATE stocklevel SET on_hand = on_hand + :n"), {"n": n_orders * 3})

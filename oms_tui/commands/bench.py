@@ -37,7 +37,7 @@ def bench(
     history: Annotated[int, typer.Option(help="`stock`: lock and ship on top of this many orders of a shop's past "
                                               "(built first, as `screens` builds its database)",
                                          min=0, max=10_000_000)] = 0,
-    into: Annotated[Optional[int], typer.Option(help="`intake`: also into copies of the database `oms bench screens "
+    into: Annotated[Optional[int], typer.Option(help="`intake`: into empty databases and into copies of the database `oms bench screens "
                                                      "--orders INTO` built and kept")] = None,
 ) -> None:
     """Measure: lock+ship throughput against a raw-SQL baseline, or concurrent locks per second."""
@@ -61,6 +61,9 @@ def bench(
     url = pg_url or bench_module.default_pg_url()
     for name in backends:
         if what in ("stock", "intake"):
+            if what == "intake" and into:
+                _bench_intake_into(name, orders, url, into, data_dir)
+                continue
             if what == "stock":
                 service, raw = bench_module.bench_lock_and_ship(name, orders, url, history=history)
             else:
@@ -73,8 +76,6 @@ def bench(
                 typer.echo(f"{'1M-order backlog (services)':<28} {name:<10} {1_000_000 / service.rate / 60:8.1f} min "
                            f"at the measured rate")
                 typer.echo(f"{'peak RSS (bench process)':<28} {name:<10} {max_rss_mb():8.0f} MB")
-                if into:
-                    _bench_intake_into(name, orders, url, into, data_dir, service)
         elif what == "screens":
             _bench_screens(name, orders, url, repeats=repeats, data_dir=data_dir, only=only)
         elif what == "scan":
@@ -174,21 +175,25 @@ def _bench_screens(backend: str, orders: int, pg_url: str, *, repeats: int, data
                f" (goal < 300 MB)")
 
 
-def _bench_intake_into(backend: str, orders: int, pg_url: str, into: int, data_dir: Path, empty) -> None:  # noqa: ANN001
-    """Intake into copies of the kept big database, against raw executemany into the same, and against the
-    service's rate into an empty database measured just before."""
+def _bench_intake_into(backend: str, orders: int, pg_url: str, into: int, data_dir: Path) -> None:
+    """Intake and raw executemany into an empty database and into copies of the kept big one, taking turns."""
     from oms_tui.bench import screens as bench_screens
     from oms_tui.bench import stock_intake as bench_module
 
     big_url, built = bench_screens.kept_database(backend, into, pg_url, data_dir)
     if not built:
         raise ValidationError(f"no kept {into}-order {backend} database: run `oms bench screens --orders {into}` first")
-    service, raw = bench_module.bench_intake_into(backend, orders, big_url)
-    typer.echo(str(service))
-    typer.echo(str(raw))
-    typer.echo(f"{'ratio services/raw (big)':<28} {backend:<10} {service.seconds / raw.seconds:8.2f}x time")
-    typer.echo(f"{'big/empty (services rate)':<28} {backend:<10} {service.rate / empty.rate:8.2f}x "
-               f"(goal >= 0.80)")
+    results = bench_module.bench_intake_into(backend, orders, pg_url, big_url)
+    for result in results.values():
+        typer.echo(str(result))
+    for database, label in (("empty", "ratio services/raw"), ("big", "ratio services/raw (big)")):
+        typer.echo(f"{label:<28} {backend:<10} "
+                   f"{results['services', database].seconds / results['raw', database].seconds:8.2f}x time")
+    for side in ("services", "raw"):
+        typer.echo(f"{f'big/empty ({side} rate)':<28} {backend:<10} "
+                   f"{results[side, 'big'].rate / results[side, 'empty'].rate:8.2f}x"
+                   + (" (goal >= 0.80)" if side == "services" else ""))
+    typer.echo(f"{'peak RSS (bench process)':<28} {backend:<10} {max_rss_mb():8.0f} MB")
 
 
 def max_rss_mb() -> float:

@@ -67,3 +67,18 @@ def test_on_a_postgresql_server_without_autovacuum_intake_analyzes_as_autovacuum
         sqlite_engine.dispose()
     finally:
         engine.dispose()
+
+
+def test_intake_into_a_big_database_takes_turns_with_intake_into_an_empty_one(tmp_path):
+    from oms_tui.bench import screens as bench_screens
+
+    url, _built = bench_screens.kept_database("sqlite", 300, "", tmp_path)
+    engine = make_engine(url)
+    bench_screens.build(engine, 300, rng=random.Random(2))
+    engine.dispose()
+    results = bench.bench_intake_into("sqlite", 60, "", url, chunk=25)
+    assert set(results) == {("services", "empty"), ("raw", "empty"), ("services", "big"), ("raw", "big")}
+    assert all(r.count == 60 and r.seconds > 0 and r.statements > 0 for r in results.values())
+    assert results["services", "big"].name == "intake into big (services)"
+    with make_engine(url).connect() as conn:  # the kept database itself is not written to: copies are
+        assert conn.execute(text('SELECT count(*) FROM "order"')).scalar() == 300
