@@ -70,16 +70,17 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
     try:
         if backend == "sqlite":
             database = parsed.database
-            if database and database != ":memory:" and not database.startswith("file:"):
-                create_private_file(Path(database))
+            # A file named by path (not in memory, not a file: URI): made private, and checkpointed by a thread.
+            file = Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
+            if file is not None:
+                create_private_file(file)
             engine = create_engine(
                 url,
                 echo=echo,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
                 poolclass=NullPool if database in (None, "", ":memory:") else None,
             )
-            _configure_sqlite(engine, Path(database) if database and database != ":memory:"
-                              and not database.startswith("file:") else None)
+            _configure_sqlite(engine, file)
         else:
             engine = create_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
@@ -157,8 +158,8 @@ class WalCheckpointer:
     touches (the indexes' leaves are spread over more of the file) and the more often it pays. Measured taking
     in 10,000 orders (``oms bench intake --into``): into a copy of a million-order database intake ran at
     ~0.7 of its rate into an empty one, ~0.9 with checkpoints out of the commits. So the writers of this
-    process only note that they committed; half a second later this thread runs a PASSIVE checkpoint (it
-    never waits for or blocks a reader or writer) on its own connection. ``WAL_BACKSTOP_PAGES`` keeps
+    process only note that they committed; ``CHECKPOINT_AFTER_SECONDS`` later this thread runs a PASSIVE
+    checkpoint (it never waits for or blocks a reader or writer) on a connection of its own. ``WAL_BACKSTOP_PAGES`` keeps
     SQLite's own checkpoint as the backstop, should this thread fall behind or no process run one.
     One per database file per process."""
 

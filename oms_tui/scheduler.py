@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
@@ -457,8 +458,6 @@ class OmsScheduler:
         return retrying_transaction(self.engine, lambda session: escalation.escalate_due(session, now=now))
     def run_dashboard_rollup(self) -> rollup.RollupRun:
         """Recompute the dashboard's recent days in the shop's time zone."""
-        from zoneinfo import ZoneInfo
-
         return rollup.refresh_rollup(self.engine, ZoneInfo(self.settings.timezone))
 
     def run_statistics(self) -> dict[str, object]:
@@ -467,8 +466,6 @@ class OmsScheduler:
 
     def run_order_tally(self, *, now: datetime | None = None) -> tally.TallyRun:
         """Count the orders and open holds again for the screens' estimated totals."""
-        from zoneinfo import ZoneInfo
-
         return tally.refresh(self.engine, ZoneInfo(self.settings.timezone), now=now)
 
     def run_portal_purge(self, *, now: datetime | None = None) -> retention.PurgeRun:

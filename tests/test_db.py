@@ -126,3 +126,22 @@ def test_the_checkpointer_never_makes_a_removed_database_again(tmp_path, monkeyp
     checkpointer.wrote()  # as if a last commit came just before the file went
     assert _wait_for(lambda: not checkpointer.running)
     assert not path.exists()
+
+
+def test_a_commit_followed_by_its_engine_closing_leaves_the_log_to_the_last_connection(tmp_path, monkeypatch):
+    """Disposing an engine pauses the thread: no checkpoint connection opens after it, so the engine's own last
+    connection folds the log into the file and removes it, and the file copied at once is whole."""
+    monkeypatch.setattr(db, "CHECKPOINT_AFTER_SECONDS", 0.3)
+    path = tmp_path / "oms.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    checkpointer = db.WalCheckpointer.for_file(path)
+    _write_rows(engine, 500)  # the thread is now waiting to checkpoint
+    before = checkpointer.checkpoints
+    engine.dispose()
+    assert not path.with_name(path.name + "-wal").exists()  # the last connection folded the log in
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(path.read_bytes())
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT count(*) FROM filler").fetchone()[0] == 500
+    time.sleep(0.5)  # past the moment the thread would have checkpointed
+    assert checkpointer.checkpoints == before
